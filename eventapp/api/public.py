@@ -1,0 +1,97 @@
+"""The public JSON API: events, sessions with seats, and one's own registration."""
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models.types import utcnow
+from ..services import programme, registration
+from ..services.errors import DomainError
+from ..services.registration import RegistrationInput
+from . import bp
+from .serialize import attendee_json, event_json, session_json
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise DomainError(
+            _("The body must be a JSON object (Content-Type: application/json)."),
+            "bad_request",
+            400,
+        )
+    return body
+
+
+@bp.get("/events")
+def list_events():
+    return jsonify({"events": [event_json(e) for e in programme.published_events()]})
+
+
+@bp.get("/events/<slug>")
+def show_event(slug: str):
+    return jsonify(event_json(programme.get_event(slug)))
+
+
+@bp.get("/events/<slug>/sessions")
+def list_sessions(slug: str):
+    event = programme.get_event(slug)
+    waitlists = programme.waitlist_lengths(event)
+    return jsonify(
+        {
+            "sessions": [
+                session_json(s, waitlists.get(s.id, 0)) for s in programme.sessions_of(event)
+            ]
+        }
+    )
+
+
+@bp.post("/events/<slug>/registrations")
+def create_registration(slug: str):
+    event = programme.get_event(slug)
+    body = json_body()
+    data = RegistrationInput(
+        name=body.get("name"),
+        email=body.get("email"),
+        organisation=body.get("organisation", ""),
+        job_role=body.get("job_role", ""),
+        session_ids=body.get("session_ids"),
+        waitlist=body.get("waitlist", False),
+        consent=body.get("consent"),
+        locale=body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale,
+        consent_text="api",
+    )
+    result = registration.register(event, data, utcnow())
+    db.session.commit()
+    payload = attendee_json(result.attendee)
+    payload["status"] = result.status
+    return jsonify(payload), 201
+
+
+@bp.get("/registrations/<token>")
+def show_registration(token: str):
+    return jsonify(attendee_json(registration.find_by_token(token)))
+
+
+@bp.patch("/registrations/<token>")
+def change_registration(token: str):
+    attendee = registration.find_by_token(token)
+    body = json_body()
+    waitlist = body.get("waitlist", False)
+    if not isinstance(waitlist, bool):
+        waitlist = False
+    if "session_ids" in body:
+        registration.change_sessions(
+            attendee, body["session_ids"], waitlist=waitlist, now=utcnow()
+        )
+    db.session.commit()
+    return jsonify(attendee_json(attendee))
+
+
+@bp.delete("/registrations/<token>")
+def cancel_registration(token: str):
+    attendee = registration.find_by_token(token)
+    registration.cancel_registration(attendee, utcnow())
+    db.session.commit()
+    return jsonify(attendee_json(attendee))

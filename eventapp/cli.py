@@ -1,0 +1,60 @@
+"""flask --app eventapp ... commands: demo data, organisers and their API tokens."""
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import accounts, demo
+from .services.errors import DomainError
+
+organiser_cli = AppGroup("organiser", help="Create organisers and API tokens.")
+
+
+@organiser_cli.command("create")
+@click.argument("email")
+@click.option("--password", help="At least 12 characters; asked for when left out.")
+@click.option(
+    "--role", type=click.Choice(["admin", "organiser", "checkin"]), default="organiser",
+    show_default=True,
+)
+@click.option("--name", default="", help="Display name.")
+def create_organiser(email: str, password: str | None, role: str, name: str) -> None:
+    """Create an organiser account (the first one should be an admin)."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        organiser = accounts.create_organiser(email, password, role=role, name=name)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {organiser.role} {organiser.email}.")
+
+
+@organiser_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for EMAIL. It is shown once; only its hash is stored."""
+    try:
+        token = accounts.issue_api_token(email, name=name)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(token)
+
+
+@click.command("demo")
+def load_demo() -> None:
+    """Load the Smart Industry demo event (safe to run again: it changes nothing twice)."""
+    event, created = demo.load_demo_event()
+    db.session.commit()
+    state = "loaded" if created else "already present"
+    click.echo(f"Demo event '{event.slug}' {state}: {len(event.sessions)} sessions.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(organiser_cli)
+    app.cli.add_command(load_demo)

@@ -1,0 +1,38 @@
+"""Engine settings that make the capacity guard hold on SQLite as it does on PostgreSQL."""
+
+from flask import Flask
+from sqlalchemy import event
+
+from .extensions import db
+
+
+def configure_engines(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _make_sqlite_transactional(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _make_sqlite_transactional(engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for every transaction.
+
+    pysqlite's own implicit BEGIN is deferred: two writers that both read first then fail
+    to upgrade their lock with "database is locked" at once, ignoring the busy timeout.
+    Taking the write lock at BEGIN makes writers queue instead (SQLAlchemy's documented
+    recipe for SQLite transactions). Readers are not blocked in WAL mode.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # switch off pysqlite's implicit BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,54 @@
+"""Language and time display: the attendee's choice, else the browser's, else the event's."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import format_date, format_datetime, format_time
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang") or getattr(g, "attendee_locale", None)
+    if chosen in languages:
+        return chosen
+    if request:
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
+    return getattr(g, "event_locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    """Pages show an event's times in the event's timezone, never the viewer's guess."""
+    event = getattr(g, "event", None)
+    return event.timezone if event is not None else current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def in_zone(value: datetime, tz: str | None) -> datetime:
+    return value.astimezone(ZoneInfo(tz)) if tz else value
+
+
+def register_filters(app: Flask) -> None:
+    """Jinja filters that format in the event's timezone and the page's language."""
+
+    @app.template_filter("event_datetime")
+    def event_datetime(value: datetime, tz: str | None = None, fmt: str = "full_short") -> str:
+        local = in_zone(value, tz)
+        if fmt == "full_short":
+            return f"{format_date(local, 'full')}, {format_time(local, 'HH:mm')}"
+        return format_datetime(local, fmt)
+
+    @app.template_filter("event_time")
+    def event_time(value: datetime, tz: str | None = None) -> str:
+        return format_time(in_zone(value, tz), "HH:mm")
+
+    @app.template_filter("event_date")
+    def event_date(value: datetime, tz: str | None = None) -> str:
+        return format_date(in_zone(value, tz), "full")
+
+    @app.context_processor
+    def inject_locale():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}

@@ -1,0 +1,113 @@
+"""An attendee of one event and their registrations for its sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .event import Event, EventSession
+from .types import UTCDateTime, utcnow
+
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "offered", "cancelled")
+
+
+class Attendee(db.Model):
+    __tablename__ = "attendee"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    # Short, human-friendly, shown on the confirmation page and quoted to the help desk.
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    # Trimmed and lower-cased: the key that makes one email one attendee per event.
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    job_role: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str] = mapped_column(String(8), default="nl")
+    # SHA-256 of the private manage token and of the calendar-feed token, for lookup. The
+    # tokens themselves are HMACs of these random nonces under the app's SECRET_KEY, so the
+    # worker can put the link in later emails while the database alone reveals no link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_nonce: Mapped[str] = mapped_column(String(64))
+    feed_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_nonce: Mapped[str] = mapped_column(String(64))
+    # Printed as a QR code for the door; not a secret that opens anything by itself.
+    checkin_code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship()
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="attendee", order_by="Registration.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "email_normalized"),
+        CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+        Index("ix_attendee_event_id_created_at", "event_id", "created_at"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Attendee {self.reference}>"
+
+
+class Registration(db.Model):
+    """One attendee for one session; one row per pair, reused when they come back."""
+
+    __tablename__ = "registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    # Waiting-list order: earlier first, id breaks ties.
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Added to the session's sequence in calendar data, so an attendee-side change
+    # (drop, come back) also reaches their calendar as a newer version.
+    sequence: Mapped[int] = mapped_column(default=0)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    attendee: Mapped[Attendee] = relationship(back_populates="registrations")
+    session: Mapped[EventSession] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "session_id"),
+        CheckConstraint(
+            "status IN ('confirmed', 'waitlisted', 'offered', 'cancelled')", name="status"
+        ),
+        Index("ix_registration_session_id_status", "session_id", "status"),
+    )
+
+    @property
+    def calendar_sequence(self) -> int:
+        return self.session.sequence + self.sequence
+
+
+class Preference(db.Model):
+    """A ranked workshop choice, for events that allocate from preferences."""
+
+    __tablename__ = "preference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "session_id"),
+        CheckConstraint("rank >= 1", name="rank_positive"),
+        Index("ix_preference_session_id", "session_id"),
+    )

@@ -1,0 +1,166 @@
+"""The programme: an event, its rooms, speakers and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+EVENT_STATUSES = ("draft", "published", "closed")
+SESSION_KINDS = ("plenary", "workshop", "other")
+SESSION_STATUSES = ("scheduled", "cancelled")
+REGISTRABLE_KINDS = ("plenary", "workshop")
+
+
+class Event(db.Model):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    default_locale: Mapped[str] = mapped_column(String(8), default="nl")
+    organiser_email: Mapped[str] = mapped_column(String(254), default="noreply@eventapp.local")
+    # How a freed seat reaches the waiting list: "auto" promotes at once, "offer" asks first.
+    promotion_mode: Mapped[str] = mapped_column(String(16), default="auto")
+    offer_hours: Mapped[int] = mapped_column(default=24)
+    reminder_hours: Mapped[int] = mapped_column(default=24)
+    retention_days: Mapped[int | None] = mapped_column()
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "fcfs" (first come, first served) or "preferences" (ranked choices, then an allocation).
+    allocation_mode: Mapped[str] = mapped_column(String(16), default="fcfs")
+    allocation_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    rooms: Mapped[list[Room]] = relationship(back_populates="event", order_by="Room.name")
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event", order_by="(EventSession.starts_at, EventSession.id)"
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'closed')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, instant: datetime) -> datetime:
+        """An instant shown in the event's own timezone, whatever the server's."""
+        return instant.astimezone(self.tz)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.slug}>"
+
+
+class Room(db.Model):
+    __tablename__ = "room"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    capacity: Mapped[int] = mapped_column()
+
+    event: Mapped[Event] = relationship(back_populates="rooms")
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+    )
+
+
+session_speakers = Table(
+    "session_speaker",
+    db.Model.metadata,
+    Column("session_id", ForeignKey("event_session.id", ondelete="CASCADE"), primary_key=True),
+    Column("speaker_id", ForeignKey("speaker.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_session_speaker_speaker_id", "speaker_id"),
+)
+
+
+class Speaker(db.Model):
+    __tablename__ = "speaker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+
+    event: Mapped[Event] = relationship()
+    sessions: Mapped[list[EventSession]] = relationship(
+        secondary=session_speakers, back_populates="speakers"
+    )
+
+    __table_args__ = (UniqueConstraint("event_id", "name"),)
+
+
+class EventSession(db.Model):
+    """A plenary session, workshop or break. Not `Session`, which means the db session."""
+
+    __tablename__ = "event_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default="workshop")
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(default=0)
+    # The counter the capacity guard updates conditionally; equals the confirmed rows.
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Grows with every change attendees' calendars must pick up (RFC 5545 SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    room: Mapped[Room | None] = relationship()
+    speakers: Mapped[list[Speaker]] = relationship(
+        secondary=session_speakers, back_populates="sessions", order_by="Speaker.name"
+    )
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('plenary', 'workshop', 'other')", name="kind"),
+        CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        # The last line of defence: the database itself refuses an overbooked counter.
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        Index("ix_event_session_event_id_starts_at", "event_id", "starts_at"),
+        Index("ix_event_session_room_id", "room_id"),
+    )
+
+    @property
+    def registrable(self) -> bool:
+        return self.kind in REGISTRABLE_KINDS and self.status == "scheduled"
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+    def overlaps(self, other: EventSession) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+    def __repr__(self) -> str:
+        return f"<EventSession {self.id} {self.title!r}>"

@@ -1,0 +1,1 @@
+"""The organiser's side. Being built in the organiser issue."""

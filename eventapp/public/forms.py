@@ -1,0 +1,75 @@
+"""The registration form, built per event: the plenary sessions and one choice per round."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField
+from wtforms import widgets
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..services.programme import Round
+from ..services.validation import EMAIL_MAX, JOB_ROLE_MAX, NAME_MAX, ORGANISATION_MAX
+
+NO_WORKSHOP = ""
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
+    )
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=ORGANISATION_MAX)]
+    )
+    job_role = StringField(
+        _l("Job role (optional)"), validators=[Optional(), Length(max=JOB_ROLE_MAX)]
+    )
+    plenary = CheckboxListField(_l("Plenary sessions"), coerce=int, validate_choice=True)
+    waitlist = BooleanField(_l("If a session is full, put me on its waiting list"))
+    consent = BooleanField(
+        _l("I agree that my data is processed to organise this event, as described above."),
+        validators=[DataRequired(_l("Please agree to the processing of your data to register."))],
+    )
+
+    def round_fields(self):
+        return [self[name] for name in self._round_names]
+
+    def chosen_session_ids(self) -> list[int]:
+        ids = list(self.plenary.data or [])
+        for field in self.round_fields():
+            if field.data and field.data != NO_WORKSHOP:
+                ids.append(int(field.data))
+        return ids
+
+
+def registration_form_for(plenaries, rounds: list[Round], label_for, **kwargs) -> RegistrationForm:
+    """A form class with one radio group per round; "none" is always a choice."""
+
+    class EventRegistrationForm(RegistrationForm):
+        pass
+
+    names = []
+    for number, workshop_round in enumerate(rounds, start=1):
+        name = f"round_{workshop_round.key}"
+        choices = [(NO_WORKSHOP, str(_l("No workshop in this round")))] + [
+            (str(s.id), label_for(s)) for s in workshop_round.sessions
+        ]
+        setattr(
+            EventRegistrationForm,
+            name,
+            RadioField(
+                str(_l("Round %(n)d", n=number)), choices=choices, default=NO_WORKSHOP,
+                validators=[Optional()],
+            ),
+        )
+        names.append(name)
+    EventRegistrationForm._round_names = names
+    form = EventRegistrationForm(**kwargs)
+    form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
+    if not form.is_submitted():
+        form.plenary.data = [s.id for s in plenaries if not s.is_full]
+    return form

@@ -1,0 +1,156 @@
+"""Public pages: the events, a programme, the registration form and its confirmation."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Attendee
+from ..models.types import utcnow
+from ..services import programme, registration
+from ..services.errors import DomainError, InvalidInput, NotFound
+from ..services.registration import RegistrationInput
+from . import bp
+from .forms import registration_form_for
+
+CONSENT_TEXT_VERSION = "2026-11"
+
+
+@bp.get("/")
+def index():
+    events = programme.published_events()
+    if len(events) == 1:
+        return redirect(url_for("public.event_programme", slug=events[0].slug))
+    return render_template("public/index.html", events=events)
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    """Remember the chosen language, then go back where the visitor was (same site only)."""
+    if code in ("nl", "en"):
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+def _load_event(slug: str):
+    try:
+        g.event = programme.get_event(slug)
+    except NotFound:
+        abort(404)
+    g.event_locale = g.event.default_locale
+    return g.event
+
+
+@bp.get("/events/<slug>/")
+def event_programme(slug: str):
+    event = _load_event(slug)
+    sessions = programme.sessions_of(event)
+    return render_template(
+        "public/programme.html",
+        event=event,
+        days=programme.group_by_day(sessions, event.tz),
+        rooms=programme.rooms_in_use(sessions),
+        waitlists=programme.waitlist_lengths(event),
+        registration_open=programme.is_registration_open(event, utcnow()),
+    )
+
+
+def _session_label(session) -> str:
+    tz = session.event.tz
+    times = f"{session.starts_at.astimezone(tz):%H:%M}–{session.ends_at.astimezone(tz):%H:%M}"
+    if session.is_full:
+        state = _("Full: join the waiting list")
+    else:
+        state = _("%(n)d places left", n=session.seats_left)
+    room = f" · {session.room.name}" if session.room else ""
+    return f"{times} {session.title}{room} ({state})"
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+def register(slug: str):
+    event = _load_event(slug)
+    sessions = programme.sessions_of(event)
+    plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
+    rounds = programme.workshop_rounds(sessions)
+    form = registration_form_for(plenaries, rounds, _session_label)
+    now = utcnow()
+    closed_message = programme.closed_reason(event, now)
+
+    if form.validate_on_submit() and not closed_message:
+        data = RegistrationInput(
+            name=form.name.data,
+            email=form.email.data,
+            organisation=form.organisation.data or "",
+            job_role=form.job_role.data or "",
+            session_ids=form.chosen_session_ids(),
+            waitlist=bool(form.waitlist.data),
+            consent=bool(form.consent.data),
+            locale=_current_locale(),
+            consent_text=CONSENT_TEXT_VERSION,
+        )
+        try:
+            result = registration.register(event, data, now)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _show_error_on_form(form, error)
+        else:
+            session["just_registered"] = result.attendee.id
+            return redirect(url_for("public.confirmation", slug=event.slug))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "public/register.html",
+        event=event,
+        form=form,
+        plenaries=plenaries,
+        rounds=rounds,
+        closed_message=closed_message,
+        waitlists=programme.waitlist_lengths(event),
+    ), status
+
+
+def _current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())
+
+
+def _show_error_on_form(form, error: DomainError) -> None:
+    """Put each domain error next to the field it concerns, in plain words."""
+    if isinstance(error, InvalidInput):
+        for field_name, reasons in error.fields.items():
+            target = form._fields.get(field_name)
+            if target is None:
+                form.form_errors.extend(reasons)
+            else:
+                target.errors = list(target.errors) + reasons
+        return
+    if error.code == "already_registered":
+        form.email.errors = list(form.email.errors) + [error.message]
+        return
+    form.form_errors.append(error.message)
+
+
+@bp.get("/events/<slug>/confirmation")
+def confirmation(slug: str):
+    event = _load_event(slug)
+    attendee_id = session.get("just_registered")
+    attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
+    if attendee is None or attendee.event_id != event.id:
+        return redirect(url_for("public.event_programme", slug=slug))
+    return render_template(
+        "public/confirmation.html",
+        event=event,
+        attendee=attendee,
+        manage_url=url_for(
+            "manage.page", token=registration.manage_token(attendee), _external=True
+        ),
+        feed_url=url_for(
+            "calendar.personal_feed", token=registration.feed_token(attendee), _external=True
+        ),
+    )

@@ -1,0 +1,78 @@
+"""The seat counter: the one place where a seat is taken or given back.
+
+The guard is a conditional UPDATE whose row count says whether a seat was free. On
+PostgreSQL a concurrent writer waits for the row lock and re-checks the condition on the
+committed value; on SQLite every writing transaction starts with BEGIN IMMEDIATE (see
+eventapp/database.py), so writers queue. A CHECK constraint on the table backs both.
+"""
+
+import time
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import EventSession
+
+
+class RaceSwitches:
+    """Test-only knobs: pause between the capacity check and the write, or drop the guard.
+
+    With `guarded = False` the seat is taken the naive way (read, check in Python, write);
+    the control test shows that overbooks, so the real test proves the guard matters.
+    """
+
+    pause_seconds: float = 0.0
+    guarded: bool = True
+
+
+def take_seat(session_id: int) -> bool:
+    """Take one seat if one is free; False when the session is full or not scheduled."""
+    if not RaceSwitches.guarded:
+        return _take_seat_unguarded(session_id)
+    if RaceSwitches.pause_seconds:
+        db.session.execute(select(EventSession.seats_taken).where(EventSession.id == session_id))
+        time.sleep(RaceSwitches.pause_seconds)
+    result = db.session.execute(
+        update(EventSession)
+        .where(
+            EventSession.id == session_id,
+            EventSession.status == "scheduled",
+            EventSession.seats_taken < EventSession.capacity,
+        )
+        .values(seats_taken=EventSession.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _take_seat_unguarded(session_id: int) -> bool:
+    taken, capacity = db.session.execute(
+        select(EventSession.seats_taken, EventSession.capacity).where(
+            EventSession.id == session_id
+        )
+    ).one()
+    time.sleep(RaceSwitches.pause_seconds)
+    if taken >= capacity:
+        return False
+    db.session.execute(
+        update(EventSession)
+        .where(EventSession.id == session_id)
+        .values(seats_taken=taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+def release_seat(session_id: int) -> None:
+    db.session.execute(
+        update(EventSession)
+        .where(EventSession.id == session_id, EventSession.seats_taken > 0)
+        .values(seats_taken=EventSession.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refresh_counters(*sessions: EventSession) -> None:
+    """Reload counters changed behind the ORM's back by the UPDATEs above."""
+    for session in sessions:
+        db.session.refresh(session, ["seats_taken"])

@@ -1,0 +1,136 @@
+"""Reading the programme: sessions with seats, workshop rounds, time overlaps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Event, EventSession, Registration
+from .errors import NotFound
+
+
+def get_event(slug: str, *, public: bool = True) -> Event:
+    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    if event is None or (public and event.status == "draft"):
+        raise NotFound(f"No event '{slug}'.", slug=slug)
+    return event
+
+
+def published_events() -> list[Event]:
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.status != "draft").order_by(Event.starts_at)
+        )
+    )
+
+
+def sessions_of(event: Event) -> list[EventSession]:
+    """All sessions with room and speakers, in two queries whatever their number."""
+    return list(
+        db.session.scalars(
+            select(EventSession)
+            .where(EventSession.event_id == event.id)
+            .options(selectinload(EventSession.speakers), selectinload(EventSession.room))
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+    )
+
+
+def waitlist_lengths(event: Event) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Registration.session_id, func.count())
+        .join(EventSession, EventSession.id == Registration.session_id)
+        .where(EventSession.event_id == event.id, Registration.status == "waitlisted")
+        .group_by(Registration.session_id)
+    )
+    return dict(rows.all())
+
+
+@dataclass
+class Round:
+    """Workshops that run at the same time: an attendee picks at most one of them."""
+
+    starts_at: datetime
+    ends_at: datetime
+    sessions: list[EventSession] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.starts_at.strftime("%Y%m%dT%H%M")
+
+
+def workshop_rounds(sessions: Iterable[EventSession]) -> list[Round]:
+    """Group scheduled workshops into rounds: chains of sessions that overlap in time."""
+    rounds: list[Round] = []
+    workshops = sorted(
+        (s for s in sessions if s.kind == "workshop" and s.status == "scheduled"),
+        key=lambda s: (s.starts_at, s.id),
+    )
+    for session in workshops:
+        if rounds and session.starts_at < rounds[-1].ends_at:
+            rounds[-1].sessions.append(session)
+            rounds[-1].ends_at = max(rounds[-1].ends_at, session.ends_at)
+        else:
+            rounds.append(Round(session.starts_at, session.ends_at, [session]))
+    return rounds
+
+
+def overlapping_pairs(sessions: list[EventSession]) -> list[tuple[EventSession, EventSession]]:
+    ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+    pairs = []
+    for i, first in enumerate(ordered):
+        for second in ordered[i + 1 :]:
+            if second.starts_at >= first.ends_at:
+                break
+            pairs.append((first, second))
+    return pairs
+
+
+def session_summary(session: EventSession) -> dict:
+    """How an error names a session: id, title and local times."""
+    tz = session.event.tz
+    return {
+        "id": session.id,
+        "title": session.title,
+        "starts_at": session.starts_at.astimezone(tz).isoformat(),
+        "ends_at": session.ends_at.astimezone(tz).isoformat(),
+    }
+
+
+def group_by_day(sessions: list[EventSession], tz) -> list[tuple[datetime, list]]:
+    """Sessions per local day, then per start time: the programme page's structure."""
+    days: dict = {}
+    for session in sessions:
+        local_start = session.starts_at.astimezone(tz)
+        slots = days.setdefault(local_start.date(), {})
+        slots.setdefault(session.starts_at, []).append(session)
+    return [
+        (day, sorted(slots.items(), key=lambda item: item[0]))
+        for day, slots in sorted(days.items())
+    ]
+
+
+def rooms_in_use(sessions: list[EventSession]) -> list:
+    rooms = {s.room.id: s.room for s in sessions if s.room is not None}
+    return sorted(rooms.values(), key=lambda r: (-r.capacity, r.name))
+
+
+def closed_reason(event: Event, now: datetime) -> str | None:
+    """Why registration is closed now, in words; None when it is open."""
+    from .errors import RegistrationClosed
+    from .registration import ensure_open
+
+    try:
+        ensure_open(event, now)
+    except RegistrationClosed as closed:
+        return closed.message
+    return None
+
+
+def is_registration_open(event: Event, now: datetime) -> bool:
+    return closed_reason(event, now) is None

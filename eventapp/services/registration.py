@@ -1,0 +1,386 @@
+"""Registering attendees for sessions: the single code path for the form, the API and the CLI.
+
+Every rule lives here: the event is open, the fields are valid, the choices do not overlap,
+the email is new to the event, and each seat is taken through the capacity guard. It is all
+or nothing: any error raises before the caller commits, so a rollback leaves no trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Attendee, Event, EventSession, Registration
+from . import capacity, tokens
+from .errors import AlreadyRegistered, InvalidInput, NotFound, RegistrationClosed, SessionFull
+from .errors import ScheduleConflict
+from .outbox import enqueue
+from .programme import overlapping_pairs, session_summary
+from .validation import (
+    JOB_ROLE_MAX,
+    NAME_MAX,
+    ORGANISATION_MAX,
+    FieldErrors,
+    clean_email,
+    clean_id_list,
+    clean_text,
+    normalize_email,
+)
+from .waitlist import promote_from_waitlist
+
+REFERENCE_LENGTH = 8
+CHECKIN_CODE_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    name: object
+    email: object
+    organisation: object = ""
+    job_role: object = ""
+    session_ids: object = field(default_factory=list)
+    waitlist: object = False
+    consent: object = False
+    locale: str = "nl"
+    consent_text: str = ""
+
+
+@dataclass
+class RegistrationResult:
+    attendee: Attendee
+    registrations: list[Registration]
+    manage_token: str
+    feed_token: str
+
+    @property
+    def status(self) -> str:
+        statuses = {r.status for r in self.registrations}
+        return "waitlisted" if "waitlisted" in statuses else "confirmed"
+
+
+def register(event: Event, data: RegistrationInput, now: datetime) -> RegistrationResult:
+    """Create an attendee and their registrations, or raise a DomainError and write nothing."""
+    fields = _clean_registration_input(data)
+    ensure_open(event, now)
+    sessions = load_registrable_sessions(event, fields["session_ids"])
+    ensure_no_overlap(sessions)
+    _ensure_new_email(event, fields["email"])
+
+    attendee = _new_attendee(event, fields, data, now)
+    registrations = take_seats(attendee, sessions, waitlist=bool(data.waitlist), now=now)
+    enqueue("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
+    db.session.flush()
+    return RegistrationResult(
+        attendee, registrations, manage_token(attendee), feed_token(attendee)
+    )
+
+
+def _clean_registration_input(data: RegistrationInput) -> dict:
+    errors = FieldErrors()
+    fields = {
+        "name": clean_text(data.name, "name", errors, max_length=NAME_MAX, required=True),
+        "email": clean_email(data.email, "email", errors),
+        "organisation": clean_text(
+            data.organisation, "organisation", errors, max_length=ORGANISATION_MAX, required=False
+        ),
+        "job_role": clean_text(
+            data.job_role, "job_role", errors, max_length=JOB_ROLE_MAX, required=False
+        ),
+        "session_ids": clean_id_list(data.session_ids, "session_ids", errors),
+    }
+    if not isinstance(data.waitlist, bool):
+        errors.add("waitlist", _("Must be true or false."))
+    if data.consent is not True:
+        errors.add("consent", _("Please agree to the processing of your data to register."))
+    if not fields["session_ids"] and "session_ids" not in errors:
+        errors.add("session_ids", _("Choose at least one session."))
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), errors)
+    return fields
+
+
+def ensure_open(event: Event, now: datetime) -> None:
+    if event.status != "published":
+        raise RegistrationClosed(_("Registration for this event is closed."))
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise RegistrationClosed(_("Registration for this event has not opened yet."))
+    closes = event.registration_closes_at or event.ends_at
+    if now >= closes:
+        raise RegistrationClosed(_("Registration for this event is closed."))
+
+
+def load_registrable_sessions(event: Event, session_ids: list[int]) -> list[EventSession]:
+    """The chosen sessions, in id order (the order seats are taken, so locks never cross)."""
+    if not session_ids:
+        return []
+    found = {
+        s.id: s
+        for s in db.session.scalars(
+            select(EventSession).where(
+                EventSession.id.in_(session_ids), EventSession.event_id == event.id
+            )
+        )
+    }
+    unknown = [i for i in session_ids if i not in found]
+    if unknown:
+        raise InvalidInput(
+            _("Unknown session: %(ids)s.", ids=", ".join(map(str, unknown))),
+            {"session_ids": [_("Unknown session: %(ids)s.", ids=", ".join(map(str, unknown)))]},
+        )
+    closed = [s for s in found.values() if not s.registrable]
+    if closed:
+        titles = ", ".join(s.title for s in closed)
+        message = _("These sessions take no registrations: %(titles)s.", titles=titles)
+        raise InvalidInput(message, {"session_ids": [message]})
+    return [found[i] for i in sorted(found)]
+
+
+def ensure_no_overlap(sessions: list[EventSession]) -> None:
+    pairs = overlapping_pairs(sessions)
+    if not pairs:
+        return
+    first, second = pairs[0]
+    tz = first.event.tz
+    raise ScheduleConflict(
+        _(
+            "“%(a)s” (%(a_start)s–%(a_end)s) and “%(b)s” (%(b_start)s–%(b_end)s) "
+            "take place at the same time. Choose one of them.",
+            a=first.title,
+            a_start=first.starts_at.astimezone(tz).strftime("%H:%M"),
+            a_end=first.ends_at.astimezone(tz).strftime("%H:%M"),
+            b=second.title,
+            b_start=second.starts_at.astimezone(tz).strftime("%H:%M"),
+            b_end=second.ends_at.astimezone(tz).strftime("%H:%M"),
+        ),
+        [session_summary(s) for pair in pairs for s in pair],
+    )
+
+
+def _ensure_new_email(event: Event, email: str) -> None:
+    exists = db.session.scalar(
+        select(Attendee.id).where(
+            Attendee.event_id == event.id,
+            Attendee.email_normalized == normalize_email(email),
+        )
+    )
+    if exists:
+        raise already_registered()
+
+
+def already_registered() -> AlreadyRegistered:
+    return AlreadyRegistered(
+        _(
+            "This email address is already registered for this event. "
+            "Use the link in your confirmation email to change your registration."
+        )
+    )
+
+
+def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> Attendee:
+    attendee = Attendee(
+        event=event,
+        reference=tokens.new_code(REFERENCE_LENGTH),
+        name=fields["name"],
+        email=fields["email"],
+        email_normalized=normalize_email(fields["email"]),
+        organisation=fields["organisation"],
+        job_role=fields["job_role"],
+        locale=data.locale if data.locale in ("nl", "en") else event.default_locale,
+        checkin_code=tokens.new_code(CHECKIN_CODE_LENGTH),
+        consent_at=now,
+        consent_text=data.consent_text,
+        created_at=now,
+    )
+    issue_tokens(attendee)
+    db.session.add(attendee)
+    try:
+        # A concurrent registration with the same email loses here, on the unique index.
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise already_registered() from None
+    return attendee
+
+
+def issue_tokens(attendee: Attendee) -> None:
+    """Give the attendee fresh private links; the old ones stop working."""
+    attendee.token_nonce = tokens.new_nonce()
+    attendee.feed_nonce = tokens.new_nonce()
+    attendee.token_hash = tokens.hash_token(manage_token(attendee))
+    attendee.feed_token_hash = tokens.hash_token(feed_token(attendee))
+
+
+def manage_token(attendee: Attendee) -> str:
+    return tokens.derive_token("manage", attendee.token_nonce)
+
+
+def feed_token(attendee: Attendee) -> str:
+    return tokens.derive_token("feed", attendee.feed_nonce)
+
+
+def take_seats(
+    attendee: Attendee, sessions: Iterable[EventSession], *, waitlist: bool, now: datetime
+) -> list[Registration]:
+    """Confirm or waitlist each session; raise SessionFull naming every full one."""
+    existing = {r.session_id: r for r in attendee.registrations}
+    registrations, full = [], []
+    for session in sessions:
+        registration = existing.get(session.id) or Registration(
+            attendee=attendee, session=session, created_at=now
+        )
+        if registration.status in ("confirmed", "waitlisted", "offered"):
+            registrations.append(registration)
+            continue
+        if capacity.take_seat(session.id):
+            _set_status(registration, "confirmed", now)
+        elif waitlist:
+            _set_status(registration, "waitlisted", now)
+        else:
+            full.append(session)
+            continue
+        db.session.add(registration)
+        registrations.append(registration)
+    if full:
+        raise SessionFull(
+            _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
+            + " "
+            + _("You can join the waiting list."),
+            [session_summary(s) for s in full],
+        )
+    capacity.refresh_counters(*sessions)
+    return registrations
+
+
+def _set_status(registration: Registration, status: str, now: datetime) -> None:
+    was_cancelled = registration.status == "cancelled"
+    registration.status = status
+    registration.waitlisted_at = now if status == "waitlisted" else None
+    if was_cancelled:
+        registration.sequence += 1  # a returning session is a new version for calendars
+
+
+def find_by_token(token: str) -> Attendee:
+    """The attendee behind a private link; NotFound for anything else, including junk."""
+    if not isinstance(token, str) or not tokens.looks_like_token(token):
+        raise NotFound(_("This link is not valid. Request a new one."))
+    attendee = db.session.scalar(
+        select(Attendee).where(Attendee.token_hash == tokens.hash_token(token))
+    )
+    if attendee is None or not tokens.tokens_match(token, manage_token(attendee)):
+        raise NotFound(_("This link is not valid. Request a new one."))
+    return attendee
+
+
+def lock_attendee(attendee: Attendee) -> None:
+    """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL."""
+    db.session.execute(
+        select(Attendee.id).where(Attendee.id == attendee.id).with_for_update()
+    )
+
+
+def active_registrations(attendee: Attendee) -> list[Registration]:
+    return [r for r in attendee.registrations if r.status != "cancelled"]
+
+
+def change_sessions(
+    attendee: Attendee, session_ids: object, *, waitlist: bool, now: datetime
+) -> list[Registration]:
+    """Replace the attendee's choices atomically: a seat that can't be had keeps the old one."""
+    errors = FieldErrors()
+    wanted_ids = clean_id_list(session_ids, "session_ids", errors)
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), errors)
+    if attendee.status != "active":
+        raise RegistrationClosed(_("This registration has been cancelled."))
+    event = attendee.event
+    ensure_open(event, now)
+    lock_attendee(attendee)
+    wanted = load_registrable_sessions(event, wanted_ids) if wanted_ids else []
+    ensure_no_overlap(wanted)
+    if not wanted:
+        raise InvalidInput(
+            _("Choose at least one session, or cancel your registration."),
+            {"session_ids": [_("Choose at least one session.")]},
+        )
+
+    wanted_set = {s.id for s in wanted}
+    dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
+    for registration in dropped:
+        _drop(registration, now)
+    added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
+    take_seats(attendee, added, waitlist=waitlist, now=now)
+    for registration in dropped:
+        promote_from_waitlist(registration.session, now)
+    if added:
+        enqueue("confirmation", attendee, {"session_ids": [s.id for s in added]})
+    if dropped:
+        enqueue("sessions_dropped", attendee, {"session_ids": [r.session_id for r in dropped]})
+    db.session.flush()
+    return active_registrations(attendee)
+
+
+def _active_ids(attendee: Attendee, exclude: list[Registration]) -> set[int]:
+    excluded = {r.id for r in exclude}
+    return {r.session_id for r in active_registrations(attendee) if r.id not in excluded}
+
+
+def _drop(registration: Registration, now: datetime) -> None:
+    if registration.status == "confirmed":
+        capacity.release_seat(registration.session_id)
+    registration.status = "cancelled"
+    registration.waitlisted_at = None
+    registration.offer_expires_at = None
+    registration.sequence += 1
+
+
+def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
+    remaining = [r.session_id for r in active_registrations(attendee) if r.session_id != session_id]
+    if len(remaining) == len(active_registrations(attendee)):
+        raise NotFound(_("You are not registered for this session."))
+    if not remaining:
+        cancel_registration(attendee, now)
+        return
+    change_sessions(attendee, remaining, waitlist=True, now=now)
+
+
+def cancel_registration(attendee: Attendee, now: datetime) -> None:
+    """Cancel everything: seats go back and pass to the waiting lists in this transaction."""
+    if attendee.status != "active":
+        raise RegistrationClosed(_("This registration has been cancelled."))
+    lock_attendee(attendee)
+    dropped = active_registrations(attendee)
+    for registration in dropped:
+        _drop(registration, now)
+    attendee.status = "cancelled"
+    for registration in dropped:
+        promote_from_waitlist(registration.session, now)
+    enqueue("cancelled", attendee, {"session_ids": [r.session_id for r in dropped]})
+    db.session.flush()
+
+
+def confirmed_count_matches_counter(session_id: int) -> bool:
+    """For tests and the health check: the counter equals the confirmed rows."""
+    rows = db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == session_id, Registration.status == "confirmed"
+        )
+    )
+    counter = db.session.scalar(select(EventSession.seats_taken).where(EventSession.id == session_id))
+    return rows == counter
+
+
+__all__ = [
+    "RegistrationInput",
+    "RegistrationResult",
+    "cancel_registration",
+    "cancel_session",
+    "change_sessions",
+    "find_by_token",
+    "register",
+]

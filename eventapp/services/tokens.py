@@ -1,0 +1,49 @@
+"""Private links, API tokens and short codes.
+
+Private links are HMAC-SHA256(SECRET_KEY, purpose + nonce), the nonce being 256 random bits
+from `secrets`. The database stores the nonce and the SHA-256 of the link token, never the
+token: a copy of the database without the SECRET_KEY opens no attendee's page, while the
+mail worker can still put the link in a reminder sent weeks later. Rotating the nonce
+revokes the link. API tokens are plain random tokens shown once; only their hash is kept.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app
+
+# Crockford's base32 without I, L, O, U: nothing to misread when spoken at the door.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(32)
+
+
+def new_api_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def derive_token(purpose: str, nonce: str, secret_key: str | None = None) -> str:
+    key = (secret_key or current_app.config["SECRET_KEY"]).encode("utf-8")
+    digest = hmac.new(key, f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def tokens_match(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def looks_like_token(value: str) -> bool:
+    """Cheap shape check before any lookup, so junk never reaches the database."""
+    return 20 <= len(value) <= 100 and all(c.isalnum() or c in "-_" for c in value)
+
+
+def new_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))

@@ -1,0 +1,72 @@
+"""Field rules shared by every entry point, so the form, the API and the CLI agree."""
+
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+NAME_MAX = 200
+EMAIL_MAX = 254
+ORGANISATION_MAX = 200
+JOB_ROLE_MAX = 200
+TITLE_MAX = 300
+DESCRIPTION_MAX = 10_000
+
+
+class FieldErrors(dict):
+    """field -> list of reasons, collected so all problems are reported at once."""
+
+    def add(self, field: str, reason: str) -> None:
+        self.setdefault(field, []).append(str(reason))
+
+
+def clean_text(value, field: str, errors: FieldErrors, *, max_length: int, required: bool) -> str:
+    """Trim, normalise to NFC, refuse control characters and overlong text."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, _("Must be text."))
+        return ""
+    value = unicodedata.normalize("NFC", value.strip())
+    if required and not value:
+        errors.add(field, _("This field is required."))
+    elif len(value) > max_length:
+        errors.add(field, _("At most %(n)d characters.", n=max_length))
+    elif any(unicodedata.category(ch) == "Cc" for ch in value):
+        errors.add(field, _("Contains characters that are not allowed."))
+    return value
+
+
+def clean_email(value, field: str, errors: FieldErrors) -> str:
+    if not isinstance(value, str) or not value.strip():
+        errors.add(field, _("This field is required."))
+        return ""
+    value = value.strip()
+    if len(value) > EMAIL_MAX:
+        errors.add(field, _("At most %(n)d characters.", n=EMAIL_MAX))
+        return value
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        errors.add(field, _("This is not a valid email address."))
+        return value
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def clean_id_list(value, field: str, errors: FieldErrors, *, max_items: int = 100) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > max_items:
+        errors.add(field, _("Must be a list of session numbers."))
+        return []
+    ids = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2**31:
+            errors.add(field, _("Must be a list of session numbers."))
+            return []
+        if item not in ids:
+            ids.append(item)
+    return ids
