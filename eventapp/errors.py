@@ -33,13 +33,14 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         messages = {
             400: _("The request could not be understood."),
+            401: _("Please sign in, or send a valid API token."),
             403: _("You do not have access to this page."),
             404: _("This page does not exist."),
             405: _("This method is not allowed here."),
             413: _("The request is too large."),
             429: _("Too many requests. Please wait a moment and try again."),
         }
-        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large", 429: "rate_limited"}.get(error.code, "http_error")
         message = messages.get(error.code, error.description or error.name)
         return error_response(error.code or 500, code, message)
