@@ -3,16 +3,18 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang") or getattr(g, "attendee_locale", None)
     if chosen in languages:
         return chosen
-    if request:
+    if request.accept_languages:
         best = request.accept_languages.best_match(languages)
         if best:
             return best

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Attendee, Event, EventSession, Registration
+from ..models import Attendee, Event, EventSession, Organiser, Registration
 from . import capacity, tokens
-from .errors import AlreadyRegistered, InvalidInput, NotFound, RegistrationClosed, SessionFull
+from .errors import AlreadyRegistered, Forbidden, InvalidInput, NotFound, RegistrationClosed
+from .errors import SessionFull
 from .errors import ScheduleConflict
 from .outbox import enqueue
 from .programme import overlapping_pairs, session_summary
@@ -32,7 +33,7 @@ from .validation import (
     clean_text,
     normalize_email,
 )
-from .waitlist import promote_from_waitlist
+from .waitlist import SEAT_HOLDING, promote_from_waitlist
 
 REFERENCE_LENGTH = 8
 CHECKIN_CODE_LENGTH = 10
@@ -225,26 +226,42 @@ def feed_token(attendee: Attendee) -> str:
 
 
 def take_seats(
-    attendee: Attendee, sessions: Iterable[EventSession], *, waitlist: bool, now: datetime
+    attendee: Attendee,
+    sessions: Iterable[EventSession],
+    *,
+    waitlist: bool,
+    now: datetime,
+    override_by: Organiser | None = None,
 ) -> list[Registration]:
-    """Confirm or waitlist each session; raise SessionFull naming every full one."""
+    """Confirm or waitlist each session; raise SessionFull naming every full one.
+
+    `override_by` (an admin) gets a full session a seat anyway: its capacity grows by one,
+    and the audit trail records who did it (capacity.take_seat_over_capacity).
+    """
     existing = {r.session_id: r for r in attendee.registrations}
     registrations, full = [], []
     for session in sessions:
-        registration = existing.get(session.id) or Registration(
-            attendee=attendee, session=session, created_at=now
-        )
-        if registration.status in ("confirmed", "waitlisted", "offered"):
+        registration = existing.get(session.id)
+        if registration is not None and registration.status != "cancelled":
             registrations.append(registration)
             continue
         if capacity.take_seat(session.id):
-            _set_status(registration, "confirmed", now)
+            status = "confirmed"
+        elif override_by is not None and capacity.take_seat_over_capacity(
+            session, override_by, attendee=attendee
+        ):
+            status = "confirmed"
         elif waitlist:
-            _set_status(registration, "waitlisted", now)
+            status = "waitlisted"
         else:
             full.append(session)
             continue
-        db.session.add(registration)
+        if registration is None:
+            registration = Registration(
+                attendee=attendee, session=session, status=status, created_at=now
+            )
+            db.session.add(registration)
+        _set_status(registration, status, now)
         registrations.append(registration)
     if full:
         raise SessionFull(
@@ -289,9 +306,21 @@ def active_registrations(attendee: Attendee) -> list[Registration]:
 
 
 def change_sessions(
-    attendee: Attendee, session_ids: object, *, waitlist: bool, now: datetime
+    attendee: Attendee,
+    session_ids: object,
+    *,
+    waitlist: bool,
+    now: datetime,
+    actor: Organiser | None = None,
+    override_capacity: bool = False,
 ) -> list[Registration]:
-    """Replace the attendee's choices atomically: a seat that can't be had keeps the old one."""
+    """Replace the attendee's choices atomically: a seat that can't be had keeps the old one.
+
+    With an `actor` (an organiser acting for the attendee) the registration window does not
+    apply; capacity and overlap rules do, unless an admin asks to `override_capacity`.
+    """
+    if override_capacity and (actor is None or not actor.has_role("admin")):
+        raise Forbidden(_("Only an admin may book a session beyond its capacity."))
     errors = FieldErrors()
     wanted_ids = clean_id_list(session_ids, "session_ids", errors)
     if errors:
@@ -299,7 +328,8 @@ def change_sessions(
     if attendee.status != "active":
         raise RegistrationClosed(_("This registration has been cancelled."))
     event = attendee.event
-    ensure_open(event, now)
+    if actor is None:
+        ensure_open(event, now)
     lock_attendee(attendee)
     wanted = load_registrable_sessions(event, wanted_ids) if wanted_ids else []
     ensure_no_overlap(wanted)
@@ -314,7 +344,10 @@ def change_sessions(
     for registration in dropped:
         _drop(registration, now)
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
-    take_seats(attendee, added, waitlist=waitlist, now=now)
+    take_seats(
+        attendee, added, waitlist=waitlist, now=now,
+        override_by=actor if override_capacity else None,
+    )
     for registration in dropped:
         promote_from_waitlist(registration.session, now)
     if added:
@@ -331,7 +364,15 @@ def _active_ids(attendee: Attendee, exclude: list[Registration]) -> set[int]:
 
 
 def _drop(registration: Registration, now: datetime) -> None:
-    if registration.status == "confirmed":
+    # Read the status under a row lock: a concurrent promotion may have turned this
+    # waiting-list place into a seat since the page loaded, and that seat must go back.
+    db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if registration.status in SEAT_HOLDING:
         capacity.release_seat(registration.session_id)
     registration.status = "cancelled"
     registration.waitlisted_at = None
@@ -340,35 +381,55 @@ def _drop(registration: Registration, now: datetime) -> None:
 
 
 def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
-    remaining = [r.session_id for r in active_registrations(attendee) if r.session_id != session_id]
-    if len(remaining) == len(active_registrations(attendee)):
+    """Give up one session (allowed after registration closes, until the event ends)."""
+    _ensure_not_over(attendee, now)
+    lock_attendee(attendee)
+    active = active_registrations(attendee)
+    dropped = [r for r in active if r.session_id == session_id]
+    if not dropped:
         raise NotFound(_("You are not registered for this session."))
-    if not remaining:
+    if len(dropped) == len(active):
         cancel_registration(attendee, now)
         return
-    change_sessions(attendee, remaining, waitlist=True, now=now)
+    _drop(dropped[0], now)
+    promote_from_waitlist(dropped[0].session, now)
+    enqueue("sessions_dropped", attendee, {"session_ids": [session_id]})
+    db.session.flush()
+
+
+def _ensure_not_over(attendee: Attendee, now: datetime) -> None:
+    if attendee.status != "active":
+        raise RegistrationClosed(_("This registration has been cancelled."))
+    if now >= attendee.event.ends_at:
+        raise RegistrationClosed(_("This event has ended."))
+
+
+def drop_all_sessions(attendee: Attendee, now: datetime) -> list[Registration]:
+    """Give back every seat and waiting-list place; the seats pass on in this transaction."""
+    lock_attendee(attendee)
+    dropped = sorted(active_registrations(attendee), key=lambda r: r.session_id)
+    for registration in dropped:
+        _drop(registration, now)
+    for registration in dropped:
+        promote_from_waitlist(registration.session, now)
+    return dropped
 
 
 def cancel_registration(attendee: Attendee, now: datetime) -> None:
     """Cancel everything: seats go back and pass to the waiting lists in this transaction."""
-    if attendee.status != "active":
-        raise RegistrationClosed(_("This registration has been cancelled."))
-    lock_attendee(attendee)
-    dropped = active_registrations(attendee)
-    for registration in dropped:
-        _drop(registration, now)
+    _ensure_not_over(attendee, now)
+    dropped = drop_all_sessions(attendee, now)
     attendee.status = "cancelled"
-    for registration in dropped:
-        promote_from_waitlist(registration.session, now)
     enqueue("cancelled", attendee, {"session_ids": [r.session_id for r in dropped]})
     db.session.flush()
 
 
 def confirmed_count_matches_counter(session_id: int) -> bool:
-    """For tests and the health check: the counter equals the confirmed rows."""
+    """For tests and the health check: the counter equals the rows holding a seat
+    (confirmed, plus offered ones held for a waiting-list offer)."""
     rows = db.session.scalar(
         select(func.count()).where(
-            Registration.session_id == session_id, Registration.status == "confirmed"
+            Registration.session_id == session_id, Registration.status.in_(SEAT_HOLDING)
         )
     )
     counter = db.session.scalar(select(EventSession.seats_taken).where(EventSession.id == session_id))

@@ -1,0 +1,99 @@
+"""Races made to happen: many writers at once, separate connections, against the real DB.
+
+The test-only switch in services/capacity.py pauses between the capacity check and the
+seat write. With the guard off, the control test shows the naive read-check-write overbooks
+(PostgreSQL; SQLite's BEGIN IMMEDIATE already queues whole transactions); with the guard
+on, exactly `capacity` attendees are confirmed on both databases.
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import Registration
+from eventapp.services import registration as service
+from eventapp.services.capacity import RaceSwitches
+from eventapp.services.errors import DomainError
+from eventapp.services.registration import RegistrationInput
+
+WRITERS = 50
+SEATS = 10
+
+
+def register_concurrently(app, event_id: int, session_id: int, *, waitlist: bool, now):
+    """Start WRITERS registrations at the same instant, each on its own connection."""
+    barrier = threading.Barrier(WRITERS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        with app.app_context():
+            from eventapp.models import Event
+
+            event = db.session.get(Event, event_id)
+            data = RegistrationInput(
+                name=f"Attendee {index}", email=f"a{index}@example.org",
+                session_ids=[session_id], waitlist=waitlist, consent=True,
+            )
+            barrier.wait()
+            try:
+                result = service.register(event, data, now)
+                db.session.commit()
+                outcome = result.status
+            except DomainError as error:
+                db.session.rollback()
+                outcome = error.code
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(outcomes)
+
+
+def confirmed_rows(session_id: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == session_id, Registration.status == "confirmed"
+        )
+    )
+
+
+@pytest.mark.parametrize("waitlist", [False, True], ids=["refuse", "waitlist"])
+def test_fifty_writers_ten_seats_exactly_ten_confirmed(app, make_event, make_session, now,
+                                                       waitlist):
+    event = make_event()
+    session = make_session(event, capacity=SEATS)
+    RaceSwitches.pause_seconds = 0.01
+
+    outcomes = register_concurrently(app, event.id, session.id, waitlist=waitlist, now=now)
+
+    assert sum(outcomes.values()) == WRITERS
+    assert outcomes["confirmed"] == SEATS
+    other = "waitlisted" if waitlist else "full"
+    assert outcomes[other] == WRITERS - SEATS
+    assert confirmed_rows(session.id) == SEATS
+    db.session.refresh(session)
+    assert session.seats_taken == SEATS
+
+
+def test_control_without_the_guard_the_race_overbooks(app, make_event, make_session, now):
+    if app.config["DATABASE_KIND"] != "postgresql":
+        pytest.skip("SQLite queues whole writing transactions at BEGIN IMMEDIATE: no race")
+    event = make_event()
+    session = make_session(event, capacity=SEATS)
+    RaceSwitches.guarded = False
+    RaceSwitches.pause_seconds = 0.05
+
+    register_concurrently(app, event.id, session.id, waitlist=False, now=now)
+
+    assert confirmed_rows(session.id) > SEATS  # the lost update the guard exists to stop
