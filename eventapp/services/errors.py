@@ -67,3 +67,10 @@ class Conflict(DomainError):
 class Forbidden(DomainError):
     def __init__(self, message: str):
         super().__init__(message, "forbidden", 403)
+
+
+class OfferExpired(DomainError):
+    """A waiting-list offer that was accepted too late, or is no longer open."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "offer_expired", 409)

@@ -3,19 +3,35 @@
 Promotion runs in the transaction that freed the seat. The seat is taken through the same
 capacity guard as a registration, and the registration row flips only from `waitlisted`
 (a conditional UPDATE), so concurrent cancellations never give one seat twice or lose one.
+
+An event's `promotion_mode` says what the first in line gets:
+- "auto": the seat itself (status `confirmed`) and a "promoted" email;
+- "offer": the seat is held for them (status `offered`, counted in `seats_taken`, so nobody
+  else can take it meanwhile) and an "offer" email; they accept on their private page before
+  `offer_expires_at`, or decline, or let it expire, and then it passes to the next in line.
+`seats_taken` therefore always equals the rows that hold a seat: confirmed plus offered.
 """
 
-from datetime import datetime
+from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import EventSession, Registration
+from ..models import Attendee, EventSession, Registration
 from . import capacity
+from .errors import NotFound, OfferExpired, ScheduleConflict
 from .outbox import enqueue
+from .programme import session_summary
+
+# Registration statuses that occupy a seat; `seats_taken` counts exactly these rows.
+SEAT_HOLDING = ("confirmed", "offered")
 
 
 def waitlist(session_id: int) -> list[Registration]:
+    """The session's waiting list, first in line first."""
     return list(
         db.session.scalars(
             select(Registration)
@@ -26,26 +42,49 @@ def waitlist(session_id: int) -> list[Registration]:
 
 
 def waitlist_position(registration: Registration) -> int | None:
-    if registration.status != "waitlisted":
+    """1 for the first in line; None when the registration is not on the waiting list."""
+    if registration.status != "waitlisted" or registration.waitlisted_at is None:
         return None
-    ahead = [r.id for r in waitlist(registration.session_id)]
-    return ahead.index(registration.id) + 1 if registration.id in ahead else None
+    ahead = db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == registration.session_id,
+            Registration.status == "waitlisted",
+            (Registration.waitlisted_at < registration.waitlisted_at)
+            | (
+                (Registration.waitlisted_at == registration.waitlisted_at)
+                & (Registration.id < registration.id)
+            ),
+        )
+    )
+    return ahead + 1
 
 
-def has_conflict(registration: Registration, session: EventSession) -> bool:
-    """Would this session overlap one the attendee already holds a confirmed seat for?"""
-    confirmed = db.session.scalars(
+def conflicting_session(registration: Registration, session: EventSession) -> EventSession | None:
+    """A session the attendee holds a seat for that overlaps `session`, if any."""
+    return db.session.scalars(
         select(EventSession)
         .join(Registration, Registration.session_id == EventSession.id)
         .where(
             Registration.attendee_id == registration.attendee_id,
-            Registration.status == "confirmed",
+            Registration.status.in_(SEAT_HOLDING),
             EventSession.id != session.id,
             EventSession.starts_at < session.ends_at,
             EventSession.ends_at > session.starts_at,
         )
     ).first()
-    return confirmed is not None
+
+
+def has_conflict(registration: Registration, session: EventSession) -> bool:
+    """Would this session overlap one the attendee already holds a seat for?"""
+    return conflicting_session(registration, session) is not None
+
+
+def offer_deadline(session: EventSession, now: datetime) -> datetime | None:
+    """Until when an offer for this session stands: the event's offer time, at most until
+    the session starts. None once it has started: an offer could no longer be used."""
+    if session.starts_at <= now:
+        return None
+    return min(now + timedelta(hours=session.event.offer_hours), session.starts_at)
 
 
 def promote_from_waitlist(session: EventSession, now: datetime) -> list[Registration]:
@@ -53,26 +92,139 @@ def promote_from_waitlist(session: EventSession, now: datetime) -> list[Registra
     promoted: list[Registration] = []
     if session.status != "scheduled":
         return promoted
+    offering = session.event.promotion_mode == "offer"
+    expires_at = offer_deadline(session, now) if offering else None
+    if offering and expires_at is None:
+        return promoted
     for registration in waitlist(session.id):
         if has_conflict(registration, session):
             continue
         if not capacity.take_seat(session.id):
             break
-        if not _flip_to_confirmed(registration):
+        target = "offered" if offering else "confirmed"
+        if not _flip(registration, "waitlisted", target, offer_expires_at=expires_at):
+            # Someone else moved this row first (a concurrent promotion or cancellation).
             capacity.release_seat(session.id)
             continue
         db.session.refresh(registration)
-        enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
+        if offering:
+            payload = {"session_ids": [session.id], "expires_at": expires_at.isoformat()}
+            enqueue("offer", registration.attendee, payload)
+        else:
+            enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
         promoted.append(registration)
     capacity.refresh_counters(session)
     return promoted
 
 
-def _flip_to_confirmed(registration: Registration) -> bool:
+def _flip(
+    registration: Registration,
+    from_status: str,
+    to_status: str,
+    *,
+    offer_expires_at: datetime | None = None,
+    unexpired_at: datetime | None = None,
+) -> bool:
+    """Move one row between statuses only if it is still in `from_status`; True if it was.
+
+    With `unexpired_at`, only an offer still standing at that instant moves.
+    """
+    conditions = [Registration.id == registration.id, Registration.status == from_status]
+    if unexpired_at is not None:
+        conditions.append(Registration.offer_expires_at > unexpired_at)
     result = db.session.execute(
         update(Registration)
-        .where(Registration.id == registration.id, Registration.status == "waitlisted")
-        .values(status="confirmed", waitlisted_at=None)
+        .where(*conditions)
+        .values(status=to_status, waitlisted_at=None, offer_expires_at=offer_expires_at)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def open_offer(attendee: Attendee, session_id: int) -> Registration:
+    """The attendee's offered registration for a session, or NotFound."""
+    registration = db.session.scalar(
+        select(Registration)
+        .where(
+            Registration.attendee_id == attendee.id,
+            Registration.session_id == session_id,
+            Registration.status == "offered",
+        )
+        .execution_options(populate_existing=True)
+    )
+    if registration is None:
+        raise NotFound(_("There is no open offer for this session."))
+    return registration
+
+
+def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registration:
+    """Turn a standing offer into a confirmed seat, if it has not expired and fits."""
+    registration = open_offer(attendee, session_id)
+    session = registration.session
+    if registration.offer_expires_at is None or registration.offer_expires_at <= now:
+        raise OfferExpired(_("This offer has expired."))
+    clash = conflicting_session(registration, session)
+    if clash is not None:
+        raise ScheduleConflict(
+            _(
+                "“%(offered)s” takes place at the same time as “%(held)s”. "
+                "Cancel that session first, or decline the offer.",
+                offered=session.title,
+                held=clash.title,
+            ),
+            [session_summary(session), session_summary(clash)],
+        )
+    # The expiry job may be flipping the same row: whoever updates first wins, once.
+    if not _flip(registration, "offered", "confirmed", unexpired_at=now):
+        raise OfferExpired(_("This offer has expired."))
+    db.session.refresh(registration)
+    enqueue("promoted", attendee, {"session_ids": [session_id]})
+    db.session.flush()
+    return registration
+
+
+def decline_offer(attendee: Attendee, session_id: int, now: datetime) -> Registration:
+    """Give an offered seat back; it goes to the next in line at once."""
+    registration = open_offer(attendee, session_id)
+    if not _flip(registration, "offered", "cancelled"):
+        raise NotFound(_("There is no open offer for this session."))
+    capacity.release_seat(session_id)
+    db.session.refresh(registration)
+    registration.sequence += 1
+    promote_from_waitlist(registration.session, now)
+    db.session.flush()
+    return registration
+
+
+def expire_offers(now: datetime) -> int:
+    """Withdraw offers past their time and pass each seat on; returns how many expired."""
+    due = db.session.execute(
+        select(Registration.id, Registration.session_id)
+        .where(Registration.status == "offered", Registration.offer_expires_at <= now)
+        .order_by(Registration.session_id, Registration.id)
+    ).all()
+    expired_sessions: set[int] = set()
+    count = 0
+    for registration_id, session_id in due:
+        # Conditional, so an offer accepted at the same instant is either accepted or expired.
+        result = db.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == registration_id,
+                Registration.status == "offered",
+                Registration.offer_expires_at <= now,
+            )
+            .values(status="cancelled", offer_expires_at=None, waitlisted_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            continue
+        capacity.release_seat(session_id)
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        enqueue("offer_expired", registration.attendee, {"session_ids": [session_id]})
+        expired_sessions.add(session_id)
+        count += 1
+    for session_id in sorted(expired_sessions):
+        promote_from_waitlist(db.session.get(EventSession, session_id), now)
+    db.session.flush()
+    return count
