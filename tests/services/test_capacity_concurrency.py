@@ -25,6 +25,7 @@ SEATS = 10
 
 def register_concurrently(app, event_id: int, session_id: int, *, waitlist: bool, now):
     """Start WRITERS registrations at the same instant, each on its own connection."""
+    db.session.commit()  # the test's own read transaction would hold SQLite's write lock
     barrier = threading.Barrier(WRITERS)
     outcomes: list[str] = []
     lock = threading.Lock()
@@ -38,6 +39,7 @@ def register_concurrently(app, event_id: int, session_id: int, *, waitlist: bool
                 name=f"Attendee {index}", email=f"a{index}@example.org",
                 session_ids=[session_id], waitlist=waitlist, consent=True,
             )
+            db.session.commit()  # end the read: on SQLite it holds the write lock (IMMEDIATE)
             barrier.wait()
             try:
                 result = service.register(event, data, now)
