@@ -12,21 +12,28 @@ from ..services.validation import EMAIL_MAX, JOB_ROLE_MAX, NAME_MAX, ORGANISATIO
 NO_WORKSHOP = ""
 
 
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class CheckboxListField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
 class RegistrationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField(
+        _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
+    )
     email = EmailField(
-        _l("Email"), validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
+        _l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
     )
     organisation = StringField(
-        _l("Organisation"), validators=[Optional(), Length(max=ORGANISATION_MAX)]
+        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
     )
     job_role = StringField(
-        _l("Job role (optional)"), validators=[Optional(), Length(max=JOB_ROLE_MAX)]
+        _l("Job role (optional)"), filters=[strip],
+        validators=[Optional(), Length(max=JOB_ROLE_MAX)],
     )
     plenary = CheckboxListField(_l("Plenary sessions"), coerce=int, validate_choice=True)
     waitlist = BooleanField(_l("If a session is full, put me on its waiting list"))
