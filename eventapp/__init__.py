@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import gettext as _gettext
 
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -41,8 +42,23 @@ def _fill_derived_config(app: Flask) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         db_path = Path(app.instance_path) / "eventapp.sqlite"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    behind_tls = app.config.get("PREFERRED_URL_SCHEME") == "https"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = behind_tls
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def _engine_options(app: Flask) -> dict:
+    """A copy of the pool settings, without the sizing an in-memory SQLite pool refuses."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri in ("sqlite://", "sqlite:///:memory:"):
+        for key in ("pool_size", "max_overflow", "pool_timeout"):
+            options.pop(key, None)
+    return options
 
 
 def _instance_secret_key(instance: Path) -> str:
@@ -72,10 +88,13 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "organiser.login"
+    login_manager.login_message = "Please sign in to see this page."  # _() via the callback
+    login_manager.localize_callback = _gettext
     from . import auth  # noqa: F401  (registers the user loaders)
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import bench_baseline
     from .api import bp as api_bp
     from .calendar import bp as calendar_bp
     from .manage import bp as manage_bp
@@ -87,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    bench_baseline.init_app(app)  # only when BENCH_BASELINE is set
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -102,6 +122,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from . import static_assets
     from .i18n import register_filters
 
     register_filters(app)
+    static_assets.init_app(app)

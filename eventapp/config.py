@@ -6,7 +6,17 @@ from datetime import timedelta
 class Config:
     SECRET_KEY = None  # set in instance/config.py or FLASK_SECRET_KEY; create_app makes one
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/eventapp.sqlite
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # One pool per process (per gunicorn worker): keep pool_size >= the worker's threads, and
+    # workers * (pool_size + max_overflow) below PostgreSQL's max_connections. pre_ping replaces
+    # connections the server dropped (restart, failover); recycle stays under idle timeouts.
+    # Override one key with e.g. FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size=20.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_size": 10,
+        "max_overflow": 5,
+        "pool_timeout": 10,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
     SQLITE_BUSY_TIMEOUT_MS = 30_000
 
     # Public base URL used in emails and calendar files, where no request is at hand.
@@ -15,6 +25,11 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # a registration form left open over lunch must still submit
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Static files: URLs carry ?v=<content hash> (eventapp/static_assets.py), so browsers may
+    # keep them a year; an unversioned static URL is cached for an hour only.
+    STATIC_VERSIONED_MAX_AGE = 365 * 24 * 3600
+    STATIC_UNVERSIONED_MAX_AGE = 3600
+    BENCH_BASELINE = False  # `make bench` only: see eventapp/bench_baseline.py
 
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -35,6 +50,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
 
     SESSION_COOKIE_HTTPONLY = True
+    # None means "Secure when PREFERRED_URL_SCHEME is https" (set FLASK_PREFERRED_URL_SCHEME=https
+    # behind TLS); FLASK_SESSION_COOKIE_SECURE=true/false decides explicitly.
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -157,3 +157,48 @@ def make_room(app):
         return room
 
     return make
+
+
+ORGANISER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_organiser(app):
+    """An organiser account: `make_organiser("checkin")`; password ORGANISER_PASSWORD."""
+    from eventapp.services.accounts import create_organiser
+
+    def make(role: str = "organiser", email: str | None = None):
+        organiser = create_organiser(
+            email or f"{role}-{os.urandom(3).hex()}@example.org", ORGANISER_PASSWORD, role=role
+        )
+        db.session.commit()
+        return organiser
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in through the real login form: `login(organiser)`."""
+
+    def sign_in(organiser):
+        response = client.post(
+            "/organiser/login", data={"email": organiser.email, "password": ORGANISER_PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return organiser
+
+    return sign_in
+
+
+@pytest.fixture
+def api_token(app):
+    """A bearer token for an organiser: `headers = {"Authorization": f"Bearer {api_token(o)}"}`."""
+    from eventapp.services.accounts import issue_api_token
+
+    def issue(organiser) -> str:
+        token = issue_api_token(organiser.email, name="test")
+        db.session.commit()
+        return token
+
+    return issue

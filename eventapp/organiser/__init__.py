@@ -2,4 +2,11 @@ from flask import Blueprint
 
 bp = Blueprint("organiser", __name__)
 
-from . import views  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    audit_views,
+    auth_views,
+    dashboard,
+    import_views,
+    programme_views,
+    views,
+)

@@ -1,20 +1,29 @@
 """Organiser accounts and API tokens."""
 
+from datetime import datetime, timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ApiToken, Organiser
 from ..models.organiser import ROLES
 from . import tokens
-from .errors import InvalidInput, NotFound
+from .errors import DomainError, InvalidInput, NotFound
 from .validation import FieldErrors, clean_email
 
 PASSWORD_MIN_LENGTH = 12
 
 
-def create_organiser(email: str, password: str, *, role: str = "organiser", name: str = "") -> Organiser:
+class InvalidCredentials(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, "invalid_credentials", 401)
+
+
+def create_organiser(
+    email: str, password: str, *, role: str = "organiser", name: str = ""
+) -> Organiser:
     errors = FieldErrors()
     email = clean_email(email, "email", errors).lower()
     if role not in ROLES:
@@ -54,3 +63,77 @@ def organiser_for_api_token(token: str) -> Organiser | None:
     if api_token is None or not api_token.organiser.active:
         return None
     return api_token.organiser
+
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+# Checked when the email is unknown, so a wrong address takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
+
+
+def authenticate(email: object, password: object, now: datetime) -> Organiser:
+    """The organiser with this email and password, or InvalidCredentials.
+
+    After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for LOCKOUT;
+    the message does not say whether the email exists.
+    """
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise InvalidCredentials(_("Wrong email address or password."))
+    organiser = db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
+    if organiser is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentials(_("Wrong email address or password."))
+    if organiser.locked_until is not None and organiser.locked_until > now:
+        raise InvalidCredentials(
+            _("Too many failed attempts. Try again in a few minutes, or ask an admin.")
+        )
+    if not check_password_hash(organiser.password_hash, password) or not organiser.active:
+        organiser.failed_logins += 1
+        if organiser.failed_logins >= MAX_FAILED_LOGINS:
+            organiser.locked_until = now + LOCKOUT
+            organiser.failed_logins = 0
+        db.session.flush()
+        raise InvalidCredentials(_("Wrong email address or password."))
+    organiser.failed_logins = 0
+    organiser.locked_until = None
+    db.session.flush()
+    return organiser
+
+
+def find_organiser(email: str) -> Organiser:
+    organiser = db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
+    if organiser is None:
+        raise NotFound(_("No organiser with this email address."))
+    return organiser
+
+
+def set_password(email: str, password: str) -> Organiser:
+    """A new password; every open session of the organiser ends (session_version bumps)."""
+    organiser = find_organiser(email)
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput(
+            _("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH),
+            {"password": [_("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]},
+        )
+    organiser.password_hash = generate_password_hash(password)
+    organiser.session_version += 1
+    organiser.failed_logins = 0
+    organiser.locked_until = None
+    db.session.flush()
+    return organiser
+
+
+def list_api_tokens(email: str) -> list[ApiToken]:
+    organiser = find_organiser(email)
+    return sorted(organiser.tokens, key=lambda t: t.id)
+
+
+def revoke_api_tokens(email: str, now: datetime, *, token_id: int | None = None) -> int:
+    """Revoke one token (by id) or all live tokens of the organiser; returns how many."""
+    revoked = 0
+    for api_token in list_api_tokens(email):
+        if api_token.revoked_at is None and token_id in (None, api_token.id):
+            api_token.revoked_at = now
+            revoked += 1
+    db.session.flush()
+    return revoked

@@ -1,0 +1,26 @@
+"""The audit log of an event: who changed what, when, before and after."""
+
+from flask import render_template, request
+
+from ..services import audit
+from . import bp
+from .access import role_required
+from .common import load_event
+
+PER_PAGE = 50
+
+
+@bp.get("/events/<slug>/audit")
+@role_required("organiser")
+def audit_log(slug: str):
+    event = load_event(slug)
+    page = request.args.get("page", 1, type=int) or 1
+    entries, total = audit.entries_for(event, page=max(page, 1), per_page=PER_PAGE)
+    return render_template(
+        "organiser/audit.html",
+        event=event,
+        entries=entries,
+        page=max(page, 1),
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        total=total,
+    )

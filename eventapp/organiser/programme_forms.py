@@ -1,0 +1,155 @@
+"""Forms for building the programme. Times are typed in the event's own timezone."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..services.programme_input import CAPACITY_MAX
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+NO_ROOM = 0
+
+
+def _when(label):
+    return DateTimeLocalField(label, format=LOCAL_FORMAT, validators=[InputRequired()])
+
+
+def _maybe_when(label):
+    return DateTimeLocalField(label, format=LOCAL_FORMAT, validators=[Optional()])
+
+
+class ConfirmMixin:
+    confirm = BooleanField(_l("Save anyway: I have read the warnings above"))
+
+
+class EventForm(ConfirmMixin, FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Short name in links (slug)"), validators=[DataRequired(), Length(max=80)]
+    )
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    timezone = StringField(
+        _l("Time zone"), default="Europe/Amsterdam", validators=[DataRequired(), Length(max=64)]
+    )
+    starts_at = _when(_l("Starts"))
+    ends_at = _when(_l("Ends"))
+    registration_opens_at = _maybe_when(_l("Registration opens"))
+    registration_closes_at = _maybe_when(_l("Registration closes"))
+    status = SelectField(
+        _l("Status"),
+        choices=[("draft", _l("Draft")), ("published", _l("Published")), ("closed", _l("Closed"))],
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+
+    def service_data(self) -> dict:
+        data = {
+            key: getattr(self, key).data
+            for key in (
+                "name",
+                "slug",
+                "venue",
+                "timezone",
+                "starts_at",
+                "ends_at",
+                "status",
+                "description",
+            )
+        }
+        data["registration_opens_at"] = self.registration_opens_at.data
+        data["registration_closes_at"] = self.registration_closes_at.data
+        data["venue"] = data["venue"] or ""
+        data["description"] = data["description"] or ""
+        return data
+
+
+class RoomForm(ConfirmMixin, FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    capacity = IntegerField(
+        _l("Capacity (people)"), validators=[InputRequired(), NumberRange(0, CAPACITY_MAX)]
+    )
+
+    def service_data(self) -> dict:
+        return {"name": self.name.data, "capacity": self.capacity.data}
+
+
+class SpeakerForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+
+    def service_data(self) -> dict:
+        return {"name": self.name.data, "organisation": self.organisation.data or ""}
+
+
+class SessionForm(ConfirmMixin, FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[("workshop", _l("Workshop")), ("plenary", _l("Plenary")), ("other", _l("Break"))],
+    )
+    starts_at = _when(_l("Starts"))
+    ends_at = _when(_l("Ends"))
+    room_id = SelectField(_l("Room"), coerce=int, default=NO_ROOM)
+    capacity = IntegerField(
+        _l("Capacity (empty: the room's)"),
+        validators=[Optional(), NumberRange(0, CAPACITY_MAX)],
+    )
+    speakers = TextAreaField(_l("Speakers, one per line"), validators=[Optional()])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+
+    def service_data(self) -> dict:
+        data = {
+            "title": self.title.data,
+            "kind": self.kind.data,
+            "starts_at": self.starts_at.data,
+            "ends_at": self.ends_at.data,
+            "room_id": self.room_id.data or None,
+            "speakers": speaker_lines(self.speakers.data),
+            "description": self.description.data or "",
+        }
+        if self.capacity.data is not None:
+            data["capacity"] = self.capacity.data
+        return data
+
+
+class MoveForm(ConfirmMixin, FlaskForm):
+    starts_at = _when(_l("Starts"))
+    ends_at = _when(_l("Ends"))
+    room_id = SelectField(_l("Room"), coerce=int, default=NO_ROOM)
+
+    def service_data(self) -> dict:
+        return {
+            "starts_at": self.starts_at.data,
+            "ends_at": self.ends_at.data,
+            "room_id": self.room_id.data or None,
+        }
+
+
+class CancelForm(FlaskForm):
+    """Only the CSRF token and an explicit yes."""
+
+    confirm = BooleanField(
+        _l("Yes, cancel this session and email its attendees"), validators=[DataRequired()]
+    )
+
+
+def speaker_lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def room_choices(event) -> list[tuple[int, str]]:
+    return [(NO_ROOM, str(_l("No room")))] + [
+        (room.id, f"{room.name} ({room.capacity})") for room in event.rooms
+    ]
+
+
+def local_naive(value, tz):
+    """An aware instant as the wall-clock time a datetime-local field shows."""
+    return value.astimezone(tz).replace(tzinfo=None) if value else None

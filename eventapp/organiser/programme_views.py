@@ -1,0 +1,312 @@
+"""Building the programme: events, rooms, speakers, sessions; moving and cancelling."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Registration, Speaker
+from ..models.types import utcnow
+from ..services import conflicts, programme, schedule
+from ..services.errors import DomainError, NotFound
+from . import bp
+from .access import role_required
+from .common import load_event, show_error
+from .programme_forms import (
+    CancelForm,
+    EventForm,
+    MoveForm,
+    RoomForm,
+    SessionForm,
+    SpeakerForm,
+    local_naive,
+    room_choices,
+)
+
+
+def _render_form(form, *, title: str, report=None, event=None, status=200, **context):
+    if form.is_submitted() and status == 200:
+        status = 409 if report else 422
+    return render_template(
+        "organiser/form.html", form=form, title=title, report=report, event=event, **context
+    ), status
+
+
+def _saved(message: str, slug: str):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("organiser.programme", slug=slug))
+
+
+@bp.get("/events/<slug>/programme", endpoint="programme")
+@role_required("organiser")
+def programme_page(slug: str):
+    event = load_event(slug)
+    return render_template(
+        "organiser/programme.html",
+        event=event,
+        sessions=programme.sessions_of(event),
+        speakers=sorted(_speakers(event), key=lambda s: s.name.lower()),
+        waitlists=programme.waitlist_lengths(event),
+        conflict_items=conflicts.event_conflicts(event),
+    )
+
+
+def _speakers(event):
+    return db.session.scalars(db.select(Speaker).where(Speaker.event_id == event.id)).all()
+
+
+@bp.get("/events/<slug>/conflicts", endpoint="conflicts")
+@role_required("organiser")
+def conflicts_page(slug: str):
+    event = load_event(slug)
+    return render_template(
+        "organiser/conflicts.html", event=event, conflict_items=conflicts.event_conflicts(event)
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@role_required("organiser")
+def new_event():
+    form = EventForm()
+    if form.validate_on_submit():
+        try:
+            event = schedule.create_event(current_user, form.service_data(), utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(_("Event created."), event.slug)
+    return _render_form(form, title=_("New event"))
+
+
+@bp.route("/events/<slug>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_event(slug: str):
+    event = load_event(slug)
+    form = EventForm(obj=None if request.method == "POST" else _event_values(event))
+    report = None
+    if form.validate_on_submit():
+        try:
+            schedule.update_event(
+                current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+            )
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            return _saved(_("Event saved."), event.slug)
+    return _render_form(form, title=_("Edit event"), report=report, event=event)
+
+
+class _Values:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _event_values(event):
+    tz = event.tz
+    return _Values(
+        name=event.name,
+        slug=event.slug,
+        venue=event.venue,
+        timezone=event.timezone,
+        starts_at=local_naive(event.starts_at, tz),
+        ends_at=local_naive(event.ends_at, tz),
+        registration_opens_at=local_naive(event.registration_opens_at, tz),
+        registration_closes_at=local_naive(event.registration_closes_at, tz),
+        status=event.status,
+        description=event.description,
+        confirm=False,
+    )
+
+
+@bp.route("/events/<slug>/rooms/new", methods=["GET", "POST"])
+@role_required("organiser")
+def new_room(slug: str):
+    event = load_event(slug)
+    form = RoomForm()
+    if form.validate_on_submit():
+        try:
+            schedule.create_room(current_user, event, form.service_data(), utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(_("Room added."), event.slug)
+    return _render_form(form, title=_("New room"), event=event)
+
+
+@bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_room(slug: str, room_id: int):
+    event = load_event(slug)
+    room = _or_404(lambda: schedule.get_room(event, room_id))
+    form = RoomForm(obj=None if request.method == "POST" else room)
+    report = None
+    if form.validate_on_submit():
+        try:
+            schedule.update_room(
+                current_user, room, form.service_data(), utcnow(), confirm=form.confirm.data
+            )
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            return _saved(_("Room saved."), event.slug)
+    return _render_form(form, title=_("Edit room"), report=report, event=event)
+
+
+def _or_404(load):
+    try:
+        return load()
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
+@role_required("organiser")
+def new_speaker(slug: str):
+    event = load_event(slug)
+    form = SpeakerForm()
+    if form.validate_on_submit():
+        try:
+            schedule.create_speaker(current_user, event, form.service_data(), utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(_("Speaker added."), event.slug)
+    return _render_form(form, title=_("New speaker"), event=event)
+
+
+@bp.route("/events/<slug>/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_speaker(slug: str, speaker_id: int):
+    event = load_event(slug)
+    speaker = db.session.get(Speaker, speaker_id)
+    if speaker is None or speaker.event_id != event.id:
+        abort(404)
+    form = SpeakerForm(obj=None if request.method == "POST" else speaker)
+    if form.validate_on_submit():
+        try:
+            schedule.update_speaker(current_user, speaker, form.service_data(), utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(_("Speaker saved."), event.slug)
+    return _render_form(form, title=_("Edit speaker"), event=event)
+
+
+@bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
+@role_required("organiser")
+def new_session(slug: str):
+    event = load_event(slug)
+    form = SessionForm()
+    form.room_id.choices = room_choices(event)
+    report = None
+    if form.validate_on_submit():
+        try:
+            schedule.create_session(
+                current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+            )
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            return _saved(_("Session added."), event.slug)
+    return _render_form(form, title=_("New session"), report=report, event=event)
+
+
+def _session_values(session):
+    tz = session.event.tz
+    return _Values(
+        title=session.title,
+        kind=session.kind,
+        starts_at=local_naive(session.starts_at, tz),
+        ends_at=local_naive(session.ends_at, tz),
+        room_id=session.room_id or 0,
+        capacity=session.capacity,
+        speakers="\n".join(s.name for s in session.speakers),
+        description=session.description,
+        confirm=False,
+    )
+
+
+@bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_session(slug: str, session_id: int):
+    event = load_event(slug)
+    session = _or_404(lambda: schedule.get_session(session_id, event))
+    form = SessionForm(obj=None if request.method == "POST" else _session_values(session))
+    form.room_id.choices = room_choices(event)
+    report = None
+    if form.validate_on_submit():
+        try:
+            change = schedule.update_session(
+                current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
+            )
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            return _saved(_change_message(change), event.slug)
+    return _render_form(form, title=_("Edit session"), report=report, event=event, session=session)
+
+
+def _change_message(change) -> str:
+    message = _("Session saved.")
+    if change.moved:
+        message += " " + _("Its attendees are emailed about the change.")
+    if change.promoted:
+        message += " " + _("%(n)d people moved up from the waiting list.", n=len(change.promoted))
+    return message
+
+
+@bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
+@role_required("organiser")
+def move_session(slug: str, session_id: int):
+    event = load_event(slug)
+    session = _or_404(lambda: schedule.get_session(session_id, event))
+    form = MoveForm(obj=None if request.method == "POST" else _session_values(session))
+    form.room_id.choices = room_choices(event)
+    report = None
+    if form.validate_on_submit():
+        try:
+            change = schedule.update_session(
+                current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
+            )
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            return _saved(_change_message(change), event.slug)
+    return _render_form(
+        form,
+        title=_("Move “%(title)s”", title=session.title),
+        report=report,
+        event=event,
+        session=session,
+    )
+
+
+@bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@role_required("organiser")
+def cancel_session(slug: str, session_id: int):
+    event = load_event(slug)
+    session = _or_404(lambda: schedule.get_session(session_id, event))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            schedule.cancel_session(current_user, session, utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Session cancelled; its attendees are emailed."), "success")
+            return redirect(url_for("organiser.programme", slug=event.slug))
+    affected = db.session.scalar(
+        db.select(db.func.count()).where(
+            Registration.session_id == session.id,
+            Registration.status.in_(("confirmed", "waitlisted", "offered")),
+        )
+    )
+    return render_template(
+        "organiser/cancel_session.html",
+        event=event,
+        session=session,
+        form=form,
+        affected=affected,
+    ), (422 if form.is_submitted() else 200)

@@ -1,0 +1,240 @@
+"""Cleaning programme input (events, rooms, speakers, sessions) for forms, the API and imports.
+
+Every entry point hands in plain values (JSON-like: strings, numbers, lists, or datetimes from
+a form) and gets back typed values or an InvalidInput naming each field's problems.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask_babel import gettext as _
+
+from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from .errors import InvalidInput
+from .validation import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+ROOM_NAME_MAX = 120
+VENUE_MAX = 200
+CAPACITY_MAX = 100_000
+SPEAKERS_MAX = 50
+MISSING = object()
+
+
+def raise_if(errors: FieldErrors) -> None:
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), dict(errors))
+
+
+def clean_int(
+    value, field: str, errors: FieldErrors, *, minimum: int = 0, maximum: int = CAPACITY_MAX
+) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        else:
+            errors.add(field, _("Must be a whole number."))
+            return None
+    if not minimum <= value <= maximum:
+        errors.add(field, _("Must be between %(lo)d and %(hi)d.", lo=minimum, hi=maximum))
+        return None
+    return value
+
+
+def clean_timezone(value, field: str, errors: FieldErrors) -> str | None:
+    if not isinstance(value, str) or value not in _timezones():
+        errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
+        return None
+    return value
+
+
+def _timezones() -> set[str]:
+    global _TIMEZONES
+    if _TIMEZONES is None:
+        _TIMEZONES = available_timezones()
+    return _TIMEZONES
+
+
+_TIMEZONES: set[str] | None = None
+
+
+def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
+    """An aware instant from ISO 8601 text or a datetime; times without offset are local to
+    the event's timezone `tz`."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
+            return None
+    if not isinstance(value, datetime):
+        errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
+        return None
+    if value.tzinfo is None:
+        try:
+            value = value.replace(tzinfo=ZoneInfo(tz or "UTC"))
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
+            return None
+    if not 1900 <= value.year <= 9000:
+        errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
+        return None
+    return value
+
+
+def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:
+    if value not in choices:
+        errors.add(field, _("Must be one of: %(choices)s.", choices=", ".join(choices)))
+        return None
+    return value
+
+
+def clean_speaker_names(value, field: str, errors: FieldErrors) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > SPEAKERS_MAX:
+        errors.add(field, _("Must be a list of names."))
+        return []
+    names: list[str] = []
+    for item in value:
+        name = clean_text(item, field, errors, max_length=NAME_MAX, required=True)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _given(data: dict, key: str, partial: bool) -> bool:
+    return key in data or not partial
+
+
+def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None) -> dict:
+    """Typed event fields; on `partial` (PATCH) only the fields present."""
+    errors = FieldErrors()
+    out: dict = {}
+    if _given(data, "slug", partial):
+        slug = data.get("slug")
+        if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+            errors.add("slug", _("Lower-case letters, digits and dashes, at most 80."))
+        else:
+            out["slug"] = slug
+    if _given(data, "name", partial):
+        out["name"] = clean_text(
+            data.get("name"), "name", errors, max_length=NAME_MAX, required=True
+        )
+    for key, max_length in (("venue", VENUE_MAX), ("description", DESCRIPTION_MAX)):
+        if key in data:
+            out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
+    if "timezone" in data or not partial:
+        tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
+        if tz:
+            out["timezone"] = tz
+    tz = out.get("timezone") or current_tz or "Europe/Amsterdam"
+    for key in ("starts_at", "ends_at"):
+        if _given(data, key, partial):
+            value = clean_datetime(data.get(key), key, errors, tz)
+            if value is not None:
+                out[key] = value
+    for key in ("registration_opens_at", "registration_closes_at"):
+        if key in data:
+            if data[key] is None or data[key] == "":
+                out[key] = None
+            else:
+                value = clean_datetime(data[key], key, errors, tz)
+                if value is not None:
+                    out[key] = value
+    if "status" in data or not partial:
+        status = clean_choice(data.get("status", "draft"), "status", errors, EVENT_STATUSES)
+        if status:
+            out["status"] = status
+    raise_if(errors)
+    return out
+
+
+def clean_room_data(data: dict, *, partial: bool) -> dict:
+    errors = FieldErrors()
+    out: dict = {}
+    if _given(data, "name", partial):
+        out["name"] = clean_text(
+            data.get("name"), "name", errors, max_length=ROOM_NAME_MAX, required=True
+        )
+    if _given(data, "capacity", partial):
+        capacity = clean_int(data.get("capacity"), "capacity", errors)
+        if capacity is not None:
+            out["capacity"] = capacity
+    raise_if(errors)
+    return out
+
+
+def clean_speaker_data(data: dict, *, partial: bool) -> dict:
+    errors = FieldErrors()
+    out: dict = {}
+    if _given(data, "name", partial):
+        out["name"] = clean_text(
+            data.get("name"), "name", errors, max_length=NAME_MAX, required=True
+        )
+    if "organisation" in data:
+        out["organisation"] = clean_text(
+            data.get("organisation"), "organisation", errors, max_length=NAME_MAX, required=False
+        )
+    raise_if(errors)
+    return out
+
+
+def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
+    """Typed session fields. `room_id` stays an id (or None); the service resolves it."""
+    errors = FieldErrors()
+    out: dict = {}
+    if _given(data, "title", partial):
+        out["title"] = clean_text(
+            data.get("title"), "title", errors, max_length=TITLE_MAX, required=True
+        )
+    if "description" in data:
+        out["description"] = clean_text(
+            data.get("description"),
+            "description",
+            errors,
+            max_length=DESCRIPTION_MAX,
+            required=False,
+        )
+    if "kind" in data or not partial:
+        kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
+        if kind:
+            out["kind"] = kind
+    for key in ("starts_at", "ends_at"):
+        if _given(data, key, partial):
+            value = clean_datetime(data.get(key), key, errors, tz)
+            if value is not None:
+                out[key] = value
+    if "room_id" in data:
+        room_id = data["room_id"]
+        if room_id is None:
+            out["room_id"] = None
+        else:
+            room_id = clean_int(room_id, "room_id", errors, minimum=1, maximum=2**31 - 1)
+            if room_id is not None:
+                out["room_id"] = room_id
+    if "capacity" in data and data["capacity"] is not None:
+        capacity = clean_int(data["capacity"], "capacity", errors)
+        if capacity is not None:
+            out["capacity"] = capacity
+    if "speakers" in data:
+        out["speakers"] = clean_speaker_names(data["speakers"], "speakers", errors)
+    if "status" in data:
+        status = clean_choice(data["status"], "status", errors, SESSION_STATUSES)
+        if status:
+            out["status"] = status
+    raise_if(errors)
+    return out
+
+
+def ensure_order(starts_at: datetime, ends_at: datetime, field: str = "ends_at") -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput(
+            _("The end must be after the start."), {field: [_("The end must be after the start.")]}
+        )
