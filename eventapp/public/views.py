@@ -6,12 +6,12 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Attendee
+from ..models import Attendee, Registration
 from ..models.types import utcnow
 from ..services import programme, registration
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.registration import RegistrationInput
-from . import bp
+from . import bp, timetable
 from .forms import registration_form_for
 
 CONSENT_TEXT_VERSION = "2026-11"
@@ -50,14 +50,31 @@ def _load_event(slug: str):
 def event_programme(slug: str):
     event = _load_event(slug)
     sessions = programme.sessions_of(event)
+    rooms = programme.rooms_in_use(sessions)
+    chosen, waitlisted = _visitor_choices(event)
     return render_template(
         "public/programme.html",
         event=event,
         days=programme.group_by_day(sessions, event.tz),
-        rooms=programme.rooms_in_use(sessions),
+        rooms=rooms,
+        timetables=timetable.build(
+            sessions, rooms, event.tz, timetable.session_states(sessions, chosen, waitlisted)
+        ),
         waitlists=programme.waitlist_lengths(event),
         registration_open=programme.is_registration_open(event, utcnow()),
     )
+
+
+def _visitor_choices(event) -> tuple[set[int], set[int]]:
+    """The sessions this browser's attendee (just registered here) holds or waits for."""
+    attendee_id = session.get("just_registered")
+    attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
+    if attendee is None or attendee.event_id != event.id:
+        return set(), set()
+    registrations: list[Registration] = attendee.registrations
+    chosen = {r.session_id for r in registrations if r.status == "confirmed"}
+    waitlisted = {r.session_id for r in registrations if r.status in ("waitlisted", "offered")}
+    return chosen, waitlisted
 
 
 def _session_label(session) -> str:
@@ -130,6 +147,9 @@ def _show_error_on_form(form, error: DomainError) -> None:
             else:
                 target.errors = list(target.errors) + reasons
         return
+    # The sessions a conflict or a full session names are marked in the form too.
+    form.problem_code = error.code
+    form.problem_session_ids = {s["id"] for s in error.details.get("sessions", [])}
     if error.code == "already_registered":
         form.email.errors = list(form.email.errors) + [error.message]
         return

@@ -1,0 +1,30 @@
+/* Small enhancements shared by every page. Served from the app: no inline script (CSP).
+   - After a failed submit, move focus to the error summary so it is read out first.
+   - <form data-confirm="Question?"> asks before submitting (cancelling, deleting). */
+(function () {
+  "use strict";
+
+  function focusErrorSummary() {
+    var summary = document.querySelector(".form-errors");
+    if (summary && summary.textContent.trim()) {
+      summary.focus();
+    }
+  }
+
+  function confirmDangerousForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var question = form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusErrorSummary);
+  } else {
+    focusErrorSummary();
+  }
+  confirmDangerousForms();
+})();
