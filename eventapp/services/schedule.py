@@ -47,6 +47,7 @@ class SessionChange:
     moved: bool = False
     cancelled: bool = False
     promoted: list[Registration] = field(default_factory=list)
+    notified: int = 0
     warnings: list[ConflictItem] = field(default_factory=list)
 
 
@@ -345,6 +346,7 @@ def update_session(
     conflicts.enforce([c for c in found if c.is_hard or _key(c) not in already], confirm=confirm)
 
     before = audit.snapshot(session)
+    previous = _notifications().snapshot(session)
     old_capacity = session.capacity
     if capacity != old_capacity:
         _set_capacity(session, capacity)
@@ -354,23 +356,18 @@ def update_session(
     session.room = room
     if "speakers" in values:
         session.speakers = speakers_named(event, speaker_names)
-    if any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS) or restored:
-        session.sequence += 1
-    db.session.flush()
     change = SessionChange(session, moved=moved and not restored, warnings=found)
+    if not change.moved and (
+        restored or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
+    ):
+        session.sequence += 1  # a move's notification bumps it itself
+    db.session.flush()
+    if change.moved and session.status == "scheduled":
+        notify_session_moved(session, now, previous)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
-    _record_change(
-        actor,
-        "session.restored"
-        if restored
-        else ("session.moved" if change.moved else "session.updated"),
-        session,
-        before,
-        now,
-    )
-    if change.moved and session.status == "scheduled":
-        notify_session_moved(session, now)
+    action = "session.moved" if change.moved else "session.updated"
+    _record_change(actor, "session.restored" if restored else action, session, before, now)
     return change
 
 
@@ -444,24 +441,22 @@ def cancel_session(actor: Organiser | None, session: EventSession, now: datetime
         return SessionChange(session, cancelled=True)
     lock_event(session.event)
     before = audit.snapshot(session)
-    session.status = "cancelled"
-    session.sequence += 1
-    db.session.flush()
+    # Sets the status, bumps the sequence, ends the registrations and queues the emails.
+    told = notify_session_cancelled(session, now)
     _record_change(actor, "session.cancelled", session, before, now)
-    notify_session_cancelled(session, now)
-    return SessionChange(session, cancelled=True)
+    return SessionChange(session, cancelled=True, notified=told)
 
 
 # -- attendees' emails ------------------------------------------------------------------------
 
 
-def notify_session_moved(session: EventSession, now: datetime) -> None:
-    """Queue the update emails of a moved session (the mail issue's notifications module)."""
-    _notifications().session_moved(session, now)
+def notify_session_moved(session: EventSession, now: datetime, previous: dict) -> int:
+    """Queue the update emails of a moved session (services/notifications.py)."""
+    return _notifications().session_moved(session, now, previous=previous)
 
 
-def notify_session_cancelled(session: EventSession, now: datetime) -> None:
-    _notifications().session_cancelled(session, now)
+def notify_session_cancelled(session: EventSession, now: datetime) -> int:
+    return _notifications().session_cancelled(session, now)
 
 
 def _notifications():

@@ -307,3 +307,58 @@ def test_every_change_leaves_an_audit_entry(make_event, make_organiser, now):
     assert entries[2].after["starts_at"] == "2027-05-01T07:30:00+00:00"  # 09:30 CEST
     assert entries[3].before == {"title": "Keynote", "sequence": 0}
     assert entries[3].after == {"title": "Opening keynote", "sequence": 1}  # calendars update
+
+
+def outbox_kinds():
+    from eventapp.models import OutboxMessage
+
+    return sorted(
+        (m.kind, m.recipient)
+        for m in db.session.scalars(select(OutboxMessage))
+        if m.kind.startswith("session_")
+    )
+
+
+def test_a_move_queues_update_emails_and_bumps_the_sequence(make_event, make_session, now):
+    event = make_event()
+    session = make_session(event, start=0)
+    register(event, [session.id], "ada@example.org", now)
+    sequence = session.sequence
+
+    change = schedule.update_session(None, session, {"starts_at": at(2), "ends_at": at(3)}, now)
+    db.session.commit()
+
+    assert change.moved
+    assert session.sequence > sequence
+    assert outbox_kinds() == [("session_moved", "ada@example.org")]
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.action == "session.moved"
+    assert entry.before["starts_at"] == "2027-03-18T09:00:00+00:00"
+    assert entry.after["starts_at"] == "2027-03-18T11:00:00+00:00"
+
+
+def test_a_title_change_is_no_move_and_sends_nothing(make_event, make_session, now):
+    event = make_event()
+    session = make_session(event)
+    register(event, [session.id], "ada@example.org", now)
+    change = schedule.update_session(None, session, {"title": "Renamed"}, now)
+    db.session.commit()
+    assert not change.moved and outbox_kinds() == []
+
+
+def test_cancel_queues_cancellations_and_frees_the_room(make_event, make_room, make_session, now):
+    event = make_event()
+    room = make_room(event)
+    session = make_session(event, room=room)
+    register(event, [session.id], "ada@example.org", now)
+
+    change = schedule.cancel_session(None, session, now)
+    db.session.commit()
+
+    assert change.cancelled and session.status == "cancelled"
+    assert outbox_kinds() == [("session_cancelled", "ada@example.org")]
+    assert db.session.scalars(select(AuditEntry)).one().action == "session.cancelled"
+    replacement = schedule.create_session(
+        None, event, session_data("Instead", room_id=room.id), now
+    )
+    assert replacement.warnings == []
