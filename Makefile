@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 5000
 
-.PHONY: run install install-test translations test test-sqlite test-postgres lint format \
-	serve-postgres bench worker clean
+.PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
+	serve-postgres bench bench-quick worker clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -30,7 +30,23 @@ install-test: $(TEST_STAMP) translations
 ## Compile the Dutch and English catalogs (.mo files are built, never committed).
 translations: $(STAMP)
 	@if ls eventapp/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d eventapp/translations; fi
+		$(BIN)/pybabel -q compile -d eventapp/translations; fi
+
+## Extract every wrapped string (babel.cfg) into build/messages.pot and merge it into the
+## catalogs; then translate the new entries in eventapp/translations/nl/LC_MESSAGES/messages.po.
+## tests/web/test_translations.py reads BABEL_KEYWORDS from here and fails on untranslated text.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _n:1,2
+translations-update: $(STAMP)
+	@mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --sort-output --add-location=file \
+		--project=eventapp -o build/messages.pot .
+	@for lang in nl en; do \
+		if [ -f eventapp/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete \
+				-i build/messages.pot -d eventapp/translations -l $$lang; \
+		else $(BIN)/pybabel -q init -i build/messages.pot -d eventapp/translations -l $$lang; fi; \
+	done
+	$(MAKE) --no-print-directory translations
 
 ## Serve the demo event on http://127.0.0.1:5000 with SQLite and an in-process mail worker.
 run: install
@@ -49,6 +65,34 @@ lint: install-test
 format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Serve with gunicorn (gunicorn.conf.py) on PostgreSQL: creates the database if missing,
+## migrates it and loads the demo event (DEMO=no to skip). Settings: GUNICORN_* variables.
+PG_SERVER ?= postgres@127.0.0.1:5432
+PG_DATABASE ?= eventapp
+DEMO ?= yes
+PG_URI := postgresql+psycopg://$(PG_SERVER)/$(PG_DATABASE)
+serve-postgres: install
+	@psql "postgresql://$(PG_SERVER)/postgres" -tAc \
+		"SELECT 1 FROM pg_database WHERE datname = '$(PG_DATABASE)'" | grep -q 1 \
+		|| psql "postgresql://$(PG_SERVER)/postgres" -c 'CREATE DATABASE "$(PG_DATABASE)"'
+	FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) db upgrade
+	@if [ "$(DEMO)" = "yes" ]; then FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) demo; fi
+	FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) GUNICORN_BIND=$${GUNICORN_BIND:-127.0.0.1:$(PORT)} \
+		$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## Load tests and timings on loopback (gunicorn + locust, PostgreSQL and SQLite); prints a
+## report, asserts nothing. See docs/PERFORMANCE.md. bench-quick: smaller sizes, ~2 minutes.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(BENCH_STAMP) translations
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(BENCH_STAMP) translations
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 worker: install
 	$(FLASK) mail send --loop

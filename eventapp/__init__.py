@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import bench_baseline
     from .api import bp as api_bp
     from .calendar import bp as calendar_bp
     from .manage import bp as manage_bp
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    bench_baseline.init_app(app)  # only when BENCH_BASELINE is set
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -120,6 +122,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from . import static_assets
     from .i18n import register_filters
 
     register_filters(app)
+    static_assets.init_app(app)

@@ -58,3 +58,6 @@ def load_demo() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(organiser_cli)
     app.cli.add_command(load_demo)
+    from .mail_cli import mail_cli
+
+    app.cli.add_command(mail_cli)

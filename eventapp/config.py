@@ -43,7 +43,16 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Smart Industry <noreply@eventapp.local>"
     MAIL_WORKER_IN_PROCESS = False  # `make run` turns it on
+    MAIL_TIMEOUT = 30  # seconds per SMTP command; Flask-Mail alone would wait forever
+    MAIL_SSL_VERIFY = True  # check the server certificate for STARTTLS and SSL
+    MAIL_SSL_CAFILE = None  # a private CA bundle for the mail server, if needed
+    MAIL_EML_DIR = None  # where .eml files go without MAIL_SERVER; default instance/mail/
     OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 60  # then 2, 4, 8, ... times that, at most the maximum
+    OUTBOX_RETRY_MAX_SECONDS = 3600
+    OUTBOX_CLAIM_SECONDS = 300  # a claimed message is retried if not done by then
+    OUTBOX_BATCH_SIZE = 100
+    OUTBOX_POLL_SECONDS = 2  # the worker loop checks for new mail this often
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

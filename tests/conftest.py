@@ -13,6 +13,7 @@ from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession, Room
 from eventapp.services.capacity import RaceSwitches
+from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 FIXED_NOW = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)

@@ -1,0 +1,175 @@
+"""Locust users for `make bench` (bench/run.py starts locust with one of these classes).
+
+Scenario parameters come from the environment (BENCH_*), set by bench/run.py; each run
+writes its response-status counts to BENCH_OUT as JSON when locust quits. Every user
+sends requests back to back (no think time): this measures the server, not a crowd's pace.
+
+- BaselineUser: POST /_bench/baseline, one INSERT (the yardstick).
+- RegisterUser: POST /api/v1/events/<slug>/registrations: the plenary plus one random
+  workshop per round, each time a new email address. 201 is expected.
+- BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
+  most for popular workshops; one whose workshop is full (409) joins its waiting list,
+  as the page offers. Quits when all BENCH_TOTAL are done.
+- PageUser: GET BENCH_PATH; logs in as an organiser first when BENCH_LOGIN is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+import uuid
+from collections import Counter
+
+from locust import constant, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from locust.exception import StopUser
+
+STATUSES: Counter = Counter()
+OUTCOMES: Counter = Counter()
+SLUG = os.environ.get("BENCH_SLUG", "")
+PLENARY_IDS = json.loads(os.environ.get("BENCH_PLENARIES", "[]"))
+ROUNDS = json.loads(os.environ.get("BENCH_ROUNDS", "[]"))  # [[workshop ids of round 1], ...]
+TOTAL = int(os.environ.get("BENCH_TOTAL", "0"))
+PATH = os.environ.get("BENCH_PATH", "/")
+RUN_ID = uuid.uuid4().hex[:8]
+_issued = 0
+_completed = 0
+_timing: dict = {}
+
+
+@events.quitting.add_listener
+def write_counts(environment, **_kwargs):
+    out = os.environ.get("BENCH_OUT")
+    if out:
+        with open(out, "w") as handle:
+            json.dump(
+                {
+                    "statuses": dict(STATUSES),
+                    "outcomes": dict(OUTCOMES),
+                    "elapsed": _timing.get("elapsed"),
+                },
+                handle,
+            )
+
+
+def _person(index: int) -> dict:
+    return {
+        "name": f"Bench Attendee {index}",
+        "email": f"bench-{RUN_ID}-{index}@example.org",
+        "organisation": "Bench BV",
+        "consent": True,
+    }
+
+
+class _Base(FastHttpUser):
+    abstract = True
+    wait_time = constant(0)
+
+    def _record(self, response, expected=(200, 201)) -> None:
+        STATUSES[str(response.status_code)] += 1
+        if response.status_code in expected:
+            response.success()
+        else:
+            response.failure(f"HTTP {response.status_code}")
+
+
+class BaselineUser(_Base):
+    @task
+    def insert_one(self):
+        with self.client.post(
+            "/_bench/baseline", json={}, name="baseline", catch_response=True
+        ) as response:
+            self._record(response)
+
+
+class RegisterUser(_Base):
+    @task
+    def register(self):
+        global _issued
+        _issued += 1
+        body = _person(_issued) | {
+            "session_ids": PLENARY_IDS + [random.choice(r) for r in ROUNDS],
+            "waitlist": False,
+        }
+        with self.client.post(
+            f"/api/v1/events/{SLUG}/registrations",
+            json=body,
+            name="register",
+            catch_response=True,
+        ) as response:
+            self._record(response, expected=(201,))
+
+
+def _popular_choice(workshops: list[int]) -> int:
+    """Popularity falls off steeply: the first workshop of a round draws the most people."""
+    weights = [1 / (rank + 1) ** 1.3 for rank in range(len(workshops))]
+    return random.choices(workshops, weights=weights)[0]
+
+
+class BurstUser(_Base):
+    @task
+    def register_once(self):
+        global _issued, _completed
+        if _issued >= TOTAL:
+            raise StopUser()
+        _issued += 1
+        _timing.setdefault("started", time.monotonic())
+        person = _person(_issued)
+        choices = PLENARY_IDS + [_popular_choice(r) for r in ROUNDS if random.random() < 0.5]
+        body = person | {"session_ids": choices, "waitlist": False}
+        url = f"/api/v1/events/{SLUG}/registrations"
+        with self.client.post(url, json=body, name="burst", catch_response=True) as response:
+            self._record(response, expected=(201, 409))
+            outcome = _outcome(response)
+        if outcome == "full":
+            # The page offers the waiting list for the full workshops: this person takes it.
+            body["waitlist"] = True
+            with self.client.post(
+                url, json=body, name="burst (waitlist)", catch_response=True
+            ) as response:
+                self._record(response, expected=(201,))
+                outcome = _outcome(response)
+        OUTCOMES[outcome] += 1
+        _completed += 1
+        if _completed >= TOTAL:
+            _timing["elapsed"] = time.monotonic() - _timing["started"]
+            self.environment.runner.quit()
+
+
+def _outcome(response) -> str:
+    try:
+        body = response.json()
+    except Exception:  # noqa: BLE001 - a 5xx may carry HTML
+        return f"http_{response.status_code}"
+    if response.status_code == 201:
+        return body.get("status", "created")
+    return body.get("error", f"http_{response.status_code}")
+
+
+CSRF_FIELD = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
+
+
+class PageUser(_Base):
+    def on_start(self):
+        login = os.environ.get("BENCH_LOGIN")
+        if not login:
+            return
+        email, password = login.split(":", 1)
+        page = self.client.get("/organiser/login", name="login form")
+        match = CSRF_FIELD.search(page.text or "")
+        token = (match.group(1) or match.group(2)) if match else ""
+        self.client.post(
+            "/organiser/login",
+            data={"email": email, "password": password, "csrf_token": token},
+            name="login",
+        )
+
+    @task
+    def get_page(self):
+        with self.client.get(PATH, name="page", catch_response=True) as response:
+            self._record(response)

@@ -1,0 +1,720 @@
+"""`make bench`: the app under gunicorn on loopback, loaded by locust, on PostgreSQL and SQLite.
+
+For each database it creates a fresh database (PostgreSQL: eventapp_bench, dropped and
+created; SQLite: a file in a temporary folder), migrates it with the app's migrations, adds
+the bench-only baseline table, seeds the events below in bulk, then starts gunicorn
+(gunicorn.conf.py) with FLASK_RATELIMIT_ENABLED=false and FLASK_BENCH_BASELINE=true, and runs
+locust headless against it, one scenario at a time:
+
+1. throughput: registration (POST /api/v1/events/<slug>/registrations) against the baseline
+   (POST /_bench/baseline, one INSERT) at 1, 16 and 64 concurrent clients, side by side;
+2. opening burst: N people register at once for an event of 30 sessions with small
+   workshops; a full workshop sends them to its waiting list; counters reconciled after;
+3. pages: the programme page and registration form (and the organiser dashboard, once it
+   exists) of an event with 200 sessions and 5,000 attendees: time and SQL queries per
+   request (the server reports its query count in X-SQL-Queries in bench mode);
+4. calendar: the full-programme ICS feed of a 500-session event and a personal feed;
+5. outbox: `flask mail send` delivering the burst's confirmations to a local aiosmtpd.
+
+Everything is bounded (locust --run-time, a fixed count for the burst, subprocess
+timeouts) and stays on 127.0.0.1. It prints what it measured and asserts nothing; the
+report is also written to bench/results/. Absolute numbers on a shared machine are noisy:
+read the ratios, which are measured side by side in the same run.
+
+    python bench/run.py [--quick] [--databases postgresql,sqlite] [--pg-server HOST]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Sizes:
+    seconds: int = 8
+    clients: tuple = (1, 16, 64)
+    burst_total: int = 2000
+    burst_clients: int = 64
+    page_seconds: int = 6
+    programme_attendees: int = 5000
+    outbox_total: int = 2000
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(
+            seconds=3, burst_total=500, page_seconds=3, programme_attendees=1000, outbox_total=500
+        )
+
+
+# ---------------------------------------------------------------- the server under test
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn with gunicorn.conf.py, in its own process group so it stops as a whole."""
+
+    def __init__(self, database_url: str, log_path: Path, workers: int, threads: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {
+            "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
+            "FLASK_SECRET_KEY": "bench-secret-key-not-for-production",
+            "FLASK_RATELIMIT_ENABLED": "false",
+            "FLASK_BENCH_BASELINE": "true",
+            "FLASK_MAIL_WORKER_IN_PROCESS": "false",
+            "FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size": str(threads + 1),
+            "FLASK_SQLALCHEMY_ENGINE_OPTIONS__max_overflow": "2",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(workers),
+            "GUNICORN_THREADS": str(threads),
+            "GUNICORN_ACCESSLOG": "",
+            "GUNICORN_LOGLEVEL": "warning",
+            "GUNICORN_MAX_REQUESTS": "0",
+            "GUNICORN_BACKLOG": "2048",
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/events", timeout=2):  # noqa: S310
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer in 60 s; see {self.log_path}")
+
+    def __exit__(self, *_exc) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- the load generator
+
+
+def run_locust(
+    server: Server, user_class: str, users: int, seconds: int, name: str, env: dict, outdir: Path
+) -> dict:
+    """One headless locust run; the stats of its named request, and the status counts."""
+    prefix = outdir / name
+    counts = outdir / f"{name}-counts.json"
+    cmd = [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--stop-timeout",
+        "10",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--host",
+        server.url,
+        user_class,
+    ]
+    run_env = os.environ | {k: str(v) for k, v in env.items()} | {"BENCH_OUT": str(counts)}
+    completed = subprocess.run(
+        cmd, env=run_env, capture_output=True, text=True, timeout=seconds + 120
+    )
+    (outdir / f"{name}-locust.log").write_text(completed.stdout + completed.stderr)
+    rows = {}
+    stats_file = Path(f"{prefix}_stats.csv")
+    if stats_file.exists():
+        with stats_file.open() as handle:
+            rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    extra = json.loads(counts.read_text()) if counts.exists() else {}
+    return {"rows": rows, **extra}
+
+
+def stat(result: dict, name: str) -> dict:
+    row = result["rows"].get(name)
+    if not row or not int(row["Request Count"]):
+        return {"requests": 0}
+    return {
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "mean": float(row["Average Response Time"]),
+        "p50": float(row["50%"]),
+        "p95": float(row["95%"]),
+        "p99": float(row["99%"]),
+    }
+
+
+def server_errors(result: dict) -> int:
+    return sum(n for code, n in result.get("statuses", {}).items() if code.startswith("5"))
+
+
+# ---------------------------------------------------------------- probes (not load)
+
+
+def probe(server: Server, path: str, login: tuple[str, str] | None = None) -> dict:
+    """One request: its status and the server's SQL query count (X-SQL-Queries)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    if login:
+        _login(opener, server, *login)
+    try:
+        with opener.open(server.url + path, timeout=60) as response:
+            body = response.read()
+            return {
+                "status": response.status,
+                "queries": response.headers.get("X-SQL-Queries"),
+                "bytes": len(body),
+                "url": response.url,
+            }
+    except urllib.error.HTTPError as error:
+        return {
+            "status": error.code,
+            "queries": error.headers.get("X-SQL-Queries"),
+            "bytes": 0,
+            "url": path,
+        }
+
+
+def _login(opener, server: Server, email: str, password: str) -> None:
+    import re
+    import urllib.parse
+
+    try:
+        with opener.open(server.url + "/organiser/login", timeout=30) as response:
+            page = response.read().decode()
+    except urllib.error.HTTPError:
+        return  # no login page (yet): the dashboard probe will show its status
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
+    data = urllib.parse.urlencode(
+        {"email": email, "password": password, "csrf_token": match.group(1) if match else ""}
+    ).encode()
+    with contextlib.suppress(urllib.error.HTTPError):
+        opener.open(server.url + "/organiser/login", data=data, timeout=30).read()
+
+
+# ---------------------------------------------------------------- scenarios
+
+
+def scenario_throughput(server, seeded, sizes, outdir) -> list[dict]:
+    rows = []
+    env = {
+        "BENCH_SLUG": seeded.slug,
+        "BENCH_PLENARIES": json.dumps(seeded.plenary_ids[:1]),
+        "BENCH_ROUNDS": json.dumps(seeded.rounds),
+    }
+    for users in sizes.clients:
+        base = run_locust(
+            server, "BaselineUser", users, sizes.seconds, f"baseline-{users}", {}, outdir
+        )
+        reg = run_locust(
+            server, "RegisterUser", users, sizes.seconds, f"register-{users}", env, outdir
+        )
+        b, r = stat(base, "baseline"), stat(reg, "register")
+        rows.append(
+            {
+                "clients": users,
+                "baseline": b,
+                "register": r,
+                "ratio": r.get("rps", 0) / b["rps"] if b.get("rps") else None,
+                "server_errors": server_errors(base) + server_errors(reg),
+                "register_statuses": reg.get("statuses", {}),
+            }
+        )
+    return rows
+
+
+def scenario_burst(server, seeded, sizes, outdir) -> dict:
+    env = {
+        "BENCH_SLUG": seeded.slug,
+        "BENCH_PLENARIES": json.dumps(seeded.plenary_ids),
+        "BENCH_ROUNDS": json.dumps(seeded.rounds),
+        "BENCH_TOTAL": sizes.burst_total,
+    }
+    started = time.monotonic()
+    result = run_locust(server, "BurstUser", sizes.burst_clients, 600, "burst", env, outdir)
+    return {
+        "wall_seconds": time.monotonic() - started,
+        "first": stat(result, "burst"),
+        "waitlist": stat(result, "burst (waitlist)"),
+        "outcomes": result.get("outcomes"),
+        "statuses": result.get("statuses"),
+        "elapsed": result.get("elapsed"),
+        "server_errors": server_errors(result),
+    }
+
+
+def scenario_pages(
+    server, pages: list[tuple[str, str, str | None]], seconds, outdir, login=None
+) -> list[dict]:
+    rows = []
+    for label, path, needs_login in pages:
+        first = probe(server, path, login if needs_login else None)
+        row = {
+            "page": label,
+            "path": path,
+            "status": first["status"],
+            "queries": first["queries"],
+            "bytes": first["bytes"],
+        }
+        if first["status"] == 200:
+            env = {"BENCH_PATH": path}
+            if needs_login and login:
+                env["BENCH_LOGIN"] = f"{login[0]}:{login[1]}"
+            one = run_locust(server, "PageUser", 1, seconds, f"page-{label}-1", env, outdir)
+            many = run_locust(server, "PageUser", 16, seconds, f"page-{label}-16", env, outdir)
+            row |= {
+                "one_client": stat(one, "page"),
+                "sixteen_clients": stat(many, "page"),
+                "server_errors": server_errors(one) + server_errors(many),
+            }
+        rows.append(row)
+    return rows
+
+
+class _CountingHandler:
+    def __init__(self):
+        self.messages = 0
+        self.connections = 0
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages += 1
+        return "250 Message accepted for delivery"
+
+
+def scenario_outbox(app, database_url, burst_event_id, total, outdir) -> dict:
+    """Deliver `total` pending confirmations with `flask mail send` to a local aiosmtpd."""
+    from aiosmtpd.controller import Controller
+    from sqlalchemy import func, select, update
+
+    from eventapp.extensions import db
+    from eventapp.models import OutboxMessage
+
+    help_run = subprocess.run(
+        [str(BIN / "flask"), "--app", "eventapp", "mail", "send", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if help_run.returncode != 0:
+        return {"skipped": "no `flask mail send` command yet (the mail worker has not landed)"}
+    with app.app_context():
+        keep = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.event_id == burst_event_id,
+                OutboxMessage.kind == "confirmation",
+                OutboxMessage.status == "pending",
+            )
+            .order_by(OutboxMessage.id)
+            .limit(total)
+        )
+        keep_ids = list(db.session.scalars(keep))
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.id.not_in(keep_ids))
+            .values(status="sent")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        pending = len(keep_ids)
+
+    handler = _CountingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = os.environ | {
+            "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
+            "FLASK_SECRET_KEY": "bench-secret-key-not-for-production",
+            "FLASK_MAIL_SERVER": "127.0.0.1",
+            "FLASK_MAIL_PORT": str(port),
+        }
+        started = time.monotonic()
+        run = subprocess.run(
+            [str(BIN / "flask"), "--app", "eventapp", "mail", "send"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        seconds = time.monotonic() - started
+    finally:
+        controller.stop()
+    (outdir / "outbox.log").write_text(run.stdout + run.stderr)
+    with app.app_context():
+        db.session.expire_all()
+        left = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.id.in_(keep_ids), OutboxMessage.status != "sent")
+        )
+    return {
+        "pending": pending,
+        "delivered": handler.messages,
+        "smtp_connections": handler.connections,
+        "seconds": seconds,
+        "not_sent_after": left,
+        "exit_code": run.returncode,
+    }
+
+
+# ---------------------------------------------------------------- one database
+
+
+def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
+    import seed
+
+    from eventapp.extensions import db
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"eventapp-bench-{kind}-"))
+    if kind == "postgresql":
+        url = seed.recreate_postgres_database(args.pg_server, args.pg_database)
+    else:
+        url = f"sqlite:///{tmp}/bench.sqlite"
+    app = seed.bench_app(url, str(tmp / "instance"))
+    print(f"[{kind}] migrating and seeding ...", flush=True)
+    seed.migrate_and_prepare(app)
+    with app.app_context():
+        throughput = seed.seed_registration_event(
+            "bench-throughput",
+            rounds=3,
+            per_round=4,
+            capacities=[10_000_000],
+            plenary_capacity=10_000_000,
+        )
+        burst = seed.seed_registration_event(
+            "bench-burst",
+            rounds=7,
+            per_round=4,
+            capacities=[12, 16, 20, 24, 30, 40],
+            plenary_capacity=sizes.burst_total + 100,
+        )
+        programme = seed.seed_programme_event(
+            "bench-programme",
+            days=2,
+            rounds_per_day=9,
+            per_round=11,
+            attendees=sizes.programme_attendees,
+            workshops_each=4,
+        )
+        ics = seed.seed_programme_event(
+            "bench-ics", days=5, rounds_per_day=11, per_round=9, attendees=50, workshops_each=8
+        )
+        version = _database_version(db)
+    result = {
+        "kind": kind,
+        "version": version,
+        "sizes": {
+            "throughput_sessions": throughput.session_count,
+            "burst_sessions": burst.session_count,
+            "programme_sessions": programme.session_count,
+            "programme_attendees": programme.attendee_count,
+            "ics_sessions": ics.session_count,
+        },
+    }
+
+    log = outdir / "gunicorn.log"
+    with Server(url, log, workers=args.workers, threads=args.threads) as server:
+        print(f"[{kind}] throughput: registration vs baseline ...", flush=True)
+        result["throughput"] = scenario_throughput(server, throughput, sizes, outdir)
+        with app.app_context():
+            result["throughput_reconcile"] = seed.reconcile(throughput.event_id)
+        print(f"[{kind}] opening burst ...", flush=True)
+        result["burst"] = scenario_burst(server, burst, sizes, outdir)
+        with app.app_context():
+            result["burst_reconcile"] = seed.reconcile(burst.event_id)
+        print(f"[{kind}] pages ...", flush=True)
+        login = (seed.ORGANISER_EMAIL, seed.ORGANISER_PASSWORD)
+        result["pages"] = scenario_pages(
+            server,
+            [
+                ("programme", f"/events/{programme.slug}/", None),
+                ("register form", f"/events/{programme.slug}/register", None),
+                ("dashboard", f"/organiser/?event={programme.slug}", "login"),
+            ],
+            sizes.page_seconds,
+            outdir,
+            login=login,
+        )
+        print(f"[{kind}] calendar feeds ...", flush=True)
+        result["calendar"] = scenario_pages(
+            server,
+            [
+                ("programme.ics", f"/events/{ics.slug}/calendar.ics", None),
+                ("personal feed", f"/calendar/{ics.feed_token}.ics", None),
+            ],
+            sizes.page_seconds,
+            outdir,
+        )
+    print(f"[{kind}] outbox ...", flush=True)
+    result["outbox"] = scenario_outbox(app, url, burst.event_id, sizes.outbox_total, outdir)
+    with app.app_context():
+        db.engine.dispose()
+    return result
+
+
+def _database_version(db) -> str:
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        return db.session.scalar(text("SHOW server_version"))
+    return f"SQLite {sqlite3.sqlite_version} (WAL)"
+
+
+# ---------------------------------------------------------------- the report
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    from importlib.metadata import version
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "gunicorn": version("gunicorn"),
+        "locust": version("locust"),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def ms(value) -> str:
+    return "-" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
+    lines = [
+        f"# eventapp bench, {datetime.now():%Y-%m-%d %H:%M}" + (" (quick)" if args.quick else ""),
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; {info['os']}; "
+        f"Python {info['python']}, gunicorn {info['gunicorn']} ({args.workers} workers x "
+        f"{args.threads} threads, gthread), locust {info['locust']} on the same machine; "
+        f"load average at start {info['load_average']}.",
+        "Databases: " + "; ".join(f"{r['kind']} {r['version']}" for r in results) + ".",
+        "Times in ms (locust: client-side, loopback). req/s = completed requests per second.",
+        "",
+        "## Registration vs baseline (one INSERT), same app and server",
+        "",
+        "| database | clients | baseline req/s | register req/s | ratio | "
+        "register p50 / p95 / p99 | baseline p50 / p95 / p99 | 5xx |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for row in r["throughput"]:
+            b, g = row["baseline"], row["register"]
+            ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+            lines.append(
+                f"| {r['kind']} | {row['clients']} | {b.get('rps', 0):.0f} | "
+                f"{g.get('rps', 0):.0f} | {ratio} | {ms(g.get('p50'))} / {ms(g.get('p95'))} / "
+                f"{ms(g.get('p99'))} | {ms(b.get('p50'))} / {ms(b.get('p95'))} / "
+                f"{ms(b.get('p99'))} | {row['server_errors']} |"
+            )
+    for r in results:
+        rec = r["throughput_reconcile"]
+        lines.append(
+            f"\n{r['kind']}: {rec['attendees']} registered in these runs; counters "
+            f"that differ from the rows: {len(rec['counter_mismatches'])}; overbooked "
+            f"sessions: {len(rec['overbooked_sessions'])}."
+        )
+    lines += [
+        "",
+        f"## Opening burst: {sizes.burst_total} people, {sizes.burst_clients} at once, "
+        "30 sessions with small workshops",
+        "",
+    ]
+    lines += [
+        "| database | seconds | registrations/s | first try p50 / p95 / p99 | "
+        "outcomes | HTTP statuses | 5xx | counters = rows | overbooked |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        b, rec = r["burst"], r["burst_reconcile"]
+        elapsed = b.get("elapsed") or b["wall_seconds"]
+        f = b["first"]
+        lines.append(
+            f"| {r['kind']} | {elapsed:.1f} | {sizes.burst_total / elapsed:.0f} | "
+            f"{ms(f.get('p50'))} / {ms(f.get('p95'))} / {ms(f.get('p99'))} | "
+            f"{_counts(b.get('outcomes'))} | {_counts(b.get('statuses'))} | "
+            f"{b['server_errors']} | {'yes' if not rec['counter_mismatches'] else 'NO'} | "
+            f"{len(rec['overbooked_sessions'])} |"
+        )
+    for r in results:
+        rec = r["burst_reconcile"]
+        lines.append(
+            f"\n{r['kind']}: {rec['attendees']} attendees, registrations "
+            f"{_counts(rec['registrations'])}, {rec['full_sessions']} of "
+            f"{rec['sessions']} sessions full, {rec['confirmation_emails_queued']} "
+            "confirmation emails queued."
+        )
+    lines += [
+        "",
+        "## Pages: an event with "
+        f"{results[0]['sizes']['programme_sessions']} sessions and "
+        f"{results[0]['sizes']['programme_attendees']} attendees; calendar feeds of "
+        f"an event with {results[0]['sizes']['ics_sessions']} sessions",
+        "",
+    ]
+    lines += [
+        "| database | page | SQL queries | KiB | 1 client: mean / p50 / p95 | "
+        "16 clients: req/s, p50 / p95 | 5xx |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for row in r["pages"] + r["calendar"]:
+            if row["status"] != 200:
+                lines.append(
+                    f"| {r['kind']} | {row['page']} | - | - | not measured: "
+                    f"HTTP {row['status']} (not built yet?) | - | - |"
+                )
+                continue
+            one, many = row["one_client"], row["sixteen_clients"]
+            lines.append(
+                f"| {r['kind']} | {row['page']} | {row['queries']} | {row['bytes'] / 1024:.0f}"
+                f" | {ms(one.get('mean'))} / {ms(one.get('p50'))} / {ms(one.get('p95'))} | "
+                f"{many.get('rps', 0):.0f}, {ms(many.get('p50'))} / {ms(many.get('p95'))} | "
+                f"{row['server_errors']} |"
+            )
+    lines += ["", "## Outbox: confirmations delivered to a local aiosmtpd by `flask mail send`", ""]
+    for r in results:
+        o = r["outbox"]
+        if "skipped" in o:
+            lines.append(f"- {r['kind']}: not measured: {o['skipped']}.")
+            continue
+        rate = o["delivered"] / o["seconds"] if o["seconds"] else 0
+        lines.append(
+            f"- {r['kind']}: {o['delivered']} of {o['pending']} delivered in "
+            f"{o['seconds']:.1f} s ({rate:.0f} messages/s, process start included) over "
+            f"{o['smtp_connections']} SMTP connection(s); not sent afterwards: "
+            f"{o['not_sent_after']}; exit code {o['exit_code']}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _counts(counts: dict | None) -> str:
+    if not counts:
+        return "-"
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument(
+        "--pg-server",
+        default=os.environ.get("BENCH_PG_SERVER", "postgres@127.0.0.1:5432"),
+        help="user@host:port of PostgreSQL",
+    )
+    parser.add_argument("--pg-database", default="eventapp_bench")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--seconds", type=int, help="seconds per throughput run")
+    args = parser.parse_args(argv)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    if args.seconds:
+        sizes.seconds = args.seconds
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    outdir = RESULTS / stamp
+    info = machine()
+    started = time.monotonic()
+    results = [
+        bench_database(kind, args, sizes, outdir / kind)
+        for kind in args.databases.split(",")
+        if kind
+    ]
+    report = format_report(results, info, args, sizes)
+    report += f"\nTotal bench time: {time.monotonic() - started:.0f} s.\n"
+    (outdir / "report.md").write_text(report)
+    (outdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    print()
+    print(report)
+    print(f"(also written to {outdir.relative_to(ROOT)}/report.md)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
