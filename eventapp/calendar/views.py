@@ -1,10 +1,112 @@
-"""Calendar downloads and feeds (ICS). Being built in the mail-and-calendar issue."""
+"""Calendar downloads and feeds (ICS): the programme, one session, an attendee's own feed.
 
-from flask import abort
+Responses are `text/calendar; charset=utf-8` with a strong ETag over the body, so a calendar
+app polling a feed gets 304 Not Modified until something it shows has changed (the objects'
+DTSTAMP is stable for that reason, see services/calendar.py).
+"""
 
+import re
+from urllib.parse import urlencode
+
+from flask import Response, abort, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attendee, EventSession
+from ..services import calendar, programme, tokens
+from ..services.errors import NotFound
+from ..services.registration import feed_token
 from . import bp
+
+
+def _event_or_404(slug: str):
+    try:
+        return programme.get_event(slug)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/events/<slug>/calendar.ics")
+def event_feed(slug: str):
+    """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
+    event = _event_or_404(slug)
+    body = calendar.programme_feed(event, programme.sessions_of(event))
+    return _ics_response(body, f"{event.slug}.ics", public=True)
+
+
+@bp.get("/events/<slug>/sessions/<int:id>.ics")
+def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
+    """One session, for an "add to calendar" download from the programme."""
+    event = _event_or_404(slug)
+    session = db.session.get(EventSession, id)
+    if session is None or session.event_id != event.id:
+        abort(404)
+    return _ics_response(
+        calendar.session_file(session),
+        f"{event.slug}-session-{session.id}.ics",
+        public=True,
+        download=True,
+    )
 
 
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
-    abort(404)
+    """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link."""
+    attendee = _attendee_by_feed_token(token)
+    name = _("%(event)s: my sessions", event=attendee.event.name)
+    response = _ics_response(
+        calendar.personal_feed(attendee, name),
+        f"{attendee.event.slug}-my-sessions.ics",
+        public=False,
+    )
+    # The URL is the secret: keep it out of Referer headers and search engines.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _attendee_by_feed_token(token: str) -> Attendee:
+    if not tokens.looks_like_token(token):
+        abort(404)
+    attendee = db.session.scalar(
+        select(Attendee).where(Attendee.feed_token_hash == tokens.hash_token(token))
+    )
+    if attendee is None or not tokens.tokens_match(token, feed_token(attendee)):
+        abort(404)
+    return attendee
+
+
+def _ics_response(body: bytes, filename: str, *, public: bool, download: bool = False):
+    response = Response(body, content_type="text/calendar; charset=utf-8")
+    disposition = "attachment" if download else "inline"
+    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{safe_name}"'
+    # Revalidate every time (cheap: 304 without a body), so changes show on the next poll.
+    response.headers["Cache-Control"] = ("public" if public else "private") + ", no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.app_template_global()
+def personal_feed_url(attendee: Attendee) -> str:
+    """The attendee's feed link, for pages that show "add to calendar" buttons."""
+    return url_for("calendar.personal_feed", token=feed_token(attendee), _external=True)
+
+
+@bp.app_template_global()
+def webcal(url: str) -> str:
+    return calendar.webcal_url(url)
+
+
+@bp.app_template_global()
+def google_calendar_link(session: EventSession) -> str:
+    return calendar.google_calendar_url(session)
+
+
+@bp.app_template_global()
+def google_subscribe_link(feed_url: str) -> str:
+    """Google Calendar's "add by URL" for a feed (it accepts the webcal:// form)."""
+    return "https://calendar.google.com/calendar/render?" + urlencode(
+        {"cid": calendar.webcal_url(feed_url)}
+    )

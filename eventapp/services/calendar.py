@@ -1,0 +1,301 @@
+"""Calendar data (iCalendar, RFC 5545) for emails, downloads and subscribed feeds.
+
+Emails carry METHOD:REQUEST, one calendar object per session, each with the attendee as
+ATTENDEE. Why not one PUBLISH file with every session: mail clients (Gmail, Outlook, Apple
+Mail) show "add to calendar" / an event card only for iTIP invitations, and only a REQUEST
+with a known UID and a higher SEQUENCE *updates* the event already in the calendar when a
+session moves; the matching METHOD:CANCEL removes it. RFC 5546 says all VEVENTs of one
+REQUEST share one UID, hence one object (one attachment) per session. The UID is personal,
+`reg-<attendee>-session-<session>@<UID_DOMAIN>`, so each invitation has exactly one
+attendee and never names anyone else. ATTENDEE carries PARTSTAT=ACCEPTED and RSVP=FALSE:
+registering was the answer, and clients should not ask for another. Trade-off (seen in
+pretix): some clients still send "accepted" replies to ORGANIZER, which is the event's
+`organiser_email`; point it at a mailbox that can take them, or a documented no-reply.
+
+Downloads and feeds are METHOD:PUBLISH without ATTENDEE: the programme (`session-<id>@...`
+UIDs) and the attendee's personal feed (the same personal UIDs as the emails, so a feed and
+an imported invitation describe the same events; cancelled ones stay, STATUS:CANCELLED).
+
+SEQUENCE is `session.sequence` for the programme and `Registration.calendar_sequence`
+(session plus registration) for personal objects, so organiser changes and the attendee's
+own drop/return both reach calendars as newer versions. Every TZID comes with a VTIMEZONE
+limited to the event's years (a short block that Google accepts).
+
+Links (URL, the manage link in descriptions) come from `url_for(..., _external=True)`, so
+callers build calendars inside a request context: a real request for feeds, and for mail
+the context that eventapp.services.mail builds from SERVER_NAME_FOR_LINKS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import current_app, url_for
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from ..models import Attendee, EventSession, Registration
+from ..models import Event as EventModel
+
+PRODID = "-//eventapp//eventapp calendar 1.0//EN"
+FEED_REFRESH = timedelta(hours=1)
+
+
+def session_uid(session: EventSession) -> str:
+    """The programme's UID for a session: the same in every feed and download."""
+    return f"session-{session.id}@{current_app.config['UID_DOMAIN']}"
+
+
+def registration_uid(attendee_id: int, session_id: int) -> str:
+    """One attendee's UID for one session: emails and the personal feed share it."""
+    return f"reg-{attendee_id}-session-{session_id}@{current_app.config['UID_DOMAIN']}"
+
+
+def to_ical(calendar: Calendar) -> bytes:
+    return calendar.to_ical()
+
+
+# --- emails: one object per session ------------------------------------------------------
+
+
+def invitation(registration: Registration, *, now: datetime) -> bytes:
+    """METHOD:REQUEST for one of the attendee's confirmed sessions (new or updated)."""
+    return to_ical(_personal_object(registration, "REQUEST", now=now))
+
+
+def cancellation(registration: Registration, *, now: datetime) -> bytes:
+    """METHOD:CANCEL for a session the attendee no longer holds (dropped or cancelled)."""
+    return to_ical(_personal_object(registration, "CANCEL", now=now))
+
+
+def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
+    session, attendee = registration.session, registration.attendee
+    event = session.event
+    calendar = _calendar(event, method)
+    vevent = _vevent(
+        session,
+        uid=registration_uid(attendee.id, session.id),
+        sequence=registration.calendar_sequence,
+        stamp=now,
+        cancelled=method == "CANCEL",
+        description_link=url_for("manage.page", token=_manage_token(attendee), _external=True),
+    )
+    vevent.add("attendee", _attendee_address(attendee))
+    calendar.add_component(vevent)
+    _add_timezones(calendar, event)
+    return calendar
+
+
+def _manage_token(attendee: Attendee) -> str:
+    from .registration import manage_token  # registration imports much; keep this a leaf
+
+    return manage_token(attendee)
+
+
+def _attendee_address(attendee: Attendee) -> vCalAddress:
+    address = vCalAddress(f"mailto:{attendee.email}")
+    address.params["CN"] = vText(_param(attendee.name))
+    address.params["CUTYPE"] = vText("INDIVIDUAL")
+    address.params["ROLE"] = vText("REQ-PARTICIPANT")
+    address.params["PARTSTAT"] = vText("ACCEPTED")
+    address.params["RSVP"] = vText("FALSE")
+    return address
+
+
+# --- downloads and feeds: PUBLISH -----------------------------------------------------------
+
+
+def programme_feed(event: EventModel, sessions: Iterable[EventSession]) -> bytes:
+    """The whole programme, cancelled sessions included (STATUS:CANCELLED)."""
+    calendar = _calendar(event, "PUBLISH", feed_name=event.name)
+    for session in sessions:
+        calendar.add_component(_programme_vevent(session))
+    _add_timezones(calendar, event)
+    return to_ical(calendar)
+
+
+def session_file(session: EventSession) -> bytes:
+    """One session of the programme, for an "add to calendar" download."""
+    calendar = _calendar(session.event, "PUBLISH")
+    calendar.add_component(_programme_vevent(session))
+    _add_timezones(calendar, session.event)
+    return to_ical(calendar)
+
+
+def personal_feed(attendee: Attendee, name: str) -> bytes:
+    """The attendee's confirmed sessions; dropped or cancelled ones stay as STATUS:CANCELLED.
+
+    Keeping cancelled events in the feed (rather than leaving them out) is what makes a
+    subscribed calendar remove them: some clients keep events that merely disappear.
+    Waiting-list places are not in the feed: there is no seat to put in a calendar yet.
+    """
+    event = attendee.event
+    calendar = _calendar(event, "PUBLISH", feed_name=name)
+    link = url_for("calendar.personal_feed", token=_feed_token(attendee), _external=True)
+    shown = [r for r in attendee.registrations if r.status in ("confirmed", "cancelled")]
+    for registration in sorted(shown, key=lambda r: (r.session.starts_at, r.session_id)):
+        cancelled = registration.status == "cancelled" or attendee.status != "active"
+        calendar.add_component(
+            _vevent(
+                registration.session,
+                uid=registration_uid(attendee.id, registration.session_id),
+                sequence=registration.calendar_sequence,
+                stamp=_feed_stamp(event),
+                cancelled=cancelled,
+                description_link=None if cancelled else link,
+            )
+        )
+    _add_timezones(calendar, event)
+    return to_ical(calendar)
+
+
+def _feed_token(attendee: Attendee) -> str:
+    from .registration import feed_token
+
+    return feed_token(attendee)
+
+
+def _programme_vevent(session: EventSession) -> Event:
+    return _vevent(
+        session,
+        uid=session_uid(session),
+        sequence=session.sequence,
+        stamp=_feed_stamp(session.event),
+        cancelled=session.status == "cancelled",
+        description_link=None,
+    )
+
+
+def _feed_stamp(event: EventModel) -> datetime:
+    """DTSTAMP for published objects: stable, so an unchanged feed keeps its ETag.
+
+    `now` would change every response and defeat revalidation; SEQUENCE is what tells
+    clients a newer version, and it grows with every change they must pick up.
+    """
+    return event.updated_at or event.created_at or event.starts_at
+
+
+# --- the pieces -----------------------------------------------------------------------------
+
+
+def _calendar(event: EventModel, method: str, *, feed_name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    if feed_name is not None:
+        name = _one_line(feed_name)
+        calendar.add("name", name)  # RFC 7986
+        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-timezone", event.timezone)
+        # RFC 7986 wants VALUE=DURATION spelled out; icalendar's helper leaves it off.
+        calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", "PT1H")
+    return calendar
+
+
+def _vevent(
+    session: EventSession,
+    *,
+    uid: str,
+    sequence: int,
+    stamp: datetime,
+    cancelled: bool,
+    description_link: str | None,
+) -> Event:
+    event = session.event
+    tz = event.tz
+    vevent = Event()
+    vevent.add("uid", uid)
+    vevent.add("dtstamp", stamp.astimezone(UTC))
+    vevent.add("dtstart", session.starts_at.astimezone(tz))
+    vevent.add("dtend", session.ends_at.astimezone(tz))
+    vevent.add("sequence", sequence)
+    vevent.add("summary", _text(session.title))
+    location = location_of(session)
+    if location:
+        vevent.add("location", _text(location))
+    vevent.add("description", _text(description_of(session, description_link)))
+    vevent.add(
+        "url",
+        url_for("public.event_programme", slug=event.slug, _external=True)
+        + f"#session-{session.id}",
+    )
+    organizer = vCalAddress(f"mailto:{event.organiser_email}")
+    organizer.params["CN"] = vText(_param(event.name))
+    vevent.add("organizer", organizer)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    if session.created_at:
+        vevent.add("created", session.created_at.astimezone(UTC))
+    return vevent
+
+
+def location_of(session: EventSession) -> str:
+    parts = [session.room.name if session.room else "", session.event.venue]
+    return ", ".join(p for p in parts if p)
+
+
+def description_of(session: EventSession, link: str | None) -> str:
+    parts = []
+    if session.description:
+        parts.append(session.description)
+    if session.speakers:
+        parts.append(", ".join(_speaker_label(s) for s in session.speakers))
+    if link:
+        parts.append(link)
+    return "\n\n".join(parts)
+
+
+def _speaker_label(speaker) -> str:
+    return f"{speaker.name} ({speaker.organisation})" if speaker.organisation else speaker.name
+
+
+def _text(value: str) -> str:
+    """One newline convention: iCalendar escapes LF as \\n; a stray CR must not survive."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _one_line(value: str) -> str:
+    """For parameters and names, where no line break may appear at all."""
+    return " ".join(_text(value).split())
+
+
+def _param(value: str) -> str:
+    """A parameter value: one line, and no DQUOTE, which parameters cannot hold (RFC 5545;
+    icalendar's RFC 6868 ^' escape is not understood by every client)."""
+    return _one_line(value).replace('"', "'")
+
+
+def _add_timezones(calendar: Calendar, event: EventModel) -> None:
+    """VTIMEZONE for every TZID, covering the event's years only (CALENDAR.md)."""
+    first = date(event.starts_at.astimezone(event.tz).year, 1, 1)
+    last = date(event.ends_at.astimezone(event.tz).year + 1, 1, 1)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+
+
+# --- links for "add to calendar" buttons ----------------------------------------------------
+
+
+def webcal_url(url: str) -> str:
+    """The subscribe link calendar apps open: the same URL with the webcal:// scheme."""
+    parts = urlsplit(url)
+    return urlunsplit(("webcal",) + tuple(parts[1:]))
+
+
+def google_calendar_url(session: EventSession) -> str:
+    """Google Calendar's "add event" template link (Google imports no ICS from a click)."""
+    start, end = (
+        t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") for t in (session.starts_at, session.ends_at)
+    )
+    query = {
+        "action": "TEMPLATE",
+        "text": session.title,
+        "dates": f"{start}/{end}",
+        "details": description_of(session, None),
+        "location": location_of(session),
+        "ctz": session.event.timezone,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)

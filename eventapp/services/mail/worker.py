@@ -1,0 +1,276 @@
+"""The outbox worker: claim due rows, render, send, record the outcome.
+
+Claiming. A worker takes a batch of due rows in one short transaction and marks them
+`sending` with `claimed_until = now + OUTBOX_CLAIM_SECONDS` (a lease). On PostgreSQL the
+SELECT uses FOR UPDATE SKIP LOCKED, so concurrent workers get disjoint batches without
+waiting for each other; on SQLite every writing transaction starts with BEGIN IMMEDIATE
+(eventapp/database.py), so claims simply queue. A row whose lease ran out (its worker was
+killed) is due again. `attempts` counts claims, so a message that keeps killing its worker
+also ends as `failed` instead of looping forever.
+
+Sending. No database transaction is open while talking to the mail server (on SQLite an open
+transaction would hold the write lock and stall registrations). Each message is rendered in a
+short read, sent, then marked `sent` with a conditional UPDATE that only succeeds while this
+worker's lease on the row is still the current one (`claimed_until` works as the fencing
+token). A worker stops taking messages from its batch once half the lease has passed, and
+hands the rest back, so a lease does not expire under a live worker.
+
+At least once, not at most once. If a worker dies after the server accepted a message and
+before the row says `sent`, the lease expires and another worker sends it again. The other
+choice, marking the row sent before sending, loses the confirmation whenever the send then
+fails, and a lost confirmation (or calendar update) is worse than a rare duplicate. The
+duplicate is harmless by construction: the Message-ID is fixed per row at its first claim
+(so mail stores that deduplicate by Message-ID drop it), and its calendar objects carry the
+same UID and SEQUENCE, which calendars treat as the event they already have. Writing .eml
+files is exactly once: the file is named after the row and simply rewritten.
+
+Failures. A failed attempt is retried after OUTBOX_RETRY_BASE_SECONDS * 2**(attempts-1),
+capped at OUTBOX_RETRY_MAX_SECONDS; after OUTBOX_MAX_ATTEMPTS it is `failed` with the error
+in `last_error`, for the organisers' outbox view. Permanent refusals (SMTP 5xx for the
+recipient or the message, a header that would inject lines, a deleted attendee) fail at once.
+When the server cannot be reached at all the batch stops and every claimed row is retried
+later: nothing is lost while SMTP is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+import flask_mail
+from flask import Flask, current_app
+from sqlalchemy import and_, or_, select, update
+
+from ...extensions import db
+from ...models import OutboxMessage
+from ...models.types import utcnow
+from .render import RecipientGone, render
+from .transport import TransportDown, open_transport
+
+log = logging.getLogger(__name__)
+
+ERROR_MAX_LENGTH = 2000
+
+
+class ClaimSwitches:
+    """Test-only knobs, like capacity.RaceSwitches: make the claim race happen on purpose.
+
+    `after_select` runs between choosing the rows and marking them claimed (a pause or a
+    barrier); `locking = False` drops FOR UPDATE SKIP LOCKED, which the control test uses to
+    show that two workers then send the same message.
+    """
+
+    after_select = None
+    locking: bool = True
+
+
+@dataclass
+class Claim:
+    id: int
+    kind: str
+    attempts: int
+    lease: datetime  # our claimed_until: the row is ours while it still holds this value
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def send_pending(*, now: datetime | None = None, limit: int | None = None) -> DeliveryReport:
+    """Deliver every due message (at most `limit`), over one SMTP connection.
+
+    `now` fixes the clock for the whole run (tests); by default each batch reads the time.
+    Call it inside an app context with no transaction of your own in progress.
+    """
+    app: Flask = current_app._get_current_object()
+    config = app.config
+    batch_size = int(config.get("OUTBOX_BATCH_SIZE", 100))
+    report = DeliveryReport()
+    transport = open_transport(app)
+    base_url = config.get("SERVER_NAME_FOR_LINKS") or "http://localhost"
+    try:
+        with app.test_request_context("/", base_url=base_url):
+            while limit is None or report.handled < limit:
+                size = batch_size if limit is None else min(batch_size, limit - report.handled)
+                batch = claim_batch(now or utcnow(), size)
+                if not batch:
+                    break
+                if not _deliver_batch(batch, transport, now, report):
+                    break  # the server is down: everything claimed is rescheduled
+    finally:
+        transport.close()
+    return report
+
+
+def claim_batch(now: datetime, size: int) -> list[Claim]:
+    """Mark up to `size` due rows as ours for a lease; commit at once."""
+    config = current_app.config
+    lease = now + timedelta(seconds=int(config.get("OUTBOX_CLAIM_SECONDS", 300)))
+    max_attempts = int(config["OUTBOX_MAX_ATTEMPTS"])
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until <= now),
+    )
+    query = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(size)
+    )
+    if ClaimSwitches.locking:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(db.session.scalars(query))
+    if ClaimSwitches.after_select is not None:
+        ClaimSwitches.after_select()
+    claims = []
+    for row in rows:
+        if row.status == "sending" and row.attempts >= max_attempts:
+            row.status, row.claimed_until = "failed", None
+            row.last_error = "The worker stopped while sending, on every attempt."
+            continue
+        row.status = "sending"
+        row.attempts += 1
+        row.claimed_until = lease
+        if not row.message_id:
+            row.message_id = make_msgid("outbox", domain=config["UID_DOMAIN"])
+        claims.append(Claim(row.id, row.kind, row.attempts, lease))
+    db.session.commit()
+    return claims
+
+
+def _deliver_batch(batch: list[Claim], transport, now: datetime | None, report) -> bool:
+    """Send each claimed message; False when the mail server is unreachable."""
+    lease_seconds = int(current_app.config.get("OUTBOX_CLAIM_SECONDS", 300))
+    deadline = time.monotonic() + lease_seconds / 2
+    for index, claim in enumerate(batch):
+        if time.monotonic() > deadline:
+            _release(batch[index:])
+            return True
+        moment = now or utcnow()
+        try:
+            message = _render(claim, moment)
+            if message is None:
+                continue  # the row changed hands (our lease was taken over)
+            transport.send(message, claim.id, claim.kind)
+        except TransportDown as error:
+            transport.reset()
+            for rest in batch[index:]:
+                _record_failure(rest, moment, error, permanent=False, report=report)
+            return False
+        except Exception as error:  # noqa: BLE001  (every failure is recorded on the row)
+            db.session.rollback()
+            permanent = _is_permanent(error)
+            if _breaks_connection(error):
+                transport.reset()
+            _record_failure(claim, moment, error, permanent=permanent, report=report)
+            continue
+        _mark_sent(claim, moment)
+        report.sent += 1
+    return True
+
+
+def _render(claim: Claim, now: datetime):
+    """The rendered email, read in one short transaction that ends before sending."""
+    try:
+        row = db.session.get(OutboxMessage, claim.id, populate_existing=True)
+        if row is None or row.status != "sending" or row.claimed_until != claim.lease:
+            return None
+        return render(row, now)
+    finally:
+        db.session.rollback()  # end the read: no lock may be held while talking SMTP
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, RecipientGone | flask_mail.BadHeaderError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def _breaks_connection(error: Exception) -> bool:
+    """After this error the SMTP connection cannot be trusted; render errors leave it alone."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421  # "service closing transmission channel"
+    return isinstance(error, OSError)  # smtplib's errors are OSErrors too
+
+
+def _owned(claim: Claim):
+    return (
+        (OutboxMessage.id == claim.id)
+        & (OutboxMessage.status == "sending")
+        & (OutboxMessage.claimed_until == claim.lease)
+    )
+
+
+def _mark_sent(claim: Claim, now: datetime) -> None:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(_owned(claim))
+        .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        log.warning("outbox %s: sent, but another worker had taken over its lease", claim.id)
+
+
+def _record_failure(claim: Claim, now: datetime, error, *, permanent: bool, report) -> None:
+    max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
+    text = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+    give_up = permanent or claim.attempts >= max_attempts
+    values = {"claimed_until": None, "last_error": text}
+    if give_up:
+        values["status"] = "failed"
+    else:
+        values.update(status="pending", next_attempt_at=now + retry_delay(claim.attempts))
+    db.session.execute(
+        update(OutboxMessage)
+        .where(_owned(claim))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if give_up:
+        report.failed += 1
+        log.error("outbox %s (%s) failed for good: %s", claim.id, claim.kind, text)
+    else:
+        report.retried += 1
+        log.warning("outbox %s (%s) will be retried: %s", claim.id, claim.kind, text)
+    report.errors.append(text)
+
+
+def _release(claims: list[Claim]) -> None:
+    """Hand unsent rows back untouched (the attempt they were charged is refunded)."""
+    for claim in claims:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(_owned(claim))
+            .values(status="pending", claimed_until=None, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the given number of attempts: base, 2x base, 4x base, ..."""
+    config = current_app.config
+    base = int(config.get("OUTBOX_RETRY_BASE_SECONDS", 60))
+    ceiling = int(config.get("OUTBOX_RETRY_MAX_SECONDS", 3600))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), ceiling))
