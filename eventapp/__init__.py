@@ -33,6 +33,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    start_background_work(app)
     return app
 
 
@@ -119,6 +120,13 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+def start_background_work(app: Flask) -> None:
+    """The outbox worker thread, only under `flask run` with MAIL_WORKER_IN_PROCESS."""
+    from .services.mail import start_in_process_worker
+
+    start_in_process_worker(app)
 
 
 def register_template_helpers(app: Flask) -> None:
