@@ -13,6 +13,7 @@ from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession, Room
 from eventapp.services.capacity import RaceSwitches
+from tests.catalogs import compile_catalogs
 from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -29,6 +30,12 @@ def _reset_postgres_schema(app) -> None:
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """Pages in Dutch need the compiled catalogs, even when pytest runs without `make`."""
+    compile_catalogs()
 
 
 @pytest.fixture(scope="session", params=DATABASES)
