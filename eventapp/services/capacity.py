@@ -76,3 +76,38 @@ def refresh_counters(*sessions: EventSession) -> None:
     """Reload counters changed behind the ORM's back by the UPDATEs above."""
     for session in sessions:
         db.session.refresh(session, ["seats_taken"])
+
+
+def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> bool:
+    """An admin's override: add a seat to a full session and take it, in one UPDATE.
+
+    The capacity grows with the seat, so the counter never exceeds it (the database's CHECK
+    still holds) and the fill rate shows the truth. The audit trail records who, for whom,
+    and the capacity before and after.
+    """
+    from . import audit  # the audit trail imports models only; imported late to stay a leaf
+
+    result = db.session.execute(
+        update(EventSession)
+        .where(EventSession.id == session.id, EventSession.status == "scheduled")
+        .values(
+            capacity=EventSession.capacity + 1, seats_taken=EventSession.seats_taken + 1
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.refresh(session, ["capacity", "seats_taken"])
+    audit.record(
+        actor,
+        "session.capacity_override",
+        session,
+        before={"capacity": session.capacity - 1},
+        after={
+            "capacity": session.capacity,
+            "attendee_id": attendee.id if attendee is not None else None,
+            "attendee": attendee.reference if attendee is not None else None,
+        },
+        event=session.event,
+    )
+    return True

@@ -18,9 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Attendee, Event, EventSession, Organiser, Registration
 from . import capacity, tokens
-from .errors import AlreadyRegistered, Forbidden, InvalidInput, NotFound, RegistrationClosed
-from .errors import SessionFull
-from .errors import ScheduleConflict
+from .errors import (
+    AlreadyRegistered,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RegistrationClosed,
+    ScheduleConflict,
+    SessionFull,
+)
 from .outbox import enqueue
 from .programme import overlapping_pairs, session_summary
 from .validation import (
@@ -245,11 +251,11 @@ def take_seats(
         if registration is not None and registration.status != "cancelled":
             registrations.append(registration)
             continue
-        if capacity.take_seat(session.id):
-            status = "confirmed"
-        elif override_by is not None and capacity.take_seat_over_capacity(
-            session, override_by, attendee=attendee
-        ):
+        seated = capacity.take_seat(session.id) or (
+            override_by is not None
+            and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
+        )
+        if seated:
             status = "confirmed"
         elif waitlist:
             status = "waitlisted"

@@ -228,3 +228,77 @@ def expire_offers(now: datetime) -> int:
         promote_from_waitlist(db.session.get(EventSession, session_id), now)
     db.session.flush()
     return count
+
+
+def promote_registration(
+    registration: Registration, now: datetime, actor, *, override_capacity: bool = False
+) -> Registration:
+    """An organiser's manual promotion of one waitlisted registration, out of turn if need be.
+
+    The same rules as everywhere: the seat comes through the capacity guard (or, for an
+    admin who asks, over capacity: capacity.take_seat_over_capacity logs it), and a session
+    that overlaps one the attendee already holds is refused. Audited; emails "promoted".
+    """
+    from . import audit
+    from .errors import Forbidden, InvalidInput, SessionFull
+
+    if override_capacity and not actor.has_role("admin"):
+        raise Forbidden(_("Only an admin may book a session beyond its capacity."))
+    session = registration.session
+    if registration.status != "waitlisted" or registration.attendee.status != "active":
+        raise InvalidInput(_("This registration is not on the waiting list."))
+    if session.status != "scheduled":
+        raise InvalidInput(_("This session has been cancelled."))
+    clash = db.session.scalars(
+        select(EventSession)
+        .join(Registration, Registration.session_id == EventSession.id)
+        .where(
+            Registration.attendee_id == registration.attendee_id,
+            Registration.status.in_(("confirmed", "offered")),
+            EventSession.id != session.id,
+            EventSession.starts_at < session.ends_at,
+            EventSession.ends_at > session.starts_at,
+        )
+    ).first()
+    if clash is not None:
+        raise ScheduleConflict(
+            _(
+                "“%(wanted)s” takes place at the same time as “%(held)s”, "
+                "which %(name)s already attends. Move them out of it first.",
+                wanted=session.title,
+                held=clash.title,
+                name=registration.attendee.name,
+            ),
+            [session_summary(session), session_summary(clash)],
+        )
+    took = capacity.take_seat(session.id)
+    if not took and override_capacity:
+        took = capacity.take_seat_over_capacity(session, actor, attendee=registration.attendee)
+    if not took:
+        raise SessionFull(
+            _("“%(title)s” is full.", title=session.title), [session_summary(session)]
+        )
+    flipped = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.status == "waitlisted")
+        .values(status="confirmed", waitlisted_at=None, offer_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if flipped.rowcount != 1:
+        # Promoted or cancelled by someone else since the page was shown.
+        capacity.release_seat(session.id)
+        raise InvalidInput(_("This registration is not on the waiting list."))
+    db.session.refresh(registration)
+    capacity.refresh_counters(session)
+    enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
+    audit.record(
+        actor,
+        "registration.promote",
+        registration,
+        before={"status": "waitlisted"},
+        after={"status": "confirmed", "session_id": session.id,
+               "attendee": registration.attendee.reference},
+        event=session.event,
+    )
+    db.session.flush()
+    return registration

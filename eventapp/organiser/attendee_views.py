@@ -1,0 +1,260 @@
+"""Attendees: the list (search, filter, pages), one attendee (edit, move, cancel), the
+waiting lists with manual promotion, and the CSV exports."""
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models.types import utcnow
+from ..services import attendees as attendee_service
+from ..services import audit, export, waitlist
+from ..services.attendees import AttendeeChanges, AttendeeFilter
+from ..services.errors import DomainError, InvalidInput
+from . import bp
+from .access import role_required, safe_next_url
+from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
+from .dashboard import event_or_404
+
+
+def _actor():
+    """The signed-in organiser as a model instance, for the services' audit entries."""
+    return current_user._get_current_object()
+
+
+def _session_label(session, event) -> str:
+    tz = event.tz
+    times = f"{session.starts_at.astimezone(tz):%H:%M}–{session.ends_at.astimezone(tz):%H:%M}"
+    room = f" · {session.room.name}" if session.room else ""
+    seats = f" ({session.seats_taken}/{session.capacity})"
+    return f"{times} {session.title}{room}{seats}"
+
+
+@bp.get("/events/<slug>/attendees")
+@role_required("organiser")
+def attendees(slug: str):
+    event = event_or_404(slug)
+    wanted = AttendeeFilter.from_args(request.args)
+    sessions = attendee_service.event_sessions(event)
+    pagination = attendee_service.attendee_page(
+        event, wanted, request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "organiser/attendees/list.html",
+        event=event,
+        wanted=wanted,
+        sessions=sessions,
+        sessions_by_id={s.id: s for s in sessions},
+        pagination=pagination,
+    )
+
+
+def _forms_for(attendee, event, sessions, *, edit=None, move=None):
+    edit = edit or AttendeeForm(obj=attendee, formdata=None)
+    if move is None:
+        move = SessionsForm(formdata=None)
+        move.sessions.data = [
+            r.session_id for r in attendee.registrations if r.status != "cancelled"
+        ]
+    move.sessions.choices = [(s.id, _session_label(s, event)) for s in sessions if s.registrable]
+    return edit, move
+
+
+def _render_attendee(event, attendee, *, edit=None, move=None, status=200):
+    sessions = attendee_service.event_sessions(event)
+    edit, move = _forms_for(attendee, event, sessions, edit=edit, move=move)
+    positions = {
+        r.id: waitlist.waitlist_position(r)
+        for r in attendee.registrations
+        if r.status == "waitlisted"
+    }
+    return render_template(
+        "organiser/attendees/detail.html",
+        event=event,
+        attendee=attendee,
+        registrations=sorted(
+            attendee.registrations, key=lambda r: (r.session.starts_at, r.session_id)
+        ),
+        positions=positions,
+        edit_form=edit,
+        move_form=move,
+        action_form=ActionForm(),
+        messages=attendee_service.messages_to(attendee),
+    ), status
+
+
+def _attendee_or_404(event, attendee_id: int):
+    return attendee_service.get_attendee(event, attendee_id)
+
+
+@bp.get("/events/<slug>/attendees/<int:attendee_id>")
+@role_required("organiser")
+def attendee(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    return _render_attendee(event, _attendee_or_404(event, attendee_id))
+
+
+def _errors_to_form(form, error: DomainError) -> None:
+    """Each domain error next to the field it concerns, or above the form."""
+    if isinstance(error, InvalidInput) and error.fields:
+        for name, reasons in error.fields.items():
+            field = form._fields.get(name)
+            if field is None:
+                form.form_errors.extend(reasons)
+            else:
+                field.errors = list(field.errors) + list(reasons)
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/edit")
+@role_required("organiser")
+def edit_attendee(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    person = _attendee_or_404(event, attendee_id)
+    form = AttendeeForm()
+    if form.validate_on_submit():
+        changes = AttendeeChanges(form.name.data, form.email.data, form.organisation.data or "")
+        try:
+            attendee_service.update_attendee(person, changes, _actor())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _errors_to_form(form, error)
+        else:
+            flash(_("Saved the details of %(name)s.", name=person.name), "success")
+            return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
+    person = _attendee_or_404(event, attendee_id)
+    return _render_attendee(event, person, edit=form, status=422)
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
+@role_required("organiser")
+def move_attendee(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    person = _attendee_or_404(event, attendee_id)
+    form = SessionsForm()
+    form.sessions.choices = [
+        (s.id, s.title) for s in attendee_service.event_sessions(event) if s.registrable
+    ]
+    if form.validate_on_submit():
+        try:
+            attendee_service.move_attendee(
+                person,
+                list(form.sessions.data or []),
+                actor=_actor(),
+                now=utcnow(),
+                waitlist=bool(form.waitlist.data),
+                override_capacity=bool(form.override_capacity.data),
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            _errors_to_form(form, error)
+        else:
+            flash(_("Changed the sessions of %(name)s.", name=person.name), "success")
+            return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
+    person = _attendee_or_404(event, attendee_id)
+    return _render_attendee(event, person, move=form, status=422)
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
+@role_required("organiser")
+def cancel_attendee(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    person = _attendee_or_404(event, attendee_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    else:
+        try:
+            attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
+    return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
+
+
+@bp.get("/events/<slug>/waitlists")
+@role_required("organiser")
+def waitlists(slug: str):
+    event = event_or_404(slug)
+    return render_template(
+        "organiser/attendees/waitlists.html",
+        event=event,
+        lists=[(s, regs) for s, regs in attendee_service.waiting_lists(event) if regs],
+        promote_form=PromoteForm(),
+    )
+
+
+@bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
+@role_required("organiser")
+def promote(slug: str, registration_id: int):
+    event = event_or_404(slug)
+    registration = attendee_service.get_registration(event, registration_id)
+    form = PromoteForm()
+    back = safe_next_url(request.form.get("next"), url_for("organiser.waitlists", slug=slug))
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(back)
+    try:
+        waitlist.promote_registration(
+            registration, utcnow(), _actor(), override_capacity=bool(form.override_capacity.data)
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "%(name)s now has a seat in “%(title)s”.",
+                name=registration.attendee.name,
+                title=registration.session.title,
+            ),
+            "success",
+        )
+    return redirect(back)
+
+
+def _delimiter() -> str:
+    return export.DELIMITERS.get(request.args.get("delimiter", ""), export.DEFAULT_DELIMITER)
+
+
+def _csv_response(data: bytes, name: str) -> Response:
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/events/<slug>/attendees.csv")
+@role_required("organiser")
+def export_attendees(slug: str):
+    event = event_or_404(slug)
+    wanted = AttendeeFilter.from_args(request.args)
+    data = export.attendees_csv(event, wanted, _delimiter())
+    # Personal data left the system: who took it, and which selection.
+    audit.record(_actor(), "attendees.export", event, after={"filter": wanted.as_args()})
+    db.session.commit()
+    return _csv_response(data, export.filename(event, "attendees"))
+
+
+@bp.get("/events/<slug>/sessions/<int:session_id>/attendees.csv")
+@role_required("organiser")
+def export_session(slug: str, session_id: int):
+    event = event_or_404(slug)
+    session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    data = export.session_csv(session, _delimiter())
+    audit.record(_actor(), "session.export", session, after={"session_id": session.id}, event=event)
+    db.session.commit()
+    return _csv_response(data, export.filename(event, f"session-{session.id}"))

@@ -1,0 +1,162 @@
+"""The door: check attendees in by code (typed or scanned) or by name, for the event or for
+one session, and see who is expected and who has not come. Built for a phone."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from ..extensions import db
+from ..models import Attendee
+from ..models.types import utcnow
+from ..services import attendees as attendee_service
+from ..services import checkin
+from ..services.errors import DomainError
+from . import bp
+from .access import role_required
+from .attendee_forms import ActionForm
+from .dashboard import event_or_404
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Check-in code"), validators=[DataRequired(), Length(max=200)])
+
+
+def _session_from(event, value):
+    """The session chosen on the page (an id in the query or form), or None for the event."""
+    if not value or not str(value).isdigit():
+        return None, attendee_service.event_sessions(event)
+    sessions = attendee_service.event_sessions(event)
+    chosen = next((s for s in sessions if s.id == int(value)), None)
+    if chosen is None:
+        abort(404)
+    return chosen, sessions
+
+
+def _back(event, session, **extra):
+    args = {"slug": event.slug, **extra}
+    if session is not None:
+        args["session"] = session.id
+    return redirect(url_for("organiser.checkin", **args))
+
+
+def _report(result: checkin.CheckinResult) -> None:
+    event = result.attendee.event
+    at = result.checked_in_at.astimezone(event.tz).strftime("%H:%M")
+    where = f" · {result.session.title}" if result.session else ""
+    if result.already:
+        flash(
+            _(
+                "Already checked in at %(time)s: %(name)s%(where)s",
+                time=at,
+                name=result.attendee.name,
+                where=where,
+            ),
+            "warning",
+        )
+    else:
+        flash(_("Checked in: %(name)s%(where)s", name=result.attendee.name, where=where), "success")
+
+
+# The endpoint is `organiser.checkin`; the function has another name, as `checkin` is the service.
+@bp.get("/events/<slug>/checkin", endpoint="checkin")
+@role_required("checkin", "organiser")
+def checkin_page(slug: str):
+    event = event_or_404(slug)
+    session, sessions = _session_from(event, request.args.get("session"))
+    term = (request.args.get("q") or "").strip()[:200]
+    last = None
+    if request.args.get("last", "").isdigit():
+        last = db.session.get(Attendee, int(request.args["last"]))
+        if last is not None and last.event_id != event.id:
+            last = None
+    return render_template(
+        "organiser/checkin/index.html",
+        event=event,
+        session=session,
+        sessions=[s for s in sessions if s.registrable],
+        sessions_by_id={s.id: s for s in sessions},
+        term=term,
+        results=checkin.search(event, term) if term else [],
+        attendance=checkin.attendance(event, session),
+        recent=checkin.recently_arrived(event, session),
+        last=last,
+        code_form=CodeForm(formdata=None),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/events/<slug>/checkin/code")
+@role_required("checkin", "organiser")
+def checkin_code(slug: str):
+    event = event_or_404(slug)
+    session, _sessions = _session_from(event, request.form.get("session"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        flash(_("Type or scan a check-in code."), "error")
+        return _back(event, session)
+    try:
+        person = checkin.find_by_code(event, form.code.data)
+        result = checkin.check_in(
+            person, now=utcnow(), actor=current_user._get_current_object(), session=session
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(event, session)
+    _report(result)
+    return _back(event, session, last=result.attendee.id)
+
+
+@bp.post("/events/<slug>/checkin/<int:attendee_id>")
+@role_required("checkin", "organiser")
+def checkin_attendee(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    session, _sessions = _session_from(event, request.form.get("session"))
+    person = attendee_service.get_attendee(event, attendee_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return _back(event, session)
+    try:
+        result = checkin.check_in(
+            person, now=utcnow(), actor=current_user._get_current_object(), session=session
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(event, session, last=person.id)
+    _report(result)
+    return _back(event, session, last=person.id)
+
+
+@bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
+@role_required("checkin", "organiser")
+def checkin_undo(slug: str, attendee_id: int):
+    event = event_or_404(slug)
+    session, _sessions = _session_from(event, request.form.get("session"))
+    person = attendee_service.get_attendee(event, attendee_id)
+    if ActionForm().validate_on_submit():
+        checkin.undo_check_in(person, actor=current_user._get_current_object(), session=session)
+        db.session.commit()
+        flash(_("Check-in taken back: %(name)s", name=person.name), "success")
+    return _back(event, session, last=person.id)
+
+
+@bp.get("/events/<slug>/checkin/missing")
+@role_required("checkin", "organiser")
+def checkin_missing(slug: str):
+    event = event_or_404(slug)
+    session, sessions = _session_from(event, request.args.get("session"))
+    return render_template(
+        "organiser/checkin/missing.html",
+        event=event,
+        session=session,
+        attendance=checkin.attendance(event, session),
+        pagination=checkin.not_arrived(event, session, page=request.args.get("page", 1, type=int)),
+        action_form=ActionForm(),
+    )

@@ -1,0 +1,65 @@
+"""The organiser's dashboard: every event at a glance, and one event in detail.
+
+Per session the fill rate, the waiting list and the status; the event's totals, its
+registrations over time (an SVG chart drawn on the server), its programme conflicts and its
+outbox. Each page costs the same number of queries whatever the number of attendees.
+"""
+
+from flask import abort, g, render_template
+from flask_login import current_user
+
+from ..models.types import utcnow
+from ..services import conflicts, dashboard, programme
+from ..services.errors import NotFound
+from . import bp
+from .access import role_required
+from .charts import timeline_chart
+
+
+def event_or_404(slug: str):
+    """The event named in the URL, drafts included; its timezone formats the page's times."""
+    try:
+        event = programme.get_event(slug, public=False)
+    except NotFound:
+        abort(404)
+    g.event = event
+    return event
+
+
+@bp.get("/", endpoint="dashboard")
+@role_required("organiser", "checkin")
+def all_events():
+    """All events with their headline figures; with a single event, that event's dashboard.
+
+    The check-in role sees only the way to each event's check-in page.
+    """
+    summaries = dashboard.all_events()
+    if current_user.role == "checkin":
+        return render_template("organiser/checkin_events.html", summaries=summaries)
+    if len(summaries) == 1:
+        return _event_dashboard(summaries[0].event, summaries)
+    return render_template("organiser/dashboard.html", summaries=summaries)
+
+
+@bp.get("/events/<slug>/")
+@role_required("organiser")
+def event_dashboard(slug: str):
+    return _event_dashboard(event_or_404(slug))
+
+
+def _event_dashboard(event, summaries=None):
+    g.event = event
+    figures = dashboard.event_figures(event, utcnow())
+    event_conflicts = conflicts.event_conflicts(event)
+    return render_template(
+        "organiser/event_dashboard.html",
+        event=event,
+        figures=figures,
+        chart=timeline_chart(figures.timeline),
+        conflicts=event_conflicts,
+        hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
+        summaries=summaries,
+    )
+
+
+from . import attendee_views, checkin_views, message_views  # noqa: E402, F401

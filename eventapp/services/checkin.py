@@ -1,0 +1,240 @@
+"""Checking attendees in at the door of the event or of one session.
+
+The door finds an attendee by the code printed as a QR code in their confirmation email
+(Attendee.checkin_code), or by name or email. Attendance is recorded for the event
+(Attendee.checked_in_at) or for one session (Registration.checked_in_at; that also counts
+as arriving at the event). Checking in twice is harmless and says when the first time was,
+which is what the door needs when two people show the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Attendee, Event, EventSession, Organiser, Registration
+from . import audit
+from .attendees import search_condition
+from .errors import DomainError, NotFound
+
+SEARCH_LIMIT = 25
+# Crockford base32, as codes are made (services/tokens.py): letters people confuse map back.
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+class CheckinRefused(DomainError):
+    """The person may not be checked in here: cancelled, or without a seat in the session."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "checkin_refused", 409)
+
+
+def normalise_code(raw: object) -> str:
+    """What a scanner or a person typed, as a stored code: the last part of a URL if one was
+    scanned, upper case, without spaces or dashes, confusable letters mapped back."""
+    if not isinstance(raw, str):
+        return ""
+    value = raw.strip().rstrip("/")
+    if "/" in value:
+        value = value.rsplit("/", 1)[-1]
+    value = value.split("?", 1)[0]
+    value = "".join(ch for ch in value.upper() if ch not in " -\t")
+    return value.translate(_CONFUSABLE)[:32]
+
+
+def find_by_code(event: Event, raw_code: object) -> Attendee:
+    code = normalise_code(raw_code)
+    attendee = None
+    if code:
+        attendee = db.session.scalar(
+            select(Attendee).where(Attendee.event_id == event.id, Attendee.checkin_code == code)
+        )
+    if attendee is None:
+        raise NotFound(_("No attendee of this event has the code %(code)s.", code=code or "–"))
+    return attendee
+
+
+def search(event: Event, term: str, limit: int = SEARCH_LIMIT) -> list[Attendee]:
+    """Attendees whose name, email, organisation, reference or code matches; active first."""
+    term = (term or "").strip()
+    if not term:
+        return []
+    return list(
+        db.session.scalars(
+            select(Attendee)
+            .where(Attendee.event_id == event.id, search_condition(term))
+            .options(selectinload(Attendee.registrations))
+            .order_by(Attendee.status, func.lower(Attendee.name), Attendee.id)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class CheckinResult:
+    attendee: Attendee
+    session: EventSession | None
+    checked_in_at: datetime
+    already: bool  # they had been checked in before: checked_in_at is that first time
+
+
+def _seat_in(attendee: Attendee, session: EventSession) -> Registration:
+    for reg in attendee.registrations:
+        if reg.session_id == session.id and reg.status in ("confirmed", "offered"):
+            return reg
+    waitlisted = any(
+        r.session_id == session.id and r.status == "waitlisted" for r in attendee.registrations
+    )
+    if waitlisted:
+        raise CheckinRefused(
+            _(
+                "%(name)s is on the waiting list of “%(title)s”, without a seat.",
+                name=attendee.name,
+                title=session.title,
+            )
+        )
+    raise CheckinRefused(
+        _("%(name)s is not registered for “%(title)s”.", name=attendee.name, title=session.title)
+    )
+
+
+def check_in(
+    attendee: Attendee, *, now: datetime, actor: Organiser, session: EventSession | None = None
+) -> CheckinResult:
+    """Record that the attendee arrived (at the event, or at `session`)."""
+    if attendee.status != "active":
+        raise CheckinRefused(_("%(name)s cancelled their registration.", name=attendee.name))
+    if session is not None and session.event_id != attendee.event_id:
+        raise NotFound(_("No such session."))
+    registration = _seat_in(attendee, session) if session is not None else None
+    already_event = attendee.checked_in_at is not None
+    if attendee.checked_in_at is None:
+        attendee.checked_in_at = now
+    if registration is not None:
+        already = registration.checked_in_at is not None
+        if registration.checked_in_at is None:
+            registration.checked_in_at = now
+        first = registration.checked_in_at
+    else:
+        already, first = already_event, attendee.checked_in_at
+    if not already:
+        audit.record(
+            actor,
+            "attendee.check_in",
+            attendee,
+            before=None,
+            after={"session_id": session.id if session else None, "at": now.isoformat()},
+            event=attendee.event,
+        )
+    db.session.flush()
+    return CheckinResult(attendee, session, first, already)
+
+
+def undo_check_in(
+    attendee: Attendee, *, actor: Organiser, session: EventSession | None = None
+) -> None:
+    """Take back a check-in made by mistake (for the session, or for the event and all its
+    sessions)."""
+    if session is not None:
+        changed = [r for r in attendee.registrations if r.session_id == session.id]
+    else:
+        changed = list(attendee.registrations)
+    before = attendee.checked_in_at if session is None else None
+    for reg in changed:
+        reg.checked_in_at = None
+    if session is None:
+        attendee.checked_in_at = None
+    audit.record(
+        actor,
+        "attendee.undo_check_in",
+        attendee,
+        before={
+            "at": before.isoformat() if before else None,
+            "session_id": session.id if session else None,
+        },
+        after=None,
+        event=attendee.event,
+    )
+    db.session.flush()
+
+
+@dataclass
+class Attendance:
+    expected: int
+    arrived: int
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.arrived
+
+
+def _expected_event(event: Event):
+    """Active attendees holding at least one seat: the people the door expects today."""
+    return select(Attendee).where(
+        Attendee.event_id == event.id,
+        Attendee.status == "active",
+        exists().where(
+            Registration.attendee_id == Attendee.id,
+            Registration.status.in_(("confirmed", "offered")),
+        ),
+    )
+
+
+def _expected_session(session: EventSession):
+    return (
+        select(Attendee)
+        .join(Registration, Registration.attendee_id == Attendee.id)
+        .where(
+            Registration.session_id == session.id,
+            Registration.status.in_(("confirmed", "offered")),
+            Attendee.status == "active",
+        )
+    )
+
+
+def attendance(event: Event, session: EventSession | None = None) -> Attendance:
+    """How many are expected, and how many of them have arrived: one query."""
+    if session is None:
+        arrived_column = Attendee.checked_in_at
+        base = _expected_event(event)
+    else:
+        arrived_column = Registration.checked_in_at
+        base = _expected_session(session)
+    expected, arrived = db.session.execute(
+        base.with_only_columns(func.count(), func.count(arrived_column))
+    ).one()
+    return Attendance(expected, arrived)
+
+
+def not_arrived(
+    event: Event, session: EventSession | None = None, *, page: int = 1, per_page: int = 50
+):
+    """The expected attendees who have not come yet, by name, a page at a time."""
+    if session is None:
+        stmt = _expected_event(event).where(Attendee.checked_in_at.is_(None))
+    else:
+        stmt = _expected_session(session).where(Registration.checked_in_at.is_(None))
+    stmt = stmt.order_by(func.lower(Attendee.name), Attendee.id)
+    return db.paginate(stmt, page=page, per_page=per_page, max_per_page=200, error_out=False)
+
+
+def recently_arrived(event: Event, session: EventSession | None = None, limit: int = 10):
+    """The last people checked in, newest first, so the door sees what just happened."""
+    if session is None:
+        stmt = (
+            _expected_event(event)
+            .where(Attendee.checked_in_at.is_not(None))
+            .order_by(Attendee.checked_in_at.desc())
+        )
+    else:
+        stmt = (
+            _expected_session(session)
+            .where(Registration.checked_in_at.is_not(None))
+            .order_by(Registration.checked_in_at.desc())
+        )
+    return list(db.session.scalars(stmt.limit(limit)))

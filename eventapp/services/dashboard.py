@@ -1,0 +1,234 @@
+"""The figures on the organiser's dashboard, each a single aggregate query.
+
+Nothing here loops over attendees with a query per row: the number of queries a dashboard
+costs is the same for ten attendees as for ten thousand (a test counts them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Attendee, Event, EventSession, OutboxMessage, Registration
+
+FAILED_SHOWN = 20
+
+
+@dataclass
+class SessionFigures:
+    session: EventSession
+    confirmed: int = 0  # holding a seat: confirmed, or offered and not yet answered
+    waitlisted: int = 0
+    checked_in: int = 0
+
+    @property
+    def capacity(self) -> int:
+        return self.session.capacity
+
+    @property
+    def fill_percent(self) -> int:
+        """Confirmed seats as a share of capacity, 0-100 (a session without seats is 0)."""
+        if self.capacity <= 0:
+            return 100 if self.confirmed else 0
+        return min(100, round(100 * self.confirmed / self.capacity))
+
+    @property
+    def is_full(self) -> bool:
+        return self.confirmed >= self.capacity
+
+
+@dataclass
+class Totals:
+    attendees: int = 0  # active
+    cancelled: int = 0
+    checked_in: int = 0
+    seats_taken: int = 0
+    capacity: int = 0
+    waitlisted: int = 0
+
+    @property
+    def fill_percent(self) -> int:
+        return min(100, round(100 * self.seats_taken / self.capacity)) if self.capacity else 0
+
+
+@dataclass
+class DayCount:
+    day: date
+    new: int
+    total: int
+
+
+@dataclass
+class OutboxFigures:
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    failed_messages: list[OutboxMessage] = field(default_factory=list)
+
+
+@dataclass
+class EventFigures:
+    event: Event
+    sessions: list[SessionFigures]
+    totals: Totals
+    timeline: list[DayCount]
+    outbox: OutboxFigures
+
+
+def session_figures(event: Event) -> list[SessionFigures]:
+    """Every session of the event with its counts: two queries for the sessions and rooms,
+    one grouped count for all registrations."""
+    sessions = db.session.scalars(
+        select(EventSession)
+        .where(EventSession.event_id == event.id)
+        .options(selectinload(EventSession.room))
+        .order_by(EventSession.starts_at, EventSession.id)
+    ).all()
+    figures = {s.id: SessionFigures(s) for s in sessions}
+    rows = db.session.execute(
+        select(
+            Registration.session_id,
+            Registration.status,
+            func.count(),
+            func.count(Registration.checked_in_at),
+        )
+        .join(EventSession, EventSession.id == Registration.session_id)
+        .where(EventSession.event_id == event.id, Registration.status != "cancelled")
+        .group_by(Registration.session_id, Registration.status)
+    )
+    for session_id, status, count, checked_in in rows:
+        figure = figures[session_id]
+        if status == "waitlisted":
+            figure.waitlisted += count
+        else:
+            figure.confirmed += count
+            figure.checked_in += checked_in
+    return list(figures.values())
+
+
+def totals(event: Event, sessions: list[SessionFigures]) -> Totals:
+    result = Totals()
+    rows = db.session.execute(
+        select(Attendee.status, func.count(), func.count(Attendee.checked_in_at))
+        .where(Attendee.event_id == event.id)
+        .group_by(Attendee.status)
+    )
+    for status, count, checked_in in rows:
+        if status == "active":
+            result.attendees += count
+            result.checked_in += checked_in
+        else:
+            result.cancelled += count
+    for figure in sessions:
+        if figure.session.status == "scheduled" and figure.session.kind != "other":
+            result.seats_taken += figure.confirmed
+            result.capacity += figure.capacity
+            result.waitlisted += figure.waitlisted
+    return result
+
+
+def registrations_per_day(event: Event, until: datetime | None = None) -> list[DayCount]:
+    """New registrations per local day of the event, gaps filled with zero, and the running
+    total. Reads one timestamp per attendee in one query; days are the event's own, so a
+    registration at 00:30 in Amsterdam counts on that Amsterdam day."""
+    stamps = db.session.scalars(
+        select(Attendee.created_at).where(Attendee.event_id == event.id)
+    ).all()
+    if not stamps:
+        return []
+    per_day: dict[date, int] = {}
+    for stamp in stamps:
+        day = event.local(stamp).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    first, last = min(per_day), max(per_day)
+    if until is not None:
+        last = max(last, min(event.local(until).date(), event.local(event.ends_at).date()))
+    days, total, day = [], 0, first
+    while day <= last:
+        total += per_day.get(day, 0)
+        days.append(DayCount(day, per_day.get(day, 0), total))
+        day += timedelta(days=1)
+    return days
+
+
+def outbox_figures(event: Event) -> OutboxFigures:
+    figures = OutboxFigures()
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.event_id == event.id)
+        .group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        setattr(figures, status, count)
+    figures.failed_messages = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_id == event.id, OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(FAILED_SHOWN)
+        )
+    )
+    return figures
+
+
+def event_figures(event: Event, now: datetime | None = None) -> EventFigures:
+    sessions = session_figures(event)
+    return EventFigures(
+        event=event,
+        sessions=sessions,
+        totals=totals(event, sessions),
+        timeline=registrations_per_day(event, now),
+        outbox=outbox_figures(event),
+    )
+
+
+@dataclass
+class EventSummary:
+    event: Event
+    attendees: int = 0
+    seats_taken: int = 0
+    capacity: int = 0
+    failed_mail: int = 0
+
+    @property
+    def fill_percent(self) -> int:
+        return min(100, round(100 * self.seats_taken / self.capacity)) if self.capacity else 0
+
+
+def all_events() -> list[EventSummary]:
+    """Every event, newest first, with its headline figures: four queries in all."""
+    events = db.session.scalars(select(Event).order_by(Event.starts_at.desc(), Event.id)).all()
+    summaries = {e.id: EventSummary(e) for e in events}
+    attendee_rows = db.session.execute(
+        select(Attendee.event_id, func.count())
+        .where(Attendee.status == "active")
+        .group_by(Attendee.event_id)
+    )
+    for event_id, count in attendee_rows:
+        summaries[event_id].attendees = count
+    seat_rows = db.session.execute(
+        select(
+            EventSession.event_id,
+            func.sum(EventSession.seats_taken),
+            func.sum(EventSession.capacity),
+        )
+        .where(EventSession.status == "scheduled", EventSession.kind != "other")
+        .group_by(EventSession.event_id)
+    )
+    for event_id, taken, capacity in seat_rows:
+        summaries[event_id].seats_taken = int(taken or 0)
+        summaries[event_id].capacity = int(capacity or 0)
+    failed_rows = db.session.execute(
+        select(OutboxMessage.event_id, func.count())
+        .where(OutboxMessage.status == "failed", OutboxMessage.event_id.is_not(None))
+        .group_by(OutboxMessage.event_id)
+    )
+    for event_id, count in failed_rows:
+        if event_id in summaries:
+            summaries[event_id].failed_mail = count
+    return list(summaries.values())
