@@ -77,6 +77,7 @@ class OutgoingMessage(flask_mail.Message):
     """A Flask-Mail message with calendar attachments, inline images and safe headers."""
 
     def __init__(self, *, calendar_parts=(), inline_images=(), message_id=None, **kwargs):
+        kwargs["subject"] = one_line(kwargs.get("subject"))  # before has_bad_headers() looks
         super().__init__(**kwargs)
         self.calendar_parts: list[CalendarPart] = list(calendar_parts)
         self.inline_images: list[InlineImage] = list(inline_images)

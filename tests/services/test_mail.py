@@ -1,0 +1,300 @@
+"""Emails as received by a real SMTP server: recipients, subject, both alternatives, calendar
+parts read by vobject, the QR code, the attendee's language, and headers nobody can inject."""
+
+import io
+from datetime import timedelta
+
+import segno
+from sqlalchemy import select
+
+from eventapp.extensions import db
+from eventapp.models import Attendee, OutboxMessage, Speaker
+from eventapp.services import registration as service
+from eventapp.services.mail import send_pending
+from eventapp.services.outbox import enqueue
+from eventapp.services.registration import RegistrationInput, feed_token, manage_token
+from tests.ical_checks import parse_ics
+
+
+def register(event, sessions, now, **overrides):
+    data = dict(
+        name="Ada Lovelace",
+        email="ada@example.org",
+        session_ids=[s.id for s in sessions],
+        consent=True,
+        waitlist=True,
+        locale="en",
+    )
+    data.update(overrides)
+    result = service.register(event, RegistrationInput(**data), now)
+    db.session.commit()
+    return result
+
+
+def parts(message):
+    """(content type, part) for every leaf part of a received message."""
+    return [(p.get_content_type(), p) for p in message.walk() if not p.is_multipart()]
+
+
+def calendar_parts(message):
+    return [p for kind, p in parts(message) if kind == "text/calendar"]
+
+
+def body(message, kind):
+    [part] = [p for t, p in parts(message) if t == kind]
+    return part.get_content()
+
+
+def programme(make_event, make_session, make_room):
+    event = make_event(name="Smart Industry 2027", organiser_email="team@example.org")
+    hall = make_room(event, "Main hall", 200)
+    studio = make_room(event, "Studio 1", 20)
+    opening = make_session(event, start=0, kind="plenary", title="Opening", room=hall, capacity=200)
+    twins = make_session(event, start=1, title="Digital twins", room=studio)
+    twins.speakers = [Speaker(event=event, name="Grace Hopper", organisation="Navy")]
+    full = make_session(event, start=3, title="Cobots", capacity=0)
+    db.session.commit()
+    return event, opening, twins, full
+
+
+def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
+    app, smtp_server, make_event, make_session, make_room, now
+):
+    event, opening, twins, full = programme(make_event, make_session, make_room)
+    result = register(event, [opening, twins, full], now)
+    attendee = result.attendee
+
+    report = send_pending(now=now)
+
+    assert (report.sent, report.failed, report.retried) == (1, 0, 0)
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["ada@example.org"]
+    message = received.message
+    assert message["To"] == "Ada Lovelace <ada@example.org>"
+    assert message["Subject"] == "Your registration for Smart Industry 2027"
+    assert message["Reply-To"] == "team@example.org"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/mixed"
+    alternative = [p for p in message.walk() if p.get_content_type() == "multipart/alternative"]
+    assert [p.get_content_type() for p in alternative[0].iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
+
+    text, html = body(message, "text/plain"), body(message, "text/html")
+    manage_url = f"http://localhost/manage/{manage_token(attendee)}"
+    feed_url = f"http://localhost/calendar/{feed_token(attendee)}.ics"
+    for content in (text, html):
+        assert "Opening" in content and "Digital twins" in content and "Cobots" in content
+        assert "Thursday, March 18, 2027, 10:00–11:00" in content  # 09:00 UTC, Amsterdam time
+        assert "11:00–12:00" in content and "Studio 1" in content and "Main hall" in content
+        assert "Grace Hopper" in content
+        assert "On the waiting list, position 1" in content
+        assert manage_url in content and feed_url in content
+        assert attendee.checkin_code in content and attendee.reference in content
+
+    invitations = calendar_parts(message)
+    assert len(invitations) == 2  # the confirmed sessions; a waiting-list place has no event
+    uids = set()
+    for part in invitations:
+        assert part.get_content_type() == "text/calendar"
+        assert part.get_param("method") == "REQUEST"
+        assert part.get_param("charset").upper() == "UTF-8"
+        assert part["Content-Transfer-Encoding"] == "base64"
+        assert part.get_content_disposition() == "attachment"
+        parsed = parse_ics(part.get_payload(decode=True), "REQUEST")
+        uids.add(parsed.vevent.uid.value)
+        assert parsed.vevent.attendee.value == "mailto:ada@example.org"
+        assert parsed.vevent.organizer.value == "mailto:team@example.org"
+    assert uids == {f"reg-{attendee.id}-session-{s.id}@eventapp.local" for s in (opening, twins)}
+
+    [qr] = [p for kind, p in parts(message) if kind == "image/png"]
+    assert f"cid:{qr['Content-ID'].strip('<>')}" in html
+    expected = io.BytesIO()
+    segno.make(attendee.checkin_code, error="m").save(expected, kind="png", scale=6, border=4)
+    assert qr.get_payload(decode=True) == expected.getvalue()
+
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
+    assert row.sent_at == now and message["Message-ID"] == row.message_id
+
+
+def test_bodies_are_quoted_printable_not_raw_8bit(app, smtp_server, make_event, make_session, now):
+    event = make_event(name="Zoë’s Smart Industry")
+    session = make_session(event, title="Crème brûlée 🤖")
+    register(event, [session], now, name="Zoë Ünal")
+
+    send_pending(now=now)
+
+    [received] = smtp_server.received
+    assert max(received.data) < 128  # 7-bit clean, whatever the server supports
+    message = received.message
+    assert "Crème brûlée 🤖" in body(message, "text/plain")
+    assert message["To"] == "Zoë Ünal <ada@example.org>"
+    assert message["Subject"] == "Your registration for Zoë’s Smart Industry"
+
+
+def test_mail_is_in_the_attendees_language(app, smtp_server, make_event, make_session, now):
+    event = make_event()
+    session = make_session(event)
+    register(event, [session], now, locale="nl")
+    register(event, [session], now, locale="en", email="bob@example.org", name="Bob")
+
+    send_pending(now=now)
+
+    texts = {r.rcpt_tos[0]: body(r.message, "text/plain") for r in smtp_server.received}
+    assert "donderdag 18 maart 2027, 10:00–11:00" in texts["ada@example.org"]
+    assert "Thursday, March 18, 2027, 10:00–11:00" in texts["bob@example.org"]
+
+
+def test_times_follow_the_events_own_time_zone(app, smtp_server, make_event, make_session, now):
+    event = make_event(timezone="America/New_York")
+    session = make_session(event)  # 09:00 UTC = 05:00 in New York (daylight time from 14 March)
+    register(event, [session], now)
+
+    send_pending(now=now)
+
+    [received] = smtp_server.received
+    assert "05:00–06:00" in body(received.message, "text/plain")
+
+
+def test_line_breaks_in_a_name_or_title_add_no_headers(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event(name="Expo\r\nX-Injected: yes")
+    session = make_session(event, title="Evil\r\nBcc: title@evil.example")
+    # Straight into the table: the registration form refuses control characters already.
+    attendee = Attendee(
+        event=event,
+        reference="REF00001",
+        name="Eve\r\nBcc: name@evil.example",
+        email="eve@example.org",
+        email_normalized="eve@example.org",
+        checkin_code="CODE000001",
+        locale="en",
+        token_hash="a" * 64,
+        token_nonce="b" * 64,
+        feed_token_hash="c" * 64,
+        feed_nonce="d" * 64,
+    )
+    db.session.add(attendee)
+    db.session.flush()
+    enqueue("session_cancelled", attendee, {"session_ids": [session.id]})
+    enqueue("confirmation", attendee, {"session_ids": [session.id]})
+    db.session.commit()
+
+    report = send_pending(now=now)
+
+    assert report.sent == 2
+    for received in smtp_server.received:
+        assert received.rcpt_tos == ["eve@example.org"]
+        message = received.message
+        assert message["Bcc"] is None and message["X-Injected"] is None
+        header_block = received.data.split(b"\r\n\r\n", 1)[0]
+        assert b"\r\nBcc:" not in header_block and b"\r\nX-Injected" not in header_block
+        [to] = message["To"].addresses  # the name is quoted, one address
+        assert (to.display_name, to.addr_spec) == ("Eve Bcc: name@evil.example", "eve@example.org")
+    subjects = sorted(r.message["Subject"] for r in smtp_server.received)
+    assert subjects == [
+        "Cancelled: Evil Bcc: title@evil.example",
+        "Your registration for Expo X-Injected: yes",
+    ]
+
+
+def test_without_a_mail_server_messages_become_eml_files_once(
+    app, make_event, make_session, now, tmp_path
+):
+    app.config.update(MAIL_SERVER=None, MAIL_EML_DIR=str(tmp_path / "mail"))
+    event = make_event()
+    session = make_session(event, title="Digital twins")
+    register(event, [session], now)
+
+    assert send_pending(now=now).sent == 1
+    # A worker that died before recording "sent" does it again: the same file, not a second.
+    row = db.session.scalar(select(OutboxMessage))
+    row.status, row.claimed_until = "sending", now
+    db.session.commit()
+    assert send_pending(now=now + timedelta(minutes=1)).sent == 1
+
+    files = list((tmp_path / "mail").iterdir())
+    assert [f.name for f in files] == [f"{row.id:08d}-confirmation.eml"]
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "Ada Lovelace <ada@example.org>"
+    assert len(calendar_parts(message)) == 1
+
+
+def test_dropping_a_session_sends_a_cancel_with_a_higher_sequence(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event()
+    kept = make_session(event, start=0, title="Kept")
+    dropped = make_session(event, start=2, title="Dropped")
+    result = register(event, [kept, dropped], now)
+    send_pending(now=now)
+    [first] = smtp_server.received
+    invitation = {
+        parse_ics(p.get_payload(decode=True), "REQUEST").vevent.summary.value: parse_ics(
+            p.get_payload(decode=True), "REQUEST"
+        ).vevent
+        for p in calendar_parts(first.message)
+    }["Dropped"]
+
+    service.change_sessions(result.attendee, [kept.id], waitlist=False, now=now)
+    db.session.commit()
+    send_pending(now=now)
+
+    second = smtp_server.received[1].message
+    assert second["Subject"] == "Your registration for Event 1 has changed"
+    [part] = calendar_parts(second)
+    assert part.get_param("method") == "CANCEL"
+    cancel = parse_ics(part.get_payload(decode=True), "CANCEL").vevent
+    assert cancel.uid.value == invitation.uid.value
+    assert int(cancel.sequence.value) > int(invitation.sequence.value)
+    assert cancel.status.value == "CANCELLED"
+    assert "Dropped" in body(second, "text/plain")
+
+
+def test_cancelling_everything_cancels_every_calendar_event(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event()
+    first = make_session(event, start=0)
+    second = make_session(event, start=2)
+    result = register(event, [first, second], now)
+    service.cancel_registration(result.attendee, now)
+    db.session.commit()
+
+    send_pending(now=now)
+
+    confirmation, cancellation = (r.message for r in smtp_server.received)
+    # The confirmation was rendered after the cancellation: it invites to nothing any more.
+    assert calendar_parts(confirmation) == []
+    methods = [p.get_param("method") for p in calendar_parts(cancellation)]
+    assert methods == ["CANCEL", "CANCEL"]
+    assert cancellation["Subject"] == "Your registration for Event 1 is cancelled"
+
+
+def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event()
+    session = make_session(event, capacity=1, title="Popular")
+    first = register(event, [session], now)
+    register(event, [session], now, email="bob@example.org", name="Bob")
+    send_pending(now=now)
+    service.cancel_registration(first.attendee, now)
+    db.session.commit()
+
+    send_pending(now=now)
+
+    promoted = [r for r in smtp_server.received if r.message["Subject"].startswith("A place")]
+    [received] = promoted
+    assert received.rcpt_tos == ["bob@example.org"]
+    message = received.message
+    assert message["Subject"] == "A place became free: you are in for Popular"
+    [part] = calendar_parts(message)
+    assert parse_ics(part.get_payload(decode=True), "REQUEST").vevent.summary.value == "Popular"
+    assert [kind for kind, _ in parts(message)].count("image/png") == 1
