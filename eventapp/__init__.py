@@ -30,6 +30,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     register_extensions(app)
     register_blueprints(app)
+    register_security(app)
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -108,6 +109,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     bench_baseline.init_app(app)  # only when BENCH_BASELINE is set
+
+
+def register_security(app: Flask) -> None:
+    """Headers, log redaction and rate limits: they read the URL map, so after blueprints."""
+    from . import ratelimits, security
+
+    security.init_app(app)
+    ratelimits.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,156 @@
+"""What every response carries and what every log line leaves out.
+
+- Security headers on every response: a Content-Security-Policy without inline script,
+  frame-ancestors 'none', Referrer-Policy, X-Content-Type-Options, and HSTS when the request
+  came over TLS (or SECURITY_HSTS_ALWAYS says the site is HTTPS-only).
+- Private pages (a URL with a token in it, every organiser page) are never stored by caches.
+- Behind a TLS-terminating proxy, PROXY_FIX_X_FOR / PROXY_FIX_X_PROTO (the number of proxies
+  to trust) let werkzeug's ProxyFix restore the client's address and https scheme, so rate
+  limits count clients (not the proxy) and cookies and HSTS know the site is on TLS.
+- Private links in request paths (/manage/<token>, /calendar/<token>.ics, ...) are redacted
+  from werkzeug's request log, gunicorn's access log and the app's own log.
+
+Settings (config.py defaults, or FLASK_* environment variables):
+  CONTENT_SECURITY_POLICY   the policy string (DEFAULT_CSP below)
+  SECURITY_HSTS_MAX_AGE     seconds, default one year
+  SECURITY_HSTS_ALWAYS      send HSTS on every response, even if the proxy is not trusted
+  PROXY_FIX_X_FOR, PROXY_FIX_X_PROTO, PROXY_FIX_X_HOST   0 (off) or the number of proxies
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+DEFAULT_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'none'",
+    ]
+)
+
+DEFAULTS = {
+    "CONTENT_SECURITY_POLICY": DEFAULT_CSP,
+    "SECURITY_HSTS_MAX_AGE": 365 * 24 * 3600,
+    "SECURITY_HSTS_ALWAYS": False,
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "PROXY_FIX_X_HOST": 0,
+}
+
+# Loggers that write request paths: werkzeug's development server, gunicorn's access and
+# error logs (same process as the app in a gunicorn worker), and the app's own logger.
+REDACTED_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "eventapp")
+REDACTED = "[redacted]"
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    _install_proxy_fix(app)
+    app.after_request(_add_security_headers)
+    _install_log_redaction(app)
+
+
+def _install_proxy_fix(app: Flask) -> None:
+    x_for = int(app.config["PROXY_FIX_X_FOR"] or 0)
+    x_proto = int(app.config["PROXY_FIX_X_PROTO"] or 0)
+    x_host = int(app.config["PROXY_FIX_X_HOST"] or 0)
+    if x_for or x_proto or x_host:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=x_host)
+
+
+def _add_security_headers(response):
+    from flask import current_app
+
+    config = current_app.config
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", config["CONTENT_SECURITY_POLICY"])
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), payment=()")
+    if request.is_secure or config["SECURITY_HSTS_ALWAYS"]:
+        headers.setdefault(
+            "Strict-Transport-Security", f"max-age={int(config['SECURITY_HSTS_MAX_AGE'])}"
+        )
+    if _is_private(request):
+        # A shared computer's back button or a proxy cache must not show someone's page.
+        headers["Cache-Control"] = "no-store"
+        headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _is_private(req) -> bool:
+    if req.path.startswith("/organiser/") or req.path == "/organiser":
+        return True
+    args = req.view_args or {}
+    # An ICS feed by private link keeps its own revalidation rules (calendar/views.py).
+    return "token" in args and not req.path.endswith(".ics")
+
+
+# -- Keeping private links out of logs ---------------------------------------------------
+
+
+TOKEN_VARIABLE = re.compile(r"<(?:[^:<>]+:)?token>")
+
+
+def token_path_pattern(app: Flask) -> re.Pattern | None:
+    """A regex that finds the token part of every route with a `<token>` in its URL."""
+    prefixes = set()
+    for rule in app.url_map.iter_rules():
+        found = TOKEN_VARIABLE.search(rule.rule)
+        if found is None:
+            continue
+        # Other variables before the token (an event slug) match one path segment.
+        parts = re.split(r"<[^>]+>", rule.rule[: found.start()])
+        prefixes.add('[^/\\s"?]+'.join(re.escape(part) for part in parts))
+    if not prefixes:
+        return None
+    alternatives = "|".join(sorted(prefixes, key=len, reverse=True))
+    return re.compile(f"({alternatives})[A-Za-z0-9_%-]+")
+
+
+class RedactTokens(logging.Filter):
+    """Replace private-link tokens in a record's message by [redacted]."""
+
+    def __init__(self, pattern: re.Pattern | None):
+        super().__init__()
+        self.pattern = pattern
+        self.query = re.compile(r"((?:^|[?&])(?:token|key)=)[^&\s\"]+")
+
+    def redact(self, text: str) -> str:
+        if self.pattern is not None:
+            text = self.pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        return self.query.sub(lambda m: m.group(1) + REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's business, not ours
+            return True
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _install_log_redaction(app: Flask) -> None:
+    """Call after every blueprint is registered: the filter is built from the URL map."""
+    log_filter = RedactTokens(token_path_pattern(app))
+    for name in dict.fromkeys((*REDACTED_LOGGERS, app.logger.name)):
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, RedactTokens)]:
+            logger.removeFilter(old)
+        logger.addFilter(log_filter)
+    app.extensions["eventapp_log_redaction"] = log_filter
