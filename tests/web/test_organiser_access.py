@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from eventapp import create_app
@@ -23,8 +24,12 @@ def programme(make_event, make_room, make_session):
     session = make_session(event, room=room)
     speaker = schedule.create_speaker(None, event, {"name": "Ada"}, event.starts_at)
     db.session.commit()
-    return {"slug": event.slug, "room_id": room.id, "session_id": session.id,
-            "speaker_id": speaker.id}
+    return {
+        "slug": event.slug,
+        "room_id": room.id,
+        "session_id": session.id,
+        "speaker_id": speaker.id,
+    }
 
 
 PAGES = [
@@ -84,8 +89,9 @@ def test_each_role_against_each_programme_page(client, programme, make_organiser
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_dashboard_lets_every_role_in_and_sends_anonymous_to_login(client, make_organiser,
-                                                                   login, role):
+def test_dashboard_lets_every_role_in_and_sends_anonymous_to_login(
+    client, make_organiser, login, role
+):
     sign_in_as(role, make_organiser, login)
     response = client.get("/organiser/")
     if role == "anonymous":
@@ -147,8 +153,9 @@ def english(client):
     return client
 
 
-def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(english, client,
-                                                                         make_organiser):
+def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(
+    english, client, make_organiser
+):
     organiser = make_organiser()
     wrong = {"email": organiser.email, "password": "not the password at all"}
     for _ in range(5):
@@ -189,14 +196,18 @@ def test_session_cookie_is_httponly_and_samesite(client, make_organiser):
 
 def test_cookies_are_secure_behind_tls(tmp_path):
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "PREFERRED_URL_SCHEME": "https",
-         "SECRET_KEY": "x"},
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PREFERRED_URL_SCHEME": "https",
+            "SECRET_KEY": "x",
+        },
         instance_path=str(tmp_path),
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
-    plain = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"},
-                       instance_path=str(tmp_path))
+    plain = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}, instance_path=str(tmp_path)
+    )
     assert plain.config["SESSION_COOKIE_SECURE"] is False
 
 
@@ -220,4 +231,6 @@ def test_a_password_change_ends_open_sessions(client, make_organiser, login):
     assert client.get("/organiser/events/new").status_code == 200
     accounts.set_password(organiser.email, "another long password")
     db.session.commit()
+    # The test's app context outlives requests; forget the user Flask-Login cached in g.
+    g.pop("_login_user", None)
     assert client.get("/organiser/events/new").status_code == 302
