@@ -39,10 +39,9 @@ def normalise_code(raw: object) -> str:
     scanned, upper case, without spaces or dashes, confusable letters mapped back."""
     if not isinstance(raw, str):
         return ""
-    value = raw.strip().rstrip("/")
+    value = raw.strip().split("?", 1)[0].split("#", 1)[0].rstrip("/")
     if "/" in value:
         value = value.rsplit("/", 1)[-1]
-    value = value.split("?", 1)[0]
     value = "".join(ch for ch in value.upper() if ch not in " -\t")
     return value.translate(_CONFUSABLE)[:32]
 

@@ -1,0 +1,99 @@
+"""The dashboard's figures and its server-drawn chart."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from eventapp.extensions import db
+from eventapp.organiser.charts import nice_ceiling, timeline_chart
+from eventapp.services import dashboard, outbox, registration
+from eventapp.services.dashboard import DayCount
+from eventapp.services.registration import RegistrationInput
+
+
+def sign_up(event, sessions, email, when, *, waitlist_ok=False):
+    result = registration.register(
+        event,
+        RegistrationInput(
+            name="X",
+            email=email,
+            session_ids=[s.id for s in sessions],
+            waitlist=waitlist_ok,
+            consent=True,
+        ),
+        when,
+    )
+    db.session.commit()
+    return result.attendee
+
+
+def test_session_figures_totals_and_outbox(make_event, make_session, now):
+    event = make_event()
+    plenary = make_session(event, kind="plenary", capacity=10)
+    small = make_session(event, start=1, capacity=1)
+    make_session(event, start=2, kind="other", title="Lunch")
+    ada = sign_up(event, [plenary, small], "ada@example.org", now)
+    sign_up(event, [plenary, small], "bob@example.org", now, waitlist_ok=True)
+    gone = sign_up(event, [plenary], "gone@example.org", now)
+    registration.cancel_registration(gone, now)
+    ada.checked_in_at = now
+    ada.registrations[0].checked_in_at = now
+    failed = outbox.enqueue("confirmation", ada, {})
+    failed.status, failed.last_error = "failed", "550 no such user"
+    db.session.commit()
+
+    figures = dashboard.event_figures(event, now)
+    by_title = {f.session.title: f for f in figures.sessions}
+    assert (by_title[plenary.title].confirmed, by_title[plenary.title].checked_in) == (2, 1)
+    assert (by_title[small.title].confirmed, by_title[small.title].waitlisted) == (1, 1)
+    assert by_title[small.title].is_full and by_title[small.title].fill_percent == 100
+    t = figures.totals
+    assert (t.attendees, t.cancelled, t.checked_in) == (2, 1, 1)
+    assert (t.seats_taken, t.capacity, t.waitlisted) == (3, 11, 1)  # the lunch has no seats
+    assert figures.outbox.failed == 1 and figures.outbox.pending >= 4
+    assert figures.outbox.failed_messages[0].last_error == "550 no such user"
+
+
+def test_registrations_are_counted_per_local_day(make_event, make_session):
+    event = make_event()
+    session = make_session(event, capacity=10)
+    # 23:30 UTC on 1 Feb is 00:30 on 2 Feb in Amsterdam: it counts on the 2nd.
+    sign_up(event, [session], "a@example.org", datetime(2027, 2, 1, 22, 0, tzinfo=UTC))
+    sign_up(event, [session], "b@example.org", datetime(2027, 2, 1, 23, 30, tzinfo=UTC))
+    sign_up(event, [session], "c@example.org", datetime(2027, 2, 4, 9, 0, tzinfo=UTC))
+    days = dashboard.registrations_per_day(event)
+    assert [(d.day.isoformat(), d.new, d.total) for d in days] == [
+        ("2027-02-01", 1, 1),
+        ("2027-02-02", 1, 2),
+        ("2027-02-03", 0, 2),
+        ("2027-02-04", 1, 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (12, 20), (51, 100), (1000, 1000)]
+)
+def test_nice_ceiling(value, ceiling):
+    assert nice_ceiling(value) == ceiling
+
+
+def test_timeline_chart_geometry(app):
+    from datetime import date
+
+    days = [
+        DayCount(date(2027, 2, d), new, total)
+        for d, new, total in [(1, 2, 2), (2, 0, 2), (3, 5, 7)]
+    ]
+    with app.test_request_context():
+        chart = timeline_chart(days, width=400, height=200)
+    assert len(chart.bars) == 3
+    bottom = chart.plot_bottom
+    # The tallest day reaches the top of the axis (max 5 -> scale 5); an empty day is flat.
+    assert chart.bars[2].y == pytest.approx(chart.plot_top)
+    assert chart.bars[1].height == 0 and chart.bars[1].y == pytest.approx(bottom)
+    assert chart.bars[0].height == pytest.approx((bottom - chart.plot_top) * 2 / 5)
+    # The running total ends at its own axis' top (7 -> scale 10: 70% up).
+    last_y = float(chart.line.split()[-1].split(",")[1])
+    assert last_y == pytest.approx(bottom - (bottom - chart.plot_top) * 0.7)
+    assert [t.label for t in chart.left_ticks][-1] == "5"
+    assert timeline_chart([]).empty

@@ -1,0 +1,144 @@
+"""Messages to attendees: preview with a count, then one outbox row per recipient, audited;
+and the email the worker renders from such a row."""
+
+import pytest
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import AuditEntry, OutboxMessage
+from eventapp.services import messages, registration
+from eventapp.services.errors import InvalidInput
+from eventapp.services.mail.render import render
+from eventapp.services.registration import RegistrationInput
+
+
+def sign_up(event, sessions, email, now, *, waitlist_ok=False, locale="en"):
+    result = registration.register(
+        event,
+        RegistrationInput(
+            name=email.split("@")[0].title(),
+            email=email,
+            session_ids=[s.id for s in sessions],
+            waitlist=waitlist_ok,
+            consent=True,
+            locale=locale,
+        ),
+        now,
+    )
+    db.session.commit()
+    return result.attendee
+
+
+def organiser_messages():
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "organiser_message")
+        .order_by(OutboxMessage.recipient)
+    ).all()
+
+
+def test_preview_then_send_to_one_session(
+    client, make_organiser, login, make_event, make_session, now
+):
+    event = make_event()
+    plenary = make_session(event, kind="plenary", capacity=50)
+    workshop = make_session(event, start=1, capacity=2, title="Robots")
+    for name in ("ada", "bob", "cyd"):
+        sign_up(event, [plenary, workshop], f"{name}@example.org", now, waitlist_ok=True)
+    gone = sign_up(event, [plenary, workshop], "gone@example.org", now, waitlist_ok=True)
+    registration.cancel_registration(gone, now)
+    db.session.commit()
+    client.get("/lang/en")
+    organiser = login(make_organiser("organiser"))
+    url = f"/organiser/events/{event.slug}/messages"
+    form = {
+        "audience": f"session:{workshop.id}",
+        "subject": "Room change",
+        "body": "Robots moves to the Studio.\n\nSee you there!",
+    }
+
+    response = client.post(url, data={**form, "action": "preview"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "2 recipients" in page and "Send to 2 attendees" in page
+    assert 'name="expected_count" type="hidden" value="2"' in page
+    assert organiser_messages() == []  # a preview sends nothing
+
+    # Sending without a preview only previews.
+    client.post(url, data={**form, "action": "send"})
+    assert organiser_messages() == []
+
+    response = client.post(url, data={**form, "action": "send", "expected_count": "2"})
+    assert response.status_code == 302
+    sent = organiser_messages()
+    assert [m.recipient for m in sent] == ["ada@example.org", "bob@example.org"]
+    assert sent[0].payload == {
+        "subject": "Room change",
+        "body": "Robots moves to the Studio.\n\nSee you there!",
+    }
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.message")).one()
+    assert entry.organiser_id == organiser.id and entry.after["recipients"] == 2
+    assert "Room change" in client.get(url).get_data(as_text=True)  # the history
+
+
+def test_send_is_refused_when_the_audience_changed_since_the_preview(
+    client, make_organiser, login, make_event, make_session, now
+):
+    event = make_event()
+    session = make_session(event, capacity=10)
+    sign_up(event, [session], "ada@example.org", now)
+    client.get("/lang/en")
+    login(make_organiser("admin"))
+    url = f"/organiser/events/{event.slug}/messages"
+    form = {"audience": "all", "subject": "Hi", "body": "Hello", "action": "send"}
+    sign_up(event, [session], "late@example.org", now)  # registered after the preview said 1
+
+    response = client.post(url, data={**form, "expected_count": "1"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "changed from 1 to 2" in page and "Send to 2 attendees" in page
+    assert organiser_messages() == []
+
+
+def test_subject_cannot_smuggle_headers_and_the_audience_must_be_real(
+    make_event, make_session, make_organiser, now
+):
+    event, other = make_event(), make_event()
+    session = make_session(event)
+    foreign = make_session(other)
+    sign_up(event, [session], "ada@example.org", now)
+    with pytest.raises(InvalidInput) as bad:
+        messages.clean_message("Hi\r\nBcc: everyone@example.org", "Body")
+    assert "subject" in bad.value.fields
+    with pytest.raises(InvalidInput):
+        messages.clean_message("Hi", "  \n ")
+    with pytest.raises(InvalidInput):
+        messages.Audience.parse(event, f"session:{foreign.id}")
+    assert messages.recipient_count(event, messages.Audience.parse(event, "all")) == 1
+    assert messages.clean_message(" Hi ", "a\r\nb\tc") == ("Hi", "a\nb    c")
+
+
+def test_the_worker_renders_the_message_in_both_alternatives(
+    app, make_event, make_session, make_organiser, now
+):
+    event = make_event(name="Smart Industry 2027")
+    session = make_session(event)
+    ada = sign_up(event, [session], "ada@example.org", now)
+    messages.send_message(
+        event,
+        messages.Audience(),
+        "Parking <today>",
+        "Use entrance B & C.\n\nSee you!",
+        actor=make_organiser("admin"),
+        now=now,
+    )
+    db.session.commit()
+    row = organiser_messages()[0]
+    with app.test_request_context("/"):
+        email = render(row, now)
+    assert email.subject == "Parking <today>"
+    assert email.recipients == [(ada.name, "ada@example.org")]
+    assert "Use entrance B & C." in email.body and "/manage/" in email.body
+    assert "Use entrance B &amp; C." in email.html and "<p>See you!</p>" in email.html
+    assert not email.calendar_parts
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
