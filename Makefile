@@ -25,7 +25,14 @@ $(TEST_STAMP): $(STAMP)
 
 install: $(STAMP) translations
 
-install-test: $(TEST_STAMP) translations
+## axe-core for the browser tests' accessibility audit, from npm (tests/browser/package-lock.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the accessibility audit (apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-test: $(TEST_STAMP) translations $(AXE)
 
 ## Compile the Dutch and English catalogs (.mo files are built, never committed).
 translations: $(STAMP)
@@ -47,6 +54,10 @@ translations-update: $(STAMP)
 		else $(BIN)/pybabel -q init -i build/messages.pot -d eventapp/translations -l $$lang; fi; \
 	done
 	$(MAKE) --no-print-directory translations
+
+## Retake docs/screenshots/*.png with the browser tests (Debian's Chromium at /usr/bin/chromium).
+screenshots: install-test
+	EVENTAPP_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/browser
 
 ## Serve the demo event on http://127.0.0.1:5000 with SQLite and an in-process mail worker.
 run: install

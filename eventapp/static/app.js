@@ -1,5 +1,6 @@
 /* Small enhancements shared by every page. Served from the app: no inline script (CSP).
    - After a failed submit, move focus to the error summary so it is read out first.
+   - A link in the error summary moves focus to its field, not only the scroll position.
    - <form data-confirm="Question?"> asks before submitting (cancelling, deleting). */
 (function () {
   "use strict";
@@ -9,6 +10,18 @@
     if (summary && summary.textContent.trim()) {
       summary.focus();
     }
+  }
+
+  function focusFieldsFromErrorLinks() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".form-errors a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (field) {
+        event.preventDefault();
+        field.focus();
+        field.scrollIntoView({ block: "center" });
+      }
+    });
   }
 
   function confirmDangerousForms() {
@@ -26,5 +39,6 @@
   } else {
     focusErrorSummary();
   }
+  focusFieldsFromErrorLinks();
   confirmDangerousForms();
 })();
