@@ -61,3 +61,7 @@ def register(app: Flask) -> None:
     from .mail_cli import mail_cli
 
     app.cli.add_command(mail_cli)
+    from .privacy_cli import periodic, privacy_cli
+
+    app.cli.add_command(privacy_cli)
+    app.cli.add_command(periodic)

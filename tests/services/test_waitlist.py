@@ -14,8 +14,13 @@ from eventapp.services.registration import RegistrationInput, confirmed_count_ma
 
 
 def sign_up(event, session_ids, email, now, *, waitlist=True):
-    data = RegistrationInput(name=email.split("@")[0], email=email, session_ids=session_ids,
-                             waitlist=waitlist, consent=True)
+    data = RegistrationInput(
+        name=email.split("@")[0],
+        email=email,
+        session_ids=session_ids,
+        waitlist=waitlist,
+        consent=True,
+    )
     result = service.register(event, data, now)
     db.session.commit()
     return result.attendee
@@ -31,10 +36,14 @@ def status_of(attendee, session) -> str:
 
 
 def kinds(attendee) -> list[str]:
-    return [m.kind for m in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.attendee_id == attendee.id)
-        .order_by(OutboxMessage.id)
-    )]
+    return [
+        m.kind
+        for m in db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.attendee_id == attendee.id)
+            .order_by(OutboxMessage.id)
+        )
+    ]
 
 
 def test_positions_follow_the_order_of_joining(make_event, make_session, now):
@@ -46,9 +55,12 @@ def test_positions_follow_the_order_of_joining(make_event, make_session, now):
 
     assert waitlist.waitlist_position(first.registrations[0]) == 1
     assert waitlist.waitlist_position(second.registrations[0]) == 2
-    assert waitlist.waitlist_position(
-        db.session.scalars(select(Registration).where(Registration.status == "confirmed")).one()
-    ) is None
+    assert (
+        waitlist.waitlist_position(
+            db.session.scalars(select(Registration).where(Registration.status == "confirmed")).one()
+        )
+        is None
+    )
 
 
 def test_one_who_would_clash_keeps_their_place_and_the_next_is_promoted(
@@ -64,8 +76,9 @@ def test_one_who_would_clash_keeps_their_place_and_the_next_is_promoted(
     service.change_sessions(clashing, [other.id], waitlist=False, now=now)
     db.session.commit()
     registration = db.session.scalars(
-        select(Registration).where(Registration.attendee_id == clashing.id,
-                                   Registration.session_id == full.id)
+        select(Registration).where(
+            Registration.attendee_id == clashing.id, Registration.session_id == full.id
+        )
     ).one()
     registration.status = "waitlisted"
     registration.waitlisted_at = now + timedelta(minutes=1)
@@ -76,9 +89,7 @@ def test_one_who_would_clash_keeps_their_place_and_the_next_is_promoted(
     db.session.commit()
 
     assert status_of(clashing, full) == "waitlisted"
-    assert waitlist.waitlist_position(
-        db.session.get(Registration, registration.id)
-    ) == 1
+    assert waitlist.waitlist_position(db.session.get(Registration, registration.id)) == 1
     assert status_of(next_in_line, full) == "confirmed"
     assert "promoted" in kinds(next_in_line)
     assert confirmed_count_matches_counter(full.id)
@@ -109,9 +120,7 @@ def test_offer_mode_holds_the_seat_and_emails_an_offer(offer_event, now):
     newcomer = sign_up(event, [session.id], "new@example.org", now)
     assert status_of(newcomer, session) == "waitlisted"
     assert kinds(first)[-1] == "offer"
-    message = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "offer")
-    ).one()
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "offer")).one()
     assert message.payload["session_ids"] == [session.id]
     assert confirmed_count_matches_counter(session.id)
 

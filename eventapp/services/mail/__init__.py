@@ -8,6 +8,7 @@
 - loop.py: one round, the endless loop, and the in-process thread of `flask run`.
 """
 
+from . import attendee_kinds  # noqa: F401  (registers offer, lost_link, reminder, ...)
 from .loop import run_once, run_periodic, start_in_process_worker
 from .render import KINDS, MailContext, mail_kind, render
 from .worker import ClaimSwitches, DeliveryReport, claim_batch, retry_delay, send_pending

@@ -1,0 +1,54 @@
+"""flask --app eventapp privacy ...: anonymise a past event, apply the retention periods;
+and `flask --app eventapp periodic`: run the time-based jobs once (for cron)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models.types import utcnow
+from .services import privacy, programme
+from .services.errors import DomainError
+
+privacy_cli = AppGroup("privacy", help="Anonymise attendees' personal data.")
+
+
+@privacy_cli.command("anonymise")
+@click.argument("event")
+def anonymise(event: str) -> None:
+    """Anonymise every attendee of EVENT (its slug), once it has ended.
+
+    Seat counts, registrations and check-ins stay for the statistics; names, addresses,
+    organisations, private links and the emails sent to them go.
+    """
+    try:
+        found = programme.get_event(event, public=False)
+        count = privacy.anonymise_event(found, utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Event '{found.slug}': {count} attendee(s) anonymised.")
+
+
+@privacy_cli.command("apply-retention")
+def apply_retention() -> None:
+    """Anonymise the events whose retention period (retention_days after the end) is over."""
+    count = privacy.apply_retention(utcnow())
+    db.session.commit()
+    click.echo(f"{count} event(s) anonymised.")
+
+
+@click.command("periodic")
+def periodic() -> None:
+    """Run the time-based jobs once: expire waiting-list offers, queue reminders, retention.
+
+    `flask mail send --loop` already runs them every round; this is for cron setups.
+    """
+    from .services.periodic import run_periodic
+
+    done = run_periodic(utcnow())
+    click.echo(", ".join(f"{name}: {value}" for name, value in done.items()))
+    if None in done.values():
+        raise click.ClickException("a job failed; see the log")

@@ -1,0 +1,193 @@
+"""Personal data: the attendee's export, their own erasure, and anonymising a past event.
+
+What "anonymised" means here: the attendee row and its registrations stay, so seat
+counters, fill rates, waiting-list and check-in statistics keep adding up; everything that
+identifies the person (name, email, organisation, job role, consent wording, private links,
+reference and check-in code, the emails sent to them and the audit trail's copies of their
+details) is replaced or removed. Anonymising changes no registration status, so no counter
+moves; an attendee who erases their data before the event first gives their seats back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from ..extensions import db
+from ..models import Attendee, AuditEntry, Event, OutboxMessage, Preference
+from . import registration as registration_service
+from . import tokens
+from .errors import Conflict, RegistrationClosed
+from .waitlist import waitlist_position
+
+ANONYMISED_NAME = "Anonymised"
+# Keys of an attendee snapshot in the audit trail that describe the person.
+PERSONAL_KEYS = (
+    "name",
+    "email",
+    "email_normalized",
+    "organisation",
+    "job_role",
+    "consent_text",
+    "reference",
+    "checkin_code",
+)
+PURPOSE = (
+    "Your name, email address, organisation, job role and session choices are stored to "
+    "organise this event: to keep your seats, send you confirmations, programme changes "
+    "and reminders, and check you in. They are not shared."
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_data(attendee: Attendee, now: datetime) -> dict:
+    """Everything stored about the attendee, as plain JSON (times in UTC, ISO 8601)."""
+    event = attendee.event
+    preferences = db.session.scalars(
+        select(Preference).where(Preference.attendee_id == attendee.id).order_by(Preference.rank)
+    )
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.attendee_id == attendee.id)
+        .order_by(OutboxMessage.id)
+    )
+    return {
+        "exported_at": _iso(now),
+        "purpose": PURPOSE,
+        "event": {
+            "slug": event.slug,
+            "name": event.name,
+            "starts_at": _iso(event.starts_at),
+            "ends_at": _iso(event.ends_at),
+            "organiser_email": event.organiser_email,
+        },
+        "attendee": {
+            "reference": attendee.reference,
+            "name": attendee.name,
+            "email": attendee.email,
+            "organisation": attendee.organisation,
+            "job_role": attendee.job_role,
+            "locale": attendee.locale,
+            "status": attendee.status,
+            "consent_at": _iso(attendee.consent_at),
+            "consent_text": attendee.consent_text,
+            "checked_in_at": _iso(attendee.checked_in_at),
+            "reminder_sent_at": _iso(attendee.reminder_sent_at),
+            "created_at": _iso(attendee.created_at),
+            "updated_at": _iso(attendee.updated_at),
+        },
+        "registrations": [
+            {
+                "session_id": r.session_id,
+                "title": r.session.title,
+                "starts_at": _iso(r.session.starts_at),
+                "ends_at": _iso(r.session.ends_at),
+                "room": r.session.room.name if r.session.room else None,
+                "status": r.status,
+                "waitlist_position": waitlist_position(r),
+                "offer_expires_at": _iso(r.offer_expires_at),
+                "checked_in_at": _iso(r.checked_in_at),
+                "created_at": _iso(r.created_at),
+                "updated_at": _iso(r.updated_at),
+            }
+            for r in attendee.registrations
+        ],
+        "preferences": [{"session_id": p.session_id, "rank": p.rank} for p in preferences],
+        "emails": [
+            {
+                "kind": m.kind,
+                "status": m.status,
+                "recipient": m.recipient,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in messages
+        ],
+    }
+
+
+def erase_attendee(attendee: Attendee, now: datetime) -> None:
+    """The attendee's own "delete my data": give back seats (before the event), then scrub.
+
+    No email is queued: the address is erased, and a message would have to keep it.
+    """
+    if attendee.anonymised_at is not None:
+        raise RegistrationClosed(_("This registration has already been deleted."))
+    if attendee.status == "active" and now < attendee.event.ends_at:
+        registration_service.drop_all_sessions(attendee, now)
+        attendee.status = "cancelled"
+    _scrub(attendee, now)
+    db.session.flush()
+
+
+def anonymise_event(event: Event, now: datetime) -> int:
+    """Anonymise every attendee of an event that has ended; returns how many were changed."""
+    if now < event.ends_at:
+        raise Conflict(
+            _("An event can be anonymised only after it has ended."),
+            [{"type": "event_not_ended", "ends_at": event.ends_at.isoformat()}],
+        )
+    attendees = db.session.scalars(
+        select(Attendee)
+        .where(Attendee.event_id == event.id, Attendee.anonymised_at.is_(None))
+        .order_by(Attendee.id)
+    ).all()
+    for attendee in attendees:
+        _scrub(attendee, now)
+    event.anonymised_at = now
+    db.session.flush()
+    return len(attendees)
+
+
+def events_past_retention(now: datetime) -> list[Event]:
+    candidates = db.session.scalars(
+        select(Event).where(
+            Event.retention_days.is_not(None),
+            Event.anonymised_at.is_(None),
+            Event.ends_at <= now,
+        )
+    )
+    return [e for e in candidates if e.ends_at + timedelta(days=e.retention_days) <= now]
+
+
+def apply_retention(now: datetime) -> int:
+    """Anonymise the events whose retention period is over; returns how many events."""
+    due = events_past_retention(now)
+    for event in due:
+        anonymise_event(event, now)
+    return len(due)
+
+
+def _scrub(attendee: Attendee, now: datetime) -> None:
+    """Replace what identifies the person; keep what the statistics count."""
+    attendee.name = ANONYMISED_NAME
+    attendee.email = f"anonymised-{attendee.id}@anonymised.invalid"
+    attendee.email_normalized = attendee.email
+    attendee.organisation = ""
+    attendee.job_role = ""
+    attendee.consent_text = ""
+    attendee.reference = tokens.new_code(registration_service.REFERENCE_LENGTH)
+    attendee.checkin_code = tokens.new_code(registration_service.CHECKIN_CODE_LENGTH)
+    registration_service.issue_tokens(attendee)  # the private links stop working
+    attendee.anonymised_at = now
+    # The messages sent to them hold their address; pending ones must not go out anymore.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.attendee_id == attendee.id))
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_type == "attendee", AuditEntry.object_id == attendee.id
+        )
+    )
+    for entry in entries:
+        entry.before = _scrubbed_snapshot(entry.before)
+        entry.after = _scrubbed_snapshot(entry.after)
+
+
+def _scrubbed_snapshot(values: dict | None) -> dict | None:
+    if not isinstance(values, dict):
+        return values
+    return {k: ("(anonymised)" if k in PERSONAL_KEYS else v) for k, v in values.items()}

@@ -1,0 +1,100 @@
+"""What attendees change themselves through their private link (the page and the API).
+
+Seats go through services/registration.py and services/waitlist.py, so the same capacity
+and overlap rules hold as at registration; this module adds the attendee's own details,
+coming back after a cancellation, and the "send me my link" request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Attendee, Event, OutboxMessage, Registration
+from . import registration as registration_service
+from .errors import InvalidInput, RegistrationClosed
+from .outbox import enqueue
+from .validation import NAME_MAX, ORGANISATION_MAX, FieldErrors, clean_text, normalize_email
+
+UNSET = object()
+
+
+def update_details(
+    attendee: Attendee,
+    *,
+    name: object = UNSET,
+    organisation: object = UNSET,
+    locale: object = UNSET,
+) -> Attendee:
+    """Change name, organisation and language; fields left UNSET stay as they are."""
+    if attendee.anonymised_at is not None:
+        raise RegistrationClosed(_("This registration has been deleted."))
+    errors = FieldErrors()
+    changes = {}
+    if name is not UNSET:
+        changes["name"] = clean_text(name, "name", errors, max_length=NAME_MAX, required=True)
+    if organisation is not UNSET:
+        changes["organisation"] = clean_text(
+            organisation, "organisation", errors, max_length=ORGANISATION_MAX, required=False
+        )
+    if locale is not UNSET:
+        if locale not in current_app.config["LANGUAGES"]:
+            errors.add("locale", _("Choose one of the offered languages."))
+        else:
+            changes["locale"] = locale
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), errors)
+    for key, value in changes.items():
+        setattr(attendee, key, value)
+    db.session.flush()
+    return attendee
+
+
+def change_choices(
+    attendee: Attendee, session_ids: object, *, waitlist: bool, now: datetime
+) -> list[Registration]:
+    """Change sessions; a cancelled registration comes back to life with the new choice.
+
+    All or nothing: if a seat can't be had, the caller's rollback keeps the old ones.
+    """
+    if attendee.anonymised_at is not None:
+        raise RegistrationClosed(_("This registration has been deleted."))
+    if attendee.status == "cancelled":
+        registration_service.ensure_open(attendee.event, now)
+        attendee.status = "active"
+    return registration_service.change_sessions(attendee, session_ids, waitlist=waitlist, now=now)
+
+
+def find_for_lost_link(event: Event, email: object) -> Attendee | None:
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return db.session.scalar(
+        select(Attendee).where(
+            Attendee.event_id == event.id,
+            Attendee.email_normalized == normalize_email(email),
+            Attendee.anonymised_at.is_(None),
+        )
+    )
+
+
+def send_lost_link(event: Event, email: object) -> None:
+    """Queue the private link for a registered address; do nothing visible otherwise.
+
+    The caller answers the same either way, so nobody learns who registered. One link
+    waiting in the outbox is enough: a flood of requests queues no flood of mail.
+    """
+    attendee = find_for_lost_link(event, email)
+    pending = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.attendee_id == (attendee.id if attendee else None),
+            OutboxMessage.kind == "lost_link",
+            OutboxMessage.status.in_(("pending", "sending")),
+        )
+    )
+    if attendee is not None and pending is None:
+        enqueue("lost_link", attendee, {})
+        db.session.flush()
