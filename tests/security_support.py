@@ -40,14 +40,19 @@ def other_app(base_app, tmp_path, **overrides):
     config.update(overrides)
     instance = tmp_path / f"instance-{len(list(tmp_path.iterdir()))}"
     app = create_app(config, instance_path=str(instance))
-    if config.get("RATELIMIT_ENABLED"):
+    # Counts from another test must not leak in. Only in memory: resetting a Redis storage
+    # would delete every key of every app sharing that Redis.
+    in_memory = config.get("RATELIMIT_ENABLED") and str(
+        config.get("RATELIMIT_STORAGE_URI", "memory://")
+    ).startswith("memory")
+    if in_memory:
         with app.app_context():
-            limiter.reset()  # counts from another test must not leak in
+            limiter.reset()
     try:
         yield app
     finally:
         with app.app_context():
-            if config.get("RATELIMIT_ENABLED"):
+            if in_memory:
                 limiter.reset()
             db.session.remove()
             db.engine.dispose()
@@ -75,6 +80,12 @@ class InjectionFinder(HTMLParser):
                 self.found.append(f"inline style attribute on <{tag}> (blocked by the CSP)")
 
     handle_startendtag = handle_starttag
+
+
+def end_transaction() -> None:
+    """End the test's read transaction (SQLite's BEGIN IMMEDIATE holds the write lock), so
+    another app on the same database can write. Read model attributes before calling."""
+    db.session.commit()
 
 
 def injected(html: str) -> list[str]:
