@@ -23,6 +23,8 @@ import logging
 import re
 
 from flask import Flask, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 DEFAULT_CSP = "; ".join(
@@ -58,7 +60,19 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     _install_proxy_fix(app)
     app.after_request(_add_security_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
     _install_log_redaction(app)
+
+
+def _csrf_failed(error: CSRFError):
+    """A form without a valid CSRF token: say what to do instead of "bad request"."""
+    from .errors import error_response
+
+    return error_response(
+        400,
+        "csrf_failed",
+        _("This form has expired or was sent from another site. Reload the page and try again."),
+    )
 
 
 def _install_proxy_fix(app: Flask) -> None:
