@@ -43,7 +43,15 @@ def register(app: Flask) -> None:
         code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "too_large", 429: "rate_limited"}.get(error.code, "http_error")
         message = messages.get(error.code, error.description or error.name)
-        return error_response(error.code or 500, code, message)
+        response = error_response(error.code or 500, code, message)
+        # Keep the headers HTTP requires with these statuses (Allow with 405, ...).
+        headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
+        if error.code == 401 and request.path.startswith("/api/"):
+            headers["WWW-Authenticate"] = 'Bearer realm="eventapp"'
+        if isinstance(response, tuple):
+            return (*response, headers)
+        response.headers.update(headers)
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

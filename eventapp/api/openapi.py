@@ -21,7 +21,20 @@ DATE_TIME_IN = {
     "examples": ["2027-03-18T09:30:00+01:00"],
 }
 DATE_TIME_IN_NULLABLE = {**DATE_TIME_IN, "type": ["string", "null"]}
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+# Text is trimmed and must hold no control characters; required text must not be blank.
+_NO_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+TEXT_PATTERN = f"^[^{_NO_CONTROL}]*$"
+REQUIRED_TEXT_PATTERN = f"^[^{_NO_CONTROL}]*[^\\s{_NO_CONTROL}][^{_NO_CONTROL}]*$"
+
+
+def _text(max_length: int, *, required: bool = False) -> dict:
+    return {
+        "type": "string",
+        "maxLength": max_length,
+        "pattern": REQUIRED_TEXT_PATTERN if required else TEXT_PATTERN,
+        **({"minLength": 1} if required else {}),
+    }
 
 
 def _ref(name: str) -> dict:
@@ -56,6 +69,16 @@ SCHEMAS = {
     "InvalidError": _error_schema(
         {
             "error": {"const": "invalid"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        ("fields",),
+    ),
+    "AlreadyExistsError": _error_schema(
+        {
+            "error": {"const": "already_exists"},
             "fields": {
                 "type": "object",
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
@@ -138,9 +161,9 @@ SCHEMAS = {
         "required": ["slug", "name", "starts_at", "ends_at"],
         "properties": {
             "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"},
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "description": {"type": "string", "maxLength": 10000},
-            "venue": {"type": "string", "maxLength": 200},
+            "name": _text(200, required=True),
+            "description": _text(10000),
+            "venue": _text(200),
             "timezone": {"type": "string", "default": "Europe/Amsterdam"},
             "starts_at": DATE_TIME_IN,
             "ends_at": DATE_TIME_IN,
@@ -159,7 +182,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["name", "capacity"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 120},
+            "name": _text(120, required=True),
             "capacity": {"type": "integer", "minimum": 0, "maximum": 100000},
         },
     },
@@ -221,8 +244,8 @@ SCHEMAS = {
         "description": "capacity defaults to the room's; without a room it is required "
         '(except for kind "other").',
         "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 300},
-            "description": {"type": "string", "maxLength": 10000},
+            "title": _text(300, required=True),
+            "description": _text(10000),
             "kind": {"enum": ["plenary", "workshop", "other"], "default": "workshop"},
             "starts_at": DATE_TIME_IN,
             "ends_at": DATE_TIME_IN,
@@ -231,7 +254,7 @@ SCHEMAS = {
             "speakers": {
                 "type": "array",
                 "maxItems": 50,
-                "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                "items": _text(200, required=True),
             },
             "confirm": {"type": "boolean", "default": False},
         },
@@ -242,8 +265,8 @@ SCHEMAS = {
         'moves it (attendees are emailed); status "cancelled" cancels it, "scheduled" '
         "restores a cancelled one.",
         "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 300},
-            "description": {"type": "string", "maxLength": 10000},
+            "title": _text(300, required=True),
+            "description": _text(10000),
             "kind": {"enum": ["plenary", "workshop", "other"]},
             "starts_at": DATE_TIME_IN,
             "ends_at": DATE_TIME_IN,
@@ -252,7 +275,7 @@ SCHEMAS = {
             "speakers": {
                 "type": "array",
                 "maxItems": 50,
-                "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                "items": _text(200, required=True),
             },
             "status": {"enum": ["scheduled", "cancelled"]},
             "confirm": {"type": "boolean", "default": False},
@@ -328,10 +351,10 @@ SCHEMAS = {
         "type": "object",
         "required": ["name", "email", "session_ids", "consent"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "name": _text(200, required=True),
             "email": {"type": "string", "format": "email", "maxLength": 254},
-            "organisation": {"type": "string", "maxLength": 200},
-            "job_role": {"type": "string", "maxLength": 200},
+            "organisation": _text(200),
+            "job_role": _text(200),
             "session_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 100},
             "waitlist": {"type": "boolean", "default": False},
             "consent": {"const": True},
@@ -340,7 +363,11 @@ SCHEMAS = {
     },
     "RegistrationPatch": {
         "type": "object",
+        "description": "Change sessions and/or details; all of it or, on an error, none.",
         "properties": {
+            "name": _text(200, required=True),
+            "organisation": _text(200),
+            "locale": {"enum": ["nl", "en"]},
             "session_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 100},
             "waitlist": {"type": "boolean", "default": False},
         },
@@ -366,6 +393,7 @@ SCHEMAS = {
                         "title": {"type": "string"},
                         "status": {"enum": ["confirmed", "waitlisted", "offered", "cancelled"]},
                         "waitlist_position": {"type": ["integer", "null"]},
+                        "offer_expires_at": DATE_TIME_OUT_NULLABLE,
                     },
                 },
             },
@@ -393,7 +421,11 @@ ERRORS = {
     "403": _json(_ref("Error"), "The token's organiser lacks the role (`forbidden`)."),
     "404": _json(_ref("Error"), "No such event, session or registration (`not_found`)."),
     "405": _json(_ref("Error"), "Method not allowed (`method_not_allowed`)."),
-    "409": _json(_ref("ConflictError"), "The change clashes with the programme (`conflict`)."),
+    "409": _json(
+        {"oneOf": [_ref("ConflictError"), _ref("AlreadyExistsError")]},
+        "The change clashes with the programme (`conflict`), or a unique name (slug, room "
+        "name) is taken (`already_exists`).",
+    ),
     "413": _json(_ref("Error"), "The body is too large (`too_large`)."),
     "422": _json(_ref("InvalidError"), "A field breaks a rule (`invalid`), per field."),
     "429": _json(_ref("Error"), "Too many requests (`rate_limited`)."),
@@ -466,7 +498,7 @@ PATHS = {
             "requestBody": _body("EventInput"),
             "responses": {
                 "201": _json(_ref("Event"), "The new event."),
-                **_errors(*WRITE, *ORGANISER),
+                **_errors(*WRITE, *ORGANISER, "409"),
             },
         },
     },
@@ -540,7 +572,11 @@ PATHS = {
             "tags": ["organiser"],
             "security": BEARER,
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                },
                 {
                     "name": "per_page",
                     "in": "query",
@@ -570,7 +606,7 @@ PATHS = {
             "requestBody": _body("RoomInput"),
             "responses": {
                 "201": _json(_ref("Room"), "The new room."),
-                **_errors(*WRITE, *ORGANISER, "404"),
+                **_errors(*WRITE, *ORGANISER, "404", "409"),
             },
         },
     },
@@ -653,6 +689,59 @@ PATHS = {
             "responses": {
                 "200": _json(_ref("Registration"), "The cancelled registration."),
                 "409": _json(_ref("Error"), "Already cancelled (`registration_closed`)."),
+                **_errors(*PUBLIC_READ, "429"),
+            },
+        },
+    },
+    "/api/v1/registrations/{token}/offers/{session_id}/accept": {
+        "parameters": [TOKEN, SESSION_ID],
+        "post": {
+            "operationId": "accept_offer",
+            "summary": "Accept a waiting-list offer of a seat before it expires.",
+            "tags": ["public"],
+            "responses": {
+                "200": _json(_ref("Registration"), "The registration with the seat."),
+                "409": _json(
+                    _ref("SessionsError"),
+                    "`offer_expired`, or `schedule_conflict` naming the clashing sessions.",
+                ),
+                **_errors(*PUBLIC_READ, "429"),
+            },
+        },
+    },
+    "/api/v1/registrations/{token}/offers/{session_id}/decline": {
+        "parameters": [TOKEN, SESSION_ID],
+        "post": {
+            "operationId": "decline_offer",
+            "summary": "Decline a waiting-list offer; the seat goes to the next in line.",
+            "tags": ["public"],
+            "responses": {
+                "200": _json(_ref("Registration"), "The registration without the offer."),
+                **_errors(*PUBLIC_READ, "429"),
+            },
+        },
+    },
+    "/api/v1/registrations/{token}/export": {
+        "parameters": [TOKEN],
+        "get": {
+            "operationId": "export_registration",
+            "summary": "Everything stored about the attendee (right of access).",
+            "tags": ["public"],
+            "responses": {
+                "200": _json({"type": "object"}, "The attendee's data as JSON."),
+                **_errors(*PUBLIC_READ, "429"),
+            },
+        },
+    },
+    "/api/v1/registrations/{token}/data": {
+        "parameters": [TOKEN],
+        "delete": {
+            "operationId": "erase_registration",
+            "summary": "Cancel (before the event) and erase the attendee's personal data.",
+            "tags": ["public"],
+            "responses": {
+                "204": {"description": "Erased; the private link stops working."},
+                "409": _json(_ref("Error"), "Already erased (`registration_closed`)."),
                 **_errors(*PUBLIC_READ, "429"),
             },
         },

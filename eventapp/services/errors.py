@@ -74,3 +74,12 @@ class OfferExpired(DomainError):
 
     def __init__(self, message: str):
         super().__init__(message, "offer_expired", 409)
+
+
+class AlreadyExists(InvalidInput):
+    """A name that must be unique is taken (a slug, a room name): 409, with the field."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]]):
+        super().__init__(message, fields)
+        self.code = "already_exists"
+        self.http_status = 409

@@ -32,6 +32,8 @@ def raise_if(errors: FieldErrors) -> None:
 def clean_int(
     value, field: str, errors: FieldErrors, *, minimum: int = 0, maximum: int = CAPACITY_MAX
 ) -> int | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON's 30.0 is the integer 30
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             value = int(value.strip())

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Event, EventSession, Organiser, Registration, Room, Speaker
 from . import audit, conflicts
 from .conflicts import ConflictItem, SessionPlan
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from .programme_input import (
     clean_event_data,
     clean_room_data,
@@ -89,8 +89,8 @@ def _ensure_slug_free(slug: str, *, except_id: int | None = None) -> None:
         raise _slug_taken()
 
 
-def _slug_taken() -> InvalidInput:
-    return InvalidInput(
+def _slug_taken() -> AlreadyExists:
+    return AlreadyExists(
         _("This slug is taken."), {"slug": [_("Another event already uses this slug.")]}
     )
 
@@ -142,7 +142,7 @@ def _ensure_room_name_free(event: Event, name: str, *, except_id: int | None = N
         select(Room.id).where(Room.event_id == event.id, Room.name == name)
     )
     if existing is not None and existing != except_id:
-        raise InvalidInput(
+        raise AlreadyExists(
             _("This event already has a room with this name."),
             {"name": [_("This event already has a room with this name.")]},
         )
@@ -175,6 +175,17 @@ def get_room(event: Event, room_id: int) -> Room:
     return room
 
 
+def _room_field(event: Event, room_id: int | None) -> Room | None:
+    """The room a session names, which must belong to the session's event."""
+    if not room_id:
+        return None
+    try:
+        return get_room(event, room_id)
+    except NotFound:
+        message = _("No such room in this event.")
+        raise InvalidInput(message, {"room_id": [message]}) from None
+
+
 def create_speaker(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Speaker:
     values = clean_speaker_data(data, partial=False)
     _ensure_speaker_name_free(event, values["name"])
@@ -202,7 +213,7 @@ def _ensure_speaker_name_free(event: Event, name: str, *, except_id: int | None 
         select(Speaker.id).where(Speaker.event_id == event.id, Speaker.name == name)
     )
     if existing is not None and existing != except_id:
-        raise InvalidInput(
+        raise AlreadyExists(
             _("This event already has a speaker with this name."),
             {"name": [_("This event already has a speaker with this name.")]},
         )
@@ -244,7 +255,7 @@ def create_session(
     """Add a session; hard conflicts raise Conflict, soft ones do unless `confirm`."""
     values = clean_session_data(data, tz=event.timezone, partial=False)
     ensure_order(values["starts_at"], values["ends_at"])
-    room = get_room(event, values["room_id"]) if values.get("room_id") else None
+    room = _room_field(event, values.get("room_id"))
     capacity = _default_capacity(values, room)
     lock_event(event)
     plan = SessionPlan(
@@ -317,7 +328,7 @@ def update_session(
     ensure_order(starts_at, ends_at)
     room = session.room
     if "room_id" in values:
-        room = get_room(event, values["room_id"]) if values["room_id"] else None
+        room = _room_field(event, values["room_id"])
     capacity = values.get("capacity", session.capacity)
     speaker_names = values.get("speakers", [s.name for s in session.speakers])
     status = values.get("status", session.status)

@@ -32,7 +32,7 @@ def clean_text(value, field: str, errors: FieldErrors, *, max_length: int, requi
         errors.add(field, _("This field is required."))
     elif len(value) > max_length:
         errors.add(field, _("At most %(n)d characters.", n=max_length))
-    elif any(unicodedata.category(ch) == "Cc" for ch in value):
+    elif any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):  # control, surrogate
         errors.add(field, _("Contains characters that are not allowed."))
     return value
 
