@@ -28,9 +28,11 @@ the context that eventapp.services.mail builds from SERVER_NAME_FOR_LINKS.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -52,8 +54,15 @@ def registration_uid(attendee_id: int, session_id: int) -> str:
     return f"reg-{attendee_id}-session-{session_id}@{current_app.config['UID_DOMAIN']}"
 
 
-def to_ical(calendar: Calendar) -> bytes:
-    return calendar.to_ical()
+def to_ical(calendar: Calendar, event: EventModel) -> bytes:
+    """The calendar as bytes, with the VTIMEZONE of the event's TZID put in front of its
+    events (every DTSTART/DTEND here uses that one TZID; DTSTAMP and CREATED are UTC)."""
+    data = calendar.to_ical()
+    zone = _vtimezone(event.timezone, *_years(event))
+    anchor = data.find(b"BEGIN:VEVENT\r\n")
+    if anchor < 0:
+        anchor = data.rfind(b"END:VCALENDAR")
+    return data[:anchor] + zone + data[anchor:]
 
 
 # --- emails: one object per session ------------------------------------------------------
@@ -61,12 +70,12 @@ def to_ical(calendar: Calendar) -> bytes:
 
 def invitation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:REQUEST for one of the attendee's confirmed sessions (new or updated)."""
-    return to_ical(_personal_object(registration, "REQUEST", now=now))
+    return to_ical(_personal_object(registration, "REQUEST", now=now), registration.session.event)
 
 
 def cancellation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:CANCEL for a session the attendee no longer holds (dropped or cancelled)."""
-    return to_ical(_personal_object(registration, "CANCEL", now=now))
+    return to_ical(_personal_object(registration, "CANCEL", now=now), registration.session.event)
 
 
 def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
@@ -83,7 +92,6 @@ def _personal_object(registration: Registration, method: str, *, now: datetime) 
     )
     vevent.add("attendee", _attendee_address(attendee))
     calendar.add_component(vevent)
-    _add_timezones(calendar, event)
     return calendar
 
 
@@ -111,16 +119,14 @@ def programme_feed(event: EventModel, sessions: Iterable[EventSession]) -> bytes
     calendar = _calendar(event, "PUBLISH", feed_name=event.name)
     for session in sessions:
         calendar.add_component(_programme_vevent(session))
-    _add_timezones(calendar, event)
-    return to_ical(calendar)
+    return to_ical(calendar, event)
 
 
 def session_file(session: EventSession) -> bytes:
     """One session of the programme, for an "add to calendar" download."""
     calendar = _calendar(session.event, "PUBLISH")
     calendar.add_component(_programme_vevent(session))
-    _add_timezones(calendar, session.event)
-    return to_ical(calendar)
+    return to_ical(calendar, session.event)
 
 
 def personal_feed(attendee: Attendee, name: str) -> bytes:
@@ -146,8 +152,7 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
                 description_link=None if cancelled else link,
             )
         )
-    _add_timezones(calendar, event)
-    return to_ical(calendar)
+    return to_ical(calendar, event)
 
 
 def _feed_token(attendee: Attendee) -> str:
@@ -269,11 +274,22 @@ def _param(value: str) -> str:
     return _one_line(value).replace('"', "'")
 
 
-def _add_timezones(calendar: Calendar, event: EventModel) -> None:
-    """VTIMEZONE for every TZID, covering the event's years only (CALENDAR.md)."""
-    first = date(event.starts_at.astimezone(event.tz).year, 1, 1)
-    last = date(event.ends_at.astimezone(event.tz).year + 1, 1, 1)
-    calendar.add_missing_timezones(first_date=first, last_date=last)
+def _years(event: EventModel) -> tuple[int, int]:
+    return event.starts_at.astimezone(event.tz).year, event.ends_at.astimezone(event.tz).year
+
+
+@functools.lru_cache(maxsize=32)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """VTIMEZONE for the event's years only (CALENDAR.md: the default spans decades, which
+    Google has trouble with). Built once per zone and years: icalendar takes milliseconds."""
+    probe = Calendar()
+    sample = Event()
+    sample.add("dtstart", datetime(first_year, 6, 1, tzinfo=ZoneInfo(tzid)))
+    probe.add_component(sample)
+    probe.add_missing_timezones(
+        first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+    return b"".join(zone.to_ical() for zone in probe.walk("VTIMEZONE"))
 
 
 # --- links for "add to calendar" buttons ----------------------------------------------------
