@@ -5,8 +5,9 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import programme, registration
-from ..services.errors import DomainError
+from ..services import privacy, programme, registration, self_service
+from ..services import waitlist as waitlist_service
+from ..services.errors import DomainError, InvalidInput
 from ..services.registration import RegistrationInput
 from . import bp
 from .serialize import attendee_json, event_json, session_json
@@ -64,7 +65,7 @@ def create_registration(slug: str):
     )
     result = registration.register(event, data, utcnow())
     db.session.commit()
-    payload = attendee_json(result.attendee)
+    payload = attendee_json(registration.reload_attendee(result.attendee))
     payload["status"] = result.status
     return jsonify(payload), 201
 
@@ -76,15 +77,19 @@ def show_registration(token: str):
 
 @bp.patch("/registrations/<token>")
 def change_registration(token: str):
+    """Change sessions and/or name, organisation, locale: all of it or, on an error, none."""
     attendee = registration.find_by_token(token)
     body = json_body()
     waitlist = body.get("waitlist", False)
     if not isinstance(waitlist, bool):
-        waitlist = False
-    if "session_ids" in body:
-        registration.change_sessions(
-            attendee, body["session_ids"], waitlist=waitlist, now=utcnow()
+        raise InvalidInput(
+            _("Please correct the marked fields."), {"waitlist": [_("Must be true or false.")]}
         )
+    details = {key: body[key] for key in ("name", "organisation", "locale") if key in body}
+    if details:
+        self_service.update_details(attendee, **details)
+    if "session_ids" in body:
+        self_service.change_choices(attendee, body["session_ids"], waitlist=waitlist, now=utcnow())
     db.session.commit()
     return jsonify(attendee_json(attendee))
 
@@ -95,3 +100,36 @@ def cancel_registration(token: str):
     registration.cancel_registration(attendee, utcnow())
     db.session.commit()
     return jsonify(attendee_json(attendee))
+
+
+@bp.post("/registrations/<token>/offers/<int:session_id>/accept")
+def accept_offer(token: str, session_id: int):
+    """Accept a waiting-list offer (events with promotion by offer) before it expires."""
+    attendee = registration.find_by_token(token)
+    waitlist_service.accept_offer(attendee, session_id, utcnow())
+    db.session.commit()
+    return jsonify(attendee_json(attendee))
+
+
+@bp.post("/registrations/<token>/offers/<int:session_id>/decline")
+def decline_offer(token: str, session_id: int):
+    attendee = registration.find_by_token(token)
+    waitlist_service.decline_offer(attendee, session_id, utcnow())
+    db.session.commit()
+    return jsonify(attendee_json(attendee))
+
+
+@bp.get("/registrations/<token>/export")
+def export_registration(token: str):
+    """Everything stored about the attendee (the right of access), as JSON."""
+    attendee = registration.find_by_token(token)
+    return jsonify(privacy.export_data(attendee, utcnow()))
+
+
+@bp.delete("/registrations/<token>/data")
+def erase_registration(token: str):
+    """Cancel (before the event) and erase the attendee's personal data; the link dies."""
+    attendee = registration.find_by_token(token)
+    privacy.erase_attendee(attendee, utcnow())
+    db.session.commit()
+    return "", 204

@@ -54,6 +54,7 @@ def registration_json(registration: Registration) -> dict:
         "title": registration.session.title,
         "status": registration.status,
         "waitlist_position": waitlist_position(registration),
+        "offer_expires_at": iso(registration.offer_expires_at, registration.session.event.tz),
     }
 
 

@@ -1,11 +1,23 @@
-"""The attendee's private page, reached only through the link from their confirmation."""
+"""The attendee's private page, reached only through the link from their confirmation.
 
-from flask import abort, g, render_template
+Every change is a POST with a CSRF token; what cannot be undone (cancelling, deleting
+one's data) first shows a confirmation page. The rules live in the services: this module
+parses the form, calls one service, commits or rolls back, and says what happened.
+"""
 
-from ..services import registration
-from ..services.errors import NotFound
+import json
+
+from flask import Response, abort, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models.types import utcnow
+from ..services import privacy, programme, registration, self_service
+from ..services import waitlist as waitlist_service
+from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.waitlist import waitlist_position
 from . import bp
+from .forms import ConfirmForm, details_form_for, sessions_form_for
 
 
 def load_attendee(token: str):
@@ -18,13 +30,252 @@ def load_attendee(token: str):
     return attendee
 
 
-@bp.get("/manage/<token>")
-def page(token: str):
-    attendee = load_attendee(token)
+def _active(attendee) -> list:
+    registrations = [r for r in attendee.registrations if r.status != "cancelled"]
+    return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
+
+
+def _sessions_form(attendee, **kwargs):
+    sessions = programme.sessions_of(attendee.event)
+    plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
+    rounds = programme.workshop_rounds(sessions)
+    current = {r.session_id for r in _active(attendee)}
+    return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
+
+
+def _render_page(attendee, token, *, sessions_form=None, details_form=None, status=200):
+    event = attendee.event
+    now = utcnow()
+    form, plenaries, rounds = _sessions_form(attendee)
+    active = _active(attendee)
     return render_template(
         "manage/page.html",
+        event=event,
+        attendee=attendee,
+        token=token,
+        registrations=active,
+        positions={r.id: waitlist_position(r) for r in active},
+        offers=[r for r in active if r.status == "offered"],
+        sessions_form=sessions_form or form,
+        plenaries=plenaries,
+        rounds=rounds,
+        held={r.session_id: r for r in active},
+        waitlists=programme.waitlist_lengths(event),
+        details_form=details_form or details_form_for(attendee, current_app.config["LANGUAGES"]),
+        confirm_form=ConfirmForm(),
+        closed_message=programme.closed_reason(event, now),
+        event_over=now >= event.ends_at,
+    ), status
+
+
+def _back(token: str):
+    return redirect(url_for("manage.page", token=token), code=303)
+
+
+@bp.get("/manage/<token>")
+def page(token: str):
+    return _render_page(load_attendee(token), token)
+
+
+@bp.post("/manage/<token>/sessions")
+def change_sessions(token: str):
+    """Replace the choices; if a new seat can't be had, nothing changes (one transaction)."""
+    attendee = load_attendee(token)
+    form, _plenaries, _rounds = _sessions_form(attendee)
+    if form.validate_on_submit():
+        try:
+            self_service.change_choices(
+                attendee,
+                form.chosen_session_ids(),
+                waitlist=bool(form.waitlist.data),
+                now=utcnow(),
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(_("Your sessions have been changed. We have sent you an email."), "success")
+            return _back(token)
+    return _render_page(attendee, token, sessions_form=form, status=422)
+
+
+@bp.post("/manage/<token>/details")
+def change_details(token: str):
+    attendee = load_attendee(token)
+    form = details_form_for(attendee, current_app.config["LANGUAGES"])
+    if form.validate_on_submit():
+        try:
+            self_service.update_details(
+                attendee,
+                name=form.name.data,
+                organisation=form.organisation.data or "",
+                locale=form.locale.data,
+            )
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            for name, reasons in error.fields.items():
+                form[name].errors = list(form[name].errors) + reasons
+        else:
+            flash(_("Your details have been saved."), "success")
+            return _back(token)
+    return _render_page(attendee, token, details_form=form, status=422)
+
+
+def _confirm_page(attendee, token, *, title, question, button, form, danger=True):
+    return render_template(
+        "manage/confirm.html",
         event=attendee.event,
         attendee=attendee,
         token=token,
-        positions={r.id: waitlist_position(r) for r in attendee.registrations},
+        title=title,
+        question=question,
+        button=button,
+        form=form,
+        danger=danger,
     )
+
+
+def _attempt(token: str, action, success: str):
+    """Run a service call, commit, flash the outcome, and go back to the page."""
+    try:
+        action()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(success, "success")
+    return _back(token)
+
+
+@bp.route("/manage/<token>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+def cancel_session(token: str, session_id: int):
+    attendee = load_attendee(token)
+    held = next((r for r in _active(attendee) if r.session_id == session_id), None)
+    if held is None:
+        abort(404)
+    form = ConfirmForm()
+    title = held.session.title
+    if form.validate_on_submit():
+        return _attempt(
+            token,
+            lambda: registration.cancel_session(attendee, session_id, utcnow()),
+            _("You are no longer registered for “%(title)s”.", title=title),
+        )
+    if held.status == "confirmed":
+        question = _(
+            "Give up your place in “%(title)s”? It goes to the next person on the "
+            "waiting list and you may not get it back.",
+            title=title,
+        )
+    else:
+        question = _("Leave the waiting list of “%(title)s”?", title=title)
+    return _confirm_page(
+        attendee,
+        token,
+        title=_("Cancel “%(title)s”", title=title),
+        question=question,
+        button=_("Yes, cancel this session"),
+        form=form,
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    attendee = load_attendee(token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        return _attempt(
+            token,
+            lambda: registration.cancel_registration(attendee, utcnow()),
+            _("Your registration has been cancelled. We have sent you an email."),
+        )
+    return _confirm_page(
+        attendee,
+        token,
+        title=_("Cancel your registration"),
+        question=_(
+            "Cancel your whole registration? Your places go to the people on the "
+            "waiting lists. You can register again later while registration is open, "
+            "if places are left."
+        ),
+        button=_("Yes, cancel my registration"),
+        form=form,
+    )
+
+
+@bp.post("/manage/<token>/offers/<int:session_id>/accept")
+def accept_offer(token: str, session_id: int):
+    attendee = load_attendee(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _attempt(
+        token,
+        lambda: waitlist_service.accept_offer(attendee, session_id, utcnow()),
+        _("The place is yours. We have sent you a confirmation."),
+    )
+
+
+@bp.post("/manage/<token>/offers/<int:session_id>/decline")
+def decline_offer(token: str, session_id: int):
+    attendee = load_attendee(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _attempt(
+        token,
+        lambda: waitlist_service.decline_offer(attendee, session_id, utcnow()),
+        _("You declined the place; it goes to the next person on the waiting list."),
+    )
+
+
+@bp.get("/manage/<token>/data.json")
+def export(token: str):
+    """Everything stored about the attendee, as a JSON download."""
+    attendee = load_attendee(token)
+    data = privacy.export_data(attendee, utcnow())
+    filename = f"{attendee.event.slug}-{attendee.reference}.json"
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/manage/<token>/delete", methods=["GET", "POST"])
+def erase(token: str):
+    attendee = load_attendee(token)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        slug = attendee.event.slug
+        try:
+            privacy.erase_attendee(attendee, utcnow())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return _back(token)
+        return redirect(url_for("manage.data_deleted", slug=slug), code=303)
+    return _confirm_page(
+        attendee,
+        token,
+        title=_("Delete your data"),
+        question=_(
+            "Delete your registration and your personal data? Your places go to the "
+            "people on the waiting lists, this link stops working, and we cannot "
+            "undo it. Download your data first if you want a copy."
+        ),
+        button=_("Yes, delete my data"),
+        form=form,
+    )
+
+
+@bp.get("/events/<slug>/data-deleted")
+def data_deleted(slug: str):
+    try:
+        event = programme.get_event(slug)
+    except NotFound:
+        abort(404)
+    g.event = event
+    return render_template("manage/data_deleted.html", event=event)

@@ -1,0 +1,102 @@
+"""Forms of the private page: session choices, personal details, and confirmations."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from ..public.forms import CheckboxListField, strip
+from ..services.programme import Round
+from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
+
+NO_WORKSHOP = ""
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+class ConfirmForm(FlaskForm):
+    """A button that does something irreversible; the form only carries the CSRF token."""
+
+
+class DetailsForm(FlaskForm):
+    name = StringField(
+        _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
+    )
+    organisation = StringField(
+        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
+    )
+    locale = SelectField(_l("Language of our emails"), validate_choice=True)
+
+
+def details_form_for(attendee, languages, **kwargs) -> DetailsForm:
+    form = DetailsForm(**kwargs)
+    form.locale.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in languages]
+    if not form.is_submitted():
+        form.name.data = attendee.name
+        form.organisation.data = attendee.organisation
+        form.locale.data = attendee.locale
+    return form
+
+
+class SessionsForm(FlaskForm):
+    plenary = CheckboxListField(_l("Plenary sessions"), coerce=int, validate_choice=True)
+    waitlist = BooleanField(
+        _l(
+            "If a session I add is full, put me on its waiting list "
+            "(without this, a full choice changes nothing)"
+        )
+    )
+
+    def round_fields(self):
+        return [self[name] for name in self._round_names]
+
+    def chosen_session_ids(self) -> list[int]:
+        ids = list(self.plenary.data or [])
+        for field in self.round_fields():
+            if field.data and field.data != NO_WORKSHOP:
+                ids.append(int(field.data))
+        return ids
+
+
+def sessions_form_for(
+    plenaries, rounds: list[Round], current_ids: set[int], **kwargs
+) -> SessionsForm:
+    """The attendee's choices as a form: the plenary sessions, and one choice per round,
+    pre-filled with what they hold now (seat, waiting-list place or offer)."""
+
+    class AttendeeSessionsForm(SessionsForm):
+        pass
+
+    names = []
+    for number, workshop_round in enumerate(rounds, start=1):
+        name = f"round_{workshop_round.key}"
+        choices = [(NO_WORKSHOP, str(_l("No workshop in this round")))] + [
+            (str(s.id), s.title) for s in workshop_round.sessions
+        ]
+        setattr(
+            AttendeeSessionsForm,
+            name,
+            RadioField(
+                str(_l("Round %(n)d", n=number)),
+                choices=choices,
+                default=NO_WORKSHOP,
+                validators=[Optional()],
+            ),
+        )
+        names.append(name)
+    AttendeeSessionsForm._round_names = names
+    form = AttendeeSessionsForm(**kwargs)
+    form.plenary.choices = [(s.id, s.title) for s in plenaries]
+    if not form.is_submitted():
+        form.plenary.data = [s.id for s in plenaries if s.id in current_ids]
+        for field, workshop_round in zip(form.round_fields(), rounds, strict=True):
+            held = [s.id for s in workshop_round.sessions if s.id in current_ids]
+            field.data = str(held[0]) if held else NO_WORKSHOP
+    return form
+
+
+class LostLinkForm(FlaskForm):
+    email = EmailField(
+        _l("Email address you registered with"),
+        filters=[strip],
+        validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
+    )
