@@ -1,0 +1,376 @@
+"""Importing a programme from CSV or ICS: parse, check every row, then write all or nothing.
+
+The same `import_programme` call serves the dry run and the real import: it creates rooms
+and sessions through services/schedule.py (so the same rules and conflict checks apply,
+also between rows of the same file) and reports per row what is wrong or clashes. The
+caller rolls back after a dry run, and commits a real run only when `report.can_commit`.
+
+CSV: a header row with title, kind, start, end, room, capacity, speakers (description
+optional), comma, semicolon or tab separated, UTF-8 (with or without BOM) or Windows-1252.
+Times are local to the event ("2027-03-18 09:30", "18-03-2027 09:30"; end may be "10:30").
+Speakers are separated by ";" or "|". A room that doesn't exist yet is created with the
+row's capacity.
+
+ICS: one VEVENT per session: SUMMARY, DTSTART, DTEND or DURATION, LOCATION (room),
+DESCRIPTION, CATEGORIES (plenary, workshop, other/break), ATTENDEE;CN=... (speakers) and
+X-CAPACITY. All-day and recurring events are refused; cancelled ones are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Event, Organiser, Room
+from . import audit, schedule
+from .conflicts import ConflictItem
+from .errors import Conflict, DomainError, InvalidInput
+
+MAX_ROWS = 2000
+COLUMNS = ("title", "kind", "start", "end", "room", "capacity", "speakers")
+ALIASES = {
+    "starts_at": "start",
+    "ends_at": "end",
+    "begin": "start",
+    "einde": "end",
+    "titel": "title",
+    "soort": "kind",
+    "zaal": "room",
+    "capaciteit": "capacity",
+    "sprekers": "speakers",
+    "speaker": "speakers",
+    "omschrijving": "description",
+}
+KIND_WORDS = {
+    "plenary": "plenary",
+    "plenair": "plenary",
+    "workshop": "workshop",
+    "other": "other",
+    "break": "other",
+    "pauze": "other",
+}
+LOCAL_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M", "%d-%m-%Y %H:%M:%S")
+TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}$")
+
+
+@dataclass
+class ImportRow:
+    """One session as read from the file, its values still as given."""
+
+    line: int
+    title: object = ""
+    kind: object = ""
+    start: object = ""
+    end: object = ""
+    room: str = ""
+    capacity: object = ""
+    speakers: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class RowProblem:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[RowProblem] = field(default_factory=list)
+    conflicts: list[tuple[int, ConflictItem]] = field(default_factory=list)
+    sessions_created: int = 0
+    rooms_created: list[str] = field(default_factory=list)
+
+    @property
+    def hard_conflicts(self) -> list[tuple[int, ConflictItem]]:
+        return [(line, c) for line, c in self.conflicts if c.is_hard]
+
+    @property
+    def warnings(self) -> list[tuple[int, ConflictItem]]:
+        return [(line, c) for line, c in self.conflicts if not c.is_hard]
+
+    def can_commit(self, *, confirm: bool) -> bool:
+        if self.errors or self.hard_conflicts or not self.rows:
+            return False
+        return confirm or not self.warnings
+
+    def to_dict(self) -> dict:
+        return {
+            "rows": len(self.rows),
+            "sessions_created": self.sessions_created,
+            "rooms_created": self.rooms_created,
+            "errors": [vars(p) for p in self.errors],
+            "conflicts": [{"line": line, **c.to_dict()} for line, c in self.conflicts],
+        }
+
+
+# -- reading files ----------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (a BOM from Excel is dropped), else Windows-1252 as older Excel writes it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def parse_csv(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        return [], [RowProblem(1, "file", _("The file is empty."))]
+    delimiter = max(",;\t", key=lines[0].count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [_column(name) for name in next(reader)]
+    missing = [c for c in ("title", "start", "end") if c not in header]
+    if missing:
+        return [], [
+            RowProblem(
+                1,
+                "header",
+                _(
+                    "Missing columns: %(columns)s. Expected: %(expected)s.",
+                    columns=", ".join(missing),
+                    expected=", ".join(COLUMNS),
+                ),
+            )
+        ]
+    rows, problems = [], []
+    for number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            problems.append(RowProblem(number, "file", _("At most %(n)d rows.", n=MAX_ROWS)))
+            break
+        cells = dict(zip(header, (v.strip() for v in values), strict=False))
+        rows.append(
+            ImportRow(
+                line=number,
+                title=cells.get("title", ""),
+                kind=cells.get("kind", ""),
+                start=cells.get("start", ""),
+                end=cells.get("end", ""),
+                room=cells.get("room", ""),
+                capacity=cells.get("capacity", ""),
+                speakers=split_speakers(cells.get("speakers", "")),
+                description=cells.get("description", ""),
+            )
+        )
+    return rows, problems
+
+
+def _column(name: str) -> str:
+    key = name.strip().lower().lstrip("\ufeff")
+    return ALIASES.get(key, key)
+
+
+def split_speakers(text: str) -> list[str]:
+    return [name.strip() for name in re.split(r"[;|]", text or "") if name.strip()]
+
+
+def parse_ics(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
+    from icalendar import Calendar
+
+    try:
+        calendar = Calendar.from_ical(text)
+    except (ValueError, IndexError, KeyError) as error:
+        return [], [RowProblem(1, "file", _("Not a calendar file: %(error)s", error=str(error)))]
+    rows, problems = [], []
+    for number, component in enumerate(calendar.walk("VEVENT"), start=1):
+        if len(rows) >= MAX_ROWS:
+            problems.append(RowProblem(number, "file", _("At most %(n)d rows.", n=MAX_ROWS)))
+            break
+        if str(component.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        if component.get("RRULE") is not None:
+            problems.append(RowProblem(number, "start", _("Repeating events can't be imported.")))
+            continue
+        row = _row_from_vevent(number, component, problems)
+        if row is not None:
+            rows.append(row)
+    if not rows and not problems:
+        problems.append(RowProblem(1, "file", _("The calendar holds no events.")))
+    return rows, problems
+
+
+def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> ImportRow | None:
+    start = component.decoded("DTSTART", None)
+    if start is None:
+        problems.append(RowProblem(number, "start", _("The event has no start.")))
+        return None
+    if isinstance(start, date) and not isinstance(start, datetime):
+        problems.append(RowProblem(number, "start", _("All-day events can't be imported.")))
+        return None
+    end = component.decoded("DTEND", None)
+    if end is None and component.get("DURATION") is not None:
+        duration = component.decoded("DURATION")
+        end = start + duration if isinstance(duration, timedelta) else None
+    if end is None:
+        problems.append(RowProblem(number, "end", _("The event has no end.")))
+        return None
+    categories = []
+    for value in _as_list(component.get("CATEGORIES")):
+        categories += [str(c).strip().lower() for c in getattr(value, "cats", [value])]
+    kind = next((KIND_WORDS[c] for c in categories if c in KIND_WORDS), "workshop")
+    speakers = []
+    for attendee in _as_list(component.get("ATTENDEE")):
+        name = str(getattr(attendee, "params", {}).get("CN", "")).strip()
+        if name and name not in speakers:
+            speakers.append(name)
+    return ImportRow(
+        line=number,
+        title=str(component.get("SUMMARY", "")).strip(),
+        kind=kind,
+        start=start,
+        end=end,
+        room=str(component.get("LOCATION", "")).strip(),
+        capacity=str(component.get("X-CAPACITY", "")).strip(),
+        speakers=speakers,
+        description=str(component.get("DESCRIPTION", "")).strip(),
+    )
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def parse(filename: str, text: str) -> tuple[list[ImportRow], list[RowProblem]]:
+    """By the file's name or, failing that, its content."""
+    name = (filename or "").lower()
+    if name.endswith((".ics", ".ical", ".ifb")) or text.lstrip().startswith("BEGIN:VCALENDAR"):
+        return parse_ics(text)
+    return parse_csv(text)
+
+
+# -- importing --------------------------------------------------------------------------------
+
+
+def import_programme(
+    actor: Organiser | None,
+    event: Event,
+    rows: list[ImportRow],
+    now: datetime,
+    *,
+    problems: list[RowProblem] | None = None,
+) -> ImportReport:
+    """Create every row's session (and any new room), collecting all errors and conflicts.
+
+    Writes go to the open transaction (each row in a savepoint, so one bad row doesn't
+    hide the others); the caller rolls back a dry run, or a report that can't commit.
+    """
+    report = ImportReport(rows=rows, errors=list(problems or []))
+    for row in rows:
+        _import_row(actor, event, row, now, report)
+    if report.sessions_created:
+        audit.record(
+            actor,
+            "programme.imported",
+            event,
+            None,
+            {"sessions": report.sessions_created, "rooms": report.rooms_created},
+            now=now,
+        )
+    return report
+
+
+def _import_row(actor, event: Event, row: ImportRow, now: datetime, report: ImportReport):
+    new_rooms: list[str] = []
+    try:
+        with db.session.begin_nested():
+            data = _session_data(actor, event, row, now, new_rooms)
+            change = schedule.create_session(actor, event, data, now, confirm=True)
+    except DomainError as error:
+        db.session.expire(event, ["rooms"])  # a room made for this row is gone again
+        _report_error(row, error, report)
+        return
+    report.sessions_created += 1
+    report.rooms_created += new_rooms
+    report.conflicts += [(row.line, c) for c in change.warnings]
+
+
+def _report_error(row: ImportRow, error: DomainError, report: ImportReport) -> None:
+    if isinstance(error, Conflict):
+        report.conflicts += [(row.line, _item(c)) for c in error.details.get("conflicts", [])]
+    elif isinstance(error, InvalidInput):
+        for name, reasons in error.fields.items():
+            report.errors += [RowProblem(row.line, _field_name(name), r) for r in reasons]
+    else:
+        report.errors.append(RowProblem(row.line, "row", error.message))
+
+
+def _field_name(name: str) -> str:
+    return {"starts_at": "start", "ends_at": "end", "room_id": "room"}.get(name, name)
+
+
+def _item(data: dict) -> ConflictItem:
+    extra = {k: v for k, v in data.items() if k not in ("kind", "severity", "message", "sessions")}
+    return ConflictItem(data["kind"], data["message"], data["sessions"], extra)
+
+
+def _session_data(actor, event: Event, row: ImportRow, now: datetime, new_rooms: list[str]):
+    data = {
+        "title": row.title,
+        "kind": KIND_WORDS.get(str(row.kind).strip().lower(), row.kind) or "workshop",
+        "starts_at": _when(row.start, event),
+        "ends_at": _end(row.end, row.start, event),
+        "speakers": row.speakers,
+        "description": row.description,
+    }
+    if str(row.capacity).strip():
+        data["capacity"] = str(row.capacity).strip()
+    if row.room:
+        data["room_id"] = _room(actor, event, row, now, new_rooms).id
+    return data
+
+
+def _room(actor, event: Event, row: ImportRow, now: datetime, new_rooms: list[str]) -> Room:
+    """The event's room of that name (any case), or a new one holding the row's capacity."""
+    for room in event.rooms:
+        if room.name.casefold() == row.room.casefold():
+            return room
+    if not str(row.capacity).strip():
+        message = _("New room “%(room)s”: give the row a capacity.", room=row.room)
+        raise InvalidInput(message, {"capacity": [message]})
+    room = schedule.create_room(actor, event, {"name": row.room, "capacity": row.capacity}, now)
+    db.session.refresh(event, ["rooms"])
+    new_rooms.append(room.name)
+    return room
+
+
+def _when(value, event: Event):
+    """Datetimes from an ICS pass through; text is read as the event's local time."""
+    if isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    for fmt in LOCAL_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return text  # ISO 8601, or an error from the session rules
+
+
+def _end(end, start, event: Event):
+    """An end given as a time only ("10:30") is on the start's day."""
+    if isinstance(end, str) and TIME_ONLY.match(end.strip()):
+        begin = _when(start, event)
+        if isinstance(begin, str):
+            try:
+                begin = datetime.fromisoformat(begin)
+            except ValueError:
+                return end
+        hours, minutes = map(int, end.strip().split(":"))
+        if hours > 23 or minutes > 59:
+            return end
+        return begin.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    return _when(end, event)

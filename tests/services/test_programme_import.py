@@ -1,0 +1,220 @@
+"""Programme import: CSV and ICS parsing, the dry run, and all-or-nothing commits."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import AuditEntry, EventSession, Room
+from eventapp.services import programme_import as importer
+
+CSV = """title,kind,start,end,room,capacity,speakers
+Opening,plenary,2027-03-18 09:30,10:30,Grote Zaal,600,Ineke Dezentjé;Mona Keijzer
+Digital twins,workshop,2027-03-18 11:00,2027-03-18 12:00,Studio 1,40,TNO
+Cobots,workshop,18-03-2027 11:00,18-03-2027 12:00,Studio 2,20,
+Lunch,other,2027-03-18 12:00,13:00,,,
+"""
+
+ICS = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Test//Draft//EN",
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/Amsterdam",
+        "BEGIN:STANDARD",
+        "DTSTART:19701025T030000",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:19700329T020000",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "END:VTIMEZONE",
+        "BEGIN:VEVENT",
+        "UID:1@draft",
+        "DTSTAMP:20270101T000000Z",
+        "SUMMARY:Keynote\\, with questions",
+        "DTSTART;TZID=Europe/Amsterdam:20270318T093000",
+        "DTEND;TZID=Europe/Amsterdam:20270318T103000",
+        "LOCATION:Grote Zaal",
+        "CATEGORIES:Plenary",
+        "ATTENDEE;CN=Ada Lovelace;ROLE=CHAIR:mailto:ada@example.org",
+        "X-CAPACITY:500",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:2@draft",
+        "DTSTAMP:20270101T000000Z",
+        "SUMMARY:Demo",
+        "DTSTART:20270318T100000Z",
+        "DURATION:PT45M",
+        "LOCATION:Lab 4",
+        "X-CAPACITY:12",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:3@draft",
+        "DTSTAMP:20270101T000000Z",
+        "SUMMARY:Cancelled idea",
+        "STATUS:CANCELLED",
+        "DTSTART:20270318T100000Z",
+        "DTEND:20270318T110000Z",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def run(event, text, now, filename="programme.csv"):
+    rows, problems = importer.parse(filename, text)
+    return importer.import_programme(None, event, rows, now, problems=problems)
+
+
+def test_csv_dry_run_reports_and_writes_nothing(make_event, now):
+    event = make_event()
+    report = run(event, CSV, now)
+    assert report.errors == [] and report.conflicts == []
+    assert report.sessions_created == 4
+    assert report.rooms_created == ["Grote Zaal", "Studio 1", "Studio 2"]
+    assert report.can_commit(confirm=False)
+    db.session.rollback()  # what the dry run does
+    assert (count(EventSession), count(Room), count(AuditEntry)) == (0, 0, 0)
+
+
+def test_csv_commit_writes_sessions_rooms_speakers_in_local_time(make_event, now):
+    event = make_event()
+    report = run(event, CSV, now)
+    db.session.commit()
+    assert report.sessions_created == 4
+    sessions = db.session.scalars(select(EventSession).order_by(EventSession.starts_at)).all()
+    opening = sessions[0]
+    assert opening.starts_at == datetime(2027, 3, 18, 8, 30, tzinfo=UTC)  # 09:30 CET
+    assert opening.ends_at == datetime(2027, 3, 18, 9, 30, tzinfo=UTC)
+    assert [s.name for s in opening.speakers] == ["Ineke Dezentjé", "Mona Keijzer"]
+    assert opening.room.name == "Grote Zaal" and opening.capacity == 600
+    lunch = sessions[-1]
+    assert lunch.kind == "other" and lunch.room is None and lunch.capacity == 0
+    assert "programme.imported" in db.session.scalars(select(AuditEntry.action)).all()
+
+
+def test_semicolon_csv_from_excel_with_bom_and_dutch_headers(make_event, now):
+    event = make_event()
+    text = (
+        "\ufefftitel;soort;begin;einde;zaal;capaciteit;sprekers\n"
+        'Rondleiding;workshop;18-03-2027 14:00;15:00;Hal;25;"Jan; Piet"\n'
+    )
+    report = run(event, importer.decode(text.encode("utf-8")), now)
+    assert report.errors == []
+    session = db.session.scalars(select(EventSession)).one()
+    assert [s.name for s in session.speakers] == ["Jan", "Piet"]
+    assert importer.decode("Caf\xe9".encode("cp1252")) == "Café"
+
+
+def test_every_row_error_is_reported_and_nothing_can_commit(make_event, now):
+    event = make_event()
+    text = (
+        "title,kind,start,end,room,capacity,speakers\n"
+        "Good,workshop,2027-03-18 10:00,11:00,Studio 1,40,\n"
+        ",workshop,2027-03-18 10:00,11:00,,10,\n"
+        "Bad time,workshop,someday,11:00,,10,\n"
+        "Backwards,workshop,2027-03-18 12:00,11:00,,10,\n"
+        "Odd kind,keynote,2027-03-18 12:00,13:00,,10,\n"
+        "New room without capacity,workshop,2027-03-18 12:00,13:00,Attic,,\n"
+    )
+    report = run(event, text, now)
+    assert sorted((p.line, p.field) for p in report.errors) == [
+        (3, "title"),
+        (4, "end"),
+        (4, "start"),
+        (5, "end"),
+        (6, "kind"),
+        (7, "capacity"),
+    ]
+    assert not report.can_commit(confirm=True)
+
+
+def test_clashes_within_the_file_and_with_the_programme(make_event, make_room, make_session, now):
+    event = make_event()
+    room = make_room(event, "Studio 1", 40)
+    make_session(event, start=0, room=room, title="Existing")  # 09:00–10:00 UTC
+    text = (
+        "title,kind,start,end,room,capacity,speakers\n"
+        "Clash with existing,workshop,2027-03-18 10:30,11:30,studio 1,40,\n"  # 09:30 UTC
+        "First,workshop,2027-03-18 13:00,14:00,Studio 1,40,Ada\n"
+        "Second,workshop,2027-03-18 13:30,14:30,Studio 2,20,Ada\n"
+        "Evening,workshop,2027-03-18 19:00,20:00,Studio 1,40,\n"
+    )
+    report = run(event, text, now)
+    assert [(line, c.kind) for line, c in report.hard_conflicts] == [(2, "room_double_booked")]
+    assert sorted((line, c.kind) for line, c in report.warnings) == [
+        (4, "speaker_double_booked"),
+        (5, "outside_event_hours"),
+    ]
+    assert not report.can_commit(confirm=True)
+
+
+def test_warnings_alone_commit_only_when_confirmed(make_event, now):
+    event = make_event()
+    text = "title,start,end,capacity\nLate,2027-03-18 19:00,20:00,10\n"
+    report = run(event, text, now)
+    assert [c.kind for _, c in report.warnings] == ["outside_event_hours"]
+    assert not report.can_commit(confirm=False)
+    assert report.can_commit(confirm=True)
+
+
+def test_missing_columns_and_empty_files(make_event, now):
+    event = make_event()
+    assert run(event, "name,when\nx,y\n", now).errors[0].field == "header"
+    assert run(event, "", now).errors[0].field == "file"
+
+
+def test_ics_import(make_event, now):
+    event = make_event()
+    report = run(event, ICS, now, filename="draft.ics")
+    assert report.errors == [] and report.conflicts == []
+    db.session.commit()
+    keynote, demo = db.session.scalars(select(EventSession).order_by(EventSession.starts_at))
+    assert keynote.title == "Keynote, with questions" and keynote.kind == "plenary"
+    assert keynote.starts_at == datetime(2027, 3, 18, 8, 30, tzinfo=UTC)
+    assert keynote.capacity == 500 and keynote.room.name == "Grote Zaal"
+    assert [s.name for s in keynote.speakers] == ["Ada Lovelace"]
+    assert demo.ends_at == datetime(2027, 3, 18, 10, 45, tzinfo=UTC)
+    assert demo.kind == "workshop" and demo.room.capacity == 12
+
+
+def test_ics_refuses_all_day_and_repeating_events(make_event, now):
+    event = make_event()
+    text = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//T//T//EN",
+            "BEGIN:VEVENT",
+            "UID:a",
+            "DTSTAMP:20270101T000000Z",
+            "SUMMARY:Day",
+            "DTSTART;VALUE=DATE:20270318",
+            "END:VEVENT",
+            "BEGIN:VEVENT",
+            "UID:b",
+            "DTSTAMP:20270101T000000Z",
+            "SUMMARY:Weekly",
+            "DTSTART:20270318T100000Z",
+            "DTEND:20270318T110000Z",
+            "RRULE:FREQ=WEEKLY",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    report = run(event, text, now, filename="x.ics")
+    assert [(p.line, p.field) for p in report.errors] == [(1, "start"), (2, "start")]
+    assert run(event, "BEGIN:VCALENDAR\r\ngarbage", now, filename="x.ics").errors
