@@ -39,6 +39,14 @@
   } else {
     focusErrorSummary();
   }
+  // A form posted from a page#fragment comes back with the fragment, and the browser then
+  // moves focus to that target (the skip link's #main): take it back to the errors.
+  window.addEventListener("load", function () {
+    var active = document.activeElement;
+    if (!active || active === document.body || active.id === "main") {
+      focusErrorSummary();
+    }
+  });
   focusFieldsFromErrorLinks();
   confirmDangerousForms();
 })();
