@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from eventapp.extensions import db
@@ -16,6 +17,13 @@ from eventapp.services.errors import (
     SessionFull,
 )
 from eventapp.services.registration import RegistrationInput
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Messages are asserted in English; the Dutch catalog is tested elsewhere."""
+    with force_locale("en"):
+        yield
 
 
 def person(session_ids, email="ada@example.org", **overrides) -> RegistrationInput:

@@ -2,11 +2,18 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee
 from eventapp.services.demo import DEMO_SLUG, load_demo_event
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Pages are asserted in English here; Dutch has tests of its own."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def demo_event():
