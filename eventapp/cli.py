@@ -46,6 +46,55 @@ def create_token(email: str, name: str) -> None:
     click.echo(token)
 
 
+@organiser_cli.command("tokens")
+@click.argument("email")
+def list_tokens(email: str) -> None:
+    """List EMAIL's API tokens (id, label, created, last used, revoked); never the token."""
+    try:
+        api_tokens = accounts.list_api_tokens(email)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    for api_token in api_tokens:
+        state = f"revoked {api_token.revoked_at:%Y-%m-%d}" if api_token.revoked_at else "active"
+        used = f"{api_token.last_used_at:%Y-%m-%d}" if api_token.last_used_at else "never"
+        click.echo(
+            f"{api_token.id}\t{api_token.name}\tcreated {api_token.created_at:%Y-%m-%d}"
+            f"\tused {used}\t{state}"
+        )
+
+
+@organiser_cli.command("revoke")
+@click.argument("email")
+@click.option("--id", "token_id", type=int, help="Only this token (see `organiser tokens`).")
+def revoke_tokens(email: str, token_id: int | None) -> None:
+    """Revoke EMAIL's API tokens: all of them, or the one given with --id."""
+    from .models.types import utcnow
+
+    try:
+        count = accounts.revoke_api_tokens(email, utcnow(), token_id=token_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Revoked {count} token(s).")
+
+
+@organiser_cli.command("password")
+@click.argument("email")
+@click.option("--password", help="At least 12 characters; asked for when left out.")
+def set_password(email: str, password: str | None) -> None:
+    """Set a new password for EMAIL; their open sessions end and a lockout is lifted."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.set_password(email, password)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Password changed for {email.strip().lower()}.")
+
+
 @click.command("demo")
 def load_demo() -> None:
     """Load the Smart Industry demo event (safe to run again: it changes nothing twice)."""
