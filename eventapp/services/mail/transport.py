@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import smtplib
 import ssl
 import tempfile
@@ -56,6 +57,24 @@ def one_line(value: str | None) -> str:
         for ch in str(value)
     )
     return " ".join(cleaned.split())
+
+
+# Characters with a meaning in an address list. Python's email package decodes an encoded
+# display name when it re-folds the header and writes these out raw, so a name such as
+# `Eve <evil@example.org>, x` would become a second recipient in the To header.
+_ADDRESS_SPECIALS = re.compile(r'[<>@,;:"\\()\[\]]|=\?')
+
+
+def display_name(value: str | None) -> str:
+    """A person's name made safe as an address's display name: one line, no specials."""
+    return one_line(_ADDRESS_SPECIALS.sub(" ", one_line(value)))
+
+
+def _safe_recipient(recipient):
+    if isinstance(recipient, tuple):
+        name, address = recipient
+        return (display_name(name), address)
+    return recipient
 
 
 @dataclass
@@ -110,7 +129,9 @@ class OutgoingMessage(flask_mail.Message):
 
         message["Subject"] = flask_mail.sanitize_subject(one_line(self.subject), encoding)
         message["From"] = flask_mail.sanitize_address(self.sender, encoding)
-        message["To"] = ", ".join(flask_mail.sanitize_addresses(self.recipients, encoding))
+        message["To"] = ", ".join(
+            flask_mail.sanitize_addresses([_safe_recipient(r) for r in self.recipients], encoding)
+        )
         message["Date"] = formatdate(self.date, localtime=True)
         message["Message-ID"] = self.msgId
         if self.reply_to:
