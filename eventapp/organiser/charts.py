@@ -40,6 +40,8 @@ class TimelineChart:
     height: int = HEIGHT
     bars: list[Bar] = field(default_factory=list)
     line: str = ""  # polyline points of the running total
+    last_point: tuple[float, float] | None = None  # marked, so a single day shows a total
+    total: int = 0
     left_ticks: list[Tick] = field(default_factory=list)  # per day
     right_ticks: list[Tick] = field(default_factory=list)  # running total
     bottom_ticks: list[Tick] = field(default_factory=list)  # dates
@@ -101,6 +103,8 @@ def timeline_chart(days: list[DayCount], width: int = WIDTH, height: int = HEIGH
         line_y = chart.plot_bottom - plot_height * day.total / max_total
         points.append(f"{x + slot / 2:.2f},{line_y:.2f}")
     chart.line = " ".join(points)
+    chart.last_point = tuple(float(v) for v in points[-1].split(","))
+    chart.total = days[-1].total
     chart.left_ticks = _ticks(max_new, chart.plot_top, chart.plot_bottom)
     chart.right_ticks = _ticks(max_total, chart.plot_top, chart.plot_bottom)
     label_every = max(1, math.ceil(len(days) / 8))

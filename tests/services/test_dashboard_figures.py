@@ -95,5 +95,10 @@ def test_timeline_chart_geometry(app):
     # The running total ends at its own axis' top (7 -> scale 10: 70% up).
     last_y = float(chart.line.split()[-1].split(",")[1])
     assert last_y == pytest.approx(bottom - (bottom - chart.plot_top) * 0.7)
+    assert chart.last_point == (
+        pytest.approx(float(chart.line.split()[-1].split(",")[0])),
+        pytest.approx(last_y),
+    )
+    assert chart.total == 7
     assert [t.label for t in chart.left_ticks][-1] == "5"
     assert timeline_chart([]).empty

@@ -1,0 +1,102 @@
+"""The organiser's side in Chromium: check-in at the door on a phone (typed code, Enter, the
+result; no sideways scrolling), and the dashboard and attendee list pass an accessibility
+audit."""
+
+import pytest
+from playwright.sync_api import expect
+
+from eventapp.extensions import db
+from eventapp.models import Attendee, Event, EventSession, Registration
+from eventapp.models.types import utcnow
+from eventapp.services import registration
+from eventapp.services.accounts import create_organiser
+from eventapp.services.registration import RegistrationInput
+from tests.browser.conftest import PHONE, WIDE
+from tests.conftest import ORGANISER_PASSWORD
+
+pytestmark = pytest.mark.browser
+NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.fixture
+def door_event(demo_event):
+    """The demo event with three attendees, a check-in account and an admin; facts only (no
+    open transaction while the browser talks to the server)."""
+    event = db.session.get(Event, demo_event.id)
+    plenary = db.session.scalars(
+        db.select(EventSession)
+        .where(EventSession.event_id == event.id, EventSession.kind == "plenary")
+        .order_by(EventSession.starts_at)
+    ).first()
+    codes = {}
+    for name in ("Ëlise Müller", "Bram de Vries", "Chen Wei"):
+        email = name.split()[0].lower().replace("ë", "e") + "@example.org"
+        result = registration.register(
+            event,
+            RegistrationInput(name=name, email=email, session_ids=[plenary.id], consent=True),
+            utcnow(),  # the demo event is open now (see demo_event)
+        )
+        codes[name] = result.attendee.checkin_code
+    create_organiser("door@example.org", ORGANISER_PASSWORD, role="checkin")
+    create_organiser("boss@example.org", ORGANISER_PASSWORD, role="admin")
+    db.session.commit()
+    db.session.remove()
+    return demo_event, codes
+
+
+def sign_in(page, email):
+    page.goto("/organiser/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", ORGANISER_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def test_check_in_on_a_phone(door_event, new_page, screenshot):
+    event, codes = door_event
+    page = new_page(viewport=PHONE, locale="en-GB")
+    sign_in(page, "door@example.org")
+    page.goto(f"/organiser/events/{event.slug}/checkin")
+    code = page.locator("#code")
+    expect(code).to_be_focused()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    # What a hand scanner does: type the code, press Enter.
+    typed = codes["Ëlise Müller"].lower()
+    code.type(f"{typed[:5]}-{typed[5:]}")
+    code.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Ëlise Müller")
+    expect(page.locator("#attendance")).to_contain_text("1")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    box = page.get_by_role("button", name="Check in").first.bounding_box()
+    assert box and box["height"] >= 44  # a thumb-sized target
+    screenshot(page, "organiser-checkin-phone")
+
+    page.fill("#q", "bram")
+    page.locator("#q").press("Enter")
+    page.locator(".checkin-result").get_by_role("button", name="Check in").click()
+    expect(page.locator(".flash-success")).to_contain_text("Bram de Vries")
+    page.goto(f"/organiser/events/{event.slug}/checkin/missing")
+    expect(page.locator("#missing-list")).to_contain_text("Chen Wei")
+    expect(page.locator("#missing-list")).not_to_contain_text("Bram")
+    db.session.remove()
+    arrived = db.session.scalars(
+        db.select(Attendee.name).where(Attendee.checked_in_at.is_not(None))
+    ).all()
+    assert sorted(arrived) == ["Bram de Vries", "Ëlise Müller"]
+    assert (
+        db.session.scalars(
+            db.select(Registration).where(Registration.checked_in_at.is_not(None))
+        ).all()
+        == []
+    )  # the entrance, not a session
+    db.session.remove()
+
+
+@pytest.mark.parametrize("path", ["/", "/attendees", "/checkin", "/waitlists", "/messages"])
+def test_organiser_pages_pass_the_accessibility_audit(door_event, new_page, axe_audit, path):
+    event, _codes = door_event
+    page = new_page(viewport=WIDE, locale="en-GB")
+    sign_in(page, "boss@example.org")
+    page.goto(f"/organiser/events/{event.slug}{path}")
+    assert axe_audit(page) == []
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
