@@ -356,3 +356,25 @@ def test_the_in_process_worker_starts_only_under_flask_run(app, monkeypatch):
         assert should_run_in_process(app)  # its child does
         monkeypatch.setattr(app, "testing", True)
         assert not should_run_in_process(app)
+
+
+def test_a_stop_request_finishes_the_message_in_hand_and_hands_back_the_rest(
+    app, smtp_server, make_event, make_session, now
+):
+    from flask_mail import email_dispatched
+
+    event = make_event()
+    _queue_many(event, make_session(event), 5)
+    stop = threading.Event()
+
+    def stop_after_first(sender, message):
+        stop.set()  # as SIGTERM would, while the first message is being sent
+
+    with email_dispatched.connected_to(stop_after_first):
+        report = send_pending(now=now, stop=stop)
+
+    assert report.sent == 1 and len(smtp_server.received) == 1
+    rows = outbox()
+    assert sorted((r.status, r.attempts) for r in rows) == [("pending", 0)] * 4 + [("sent", 1)]
+    assert all(r.claimed_until is None for r in rows if r.status == "pending")
+    assert send_pending(now=now).sent == 4  # nothing waits for a lease to expire

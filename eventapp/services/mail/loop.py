@@ -40,14 +40,14 @@ def run_periodic(now: datetime) -> bool:
     return True
 
 
-def run_once(now: datetime | None = None) -> DeliveryReport:
-    """One round: the scheduled jobs, then every due message."""
+def run_once(now: datetime | None = None, stop: threading.Event | None = None) -> DeliveryReport:
+    """One round: the scheduled jobs, then every due message (until `stop` is set)."""
     moment = now or utcnow()
     try:
         run_periodic(moment)
     except Exception:  # a broken job must not keep confirmations from going out
         log.exception("the periodic jobs failed")
-    return send_pending(now=now)
+    return send_pending(now=now, stop=stop)
 
 
 def run_forever(app: Flask, stop: threading.Event, interval: float) -> None:
@@ -55,7 +55,7 @@ def run_forever(app: Flask, stop: threading.Event, interval: float) -> None:
     while not stop.is_set():
         with app.app_context():
             try:
-                report = run_once()
+                report = run_once(stop=stop)
                 if report.handled:
                     log.info(
                         "outbox: %s sent, %s retried, %s failed",

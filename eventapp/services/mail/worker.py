@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,11 +89,17 @@ class DeliveryReport:
         return self.sent + self.retried + self.failed
 
 
-def send_pending(*, now: datetime | None = None, limit: int | None = None) -> DeliveryReport:
+def send_pending(
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> DeliveryReport:
     """Deliver every due message (at most `limit`), over one SMTP connection.
 
     `now` fixes the clock for the whole run (tests); by default each batch reads the time.
-    Call it inside an app context with no transaction of your own in progress.
+    When `stop` is set (SIGTERM), the message in hand is finished and the rest of the batch
+    handed back. Call it in an app context with no transaction of your own in progress.
     """
     app: Flask = current_app._get_current_object()
     config = app.config
@@ -102,12 +109,12 @@ def send_pending(*, now: datetime | None = None, limit: int | None = None) -> De
     base_url = config.get("SERVER_NAME_FOR_LINKS") or "http://localhost"
     try:
         with app.test_request_context("/", base_url=base_url):
-            while limit is None or report.handled < limit:
+            while (limit is None or report.handled < limit) and not _stopping(stop):
                 size = batch_size if limit is None else min(batch_size, limit - report.handled)
                 batch = claim_batch(now or utcnow(), size)
                 if not batch:
                     break
-                if not _deliver_batch(batch, transport, now, report):
+                if not _deliver_batch(batch, transport, now, report, stop):
                     break  # the server is down: everything claimed is rescheduled
     finally:
         transport.close()
@@ -150,12 +157,16 @@ def claim_batch(now: datetime, size: int) -> list[Claim]:
     return claims
 
 
-def _deliver_batch(batch: list[Claim], transport, now: datetime | None, report) -> bool:
+def _stopping(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> bool:
     """Send each claimed message; False when the mail server is unreachable."""
     lease_seconds = int(current_app.config.get("OUTBOX_CLAIM_SECONDS", 300))
     deadline = time.monotonic() + lease_seconds / 2
     for index, claim in enumerate(batch):
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or _stopping(stop):
             _release(batch[index:])
             return True
         moment = now or utcnow()
