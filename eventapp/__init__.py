@@ -13,6 +13,11 @@ from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def N_(message: str) -> str:  # noqa: N802  (the name pybabel extracts by default)
+    """Mark a message for translation where it is only translated later, when shown."""
+    return message
+
+
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* env vars, then `config`."""
     app = Flask(
@@ -90,7 +95,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "organiser.login"
-    login_manager.login_message = "Please sign in to see this page."  # _() via the callback
+    # N_ marks it for the catalog; the callback translates it when it is shown.
+    login_manager.login_message = N_("Please sign in to see this page.")
     login_manager.localize_callback = _gettext
     from . import auth  # noqa: F401  (registers the user loaders)
 
