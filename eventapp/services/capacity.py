@@ -9,6 +9,8 @@ eventapp/database.py), so writers queue. A CHECK constraint on the table backs b
 import time
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..models import EventSession
@@ -32,7 +34,7 @@ def take_seat(session_id: int) -> bool:
     if RaceSwitches.pause_seconds:
         db.session.execute(select(EventSession.seats_taken).where(EventSession.id == session_id))
         time.sleep(RaceSwitches.pause_seconds)
-    result = db.session.execute(
+    taken = db.session.execute(
         update(EventSession)
         .where(
             EventSession.id == session_id,
@@ -40,9 +42,13 @@ def take_seat(session_id: int) -> bool:
             EventSession.seats_taken < EventSession.capacity,
         )
         .values(seats_taken=EventSession.seats_taken + 1)
+        .returning(EventSession.seats_taken)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    ).scalar_one_or_none()
+    if taken is None:
+        return False
+    _keep_counter(session_id, taken)
+    return True
 
 
 def _take_seat_unguarded(session_id: int) -> bool:
@@ -60,20 +66,35 @@ def _take_seat_unguarded(session_id: int) -> bool:
         .values(seats_taken=taken + 1)
         .execution_options(synchronize_session=False)
     )
+    _keep_counter(session_id, taken + 1)
     return True
 
 
 def release_seat(session_id: int) -> None:
-    db.session.execute(
+    left = db.session.execute(
         update(EventSession)
         .where(EventSession.id == session_id, EventSession.seats_taken > 0)
         .values(seats_taken=EventSession.seats_taken - 1)
+        .returning(EventSession.seats_taken)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one_or_none()
+    if left is not None:
+        _keep_counter(session_id, left)
+
+
+def _keep_counter(session_id: int, seats_taken: int) -> None:
+    """Put the counter our UPDATE returned on the loaded session, saving a read-back.
+
+    The UPDATE holds the row's lock (PostgreSQL) or the database's write lock (SQLite)
+    until this transaction ends, so nobody else can change the value meanwhile.
+    """
+    loaded = db.session.identity_map.get(identity_key(EventSession, session_id))
+    if loaded is not None:
+        set_committed_value(loaded, "seats_taken", seats_taken)
 
 
 def refresh_counters(*sessions: EventSession) -> None:
-    """Reload counters changed behind the ORM's back by the UPDATEs above."""
+    """Reload counters changed behind the ORM's back (take_seat and release_seat keep theirs)."""
     for session in sessions:
         db.session.refresh(session, ["seats_taken"])
 

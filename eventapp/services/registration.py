@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Attendee, Event, EventSession, Organiser, Registration
@@ -203,6 +204,7 @@ def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> A
         consent_at=now,
         consent_text=data.consent_text,
         created_at=now,
+        registrations=[],  # known to be empty: saves a query for them after the flush
     )
     issue_tokens(attendee)
     db.session.add(attendee)
@@ -245,30 +247,34 @@ def take_seats(
     and the audit trail records who did it (capacity.take_seat_over_capacity).
     """
     existing = {r.session_id: r for r in attendee.registrations}
-    registrations, full = [], []
-    for session in sessions:
-        registration = existing.get(session.id)
-        if registration is not None and registration.status != "cancelled":
-            registrations.append(registration)
-            continue
-        seated = capacity.take_seat(session.id) or (
-            override_by is not None
-            and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
-        )
-        if seated:
-            status = "confirmed"
-        elif waitlist:
-            status = "waitlisted"
-        else:
-            full.append(session)
-            continue
-        if registration is None:
-            registration = Registration(
-                attendee=attendee, session=session, status=status, created_at=now
+    registrations, full, counted = [], [], set()
+    # No flush between the seat UPDATEs: the new rows go in one batched INSERT afterwards,
+    # which shortens the time this transaction holds the sessions' row locks.
+    with db.session.no_autoflush:
+        for session in sessions:
+            registration = existing.get(session.id)
+            if registration is not None and registration.status != "cancelled":
+                registrations.append(registration)
+                continue
+            seated = capacity.take_seat(session.id) or (
+                override_by is not None
+                and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
             )
-            db.session.add(registration)
-        _set_status(registration, status, now)
-        registrations.append(registration)
+            if seated:
+                status = "confirmed"
+                counted.add(session.id)  # the guard's UPDATE returned the new counter
+            elif waitlist:
+                status = "waitlisted"
+            else:
+                full.append(session)
+                continue
+            if registration is None:
+                registration = Registration(
+                    attendee=attendee, session=session, status=status, created_at=now
+                )
+                db.session.add(registration)
+            _set_status(registration, status, now)
+            registrations.append(registration)
     if full:
         raise SessionFull(
             _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
@@ -276,7 +282,7 @@ def take_seats(
             + _("You can join the waiting list."),
             [session_summary(s) for s in full],
         )
-    capacity.refresh_counters(*sessions)
+    capacity.refresh_counters(*[s for s in sessions if s.id not in counted])
     return registrations
 
 
@@ -298,6 +304,24 @@ def find_by_token(token: str) -> Attendee:
     if attendee is None or not tokens.tokens_match(token, manage_token(attendee)):
         raise NotFound(_("This link is not valid. Request a new one."))
     return attendee
+
+
+def reload_attendee(attendee: Attendee) -> Attendee:
+    """The attendee after a commit, with registrations, sessions and event in two queries.
+
+    A commit expires everything; serialising the attendee would then load each
+    registration's session one by one.
+    """
+    attendee_id = inspect(attendee).identity[0]
+    return db.session.scalars(
+        select(Attendee)
+        .where(Attendee.id == attendee_id)
+        .options(
+            selectinload(Attendee.registrations)
+            .joinedload(Registration.session)
+            .joinedload(EventSession.event)
+        )
+    ).one()
 
 
 def lock_attendee(attendee: Attendee) -> None:

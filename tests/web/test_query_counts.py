@@ -1,0 +1,182 @@
+"""The public hot paths cost a fixed number of SQL queries, however big the event.
+
+The programme page, the registration form and a registration (API and form) are what a
+crowd hits when registration opens. Their query counts must not grow with the number of
+sessions, speakers, rooms or attendees (no query per row hidden in a loop, a lazy
+relationship or a template), and a registration costs exactly one more statement per chosen
+session: the capacity guard's conditional UPDATE. docs/PERFORMANCE.md has the numbers.
+(The organiser pages have their own test: test_organiser_query_counts.py.)
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from eventapp.extensions import db
+from eventapp.models import Event, Speaker
+from tests.web.attendee_factory import add_attendees
+
+# Today's counts (both databases; SQLite's BEGIN IMMEDIATE is not counted). A change that
+# needs more must say why here and in docs/PERFORMANCE.md.
+PROGRAMME_PAGE_MAX = 6
+REGISTRATION_BASE_MAX = 14
+
+
+class QueryCounter:
+    """Counts statements sent to the database (ORM, Core and lazy loads alike)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __enter__(self):
+        sa_event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa_event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def _fresh_session() -> None:
+    """Start each request as production does: the test client shares the test's app
+    context, so without this the identity map would carry loaded rows over and hide queries."""
+    db.session.remove()
+
+
+def _build_event(
+    make_event, make_session, make_room, *, rounds: int, per_round: int, attendees: int
+):
+    """A plenary, rounds of workshops in rooms with speakers, attendees and a waiting list."""
+    event = make_event()
+    rooms = [make_room(event, f"Room {i}", capacity=5000) for i in range(per_round)]
+    plenary = make_session(event, kind="plenary", capacity=5000, room=rooms[0], title="Opening")
+    workshops = [
+        make_session(
+            event, start=1 + r * 1.5, capacity=5000, room=rooms[w], title=f"Workshop {r}.{w}"
+        )
+        for r in range(rounds)
+        for w in range(per_round)
+    ]
+    small = make_session(event, start=1 + rounds * 1.5, capacity=1, title="Tiny workshop")
+    for index, session in enumerate([plenary, *workshops]):
+        session.speakers = [
+            Speaker(event=event, name=f"Speaker {session.id}-{n}") for n in range(1 + index % 2)
+        ]
+    db.session.commit()
+    if attendees:
+        add_attendees(event, [plenary, workshops[0]], attendees)
+        add_attendees(event, [small], attendees, start=attendees, status="waitlisted")
+    # Plain values: the requests below start from an empty session, detaching these objects.
+    return event.slug, plenary.id, [w.id for w in workshops]
+
+
+def _count_get(client, url: str) -> int:
+    _fresh_session()
+    assert client.get(url).status_code == 200  # warms per-process caches (templates, Babel)
+    _fresh_session()
+    with QueryCounter(db.engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+def _count_registration(client, slug: str, session_ids: list[int], email: str) -> int:
+    _fresh_session()
+    body = {"name": "Ada", "email": email, "consent": True, "session_ids": session_ids}
+    with QueryCounter(db.engine) as counter:
+        response = client.post(f"/api/v1/events/{slug}/registrations", json=body)
+    assert response.status_code == 201, response.get_json()
+    return counter.count
+
+
+@pytest.fixture
+def small_and_large(make_event, make_session, make_room):
+    small = _build_event(make_event, make_session, make_room, rounds=1, per_round=2, attendees=2)
+    large = _build_event(make_event, make_session, make_room, rounds=6, per_round=8, attendees=150)
+    return small, large
+
+
+@pytest.mark.parametrize("page", ["/events/{slug}/", "/events/{slug}/register"])
+def test_public_pages_cost_the_same_queries_for_3_or_50_sessions(client, small_and_large, page):
+    (small, *_), (large, *_) = small_and_large
+    small_count = _count_get(client, page.format(slug=small))
+    large_count = _count_get(client, page.format(slug=large))
+    assert large_count == small_count
+    assert small_count <= PROGRAMME_PAGE_MAX, small_count
+
+
+def test_registration_costs_the_same_queries_in_a_small_and_a_large_event(client, small_and_large):
+    (small, small_plenary, small_workshops), (large, large_plenary, large_workshops) = (
+        small_and_large
+    )
+    in_small = _count_registration(
+        client, small, [small_plenary, small_workshops[0]], "ada@example.org"
+    )
+    in_large = _count_registration(
+        client, large, [large_plenary, large_workshops[0]], "ada@example.org"
+    )
+    assert in_large == in_small
+    assert in_small <= REGISTRATION_BASE_MAX, in_small
+
+
+def test_each_chosen_session_adds_only_its_seat_guard(app, client, small_and_large):
+    """One conditional UPDATE per chosen session; the new rows go in one batched INSERT on
+    PostgreSQL (SQLite's driver inserts them one by one, in process, without a round trip)."""
+    per_session = 1 if app.config["DATABASE_KIND"] == "postgresql" else 2
+    _, (large, plenary, workshops) = small_and_large
+    one_per_round = [workshops[r * 8] for r in range(6)]
+    with_one = _count_registration(client, large, [plenary], "one@example.org")
+    with_three = _count_registration(
+        client, large, [plenary, *one_per_round[:2]], "three@example.org"
+    )
+    with_seven = _count_registration(client, large, [plenary, *one_per_round], "seven@example.org")
+    assert with_three - with_one == 2 * per_session
+    assert with_seven - with_one == 6 * per_session
+
+
+def test_registration_form_post_costs_the_same_queries_for_3_or_50_sessions(
+    app, client, small_and_large
+):
+    app.config["WTF_CSRF_ENABLED"] = False
+    counts = []
+    for slug, plenary, _workshops in small_and_large:
+        _fresh_session()
+        data = {
+            "name": "Ada",
+            "email": f"ada@{slug}.example.org",
+            "consent": "y",
+            "organisation": "Fieldlab",
+            "job_role": "Engineer",
+            "plenary": [str(plenary)],
+        }
+        with QueryCounter(db.engine) as counter:
+            response = client.post(f"/events/{slug}/register", data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+def test_the_counter_sees_a_query_per_row_when_there_is_one(app, make_event, make_session):
+    """The control: lazy-loading each session's speakers in a loop is counted, per session."""
+    event = make_event(
+        starts_at=datetime(2027, 3, 18, 8, tzinfo=UTC),
+        ends_at=datetime(2027, 3, 18, 17, tzinfo=UTC) + timedelta(hours=1),
+    )
+    for start in range(3):
+        make_session(event, start=start)
+    event_id = event.id
+    _fresh_session()
+
+    with QueryCounter(db.engine) as counter:
+        loaded = db.session.get(Event, event_id)
+        [s.speakers for s in loaded.sessions]
+    assert counter.count == 2 + 3  # the event, its sessions, then one per session
