@@ -24,7 +24,12 @@ def load_attendee(token: str):
     try:
         attendee = registration.find_by_token(token)
     except NotFound:
-        abort(404)
+        abort(
+            Response(
+                render_template("manage/invalid_link.html", events=programme.published_events()),
+                status=404,
+            )
+        )
     g.event = attendee.event
     g.attendee_locale = attendee.locale
     return attendee

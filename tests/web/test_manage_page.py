@@ -82,8 +82,11 @@ def test_page_shows_sessions_statuses_positions_and_calendar(client, programme):
 def test_unknown_or_tampered_link_is_404(client, programme):
     event, plenary, *_ = programme
     _, token = sign_up(event, [plenary.id], "ada@example.org")
-    assert client.get(f"/manage/{token[:-3]}abc").status_code == 404
+    tampered = client.get(f"/manage/{token[:-3]}abc")
+    assert tampered.status_code == 404
+    assert f"/events/{event.slug}/lost-link" in tampered.get_data(as_text=True)  # a way back
     assert client.get("/manage/short").status_code == 404
+    assert client.post(f"/manage/{token[:-3]}abc/cancel").status_code == 404
 
 
 def test_changing_the_workshop_moves_the_seat(client, programme):
