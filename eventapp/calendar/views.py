@@ -1,11 +1,16 @@
 """Calendar downloads and feeds (ICS): the programme, one session, an attendee's own feed.
 
-Responses are `text/calendar; charset=utf-8` with a strong ETag over the body, so a calendar
-app polling a feed gets 304 Not Modified until something it shows has changed (the objects'
-DTSTAMP is stable for that reason, see services/calendar.py).
+Responses are `text/calendar; charset=utf-8` with a strong ETag: a hash of everything the
+feed shows (services/calendar.py *_version), computed without building the calendar. A
+calendar app polling a feed gets 304 Not Modified at the cost of a few narrow queries until
+something it shows has changed, and a built body is kept in memory under its version, so
+many subscribers of one programme cost one build per change.
 """
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from flask import Response, abort, request, url_for
@@ -31,8 +36,12 @@ def _event_or_404(slug: str):
 def event_feed(slug: str):
     """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
     event = _event_or_404(slug)
-    body = calendar.programme_feed(event, programme.sessions_of(event))
-    return _ics_response(body, f"{event.slug}.ics", public=True)
+    return _ics_response(
+        calendar.programme_version(event),
+        lambda: calendar.programme_feed(event, programme.sessions_of(event)),
+        f"{event.slug}.ics",
+        public=True,
+    )
 
 
 @bp.get("/events/<slug>/sessions/<int:id>.ics")
@@ -43,7 +52,8 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     if session is None or session.event_id != event.id:
         abort(404)
     return _ics_response(
-        calendar.session_file(session),
+        calendar.programme_version(event, session_id=session.id),
+        lambda: calendar.session_file(session),
         f"{event.slug}-session-{session.id}.ics",
         public=True,
         download=True,
@@ -56,7 +66,8 @@ def personal_feed(token: str):
     attendee = _attendee_by_feed_token(token)
     name = _("%(event)s: my sessions", event=attendee.event.name)
     response = _ics_response(
-        calendar.personal_feed(attendee, name),
+        calendar.personal_version(attendee, name),
+        lambda: calendar.personal_feed(attendee, name),
         f"{attendee.event.slug}-my-sessions.ics",
         public=False,
     )
@@ -77,15 +88,51 @@ def _attendee_by_feed_token(token: str) -> Attendee:
     return attendee
 
 
-def _ics_response(body: bytes, filename: str, *, public: bool, download: bool = False):
-    response = Response(body, content_type="text/calendar; charset=utf-8")
-    disposition = "attachment" if download else "inline"
-    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{safe_name}"'
+def _ics_response(
+    version: str,
+    build: Callable[[], bytes],
+    filename: str,
+    *,
+    public: bool,
+    download: bool = False,
+):
+    if version in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(
+            _bodies.get(version, build), content_type="text/calendar; charset=utf-8"
+        )
+        disposition = "attachment" if download else "inline"
+        safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{safe_name}"'
+    response.set_etag(version)
     # Revalidate every time (cheap: 304 without a body), so changes show on the next poll.
     response.headers["Cache-Control"] = ("public" if public else "private") + ", no-cache"
-    response.add_etag()
-    return response.make_conditional(request)
+    return response
+
+
+class _BodyCache:
+    """The last built feeds, by version (a version names its content exactly)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, version: str, build: Callable[[], bytes]) -> bytes:
+        with self.lock:
+            if version in self.items:
+                self.items.move_to_end(version)
+                return self.items[version]
+        body = build()
+        with self.lock:
+            self.items[version] = body
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return body
+
+
+_bodies = _BodyCache(size=128)
 
 
 @bp.app_template_global()

@@ -29,6 +29,7 @@ the context that eventapp.services.mail builds from SERVER_NAME_FOR_LINKS.
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -36,8 +37,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy import select
 
-from ..models import Attendee, EventSession, Registration
+from ..extensions import db
+from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
 from ..models import Event as EventModel
 
 PRODID = "-//eventapp//eventapp calendar 1.0//EN"
@@ -290,6 +293,85 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
         first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )
     return b"".join(zone.to_ical() for zone in probe.walk("VTIMEZONE"))
+
+
+# --- versions: what a feed would contain, cheaply --------------------------------------------
+
+
+def programme_version(event: EventModel, *, session_id: int | None = None) -> str:
+    """A hash of everything the programme feed (or one session's file) shows.
+
+    Computed from a few narrow queries instead of building the calendar, so a calendar app
+    revalidating its subscription gets its 304 without the cost of serialising hundreds of
+    events, and a built feed can be cached under this key. Seat counts are not part of it:
+    they change all the time and show nowhere in a calendar.
+    """
+    return _digest(_event_facts(event), _session_facts(event, session_id))
+
+
+def personal_version(attendee: Attendee, name: str) -> str:
+    """A hash of everything `personal_feed(attendee, name)` shows."""
+    registrations = sorted(
+        db.session.execute(
+            select(Registration.session_id, Registration.status, Registration.sequence).where(
+                Registration.attendee_id == attendee.id
+            )
+        ).all()
+    )
+    return _digest(
+        _event_facts(attendee.event),
+        _session_facts(attendee.event, None),
+        (attendee.id, attendee.status, attendee.feed_nonce, name),
+        registrations,
+    )
+
+
+def _event_facts(event: EventModel) -> tuple:
+    return (
+        event.id,
+        event.slug,
+        event.name,
+        event.venue,
+        event.timezone,
+        event.organiser_email,
+        str(_feed_stamp(event)),
+    )
+
+
+def _session_facts(event: EventModel, session_id: int | None) -> tuple:
+    query = (
+        select(
+            EventSession.id,
+            EventSession.title,
+            EventSession.description,
+            EventSession.starts_at,
+            EventSession.ends_at,
+            EventSession.status,
+            EventSession.sequence,
+            EventSession.created_at,
+            Room.name,
+        )
+        .outerjoin(Room, Room.id == EventSession.room_id)
+        .where(EventSession.event_id == event.id)
+        .order_by(EventSession.id)
+    )
+    speakers_query = (
+        select(session_speakers.c.session_id, Speaker.name, Speaker.organisation)
+        .join(Speaker, Speaker.id == session_speakers.c.speaker_id)
+        .where(Speaker.event_id == event.id)
+        .order_by(session_speakers.c.session_id, Speaker.name)
+    )
+    if session_id is not None:
+        query = query.where(EventSession.id == session_id)
+        speakers_query = speakers_query.where(session_speakers.c.session_id == session_id)
+    return tuple(map(tuple, db.session.execute(query))), tuple(
+        map(tuple, db.session.execute(speakers_query))
+    )
+
+
+def _digest(*facts) -> str:
+    context = (PRODID, current_app.config["UID_DOMAIN"], url_for("public.index", _external=True))
+    return hashlib.sha256(repr((context, facts)).encode("utf-8")).hexdigest()[:32]
 
 
 # --- links for "add to calendar" buttons ----------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from eventapp.extensions import db
-from eventapp.models import Attendee
+from eventapp.models import Attendee, Speaker
 from eventapp.services import notifications
 from eventapp.services import registration as service
 from eventapp.services.registration import RegistrationInput, feed_token, manage_token
@@ -153,3 +153,42 @@ def test_confirmation_and_manage_pages_offer_the_personal_feed(
         assert f'href="webcal://localhost/calendar/{token}.ics"' in page
         assert f'href="http://localhost/calendar/{token}.ics"' in page
         assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in page
+
+
+def test_every_visible_change_gives_a_new_feed_not_a_stale_copy(
+    client, make_event, make_session, make_room
+):
+    """The feed is cached by a hash of what it shows: each change must reach that hash."""
+    event = make_event()
+    room = make_room(event, "Studio 1")
+    session = make_session(event, title="Cobots", room=room)
+    session.speakers = [Speaker(event=event, name="Grace Hopper")]
+    db.session.commit()
+    url = f"/events/{event.slug}/calendar.ics"
+
+    def change_room_name():
+        room.name = "Studio 2"
+
+    def change_speaker():
+        session.speakers[0].organisation = "Navy"
+
+    def change_description():
+        session.description = "Now with robots"
+
+    def change_venue():
+        event.venue = "Utrecht"
+
+    seen = {client.get(url).headers["ETag"]}
+    for change, expected in [
+        (change_room_name, "Studio 2"),
+        (change_speaker, "Grace Hopper (Navy)"),
+        (change_description, "Now with robots"),
+        (change_venue, "Utrecht"),
+    ]:
+        change()
+        db.session.commit()
+        response = client.get(url)
+        assert response.headers["ETag"] not in seen
+        seen.add(response.headers["ETag"])
+        parsed = parse_ics(response.data, "PUBLISH").vevent
+        assert expected in parsed.location.value + parsed.description.value
