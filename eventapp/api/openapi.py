@@ -523,6 +523,70 @@ PATHS = {
             },
         },
     },
+    "/api/v1/events/{slug}/move": {
+        "parameters": [SLUG],
+        "post": {
+            "operationId": "move_event",
+            "summary": "Move the whole event to a new start; every session keeps its time "
+            "relative to it and its attendees are emailed (organisers).",
+            "tags": ["organiser"],
+            "security": BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["starts_at"],
+                            "properties": {"starts_at": DATE_TIME_IN},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            _ref("Event"),
+                            {
+                                "type": "object",
+                                "required": ["sessions_moved"],
+                                "properties": {"sessions_moved": {"type": "integer"}},
+                            },
+                        ]
+                    },
+                    "The moved event.",
+                ),
+                **_errors(*WRITE, *ORGANISER, "404"),
+            },
+        },
+    },
+    "/api/v1/events/{slug}/cancel": {
+        "parameters": [SLUG],
+        "post": {
+            "operationId": "cancel_event",
+            "summary": "Cancel every session (attendees are emailed) and close the event "
+            "(organisers).",
+            "tags": ["organiser"],
+            "security": BEARER,
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            _ref("Event"),
+                            {
+                                "type": "object",
+                                "required": ["sessions_cancelled"],
+                                "properties": {"sessions_cancelled": {"type": "integer"}},
+                            },
+                        ]
+                    },
+                    "The cancelled event (status closed).",
+                ),
+                **_errors(*ORGANISER, "404"),
+            },
+        },
+    },
     "/api/v1/events/{slug}/sessions": {
         "parameters": [SLUG],
         "get": {

@@ -64,6 +64,30 @@ def update_event(slug: str):
     return jsonify(event_json(event))
 
 
+@bp.post("/events/<slug>/move")
+@role_required("organiser")
+def move_event(slug: str):
+    """Move the whole event to a new start; sessions keep their relative times."""
+    event = schedule.get_event_for_organiser(slug)
+    body = json_body()
+    if "starts_at" not in body:
+        message = _("This field is required.")
+        raise InvalidInput(_("Please correct the marked fields."), {"starts_at": [message]})
+    moved = schedule.move_event(current_user, event, body["starts_at"], utcnow())
+    db.session.commit()
+    return jsonify({**event_json(event), "sessions_moved": len(moved)})
+
+
+@bp.post("/events/<slug>/cancel")
+@role_required("organiser")
+def cancel_event(slug: str):
+    """Cancel every session (attendees are emailed) and close the event."""
+    event = schedule.get_event_for_organiser(slug)
+    cancelled = schedule.cancel_event(current_user, event, utcnow())
+    db.session.commit()
+    return jsonify({**event_json(event), "sessions_cancelled": len(cancelled)})
+
+
 @bp.post("/events/<slug>/rooms")
 @role_required("organiser")
 def create_room(slug: str):

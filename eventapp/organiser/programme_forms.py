@@ -132,6 +132,17 @@ class MoveForm(ConfirmMixin, FlaskForm):
         }
 
 
+class MoveEventForm(FlaskForm):
+    starts_at = _when(_l("New start (every session keeps its time relative to it)"))
+
+
+class CancelEventForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Yes, cancel every session of this event and email the attendees"),
+        validators=[DataRequired()],
+    )
+
+
 class CancelForm(FlaskForm):
     """Only the CSRF token and an explicit yes."""
 

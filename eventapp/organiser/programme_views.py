@@ -13,8 +13,10 @@ from . import bp
 from .access import role_required
 from .common import load_event, show_error
 from .programme_forms import (
+    CancelEventForm,
     CancelForm,
     EventForm,
+    MoveEventForm,
     MoveForm,
     RoomForm,
     SessionForm,
@@ -310,3 +312,46 @@ def cancel_session(slug: str, session_id: int):
         form=form,
         affected=affected,
     ), (422 if form.is_submitted() else 200)
+
+
+@bp.route("/events/<slug>/move", methods=["GET", "POST"])
+@role_required("organiser")
+def move_event(slug: str):
+    event = load_event(slug)
+    form = MoveEventForm(
+        obj=None
+        if request.method == "POST"
+        else _Values(starts_at=local_naive(event.starts_at, event.tz))
+    )
+    if form.validate_on_submit():
+        try:
+            moved = schedule.move_event(current_user, event, form.starts_at.data, utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(
+                _("Event moved; the attendees of %(n)d sessions are emailed.", n=len(moved)),
+                event.slug,
+            )
+    return _render_form(form, title=_("Move the event"), event=event)
+
+
+@bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
+@role_required("organiser")
+def cancel_event(slug: str):
+    event = load_event(slug)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        try:
+            cancelled = schedule.cancel_event(current_user, event, utcnow())
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            return _saved(
+                _(
+                    "Event cancelled: %(n)d sessions; their attendees are emailed.",
+                    n=len(cancelled),
+                ),
+                event.slug,
+            )
+    return _render_form(form, title=_("Cancel the event"), event=event)

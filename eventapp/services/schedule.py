@@ -118,6 +118,64 @@ def update_event(
     return event
 
 
+def move_event(
+    actor: Organiser | None, event: Event, starts_at: object, now: datetime
+) -> list[EventSession]:
+    """Move the whole event to a new start: every session keeps its place relative to it,
+    so nothing new clashes. Attendees of each moved session are emailed. The registration
+    deadline moves along; the opening date stays. Returns the sessions moved."""
+    values = clean_event_data({"starts_at": starts_at}, partial=True, current_tz=event.timezone)
+    delta = values["starts_at"] - event.starts_at
+    if not delta:
+        return []
+    lock_event(event)
+    before = audit.snapshot(event)
+    event.starts_at += delta
+    event.ends_at += delta
+    if event.registration_closes_at is not None:
+        event.registration_closes_at += delta
+    moved = []
+    for session in sessions_of_event(event):
+        previous = _notifications().snapshot(session)
+        session.starts_at += delta
+        session.ends_at += delta
+        db.session.flush()
+        if session.status == "scheduled":
+            notify_session_moved(session, now, previous)
+            moved.append(session)
+    db.session.flush()
+    after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
+    audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
+    return moved
+
+
+def cancel_event(actor: Organiser | None, event: Event, now: datetime) -> list[EventSession]:
+    """Cancel every scheduled session (attendees are emailed, seats released) and close the
+    event to registration. Returns the sessions cancelled."""
+    lock_event(event)
+    before = audit.snapshot(event)
+    cancelled = []
+    for session in sessions_of_event(event):
+        if session.status == "scheduled":
+            notify_session_cancelled(session, now)
+            cancelled.append(session)
+    event.status = "closed"
+    db.session.flush()
+    after = audit.snapshot(event, extra={"sessions_cancelled": len(cancelled)})
+    audit.record(actor, "event.cancelled", event, *audit.changed_only(before, after), now=now)
+    return cancelled
+
+
+def sessions_of_event(event: Event) -> list[EventSession]:
+    return list(
+        db.session.scalars(
+            select(EventSession)
+            .where(EventSession.event_id == event.id)
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+    )
+
+
 def _record_change(actor, action: str, obj, before: dict, now: datetime) -> None:
     changed_before, changed_after = audit.changed_only(before, audit.snapshot(obj))
     if changed_after:

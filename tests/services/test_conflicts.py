@@ -362,3 +362,37 @@ def test_cancel_queues_cancellations_and_frees_the_room(make_event, make_room, m
         None, event, session_data("Instead", room_id=room.id), now
     )
     assert replacement.warnings == []
+
+
+def test_moving_the_event_moves_every_session_and_tells_attendees(make_event, make_session, now):
+    event = make_event()
+    first = make_session(event, start=0)
+    second = make_session(event, start=2)
+    register(event, [first.id], "ada@example.org", now)
+    closes = event.registration_closes_at
+
+    moved = schedule.move_event(None, event, "2027-03-19T09:00:00+01:00", now)
+    db.session.commit()
+
+    day = timedelta(days=1)
+    assert [s.id for s in moved] == [first.id, second.id]
+    assert event.starts_at == datetime(2027, 3, 19, 8, 0, tzinfo=UTC)
+    assert first.starts_at == T9 + day and second.starts_at == T9 + timedelta(hours=2) + day
+    assert event.registration_closes_at == closes + day
+    assert outbox_kinds() == [("session_moved", "ada@example.org")]
+    assert conflicts.event_conflicts(event) == []
+    entry = db.session.scalars(select(AuditEntry)).one()
+    assert entry.action == "event.moved" and entry.after["sessions_moved"] == 2
+
+
+def test_cancelling_the_event_cancels_sessions_and_closes_it(make_event, make_session, now):
+    event = make_event()
+    session = make_session(event)
+    register(event, [session.id], "ada@example.org", now)
+
+    cancelled = schedule.cancel_event(None, event, now)
+    db.session.commit()
+
+    assert [s.id for s in cancelled] == [session.id]
+    assert (event.status, session.status, session.seats_taken) == ("closed", "cancelled", 0)
+    assert outbox_kinds() == [("session_cancelled", "ada@example.org")]

@@ -37,6 +37,8 @@ PAGES = [
     "/organiser/events/{slug}/programme",
     "/organiser/events/{slug}/conflicts",
     "/organiser/events/{slug}/edit",
+    "/organiser/events/{slug}/move",
+    "/organiser/events/{slug}/cancel",
     "/organiser/events/{slug}/rooms/new",
     "/organiser/events/{slug}/rooms/{room_id}/edit",
     "/organiser/events/{slug}/speakers/new",
@@ -54,6 +56,7 @@ PAGES = [
 API = [
     ("POST", "/api/v1/events", {}),
     ("PATCH", "/api/v1/events/{slug}", {"name": "Renamed"}),
+    ("POST", "/api/v1/events/{slug}/move", {}),
     ("POST", "/api/v1/events/{slug}/rooms", {}),
     ("POST", "/api/v1/events/{slug}/sessions", {}),
     ("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
@@ -61,6 +64,7 @@ API = [
     ("GET", "/api/v1/events/{slug}/conflicts", None),
     ("GET", "/api/v1/events/{slug}/registrations", None),
     ("GET", "/api/v1/sessions/{session_id}/waitlist", None),
+    ("POST", "/api/v1/events/{slug}/cancel", None),
 ]
 
 

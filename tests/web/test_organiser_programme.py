@@ -199,3 +199,18 @@ def test_import_after_a_dry_run_uses_the_checked_content(client, organiser):
     )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(EventSession)) == 2
+
+
+def test_move_and_cancel_the_whole_event(client, organiser):
+    create_event(client)
+    client.post("/organiser/events/expo/sessions/new", data={**SESSION, "capacity": 10})
+    moved = client.post("/organiser/events/expo/move", data={"starts_at": "2027-03-19T09:00"})
+    assert moved.status_code == 302
+    session = db.session.scalars(select(EventSession)).one()
+    assert session.starts_at == datetime(2027, 3, 19, 9, 0, tzinfo=UTC)  # 10:00 CET
+    page = client.get("/organiser/events/expo/cancel").get_data(as_text=True)
+    assert 'name="confirm"' in page
+    assert client.post("/organiser/events/expo/cancel").status_code == 422
+    assert client.post("/organiser/events/expo/cancel", data={"confirm": "y"}).status_code == 302
+    db.session.refresh(session)
+    assert session.status == "cancelled" and session.event.status == "closed"
