@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -74,6 +74,18 @@ def search(event: Event, term: str, limit: int = SEARCH_LIMIT) -> list[Attendee]
     )
 
 
+def _mark(model, row, now: datetime) -> bool:
+    """Set `checked_in_at` if it is still empty; True if this call set it."""
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row.id, model.checked_in_at.is_(None))
+        .values(checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row, ["checked_in_at"])
+    return result.rowcount == 1
+
+
 @dataclass
 class CheckinResult:
     attendee: Attendee
@@ -111,16 +123,14 @@ def check_in(
     if session is not None and session.event_id != attendee.event_id:
         raise NotFound(_("No such session."))
     registration = _seat_in(attendee, session) if session is not None else None
-    already_event = attendee.checked_in_at is not None
-    if attendee.checked_in_at is None:
-        attendee.checked_in_at = now
+    # Conditional UPDATEs: of two doors scanning the same code at once, exactly one records
+    # the arrival, and the other is told "already", with the first time.
+    arrived = _mark(Attendee, attendee, now)
     if registration is not None:
-        already = registration.checked_in_at is not None
-        if registration.checked_in_at is None:
-            registration.checked_in_at = now
+        already = not _mark(Registration, registration, now)
         first = registration.checked_in_at
     else:
-        already, first = already_event, attendee.checked_in_at
+        already, first = not arrived, attendee.checked_in_at
     if not already:
         audit.record(
             actor,
