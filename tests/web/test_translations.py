@@ -1,13 +1,15 @@
 """Two languages: every wrapped string has a Dutch translation, the language follows the
 visitor's choice, then the browser, then the event; dates are written the local way."""
 
+import re
 from datetime import UTC, datetime
 
 import flask_babel
 import pytest
 from babel.messages.catalog import Catalog
+from jinja2 import Environment
 
-from tests.catalogs import TRANSLATIONS, extract_messages, read_catalog
+from tests.catalogs import ROOT, TRANSLATIONS, extract_messages, read_catalog
 
 NL_PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
 
@@ -79,6 +81,58 @@ def test_dutch_translations_keep_every_placeholder():
     catalog = read_catalog(NL_PO, "nl")
     errors = [(m.id, [str(e) for e in errs]) for m, errs in catalog.check()]
     assert not errors
+
+
+# Text people read that is not inside {{ _("...") }}: between tags, and in these attributes.
+READ_ATTRIBUTES = re.compile(
+    r'(?<![-\w])(?:aria-label|aria-description|title|placeholder|alt)\s*=\s*"([^"]*)"'
+)
+CLASS_NAMES = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")  # is-full, wrap-wide: CSS, not words
+ACRONYMS = re.compile(r"\b[A-Z]{2,}\b")  # CSV, ICS, JSON, QR: the same in both languages
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def unwrapped_text(source: str) -> list[tuple[int, str]]:
+    """(line, text) for literal words in a template, outside Jinja tags and HTML markup."""
+    lexer = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    literal = "".join(
+        value if kind == "data" else "\n" * value.count("\n") + "\x00"
+        for _line, kind, value in lexer.lex(source)
+    )
+
+    def blank(match):  # a space, or the newlines, so line numbers stay right
+        return "\n" * match.group(0).count("\n") or " "
+
+    literal = re.sub(r"<!--.*?-->|<(script|style)\b.*?</\1>", blank, literal, flags=re.S)
+    found = []
+    for match in READ_ATTRIBUTES.finditer(literal):
+        found.append((literal.count("\n", 0, match.start()) + 1, match.group(1)))
+    text = re.sub(r"<[^>]*>", blank, literal)
+    text = re.sub(r"&#?\w+;", " ", text)
+    found.extend((number, line) for number, line in enumerate(text.split("\n"), start=1))
+    results = []
+    for number, line in found:
+        words = ACRONYMS.sub(" ", CLASS_NAMES.sub(" ", line.replace("\x00", " ")))
+        if WORD.search(words):
+            results.append((number, " ".join(line.replace("\x00", " ").split())))
+    return sorted(results)
+
+
+def test_templates_have_no_text_outside_translation_calls():
+    problems = []
+    for path in sorted((ROOT / "templates").rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            for line, text in unwrapped_text(path.read_text()):
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {text[:80]!r}")
+    assert not problems, "Wrap these in {{ _(...) }}:\n" + "\n".join(problems)
+
+
+def test_the_template_check_finds_literal_text():
+    source = (
+        '<p class="is-full">{{ _("Fine") }}</p>\n<a title="Plain English">{{ x }}</a>\n'
+        "<td>{{ n }} CSV</td><td>Not wrapped</td>\n<!-- a comment -->{% if x %}ok{% endif %}"
+    )
+    assert unwrapped_text(source) == [(2, "Plain English"), (3, "CSV Not wrapped"), (4, "ok")]
 
 
 def _programme(client, event, **headers):
