@@ -1,10 +1,11 @@
 """Language and time display: the attendee's choice, else the browser's, else the event's."""
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone
 
 
 def select_locale() -> str:
@@ -31,23 +32,39 @@ def in_zone(value: datetime, tz: str | None) -> datetime:
     return value.astimezone(ZoneInfo(tz)) if tz else value
 
 
+def _display_context() -> tuple[str, str]:
+    return str(get_locale()), str(get_timezone())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(kind: str, value: datetime, tz: str | None, fmt: str, locale: str, zone: str):
+    """Babel's formatting, remembered: a programme shows the same few times hundreds of
+    times, and each format_* call costs tens of microseconds. `locale` and `zone` (what
+    Babel formats with in this request) are part of the key, so the result is the same."""
+    local = in_zone(value, tz)
+    if kind == "time":
+        return format_time(local, fmt)
+    if kind == "date":
+        return format_date(local, fmt)
+    if fmt == "full_short":
+        return f"{format_date(local, 'full')}, {format_time(local, 'HH:mm')}"
+    return format_datetime(local, fmt)
+
+
 def register_filters(app: Flask) -> None:
     """Jinja filters that format in the event's timezone and the page's language."""
 
     @app.template_filter("event_datetime")
     def event_datetime(value: datetime, tz: str | None = None, fmt: str = "full_short") -> str:
-        local = in_zone(value, tz)
-        if fmt == "full_short":
-            return f"{format_date(local, 'full')}, {format_time(local, 'HH:mm')}"
-        return format_datetime(local, fmt)
+        return _formatted("datetime", value, tz, fmt, *_display_context())
 
     @app.template_filter("event_time")
     def event_time(value: datetime, tz: str | None = None) -> str:
-        return format_time(in_zone(value, tz), "HH:mm")
+        return _formatted("time", value, tz, "HH:mm", *_display_context())
 
     @app.template_filter("event_date")
     def event_date(value: datetime, tz: str | None = None) -> str:
-        return format_date(in_zone(value, tz), "full")
+        return _formatted("date", value, tz, "full", *_display_context())
 
     @app.context_processor
     def inject_locale():

@@ -100,14 +100,28 @@ def build(
     ]
 
 
-def _overlaps_any(session: EventSession, others: list[EventSession]) -> bool:
-    return any(o is not session and o.overlaps(session) for o in others)
+def _alone_in_time(sessions: list[EventSession]) -> set[int]:
+    """Ids of the sessions that overlap no other one, in one pass over the day.
+
+    In start order, a session overlaps an earlier one exactly when the latest end so far is
+    after its start, and a later one exactly when the next start is before its end.
+    """
+    ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+    alone, latest_end = set(), None
+    for i, session in enumerate(ordered):
+        after = ordered[i + 1] if i + 1 < len(ordered) else None
+        clear_before = latest_end is None or latest_end <= session.starts_at
+        clear_after = after is None or after.starts_at >= session.ends_at
+        if clear_before and clear_after:
+            alone.add(session.id)
+        latest_end = session.ends_at if latest_end is None else max(latest_end, session.ends_at)
+    return alone
 
 
 def _day_table(day, sessions, rooms, states) -> DayTable:
     # A session nothing else runs against (a plenary, a break) spans every room, so a room
     # only gets a column when something in it runs in parallel with something else.
-    spanning = {s.id for s in sessions if not _overlaps_any(s, sessions)}
+    spanning = _alone_in_time(sessions)
     used_room_ids = {s.room_id for s in sessions if s.room_id is not None and s.id not in spanning}
     columns: list[Room | None] = [r for r in rooms if r.id in used_room_ids]
     if any(s.room_id is None and s.id not in spanning for s in sessions):
@@ -118,10 +132,13 @@ def _day_table(day, sessions, rooms, states) -> DayTable:
     lines = sorted({s.starts_at for s in sessions} | {s.ends_at for s in sessions})
     row_of = {instant: i + 2 for i, instant in enumerate(lines)}
 
+    by_start: dict[datetime, list[EventSession]] = {}
+    for session in sessions:
+        by_start.setdefault(session.starts_at, []).append(session)
     entries: list[Entry] = []
-    for start in sorted({s.starts_at for s in sessions}):
+    for start in sorted(by_start):
         entries.append(Entry("time", start, row=row_of[start], row_end=row_of[start] + 1))
-        starting = [s for s in sessions if s.starts_at == start]
+        starting = by_start[start]
         cards = []
         for session in starting:
             if session.id in spanning or not columns:
