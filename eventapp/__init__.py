@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
+from . import security
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     _fill_derived_config(app)
 
     register_extensions(app)
+    security.bound_url_integers(app)
     register_blueprints(app)
     register_security(app)
     register_errorhandlers(app)

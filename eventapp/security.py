@@ -26,6 +26,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 DEFAULT_CSP = "; ".join(
     [
@@ -53,6 +54,19 @@ DEFAULTS = {
 # error logs (same process as the app in a gunicorn worker), and the app's own logger.
 REDACTED_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "eventapp")
 REDACTED = "[redacted]"
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` in URLs, limited to what a database id column holds (32-bit signed):
+    /sessions/99999999999999999999 is a 404, not an overflow inside the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=0, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def bound_url_integers(app: Flask) -> None:
+    """Call before registering blueprints: rules pick their converters when added."""
+    app.url_map.converters["int"] = DatabaseInteger
 
 
 def init_app(app: Flask) -> None:
