@@ -110,6 +110,9 @@ def register(app: Flask) -> None:
     from .mail_cli import mail_cli
 
     app.cli.add_command(mail_cli)
+    from .backup_cli import backup
+
+    app.cli.add_command(backup)
     from .privacy_cli import periodic, privacy_cli
 
     app.cli.add_command(privacy_cli)
