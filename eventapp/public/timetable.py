@@ -95,9 +95,7 @@ def build(
     by_day: dict[date, list[EventSession]] = {}
     for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
         by_day.setdefault(session.starts_at.astimezone(tz).date(), []).append(session)
-    return [
-        _day_table(day, day_sessions, rooms, states) for day, day_sessions in by_day.items()
-    ]
+    return [_day_table(day, day_sessions, rooms, states) for day, day_sessions in by_day.items()]
 
 
 def _alone_in_time(sessions: list[EventSession]) -> set[int]:
