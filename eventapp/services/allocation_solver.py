@@ -16,22 +16,27 @@ level can ever buy back a worse result on a higher one):
 2. Then maximise the number of first choices, then of second choices, then third, and so on.
 3. Remaining ties (several allocations equal on every level) are broken by a seeded lottery:
    every (attendee, round, choice) gets an independent weight drawn uniformly from [0, 1) by
-   NumPy's PCG64 seeded with ``seed``, in a canonical order (attendee id, round key, rank), and
-   the allocation with the largest total weight among the lexicographically optimal ones wins.
-   The levels are fixed as hard constraints before the lottery runs, so the lottery cannot
-   outweigh any level. Inputs are canonicalised (sorted) first, so the same workshops,
-   rankings and seed give the identical allocation whatever order they arrive in.
+   NumPy's PCG64 seeded with ``seed``, in a canonical order (attendee id, round in time
+   order, rank), and the allocation with the largest total weight among the lexicographically
+   optimal ones wins. The levels are fixed as hard constraints before the lottery runs, so the
+   lottery cannot outweigh any level (no big-M weights, no precision trade-off).
+   Inputs are canonicalised (sorted) first, so the same workshops, rankings and seed give the
+   identical allocation whatever order they arrive in.
 
-How it is solved (a well-kept solver, HiGHS through SciPy, not a hand-written search): rounds
-that no cross-round overlap ties together are independent. Each such round is a transportation
-problem (attendees x workshops, a bipartite incidence matrix, totally unimodular), so its LP is
-integral; the levels are optimised one after another by restricting the LP to the optimal face
-of the previous level (variables with a non-zero reduced cost are fixed at their bound, rows
-with a non-zero dual become equalities), which keeps the matrix totally unimodular and the
-answer integral. Rounds coupled by a session that spans rounds are solved together as a MILP
-(``scipy.optimize.milp``) with per-attendee conflict rows and each optimised level added as a
-constraint. Everything is built as sparse matrices; 5,000 attendees x 4 rounds x 8 workshops
-take well under the few seconds budget (see ``bench/bench_allocation.py``).
+How it is solved (a well-kept solver, HiGHS through SciPy, not a hand-written search). Rounds
+that no cross-round overlap ties together are independent, and each is a transportation problem
+(attendees x workshops, a bipartite incidence matrix, totally unimodular), so its LP optimum is
+integral. The levels are optimised one after another, each restricting the LP to the optimal
+face of the previous one (columns with a non-zero reduced cost fixed at 0, rows with a non-zero
+dual made equalities), which keeps the matrix totally unimodular; the final lottery LP then has
+an integral optimum. Because attendees with identical rankings are interchangeable, the level
+LPs run on an aggregated model (one column per ranking type and choice, a few hundred columns)
+and only the lottery LP sees every attendee. Rounds coupled by a session that spans rounds get
+per-attendee conflict rows, which break total unimodularity: there each level's LP bound is
+imposed as an equality, and a final integral LP solution certifies itself as the exact
+optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and cut) solves
+the same levels exactly. Everything is built as sparse matrices; ``bench/bench_allocation.py``
+measures 5,000 attendees x 4 rounds x 8 workshops at about 1.4 s of CPU time.
 
 Two greedy baselines, :func:`first_come_first_served` and :func:`random_serial_dictatorship`,
 and :func:`compare` exist so a dry-run page and the benchmark can show what the optimum gains.
@@ -52,6 +57,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import scipy
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
@@ -61,6 +67,7 @@ __all__ = [
     "Ranking",
     "Workshop",
     "allocate",
+    "audit_record",
     "compare",
     "first_come_first_served",
     "random_serial_dictatorship",
@@ -74,6 +81,9 @@ METHOD_RSD = "random_serial_dictatorship"
 # anything below one half is numerical noise and anything above is a real non-zero.
 _DUAL_THRESHOLD = 0.5
 _INTEGRALITY_TOLERANCE = 1e-6
+# On coupled (not totally unimodular) models duals may be fractions, so only treat values
+# below the solver's own tolerances as zero.
+_REDUCED_COST_EPS = 1e-6
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,8 +289,14 @@ class Allocation:
 def audit_record(
     workshops: Iterable[Workshop], rankings: Iterable[Ranking], allocation: Allocation
 ) -> dict[str, Any]:
-    """Everything needed to re-run and check an allocation later: inputs, seed and result."""
+    """Everything needed to re-run and check an allocation later: inputs, seed and result.
+
+    The library versions are recorded because the lottery stream comes from NumPy and the
+    optimum from SciPy's HiGHS; a replay on other versions should match, and if it ever does
+    not, this says why.
+    """
     return {
+        "versions": {"numpy": np.__version__, "scipy": scipy.__version__},
         "workshops": [w.to_dict() for w in sorted(workshops, key=lambda w: w.id)],
         "rankings": [
             r.to_dict() for r in sorted(rankings, key=lambda r: (r.attendee_id, r.round_key))
@@ -445,15 +461,81 @@ def _verify(problem: _Problem, assignments: dict[tuple[int, str], int | None]) -
 class _Model:
     """Sparse 0/1 model of one independent group of rounds.
 
-    Columns are (pair, choice) variables; rows are "at most one per pair", "at most capacity
-    per workshop" and, when rounds are coupled, per-attendee conflict rows.
+    Columns are (pair, choice) variables in canonical order, grouped into *units*: a unit is
+    one (attendee, round) pair, or all of an attendee's pairs in the group when cross-round
+    conflicts tie them together. Rows: each unit's own rows ("at most one per pair", then its
+    conflict rows), contiguous per unit, then one "at most capacity" row per workshop. Units
+    with equal ``unit_keys`` (the same ranked tuples) are interchangeable, which is what
+    :func:`_aggregate` exploits.
     """
 
     var_ids: np.ndarray  # global variable index of each column
     rank: np.ndarray  # 0-based rank of each column
     matrix: sparse.csr_matrix
     rhs: np.ndarray
-    coupled: bool  # has conflict rows, so not totally unimodular: needs the MILP
+    n_own_rows: int  # rows before the capacity rows
+    unit_keys: list[tuple[tuple[int, ...], ...]]
+    unit_cols: np.ndarray  # unit u owns columns unit_cols[u]:unit_cols[u + 1]
+    unit_rows: np.ndarray  # unit u owns rows unit_rows[u]:unit_rows[u + 1]
+    coupled: bool  # has conflict rows, so not totally unimodular
+
+
+@dataclass
+class _Aggregate:
+    """The model with interchangeable units merged: one unit per ranking type, its own rows'
+    right-hand sides multiplied by how many units share the type. Its LP has the same optimum
+    as the full LP (sum a full solution over each type; conversely split an aggregated one
+    evenly), but a few hundred columns where the full model has tens of thousands."""
+
+    matrix: sparse.csr_matrix
+    rhs: np.ndarray
+    rank: np.ndarray
+    of_col: np.ndarray  # aggregated column of each full column
+    of_row: np.ndarray  # aggregated row of each full row
+
+
+def _aggregate(model: _Model) -> _Aggregate:
+    type_index: dict[tuple[tuple[int, ...], ...], int] = {}
+    reps: list[int] = []
+    unit_type = np.empty(len(model.unit_keys), dtype=np.int64)
+    for u, key in enumerate(model.unit_keys):
+        t = type_index.get(key)
+        if t is None:
+            t = type_index[key] = len(reps)
+            reps.append(u)
+        unit_type[u] = t
+    rep = np.asarray(reps, dtype=np.int64)
+    col_len = np.diff(model.unit_cols)
+    row_len = np.diff(model.unit_rows)
+    type_col_off = np.concatenate([[0], np.cumsum(col_len[rep])])
+    type_row_off = np.concatenate([[0], np.cumsum(row_len[rep])])
+    n_rows, n_cols = model.matrix.shape
+    sel_cols = np.concatenate(
+        [np.arange(model.unit_cols[u], model.unit_cols[u + 1]) for u in reps]
+    ).astype(np.int64)
+    sel_own = np.concatenate(
+        [np.arange(model.unit_rows[u], model.unit_rows[u + 1]) for u in reps]
+    ).astype(np.int64)
+    sel_rows = np.concatenate([sel_own, np.arange(model.n_own_rows, n_rows)])
+    counts = np.bincount(unit_type, minlength=rep.size).astype(float)
+    units = np.arange(len(model.unit_keys))
+    unit_of_col = np.repeat(units, col_len)
+    unit_of_row = np.repeat(units, row_len)
+    of_own_row = type_row_off[unit_type[unit_of_row]] + (
+        np.arange(model.n_own_rows) - model.unit_rows[unit_of_row]
+    )
+    return _Aggregate(
+        matrix=model.matrix[sel_rows][:, sel_cols].tocsr(),
+        rhs=np.concatenate(
+            [model.rhs[sel_own] * np.repeat(counts, row_len[rep]), model.rhs[model.n_own_rows :]]
+        ),
+        rank=model.rank[sel_cols],
+        of_col=type_col_off[unit_type[unit_of_col]]
+        + (np.arange(n_cols) - model.unit_cols[unit_of_col]),
+        of_row=np.concatenate(
+            [of_own_row, type_row_off[-1] + np.arange(n_rows - model.n_own_rows)]
+        ),
+    )
 
 
 def _level_objectives(rank: np.ndarray, max_rank: int) -> list[np.ndarray]:
@@ -470,57 +552,143 @@ def _level_objectives(rank: np.ndarray, max_rank: int) -> list[np.ndarray]:
     return levels
 
 
-def _solve_face_lp(model: _Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
-    """Lexicographic optimum of a totally unimodular model by successive optimal faces.
+def _highs_lp(
+    c: np.ndarray,
+    matrix: sparse.csr_matrix,
+    rhs: np.ndarray,
+    tight: np.ndarray,
+    upper: np.ndarray,
+    method: str = "highs-ds",
+) -> Any:
+    """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), 0 <= x <= upper.
 
-    After each level, the set of optimal solutions is exactly the feasible points that are
-    complementary to the optimal duals: columns with a non-zero reduced cost stay at their bound
-    and rows with a non-zero dual stay tight. Imposing that by bounds and equalities keeps the
-    constraint matrix totally unimodular, so the final (lottery) LP has an integral vertex
-    optimum. Returns None if anything numerical looks off, so the caller can use the MILP.
+    Both HiGHS methods return a basic (vertex) solution: the dual simplex directly, the interior
+    point method after crossover. Basic duals of a totally unimodular matrix are integral.
     """
-    n = model.rank.size
-    lower = np.zeros(n)
-    upper = np.ones(n)
-    tight = np.zeros(model.rhs.size, dtype=bool)
-    targets: list[tuple[np.ndarray, float]] = []
-    for c in [*_level_objectives(model.rank, max_rank), lottery]:
-        a_ub, a_eq = model.matrix[~tight], model.matrix[tight]
-        res = linprog(
-            -c,
-            A_ub=a_ub if a_ub.shape[0] else None,
-            b_ub=model.rhs[~tight] if a_ub.shape[0] else None,
-            A_eq=a_eq if a_eq.shape[0] else None,
-            b_eq=model.rhs[tight] if a_eq.shape[0] else None,
-            bounds=np.column_stack([lower, upper]),
-            method="highs-ds",
-        )
-        if res.status != 0:
-            return None
-        if c is lottery:
-            x = res.x
-            break
-        targets.append((c, -res.fun))
-        rc_lower = np.asarray(res.lower.marginals)
-        rc_upper = np.asarray(res.upper.marginals)
-        upper = np.where(rc_lower > _DUAL_THRESHOLD, lower, upper)
-        lower = np.where(rc_upper < -_DUAL_THRESHOLD, upper, lower)
-        duals = np.zeros(model.rhs.size)
-        if a_ub.shape[0]:
-            duals[~tight] = res.ineqlin.marginals
-        tight |= np.abs(duals) > _DUAL_THRESHOLD
+    loose = ~tight
+    res = linprog(
+        -c,
+        A_ub=matrix[loose] if loose.any() else None,
+        b_ub=rhs[loose] if loose.any() else None,
+        A_eq=matrix[tight] if tight.any() else None,
+        b_eq=rhs[tight] if tight.any() else None,
+        bounds=np.column_stack([np.zeros(c.size), upper]),
+        method=method,
+    )
+    if res.status != 0 and method != "highs-ds":
+        # The interior point method can stall on degenerate models; simplex is slower but sure.
+        return _highs_lp(c, matrix, rhs, tight, upper, "highs-ds")
+    return res
+
+
+def _certified(
+    model: _Model, res: Any, targets: list[tuple[np.ndarray, float]]
+) -> np.ndarray | None:
+    """The final LP's solution if it is integral, feasible and meets every level's bound."""
+    if res.status != 0 or res.x is None:
+        return None
+    x = np.asarray(res.x)
     rounded = np.rint(x)
     if np.abs(x - rounded).max(initial=0.0) > _INTEGRALITY_TOLERANCE:
         return None
-    # Every level must still be at its optimum: a missed dual would show up here.
+    if np.any(model.matrix @ rounded > model.rhs + 0.5):
+        return None
     for c, best in targets:
         if c @ rounded < best - 0.5:
             return None
     return rounded
 
 
+def _solve_round(model: _Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """Lexicographic optimum of one round (a transportation problem) by successive optimal faces.
+
+    After each level, the optimal solutions are exactly the feasible points complementary to
+    the optimal duals: columns with a non-zero reduced cost stay at 0 and rows with a non-zero
+    dual stay tight. Imposing that by bounds and equalities keeps the matrix totally unimodular,
+    so the final lottery LP has an integral vertex optimum. The levels are solved on the
+    aggregated model; its optimal duals, copied to every unit of a type, are optimal duals of
+    the full model (feasible, same objective), so they cut out the same face there. Returns
+    None if anything numerical looks off, so the caller can use the MILP instead.
+    """
+    agg = _aggregate(model)
+    upper = np.full(agg.rank.size, np.inf)
+    tight = np.zeros(agg.rhs.size, dtype=bool)
+    targets: list[tuple[np.ndarray, float]] = []
+    full_levels = _level_objectives(model.rank, max_rank)
+    for c, c_full in zip(_level_objectives(agg.rank, max_rank), full_levels, strict=True):
+        res = _highs_lp(c, agg.matrix, agg.rhs, tight, upper)
+        if res.status != 0:
+            return None
+        targets.append((c_full, -res.fun))
+        upper = np.where(np.asarray(res.lower.marginals) > _DUAL_THRESHOLD, 0.0, upper)
+        duals = np.zeros(agg.rhs.size)
+        if (~tight).any():
+            duals[~tight] = res.ineqlin.marginals
+        tight |= np.abs(duals) > _DUAL_THRESHOLD
+    res = _highs_lp(
+        lottery,
+        model.matrix,
+        model.rhs,
+        tight[agg.of_row],
+        np.where(upper[agg.of_col] == 0.0, 0.0, 1.0),
+    )
+    # A misread dual would show up as a level below its optimum: then _certified says None.
+    return _certified(model, res, targets)
+
+
+def _solve_coupled(model: _Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """Lexicographic optimum of rounds coupled by a spanning session, via LPs with a certificate.
+
+    Conflict rows make the matrix not totally unimodular, so a level's LP optimum is only an
+    upper bound on what integral allocations reach. Rounded down to an integer (level counts
+    are integers) it is imposed as an equality for the following levels. The levels are solved
+    on the aggregated model (same LP optimum). If the final per-attendee lottery LP (optimum
+    unique with probability one) is integral, it meets every bound, so it is the exact
+    lexicographic optimum, lottery included; otherwise return None and let the MILP decide.
+    Equalities rather than ">=" rows leave the interior point method an interior; with
+    crossover to a vertex it is several times faster than simplex on these larger models.
+    """
+    agg = _aggregate(model)
+    rows, rhs = [agg.matrix], [agg.rhs]
+    bests: list[float] = []
+    levels = _level_objectives(agg.rank, max_rank)
+    for c in levels:
+        matrix = sparse.vstack(rows).tocsr()
+        tight = np.arange(matrix.shape[0]) >= agg.rhs.size
+        res = _highs_lp(c, matrix, np.concatenate(rhs), tight, np.full(c.size, np.inf), "highs-ipm")
+        if res.status != 0:
+            return None
+        best = float(np.floor(-res.fun + _INTEGRALITY_TOLERANCE))
+        bests.append(best)
+        rows.append(sparse.csr_matrix(c))
+        rhs.append(np.asarray([best]))
+    # Shrink the final LP: a column with a non-zero reduced cost in the last level's LP is 0
+    # on its whole optimal face (complementary slackness). Valid only when that LP's optimum
+    # is the integer bound imposed below. Even a misread dual cannot break the certificate,
+    # since the bounds above were computed without it.
+    upper = np.ones(model.rank.size)
+    if abs(-res.fun - bests[-1]) <= _INTEGRALITY_TOLERANCE:
+        fixed = np.asarray(res.lower.marginals) > _REDUCED_COST_EPS
+        upper[fixed[agg.of_col]] = 0.0
+    full_levels = _level_objectives(model.rank, max_rank)
+    matrix = sparse.vstack([model.matrix, *(sparse.csr_matrix(c) for c in full_levels)]).tocsr()
+    res = _highs_lp(
+        lottery,
+        matrix,
+        np.concatenate([model.rhs, bests]),
+        np.arange(matrix.shape[0]) >= model.rhs.size,
+        upper,
+        "highs-ipm",
+    )
+    return _certified(model, res, list(zip(full_levels, bests, strict=True)))
+
+
 def _solve_milp(model: _Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
-    """Lexicographic optimum by successive MILPs, each level's optimum kept as a constraint."""
+    """Exact fallback: successive MILPs, each level's optimum kept as a constraint.
+
+    Only used when the LP route cannot certify an integral optimum (a fractional LP on
+    coupled rounds); HiGHS's branch and cut is slower but settles it.
+    """
     n = model.rank.size
     constraints = [LinearConstraint(model.matrix, -np.inf, model.rhs)]
     options = {"mip_rel_gap": 0.0, "presolve": True}
@@ -543,23 +711,23 @@ def _solve_milp(model: _Model, lottery: np.ndarray, max_rank: int) -> np.ndarray
 
 
 def _build_models(problem: _Problem) -> tuple[list[_Model], list[tuple[int, int]]]:
-    """One sparse model per group of rounds that cross-round overlaps tie together."""
-    var_pair: list[int] = []
-    var_ws: list[int] = []
+    """One sparse model per group of rounds that cross-round overlaps tie together.
+
+    Returns the models and the global variables as (pair index, workshop id), in canonical
+    order (attendee, round in time order, rank).
+    """
+    variables: list[tuple[int, int]] = []
     var_rank: list[int] = []
-    index: dict[tuple[int, int], int] = {}  # (pair, workshop) -> variable
+    first_var: list[int] = []  # first variable of each pair
     for p, valid in enumerate(problem.choices):
+        first_var.append(len(variables))
         for k, wid in enumerate(valid):
-            index[(p, wid)] = len(var_pair)
-            var_pair.append(p)
-            var_ws.append(wid)
+            variables.append((p, wid))
             var_rank.append(k)
-    variables = list(zip(var_pair, var_ws, strict=True))
 
     # Conflict rows: a ranked workshop w plus all of the attendee's choices in another round
     # that overlap w sum to at most 1 (valid because at most one per round is given anyway,
-    # and tighter than pairwise rows).
-    conflict_rows: list[list[int]] = []
+    # and tighter than pairwise rows). Rows are listed per attendee, as global variables.
     parent = {k: k for k in problem.round_order}
 
     def find(k: str) -> str:
@@ -568,75 +736,102 @@ def _build_models(problem: _Problem) -> tuple[list[_Model], list[tuple[int, int]
             k = parent[k]
         return k
 
-    for idxs in problem.pairs_by_attendee.values():
+    conflict_rows: dict[int, list[list[int]]] = {}
+    for attendee, idxs in problem.pairs_by_attendee.items():
         if len(idxs) < 2:
             continue
         for p in idxs:
-            for wid in problem.choices[p]:
+            for k, wid in enumerate(problem.choices[p]):
                 clash = problem.conflicts[wid]
                 if not clash:
                     continue
                 for q in idxs:
                     if q == p:
                         continue
-                    hits = [index[(q, v)] for v in problem.choices[q] if v in clash]
+                    hits = [
+                        first_var[q] + i for i, v in enumerate(problem.choices[q]) if v in clash
+                    ]
                     if hits:
-                        conflict_rows.append([index[(p, wid)], *hits])
+                        conflict_rows.setdefault(attendee, []).append([first_var[p] + k, *hits])
                         parent[find(problem.pairs[p][1])] = find(problem.pairs[q][1])
 
     group_of_round = {k: find(k) for k in problem.round_order}
-    pair_group = [group_of_round[r] for _, r in problem.pairs]
-    groups: dict[str, list[int]] = {}
-    for j, (p, _) in enumerate(variables):
-        groups.setdefault(pair_group[p], []).append(j)
-    rows_by_group: dict[str, list[list[int]]] = {}
-    for row in conflict_rows:
-        rows_by_group.setdefault(pair_group[var_pair[row[0]]], []).append(row)
+    group_order = list(dict.fromkeys(group_of_round[k] for k in problem.round_order))
+    n_groups = len(group_order)
+    group_index = {g: i for i, g in enumerate(group_order)}
+
+    # Per group: units of pairs (see _Model), their columns and own rows.
+    cols: list[list[int]] = [[] for _ in range(n_groups)]
+    row_ptr: list[list[list[int]]] = [[] for _ in range(n_groups)]  # rows as global variables
+    keys: list[list[tuple[tuple[int, ...], ...]]] = [[] for _ in range(n_groups)]
+    unit_cols: list[list[int]] = [[0] for _ in range(n_groups)]
+    unit_rows: list[list[int]] = [[0] for _ in range(n_groups)]
+    for attendee, idxs in problem.pairs_by_attendee.items():
+        by_group: dict[int, list[int]] = {}
+        for p in idxs:
+            if problem.choices[p]:
+                by_group.setdefault(group_index[group_of_round[problem.pairs[p][1]]], []).append(p)
+        rows_of = conflict_rows.get(attendee, [])
+        for g, pairs in by_group.items():
+            own = [r for r in rows_of if variables[r[0]][0] in pairs]
+            units = [pairs] if own else [[p] for p in pairs]
+            for unit in units:
+                for p in unit:
+                    span = range(first_var[p], first_var[p] + len(problem.choices[p]))
+                    cols[g].extend(span)
+                    row_ptr[g].append(list(span))
+                if own:
+                    row_ptr[g].extend(own)
+                keys[g].append(tuple(problem.choices[p] for p in unit))
+                unit_cols[g].append(len(cols[g]))
+                unit_rows[g].append(len(row_ptr[g]))
 
     models: list[_Model] = []
-    for g in sorted(groups, key=problem.round_order.index):
-        cols = np.asarray(groups[g], dtype=np.int64)
-        local = {int(j): i for i, j in enumerate(cols)}
-        pairs_g = np.asarray([var_pair[j] for j in cols])
-        ws_g = np.asarray([var_ws[j] for j in cols])
-        n = cols.size
-        # "at most one per pair" rows
-        pair_ids, pair_row = np.unique(pairs_g, return_inverse=True)
-        # "at most capacity" rows
-        ws_ids, ws_row = np.unique(ws_g, return_inverse=True)
-        row_parts = [pair_row, pair_ids.size + ws_row]
-        col_parts = [np.arange(n), np.arange(n)]
-        rhs_parts = [
-            np.ones(pair_ids.size),
-            np.asarray([problem.workshops[int(w)].capacity for w in ws_ids], dtype=float),
-        ]
-        extra = rows_by_group.get(g, [])
-        base = pair_ids.size + ws_ids.size
-        for i, row in enumerate(extra):
-            row_parts.append(np.full(len(row), base + i))
-            col_parts.append(np.asarray([local[j] for j in row]))
-        if extra:
-            rhs_parts.append(np.ones(len(extra)))
-        rows = np.concatenate(row_parts)
+    for g in range(n_groups):
+        if not cols[g]:
+            continue
+        var_ids = np.asarray(cols[g], dtype=np.int64)
+        local = np.full(len(variables), -1, dtype=np.int64)
+        local[var_ids] = np.arange(var_ids.size)
+        own_rows = row_ptr[g]
+        ws_of_col = np.asarray([variables[j][1] for j in cols[g]], dtype=np.int64)
+        ws_ids, ws_row = np.unique(ws_of_col, return_inverse=True)
+        n_own = len(own_rows)
+        row_idx = np.concatenate(
+            [np.repeat(np.arange(n_own), [len(r) for r in own_rows]), n_own + ws_row]
+        )
+        col_idx = np.concatenate(
+            [
+                local[np.fromiter((j for r in own_rows for j in r), dtype=np.int64)],
+                np.arange(var_ids.size),
+            ]
+        )
         matrix = sparse.csr_matrix(
-            (np.ones(rows.size), (rows, np.concatenate(col_parts))),
-            shape=(base + len(extra), n),
+            (np.ones(row_idx.size), (row_idx, col_idx)), shape=(n_own + ws_ids.size, var_ids.size)
+        )
+        rhs = np.concatenate(
+            [
+                np.ones(n_own),
+                np.asarray([problem.workshops[int(w)].capacity for w in ws_ids], dtype=float),
+            ]
         )
         models.append(
             _Model(
-                var_ids=cols,
-                rank=np.asarray([var_rank[j] for j in cols]),
+                var_ids=var_ids,
+                rank=np.asarray(var_rank, dtype=np.int64)[var_ids],
                 matrix=matrix,
-                rhs=np.concatenate(rhs_parts),
-                coupled=bool(extra),
+                rhs=rhs,
+                n_own_rows=n_own,
+                unit_keys=keys[g],
+                unit_cols=np.asarray(unit_cols[g], dtype=np.int64),
+                unit_rows=np.asarray(unit_rows[g], dtype=np.int64),
+                coupled=any(len(k) > 1 for k in keys[g]),
             )
         )
     return models, variables
 
 
-def allocate(
-    workshops: Iterable[Workshop], rankings: Iterable[Ranking], seed: int
-) -> Allocation:
+def allocate(workshops: Iterable[Workshop], rankings: Iterable[Ranking], seed: int) -> Allocation:
     """The lexicographically fair optimum (see the module docstring), ties by seeded lottery.
 
     Same inputs (in any order) and seed give the identical allocation.
@@ -652,9 +847,8 @@ def allocate(
     chosen = np.zeros(len(variables), dtype=bool)
     for model in models:
         lottery = lottery_all[model.var_ids]
-        x = None
-        if not model.coupled:
-            x = _solve_face_lp(model, lottery, problem.max_rank)
+        solve = _solve_coupled if model.coupled else _solve_round
+        x = solve(model, lottery, problem.max_rank)
         if x is None:
             x = _solve_milp(model, lottery, problem.max_rank)
         chosen[model.var_ids[x > 0.5]] = True
