@@ -298,3 +298,24 @@ def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
     [part] = calendar_parts(message)
     assert parse_ics(part.get_payload(decode=True), "REQUEST").vevent.summary.value == "Popular"
     assert [kind for kind, _ in parts(message)].count("image/png") == 1
+
+
+def test_sessions_added_later_are_confirmed_as_an_update(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event(name="Expo")
+    first = make_session(event, start=0, title="Opening")
+    added = make_session(event, start=2, title="Cobots")
+    attendee = register(event, [first], now).attendee
+    service.change_sessions(attendee, [first.id, added.id], waitlist=False, now=now)
+    db.session.commit()
+
+    send_pending(now=now)
+
+    welcome, update = (body(r.message, "text/plain") for r in smtp_server.received)
+    assert "Thank you for registering for Expo." in welcome
+    assert "has been updated" not in welcome
+    assert "Your registration for Expo has been updated" in update
+    assert "* Cobots" in update
+    [invite] = calendar_parts(smtp_server.received[1].message)
+    assert parse_ics(invite.get_payload(decode=True), "REQUEST").vevent.summary.value == "Cobots"

@@ -84,9 +84,25 @@ class MailContext:
         )
         values = {name: getattr(self, name) for name in names}
         values.update(
-            payload=self.payload, registration_for=self.registration_for, previous=self.previous
+            payload=self.payload,
+            registration_for=self.registration_for,
+            previous=self.previous,
+            is_update=self.is_update,  # a method: only the templates that ask pay the query
         )
         return values
+
+    def is_update(self) -> bool:
+        """A confirmation after the first one: sessions added to an existing registration."""
+        earlier = db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.attendee_id == self.attendee.id,
+                OutboxMessage.kind == self.message.kind,
+                OutboxMessage.id < self.message.id,
+            )
+            .limit(1)
+        )
+        return earlier is not None
 
     @property
     def previous(self) -> dict | None:
