@@ -24,6 +24,10 @@ def event_json(event: Event) -> dict:
         "registration_opens_at": iso(event.registration_opens_at, tz),
         "registration_closes_at": iso(event.registration_closes_at, tz),
         "status": event.status,
+        "promotion_mode": event.promotion_mode,
+        "offer_hours": event.offer_hours,
+        "reminder_hours": event.reminder_hours,
+        "retention_days": event.retention_days,
         "url": url_for("public.event_programme", slug=event.slug, _external=True),
     }
 

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..services.programme_input import CAPACITY_MAX
+from ..services.programme_input import CAPACITY_MAX, HOURS_MAX, RETENTION_DAYS_MAX
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 NO_ROOM = 0
@@ -48,6 +48,28 @@ class EventForm(ConfirmMixin, FlaskForm):
         choices=[("draft", _l("Draft")), ("published", _l("Published")), ("closed", _l("Closed"))],
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    promotion_mode = SelectField(
+        _l("When a place frees up"),
+        choices=[
+            ("auto", _l("Give it to the first on the waiting list at once")),
+            ("offer", _l("Offer it to the first on the waiting list, to accept in time")),
+        ],
+        default="auto",
+    )
+    offer_hours = IntegerField(
+        _l("Hours to accept an offer"),
+        default=24,
+        validators=[InputRequired(), NumberRange(min=1, max=HOURS_MAX)],
+    )
+    reminder_hours = IntegerField(
+        _l("Reminder email, hours before the event"),
+        default=24,
+        validators=[InputRequired(), NumberRange(min=1, max=HOURS_MAX)],
+    )
+    retention_days = IntegerField(
+        _l("Anonymise attendees this many days after the event (empty: keep)"),
+        validators=[Optional(), NumberRange(min=0, max=RETENTION_DAYS_MAX)],
+    )
 
     def service_data(self) -> dict:
         data = {
@@ -61,6 +83,10 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "ends_at",
                 "status",
                 "description",
+                "promotion_mode",
+                "offer_hours",
+                "reminder_hours",
+                "retention_days",
             )
         }
         data["registration_opens_at"] = self.registration_opens_at.data

@@ -117,6 +117,10 @@ def _event_values(event):
         registration_closes_at=local_naive(event.registration_closes_at, tz),
         status=event.status,
         description=event.description,
+        promotion_mode=event.promotion_mode,
+        offer_hours=event.offer_hours,
+        reminder_hours=event.reminder_hours,
+        retention_days=event.retention_days,
         confirm=False,
     )
 

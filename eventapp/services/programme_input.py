@@ -22,6 +22,9 @@ VENUE_MAX = 200
 CAPACITY_MAX = 100_000
 SPEAKERS_MAX = 50
 MISSING = object()
+PROMOTION_MODES = ("auto", "offer")
+HOURS_MAX = 24 * 30
+RETENTION_DAYS_MAX = 3650
 
 
 def raise_if(errors: FieldErrors) -> None:
@@ -154,8 +157,31 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
         status = clean_choice(data.get("status", "draft"), "status", errors, EVENT_STATUSES)
         if status:
             out["status"] = status
+    _clean_attendee_settings(data, out, errors)
     raise_if(errors)
     return out
+
+
+def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None:
+    """Waiting-list promotion, offer time, reminder time and retention (only when given)."""
+    if "promotion_mode" in data:
+        mode = clean_choice(data["promotion_mode"], "promotion_mode", errors, PROMOTION_MODES)
+        if mode:
+            out["promotion_mode"] = mode
+    for key in ("offer_hours", "reminder_hours"):
+        if key in data:
+            hours = clean_int(data[key], key, errors, minimum=1, maximum=HOURS_MAX)
+            if hours is not None:
+                out[key] = hours
+    if "retention_days" in data:
+        if data["retention_days"] is None or data["retention_days"] == "":
+            out["retention_days"] = None
+        else:
+            days = clean_int(
+                data["retention_days"], "retention_days", errors, maximum=RETENTION_DAYS_MAX
+            )
+            if days is not None:
+                out["retention_days"] = days
 
 
 def clean_room_data(data: dict, *, partial: bool) -> dict:
