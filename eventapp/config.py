@@ -57,6 +57,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in each process's memory until it is back, rather than answer 500s.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     SESSION_COOKIE_HTTPONLY = True
     # None means "Secure when PREFERRED_URL_SCHEME is https" (set FLASK_PREFERRED_URL_SCHEME=https

@@ -285,3 +285,21 @@ def server_keys(prefix: str) -> list:
     import redis
 
     return list(redis.Redis.from_url(REDIS_URL).scan_iter(f"*{prefix}*"))
+
+
+def test_with_redis_down_the_app_serves_and_still_limits_in_memory(app, tmp_path):
+    from tests.mailserver import free_port
+
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    settings = dict(
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=closed,
+        RATELIMIT_PRIVATE_LINK_FAILED="2 per minute",
+    )
+    with other_app(app, tmp_path, **settings) as served:
+        client = served.test_client()
+        assert client.get("/api/v1/events", environ_base=OFFICE).status_code == 200
+        statuses = [
+            client.get("/manage/" + "r" * 43, environ_base=OFFICE).status_code for _ in range(3)
+        ]
+    assert statuses == [404, 404, 429]
