@@ -303,3 +303,29 @@ def test_with_redis_down_the_app_serves_and_still_limits_in_memory(app, tmp_path
             client.get("/manage/" + "r" * 43, environ_base=OFFICE).status_code for _ in range(3)
         ]
     assert statuses == [404, 404, 429]
+
+
+def test_lost_link_requests_are_limited_per_client(app, limited, make_event):
+    slug = make_event().slug
+    end_transaction()
+    client = limited.test_client()
+    allowed = per_minute("RATELIMIT_LOST_LINK")
+    for number in range(allowed):
+        response = client.post(
+            f"/events/{slug}/lost-link",
+            data={"email": f"someone{number}@example.org"},
+            environ_base=OFFICE,
+        )
+        assert response.status_code == 303, response.status_code
+    blocked = client.post(
+        f"/events/{slug}/lost-link", data={"email": "another@example.org"}, environ_base=OFFICE
+    )
+    assert blocked.status_code == 429
+    assert (
+        client.post(
+            f"/events/{slug}/lost-link",
+            data={"email": "another@example.org"},
+            environ_base=ELSEWHERE,
+        ).status_code
+        == 303
+    )
