@@ -62,6 +62,10 @@ LOST_LINK = limiter.limit(_config("RATELIMIT_LOST_LINK"), methods=["POST"])
 API = limiter.shared_limit(_config("RATELIMIT_API"), scope="api")
 
 REGISTRATION_ENDPOINTS = ("public.register", "api.create_registration")
+# Calendar apps poll feeds from a few shared addresses (Google's, Microsoft's) for thousands
+# of people; old feed links that answer 404 must not get everyone's feed refused. Guessing a
+# 256-bit feed token is hopeless anyway, so feeds carry no failure limit.
+UNLIMITED_PRIVATE_LINKS = ("calendar.personal_feed",)
 # Endpoints that send a link by email; matched by name so a new one is limited too.
 LOST_LINK_WORDS = ("lost", "resend", "request_link", "send_link")
 
@@ -71,7 +75,7 @@ def limits_for(endpoint: str, arguments: set[str]) -> list:
     limits = []
     if endpoint in REGISTRATION_ENDPOINTS:
         limits += [REGISTRATION_ALL, REGISTRATION_FAILED]
-    if "token" in arguments:
+    if "token" in arguments and endpoint not in UNLIMITED_PRIVATE_LINKS:
         limits.append(PRIVATE_LINK_FAILED)
     if any(word in endpoint for word in LOST_LINK_WORDS):
         limits.append(LOST_LINK)
