@@ -14,8 +14,17 @@ API_VERSION = "1.0.0"
 
 DATE_TIME_OUT = {"type": "string", "format": "date-time"}
 DATE_TIME_OUT_NULLABLE = {"type": ["string", "null"], "format": "date-time"}
+# ISO 8601 as the server reads it (years 1900-8999; 29 February left out for brevity).
+_DAY = (
+    "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
+    "|(?:0[13578]|1[02])-31)"
+)
+_CLOCK = "(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
+_OFFSET = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+DATE_TIME_PATTERN = f"^(?:19|[2-8][0-9])[0-9]{{2}}-{_DAY}T{_CLOCK}{_OFFSET}$"
 DATE_TIME_IN = {
     "type": "string",
+    "pattern": DATE_TIME_PATTERN,
     "description": "ISO 8601; without an offset the time is local to the event's timezone "
     "(2027-03-18T09:30 or 2027-03-18T09:30:00+01:00).",
     "examples": ["2027-03-18T09:30:00+01:00"],

@@ -64,6 +64,8 @@ def clean_id_list(value, field: str, errors: FieldErrors, *, max_items: int = 10
         return []
     ids = []
     for item in value:
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)  # JSON's 5.0 is the integer 5
         if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2**31:
             errors.add(field, _("Must be a list of session numbers."))
             return []
