@@ -754,6 +754,22 @@ def _build_models(problem: _Problem) -> tuple[list[_Model], list[tuple[int, int]
                     if hits:
                         conflict_rows.setdefault(attendee, []).append([first_var[p] + k, *hits])
                         parent[find(problem.pairs[p][1])] = find(problem.pairs[q][1])
+        if attendee in conflict_rows:
+            # Also every set of the attendee's choices running at one instant (a clique of
+            # the interval graph): these make the attendee's own polytope integral when each
+            # round's sessions share a slot, so the LP is fractional less often.
+            chosen = [
+                (first_var[p] + i, problem.workshops[v], p)
+                for p in idxs
+                for i, v in enumerate(problem.choices[p])
+            ]
+            seen = {frozenset(r) for r in conflict_rows[attendee]}
+            for t in sorted({w.starts_at for _, w, _ in chosen}):
+                live = [(j, p) for j, w, p in chosen if w.starts_at <= t < w.ends_at]
+                clique = frozenset(j for j, _ in live)
+                if len({p for _, p in live}) > 1 and clique not in seen:
+                    seen.add(clique)
+                    conflict_rows[attendee].append(sorted(clique))
 
     group_of_round = {k: find(k) for k in problem.round_order}
     group_order = list(dict.fromkeys(group_of_round[k] for k in problem.round_order))
