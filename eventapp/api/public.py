@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.types import utcnow
+from ..public.forms import consent_record
 from ..services import privacy, programme, registration, self_service
 from ..services import waitlist as waitlist_service
 from ..services.errors import DomainError, InvalidInput
@@ -61,7 +62,7 @@ def create_registration(slug: str):
         waitlist=body.get("waitlist", False),
         consent=body.get("consent"),
         locale=body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale,
-        consent_text="api",
+        consent_text=consent_record("api", "en"),
     )
     result = registration.register(event, data, utcnow())
     db.session.commit()

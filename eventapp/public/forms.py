@@ -2,14 +2,29 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField
-from wtforms import widgets
+from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..services.programme import Round
 from ..services.validation import EMAIL_MAX, JOB_ROLE_MAX, NAME_MAX, ORGANISATION_MAX
 
 NO_WORKSHOP = ""
+CONSENT_VERSION = "2026-11"
+
+# What the form says is stored and why. Its text is also what the attendee's consent
+# records, so the record says exactly what they agreed to, in the language they read it in.
+PRIVACY_NOTICE = _l(
+    "We store your name, email address, organisation, job role and session choices to "
+    "organise this event: to keep your seats, send you confirmations and programme changes, "
+    "and check you in. We do not share them. You can download or delete your data from your "
+    "personal page at any time."
+)
+CONSENT_LABEL = _l("I agree that my data is processed to organise this event, as described above.")
+
+
+def consent_record(channel: str, locale: str) -> str:
+    """The consent as recorded: version, channel, language and the words agreed to."""
+    return f"{CONSENT_VERSION} {channel} [{locale}]: {PRIVACY_NOTICE} {CONSENT_LABEL}"
 
 
 def strip(value):
@@ -32,13 +47,14 @@ class RegistrationForm(FlaskForm):
         _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
     )
     job_role = StringField(
-        _l("Job role (optional)"), filters=[strip],
+        _l("Job role (optional)"),
+        filters=[strip],
         validators=[Optional(), Length(max=JOB_ROLE_MAX)],
     )
     plenary = CheckboxListField(_l("Plenary sessions"), coerce=int, validate_choice=True)
     waitlist = BooleanField(_l("If a session is full, put me on its waiting list"))
     consent = BooleanField(
-        _l("I agree that my data is processed to organise this event, as described above."),
+        CONSENT_LABEL,
         validators=[DataRequired(_l("Please agree to the processing of your data to register."))],
     )
 
@@ -69,7 +85,9 @@ def registration_form_for(plenaries, rounds: list[Round], label_for, **kwargs) -
             EventRegistrationForm,
             name,
             RadioField(
-                str(_l("Round %(n)d", n=number)), choices=choices, default=NO_WORKSHOP,
+                str(_l("Round %(n)d", n=number)),
+                choices=choices,
+                default=NO_WORKSHOP,
                 validators=[Optional()],
             ),
         )

@@ -12,9 +12,7 @@ from ..services import programme, registration
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.registration import RegistrationInput
 from . import bp, timetable
-from .forms import registration_form_for
-
-CONSENT_TEXT_VERSION = "2026-11"
+from .forms import PRIVACY_NOTICE, consent_record, registration_form_for
 
 
 @bp.get("/")
@@ -108,7 +106,7 @@ def register(slug: str):
             waitlist=bool(form.waitlist.data),
             consent=bool(form.consent.data),
             locale=_current_locale(),
-            consent_text=CONSENT_TEXT_VERSION,
+            consent_text=consent_record("form", _current_locale()),
         )
         try:
             result = registration.register(event, data, now)
@@ -127,6 +125,7 @@ def register(slug: str):
         plenaries=plenaries,
         rounds=rounds,
         closed_message=closed_message,
+        privacy_notice=PRIVACY_NOTICE,
         waitlists=programme.waitlist_lengths(event),
     ), status
 

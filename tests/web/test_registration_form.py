@@ -60,7 +60,8 @@ def test_successful_registration_shows_reference_and_private_link(client):
     event = demo_event()
     name, value = round_field(event, "Fieldlab demo: Flexible Manufacturing")
     response = client.post(
-        f"/events/{DEMO_SLUG}/register", data=form_data(event, **{name: value}),
+        f"/events/{DEMO_SLUG}/register",
+        data=form_data(event, **{name: value}),
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
@@ -70,7 +71,8 @@ def test_successful_registration_shows_reference_and_private_link(client):
     assert "/manage/" in page
     assert "Ëlise Müller" in page
     assert {r.session.title for r in attendee.registrations} == {
-        "Plenaire opening", "Fieldlab demo: Flexible Manufacturing"
+        "Plenaire opening",
+        "Fieldlab demo: Flexible Manufacturing",
     }
 
 
@@ -104,9 +106,7 @@ def test_full_workshop_without_waitlist_names_the_session(client):
     lab.capacity = 0
     db.session.commit()
     name, value = round_field(event, lab.title)
-    response = client.post(
-        f"/events/{DEMO_SLUG}/register", data=form_data(event, **{name: value})
-    )
+    response = client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event, **{name: value}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Full" in page and "Flexible Manufacturing" in page
@@ -126,9 +126,7 @@ def test_form_post_with_csrf_token_is_accepted(app, client):
     app.config["WTF_CSRF_ENABLED"] = True
     page = client.get(f"/events/{DEMO_SLUG}/register").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post(
-        f"/events/{DEMO_SLUG}/register", data=form_data(event, csrf_token=token)
-    )
+    response = client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event, csrf_token=token))
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Attendee)) == 1
 
@@ -144,3 +142,21 @@ def test_programme_shows_rooms_speakers_and_seats_in_event_time(client):
 def test_unknown_event_is_404(client):
     assert client.get("/events/nope/").status_code == 404
     assert client.get("/events/nope/register").status_code == 404
+
+
+def test_consent_records_the_words_agreed_to(client):
+    event = demo_event()
+    client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event))
+    attendee = db.session.scalar(select(Attendee))
+    assert attendee.consent_at is not None
+    assert "form [en]" in attendee.consent_text
+    assert "We store your name, email address" in attendee.consent_text
+
+
+def test_already_registered_offers_the_lost_link_form(client):
+    event = demo_event()
+    client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event))
+    page = client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event)).get_data(
+        as_text=True
+    )
+    assert f"/events/{DEMO_SLUG}/lost-link" in page
