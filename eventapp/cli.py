@@ -95,6 +95,19 @@ def set_password(email: str, password: str | None) -> None:
     click.echo(f"Password changed for {email.strip().lower()}.")
 
 
+@organiser_cli.command("logout-all")
+@click.argument("email")
+def logout_all(email: str) -> None:
+    """Sign EMAIL out on every device (their API tokens stay; see `organiser revoke`)."""
+    try:
+        accounts.end_all_sessions(email)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Every session of {email.strip().lower()} has ended.")
+
+
 @click.command("demo")
 def load_demo() -> None:
     """Load the Smart Industry demo event (safe to run again: it changes nothing twice)."""

@@ -123,6 +123,14 @@ def set_password(email: str, password: str) -> Organiser:
     return organiser
 
 
+def end_all_sessions(email: str) -> Organiser:
+    """Sign the organiser out on every device (a lost laptop, a shared computer)."""
+    organiser = find_organiser(email)
+    organiser.session_version += 1
+    db.session.flush()
+    return organiser
+
+
 def list_api_tokens(email: str) -> list[ApiToken]:
     organiser = find_organiser(email)
     return sorted(organiser.tokens, key=lambda t: t.id)

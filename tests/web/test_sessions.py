@@ -53,6 +53,15 @@ def test_a_password_change_signs_out_every_device(app, make_organiser, login, cl
     assert dashboard_status(other_device) == 302
 
 
+def test_logout_all_ends_every_session(app, runner, client, make_organiser, login):
+    email = login(make_organiser()).email
+    assert dashboard_status(client) == 200
+    result = runner.invoke(args=["organiser", "logout-all", email])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert dashboard_status(client) == 302
+
+
 def test_signing_out_ends_the_session(client, make_organiser, login):
     login(make_organiser())
     assert dashboard_status(client) == 200
