@@ -4,8 +4,10 @@ from .event import Event, EventSession, Room, Speaker, session_speakers
 from .attendee import Attendee, Preference, Registration
 from .organiser import ApiToken, AuditEntry, Organiser
 from .outbox import OutboxMessage
+from .allocation import AllocationRun
 
 __all__ = [
+    "AllocationRun",
     "ApiToken",
     "Attendee",
     "AuditEntry",
