@@ -266,3 +266,20 @@ def test_organiser_home_shows_the_only_event_or_the_list(client, signed_in, make
     page = client.get("/organiser/").get_data(as_text=True)
     assert 'id="events"' in page and "First event" in page and "Second event" in page
     assert f"/organiser/events/{first.slug}/" in page
+
+
+def test_attendees_and_registrations_of_another_event_are_not_found(
+    client, signed_in, programme, make_event, make_session, now
+):
+    event, plenary, full, other = programme
+    elsewhere = make_event()
+    stranger = sign_up(elsewhere, [make_session(elsewhere)], "x@example.org", now)
+    signed_in("organiser")
+    base = f"/organiser/events/{event.slug}"
+    assert client.get(f"{base}/attendees/{stranger.id}").status_code == 404
+    assert client.post(f"{base}/attendees/{stranger.id}/cancel").status_code == 404
+    reg = stranger.registrations[0]
+    assert client.post(f"{base}/registrations/{reg.id}/promote").status_code == 404
+    assert client.get("/organiser/events/no-such-event/attendees").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(type(stranger), stranger.id).status == "active"
