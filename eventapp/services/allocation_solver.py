@@ -36,7 +36,8 @@ per-attendee conflict rows, which break total unimodularity: there each level's 
 imposed as an equality, and a final integral LP solution certifies itself as the exact
 optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and cut) solves
 the same levels exactly. Everything is built as sparse matrices; ``bench/bench_allocation.py``
-measures 5,000 attendees x 4 rounds x 8 workshops at about 1.4 s of CPU time.
+measures 5,000 attendees x 4 rounds x 8 workshops at about 1.4 s of CPU time (about
+3.7 s when a double session couples two rounds).
 
 Two greedy baselines, :func:`first_come_first_served` and :func:`random_serial_dictatorship`,
 and :func:`compare` exist so a dry-run page and the benchmark can show what the optimum gains.
