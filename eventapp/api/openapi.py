@@ -14,14 +14,14 @@ API_VERSION = "1.0.0"
 
 DATE_TIME_OUT = {"type": "string", "format": "date-time"}
 DATE_TIME_OUT_NULLABLE = {"type": ["string", "null"], "format": "date-time"}
-# ISO 8601 as the server reads it (years 1900-8999; 29 February left out for brevity).
+# ISO 8601 as the server reads it (years 2000-2999; 29 February left out for brevity).
 _DAY = (
     "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)"
     "|(?:0[13578]|1[02])-31)"
 )
 _CLOCK = "(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
 _OFFSET = "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
-DATE_TIME_PATTERN = f"^(?:19|[2-8][0-9])[0-9]{{2}}-{_DAY}T{_CLOCK}{_OFFSET}$"
+DATE_TIME_PATTERN = f"^2[0-9]{{3}}-{_DAY}T{_CLOCK}{_OFFSET}$"
 DATE_TIME_IN = {
     "type": "string",
     "pattern": DATE_TIME_PATTERN,
@@ -532,7 +532,7 @@ PATHS = {
         "parameters": [SLUG],
         "get": {
             "operationId": "show_event",
-            "summary": "One published event.",
+            "summary": "One published event (with an organiser's bearer token, drafts too).",
             "tags": ["public"],
             "responses": {"200": _json(_ref("Event"), "The event."), **_errors(*PUBLIC_READ)},
         },
@@ -617,7 +617,8 @@ PATHS = {
         "parameters": [SLUG],
         "get": {
             "operationId": "list_sessions",
-            "summary": "The programme of a published event, with seats.",
+            "summary": "The programme of a published event, with seats (with an organiser's "
+            "bearer token, of drafts too).",
             "tags": ["public"],
             "responses": {
                 "200": _json(

@@ -14,6 +14,16 @@ from . import bp
 from .serialize import attendee_json, event_json, session_json
 
 
+def sees_drafts() -> bool:
+    """Organisers with a bearer token read draft events too; everyone else only published."""
+    from ..auth import bearer_token_given, load_organiser_from_token
+
+    if not bearer_token_given():
+        return False
+    organiser = load_organiser_from_token(request)
+    return organiser is not None and organiser.has_role("organiser")
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     body = request.get_json(silent=True)
@@ -33,12 +43,12 @@ def list_events():
 
 @bp.get("/events/<slug>")
 def show_event(slug: str):
-    return jsonify(event_json(programme.get_event(slug)))
+    return jsonify(event_json(programme.get_event(slug, public=not sees_drafts())))
 
 
 @bp.get("/events/<slug>/sessions")
 def list_sessions(slug: str):
-    event = programme.get_event(slug)
+    event = programme.get_event(slug, public=not sees_drafts())
     waitlists = programme.waitlist_lengths(event)
     return jsonify(
         {

@@ -235,3 +235,12 @@ def test_bad_bodies_and_unknown_things(api):
         },
     )
     assert other_room.status_code == 422 and "room_id" in other_room.get_json()["fields"]
+
+
+def test_drafts_are_readable_with_an_organiser_token_only(api, client):
+    body = {**EVENT, "status": "draft"}
+    assert api("POST", "/api/v1/events", body).status_code == 201
+    assert api("GET", "/api/v1/events/expo-2027").get_json()["status"] == "draft"
+    assert api("GET", "/api/v1/events/expo-2027/sessions").status_code == 200
+    assert client.get("/api/v1/events/expo-2027").status_code == 404
+    assert client.get("/api/v1/events/expo-2027/sessions").status_code == 404
