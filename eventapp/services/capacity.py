@@ -51,6 +51,28 @@ def take_seat(session_id: int) -> bool:
     return True
 
 
+def take_seats(session_id: int, count: int) -> bool:
+    """Take `count` seats at once, all or none (a published allocation fills a workshop in
+    one UPDATE): the same conditional guard as take_seat, for a batch."""
+    if count <= 0:
+        return True
+    taken = db.session.execute(
+        update(EventSession)
+        .where(
+            EventSession.id == session_id,
+            EventSession.status == "scheduled",
+            EventSession.seats_taken + count <= EventSession.capacity,
+        )
+        .values(seats_taken=EventSession.seats_taken + count)
+        .returning(EventSession.seats_taken)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is None:
+        return False
+    _keep_counter(session_id, taken)
+    return True
+
+
 def _take_seat_unguarded(session_id: int) -> bool:
     taken, capacity = db.session.execute(
         select(EventSession.seats_taken, EventSession.capacity).where(

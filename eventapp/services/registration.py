@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Attendee, Event, EventSession, Organiser, Registration
-from . import capacity, tokens
+from . import allocation, capacity, tokens
 from .errors import (
     AlreadyRegistered,
     Forbidden,
@@ -57,6 +57,8 @@ class RegistrationInput:
     consent: object = False
     locale: str = "nl"
     consent_text: str = ""
+    # {round_key: [workshop ids, best first]}: used while the event collects preferences.
+    preferences: object = None
 
 
 @dataclass
@@ -74,14 +76,20 @@ class RegistrationResult:
 
 def register(event: Event, data: RegistrationInput, now: datetime) -> RegistrationResult:
     """Create an attendee and their registrations, or raise a DomainError and write nothing."""
-    fields = _clean_registration_input(data)
+    ranked = _ranked_workshops(event, data)
+    fields = _clean_registration_input(data, ranked=bool(ranked))
     ensure_open(event, now)
     sessions = load_registrable_sessions(event, fields["session_ids"])
+    if ranked is not None:
+        allocation.ensure_no_workshops(event, sessions)
     ensure_no_overlap(sessions)
     _ensure_new_email(event, fields["email"])
 
     attendee = _new_attendee(event, fields, data, now)
     registrations = take_seats(attendee, sessions, waitlist=bool(data.waitlist), now=now)
+    if ranked is not None:
+        # Workshops wait for the allocation: the ranking is stored, no seat is taken.
+        allocation.record_preferences(attendee, ranked)
     enqueue("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
     db.session.flush()
     return RegistrationResult(
@@ -89,7 +97,14 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     )
 
 
-def _clean_registration_input(data: RegistrationInput) -> dict:
+def _ranked_workshops(event: Event, data: RegistrationInput) -> dict | None:
+    """The cleaned ranking while the event collects preferences, else None."""
+    if not allocation.collects_preferences(event):
+        return None
+    return allocation.clean_preferences(event, data.preferences)
+
+
+def _clean_registration_input(data: RegistrationInput, *, ranked: bool = False) -> dict:
     errors = FieldErrors()
     fields = {
         "name": clean_text(data.name, "name", errors, max_length=NAME_MAX, required=True),
@@ -106,7 +121,7 @@ def _clean_registration_input(data: RegistrationInput) -> dict:
         errors.add("waitlist", _("Must be true or false."))
     if data.consent is not True:
         errors.add("consent", _("Please agree to the processing of your data to register."))
-    if not fields["session_ids"] and "session_ids" not in errors:
+    if not fields["session_ids"] and not ranked and "session_ids" not in errors:
         errors.add("session_ids", _("Choose at least one session."))
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
