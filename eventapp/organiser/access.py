@@ -49,9 +49,10 @@ def _api_organiser():
     from ..auth import load_organiser_from_token
 
     organiser = load_organiser_from_token(request)
-    # Flask-Login keeps the request's user in g._login_user; set it so current_user is
-    # the token's organiser for the rest of the request.
-    g._login_user = organiser
+    if organiser is not None:
+        # Flask-Login keeps the request's user in g._login_user; set it so current_user is
+        # the token's organiser (not a cookie's) for the rest of the request.
+        g._login_user = organiser
     return organiser
 
 
