@@ -137,6 +137,9 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+    from .allocation_cli import allocate
+
+    app.cli.add_command(allocate)
 
 
 def start_background_work(app: Flask) -> None:

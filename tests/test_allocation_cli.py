@@ -1,0 +1,58 @@
+"""flask allocate EVENT [--dry-run] [--seed N]."""
+
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import AllocationRun, Event, Registration
+from eventapp.services import allocation
+from eventapp.services.registration import RegistrationInput, register
+
+
+def preference_event(make_event, make_session, now):
+    event = make_event(allocation_mode="preferences")
+    a1 = make_session(event, start=2, capacity=1, title="A1")
+    a2 = make_session(event, start=2, capacity=2, title="A2")
+    key = allocation.rounds_of(event)[0].key
+    for i in range(4):
+        register(
+            event,
+            RegistrationInput(
+                name=f"P{i}",
+                email=f"p{i}@example.org",
+                consent=True,
+                preferences={key: [a1.id, a2.id]},
+            ),
+            now,
+        )
+    db.session.commit()
+    return event
+
+
+def test_dry_run_prints_the_quality_table_and_writes_no_seat(runner, make_event, make_session, now):
+    event = preference_event(make_event, make_session, now)
+    result = runner.invoke(args=["allocate", event.slug, "--dry-run", "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    assert "seed 11" in result.output
+    lines = {line.split("  ")[0]: line.split() for line in result.output.splitlines()}
+    # Four people rank A1 (1 seat) then A2 (2 seats): 1 first, 2 second, 1 none for each.
+    assert lines["fair optimum"][-6:] == ["1", "2", "0", "1", "3/3", "100%"]
+    assert "first come, first served" in lines and "random serial order" in lines
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+    assert db.session.scalar(select(AllocationRun.status)) == "dry_run"
+
+
+def test_allocate_publishes_once(runner, make_event, make_session, now):
+    event = preference_event(make_event, make_session, now)
+    result = runner.invoke(args=["allocate", event.slug, "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Published: 3 seat(s) confirmed, 2 waiting-list place(s), 4 email(s)" in result.output
+    assert db.session.scalar(select(Event.allocation_published_at)) is not None
+    again = runner.invoke(args=["allocate", event.slug])
+    assert again.exit_code != 0 and "already been published" in again.output
+
+
+def test_allocate_unknown_event_and_fcfs_event(runner, make_event):
+    assert "No event" in runner.invoke(args=["allocate", "nope"]).output
+    event = make_event()
+    result = runner.invoke(args=["allocate", event.slug, "--dry-run"])
+    assert result.exit_code != 0 and "first come, first served" in result.output
