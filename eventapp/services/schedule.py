@@ -12,6 +12,7 @@ that was free when each of them looked.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,9 +52,22 @@ class SessionChange:
     warnings: list[ConflictItem] = field(default_factory=list)
 
 
+class ScheduleRace:
+    """Test-only knobs: pause between the conflict check and the write, or drop the lock.
+
+    With `locked = False` two organisers can book one room at once (the control test shows
+    it on PostgreSQL), so the real test proves the lock is what prevents it.
+    """
+
+    pause_seconds: float = 0.0
+    locked: bool = True
+
+
 def lock_event(event: Event) -> None:
     """Serialise programme changes of one event (FOR NO KEY UPDATE: registrations that only
     reference the event row are not blocked)."""
+    if not ScheduleRace.locked:
+        return
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
 
 
@@ -327,6 +341,8 @@ def create_session(
     )
     found = conflicts.check_session(plan)
     conflicts.enforce(found, confirm=confirm)
+    if ScheduleRace.pause_seconds:
+        time.sleep(ScheduleRace.pause_seconds)
     session = EventSession(
         event=event,
         kind=values["kind"],

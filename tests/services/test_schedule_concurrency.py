@@ -1,0 +1,91 @@
+"""Two organisers booking one room at the same moment: only one of them gets it."""
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import Event, EventSession
+from eventapp.services import schedule
+from eventapp.services.errors import DomainError
+from eventapp.services.schedule import ScheduleRace
+
+WRITERS = 6
+
+
+@pytest.fixture(autouse=True)
+def reset_switches():
+    yield
+    ScheduleRace.pause_seconds = 0.0
+    ScheduleRace.locked = True
+
+
+def book_concurrently(app, event_id: int, room_id: int) -> Counter:
+    db.session.commit()  # end the test's read transaction (SQLite's write lock)
+    barrier = threading.Barrier(WRITERS)
+    outcomes: list[str] = []
+    guard = threading.Lock()
+
+    def one(index: int) -> None:
+        with app.app_context():
+            event = db.session.get(Event, event_id)
+            db.session.commit()
+            barrier.wait()
+            try:
+                schedule.create_session(
+                    None,
+                    event,
+                    {
+                        "title": f"Booking {index}",
+                        "starts_at": "2027-03-18T10:00",
+                        "ends_at": "2027-03-18T11:00",
+                        "room_id": room_id,
+                    },
+                    datetime(2027, 2, 1, tzinfo=UTC),
+                )
+                db.session.commit()
+                outcome = "booked"
+            except DomainError as error:
+                db.session.rollback()
+                outcome = error.code
+            finally:
+                db.session.remove()
+            with guard:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(outcomes)
+
+
+def sessions_in_room(room_id: int) -> int:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(func.count()).select_from(EventSession).where(EventSession.room_id == room_id)
+    )
+
+
+def test_one_room_one_booking_under_concurrency(app, make_event, make_room):
+    event = make_event()
+    room = make_room(event)
+    ScheduleRace.pause_seconds = 0.05
+    outcomes = book_concurrently(app, event.id, room.id)
+    assert outcomes == Counter({"booked": 1, "conflict": WRITERS - 1})
+    assert sessions_in_room(room.id) == 1
+
+
+def test_control_without_the_lock_the_room_is_double_booked(app, make_event, make_room):
+    if app.config["DATABASE_KIND"] != "postgresql":
+        pytest.skip("SQLite queues whole writing transactions at BEGIN IMMEDIATE: no race")
+    event = make_event()
+    room = make_room(event)
+    ScheduleRace.locked = False
+    ScheduleRace.pause_seconds = 0.2
+    book_concurrently(app, event.id, room.id)
+    assert sessions_in_room(room.id) > 1
