@@ -428,7 +428,9 @@ def update_session(
     )
     found = conflicts.check_session(plan)
     already = set() if restored else {_key(c) for c in conflicts.check_session(_plan_of(session))}
-    conflicts.enforce([c for c in found if c.is_hard or _key(c) not in already], confirm=confirm)
+    # Conflicts the session already had (accepted warnings, or old data) don't block an
+    # unrelated edit; the conflicts panel keeps showing them.
+    conflicts.enforce([c for c in found if _key(c) not in already], confirm=confirm)
 
     before = audit.snapshot(session)
     previous = _notifications().snapshot(session)

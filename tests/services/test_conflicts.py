@@ -396,3 +396,25 @@ def test_cancelling_the_event_cancels_sessions_and_closes_it(make_event, make_se
     assert [s.id for s in cancelled] == [session.id]
     assert (event.status, session.status, session.seats_taken) == ("closed", "cancelled", 0)
     assert outbox_kinds() == [("session_cancelled", "ada@example.org")]
+
+
+def test_an_old_room_clash_does_not_block_renaming_but_a_new_one_does(
+    make_event, make_room, make_session, now
+):
+    event = make_event()
+    room = make_room(event)
+    one = make_session(event, start=0, room=room, title="One")  # in the room before the rules
+    make_session(event, start=0.5, room=room, title="Two")
+    schedule.update_session(None, one, {"title": "One, renamed"}, now)
+    db.session.commit()
+    assert one.title == "One, renamed"
+    three = make_session(event, start=3, title="Three")
+    with pytest.raises(Conflict):
+        schedule.update_session(
+            None,
+            three,
+            {"room_id": room.id, "starts_at": at(0.25), "ends_at": at(0.75)},
+            now,
+            confirm=True,
+        )
+    db.session.rollback()
