@@ -163,6 +163,8 @@ SCHEMAS = {
             "registration_closes_at": DATE_TIME_OUT_NULLABLE,
             "status": {"enum": ["draft", "published", "closed"]},
             "promotion_mode": {"enum": ["auto", "offer"]},
+            "allocation_mode": {"enum": ["fcfs", "preferences"]},
+            "allocation_published_at": DATE_TIME_OUT_NULLABLE,
             "offer_hours": {"type": "integer"},
             "reminder_hours": {"type": "integer"},
             "retention_days": {"type": ["integer", "null"]},
@@ -187,6 +189,11 @@ SCHEMAS = {
                 "enum": ["auto", "offer"],
                 "default": "auto",
                 "description": "A freed seat goes to the waiting list at once, or as an offer.",
+            },
+            "allocation_mode": {
+                "enum": ["fcfs", "preferences"],
+                "default": "fcfs",
+                "description": "Workshops first come, first served, or ranked and then allocated.",
             },
             "offer_hours": {"type": "integer", "minimum": 1, "maximum": 720, "default": 24},
             "reminder_hours": {"type": "integer", "minimum": 1, "maximum": 720, "default": 24},
@@ -385,6 +392,13 @@ SCHEMAS = {
             "waitlist": {"type": "boolean", "default": False},
             "consent": {"const": True},
             "locale": {"enum": ["nl", "en"]},
+            "preferences": {
+                "type": "object",
+                "description": "Events in preference mode, until the allocation is published: "
+                "per round key, up to three workshop ids, best first (workshops then do not go "
+                "in session_ids). Ignored by other events.",
+                "additionalProperties": {"type": "array", "items": ID, "maxItems": 3},
+            },
         },
     },
     "RegistrationPatch": {
@@ -430,6 +444,67 @@ SCHEMAS = {
 }
 
 
+_ALLOCATION_STATS = {
+    "type": "object",
+    "required": ["method", "by_rank", "none", "assigned", "fill"],
+    "properties": {
+        "method": {"type": "string"},
+        "by_rank": {"type": "array", "items": {"type": "integer"}},
+        "none": {"type": "integer", "description": "Pairs left with nothing they ranked."},
+        "unranked": {"type": "integer"},
+        "assigned": {"type": "integer"},
+        "fill": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "workshop_id": ID,
+                    "assigned": {"type": "integer"},
+                    "capacity": {"type": "integer"},
+                },
+            },
+        },
+        "total_attendees": {"type": "integer"},
+        "wall_time_s": {"type": "number"},
+    },
+}
+SCHEMAS["AllocationInput"] = {
+    "type": "object",
+    "properties": {
+        "dry_run": {"type": "boolean", "default": True},
+        "seed": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 2**63 - 1,
+            "description": "Lottery seed for ties; random when left out.",
+        },
+    },
+}
+SCHEMAS["AllocationRun"] = {
+    "type": "object",
+    "required": ["run_id", "seed", "status", "stats"],
+    "properties": {
+        "run_id": ID,
+        "seed": {"type": "integer"},
+        "status": {"enum": ["dry_run", "published"]},
+        "stats": {
+            "type": "object",
+            "properties": {
+                "optimal": _ALLOCATION_STATS,
+                "first_come_first_served": _ALLOCATION_STATS,
+                "random_serial_dictatorship": _ALLOCATION_STATS,
+            },
+        },
+        "published": {
+            "type": ["object", "null"],
+            "properties": {
+                "confirmed": {"type": "integer"},
+                "waitlisted": {"type": "integer"},
+                "emails": {"type": "integer"},
+            },
+        },
+    },
+}
 SCHEMAS["EventPatch"] = {
     "type": "object",
     "description": "Any fields of an event.",
@@ -711,6 +786,29 @@ PATHS = {
             "responses": {
                 "200": _json(_ref("ConflictList"), "Hard conflicts first."),
                 **_errors(*ORGANISER, "404"),
+            },
+        },
+    },
+    "/api/v1/events/{slug}/allocation": {
+        "parameters": [SLUG],
+        "post": {
+            "operationId": "allocate_event",
+            "summary": "Fair workshop allocation from ranked preferences: dry run or publish.",
+            "description": "Runs the fair optimum beside first come, first served and a random "
+            "serial order, and stores the run (seed and inputs). With `dry_run: false` the "
+            "optimum is published in the same request: seats confirmed, the rest waitlisted, "
+            "confirmation emails queued; a second publication is a 409.",
+            "tags": ["organiser"],
+            "security": BEARER,
+            "requestBody": _body("AllocationInput"),
+            "responses": {
+                "200": _json(_ref("AllocationRun"), "The run and its figures."),
+                "409": _json(
+                    _ref("Error"),
+                    "`not_preference_mode`, `already_published`, or `stale` (preferences or "
+                    "seats changed during the request).",
+                ),
+                **_errors(*WRITE, *ORGANISER, "404"),
             },
         },
     },

@@ -73,6 +73,7 @@ def create_registration(slug: str):
         consent=body.get("consent"),
         locale=body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale,
         consent_text=consent_record("api", "en"),
+        preferences=body.get("preferences"),
     )
     result = registration.register(event, data, utcnow())
     db.session.commit()

@@ -25,6 +25,8 @@ def event_json(event: Event) -> dict:
         "registration_closes_at": iso(event.registration_closes_at, tz),
         "status": event.status,
         "promotion_mode": event.promotion_mode,
+        "allocation_mode": event.allocation_mode,
+        "allocation_published_at": iso(event.allocation_published_at, tz),
         "offer_hours": event.offer_hours,
         "reminder_hours": event.reminder_hours,
         "retention_days": event.retention_days,
@@ -75,6 +77,11 @@ def attendee_json(attendee: Attendee, *, with_links: bool = True) -> dict:
             registration_json(r) for r in attendee.registrations if r.status != "cancelled"
         ],
     }
+    if attendee.event.allocation_mode == "preferences":
+        from ..services.allocation import preferences_of
+
+        # Ranked workshops per round, until (and after) the allocation is published.
+        body["preferences"] = preferences_of(attendee)
     if with_links:
         body["manage_url"] = url_for(
             "manage.page", token=registration_service.manage_token(attendee), _external=True

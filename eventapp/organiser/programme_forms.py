@@ -56,6 +56,14 @@ class EventForm(ConfirmMixin, FlaskForm):
         ],
         default="auto",
     )
+    allocation_mode = SelectField(
+        _l("Workshop places"),
+        choices=[
+            ("fcfs", _l("First come, first served")),
+            ("preferences", _l("Attendees rank their choices; a fair allocation assigns them")),
+        ],
+        default="fcfs",
+    )
     offer_hours = IntegerField(
         _l("Hours to accept an offer"),
         default=24,
@@ -84,6 +92,7 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "status",
                 "description",
                 "promotion_mode",
+                "allocation_mode",
                 "offer_hours",
                 "reminder_hours",
                 "retention_days",

@@ -118,6 +118,7 @@ def _event_values(event):
         status=event.status,
         description=event.description,
         promotion_mode=event.promotion_mode,
+        allocation_mode=event.allocation_mode,
         offer_hours=event.offer_hours,
         reminder_hours=event.reminder_hours,
         retention_days=event.retention_days,

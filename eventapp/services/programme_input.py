@@ -23,6 +23,7 @@ CAPACITY_MAX = 100_000
 SPEAKERS_MAX = 50
 YEAR_MIN, YEAR_MAX = 2000, 2999
 PROMOTION_MODES = ("auto", "offer")
+ALLOCATION_MODES = ("fcfs", "preferences")
 HOURS_MAX = 24 * 30
 RETENTION_DAYS_MAX = 3650
 
@@ -169,6 +170,10 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
         mode = clean_choice(data["promotion_mode"], "promotion_mode", errors, PROMOTION_MODES)
         if mode:
             out["promotion_mode"] = mode
+    if "allocation_mode" in data:
+        mode = clean_choice(data["allocation_mode"], "allocation_mode", errors, ALLOCATION_MODES)
+        if mode:
+            out["allocation_mode"] = mode
     for key in ("offer_hours", "reminder_hours"):
         if key in data:
             hours = clean_int(data[key], key, errors, minimum=1, maximum=HOURS_MAX)
