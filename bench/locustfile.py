@@ -34,10 +34,17 @@ PLENARY_IDS = json.loads(os.environ.get("BENCH_PLENARIES", "[]"))
 ROUNDS = json.loads(os.environ.get("BENCH_ROUNDS", "[]"))  # [[workshop ids of round 1], ...]
 TOTAL = int(os.environ.get("BENCH_TOTAL", "0"))
 PATH = os.environ.get("BENCH_PATH", "/")
+MIN_REQUESTS = int(os.environ.get("BENCH_MIN_REQUESTS", "0"))
+MIN_SECONDS = float(os.environ.get("BENCH_MIN_SECONDS", "0"))
 RUN_ID = uuid.uuid4().hex[:8]
 _issued = 0
 _completed = 0
 _timing: dict = {}
+
+
+@events.test_start.add_listener
+def mark_start(environment, **_kwargs):
+    _timing["started"] = time.monotonic()
 
 
 @events.quitting.add_listener
@@ -75,6 +82,19 @@ class _Base(FastHttpUser):
         else:
             response.failure(f"HTTP {response.status_code}")
 
+    def _enough(self) -> None:
+        """Quit once both BENCH_MIN_REQUESTS requests and BENCH_MIN_SECONDS have passed.
+
+        On a busy machine a fixed duration may see only a few slow requests; a fixed count
+        may take forever. Both minimums, with locust's --run-time as the hard limit.
+        """
+        global _completed
+        _completed += 1
+        started = _timing.setdefault("started", time.monotonic())
+        if _completed >= MIN_REQUESTS and time.monotonic() - started >= MIN_SECONDS:
+            _timing.setdefault("elapsed", time.monotonic() - started)
+            self.environment.runner.quit()
+
 
 class BaselineUser(_Base):
     @task
@@ -83,6 +103,7 @@ class BaselineUser(_Base):
             "/_bench/baseline", json={}, name="baseline", catch_response=True
         ) as response:
             self._record(response)
+        self._enough()
 
 
 class RegisterUser(_Base):
@@ -101,6 +122,7 @@ class RegisterUser(_Base):
             catch_response=True,
         ) as response:
             self._record(response, expected=(201,))
+        self._enough()
 
 
 def _popular_choice(workshops: list[int]) -> int:
@@ -173,3 +195,4 @@ class PageUser(_Base):
     def get_page(self):
         with self.client.get(PATH, name="page", catch_response=True) as response:
             self._record(response)
+        self._enough()

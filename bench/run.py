@@ -55,7 +55,8 @@ RESULTS = ROOT / "bench" / "results"
 
 @dataclass
 class Sizes:
-    seconds: int = 8
+    seconds: int = 8  # at least this long per throughput or page run ...
+    max_seconds: int = 60  # ... and at most this long, even if the minimum count is not met
     clients: tuple = (1, 16, 64)
     burst_total: int = 2000
     burst_clients: int = 64
@@ -66,7 +67,12 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            seconds=3, burst_total=500, page_seconds=3, programme_attendees=1000, outbox_total=500
+            seconds=3,
+            max_seconds=25,
+            burst_total=500,
+            page_seconds=3,
+            programme_attendees=1000,
+            outbox_total=500,
         )
 
 
@@ -84,6 +90,7 @@ class Server:
 
     def __init__(self, database_url: str, log_path: Path, workers: int, threads: int):
         self.port = free_port()
+        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {
             "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
@@ -139,9 +146,20 @@ class Server:
 
 
 def run_locust(
-    server: Server, user_class: str, users: int, seconds: int, name: str, env: dict, outdir: Path
+    server: Server,
+    user_class: str,
+    users: int,
+    seconds: int,
+    name: str,
+    env: dict,
+    outdir: Path,
+    *,
+    min_requests: int = 0,
+    min_seconds: float = 0,
 ) -> dict:
-    """One headless locust run; the stats of its named request, and the status counts."""
+    """One headless locust run, at most `seconds` long (and, for users that support it,
+    until both `min_requests` and `min_seconds` are reached); the stats and status counts."""
+    env = env | {"BENCH_MIN_REQUESTS": min_requests, "BENCH_MIN_SECONDS": min_seconds}
     prefix = outdir / name
     counts = outdir / f"{name}-counts.json"
     cmd = [
@@ -225,6 +243,23 @@ def probe(server: Server, path: str, login: tuple[str, str] | None = None) -> di
         }
 
 
+def warm_up(server: Server, path: str, times: int, *, method="GET", login=None) -> None:
+    """A few requests first, so every worker has built its templates and connections."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    if login:
+        _login(opener, server, *login)
+    for _ in range(times):
+        data = b"{}" if method == "POST" else None
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            server.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with contextlib.suppress(urllib.error.HTTPError):
+            opener.open(request, timeout=120).read()
+
+
 def _login(opener, server: Server, email: str, password: str) -> None:
     import re
     import urllib.parse
@@ -254,12 +289,28 @@ def scenario_throughput(server, seeded, sizes, outdir) -> list[dict]:
         "BENCH_PLENARIES": json.dumps(seeded.plenary_ids[:1]),
         "BENCH_ROUNDS": json.dumps(seeded.rounds),
     }
+    warm_up(server, "/_bench/baseline", 2 * server.workers, method="POST")
     for users in sizes.clients:
+        budget = {"min_requests": max(20, 3 * users), "min_seconds": sizes.seconds}
         base = run_locust(
-            server, "BaselineUser", users, sizes.seconds, f"baseline-{users}", {}, outdir
+            server,
+            "BaselineUser",
+            users,
+            sizes.max_seconds,
+            f"baseline-{users}",
+            {},
+            outdir,
+            **budget,
         )
         reg = run_locust(
-            server, "RegisterUser", users, sizes.seconds, f"register-{users}", env, outdir
+            server,
+            "RegisterUser",
+            users,
+            sizes.max_seconds,
+            f"register-{users}",
+            env,
+            outdir,
+            **budget,
         )
         b, r = stat(base, "baseline"), stat(reg, "register")
         rows.append(
@@ -296,11 +347,13 @@ def scenario_burst(server, seeded, sizes, outdir) -> dict:
 
 
 def scenario_pages(
-    server, pages: list[tuple[str, str, str | None]], seconds, outdir, login=None
+    server, pages: list[tuple[str, str, str | None]], sizes, outdir, login=None
 ) -> list[dict]:
     rows = []
     for label, path, needs_login in pages:
         first = probe(server, path, login if needs_login else None)
+        if first["status"] == 200:
+            warm_up(server, path, 2 * server.workers, login=login if needs_login else None)
         row = {
             "page": label,
             "path": path,
@@ -312,8 +365,28 @@ def scenario_pages(
             env = {"BENCH_PATH": path}
             if needs_login and login:
                 env["BENCH_LOGIN"] = f"{login[0]}:{login[1]}"
-            one = run_locust(server, "PageUser", 1, seconds, f"page-{label}-1", env, outdir)
-            many = run_locust(server, "PageUser", 16, seconds, f"page-{label}-16", env, outdir)
+            one = run_locust(
+                server,
+                "PageUser",
+                1,
+                sizes.max_seconds,
+                f"page-{label}-1",
+                env,
+                outdir,
+                min_requests=10,
+                min_seconds=sizes.page_seconds,
+            )
+            many = run_locust(
+                server,
+                "PageUser",
+                16,
+                sizes.max_seconds,
+                f"page-{label}-16",
+                env,
+                outdir,
+                min_requests=48,
+                min_seconds=sizes.page_seconds,
+            )
             row |= {
                 "one_client": stat(one, "page"),
                 "sixteen_clients": stat(many, "page"),
@@ -499,9 +572,9 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
             [
                 ("programme", f"/events/{programme.slug}/", None),
                 ("register form", f"/events/{programme.slug}/register", None),
-                ("dashboard", f"/organiser/?event={programme.slug}", "login"),
+                ("dashboard", f"/organiser/events/{programme.slug}/", "login"),
             ],
-            sizes.page_seconds,
+            sizes,
             outdir,
             login=login,
         )
@@ -512,7 +585,7 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
                 ("programme.ics", f"/events/{ics.slug}/calendar.ics", None),
                 ("personal feed", f"/calendar/{ics.feed_token}.ics", None),
             ],
-            sizes.page_seconds,
+            sizes,
             outdir,
         )
     print(f"[{kind}] outbox ...", flush=True)
@@ -580,8 +653,8 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
         "## Registration vs baseline (one INSERT), same app and server",
         "",
         "| database | clients | baseline req/s | register req/s | ratio | "
-        "register p50 / p95 / p99 | baseline p50 / p95 / p99 | 5xx |",
-        "|---|---|---|---|---|---|---|---|",
+        "register p50 / p95 / p99 | baseline p50 / p95 / p99 | requests (reg / base) | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for row in r["throughput"]:
@@ -591,7 +664,8 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
                 f"| {r['kind']} | {row['clients']} | {b.get('rps', 0):.0f} | "
                 f"{g.get('rps', 0):.0f} | {ratio} | {ms(g.get('p50'))} / {ms(g.get('p95'))} / "
                 f"{ms(g.get('p99'))} | {ms(b.get('p50'))} / {ms(b.get('p95'))} / "
-                f"{ms(b.get('p99'))} | {row['server_errors']} |"
+                f"{ms(b.get('p99'))} | {g.get('requests', 0)} / {b.get('requests', 0)} | "
+                f"{row['server_errors']} |"
             )
     for r in results:
         rec = r["throughput_reconcile"]

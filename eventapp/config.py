@@ -18,6 +18,7 @@ class Config:
         "pool_recycle": 1800,
     }
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    SQLITE_DEFERRED_READS = True  # GET/HEAD begin without the write lock (database.py)
 
     # Public base URL used in emails and calendar files, where no request is at hand.
     SERVER_NAME_FOR_LINKS = "http://127.0.0.1:5000"

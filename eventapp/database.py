@@ -1,6 +1,6 @@
 """Engine settings that make the capacity guard hold on SQLite as it does on PostgreSQL."""
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 
 from .extensions import db
@@ -20,6 +20,11 @@ def _make_sqlite_transactional(engine, busy_timeout_ms: int) -> None:
     to upgrade their lock with "database is locked" at once, ignoring the busy timeout.
     Taking the write lock at BEGIN makes writers queue instead (SQLAlchemy's documented
     recipe for SQLite transactions). Readers are not blocked in WAL mode.
+
+    Except GET and HEAD requests (SQLITE_DEFERRED_READS): they change nothing, so they begin
+    a plain deferred transaction, which reads a snapshot and takes no lock. Taking the write
+    lock for them would make every page view, across all gunicorn workers, wait for every
+    registration and every other page view while the page renders.
     """
 
     @event.listens_for(engine, "connect")
@@ -35,4 +40,12 @@ def _make_sqlite_transactional(engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _reading_request() else "BEGIN IMMEDIATE")
+
+
+def _reading_request() -> bool:
+    return (
+        has_request_context()
+        and request.method in ("GET", "HEAD")
+        and current_app.config.get("SQLITE_DEFERRED_READS", True)
+    )

@@ -83,14 +83,16 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     if ranked is not None:
         allocation.ensure_no_workshops(event, sessions)
     ensure_no_overlap(sessions)
-    _ensure_new_email(event, fields["email"])
 
-    attendee = _new_attendee(event, fields, data, now)
+    attendee = _new_attendee(event, fields, data, now)  # AlreadyRegistered for a known email
+    # The email row before the seats: what is written after the first seat is taken holds
+    # that session's row lock, which every other registration for it waits for.
+    enqueue("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
+    db.session.flush()
     registrations = take_seats(attendee, sessions, waitlist=bool(data.waitlist), now=now)
     if ranked is not None:
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
-    enqueue("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
     db.session.flush()
     return RegistrationResult(
         attendee, registrations, manage_token(attendee), feed_token(attendee)
@@ -185,17 +187,6 @@ def ensure_no_overlap(sessions: list[EventSession]) -> None:
     )
 
 
-def _ensure_new_email(event: Event, email: str) -> None:
-    exists = db.session.scalar(
-        select(Attendee.id).where(
-            Attendee.event_id == event.id,
-            Attendee.email_normalized == normalize_email(email),
-        )
-    )
-    if exists:
-        raise already_registered()
-
-
 def already_registered() -> AlreadyRegistered:
     return AlreadyRegistered(
         _(
@@ -224,7 +215,8 @@ def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> A
     issue_tokens(attendee)
     db.session.add(attendee)
     try:
-        # A concurrent registration with the same email loses here, on the unique index.
+        # An email already registered for the event (earlier or by a concurrent request)
+        # fails here, on the unique index: no separate lookup needed before the insert.
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
