@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..services.programme import Round
@@ -61,6 +69,20 @@ class RegistrationForm(FlaskForm):
     def round_fields(self):
         return [self[name] for name in self._round_names]
 
+    _rank_groups: list = []  # (round key, [field names, 1st choice first]) in preference mode
+
+    def rank_groups(self):
+        return [(key, [self[name] for name in names]) for key, names in self._rank_groups]
+
+    def ranked_preferences(self) -> dict[str, list[int]]:
+        """{round key: [workshop ids, best first]}; blanks ("none is fine") left out."""
+        ranked = {}
+        for key, fields in self.rank_groups():
+            ids = [int(f.data) for f in fields if f.data and f.data != NO_WORKSHOP]
+            if ids:
+                ranked[key] = ids
+        return ranked
+
     def chosen_session_ids(self) -> list[int]:
         ids = list(self.plenary.data or [])
         for field in self.round_fields():
@@ -69,11 +91,46 @@ class RegistrationForm(FlaskForm):
         return ids
 
 
-def registration_form_for(plenaries, rounds: list[Round], label_for, **kwargs) -> RegistrationForm:
-    """A form class with one radio group per round; "none" is always a choice."""
+RANK_LABELS = (_l("1st choice"), _l("2nd choice"), _l("3rd choice"))
+
+
+def _add_rank_fields(form_class, rounds: list[Round], label_for) -> None:
+    """Preference mode: per round a 1st, 2nd and 3rd choice select ("none is fine" blank)."""
+    groups = []
+    for workshop_round in rounds:
+        names = []
+        choices = [(NO_WORKSHOP, str(_l("None is fine")))] + [
+            (str(s.id), label_for(s)) for s in workshop_round.sessions
+        ]
+        for rank, label in enumerate(RANK_LABELS[: len(workshop_round.sessions)], start=1):
+            name = f"rank_{workshop_round.key}_{rank}"
+            setattr(
+                form_class,
+                name,
+                SelectField(label, choices=choices, default=NO_WORKSHOP, validators=[Optional()]),
+            )
+            names.append(name)
+        groups.append((workshop_round.key, names))
+    form_class._rank_groups = groups
+    form_class._round_names = []
+
+
+def registration_form_for(
+    plenaries, rounds: list[Round], label_for, *, ranked: bool = False, **kwargs
+) -> RegistrationForm:
+    """A form class with one radio group per round; "none" is always a choice. With `ranked`
+    (an event collecting preferences) each round asks for a ranking instead."""
 
     class EventRegistrationForm(RegistrationForm):
         pass
+
+    if ranked:
+        _add_rank_fields(EventRegistrationForm, rounds, label_for)
+        form = EventRegistrationForm(**kwargs)
+        form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
+        if not form.is_submitted():
+            form.plenary.data = [s.id for s in plenaries if not s.is_full]
+        return form
 
     names = []
     for number, workshop_round in enumerate(rounds, start=1):

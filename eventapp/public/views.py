@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
-from ..services import programme, registration
+from ..services import allocation, programme, registration
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.registration import RegistrationInput
 from . import bp, timetable
-from .forms import PRIVACY_NOTICE, consent_record, registration_form_for
+from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
 
 
 @bp.get("/")
@@ -92,7 +92,8 @@ def register(slug: str):
     sessions = programme.sessions_of(event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
-    form = registration_form_for(plenaries, rounds, _session_label)
+    ranked = allocation.collects_preferences(event)
+    form = registration_form_for(plenaries, rounds, _session_label, ranked=ranked)
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
@@ -107,6 +108,7 @@ def register(slug: str):
             consent=bool(form.consent.data),
             locale=_current_locale(),
             consent_text=consent_record("form", _current_locale()),
+            preferences=form.ranked_preferences() if ranked else None,
         )
         try:
             result = registration.register(event, data, now)
@@ -124,6 +126,7 @@ def register(slug: str):
         form=form,
         plenaries=plenaries,
         rounds=rounds,
+        ranked=ranked,
         closed_message=closed_message,
         privacy_notice=PRIVACY_NOTICE,
         waitlists=programme.waitlist_lengths(event),
@@ -155,6 +158,20 @@ def _show_error_on_form(form, error: DomainError) -> None:
     form.form_errors.append(error.message)
 
 
+def _ranked_titles(attendee) -> list[str]:
+    """The attendee's ranked workshops, in round and rank order, while they wait."""
+    if not allocation.collects_preferences(attendee.event):
+        return []
+    titles = {s.id: s.title for r in allocation.rounds_of(attendee.event) for s in r.sessions}
+    ranked = allocation.preferences_of(attendee)
+    return [
+        f"{titles[i]} ({RANK_LABELS[rank - 1]})"
+        for ids in ranked.values()
+        for rank, i in enumerate(ids, start=1)
+        if i in titles
+    ]
+
+
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
     event = _load_event(slug)
@@ -166,6 +183,7 @@ def confirmation(slug: str):
         "public/confirmation.html",
         event=event,
         attendee=attendee,
+        preferences=_ranked_titles(attendee),
         manage_url=url_for(
             "manage.page", token=registration.manage_token(attendee), _external=True
         ),
