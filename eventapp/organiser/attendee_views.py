@@ -4,11 +4,13 @@ waiting lists with manual promotion, and the CSV exports."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import insert
 
 from ..extensions import db
+from ..models import AuditEntry
 from ..models.types import utcnow
 from ..services import attendees as attendee_service
-from ..services import audit, export, waitlist
+from ..services import export, waitlist
 from ..services.attendees import AttendeeChanges, AttendeeFilter
 from ..services.errors import DomainError, InvalidInput
 from . import bp
@@ -235,6 +237,27 @@ def _csv_response(data: bytes, name: str) -> Response:
     )
 
 
+def _log_export(action: str, obj, event, after: dict) -> None:
+    """Personal data left the system: record who took it, and which selection.
+
+    In its own short transaction that writes first: a GET reads in a snapshot without the
+    write lock on SQLite (eventapp/database.py), and turning that snapshot into a write fails
+    if someone registered meanwhile; a transaction that starts with its write just queues.
+    """
+    values = {
+        "organiser_id": current_user.id,
+        "event_id": event.id,
+        "action": action,
+        "object_type": obj.__tablename__,
+        "object_id": obj.id,
+        "after": after,
+        "created_at": utcnow(),
+    }
+    db.session.commit()  # ends the read snapshot (nothing was written)
+    db.session.execute(insert(AuditEntry).values(**values))
+    db.session.commit()
+
+
 @bp.get("/events/<slug>/attendees.csv")
 @role_required("organiser")
 def export_attendees(slug: str):
@@ -242,8 +265,7 @@ def export_attendees(slug: str):
     wanted = AttendeeFilter.from_args(request.args)
     data = export.attendees_csv(event, wanted, _delimiter())
     # Personal data left the system: who took it, and which selection.
-    audit.record(_actor(), "attendees.export", event, after={"filter": wanted.as_args()})
-    db.session.commit()
+    _log_export("attendees.export", event, event, {"filter": wanted.as_args()})
     return _csv_response(data, export.filename(event, "attendees"))
 
 
@@ -255,6 +277,5 @@ def export_session(slug: str, session_id: int):
     if session is None:
         abort(404)
     data = export.session_csv(session, _delimiter())
-    audit.record(_actor(), "session.export", session, after={"session_id": session.id}, event=event)
-    db.session.commit()
+    _log_export("session.export", session, event, {"session_id": session.id})
     return _csv_response(data, export.filename(event, f"session-{session.id}"))
