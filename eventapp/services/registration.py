@@ -369,6 +369,9 @@ def change_sessions(
         ensure_open(event, now)
     lock_attendee(attendee)
     wanted = load_registrable_sessions(event, wanted_ids) if wanted_ids else []
+    if actor is None and allocation.collects_preferences(event):
+        held = {r.session_id for r in active_registrations(attendee)}
+        allocation.ensure_no_workshops(event, [s for s in wanted if s.id not in held])
     ensure_no_overlap(wanted)
     if not wanted:
         raise InvalidInput(

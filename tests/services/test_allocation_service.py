@@ -317,3 +317,22 @@ def test_after_publication_the_event_is_first_come_first_served(programme, now):
     assert statuses == {plenary.id: "confirmed", a1.id: "waitlisted", b1.id: "confirmed"}
     # Behind everyone the allocation put on A1's waiting list.
     assert [r.attendee_id for r in waitlist(a1.id)][-1] == late.id
+
+
+def test_the_manage_path_cannot_book_a_workshop_before_publication(programme, now):
+    from eventapp.services.registration import change_sessions
+
+    event, plenary, a1, a2, b1, ra, rb = programme
+    ada = person(event, "Ada", {ra: [a1.id]}, [plenary.id], now)
+    with pytest.raises(InvalidInput):
+        change_sessions(ada, [plenary.id, a1.id], waitlist=False, now=now)
+    db.session.rollback()
+    allocation.publish(event, allocation.dry_run(event, 1, now=now), now=now)
+    db.session.commit()
+    # After publication the attendee may change workshops first come, first served.
+    change_sessions(ada, [plenary.id, b1.id], waitlist=False, now=now)
+    db.session.commit()
+    assert {r.session_id for r in ada.registrations if r.status == "confirmed"} == {
+        plenary.id,
+        b1.id,
+    }
