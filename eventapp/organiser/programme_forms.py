@@ -67,12 +67,12 @@ class EventForm(ConfirmMixin, FlaskForm):
     offer_hours = IntegerField(
         _l("Hours to accept an offer"),
         default=24,
-        validators=[InputRequired(), NumberRange(min=1, max=HOURS_MAX)],
+        validators=[Optional(), NumberRange(min=1, max=HOURS_MAX)],
     )
     reminder_hours = IntegerField(
         _l("Reminder email, hours before the event"),
         default=24,
-        validators=[InputRequired(), NumberRange(min=1, max=HOURS_MAX)],
+        validators=[Optional(), NumberRange(min=1, max=HOURS_MAX)],
     )
     retention_days = IntegerField(
         _l("Anonymise attendees this many days after the event (empty: keep)"),
@@ -102,6 +102,9 @@ class EventForm(ConfirmMixin, FlaskForm):
         data["registration_closes_at"] = self.registration_closes_at.data
         data["venue"] = data["venue"] or ""
         data["description"] = data["description"] or ""
+        for key in ("offer_hours", "reminder_hours"):
+            if data[key] is None:  # left empty: keep the event's current setting
+                del data[key]
         return data
 
 
