@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)
 
-from . import lost_link, views  # noqa: E402, F401
+from . import lost_link, preference_views, views  # noqa: E402, F401

@@ -44,7 +44,42 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class RegistrationForm(FlaskForm):
+class RankingMixin:
+    """Per-round 1st/2nd/3rd choice selects, added by _add_rank_fields (preference mode)."""
+
+    _rank_groups: list = []  # (round key, [field names, 1st choice first])
+
+    def rank_groups(self):
+        return [(key, [self[name] for name in names]) for key, names in self._rank_groups]
+
+    def ranked_preferences(self) -> dict[str, list[int]]:
+        """{round key: [workshop ids, best first]}; blanks ("none is fine") left out."""
+        ranked = {}
+        for key, fields in self.rank_groups():
+            ids = [int(f.data) for f in fields if f.data and f.data != NO_WORKSHOP]
+            if ids:
+                ranked[key] = ids
+        return ranked
+
+
+class PreferencesForm(RankingMixin, FlaskForm):
+    """The manage page's form to change one's ranking until the allocation."""
+
+
+def preferences_form_for(rounds: list[Round], label_for, ranked: dict, **kwargs):
+    class EventPreferencesForm(PreferencesForm):
+        pass
+
+    _add_rank_fields(EventPreferencesForm, rounds, label_for)
+    form = EventPreferencesForm(**kwargs)
+    if not form.is_submitted():
+        for key, fields in form.rank_groups():
+            for f, session_id in zip(fields, ranked.get(key, []), strict=False):
+                f.data = str(session_id)
+    return form
+
+
+class RegistrationForm(RankingMixin, FlaskForm):
     name = StringField(
         _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
     )
@@ -68,20 +103,6 @@ class RegistrationForm(FlaskForm):
 
     def round_fields(self):
         return [self[name] for name in self._round_names]
-
-    _rank_groups: list = []  # (round key, [field names, 1st choice first]) in preference mode
-
-    def rank_groups(self):
-        return [(key, [self[name] for name in names]) for key, names in self._rank_groups]
-
-    def ranked_preferences(self) -> dict[str, list[int]]:
-        """{round key: [workshop ids, best first]}; blanks ("none is fine") left out."""
-        ranked = {}
-        for key, fields in self.rank_groups():
-            ids = [int(f.data) for f in fields if f.data and f.data != NO_WORKSHOP]
-            if ids:
-                ranked[key] = ids
-        return ranked
 
     def chosen_session_ids(self) -> list[int]:
         ids = list(self.plenary.data or [])

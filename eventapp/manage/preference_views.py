@@ -1,0 +1,49 @@
+"""The attendee's ranking of workshops, changeable on their private page until allocation."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models.types import utcnow
+from ..public.forms import preferences_form_for
+from ..services import allocation
+from ..services.errors import DomainError, InvalidInput
+from . import bp
+from .views import load_attendee
+
+
+def _label(session) -> str:
+    tz = session.event.tz
+    starts, ends = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
+    return f"{starts:%H:%M}–{ends:%H:%M} {session.title}"
+
+
+@bp.route("/manage/<token>/preferences", methods=["GET", "POST"])
+def preferences(token: str):
+    attendee = load_attendee(token)
+    event = attendee.event
+    if not allocation.collects_preferences(event) or attendee.status != "active":
+        return redirect(url_for("manage.page", token=token), code=303)
+    rounds = allocation.rounds_of(event)
+    form = preferences_form_for(rounds, _label, allocation.preferences_of(attendee))
+    if form.validate_on_submit():
+        try:
+            allocation.change_preferences(attendee, form.ranked_preferences(), utcnow())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if isinstance(error, InvalidInput):
+                form.form_errors.extend(r for reasons in error.fields.values() for r in reasons)
+            else:
+                form.form_errors.append(error.message)
+        else:
+            flash(_("Your workshop preferences are saved."), "success")
+            return redirect(url_for("manage.page", token=token), code=303)
+    return render_template(
+        "manage/preferences.html",
+        event=event,
+        attendee=attendee,
+        token=token,
+        form=form,
+        rounds=rounds,
+    ), 422 if form.is_submitted() else 200
