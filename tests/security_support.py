@@ -40,6 +40,9 @@ def other_app(base_app, tmp_path, **overrides):
     config.update(overrides)
     instance = tmp_path / f"instance-{len(list(tmp_path.iterdir()))}"
     app = create_app(config, instance_path=str(instance))
+    # Flask-Limiter is one object per process: forget a "storage is dead" verdict left by a
+    # test that pointed it at a Redis that was down, or it keeps counting in its fallback.
+    limiter._storage_dead = False
     # Counts from another test must not leak in. Only in memory: resetting a Redis storage
     # would delete every key of every app sharing that Redis.
     in_memory = config.get("RATELIMIT_ENABLED") and str(

@@ -108,7 +108,9 @@ def test_the_app_recovers_when_postgresql_drops_its_connections(
         recover_from_drops(app, served.test_client(), slug, session_id)
 
 
-def recover_from_drops(app, client, slug, session_id):
+def recover_from_drops(app, client, slug, session_id, drop=None):
+    drop = drop or terminate_other_connections
+
     def register(number):
         return client.post(
             f"/api/v1/events/{slug}/registrations",
@@ -121,14 +123,46 @@ def recover_from_drops(app, client, slug, session_id):
         )
 
     assert register(1).status_code == 201
-    assert terminate_other_connections(app) >= 1
+    assert drop(app) >= 1
     # pool_pre_ping notices the dead connections: the very next request works.
     assert client.get("/api/v1/events").status_code == 200
     assert register(2).status_code == 201
-    assert terminate_other_connections(app) >= 1
+    assert drop(app) >= 1
     assert register(3).status_code == 201
     seats = client.get(f"/api/v1/events/{slug}/sessions").json["sessions"][0]["seats_taken"]
     assert seats == 3
+
+
+def restart_postgresql(app) -> int:
+    """A real restart of the local cluster: only where nothing else uses the server."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
+    deadline = time.monotonic() + 90
+    while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode != 0:
+        assert time.monotonic() < deadline, "PostgreSQL did not come back"
+        time.sleep(0.5)
+    return 1
+
+
+@pytest.mark.skipif(
+    os.environ.get("CI") != "true" or not os.path.isdir("/etc/postgresql"),
+    reason="restarts the PostgreSQL server other engineers share: runs in CI only",
+)
+def test_the_app_recovers_from_a_real_postgresql_restart(
+    app, postgresql_only, make_event, make_session, tmp_path
+):
+    event = make_event()
+    session = make_session(event, kind="plenary", capacity=50)
+    slug, session_id = event.slug, session.id
+    end_transaction()
+    db.session.remove()
+    with other_app(app, tmp_path) as served:
+        recover_from_drops(app, served.test_client(), slug, session_id, drop=restart_postgresql)
 
 
 def test_without_pre_ping_the_first_request_after_a_drop_fails_cleanly(
