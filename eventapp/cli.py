@@ -15,7 +15,9 @@ organiser_cli = AppGroup("organiser", help="Create organisers and API tokens.")
 @click.argument("email")
 @click.option("--password", help="At least 12 characters; asked for when left out.")
 @click.option(
-    "--role", type=click.Choice(["admin", "organiser", "checkin"]), default="organiser",
+    "--role",
+    type=click.Choice(["admin", "organiser", "checkin"]),
+    default="organiser",
     show_default=True,
 )
 @click.option("--name", default="", help="Display name.")

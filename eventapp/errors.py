@@ -1,5 +1,7 @@
 """Error pages and JSON errors: the API answers in JSON, pages in HTML, never a traceback."""
 
+import contextlib
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -10,9 +12,7 @@ from .services.errors import DomainError
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def error_response(status: int, code: str, message: str, **extra):
@@ -40,8 +40,15 @@ def register(app: Flask) -> None:
             413: _("The request is too large."),
             429: _("Too many requests. Please wait a moment and try again."),
         }
-        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                413: "too_large", 429: "rate_limited"}.get(error.code, "http_error")
+        code = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            429: "rate_limited",
+        }.get(error.code, "http_error")
         message = messages.get(error.code, error.description or error.name)
         response = error_response(error.code or 500, code, message)
         # Keep the headers HTTP requires with these statuses (Allow with 405, ...).
@@ -57,10 +64,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def database_unavailable(error):
         app.logger.error("database error: %s", error.__class__.__name__)
-        try:
+        with contextlib.suppress(Exception):  # the connection may be gone entirely
             db.session.rollback()
-        except Exception:  # noqa: BLE001, S110 - the connection may be gone entirely
-            pass
         response = error_response(
             503, "unavailable", _("The service is briefly unavailable. Please try again shortly.")
         )

@@ -135,9 +135,17 @@ def make_event(app):
 def make_session(app):
     """A workshop of the given event; `start` is hours after 09:00 UTC, an hour long."""
 
-    def make(event: Event, *, start: float = 0, hours: float = 1, capacity: int = 10,
-             kind: str = "workshop", title: str | None = None, room: Room | None = None,
-             **overrides) -> EventSession:
+    def make(
+        event: Event,
+        *,
+        start: float = 0,
+        hours: float = 1,
+        capacity: int = 10,
+        kind: str = "workshop",
+        title: str | None = None,
+        room: Room | None = None,
+        **overrides,
+    ) -> EventSession:
         starts = datetime(2027, 3, 18, 9, 0, tzinfo=UTC) + timedelta(hours=start)
         session = EventSession(
             event=event,

@@ -21,8 +21,15 @@ def test_demo_is_idempotent(runner):
 
 def test_organiser_create_and_token_store_only_hashes(runner):
     created = runner.invoke(
-        args=["organiser", "create", "Admin@Example.org", "--password", "a-long-passphrase",
-              "--role", "admin"]
+        args=[
+            "organiser",
+            "create",
+            "Admin@Example.org",
+            "--password",
+            "a-long-passphrase",
+            "--role",
+            "admin",
+        ]
     )
     assert created.exit_code == 0, created.output
     organiser = db.session.scalar(select(Organiser))

@@ -1,10 +1,10 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
-from .event import Event, EventSession, Room, Speaker, session_speakers
+from .allocation import AllocationRun
 from .attendee import Attendee, Preference, Registration
+from .event import Event, EventSession, Room, Speaker, session_speakers
 from .organiser import ApiToken, AuditEntry, Organiser
 from .outbox import OutboxMessage
-from .allocation import AllocationRun
 
 __all__ = [
     "AllocationRun",

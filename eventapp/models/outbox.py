@@ -18,9 +18,7 @@ class OutboxMessage(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
-    attendee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("attendee.id", ondelete="SET NULL")
-    )
+    attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
     # What the message is ("confirmation", "session_moved", ...); the worker renders it.
     kind: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(254))

@@ -75,9 +75,7 @@ def take_seats(session_id: int, count: int) -> bool:
 
 def _take_seat_unguarded(session_id: int) -> bool:
     taken, capacity = db.session.execute(
-        select(EventSession.seats_taken, EventSession.capacity).where(
-            EventSession.id == session_id
-        )
+        select(EventSession.seats_taken, EventSession.capacity).where(EventSession.id == session_id)
     ).one()
     time.sleep(RaceSwitches.pause_seconds)
     if taken >= capacity:
@@ -133,9 +131,7 @@ def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> b
     result = db.session.execute(
         update(EventSession)
         .where(EventSession.id == session.id, EventSession.status == "scheduled")
-        .values(
-            capacity=EventSession.capacity + 1, seats_taken=EventSession.seats_taken + 1
-        )
+        .values(capacity=EventSession.capacity + 1, seats_taken=EventSession.seats_taken + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

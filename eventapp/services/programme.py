@@ -23,9 +23,7 @@ def get_event(slug: str, *, public: bool = True) -> Event:
 
 def published_events() -> list[Event]:
     return list(
-        db.session.scalars(
-            select(Event).where(Event.status != "draft").order_by(Event.starts_at)
-        )
+        db.session.scalars(select(Event).where(Event.status != "draft").order_by(Event.starts_at))
     )
 
 

@@ -94,9 +94,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
     db.session.flush()
-    return RegistrationResult(
-        attendee, registrations, manage_token(attendee), feed_token(attendee)
-    )
+    return RegistrationResult(attendee, registrations, manage_token(attendee), feed_token(attendee))
 
 
 def _ranked_workshops(event: Event, data: RegistrationInput) -> dict | None:
@@ -333,9 +331,7 @@ def reload_attendee(attendee: Attendee) -> Attendee:
 
 def lock_attendee(attendee: Attendee) -> None:
     """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL."""
-    db.session.execute(
-        select(Attendee.id).where(Attendee.id == attendee.id).with_for_update()
-    )
+    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())
 
 
 def active_registrations(attendee: Attendee) -> list[Registration]:
@@ -385,7 +381,10 @@ def change_sessions(
         _drop(registration, now)
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
     take_seats(
-        attendee, added, waitlist=waitlist, now=now,
+        attendee,
+        added,
+        waitlist=waitlist,
+        now=now,
         override_by=actor if override_capacity else None,
     )
     for registration in dropped:
@@ -472,7 +471,9 @@ def confirmed_count_matches_counter(session_id: int) -> bool:
             Registration.session_id == session_id, Registration.status.in_(SEAT_HOLDING)
         )
     )
-    counter = db.session.scalar(select(EventSession.seats_taken).where(EventSession.id == session_id))
+    counter = db.session.scalar(
+        select(EventSession.seats_taken).where(EventSession.id == session_id)
+    )
     return rows == counter
 
 

@@ -296,8 +296,11 @@ def promote_registration(
         "registration.promote",
         registration,
         before={"status": "waitlisted"},
-        after={"status": "confirmed", "session_id": session.id,
-               "attendee": registration.attendee.reference},
+        after={
+            "status": "confirmed",
+            "session_id": session.id,
+            "attendee": registration.attendee.reference,
+        },
         event=session.event,
     )
     db.session.flush()

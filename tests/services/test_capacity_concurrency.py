@@ -36,8 +36,11 @@ def register_concurrently(app, event_id: int, session_id: int, *, waitlist: bool
 
             event = db.session.get(Event, event_id)
             data = RegistrationInput(
-                name=f"Attendee {index}", email=f"a{index}@example.org",
-                session_ids=[session_id], waitlist=waitlist, consent=True,
+                name=f"Attendee {index}",
+                email=f"a{index}@example.org",
+                session_ids=[session_id],
+                waitlist=waitlist,
+                consent=True,
             )
             db.session.commit()  # end the read: on SQLite it holds the write lock (IMMEDIATE)
             barrier.wait()
@@ -71,8 +74,9 @@ def confirmed_rows(session_id: int) -> int:
 
 
 @pytest.mark.parametrize("waitlist", [False, True], ids=["refuse", "waitlist"])
-def test_fifty_writers_ten_seats_exactly_ten_confirmed(app, make_event, make_session, now,
-                                                       waitlist):
+def test_fifty_writers_ten_seats_exactly_ten_confirmed(
+    app, make_event, make_session, now, waitlist
+):
     event = make_event()
     session = make_session(event, capacity=SEATS)
     RaceSwitches.pause_seconds = 0.01

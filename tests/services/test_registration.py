@@ -27,8 +27,13 @@ def english(app):
 
 
 def person(session_ids, email="ada@example.org", **overrides) -> RegistrationInput:
-    values = dict(name="Ada Lovelace", email=email, organisation="Analytical Engines BV",
-                  session_ids=session_ids, consent=True)
+    values = dict(
+        name="Ada Lovelace",
+        email=email,
+        organisation="Analytical Engines BV",
+        session_ids=session_ids,
+        consent=True,
+    )
     values.update(overrides)
     return RegistrationInput(**values)
 
@@ -155,8 +160,9 @@ def test_closed_events_and_windows_refuse(make_event, make_session, now, overrid
 def test_invalid_fields_are_all_reported(make_event, make_session, now):
     event = make_event()
     make_session(event)
-    data = RegistrationInput(name="", email="not-an-email", organisation="x" * 201,
-                             session_ids=[], consent=False)
+    data = RegistrationInput(
+        name="", email="not-an-email", organisation="x" * 201, session_ids=[], consent=False
+    )
     with pytest.raises(InvalidInput) as raised:
         service.register(event, data, now)
     assert set(raised.value.fields) == {"name", "email", "organisation", "consent", "session_ids"}

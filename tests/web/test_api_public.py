@@ -17,8 +17,13 @@ def event_with_sessions(make_event, make_session):
 
 
 def body(session_ids, **overrides):
-    data = {"name": "Ada", "email": "ada@example.org", "organisation": "AE",
-            "session_ids": session_ids, "consent": True}
+    data = {
+        "name": "Ada",
+        "email": "ada@example.org",
+        "organisation": "AE",
+        "session_ids": session_ids,
+        "consent": True,
+    }
     data.update(overrides)
     return data
 
@@ -35,8 +40,19 @@ def test_events_and_sessions_with_seats(client, event_with_sessions):
     assert detail["timezone"] == "Europe/Amsterdam"
     sessions = client.get("/api/v1/events/si/sessions").get_json()["sessions"]
     first = sessions[0]
-    assert set(first) >= {"id", "title", "kind", "starts_at", "ends_at", "room", "capacity",
-                          "seats_taken", "seats_left", "waitlist_length", "status"}
+    assert set(first) >= {
+        "id",
+        "title",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "room",
+        "capacity",
+        "seats_taken",
+        "seats_left",
+        "waitlist_length",
+        "status",
+    }
     assert first["starts_at"] == "2027-03-18T10:00:00+01:00"
 
 
@@ -47,7 +63,8 @@ def test_create_registration_then_read_change_cancel_by_token(client, event_with
     data = created.get_json()
     assert data["status"] == "confirmed" and data["reference"]
     assert {(s["id"], s["status"]) for s in data["sessions"]} == {
-        (plenary.id, "confirmed"), (small.id, "confirmed")
+        (plenary.id, "confirmed"),
+        (small.id, "confirmed"),
     }
     token = data["manage_url"].rsplit("/", 1)[1]
     assert data["calendar_url"].endswith(".ics")
@@ -74,8 +91,9 @@ def test_create_registration_then_read_change_cancel_by_token(client, event_with
         (lambda p, s, c: body([p.id], waitlist="yes"), 422, "invalid"),
     ],
 )
-def test_rule_violations_are_json_errors_and_write_nothing(client, event_with_sessions,
-                                                          payload_for, status, code):
+def test_rule_violations_are_json_errors_and_write_nothing(
+    client, event_with_sessions, payload_for, status, code
+):
     _, plenary, small, clash = event_with_sessions
     response = client.post(
         "/api/v1/events/si/registrations", json=payload_for(plenary, small, clash)
@@ -97,28 +115,31 @@ def test_full_session_is_409_full_unless_waitlisted(client, event_with_sessions)
     full = client.post("/api/v1/events/si/registrations", json=body([small.id]))
     assert full.status_code == 409 and full.get_json()["error"] == "full"
     assert full.get_json()["sessions"][0]["id"] == small.id
-    waiting = client.post("/api/v1/events/si/registrations",
-                          json=body([small.id], waitlist=True))
+    waiting = client.post("/api/v1/events/si/registrations", json=body([small.id], waitlist=True))
     assert waiting.status_code == 201 and waiting.get_json()["status"] == "waitlisted"
 
 
 def test_already_registered(client, event_with_sessions):
     _, plenary, _, _ = event_with_sessions
     client.post("/api/v1/events/si/registrations", json=body([plenary.id]))
-    again = client.post("/api/v1/events/si/registrations",
-                        json=body([plenary.id], email=" ADA@example.org"))
+    again = client.post(
+        "/api/v1/events/si/registrations", json=body([plenary.id], email=" ADA@example.org")
+    )
     assert again.status_code == 409 and again.get_json()["error"] == "already_registered"
     assert attendee_count() == 1
 
 
 @pytest.mark.parametrize(
     "data, content_type",
-    [("{not json", "application/json"), ("[1, 2]", "application/json"),
-     ("name=Ada", "application/x-www-form-urlencoded"), ("", "application/json")],
+    [
+        ("{not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ("name=Ada", "application/x-www-form-urlencoded"),
+        ("", "application/json"),
+    ],
 )
 def test_malformed_bodies_are_400(client, event_with_sessions, data, content_type):
-    response = client.post("/api/v1/events/si/registrations", data=data,
-                           content_type=content_type)
+    response = client.post("/api/v1/events/si/registrations", data=data, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"
 
