@@ -1,6 +1,6 @@
 """Engine settings that make the capacity guard hold on SQLite as it does on PostgreSQL."""
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
 
 from .extensions import db
@@ -11,6 +11,8 @@ def configure_engines(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _make_sqlite_transactional(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            # First of all before_request hooks, so no query runs before the flag is set.
+            app.before_request_funcs.setdefault(None, []).insert(0, _mark_reading_request)
 
 
 def _make_sqlite_transactional(engine, busy_timeout_ms: int) -> None:
@@ -43,9 +45,13 @@ def _make_sqlite_transactional(engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN" if _reading_request() else "BEGIN IMMEDIATE")
 
 
-def _reading_request() -> bool:
-    return (
-        has_request_context()
-        and request.method in ("GET", "HEAD")
-        and current_app.config.get("SQLITE_DEFERRED_READS", True)
+def _mark_reading_request() -> None:
+    """Set only while the app dispatches a real request: code that merely borrows a request
+    context (the mail worker renders inside test_request_context) still writes safely."""
+    g.sqlite_reading_request = request.method in ("GET", "HEAD") and current_app.config.get(
+        "SQLITE_DEFERRED_READS", True
     )
+
+
+def _reading_request() -> bool:
+    return has_app_context() and g.get("sqlite_reading_request", False)
