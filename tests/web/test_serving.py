@@ -1,0 +1,100 @@
+"""Serving: cache-busted static files, the bench-only baseline, gunicorn's settings."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from eventapp import create_app
+from eventapp.bench_baseline import BASELINE_TABLE_SQL
+from eventapp.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+A_YEAR = 365 * 24 * 3600
+
+
+def _stylesheet_url(page: str) -> str:
+    start = page.index('href="/static/app.css')
+    return page[start + len('href="') : page.index('"', start + len('href="'))]
+
+
+def test_pages_link_static_files_with_a_content_hash(client, make_event):
+    event = make_event()
+    page = client.get(f"/events/{event.slug}/").get_data(as_text=True)
+    url = _stylesheet_url(page)
+    assert "?v=" in url
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == f"public, max-age={A_YEAR}, immutable"
+
+
+def test_the_version_follows_the_file_content(app, tmp_path):
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "site.css").write_text("body { color: black }")
+    other = create_app(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32},
+        instance_path=str(tmp_path / "instance"),
+    )
+    other.static_folder = str(static)
+    from eventapp import static_assets
+
+    static_assets.init_app(other)  # again, for the new folder: the first hook lets this one be
+    with other.test_request_context():
+        from flask import url_for
+
+        before = url_for("static", filename="site.css")
+        (static / "site.css").write_text("body { color: navy }")
+        after = url_for("static", filename="site.css")
+    assert before != after
+    assert before.startswith("/static/site.css?v=") and after.startswith("/static/site.css?v=")
+
+
+def test_an_unversioned_static_url_is_cached_briefly(client):
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_baseline_endpoint_exists_only_in_bench_mode(client, tmp_path):
+    assert client.post("/_bench/baseline", json={}).status_code == 404
+
+    bench = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bench.sqlite",
+            "SECRET_KEY": "x" * 32,
+            "BENCH_BASELINE": True,
+            "RATELIMIT_ENABLED": False,
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    with bench.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text(BASELINE_TABLE_SQL["sqlite"]))
+        response = bench.test_client().post("/_bench/baseline", json={})
+        assert response.status_code == 201
+        assert int(response.headers["X-SQL-Queries"]) >= 1
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM bench_baseline")).scalar() == 1
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, {"bind": "127.0.0.1:8000", "threads": 4, "worker_class": "gthread"}),
+        (
+            {"GUNICORN_BIND": "0.0.0.0:9000", "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "1"},
+            {"bind": "0.0.0.0:9000", "workers": 3, "threads": 1, "worker_class": "sync"},
+        ),
+    ],
+)
+def test_gunicorn_settings_come_from_the_environment(monkeypatch, env, expected):
+    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert {key: settings[key] for key in expected} == expected
+    assert settings["timeout"] > 0 and settings["preload_app"] is False
