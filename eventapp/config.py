@@ -33,6 +33,7 @@ class Config:
     BENCH_BASELINE = False  # `make bench` only: see eventapp/bench_baseline.py
 
     BABEL_DEFAULT_LOCALE = "nl"
+    OFFLINE_LOCALE = "en"  # outside a request: CLI output, services called from scripts
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES = ("nl", "en")
 

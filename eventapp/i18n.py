@@ -11,7 +11,8 @@ from flask_babel import format_date, format_datetime, format_time, get_locale, g
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        # The CLI and the worker speak to operators; emails force the attendee's own language.
+        return current_app.config["OFFLINE_LOCALE"]
     chosen = session.get("lang") or getattr(g, "attendee_locale", None)
     if chosen in languages:
         return chosen
