@@ -1,11 +1,20 @@
 """flask allocate EVENT [--dry-run] [--seed N]."""
 
+import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import AllocationRun, Event, Registration
 from eventapp.services import allocation
 from eventapp.services.registration import RegistrationInput, register
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Messages are asserted in English (the CLI speaks the default locale)."""
+    with force_locale("en"):
+        yield
 
 
 def preference_event(make_event, make_session, now):
