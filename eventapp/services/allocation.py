@@ -572,3 +572,35 @@ def quality_rows(stats: dict) -> list[dict]:
             }
         )
     return rows
+
+
+# At the deadline
+# --------------------------------------------------------------------------------------------
+
+
+def allocate_due_events(now: datetime) -> int:
+    """Allocate and publish every preference-mode event whose registration has closed.
+
+    Called by the worker's periodic loop, so the allocation happens at the deadline even when
+    no organiser starts it. A fresh random seed is drawn and stored with the run, as for a
+    dry run started by hand. Another worker that got there first wins: the event row's lock
+    in publish() makes this one see the publication and skip the event.
+    """
+    due = db.session.scalars(
+        select(Event).where(
+            Event.allocation_mode == "preferences",
+            Event.allocation_published_at.is_(None),
+            Event.status == "published",
+            Event.registration_closes_at.is_not(None),
+            Event.registration_closes_at <= now,
+        )
+    ).all()
+    published = 0
+    for event in due:
+        try:
+            with db.session.begin_nested():
+                publish(event, dry_run(event, None, now=now), now=now)
+        except AllocationError:
+            continue  # published meanwhile by another worker or an organiser
+        published += 1
+    return published

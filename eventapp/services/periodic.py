@@ -4,7 +4,8 @@ Each task commits on its own, so one failing task neither undoes nor blocks the 
 each is safe with several workers at once (conditional updates decide who does a row):
 - expire waiting-list offers past their time and pass the seats on;
 - queue the reminders that are due, once per attendee;
-- anonymise events whose retention period is over.
+- anonymise events whose retention period is over;
+- allocate and publish preference-mode events whose registration has closed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models.types import utcnow
+from .allocation import allocate_due_events
 from .privacy import apply_retention
 from .reminders import send_reminders
 from .waitlist import expire_offers
@@ -24,6 +26,7 @@ TASKS: tuple[tuple[str, Callable[[datetime], int]], ...] = (
     ("offers_expired", expire_offers),
     ("reminders_queued", send_reminders),
     ("events_anonymised", apply_retention),
+    ("allocations_published", allocate_due_events),
 )
 
 

@@ -336,3 +336,33 @@ def test_the_manage_path_cannot_book_a_workshop_before_publication(programme, no
         plenary.id,
         b1.id,
     }
+
+
+def test_the_deadline_allocates_and_publishes_once(programme, now):
+    from eventapp.services.periodic import run_periodic
+
+    event, plenary, a1, a2, b1, ra, rb = programme
+    person(event, "Ada", {ra: [a1.id], rb: [b1.id]}, [plenary.id], now)
+    person(event, "Bob", {ra: [a1.id, a2.id]}, [plenary.id], now)
+
+    before_deadline = run_periodic(event.registration_closes_at - timedelta(minutes=1))
+    assert before_deadline["allocations_published"] == 0
+    assert count(AllocationRun) == 0
+
+    at_deadline = run_periodic(event.registration_closes_at)
+    again = run_periodic(event.registration_closes_at + timedelta(minutes=1))
+
+    db.session.refresh(event)
+    assert at_deadline["allocations_published"] == 1
+    assert again["allocations_published"] == 0
+    assert event.allocation_published_at is not None
+    assert count(AllocationRun, AllocationRun.status == "published") == 1
+    assert (
+        count(
+            Registration,
+            Registration.status == "confirmed",
+            Registration.session_id.in_([a1.id, a2.id]),
+        )
+        == 2
+    )
+    assert confirmed_count_matches_counter(a1.id) and confirmed_count_matches_counter(a2.id)
