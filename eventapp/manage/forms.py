@@ -2,14 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..public.forms import CheckboxListField, strip
+from ..public.forms import NO_WORKSHOP, CheckboxListField, add_round_fields, strip
 from ..services.programme import Round
 from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 
-NO_WORKSHOP = ""
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
@@ -66,24 +65,7 @@ def sessions_form_for(
     class AttendeeSessionsForm(SessionsForm):
         pass
 
-    names = []
-    for number, workshop_round in enumerate(rounds, start=1):
-        name = f"round_{workshop_round.key}"
-        choices = [(NO_WORKSHOP, str(_l("No workshop in this round")))] + [
-            (str(s.id), s.title) for s in workshop_round.sessions
-        ]
-        setattr(
-            AttendeeSessionsForm,
-            name,
-            RadioField(
-                str(_l("Round %(n)d", n=number)),
-                choices=choices,
-                default=NO_WORKSHOP,
-                validators=[Optional()],
-            ),
-        )
-        names.append(name)
-    AttendeeSessionsForm._round_names = names
+    add_round_fields(AttendeeSessionsForm, rounds, lambda session: session.title)
     form = AttendeeSessionsForm(**kwargs)
     form.plenary.choices = [(s.id, s.title) for s in plenaries]
     if not form.is_submitted():

@@ -153,6 +153,20 @@ def registration_form_for(
             form.plenary.data = [s.id for s in plenaries if not s.is_full]
         return form
 
+    add_round_fields(EventRegistrationForm, rounds, label_for)
+    form = EventRegistrationForm(**kwargs)
+    form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
+    if not form.is_submitted():
+        form.plenary.data = [s.id for s in plenaries if not s.is_full]
+    return form
+
+
+def add_round_fields(form_class, rounds: list[Round], label_for) -> None:
+    """One radio group per workshop round on `form_class`; "none" is always a choice.
+
+    Shared by the registration form and the manage page's change form, so both offer the
+    rounds the same way.
+    """
     names = []
     for number, workshop_round in enumerate(rounds, start=1):
         name = f"round_{workshop_round.key}"
@@ -160,7 +174,7 @@ def registration_form_for(
             (str(s.id), label_for(s)) for s in workshop_round.sessions
         ]
         setattr(
-            EventRegistrationForm,
+            form_class,
             name,
             RadioField(
                 str(_l("Round %(n)d", n=number)),
@@ -170,9 +184,4 @@ def registration_form_for(
             ),
         )
         names.append(name)
-    EventRegistrationForm._round_names = names
-    form = EventRegistrationForm(**kwargs)
-    form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
-    if not form.is_submitted():
-        form.plenary.data = [s.id for s in plenaries if not s.is_full]
-    return form
+    form_class._round_names = names
