@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
+SCENARIOS = ("throughput", "burst", "pages", "calendar", "outbox")
 
 
 @dataclass
@@ -519,80 +520,86 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
     app = seed.bench_app(url, str(tmp / "instance"))
     print(f"[{kind}] migrating and seeding ...", flush=True)
     seed.migrate_and_prepare(app)
+    want = set(args.only.split(","))
+    throughput = burst = programme = ics = None
     with app.app_context():
-        throughput = seed.seed_registration_event(
-            "bench-throughput",
-            rounds=3,
-            per_round=4,
-            capacities=[10_000_000],
-            plenary_capacity=10_000_000,
-        )
-        burst = seed.seed_registration_event(
-            "bench-burst",
-            rounds=7,
-            per_round=4,
-            capacities=[12, 16, 20, 24, 30, 40],
-            plenary_capacity=sizes.burst_total + 100,
-        )
-        programme = seed.seed_programme_event(
-            "bench-programme",
-            days=2,
-            rounds_per_day=9,
-            per_round=11,
-            attendees=sizes.programme_attendees,
-            workshops_each=4,
-        )
-        ics = seed.seed_programme_event(
-            "bench-ics", days=5, rounds_per_day=11, per_round=9, attendees=50, workshops_each=8
-        )
+        if "throughput" in want:
+            throughput = seed.seed_registration_event(
+                "bench-throughput",
+                rounds=3,
+                per_round=4,
+                capacities=[10_000_000],
+                plenary_capacity=10_000_000,
+            )
+        if want & {"burst", "outbox"}:
+            burst = seed.seed_registration_event(
+                "bench-burst",
+                rounds=7,
+                per_round=4,
+                capacities=[12, 16, 20, 24, 30, 40],
+                plenary_capacity=sizes.burst_total + 100,
+            )
+        if "pages" in want:
+            programme = seed.seed_programme_event(
+                "bench-programme",
+                days=2,
+                rounds_per_day=9,
+                per_round=11,
+                attendees=sizes.programme_attendees,
+                workshops_each=4,
+            )
+        if "calendar" in want:
+            ics = seed.seed_programme_event(
+                "bench-ics", days=5, rounds_per_day=11, per_round=9, attendees=50, workshops_each=8
+            )
         version = _database_version(db)
-    result = {
-        "kind": kind,
-        "version": version,
-        "sizes": {
-            "throughput_sessions": throughput.session_count,
-            "burst_sessions": burst.session_count,
-            "programme_sessions": programme.session_count,
-            "programme_attendees": programme.attendee_count,
-            "ics_sessions": ics.session_count,
-        },
-    }
+    result = {"kind": kind, "version": version, "sizes": {}}
+    if programme:
+        result["sizes"]["programme_sessions"] = programme.session_count
+        result["sizes"]["programme_attendees"] = programme.attendee_count
+    if ics:
+        result["sizes"]["ics_sessions"] = ics.session_count
 
     log = outdir / "gunicorn.log"
     with Server(url, log, workers=args.workers, threads=args.threads) as server:
-        print(f"[{kind}] throughput: registration vs baseline ...", flush=True)
-        result["throughput"] = scenario_throughput(server, throughput, sizes, outdir)
-        with app.app_context():
-            result["throughput_reconcile"] = seed.reconcile(throughput.event_id)
-        print(f"[{kind}] opening burst ...", flush=True)
-        result["burst"] = scenario_burst(server, burst, sizes, outdir)
-        with app.app_context():
-            result["burst_reconcile"] = seed.reconcile(burst.event_id)
-        print(f"[{kind}] pages ...", flush=True)
-        login = (seed.ORGANISER_EMAIL, seed.ORGANISER_PASSWORD)
-        result["pages"] = scenario_pages(
-            server,
-            [
-                ("programme", f"/events/{programme.slug}/", None),
-                ("register form", f"/events/{programme.slug}/register", None),
-                ("dashboard", f"/organiser/events/{programme.slug}/", "login"),
-            ],
-            sizes,
-            outdir,
-            login=login,
-        )
-        print(f"[{kind}] calendar feeds ...", flush=True)
-        result["calendar"] = scenario_pages(
-            server,
-            [
-                ("programme.ics", f"/events/{ics.slug}/calendar.ics", None),
-                ("personal feed", f"/calendar/{ics.feed_token}.ics", None),
-            ],
-            sizes,
-            outdir,
-        )
-    print(f"[{kind}] outbox ...", flush=True)
-    result["outbox"] = scenario_outbox(app, url, burst.event_id, sizes.outbox_total, outdir)
+        if throughput:
+            print(f"[{kind}] throughput: registration vs baseline ...", flush=True)
+            result["throughput"] = scenario_throughput(server, throughput, sizes, outdir)
+            with app.app_context():
+                result["throughput_reconcile"] = seed.reconcile(throughput.event_id)
+        if burst:
+            print(f"[{kind}] opening burst ...", flush=True)
+            result["burst"] = scenario_burst(server, burst, sizes, outdir)
+            with app.app_context():
+                result["burst_reconcile"] = seed.reconcile(burst.event_id)
+        if programme:
+            print(f"[{kind}] pages ...", flush=True)
+            login = (seed.ORGANISER_EMAIL, seed.ORGANISER_PASSWORD)
+            result["pages"] = scenario_pages(
+                server,
+                [
+                    ("programme", f"/events/{programme.slug}/", None),
+                    ("register form", f"/events/{programme.slug}/register", None),
+                    ("dashboard", f"/organiser/events/{programme.slug}/", "login"),
+                ],
+                sizes,
+                outdir,
+                login=login,
+            )
+        if ics:
+            print(f"[{kind}] calendar feeds ...", flush=True)
+            result["calendar"] = scenario_pages(
+                server,
+                [
+                    ("programme.ics", f"/events/{ics.slug}/calendar.ics", None),
+                    ("personal feed", f"/calendar/{ics.feed_token}.ics", None),
+                ],
+                sizes,
+                outdir,
+            )
+    if "outbox" in want:
+        print(f"[{kind}] outbox ...", flush=True)
+        result["outbox"] = scenario_outbox(app, url, burst.event_id, sizes.outbox_total, outdir)
     with app.app_context():
         db.engine.dispose()
     return result
@@ -652,7 +659,25 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
         f"load average at start {info['load_average']}.",
         "Databases: " + "; ".join(f"{r['kind']} {r['version']}" for r in results) + ".",
         "Times in ms (locust: client-side, loopback). req/s = completed requests per second.",
-        "",
+    ]
+    sections = (
+        ("throughput", _report_throughput),
+        ("burst", _report_burst),
+        ("pages", _report_pages),
+        ("calendar", _report_pages),
+        ("outbox", _report_outbox),
+    )
+    done = set()
+    for key, section in sections:
+        ran = [r for r in results if key in r]
+        if ran and section not in done:
+            done.add(section)
+            lines += ["", *section(ran, sizes)]
+    return "\n".join(lines) + "\n"
+
+
+def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
+    lines = [
         "## Registration vs baseline (one INSERT), same app and server",
         "",
         "| database | clients | baseline req/s | register req/s | ratio | "
@@ -677,13 +702,14 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
             f"that differ from the rows: {len(rec['counter_mismatches'])}; overbooked "
             f"sessions: {len(rec['overbooked_sessions'])}."
         )
-    lines += [
-        "",
+    return lines
+
+
+def _report_burst(results: list[dict], sizes: Sizes) -> list[str]:
+    lines = [
         f"## Opening burst: {sizes.burst_total} people, {sizes.burst_clients} at once, "
         "30 sessions with small workshops",
         "",
-    ]
-    lines += [
         "| database | seconds | registrations/s | first try p50 / p95 / p99 | "
         "outcomes | HTTP statuses | 5xx | counters = rows | overbooked |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -707,25 +733,33 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
             f"{rec['sessions']} sessions full, {rec['confirmation_emails_queued']} "
             "confirmation emails queued."
         )
-    lines += [
+    return lines
+
+
+def _report_pages(results: list[dict], sizes: Sizes) -> list[str]:
+    """Pages and calendar feeds share one table; either may be missing (--only)."""
+    sizes_seen = results[0]["sizes"]
+    what = []
+    if "programme_sessions" in sizes_seen:
+        what.append(
+            f"an event with {sizes_seen['programme_sessions']} sessions and "
+            f"{sizes_seen['programme_attendees']} attendees"
+        )
+    if "ics_sessions" in sizes_seen:
+        what.append(f"calendar feeds of an event with {sizes_seen['ics_sessions']} sessions")
+    lines = [
+        "## Pages: " + "; ".join(what),
         "",
-        "## Pages: an event with "
-        f"{results[0]['sizes']['programme_sessions']} sessions and "
-        f"{results[0]['sizes']['programme_attendees']} attendees; calendar feeds of "
-        f"an event with {results[0]['sizes']['ics_sessions']} sessions",
-        "",
-    ]
-    lines += [
         "| database | page | SQL queries | KiB | 1 client: mean / p50 / p95 | "
         "16 clients: req/s, p50 / p95 | 5xx |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        for row in r["pages"] + r["calendar"]:
+        for row in r.get("pages", []) + r.get("calendar", []):
             if row["status"] != 200:
                 lines.append(
                     f"| {r['kind']} | {row['page']} | - | - | not measured: "
-                    f"HTTP {row['status']} (not built yet?) | - | - |"
+                    f"HTTP {row['status']} | - | - |"
                 )
                 continue
             one, many = row["one_client"], row["sixteen_clients"]
@@ -735,7 +769,11 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
                 f"{many.get('rps', 0):.0f}, {ms(many.get('p50'))} / {ms(many.get('p95'))} | "
                 f"{row['server_errors']} |"
             )
-    lines += ["", "## Outbox: confirmations delivered to a local aiosmtpd by `flask mail send`", ""]
+    return lines
+
+
+def _report_outbox(results: list[dict], sizes: Sizes) -> list[str]:
+    lines = ["## Outbox: confirmations delivered to a local aiosmtpd by `flask mail send`", ""]
     for r in results:
         o = r["outbox"]
         if "skipped" in o:
@@ -748,7 +786,7 @@ def format_report(results: list[dict], info: dict, args, sizes: Sizes) -> str:
             f"{o['smtp_connections']} SMTP connection(s); not sent afterwards: "
             f"{o['not_sent_after']}; exit code {o['exit_code']}."
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _queries(row: dict) -> str:
@@ -778,7 +816,16 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--seconds", type=int, help="seconds per throughput run")
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help="comma-separated scenarios to run (default: all; outbox also runs the burst, "
+        "whose confirmations it delivers): " + ", ".join(SCENARIOS),
+    )
     args = parser.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     sizes = Sizes.quick() if args.quick else Sizes()
     if args.seconds:
         sizes.seconds = args.seconds

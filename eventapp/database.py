@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
+from sqlalchemy.orm import make_transient_to_detached
 
 from .extensions import db
 
@@ -55,3 +56,32 @@ def _mark_reading_request() -> None:
 
 def _reading_request() -> bool:
     return has_app_context() and g.get("sqlite_reading_request", False)
+
+
+def commit_without_expiring() -> None:
+    """Commit, keeping the loaded objects' values instead of expiring them.
+
+    A plain commit expires every object, so building the response afterwards reads back
+    the attendee, each registration and each session. What this transaction just wrote
+    is what was committed, so the values in hand are current.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def adopt(model, row):
+    """The ORM object for a row this transaction just wrote with a Core statement.
+
+    The object joins the session as if a query had loaded it: no INSERT from the unit of
+    work, no read-back. Core's INSERT ... RETURNING costs a fraction of the unit of work's
+    bookkeeping, which matters on the registration path (docs/PERFORMANCE.md). `row` must
+    hold every column, so nothing is left to load lazily.
+    """
+    instance = model(**row._mapping)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance

@@ -3,6 +3,7 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from ..database import commit_without_expiring
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import consent_record
@@ -76,8 +77,8 @@ def create_registration(slug: str):
         preferences=body.get("preferences"),
     )
     result = registration.register(event, data, utcnow())
-    db.session.commit()
-    payload = attendee_json(registration.reload_attendee(result.attendee))
+    commit_without_expiring()  # the response is built from the rows just written
+    payload = attendee_json(result.attendee)
     payload["status"] = result.status
     return jsonify(payload), 201
 

@@ -7,6 +7,7 @@ eventapp/database.py), so writers queue. A CHECK constraint on the table backs b
 """
 
 import time
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,26 +30,49 @@ class RaceSwitches:
 
 def take_seat(session_id: int) -> bool:
     """Take one seat if one is free; False when the session is full or not scheduled."""
+    return session_id in take_seat_each([session_id])
+
+
+def take_seat_each(session_ids: Iterable[int]) -> set[int]:
+    """Take one seat in each listed session that has one free; return the ids that got one.
+
+    One statement for all of a registration's sessions: on PostgreSQL each seat UPDATE holds
+    that session's row lock until the commit, and every other registration for the session
+    (the opening plenary: all of them) waits for it, so the fewer round trips after the
+    first lock, the more registrations per second. The CTE locks the rows in id order
+    (`ORDER BY id FOR UPDATE`), so two registrations for overlapping sessions never wait
+    for each other in a cycle; SQLite ignores FOR UPDATE and already runs writers one at a
+    time (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(session_ids))
+    if not ids:
+        return set()
     if not RaceSwitches.guarded:
-        return _take_seat_unguarded(session_id)
+        return {session_id for session_id in ids if _take_seat_unguarded(session_id)}
     if RaceSwitches.pause_seconds:
-        db.session.execute(select(EventSession.seats_taken).where(EventSession.id == session_id))
+        db.session.execute(select(EventSession.seats_taken).where(EventSession.id.in_(ids)))
         time.sleep(RaceSwitches.pause_seconds)
-    taken = db.session.execute(
+    locked = (
+        select(EventSession.id)
+        .where(EventSession.id.in_(ids))
+        .order_by(EventSession.id)
+        .with_for_update()
+        .cte("locked")
+    )
+    seated = db.session.execute(
         update(EventSession)
         .where(
-            EventSession.id == session_id,
+            EventSession.id == locked.c.id,
             EventSession.status == "scheduled",
             EventSession.seats_taken < EventSession.capacity,
         )
         .values(seats_taken=EventSession.seats_taken + 1)
-        .returning(EventSession.seats_taken)
+        .returning(EventSession.id, EventSession.seats_taken)
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if taken is None:
-        return False
-    _keep_counter(session_id, taken)
-    return True
+    ).all()
+    for session_id, taken in seated:
+        _keep_counter(session_id, taken)
+    return {session_id for session_id, _taken in seated}
 
 
 def take_seats(session_id: int, count: int) -> bool:

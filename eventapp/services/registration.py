@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
+from ..database import adopt
 from ..extensions import db
 from ..models import Attendee, Event, EventSession, Organiser, Registration
 from . import allocation, capacity, tokens
@@ -28,7 +29,7 @@ from .errors import (
     ScheduleConflict,
     SessionFull,
 )
-from .outbox import enqueue
+from .outbox import enqueue, enqueue_now
 from .programme import overlapping_pairs, session_summary
 from .validation import (
     JOB_ROLE_MAX,
@@ -87,8 +88,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     attendee = _new_attendee(event, fields, data, now)  # AlreadyRegistered for a known email
     # The email row before the seats: what is written after the first seat is taken holds
     # that session's row lock, which every other registration for it waits for.
-    enqueue("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
-    db.session.flush()
+    enqueue_now("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
     registrations = take_seats(attendee, sessions, waitlist=bool(data.waitlist), now=now)
     if ranked is not None:
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
@@ -195,39 +195,63 @@ def already_registered() -> AlreadyRegistered:
 
 
 def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> Attendee:
-    attendee = Attendee(
-        event=event,
-        reference=tokens.new_code(REFERENCE_LENGTH),
-        name=fields["name"],
-        email=fields["email"],
-        email_normalized=normalize_email(fields["email"]),
-        organisation=fields["organisation"],
-        job_role=fields["job_role"],
-        locale=data.locale if data.locale in ("nl", "en") else event.default_locale,
-        checkin_code=tokens.new_code(CHECKIN_CODE_LENGTH),
-        consent_at=now,
-        consent_text=data.consent_text,
-        created_at=now,
-        registrations=[],  # known to be empty: saves a query for them after the flush
-    )
-    issue_tokens(attendee)
-    db.session.add(attendee)
-    try:
-        # An email already registered for the event (earlier or by a concurrent request)
-        # fails here, on the unique index: no separate lookup needed before the insert.
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise already_registered() from None
+    """Insert the attendee, or raise AlreadyRegistered when the email is known to the event.
+
+    The unique index on (event, normalised email) decides, also between two concurrent
+    requests: INSERT ... ON CONFLICT DO NOTHING returns no row for a known email. That is
+    one round trip, where a lookup first, or a savepoint around a failing INSERT, costs
+    two or three.
+    """
+    values = {
+        "event_id": event.id,
+        "reference": tokens.new_code(REFERENCE_LENGTH),
+        "name": fields["name"],
+        "email": fields["email"],
+        "email_normalized": normalize_email(fields["email"]),
+        "organisation": fields["organisation"],
+        "job_role": fields["job_role"],
+        "locale": data.locale if data.locale in ("nl", "en") else event.default_locale,
+        "checkin_code": tokens.new_code(CHECKIN_CODE_LENGTH),
+        "consent_at": now,
+        "consent_text": data.consent_text,
+        "created_at": now,
+        **new_token_columns(),
+    }
+    table = Attendee.__table__
+    row = db.session.execute(
+        _insert_ignoring_conflict(table, ["event_id", "email_normalized"])
+        .values(values)
+        .returning(*table.c)
+    ).one_or_none()
+    if row is None:
+        raise already_registered()
+    attendee = adopt(Attendee, row)
+    set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
     return attendee
+
+
+def _insert_ignoring_conflict(table, unique_columns: list[str]):
+    """INSERT ... ON CONFLICT (unique_columns) DO NOTHING, in the session's SQL dialect."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique_columns)
+
+
+def new_token_columns() -> dict:
+    """Fresh nonces for the private links, and the hashes they are looked up by."""
+    token_nonce, feed_nonce = tokens.new_nonce(), tokens.new_nonce()
+    return {
+        "token_nonce": token_nonce,
+        "feed_nonce": feed_nonce,
+        "token_hash": tokens.hash_token(tokens.derive_token("manage", token_nonce)),
+        "feed_token_hash": tokens.hash_token(tokens.derive_token("feed", feed_nonce)),
+    }
 
 
 def issue_tokens(attendee: Attendee) -> None:
     """Give the attendee fresh private links; the old ones stop working."""
-    attendee.token_nonce = tokens.new_nonce()
-    attendee.feed_nonce = tokens.new_nonce()
-    attendee.token_hash = tokens.hash_token(manage_token(attendee))
-    attendee.feed_token_hash = tokens.hash_token(feed_token(attendee))
+    for column, value in new_token_columns().items():
+        setattr(attendee, column, value)
 
 
 def manage_token(attendee: Attendee) -> str:
@@ -252,32 +276,31 @@ def take_seats(
     and the audit trail records who did it (capacity.take_seat_over_capacity).
     """
     existing = {r.session_id: r for r in attendee.registrations}
-    registrations, full, counted = [], [], set()
-    # No flush between the seat UPDATEs: the new rows go in one batched INSERT afterwards,
-    # which shortens the time this transaction holds the sessions' row locks.
-    with db.session.no_autoflush:
-        for session in sessions:
-            registration = existing.get(session.id)
-            if registration is not None and registration.status != "cancelled":
-                registrations.append(registration)
-                continue
-            seated = capacity.take_seat(session.id) or (
-                override_by is not None
-                and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
-            )
-            if seated:
-                status = "confirmed"
-                counted.add(session.id)  # the guard's UPDATE returned the new counter
-            elif waitlist:
-                status = "waitlisted"
-            else:
-                full.append(session)
-                continue
-            if registration is None:
-                registration = Registration(
-                    attendee=attendee, session=session, status=status, created_at=now
-                )
-                db.session.add(registration)
+    held = {
+        s.id for s in sessions if s.id in existing and existing[s.id].status != "cancelled"
+    }
+    # All seats in one statement, then the new rows in one batched INSERT at the next flush:
+    # the fewer round trips while this transaction holds the sessions' row locks, the better.
+    seated = capacity.take_seat_each(s.id for s in sessions if s.id not in held)
+    registrations, full, new_rows = [], [], []
+    for session in sessions:
+        registration = existing.get(session.id)
+        if session.id in held:
+            registrations.append(registration)
+            continue
+        if session.id in seated or (
+            override_by is not None
+            and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
+        ):
+            status = "confirmed"
+        elif waitlist:
+            status = "waitlisted"
+        else:
+            full.append(session)
+            continue
+        if registration is None:
+            new_rows.append(_registration_values(attendee, session, status, now))
+        else:
             _set_status(registration, status, now)
             registrations.append(registration)
     if full:
@@ -287,8 +310,42 @@ def take_seats(
             + _("You can join the waiting list."),
             [session_summary(s) for s in full],
         )
-    capacity.refresh_counters(*[s for s in sessions if s.id not in counted])
+    if new_rows:
+        registrations += _insert_registrations(attendee, new_rows, sessions)
+    capacity.refresh_counters(*[s for s in sessions if s.id not in seated])
     return registrations
+
+
+def _registration_values(attendee, session, status: str, now: datetime) -> dict:
+    return {
+        "attendee_id": attendee.id,
+        "session_id": session.id,
+        "status": status,
+        "waitlisted_at": now if status == "waitlisted" else None,
+        "created_at": now,
+    }
+
+
+def _insert_registrations(
+    attendee: Attendee, rows: list[dict], sessions: Iterable[EventSession]
+) -> list[Registration]:
+    """One INSERT for all new rows (they go in after the seats are taken, while the
+    sessions' row locks are held: one round trip, no unit-of-work bookkeeping)."""
+    table = Registration.__table__
+    written = db.session.execute(
+        insert(table).returning(*table.c, sort_by_parameter_order=True), rows
+    ).all()
+    by_id = {s.id: s for s in sessions}
+    added = [adopt(Registration, row) for row in written]
+    for registration in added:
+        # Linked in memory: the identity map holds objects weakly, so a lazy load later
+        # could otherwise read the session again.
+        set_committed_value(registration, "attendee", attendee)
+        set_committed_value(registration, "session", by_id[registration.session_id])
+    set_committed_value(
+        attendee, "registrations", sorted([*attendee.registrations, *added], key=lambda r: r.id)
+    )
+    return added
 
 
 def _set_status(registration: Registration, status: str, now: datetime) -> None:
@@ -309,24 +366,6 @@ def find_by_token(token: str) -> Attendee:
     if attendee is None or not tokens.tokens_match(token, manage_token(attendee)):
         raise NotFound(_("This link is not valid. Request a new one."))
     return attendee
-
-
-def reload_attendee(attendee: Attendee) -> Attendee:
-    """The attendee after a commit, with registrations, sessions and event in two queries.
-
-    A commit expires everything; serialising the attendee would then load each
-    registration's session one by one.
-    """
-    attendee_id = inspect(attendee).identity[0]
-    return db.session.scalars(
-        select(Attendee)
-        .where(Attendee.id == attendee_id)
-        .options(
-            selectinload(Attendee.registrations)
-            .joinedload(Registration.session)
-            .joinedload(EventSession.event)
-        )
-    ).one()
 
 
 def lock_attendee(attendee: Attendee) -> None:
