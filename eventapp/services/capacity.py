@@ -9,7 +9,7 @@ eventapp/database.py), so writers queue. A CHECK constraint on the table backs b
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -28,6 +28,34 @@ class RaceSwitches:
     guarded: bool = True
 
 
+def _take_seat_each_statement():
+    """Built once: constructing the statement costs more Python than running it."""
+    table = EventSession.__table__
+    locked = (
+        select(table.c.id)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .order_by(table.c.id)
+        # FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes anyway: plain FOR
+        # UPDATE would also wait for the KEY SHARE locks that concurrent INSERTs of
+        # registration rows take on the session through the foreign key, and deadlock.
+        .with_for_update(key_share=True)
+        .cte("locked")
+    )
+    return (
+        update(table)
+        .where(
+            table.c.id == locked.c.id,
+            table.c.status == "scheduled",
+            table.c.seats_taken < table.c.capacity,
+        )
+        .values(seats_taken=table.c.seats_taken + 1)
+        .returning(table.c.id, table.c.seats_taken)
+    )
+
+
+_TAKE_SEAT_EACH = _take_seat_each_statement()
+
+
 def take_seat(session_id: int) -> bool:
     """Take one seat if one is free; False when the session is full or not scheduled."""
     return session_id in take_seat_each([session_id])
@@ -40,7 +68,7 @@ def take_seat_each(session_ids: Iterable[int]) -> set[int]:
     that session's row lock until the commit, and every other registration for the session
     (the opening plenary: all of them) waits for it, so the fewer round trips after the
     first lock, the more registrations per second. The CTE locks the rows in id order
-    (`ORDER BY id FOR UPDATE`), so two registrations for overlapping sessions never wait
+    (`ORDER BY id FOR NO KEY UPDATE`), so two registrations for overlapping sessions never wait
     for each other in a cycle; SQLite ignores FOR UPDATE and already runs writers one at a
     time (BEGIN IMMEDIATE).
     """
@@ -52,24 +80,7 @@ def take_seat_each(session_ids: Iterable[int]) -> set[int]:
     if RaceSwitches.pause_seconds:
         db.session.execute(select(EventSession.seats_taken).where(EventSession.id.in_(ids)))
         time.sleep(RaceSwitches.pause_seconds)
-    locked = (
-        select(EventSession.id)
-        .where(EventSession.id.in_(ids))
-        .order_by(EventSession.id)
-        .with_for_update()
-        .cte("locked")
-    )
-    seated = db.session.execute(
-        update(EventSession)
-        .where(
-            EventSession.id == locked.c.id,
-            EventSession.status == "scheduled",
-            EventSession.seats_taken < EventSession.capacity,
-        )
-        .values(seats_taken=EventSession.seats_taken + 1)
-        .returning(EventSession.id, EventSession.seats_taken)
-        .execution_options(synchronize_session=False)
-    ).all()
+    seated = db.session.execute(_TAKE_SEAT_EACH, {"ids": ids}).all()
     for session_id, taken in seated:
         _keep_counter(session_id, taken)
     return {session_id for session_id, _taken in seated}

@@ -272,37 +272,36 @@ def take_seats(
 ) -> list[Registration]:
     """Confirm or waitlist each session; raise SessionFull naming every full one.
 
+    The rows are written first and the seats taken last: on PostgreSQL the seat UPDATE
+    holds each session's row lock until the commit, and every other registration for the
+    session (the opening plenary: all of them) waits for it, so as little as possible
+    should come between the two. New rows go in as confirmed; one whose seat turns out to
+    be gone is waitlisted, or the whole registration refused.
+
     `override_by` (an admin) gets a full session a seat anyway: its capacity grows by one,
     and the audit trail records who did it (capacity.take_seat_over_capacity).
     """
     existing = {r.session_id: r for r in attendee.registrations}
-    held = {
-        s.id for s in sessions if s.id in existing and existing[s.id].status != "cancelled"
-    }
-    # All seats in one statement, then the new rows in one batched INSERT at the next flush:
-    # the fewer round trips while this transaction holds the sessions' row locks, the better.
-    seated = capacity.take_seat_each(s.id for s in sessions if s.id not in held)
-    registrations, full, new_rows = [], [], []
-    for session in sessions:
-        registration = existing.get(session.id)
-        if session.id in held:
-            registrations.append(registration)
-            continue
+    active = {i for i, r in existing.items() if r.status != "cancelled"}
+    held = [existing[s.id] for s in sessions if s.id in active]
+    wanted = [s for s in sessions if s.id not in active]
+    new_rows = [
+        _registration_values(attendee, s, "confirmed", now) for s in wanted if s.id not in existing
+    ]
+    rows = {r.session_id: r for r in _insert_registrations(attendee, new_rows, sessions)}
+    rows |= {s.id: existing[s.id] for s in wanted if s.id in existing}
+    seated = capacity.take_seat_each(s.id for s in wanted)
+    full = []
+    for session in wanted:
         if session.id in seated or (
             override_by is not None
             and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
         ):
-            status = "confirmed"
+            _set_status(rows[session.id], "confirmed", now)
         elif waitlist:
-            status = "waitlisted"
+            _set_status(rows[session.id], "waitlisted", now)
         else:
             full.append(session)
-            continue
-        if registration is None:
-            new_rows.append(_registration_values(attendee, session, status, now))
-        else:
-            _set_status(registration, status, now)
-            registrations.append(registration)
     if full:
         raise SessionFull(
             _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
@@ -310,10 +309,8 @@ def take_seats(
             + _("You can join the waiting list."),
             [session_summary(s) for s in full],
         )
-    if new_rows:
-        registrations += _insert_registrations(attendee, new_rows, sessions)
     capacity.refresh_counters(*[s for s in sessions if s.id not in seated])
-    return registrations
+    return held + [rows[s.id] for s in wanted]
 
 
 def _registration_values(attendee, session, status: str, now: datetime) -> dict:
@@ -326,15 +323,19 @@ def _registration_values(attendee, session, status: str, now: datetime) -> dict:
     }
 
 
+# Rows come back in any order (asking for parameter order costs SQLite one INSERT per row);
+# each is one (attendee, session) pair, which is all the caller goes by.
+_INSERT_REGISTRATIONS = insert(Registration.__table__).returning(*Registration.__table__.c)
+
+
 def _insert_registrations(
     attendee: Attendee, rows: list[dict], sessions: Iterable[EventSession]
 ) -> list[Registration]:
-    """One INSERT for all new rows (they go in after the seats are taken, while the
-    sessions' row locks are held: one round trip, no unit-of-work bookkeeping)."""
-    table = Registration.__table__
-    written = db.session.execute(
-        insert(table).returning(*table.c, sort_by_parameter_order=True), rows
-    ).all()
+    """One INSERT for all new rows, adopted as loaded objects: one round trip, and none of
+    the unit of work's bookkeeping."""
+    if not rows:
+        return []
+    written = db.session.execute(_INSERT_REGISTRATIONS, rows).all()
     by_id = {s.id: s for s in sessions}
     added = [adopt(Registration, row) for row in written]
     for registration in added:
@@ -349,6 +350,8 @@ def _insert_registrations(
 
 
 def _set_status(registration: Registration, status: str, now: datetime) -> None:
+    if registration.status == status and status == "confirmed":
+        return  # a new row, written as confirmed: nothing to change
     was_cancelled = registration.status == "cancelled"
     registration.status = status
     registration.waitlisted_at = now if status == "waitlisted" else None
