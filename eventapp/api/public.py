@@ -64,6 +64,7 @@ def list_sessions(slug: str):
 def create_registration(slug: str):
     event = programme.get_event(slug)
     body = json_body()
+    locale = body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale
     data = RegistrationInput(
         name=body.get("name"),
         email=body.get("email"),
@@ -72,8 +73,8 @@ def create_registration(slug: str):
         session_ids=body.get("session_ids"),
         waitlist=body.get("waitlist", False),
         consent=body.get("consent"),
-        locale=body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale,
-        consent_text=consent_record("api", "en"),
+        locale=locale,
+        consent_text=consent_record("api", locale),
         preferences=body.get("preferences"),
     )
     result = registration.register(event, data, utcnow())

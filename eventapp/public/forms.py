@@ -1,5 +1,8 @@
 """The registration form, built per event: the plenary sessions and one choice per round."""
 
+import functools
+
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -32,7 +35,16 @@ CONSENT_LABEL = _l("I agree that my data is processed to organise this event, as
 
 def consent_record(channel: str, locale: str) -> str:
     """The consent as recorded: version, channel, language and the words agreed to."""
-    return f"{CONSENT_VERSION} {channel} [{locale}]: {PRIVACY_NOTICE} {CONSENT_LABEL}"
+    return f"{CONSENT_VERSION} {channel} [{locale}]: {_consent_words(locale)}"
+
+
+@functools.cache
+def _consent_words(locale: str) -> str:
+    """The notice and the checkbox label in `locale`, whatever language the request is in
+    (an API client says which language the attendee reads). The catalogs do not change
+    while the process runs, so each language is rendered once."""
+    with force_locale(locale):
+        return f"{PRIVACY_NOTICE} {CONSENT_LABEL}"
 
 
 def strip(value):

@@ -159,3 +159,24 @@ def test_draft_event_is_invisible_and_closed_event_refuses(client, make_event, m
     response = client.post("/api/v1/events/closed/registrations", json=body([session.id]))
     assert response.status_code == 409
     assert response.get_json()["error"] == "registration_closed"
+
+
+@pytest.mark.parametrize(
+    ("locale", "request_language", "words"),
+    [("en", "nl", "We store your name"), ("nl", "en", "We bewaren je naam")],
+)
+def test_consent_is_recorded_in_the_attendees_language_not_the_requests(
+    client, event_with_sessions, locale, request_language, words
+):
+    """The API says which language the attendee read the notice in; the record holds the
+    words in that language (it used to say [en] and hold the request's language)."""
+    _, plenary, _, _ = event_with_sessions
+    response = client.post(
+        "/api/v1/events/si/registrations",
+        json=body([plenary.id], locale=locale),
+        headers={"Accept-Language": request_language},
+    )
+    assert response.status_code == 201
+    consent = db.session.scalar(select(Attendee.consent_text))
+    assert f"api [{locale}]" in consent
+    assert words in consent
