@@ -1,4 +1,5 @@
-"""Calendar downloads and feeds (ICS): the programme, one session, an attendee's own feed.
+"""Calendar downloads and feeds (ICS): the programme, one session, an attendee's own feed;
+and the programme's per-session Google Calendar links, as short redirects.
 
 Responses are `text/calendar; charset=utf-8` with a strong ETag: a hash of everything the
 feed shows (services/calendar.py *_version), computed without building the calendar. A
@@ -13,10 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..errors import error_response
 from ..extensions import db
 from ..models import Attendee, EventSession
 from ..services import calendar, programme, tokens
@@ -48,9 +50,7 @@ def event_feed(slug: str):
 def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     """One session, for an "add to calendar" download from the programme."""
     event = _event_or_404(slug)
-    session = db.session.get(EventSession, id)
-    if session is None or session.event_id != event.id:
-        abort(404)
+    session = _session_or_404(event, id)
     return _ics_response(
         calendar.programme_version(event, session_id=session.id),
         lambda: calendar.session_file(session),
@@ -58,6 +58,34 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
         public=True,
         download=True,
     )
+
+
+@bp.get("/events/<slug>/sessions/<int:id>/google")
+def session_google(slug: str, id: int):  # noqa: A002  (the URL's name for it)
+    """The programme's "Google Calendar" link for one session: a 302 to Google's "add event"
+    URL (services/calendar.py google_calendar_url), built on click.
+
+    The programme page used to carry that long URL, description and all, for every session:
+    a third of its render time and much of its size. Cached for 5 minutes (public: it
+    depends on nothing but the session): a repeated click costs nothing, and a session that
+    is moved or cancelled sends stale data for at most that long. A cancelled session has
+    no link on the programme; an old tab gets a 404 that says so.
+    """
+    event = _event_or_404(slug)
+    g.event_locale = event.default_locale  # for the error pages, as on the programme page
+    session = _session_or_404(event, id)
+    if session.status != "scheduled":
+        return error_response(404, "session_cancelled", _("This session has been cancelled."))
+    response = redirect(calendar.google_calendar_url(session), code=302)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _session_or_404(event, id: int) -> EventSession:  # noqa: A002
+    session = db.session.get(EventSession, id)
+    if session is None or session.event_id != event.id:
+        abort(404)
+    return session
 
 
 @bp.get("/calendar/<token>.ics")

@@ -2,9 +2,13 @@
 and the "add to calendar" links on the pages."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
+import flask_babel
 import pytest
+from markupsafe import escape
 
+from eventapp.calendar.views import google_calendar_link
 from eventapp.extensions import db
 from eventapp.models import Attendee, Speaker
 from eventapp.services import notifications
@@ -126,13 +130,178 @@ def test_programme_page_has_add_to_calendar_links(client, make_event, make_sessi
     event = make_event()
     session = make_session(event, title="Digital twins")
 
-    page = client.get(f"/events/{event.slug}/").get_data(as_text=True)
+    page = client.get(f"/events/{event.slug}/", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
 
     assert f'href="webcal://localhost/events/{event.slug}/calendar.ics"' in page
     assert f'href="/events/{event.slug}/calendar.ics"' in page
     assert f'href="/events/{event.slug}/sessions/{session.id}.ics"' in page
-    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in page
-    assert "cid=webcal" in page
+    # Google Calendar per session: a short link to our redirect, same text, target and rel.
+    assert (
+        f'<a href="/events/{event.slug}/sessions/{session.id}/google" target="_blank" '
+        'rel="noopener noreferrer">Google Calendar<span class="visually-hidden">: '
+        "Digital twins</span></a>"
+    ) in page
+    assert "action=TEMPLATE" not in page
+    assert "cid=webcal" in page  # subscribing to the whole programme in Google: unchanged
+
+
+def google_session(event, make_session, room, speakers, *, title, start=1.5):
+    """A session with everything the Google URL carries: room, speakers, description."""
+    session = make_session(
+        event,
+        start=start,
+        title=title,
+        room=room,
+        description="Bring a laptop.\nWe build a <robot> & a twin, 100% hands-on. " * 3,
+    )
+    session.speakers = speakers
+    db.session.commit()
+    return session
+
+
+def two_speakers(event):
+    return [
+        Speaker(event=event, name="Grace Hopper", organisation="Navy"),
+        Speaker(event=event, name="Ada Lovelace"),
+    ]
+
+
+def test_google_link_redirects_to_the_google_url_the_builder_gives(
+    client, make_event, make_session, make_room
+):
+    event = make_event()
+    session = google_session(
+        event,
+        make_session,
+        make_room(event, "Studio 1"),
+        two_speakers(event),
+        title="Cobots & co: robots; \\ more",
+    )
+
+    response = client.get(f"/events/{event.slug}/sessions/{session.id}/google")
+
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location == google_calendar_link(session)
+    parts = urlsplit(location)
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "https",
+        "calendar.google.com",
+        "/calendar/render",
+    )
+    query = parse_qs(parts.query, strict_parsing=True)
+    expected = parse_qs(urlsplit(google_calendar_link(session)).query)
+    assert query["action"] == ["TEMPLATE"]
+    assert query["text"] == ["Cobots & co: robots; \\ more"] == expected["text"]
+    # 10:30-11:30 UTC on the event's day (make_session: start=1.5 is 09:00 + 1.5 h).
+    assert query["dates"] == ["20270318T103000Z/20270318T113000Z"] == expected["dates"]
+    assert query["location"] == ["Studio 1, Hilversum"]
+    assert query["details"][0].startswith("Bring a laptop.\nWe build a <robot> & a twin")
+    assert "Grace Hopper (Navy)" in query["details"][0] and "Ada Lovelace" in query["details"][0]
+    assert query == expected
+    # Short-lived and shareable: it depends on the session only.
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    # The same for a closed event: its programme is still public.
+    event.status = "closed"
+    db.session.commit()
+    again = client.get(f"/events/{event.slug}/sessions/{session.id}/google")
+    assert again.status_code == 302 and again.headers["Location"] == location
+
+
+def test_google_link_follows_changes_to_the_session(client, make_event, make_session):
+    event = make_event()
+    session = make_session(event, title="Old title")
+    url = f"/events/{event.slug}/sessions/{session.id}/google"
+    client.get(url)
+
+    session.title = "New title"
+    db.session.commit()
+
+    query = parse_qs(urlsplit(client.get(url).headers["Location"]).query)
+    assert query["text"] == ["New title"]
+
+
+def test_google_link_of_unknown_or_hidden_sessions_is_the_404_page(
+    client, make_event, make_session
+):
+    event = make_event()
+    session = make_session(event)
+    other_event = make_event()
+    other_session = make_session(other_event)
+    draft = make_event(status="draft")
+    draft_session = make_session(draft)
+
+    english = {"Accept-Language": "en"}
+    for url in [
+        f"/events/no-such-event/sessions/{session.id}/google",
+        f"/events/{draft.slug}/sessions/{draft_session.id}/google",
+        f"/events/{event.slug}/sessions/999999/google",
+        f"/events/{event.slug}/sessions/{other_session.id}/google",
+        f"/events/{other_event.slug}/sessions/{session.id}/google",
+        f"/events/{event.slug}/sessions/abc/google",
+        f"/events/{event.slug}/sessions/-1/google",
+    ]:
+        response = client.get(url, headers=english)
+        assert response.status_code == 404, url
+        assert "Location" not in response.headers
+        assert "This page does not exist." in response.get_data(as_text=True), url
+
+
+def test_google_link_of_a_cancelled_session_says_so(client, make_event, make_session):
+    event = make_event(default_locale="en")
+    kept = make_session(event, title="Kept")
+    cancelled = make_session(event, start=2, title="Dropped")
+    cancelled.status = "cancelled"
+    db.session.commit()
+
+    response = client.get(f"/events/{event.slug}/sessions/{cancelled.id}/google")
+
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "This session has been cancelled." in response.get_data(as_text=True)
+    # In the event's language, like the programme page, unless the visitor chose one.
+    event.default_locale = "nl"
+    db.session.commit()
+    flask_babel.refresh()  # the test's app context outlives the request, and caches its locale
+    dutch = client.get(f"/events/{event.slug}/sessions/{cancelled.id}/google")
+    assert dutch.status_code == 404
+    assert "Deze sessie is geannuleerd." in dutch.get_data(as_text=True)
+    # The programme offers no calendar links for it, only for the kept session.
+    page = client.get(f"/events/{event.slug}/").get_data(as_text=True)
+    assert f"/sessions/{cancelled.id}/google" not in page
+    assert f"/sessions/{kept.id}/google" in page
+
+
+def test_programme_page_no_longer_carries_the_long_google_urls(
+    client, make_event, make_session, make_room
+):
+    """A big programme: every session links to the short redirect, none to Google itself,
+    and the page is much smaller than it was with the whole URL inline per session."""
+    event = make_event()
+    rooms = [make_room(event, f"Studio {r}") for r in range(4)]
+    speakers = two_speakers(event)
+    sessions = [
+        google_session(
+            event, make_session, rooms[i % 4], speakers, title=f"Workshop {i}", start=i // 4
+        )
+        for i in range(40)
+    ]
+
+    page = client.get(f"/events/{event.slug}/").get_data(as_text=True)
+
+    old_page = page
+    for s in sessions:
+        long_url = str(escape(google_calendar_link(s)))  # as the old template wrote it
+        short_url = f"/events/{event.slug}/sessions/{s.id}/google"
+        assert long_url not in page and google_calendar_link(s) not in page
+        assert page.count(f'href="{short_url}"') == 1
+        old_page = old_page.replace(f'href="{short_url}"', f'href="{long_url}"')
+    assert "calendar.google.com/calendar/render?action=TEMPLATE" in old_page
+    saved = sum(len(google_calendar_link(s)) for s in sessions)
+    assert len(old_page.encode()) - len(page.encode()) >= saved * 0.8
+    assert len(page.encode()) < 0.85 * len(old_page.encode())
 
 
 def test_confirmation_and_manage_pages_offer_the_personal_feed(
