@@ -73,15 +73,18 @@ def commit_without_expiring() -> None:
         session.expire_on_commit = True
 
 
-def adopt(model, row):
-    """The ORM object for a row this transaction just wrote with a Core statement.
+def adopt(model, written: dict):
+    """The ORM object for a row this transaction just wrote with a Core INSERT.
 
-    The object joins the session as if a query had loaded it: no INSERT from the unit of
-    work, no read-back. Core's INSERT ... RETURNING costs a fraction of the unit of work's
-    bookkeeping, which matters on the registration path (docs/PERFORMANCE.md). `row` must
-    hold every column, so nothing is left to load lazily.
+    `written` is what the INSERT wrote: the values given, the Python-side defaults Core
+    filled in (`CursorResult.last_inserted_params()`) and the new id; every other column is
+    NULL (these tables have no server-side defaults). The object joins the session as if a
+    query had loaded it: no INSERT from the unit of work and no read-back, whose
+    bookkeeping costs several times the INSERT itself on the registration path
+    (docs/PERFORMANCE.md).
     """
-    instance = model(**row._mapping)
+    columns = {column.key: None for column in model.__table__.c}
+    instance = model(**(columns | written))
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance

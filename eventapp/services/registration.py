@@ -217,24 +217,31 @@ def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> A
         "created_at": now,
         **new_token_columns(),
     }
-    table = Attendee.__table__
-    row = db.session.execute(
-        _insert_ignoring_conflict(table, ["event_id", "email_normalized"])
-        .values(values)
-        .returning(*table.c)
-    ).one_or_none()
-    if row is None:
+    result = db.session.execute(_insert_attendee_statement(), values)
+    new_id = result.scalar_one_or_none()
+    if new_id is None:
         raise already_registered()
-    attendee = adopt(Attendee, row)
+    attendee = adopt(Attendee, result.last_inserted_params() | {"id": new_id})
     set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
     return attendee
 
 
-def _insert_ignoring_conflict(table, unique_columns: list[str]):
-    """INSERT ... ON CONFLICT (unique_columns) DO NOTHING, in the session's SQL dialect."""
+def _insert_attendee_statement():
+    """INSERT ... ON CONFLICT (event, normalised email) DO NOTHING RETURNING id, in the
+    session's SQL dialect; built once per dialect (building costs more than running it)."""
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=unique_columns)
+    if dialect not in _INSERT_ATTENDEE:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = Attendee.__table__
+        _INSERT_ATTENDEE[dialect] = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.email_normalized])
+            .returning(table.c.id)
+        )
+    return _INSERT_ATTENDEE[dialect]
+
+
+_INSERT_ATTENDEE: dict = {}
 
 
 def new_token_columns() -> dict:
@@ -325,7 +332,9 @@ def _registration_values(attendee, session, status: str, now: datetime) -> dict:
 
 # Rows come back in any order (asking for parameter order costs SQLite one INSERT per row);
 # each is one (attendee, session) pair, which is all the caller goes by.
-_INSERT_REGISTRATIONS = insert(Registration.__table__).returning(*Registration.__table__.c)
+_INSERT_REGISTRATIONS = insert(Registration.__table__).returning(
+    Registration.__table__.c.id, Registration.__table__.c.session_id
+)
 
 
 def _insert_registrations(
@@ -335,9 +344,16 @@ def _insert_registrations(
     the unit of work's bookkeeping."""
     if not rows:
         return []
-    written = db.session.execute(_INSERT_REGISTRATIONS, rows).all()
+    result = db.session.execute(_INSERT_REGISTRATIONS, rows)
+    new_ids = {session_id: id_ for id_, session_id in result.all()}
     by_id = {s.id: s for s in sessions}
-    added = [adopt(Registration, row) for row in written]
+    written_rows = result.last_inserted_params()  # a dict for one row, a list for more
+    if isinstance(written_rows, dict):
+        written_rows = [written_rows]
+    added = [
+        adopt(Registration, written | {"id": new_ids[written["session_id"]]})
+        for written in written_rows
+    ]
     for registration in added:
         # Linked in memory: the identity map holds objects weakly, so a lazy load later
         # could otherwise read the session again.
