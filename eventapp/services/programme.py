@@ -6,16 +6,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration
 from .errors import NotFound
 
+# Built once: every request that names an event runs it, and building costs about as
+# much Python as running it.
+_EVENT_BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))
+
 
 def get_event(slug: str, *, public: bool = True) -> Event:
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
+    event = db.session.scalar(_EVENT_BY_SLUG, {"slug": slug})
     if event is None or (public and event.status == "draft"):
         raise NotFound(f"No event '{slug}'.", slug=slug)
     return event

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -138,17 +138,19 @@ def ensure_open(event: Event, now: datetime) -> None:
         raise RegistrationClosed(_("Registration for this event is closed."))
 
 
+_SESSIONS_OF_EVENT = select(EventSession).where(
+    EventSession.id.in_(bindparam("ids", expanding=True)),
+    EventSession.event_id == bindparam("event_id"),
+)
+
+
 def load_registrable_sessions(event: Event, session_ids: list[int]) -> list[EventSession]:
     """The chosen sessions, in id order (the order seats are taken, so locks never cross)."""
     if not session_ids:
         return []
     found = {
         s.id: s
-        for s in db.session.scalars(
-            select(EventSession).where(
-                EventSession.id.in_(session_ids), EventSession.event_id == event.id
-            )
-        )
+        for s in db.session.scalars(_SESSIONS_OF_EVENT, {"ids": session_ids, "event_id": event.id})
     }
     unknown = [i for i in session_ids if i not in found]
     if unknown:

@@ -1,5 +1,6 @@
 """Serving: cache-busted static files, the bench-only baseline, gunicorn's settings."""
 
+import gc
 import runpy
 from pathlib import Path
 
@@ -98,3 +99,20 @@ def test_gunicorn_settings_come_from_the_environment(monkeypatch, env, expected)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert {key: settings[key] for key in expected} == expected
     assert settings["timeout"] > 0 and settings["preload_app"] is False
+
+
+@pytest.mark.parametrize(("setting", "frozen"), [(None, True), ("0", False)])
+def test_a_worker_freezes_its_start_up_objects_unless_told_not_to(monkeypatch, setting, frozen):
+    """gunicorn calls post_worker_init once the worker has built the app: from then on a
+    full garbage collection no longer walks the app's start-up objects."""
+    if setting is None:
+        monkeypatch.delenv("GUNICORN_GC_FREEZE", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_GC_FREEZE", setting)
+    hook = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"]
+    gc.unfreeze()
+    try:
+        hook(worker=None)
+        assert (gc.get_freeze_count() > 0) is frozen
+    finally:
+        gc.unfreeze()
