@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import error_response
 from ..extensions import db
@@ -109,7 +110,9 @@ def _attendee_by_feed_token(token: str) -> Attendee:
     if not tokens.looks_like_token(token):
         abort(404)
     attendee = db.session.scalar(
-        select(Attendee).where(Attendee.feed_token_hash == tokens.hash_token(token))
+        select(Attendee)
+        .where(Attendee.feed_token_hash == tokens.hash_token(token))
+        .options(joinedload(Attendee.event, innerjoin=True))  # the feed's name, version, events
     )
     if attendee is None or not tokens.tokens_match(token, feed_token(attendee)):
         abort(404)

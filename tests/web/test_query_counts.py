@@ -11,39 +11,16 @@ sessions it chooses. docs/PERFORMANCE.md has the numbers.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventapp.extensions import db
 from eventapp.models import Event, Speaker
+from tests.query_counter import QueryCounter
 from tests.web.attendee_factory import add_attendees
 
 # Today's counts (both databases; SQLite's BEGIN IMMEDIATE is not counted). A change that
 # needs more must say why here and in docs/PERFORMANCE.md.
 PROGRAMME_PAGE_MAX = 6
 REGISTRATION_BASE_MAX = 6  # event, sessions, attendee, email, rows, seats
-
-
-class QueryCounter:
-    """Counts statements sent to the database (ORM, Core and lazy loads alike)."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _count(self, _conn, _cursor, statement, *_args):
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
-            self.statements.append(statement)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def __enter__(self):
-        sa_event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        sa_event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def _fresh_session() -> None:
