@@ -12,21 +12,25 @@ The organiser side calls these after changing a session (and before committing):
 
 Each bumps `session.sequence`, so every calendar object sent afterwards (same UID) is a newer
 version that calendars apply, and queues one outbox message per attendee; the worker renders
-it with the session as it is by then. Like every service here they flush; the caller commits.
+it with the session as it is by then. Cancelling the whole event (`event_cancelled`) does the
+same for all its sessions but queues one message per attendee for all of them together.
+Like every service here they flush; the caller commits.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import EventSession, Registration
+from ..models import EventSession, OutboxMessage, Registration
 from .outbox import enqueue
 
 # Registrations an attendee still has: a seat, a place in line, or an offer of a seat.
 ACTIVE = ("confirmed", "waitlisted", "offered")
+SEAT_HOLDING = ("confirmed", "offered")
 
 
 def snapshot(session: EventSession) -> dict:
@@ -65,6 +69,75 @@ def session_cancelled(session: EventSession, now: datetime, *, reason: str | Non
     Attendees who had a seat get METHOD:CANCEL with STATUS:CANCELLED for the same UID; those
     in line get the email only. Returns the number of messages queued.
     """
+    ended = _end_registrations(session)
+    for registration, status in ended:
+        payload = {"session_ids": [session.id], "had_seat": status in SEAT_HOLDING}
+        if reason:
+            payload["reason"] = reason
+        enqueue("session_cancelled", registration.attendee, payload)
+    db.session.flush()
+    return len(ended)
+
+
+def event_cancelled(sessions: list[EventSession], now: datetime) -> int:
+    """The whole event is off: these sessions are cancelled, and each attendee hears once.
+
+    One "event_cancelled" message per attendee with an active registration in any of them
+    (the same people the per-session emails reached), instead of one email per session, which
+    recipients take for spam and Gmail and Outlook may throttle. The payload names all their
+    cancelled sessions, and in `calendar_session_ids` only those they held a confirmed seat
+    in: the only ones an invitation ever put in their calendar (offers and waiting-list places
+    carry no calendar data), so only those get a METHOD:CANCEL.
+
+    Sending twice is prevented by the state itself: only registrations this call moves from
+    active to cancelled (under the row locks of `_end_registrations`) are told, so a second
+    cancellation finds nobody. The `dedupe_key` (attendee plus the sessions and their new
+    SEQUENCEs) backs that up in the database; a session restored and cancelled again has a
+    higher SEQUENCE, so that later cancellation is told again. Returns the messages queued.
+    """
+    told: dict[int, dict] = {}
+    for session in sessions:
+        for registration, status in _end_registrations(session):
+            entry = told.setdefault(
+                registration.attendee_id,
+                {"attendee": registration.attendee, "sessions": [], "calendar": []},
+            )
+            entry["sessions"].append(session)
+            if status == "confirmed":
+                entry["calendar"].append(session.id)
+    if not told:
+        return 0
+    keys = {attendee_id: _event_cancelled_key(entry) for attendee_id, entry in told.items()}
+    already = set(
+        db.session.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys.values()))
+        )
+    )
+    queued = 0
+    for attendee_id, entry in told.items():
+        if keys[attendee_id] in already:
+            continue
+        payload = {
+            "session_ids": [s.id for s in entry["sessions"]],
+            "calendar_session_ids": entry["calendar"],
+        }
+        enqueue("event_cancelled", entry["attendee"], payload, dedupe_key=keys[attendee_id])
+        queued += 1
+    db.session.flush()
+    return queued
+
+
+def _event_cancelled_key(entry: dict) -> str:
+    versions = sorted((s.id, s.sequence) for s in entry["sessions"])
+    digest = hashlib.sha256(repr(versions).encode()).hexdigest()[:32]
+    return f"event_cancelled:{entry['attendee'].id}:{digest}"
+
+
+def _end_registrations(session: EventSession) -> list[tuple[Registration, str]]:
+    """Cancel the session and every active registration for it, releasing their seats.
+
+    Returns each registration ended with the status it had before, for the caller to tell.
+    """
     # Lock the session row first: a registration taking a seat right now either committed
     # before (and is cancelled below) or waits and then finds the session not scheduled.
     db.session.execute(
@@ -73,21 +146,17 @@ def session_cancelled(session: EventSession, now: datetime, *, reason: str | Non
         .values(status="cancelled", sequence=EventSession.sequence + 1)
         .execution_options(synchronize_session=False)
     )
-    registrations = _registrations(session, ACTIVE, lock=True)
-    for registration in registrations:
-        had_seat = registration.status in ("confirmed", "offered")
+    ended = []
+    for registration in _registrations(session, ACTIVE, lock=True):
+        ended.append((registration, registration.status))
         registration.status = "cancelled"
         registration.waitlisted_at = None
         registration.offer_expires_at = None
-        payload = {"session_ids": [session.id], "had_seat": had_seat}
-        if reason:
-            payload["reason"] = reason
-        enqueue("session_cancelled", registration.attendee, payload)
     db.session.flush()
     holding = db.session.scalar(
         select(func.count()).where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "offered")),
+            Registration.status.in_(SEAT_HOLDING),
         )
     )
     db.session.execute(
@@ -97,7 +166,7 @@ def session_cancelled(session: EventSession, now: datetime, *, reason: str | Non
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(session, ["status", "sequence", "seats_taken"])
-    return len(registrations)
+    return ended
 
 
 def _bump_sequence(session: EventSession) -> None:

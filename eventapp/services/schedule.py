@@ -164,15 +164,15 @@ def move_event(
 
 
 def cancel_event(actor: Organiser | None, event: Event, now: datetime) -> list[EventSession]:
-    """Cancel every scheduled session (attendees are emailed, seats released) and close the
-    event to registration. Returns the sessions cancelled."""
+    """Cancel every scheduled session (seats released) and close the event to registration.
+
+    Each attendee gets one email for the whole event, not one per session (see
+    notifications.event_cancelled); an event already cancelled sends nothing new. Returns the
+    sessions cancelled."""
     lock_event(event)
     before = audit.snapshot(event)
-    cancelled = []
-    for session in sessions_of_event(event):
-        if session.status == "scheduled":
-            notify_session_cancelled(session, now)
-            cancelled.append(session)
+    cancelled = [s for s in sessions_of_event(event) if s.status == "scheduled"]
+    notify_event_cancelled(cancelled, now)
     event.status = "closed"
     db.session.flush()
     after = audit.snapshot(event, extra={"sessions_cancelled": len(cancelled)})
@@ -544,6 +544,10 @@ def notify_session_moved(session: EventSession, now: datetime, previous: dict) -
 
 def notify_session_cancelled(session: EventSession, now: datetime) -> int:
     return _notifications().session_cancelled(session, now)
+
+
+def notify_event_cancelled(sessions: list[EventSession], now: datetime) -> int:
+    return _notifications().event_cancelled(sessions, now)
 
 
 def _notifications():

@@ -315,7 +315,7 @@ def outbox_kinds():
     return sorted(
         (m.kind, m.recipient)
         for m in db.session.scalars(select(OutboxMessage))
-        if m.kind.startswith("session_")
+        if m.kind.startswith(("session_", "event_"))
     )
 
 
@@ -395,7 +395,7 @@ def test_cancelling_the_event_cancels_sessions_and_closes_it(make_event, make_se
 
     assert [s.id for s in cancelled] == [session.id]
     assert (event.status, session.status, session.seats_taken) == ("closed", "cancelled", 0)
-    assert outbox_kinds() == [("session_cancelled", "ada@example.org")]
+    assert outbox_kinds() == [("event_cancelled", "ada@example.org")]
 
 
 def test_an_old_room_clash_does_not_block_renaming_but_a_new_one_does(

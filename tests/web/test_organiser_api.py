@@ -140,6 +140,45 @@ def test_move_cancel_and_their_emails(api, now):
     assert kinds == ["session_moved", "session_cancelled"]
 
 
+def test_cancelling_the_event_emails_each_attendee_once(api, now):
+    from eventapp.services import schedule
+
+    room_id, first = build(api)
+    second = api(
+        "POST",
+        "/api/v1/events/expo-2027/sessions",
+        {
+            "title": "Cobots",
+            "starts_at": "2027-03-18T12:00",
+            "ends_at": "2027-03-18T13:00",
+            "room_id": room_id,
+        },
+    ).get_json()
+    event = schedule.get_event_for_organiser("expo-2027")
+    registration_service.register(
+        event,
+        RegistrationInput(
+            name="Ada",
+            email="ada@example.org",
+            session_ids=[first["id"], second["id"]],
+            consent=True,
+        ),
+        now,
+    )
+    db.session.commit()
+
+    cancelled = api("POST", "/api/v1/events/expo-2027/cancel")
+    again = api("POST", "/api/v1/events/expo-2027/cancel")
+
+    assert cancelled.status_code == 200 and cancelled.get_json()["sessions_cancelled"] == 2
+    assert again.status_code == 200 and again.get_json()["sessions_cancelled"] == 0
+    messages = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind != "confirmation")
+    ).all()
+    assert [(m.kind, m.recipient) for m in messages] == [("event_cancelled", "ada@example.org")]
+    assert sorted(messages[0].payload["calendar_session_ids"]) == [first["id"], second["id"]]
+
+
 def test_capacity_below_seats_taken_is_refused(api, now):
     from eventapp.services import schedule
 

@@ -284,6 +284,26 @@ def cancellations(context: MailContext) -> list[CalendarPart]:
     return parts
 
 
+def event_cancellations(context: MailContext) -> list[CalendarPart]:
+    """METHOD:CANCEL for each session of a cancelled event the attendee had a seat in.
+
+    One calendar object (one attachment) per session, all in this one email: each carries
+    the UID of its own invitation, and RFC 5546 wants every VEVENT of an iTIP object to share
+    one UID (CALENDAR.md: one object per session), so a single CANCEL object naming several
+    UIDs is not something Outlook, Google and Apple can be trusted to apply to each event.
+    Only `calendar_session_ids` get one: the sessions an invitation put in the calendar, not
+    waiting-list places or offers, which were never there.
+    """
+    in_calendar = set(context.payload.get("calendar_session_ids") or [])
+    parts = []
+    for session in context.sessions:
+        registration = context.registration_for(session)
+        if session.id in in_calendar and registration and registration.status == "cancelled":
+            data = calendar.cancellation(registration, now=context.now)
+            parts.append(CalendarPart(f"cancel-{session.id}.ics", "CANCEL", data))
+    return parts
+
+
 def _titles(context: MailContext) -> str:
     return ", ".join(s.title for s in context.sessions)
 
@@ -319,4 +339,9 @@ mail_kind(
     "session_cancelled",
     subject=lambda c: _("Cancelled: %(titles)s", titles=_titles(c)),
     calendar=cancellations,
+)
+mail_kind(
+    "event_cancelled",
+    subject=lambda c: _("%(event)s is cancelled", event=c.event.name),
+    calendar=event_cancellations,
 )
