@@ -58,7 +58,8 @@ def list_tokens(email: str) -> None:
         raise click.ClickException(error.message) from None
     for api_token in api_tokens:
         state = f"revoked {api_token.revoked_at:%Y-%m-%d}" if api_token.revoked_at else "active"
-        used = f"{api_token.last_used_at:%Y-%m-%d}" if api_token.last_used_at else "never"
+        # Stamped at most every few minutes (accounts.TOKEN_USE_RESOLUTION), hence no seconds.
+        used = f"{api_token.last_used_at:%Y-%m-%d %H:%M} UTC" if api_token.last_used_at else "never"
         click.echo(
             f"{api_token.id}\t{api_token.name}\tcreated {api_token.created_at:%Y-%m-%d}"
             f"\tused {used}\t{state}"

@@ -58,6 +58,15 @@ def _reading_request() -> bool:
     return has_app_context() and g.get("sqlite_reading_request", False)
 
 
+def session_holds_sqlite_write_lock() -> bool:
+    """Whether db.session's transactions here begin with BEGIN IMMEDIATE on SQLite.
+
+    SQLite has one write lock for the whole file; while this request's transaction holds
+    it, a write on another connection would wait for this very request to finish.
+    """
+    return db.engine.dialect.name == "sqlite" and not _reading_request()
+
+
 def commit_without_expiring() -> None:
     """Commit, keeping the loaded objects' values instead of expiring them.
 

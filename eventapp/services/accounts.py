@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import attributes
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -52,7 +53,8 @@ def issue_api_token(email: str, *, name: str = "") -> str:
     return token
 
 
-def organiser_for_api_token(token: str) -> Organiser | None:
+def find_api_token(token: str) -> ApiToken | None:
+    """The live token for this bearer value: not revoked, and its organiser still active."""
     if not tokens.looks_like_token(token):
         return None
     api_token = db.session.scalar(
@@ -62,7 +64,53 @@ def organiser_for_api_token(token: str) -> Organiser | None:
     )
     if api_token is None or not api_token.organiser.active:
         return None
-    return api_token.organiser
+    return api_token
+
+
+def organiser_for_api_token(token: str) -> Organiser | None:
+    api_token = find_api_token(token)
+    return None if api_token is None else api_token.organiser
+
+
+# `last_used_at` is kept to this resolution. Stamping it on every request would make every
+# API call a write, and a burst of registrations pushed through one integration's token
+# would all queue for the same row; to say whether a token is still in use, five minutes
+# are precise enough.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
+def api_token_use_due(api_token: ApiToken, now: datetime) -> bool:
+    """Whether the stored last use is missing or older than TOKEN_USE_RESOLUTION.
+
+    Read from the row the token lookup loaded anyway, so a use within the resolution costs
+    no statement at all.
+    """
+    last_used_at = api_token.last_used_at
+    return last_used_at is None or last_used_at < now - TOKEN_USE_RESOLUTION
+
+
+def record_api_token_use(executor, api_token: ApiToken, now: datetime) -> None:
+    """Stamp the token's last use on `executor` (a Session or a Connection; the caller commits).
+
+    One conditional UPDATE: of several concurrent requests that all found the stamp out of
+    date, the first changes the row and the others match nothing, so the row is written
+    once per TOKEN_USE_RESOLUTION however many requests arrive together.
+    """
+    table = ApiToken.__table__
+    executor.execute(
+        update(table)
+        .where(
+            table.c.id == api_token.id,
+            or_(
+                table.c.last_used_at.is_(None),
+                table.c.last_used_at < now - TOKEN_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+    )
+    # The loaded object agrees with the row without being marked changed, so a second
+    # lookup in this request sees a recent stamp and the unit of work writes nothing more.
+    attributes.set_committed_value(api_token, "last_used_at", now)
 
 
 MAX_FAILED_LOGINS = 5
