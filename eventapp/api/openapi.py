@@ -748,14 +748,41 @@ PATHS = {
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 500},
                 },
-                {"name": "session_id", "in": "query", "schema": ID},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 200},
+                    "description": "Name, email, organisation or reference containing this "
+                    "text, or this check-in code.",
+                },
+                {
+                    "name": "session_id",
+                    "in": "query",
+                    "schema": ID,
+                    "description": "Attendees registered for this session: confirmed, "
+                    "waitlisted or offered, or cancelled with status=cancelled.",
+                },
                 {
                     "name": "status",
                     "in": "query",
-                    "schema": {"enum": ["confirmed", "waitlisted", "offered", "cancelled"]},
-                    "description": "Attendees with a registration in this status.",
+                    "schema": {
+                        "enum": ["active", "cancelled", "confirmed", "waitlisted", "offered"]
+                    },
+                    "description": "active, cancelled: the attendee's own status; "
+                    "confirmed, waitlisted, offered: an active attendee with a registration "
+                    "in that status. With session_id, each applies to the registration for "
+                    "that session (active: not cancelled, of an active attendee).",
+                },
+                {
+                    "name": "checked_in",
+                    "in": "query",
+                    "schema": {"enum": ["yes", "no"]},
+                    "description": "Checked in at the event, or at session_id's session.",
                 },
             ],
+            "description": "Oldest registration first. The filters are those of the "
+            "organiser's attendee page (/organiser/events/{slug}/attendees, where session_id "
+            "is called session) and find the same attendees.",
             "responses": {
                 "200": _json(_ref("RegistrationPage"), "One page."),
                 **_errors(*ORGANISER, "404", "422"),

@@ -8,16 +8,22 @@ organiser pages, so the same rules: a hard conflict is a 409 `conflict`, a warni
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Attendee, Registration
-from ..models.attendee import REGISTRATION_STATUSES
+from ..models import Attendee
 from ..models.types import utcnow
 from ..organiser.access import role_required
+from ..services import attendees as attendee_service
 from ..services import conflicts, schedule, waitlist
+from ..services.attendees import (
+    CHECKED_IN_FILTERS,
+    SEARCH_MAX_LENGTH,
+    STATUS_FILTERS,
+    AttendeeFilter,
+)
 from ..services.errors import InvalidInput
+from ..services.validation import FieldErrors
 from . import bp
 from .public import json_body
 from .serialize import event_json, iso, session_json
@@ -140,7 +146,8 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    # isdigit() alone lets through digits int() refuses, such as "²".
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise InvalidInput(
             _("Please correct the marked fields."),
             {name: [_("Must be between %(lo)d and %(hi)d.", lo=lo, hi=hi)]},
@@ -151,47 +158,53 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 @bp.get("/events/<slug>/registrations")
 @role_required("organiser")
 def list_registrations(slug: str):
-    """Attendees with their registrations, a page at a time; filter by session and status."""
+    """Attendees with their registrations, a page at a time, oldest first.
+
+    Filtered by the same service as the organiser's attendee page, so a filter here finds
+    exactly the attendees it finds there.
+    """
     event = schedule.get_event_for_organiser(slug)
     page = _int_arg("page", 1, 1, 1_000_000)
     per_page = _int_arg("per_page", 100, 1, MAX_PER_PAGE)
-    query = select(Attendee).where(Attendee.event_id == event.id)
-    session_id = request.args.get("session_id")
-    status = request.args.get("status")
-    if status is not None and status not in REGISTRATION_STATUSES:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            {
-                "status": [
-                    _("Must be one of: %(choices)s.", choices=", ".join(REGISTRATION_STATUSES))
-                ]
-            },
-        )
-    if session_id is not None or status is not None:
-        matching = select(Registration.attendee_id)
-        if session_id is not None:
-            matching = matching.where(
-                Registration.session_id == _int_arg("session_id", 0, 1, 2**31 - 1)
-            )
-        if status is not None:
-            matching = matching.where(Registration.status == status)
-        query = query.where(Attendee.id.in_(matching))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    attendees = db.session.scalars(
-        query.options(selectinload(Attendee.registrations))
-        .order_by(Attendee.created_at, Attendee.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    found = attendee_service.attendee_page(event, _attendee_filter(), page, per_page)
     tz = event.tz
     return jsonify(
         {
-            "registrations": [_attendee_row(a, tz) for a in attendees],
+            "registrations": [_attendee_row(a, tz) for a in found.items],
             "page": page,
             "per_page": per_page,
-            "total": total,
+            "total": found.total,
         }
     )
+
+
+def _attendee_filter() -> AttendeeFilter:
+    """The attendee page's filter from the query string (`session_id` being its `session`).
+
+    The page ignores values its own form never sends; a program that sends one here gets a
+    422 naming the field instead of a list it did not ask for.
+    """
+    errors = FieldErrors()
+    q = request.args.get("q", "").strip()
+    if len(q) > SEARCH_MAX_LENGTH:
+        errors.add("q", _("At most %(n)d characters.", n=SEARCH_MAX_LENGTH))
+    status = _choice_arg("status", STATUS_FILTERS, errors)
+    checked_in = _choice_arg("checked_in", CHECKED_IN_FILTERS, errors)
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), errors)
+    session_id = None
+    if "session_id" in request.args:
+        session_id = _int_arg("session_id", 0, 1, 2**31 - 1)
+    return AttendeeFilter(
+        q=q, session_id=session_id, status=status, checked_in=checked_in, sort="oldest"
+    )
+
+
+def _choice_arg(name: str, choices: tuple[str, ...], errors: FieldErrors) -> str:
+    value = request.args.get(name, "")
+    if name in request.args and value not in choices:
+        errors.add(name, _("Must be one of: %(choices)s.", choices=", ".join(choices)))
+    return value
 
 
 def _attendee_row(attendee: Attendee, tz) -> dict:

@@ -30,7 +30,10 @@ from .validation import (
 )
 
 PER_PAGE = 50
-STATUS_FILTERS = ("active", "cancelled", "confirmed", "waitlisted")
+# Registration statuses an attendee list can be filtered on (besides the attendee's own).
+REGISTRATION_STATUS_FILTERS = ("confirmed", "waitlisted", "offered")
+STATUS_FILTERS = ("active", "cancelled", *REGISTRATION_STATUS_FILTERS)
+SEARCH_MAX_LENGTH = 200
 CHECKED_IN_FILTERS = ("yes", "no")
 SORTS = {
     "name": (func.lower(Attendee.name), Attendee.id),
@@ -44,10 +47,12 @@ SORTS = {
 class AttendeeFilter:
     """What the attendee list shows.
 
-    `status` is the attendee's own ("active", "cancelled") or, for "confirmed" and
-    "waitlisted", a registration's: for the chosen session, or for any session when none is
-    chosen. `checked_in` likewise means the session's check-in when a session is chosen, the
-    event's otherwise.
+    `status` is the attendee's own ("active", "cancelled") or, for "confirmed",
+    "waitlisted" and "offered", a registration's: for the chosen session, or for any session
+    of an active attendee when none is chosen. A chosen session alone means its current
+    registrations (not cancelled ones, unless `status` is "cancelled"). `checked_in`
+    likewise means the session's check-in when a session is chosen, the event's otherwise.
+    The organiser's attendee page and the organiser API both filter with this.
     """
 
     q: str = ""
@@ -64,8 +69,8 @@ class AttendeeFilter:
         checked_in = args.get("checked_in", "")
         sort = args.get("sort", "name")
         return cls(
-            q=(args.get("q") or "").strip()[:200],
-            session_id=int(session_id) if session_id.isdigit() else None,
+            q=(args.get("q") or "").strip()[:SEARCH_MAX_LENGTH],
+            session_id=_row_id(session_id),
             status=status if status in STATUS_FILTERS else "",
             checked_in=checked_in if checked_in in CHECKED_IN_FILTERS else "",
             sort=sort if sort in SORTS else "name",
@@ -81,6 +86,13 @@ class AttendeeFilter:
             "sort": self.sort if self.sort != "name" else "",
         }
         return {key: value for key, value in args.items() if value}
+
+
+def _row_id(raw: str) -> int | None:
+    """A database id from text, or None: not "²" (a digit int() refuses), nor past INTEGER."""
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+        return int(raw)
+    return None
 
 
 def _like(term: str) -> str:
@@ -111,7 +123,7 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
             Registration.attendee_id == Attendee.id,
             Registration.session_id == wanted.session_id,
         ]
-        if wanted.status in ("confirmed", "waitlisted", "cancelled"):
+        if wanted.status in (*REGISTRATION_STATUS_FILTERS, "cancelled"):
             in_session.append(Registration.status == wanted.status)
         else:
             in_session.append(Registration.status != "cancelled")
@@ -125,7 +137,7 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
     else:
         if wanted.status in ("active", "cancelled"):
             stmt = stmt.where(Attendee.status == wanted.status)
-        elif wanted.status in ("confirmed", "waitlisted"):
+        elif wanted.status in REGISTRATION_STATUS_FILTERS:
             stmt = stmt.where(
                 Attendee.status == "active",
                 exists().where(
