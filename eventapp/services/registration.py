@@ -294,9 +294,7 @@ def take_seats(
     active = {i for i, r in existing.items() if r.status != "cancelled"}
     held = [existing[s.id] for s in sessions if s.id in active]
     wanted = [s for s in sessions if s.id not in active]
-    new_rows = [
-        _registration_values(attendee, s, "confirmed", now) for s in wanted if s.id not in existing
-    ]
+    new_rows = [_confirmed_row(attendee, s, now) for s in wanted if s.id not in existing]
     rows = {r.session_id: r for r in _insert_registrations(attendee, new_rows, sessions)}
     rows |= {s.id: existing[s.id] for s in wanted if s.id in existing}
     seated = capacity.take_seat_each(s.id for s in wanted)
@@ -322,12 +320,12 @@ def take_seats(
     return held + [rows[s.id] for s in wanted]
 
 
-def _registration_values(attendee, session, status: str, now: datetime) -> dict:
+def _confirmed_row(attendee: Attendee, session: EventSession, now: datetime) -> dict:
     return {
         "attendee_id": attendee.id,
         "session_id": session.id,
-        "status": status,
-        "waitlisted_at": now if status == "waitlisted" else None,
+        "status": "confirmed",
+        "waitlisted_at": None,
         "created_at": now,
     }
 
