@@ -1,5 +1,7 @@
 """Engine settings that make the capacity guard hold on SQLite as it does on PostgreSQL."""
 
+import functools
+
 from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import make_transient_to_detached
@@ -56,6 +58,38 @@ def _mark_reading_request() -> None:
 
 def _reading_request() -> bool:
     return has_app_context() and g.get("sqlite_reading_request", False)
+
+
+def reads_before_writing(view):
+    """For a POST view that reads and checks a good deal before it writes (registration).
+
+    On SQLite a writing request begins with BEGIN IMMEDIATE and so holds the database's
+    single write lock from its first query to its commit: every other writer, in every
+    gunicorn worker, waits all that time. Such a view instead begins like a page view, with
+    a deferred transaction that reads a snapshot and locks nothing, until the service calls
+    start_writing(). No effect on PostgreSQL.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.sqlite_reading_request = current_app.config.get("SQLITE_DEFERRED_READS", True)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def start_writing() -> None:
+    """From here on this request writes: on SQLite, end its read snapshot and let the next
+    statement begin with BEGIN IMMEDIATE (see reads_before_writing).
+
+    What was read stays loaded (committed without expiring). It may be a few milliseconds
+    old when the writes begin, as it may on PostgreSQL, where each statement sees what was
+    committed before it: the seat guard and the unique indexes decide in the writes
+    themselves, not on what was read.
+    """
+    if _reading_request() and db.engine.dialect.name == "sqlite":
+        commit_without_expiring()
+        g.sqlite_reading_request = False
 
 
 def session_holds_sqlite_write_lock() -> bool:

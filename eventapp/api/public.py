@@ -3,7 +3,7 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from ..database import commit_without_expiring
+from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import consent_record
@@ -61,6 +61,7 @@ def list_sessions(slug: str):
 
 
 @bp.post("/events/<slug>/registrations")
+@reads_before_writing
 def create_registration(slug: str):
     event = programme.get_event(slug)
     body = json_body()

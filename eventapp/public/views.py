@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from ..database import reads_before_writing
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
@@ -87,6 +88,7 @@ def _session_label(session) -> str:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@reads_before_writing
 def register(slug: str):
     event = _load_event(slug)
     sessions = programme.sessions_of(event)

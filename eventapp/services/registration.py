@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import adopt
+from ..database import adopt, start_writing
 from ..extensions import db
 from ..models import Attendee, Event, EventSession, Organiser, Registration
 from . import allocation, capacity, tokens
@@ -85,6 +85,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
         allocation.ensure_no_workshops(event, sessions)
     ensure_no_overlap(sessions)
 
+    start_writing()  # SQLite: the write lock from here, not during the reads and checks above
     attendee = _new_attendee(event, fields, data, now)  # AlreadyRegistered for a known email
     # The email row before the seats: what is written after the first seat is taken holds
     # that session's row lock, which every other registration for it waits for.
