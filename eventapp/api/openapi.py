@@ -403,13 +403,21 @@ SCHEMAS = {
     },
     "RegistrationPatch": {
         "type": "object",
-        "description": "Change sessions and/or details; all of it or, on an error, none.",
+        "description": "Change sessions, workshop preferences and/or details; all of it or, "
+        "on an error, none.",
         "properties": {
             "name": _text(200, required=True),
             "organisation": _text(200),
             "locale": {"enum": ["nl", "en"]},
             "session_ids": {"type": "array", "items": ID, "minItems": 1, "maxItems": 100},
             "waitlist": {"type": "boolean", "default": False},
+            "preferences": {
+                "type": "object",
+                "description": "Events in preference mode, until the allocation is published: "
+                "the new ranking, per round key up to three workshop ids, best first; it "
+                "replaces the old one. Other events answer 409 `not_collecting`.",
+                "additionalProperties": {"type": "array", "items": ID, "maxItems": 3},
+            },
         },
     },
     "Registration": {

@@ -7,7 +7,7 @@ from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import consent_record
-from ..services import privacy, programme, registration, self_service
+from ..services import allocation, privacy, programme, registration, self_service
 from ..services import waitlist as waitlist_service
 from ..services.errors import DomainError, InvalidInput
 from ..services.registration import RegistrationInput
@@ -92,7 +92,8 @@ def show_registration(token: str):
 
 @bp.patch("/registrations/<token>")
 def change_registration(token: str):
-    """Change sessions and/or name, organisation, locale: all of it or, on an error, none."""
+    """Change sessions, workshop preferences and/or name, organisation, locale: all of it or,
+    on an error, none."""
     attendee = registration.find_by_token(token)
     body = json_body()
     waitlist = body.get("waitlist", False)
@@ -105,6 +106,10 @@ def change_registration(token: str):
         self_service.update_details(attendee, **details)
     if "session_ids" in body:
         self_service.change_choices(attendee, body["session_ids"], waitlist=waitlist, now=utcnow())
+    if "preferences" in body:
+        # Preference mode, until the allocation is published: the same rules as the manage
+        # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
+        allocation.change_preferences(attendee, body["preferences"], utcnow())
     db.session.commit()
     return jsonify(attendee_json(attendee))
 

@@ -128,3 +128,26 @@ def test_roles(client, event, make_organiser, api_token):
     assert (
         client.post("/api/v1/events/expo/allocation", json={}, headers=headers).status_code == 403
     )
+
+
+def test_an_attendee_changes_their_ranking_with_their_private_link(client, api, event):
+    """PATCH /registrations/<token> takes `preferences` as the manage page does: the new
+    ranking replaces the old; a bad one changes nothing; after publication it is refused."""
+    made = register(client, "Ada", event, {ROUND: [event["A1"], event["A2"]]})
+    token = made.get_json()["manage_url"].rsplit("/", 1)[-1]
+    path = f"/api/v1/registrations/{token}"
+
+    changed = client.patch(path, json={"preferences": {ROUND: [event["A2"]]}})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["preferences"] == {ROUND: [event["A2"]]}
+    ranked = db.session.scalars(select(Preference.session_id).order_by(Preference.rank)).all()
+    assert ranked == [event["A2"]]
+
+    bad = client.patch(path, json={"preferences": {ROUND: [event["Opening"]]}})
+    assert bad.status_code == 422 and "preferences" in bad.get_json()["fields"]
+    assert db.session.scalars(select(Preference.session_id)).all() == [event["A2"]]
+
+    published = api("POST", "/api/v1/events/expo/allocation", {"dry_run": False, "seed": 1})
+    assert published.status_code == 200, published.get_json()
+    late = client.patch(path, json={"preferences": {ROUND: [event["A1"]]}})
+    assert late.status_code == 409 and late.get_json()["error"] == "not_collecting"
