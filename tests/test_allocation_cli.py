@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import AllocationRun, Event, Registration
-from eventapp.services import allocation
-from eventapp.services.registration import RegistrationInput, register
+from tests.allocation_support import preference_event as shared_preference_event
 
 
 @pytest.fixture(autouse=True)
@@ -18,23 +17,9 @@ def english(app):
 
 
 def preference_event(make_event, make_session, now):
-    event = make_event(allocation_mode="preferences")
-    a1 = make_session(event, start=2, capacity=1, title="A1")
-    a2 = make_session(event, start=2, capacity=2, title="A2")
-    key = allocation.rounds_of(event)[0].key
-    for i in range(4):
-        register(
-            event,
-            RegistrationInput(
-                name=f"P{i}",
-                email=f"p{i}@example.org",
-                consent=True,
-                preferences={key: [a1.id, a2.id]},
-            ),
-            now,
-        )
-    db.session.commit()
-    return event
+    return shared_preference_event(
+        make_event, make_session, now, people=4, workshops={"A1": 1, "A2": 2}
+    )
 
 
 def test_dry_run_prints_the_quality_table_and_writes_no_seat(runner, make_event, make_session, now):

@@ -159,13 +159,8 @@ def registration_form_for(
 
     if ranked:
         _add_rank_fields(EventRegistrationForm, rounds, label_for)
-        form = EventRegistrationForm(**kwargs)
-        form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
-        if not form.is_submitted():
-            form.plenary.data = [s.id for s in plenaries if not s.is_full]
-        return form
-
-    add_round_fields(EventRegistrationForm, rounds, label_for)
+    else:
+        add_round_fields(EventRegistrationForm, rounds, label_for)
     form = EventRegistrationForm(**kwargs)
     form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
     if not form.is_submitted():

@@ -8,28 +8,14 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import AllocationRun, Event, Registration
 from eventapp.services import allocation
-from eventapp.services.registration import RegistrationInput, register
+from tests.allocation_support import preference_event
 
 
 @pytest.fixture
 def event(make_event, make_session, now):
-    event = make_event(allocation_mode="preferences")
-    a1 = make_session(event, start=2, capacity=1, title="Robots")
-    a2 = make_session(event, start=2, capacity=1, title="Sensors")
-    key = allocation.rounds_of(event)[0].key
-    for i in range(3):
-        register(
-            event,
-            RegistrationInput(
-                name=f"P{i}",
-                email=f"p{i}@example.org",
-                consent=True,
-                preferences={key: [a1.id, a2.id]},
-            ),
-            now,
-        )
-    db.session.commit()
-    return event
+    return preference_event(
+        make_event, make_session, now, people=3, workshops={"Robots": 1, "Sensors": 1}
+    )
 
 
 def test_roles(client, login, make_organiser, event):
@@ -93,3 +79,30 @@ def test_event_form_offers_the_allocation_mode(client, login, make_organiser, ev
     login(make_organiser("organiser"))
     page = client.get(f"/organiser/events/{event.slug}/edit").get_data(as_text=True)
     assert '<option selected value="preferences">' in page
+
+
+def test_an_attendee_changes_their_ranking_on_their_private_page(client, event):
+    """The manage page's preferences form: the current ranking filled in, a new one saved,
+    the same workshop twice refused with nothing changed."""
+    from eventapp.models import Attendee, EventSession
+    from eventapp.services.registration import manage_token
+
+    ada = db.session.scalar(select(Attendee).where(Attendee.email == "p0@example.org"))
+    url = f"/manage/{manage_token(ada)}/preferences"
+    robots, sensors = (
+        db.session.scalar(select(EventSession.id).where(EventSession.title == title))
+        for title in ("Robots", "Sensors")
+    )
+    key = allocation.rounds_of(event)[0].key
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert re.search(rf'<option selected value="{robots}">', page.get_data(as_text=True))
+
+    saved = client.post(url, data={f"rank_{key}_1": str(sensors), f"rank_{key}_2": str(robots)})
+    assert saved.status_code == 303
+    assert allocation.preferences_of(ada) == {key: [sensors, robots]}
+
+    twice = client.post(url, data={f"rank_{key}_1": str(robots), f"rank_{key}_2": str(robots)})
+    assert twice.status_code == 422
+    assert allocation.preferences_of(ada) == {key: [sensors, robots]}
