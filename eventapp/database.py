@@ -5,6 +5,7 @@ import functools
 from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.base import manager_of_class
 
 from .extensions import db
 
@@ -126,8 +127,13 @@ def adopt(model, written: dict):
     bookkeeping costs several times the INSERT itself on the registration path
     (docs/PERFORMANCE.md).
     """
-    columns = {column.key: None for column in model.__table__.c}
-    instance = model(**(columns | written))
+    instance = manager_of_class(model).new_instance()  # no __init__: no change events
+    instance.__dict__.update(dict.fromkeys(_column_keys(model)) | written)
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
+
+
+@functools.cache
+def _column_keys(model) -> tuple[str, ...]:
+    return tuple(column.key for column in model.__table__.c)

@@ -13,6 +13,7 @@ from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession, Room
 from eventapp.services.capacity import RaceSwitches
+from eventapp.services.registration_writes import Switches as RegistrationWriteSwitches
 from tests.catalogs import compile_catalogs
 from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
@@ -87,6 +88,7 @@ def app(database_app):
     database_app.config.update(saved)
     RaceSwitches.pause_seconds = 0.0
     RaceSwitches.guarded = True
+    RegistrationWriteSwitches.one_statement = True
     _empty_all_tables(database_app)
 
 

@@ -63,7 +63,10 @@ def list_sessions(slug: str):
 @bp.post("/events/<slug>/registrations")
 @reads_before_writing
 def create_registration(slug: str):
-    event = programme.get_event(slug)
+    sent = request.get_json(silent=True)
+    event = programme.get_event(
+        slug, with_sessions=isinstance(sent, dict) and sent.get("session_ids")
+    )
     body = json_body()
     locale = body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale
     data = RegistrationInput(

@@ -82,7 +82,7 @@ def take_seat_each(session_ids: Iterable[int]) -> set[int]:
         time.sleep(RaceSwitches.pause_seconds)
     seated = db.session.execute(_TAKE_SEAT_EACH, {"ids": ids}).all()
     for session_id, taken in seated:
-        _keep_counter(session_id, taken)
+        keep_counter(session_id, taken)
     return {session_id for session_id, _taken in seated}
 
 
@@ -104,7 +104,7 @@ def take_seats(session_id: int, count: int) -> bool:
     ).scalar_one_or_none()
     if taken is None:
         return False
-    _keep_counter(session_id, taken)
+    keep_counter(session_id, taken)
     return True
 
 
@@ -121,7 +121,7 @@ def _take_seat_unguarded(session_id: int) -> bool:
         .values(seats_taken=taken + 1)
         .execution_options(synchronize_session=False)
     )
-    _keep_counter(session_id, taken + 1)
+    keep_counter(session_id, taken + 1)
     return True
 
 
@@ -134,10 +134,10 @@ def release_seat(session_id: int) -> None:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if left is not None:
-        _keep_counter(session_id, left)
+        keep_counter(session_id, left)
 
 
-def _keep_counter(session_id: int, seats_taken: int) -> None:
+def keep_counter(session_id: int, seats_taken: int) -> None:
     """Put the counter our UPDATE returned on the loaded session, saving a read-back.
 
     The UPDATE holds the row's lock (PostgreSQL) or the database's write lock (SQLite)

@@ -7,8 +7,6 @@ delays mail but never loses it.
 
 from datetime import datetime
 
-from sqlalchemy import insert
-
 from ..extensions import db
 from ..models import Attendee, OutboxMessage
 from ..models.types import utcnow
@@ -28,25 +26,36 @@ def enqueue(
     return message
 
 
-def enqueue_now(kind: str, attendee: Attendee, payload: dict | None = None) -> None:
-    """Queue a message with one INSERT at once, without an ORM object.
-
-    For the registration path: nothing there reads the message back, and the unit of
-    work's bookkeeping for one row costs more than the INSERT itself.
-    """
-    db.session.execute(
-        insert(OutboxMessage.__table__), [_message_values(kind, attendee, payload, None, None)]
-    )
-
-
-def _message_values(kind, attendee, payload, dedupe_key, not_before) -> dict:
+def message_values(
+    kind: str,
+    *,
+    event_id: int,
+    recipient: str,
+    locale: str,
+    payload: dict | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> dict:
+    """The outbox row's columns, but attendee_id: for writers that insert the attendee and
+    its message in one statement (services/registration_writes.py)."""
     return {
         "kind": kind,
-        "event_id": attendee.event_id,
-        "attendee_id": attendee.id,
-        "recipient": attendee.email,
-        "locale": attendee.locale,
+        "event_id": event_id,
+        "recipient": recipient,
+        "locale": locale,
         "payload": payload or {},
         "dedupe_key": dedupe_key,
         "next_attempt_at": not_before or utcnow(),
     }
+
+
+def _message_values(kind, attendee, payload, dedupe_key, not_before) -> dict:
+    return message_values(
+        kind,
+        event_id=attendee.event_id,
+        recipient=attendee.email,
+        locale=attendee.locale,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+    ) | {"attendee_id": attendee.id}

@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.base import instance_state
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration
@@ -18,11 +20,60 @@ from .errors import NotFound
 _EVENT_BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))
 
 
-def get_event(slug: str, *, public: bool = True) -> Event:
-    event = db.session.scalar(_EVENT_BY_SLUG, {"slug": slug})
+_EVENT_WITH_SESSIONS = (
+    select(Event, EventSession)
+    .outerjoin(
+        EventSession,
+        and_(
+            EventSession.event_id == Event.id,
+            EventSession.id.in_(bindparam("session_ids", expanding=True)),
+        ),
+    )
+    .where(Event.slug == bindparam("slug"))
+)
+
+
+def get_event(slug: str, *, public: bool = True, with_sessions: object = None) -> Event:
+    """The event by its slug; NotFound for an unknown one, or a draft when `public`.
+
+    `with_sessions`: session ids a registration names, as sent (anything not an int is
+    left for the registration's own checks). Those of the event's sessions come in the
+    same query and stay loaded for the request (load_sessions): one round trip, not two.
+    """
+    ids = [i for i in with_sessions if type(i) is int] if isinstance(with_sessions, list) else []
+    if ids:
+        rows = db.session.execute(_EVENT_WITH_SESSIONS, {"slug": slug, "session_ids": ids}).all()
+        event = rows[0][0] if rows else None
+        # Held for the request: the identity map keeps objects only weakly.
+        db.session.info.setdefault("preloaded", []).extend(s for _e, s in rows if s is not None)
+    else:
+        event = db.session.scalar(_EVENT_BY_SLUG, {"slug": slug})
     if event is None or (public and event.status == "draft"):
         raise NotFound(f"No event '{slug}'.", slug=slug)
     return event
+
+
+_SESSIONS_BY_ID = select(EventSession).where(EventSession.id.in_(bindparam("ids", expanding=True)))
+
+
+def load_sessions(ids: Iterable[int]) -> dict[int, EventSession]:
+    """The sessions with these ids, by id (unknown ids left out).
+
+    Sessions this transaction already loaded (the registration form's programme, or
+    get_event's `with_sessions`) are taken from the session's identity map, which is what
+    a query would hand back for them anyway; only the others are queried.
+    """
+    found = {}
+    missing = []
+    for session_id in ids:
+        loaded = db.session.identity_map.get(identity_key(EventSession, session_id))
+        if loaded is not None and not instance_state(loaded).expired_attributes:
+            found[session_id] = loaded
+        else:
+            missing.append(session_id)
+    if missing:
+        found |= {s.id: s for s in db.session.scalars(_SESSIONS_BY_ID, {"ids": missing})}
+    return found
 
 
 def published_events() -> list[Event]:

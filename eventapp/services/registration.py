@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..database import adopt, start_writing
 from ..extensions import db
-from ..models import Attendee, Event, EventSession, Organiser, Registration
-from . import allocation, capacity, tokens
+from ..models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
+from . import allocation, capacity, programme, tokens
+from . import registration_writes as writes
 from .errors import (
     AlreadyRegistered,
     Forbidden,
@@ -29,7 +29,7 @@ from .errors import (
     ScheduleConflict,
     SessionFull,
 )
-from .outbox import enqueue, enqueue_now
+from .outbox import enqueue, message_values
 from .programme import overlapping_pairs, session_summary
 from .validation import (
     JOB_ROLE_MAX,
@@ -86,11 +86,8 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     ensure_no_overlap(sessions)
 
     start_writing()  # SQLite: the write lock from here, not during the reads and checks above
-    attendee = _new_attendee(event, fields, data, now)  # AlreadyRegistered for a known email
-    # The email row before the seats: what is written after the first seat is taken holds
-    # that session's row lock, which every other registration for it waits for.
-    enqueue_now("confirmation", attendee, {"session_ids": [s.id for s in sessions]})
-    registrations = take_seats(attendee, sessions, waitlist=bool(data.waitlist), now=now)
+    attendee, rows, seated = _write_new_registration(event, fields, data, sessions, now)
+    registrations = _settle(sessions, rows, seated, waitlist=bool(data.waitlist), now=now)
     if ranked is not None:
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
@@ -139,19 +136,12 @@ def ensure_open(event: Event, now: datetime) -> None:
         raise RegistrationClosed(_("Registration for this event is closed."))
 
 
-_SESSIONS_OF_EVENT = select(EventSession).where(
-    EventSession.id.in_(bindparam("ids", expanding=True)),
-    EventSession.event_id == bindparam("event_id"),
-)
-
-
 def load_registrable_sessions(event: Event, session_ids: list[int]) -> list[EventSession]:
     """The chosen sessions, in id order (the order seats are taken, so locks never cross)."""
     if not session_ids:
         return []
     found = {
-        s.id: s
-        for s in db.session.scalars(_SESSIONS_OF_EVENT, {"ids": session_ids, "event_id": event.id})
+        s.id: s for s in programme.load_sessions(session_ids).values() if s.event_id == event.id
     }
     unknown = [i for i in session_ids if i not in found]
     if unknown:
@@ -197,54 +187,62 @@ def already_registered() -> AlreadyRegistered:
     )
 
 
-def _new_attendee(event: Event, fields: dict, data: RegistrationInput, now) -> Attendee:
-    """Insert the attendee, or raise AlreadyRegistered when the email is known to the event.
+def _write_new_registration(
+    event: Event, fields: dict, data: RegistrationInput, sessions: list[EventSession], now
+) -> tuple[Attendee, dict[int, Registration], set[int]]:
+    """Write the attendee, the confirmation's outbox row and a confirmed row per session,
+    and take the seats (registration_writes: one statement on PostgreSQL); return the
+    attendee and rows as loaded ORM objects, and the sessions that had a seat free.
 
-    The unique index on (event, normalised email) decides, also between two concurrent
-    requests: INSERT ... ON CONFLICT DO NOTHING returns no row for a known email. That is
-    one round trip, where a lookup first, or a savepoint around a failing INSERT, costs
-    two or three.
+    AlreadyRegistered, with nothing written, when the email is known to the event: the
+    unique index on (event, normalised email) decides, also between concurrent requests.
     """
-    values = {
-        "event_id": event.id,
-        "reference": tokens.new_code(REFERENCE_LENGTH),
-        "name": fields["name"],
-        "email": fields["email"],
-        "email_normalized": normalize_email(fields["email"]),
-        "organisation": fields["organisation"],
-        "job_role": fields["job_role"],
-        "locale": data.locale if data.locale in ("nl", "en") else event.default_locale,
-        "checkin_code": tokens.new_code(CHECKIN_CODE_LENGTH),
-        "consent_at": now,
-        "consent_text": data.consent_text,
-        "created_at": now,
-        **new_token_columns(),
-    }
-    result = db.session.execute(_insert_attendee_statement(), values)
-    new_id = result.scalar_one_or_none()
-    if new_id is None:
+    locale = data.locale if data.locale in ("nl", "en") else event.default_locale
+    attendee_values = writes.complete_row(
+        Attendee.__table__,
+        {
+            "event_id": event.id,
+            "reference": tokens.new_code(REFERENCE_LENGTH),
+            "name": fields["name"],
+            "email": fields["email"],
+            "email_normalized": normalize_email(fields["email"]),
+            "organisation": fields["organisation"],
+            "job_role": fields["job_role"],
+            "locale": locale,
+            "checkin_code": tokens.new_code(CHECKIN_CODE_LENGTH),
+            "consent_at": now,
+            "consent_text": data.consent_text,
+            "created_at": now,
+            **new_token_columns(),
+        },
+    )
+    message = writes.complete_row(
+        OutboxMessage.__table__,
+        message_values(
+            "confirmation",
+            event_id=event.id,
+            recipient=fields["email"],
+            locale=locale,
+            payload={"session_ids": [s.id for s in sessions]},
+        ),
+    )
+    row = writes.complete_row(
+        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
+    )
+    written = writes.write_new_registration(attendee_values, message, row, [s.id for s in sessions])
+    if written.attendee_id is None:
         raise already_registered()
-    attendee = adopt(Attendee, result.last_inserted_params() | {"id": new_id})
+    attendee = adopt(Attendee, attendee_values | {"id": written.attendee_id})
     set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
-    return attendee
-
-
-def _insert_attendee_statement():
-    """INSERT ... ON CONFLICT (event, normalised email) DO NOTHING RETURNING id, in the
-    session's SQL dialect; built once per dialect (building costs more than running it)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect not in _INSERT_ATTENDEE:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        table = Attendee.__table__
-        _INSERT_ATTENDEE[dialect] = (
-            insert(table)
-            .on_conflict_do_nothing(index_elements=[table.c.event_id, table.c.email_normalized])
-            .returning(table.c.id)
-        )
-    return _INSERT_ATTENDEE[dialect]
-
-
-_INSERT_ATTENDEE: dict = {}
+    rows = _adopt_rows(
+        attendee,
+        [
+            row | {"id": id_, "attendee_id": attendee.id, "session_id": session_id}
+            for session_id, id_ in written.row_ids.items()
+        ],
+        sessions,
+    )
+    return attendee, {r.session_id: r for r in rows}, written.seated
 
 
 def new_token_columns() -> dict:
@@ -295,10 +293,37 @@ def take_seats(
     active = {i for i, r in existing.items() if r.status != "cancelled"}
     held = [existing[s.id] for s in sessions if s.id in active]
     wanted = [s for s in sessions if s.id not in active]
-    new_rows = [_confirmed_row(attendee, s, now) for s in wanted if s.id not in existing]
-    rows = {r.session_id: r for r in _insert_registrations(attendee, new_rows, sessions)}
+    row = writes.complete_row(
+        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
+    )
+    new_rows = [
+        row | {"attendee_id": attendee.id, "session_id": s.id}
+        for s in wanted
+        if s.id not in existing
+    ]
+    ids = writes.insert_rows(new_rows)
+    added = _adopt_rows(attendee, [r | {"id": ids[r["session_id"]]} for r in new_rows], wanted)
+    rows = {r.session_id: r for r in added}
     rows |= {s.id: existing[s.id] for s in wanted if s.id in existing}
     seated = capacity.take_seat_each(s.id for s in wanted)
+    return held + _settle(
+        wanted, rows, seated, waitlist=waitlist, now=now, override_by=override_by, attendee=attendee
+    )
+
+
+def _settle(
+    wanted: list[EventSession],
+    rows: dict[int, Registration],
+    seated: set[int],
+    *,
+    waitlist: bool,
+    now: datetime,
+    override_by: Organiser | None = None,
+    attendee: Attendee | None = None,
+) -> list[Registration]:
+    """Each wanted session's row (written as confirmed) after the seats were taken: kept
+    confirmed where a seat was had, else waitlisted, else SessionFull naming every full one,
+    for the caller to roll back."""
     full = []
     for session in wanted:
         if session.id in seated or (
@@ -317,47 +342,21 @@ def take_seats(
             + _("You can join the waiting list."),
             [session_summary(s) for s in full],
         )
-    capacity.refresh_counters(*[s for s in sessions if s.id not in seated])
-    return held + [rows[s.id] for s in wanted]
+    capacity.refresh_counters(*[s for s in wanted if s.id not in seated])
+    return [rows[s.id] for s in wanted]
 
 
-def _confirmed_row(attendee: Attendee, session: EventSession, now: datetime) -> dict:
-    return {
-        "attendee_id": attendee.id,
-        "session_id": session.id,
-        "status": "confirmed",
-        "waitlisted_at": None,
-        "created_at": now,
-    }
-
-
-# Rows come back in any order (asking for parameter order costs SQLite one INSERT per row);
-# each is one (attendee, session) pair, which is all the caller goes by.
-_INSERT_REGISTRATIONS = insert(Registration.__table__).returning(
-    Registration.__table__.c.id, Registration.__table__.c.session_id
-)
-
-
-def _insert_registrations(
-    attendee: Attendee, rows: list[dict], sessions: Iterable[EventSession]
+def _adopt_rows(
+    attendee: Attendee, written: list[dict], sessions: Iterable[EventSession]
 ) -> list[Registration]:
-    """One INSERT for all new rows, adopted as loaded objects: one round trip, and none of
-    the unit of work's bookkeeping."""
-    if not rows:
+    """Registration rows just written with Core, as loaded ORM objects linked in memory to
+    their attendee and sessions: none of the unit of work's bookkeeping, and no lazy load
+    later (the identity map holds objects weakly, so one could read a session again)."""
+    if not written:
         return []
-    result = db.session.execute(_INSERT_REGISTRATIONS, rows)
-    new_ids = {session_id: id_ for id_, session_id in result.all()}
     by_id = {s.id: s for s in sessions}
-    written_rows = result.last_inserted_params()  # a dict for one row, a list for more
-    if isinstance(written_rows, dict):
-        written_rows = [written_rows]
-    added = [
-        adopt(Registration, written | {"id": new_ids[written["session_id"]]})
-        for written in written_rows
-    ]
+    added = [adopt(Registration, values) for values in written]
     for registration in added:
-        # Linked in memory: the identity map holds objects weakly, so a lazy load later
-        # could otherwise read the session again.
         set_committed_value(registration, "attendee", attendee)
         set_committed_value(registration, "session", by_id[registration.session_id])
     set_committed_value(

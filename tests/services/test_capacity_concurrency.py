@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import Registration
 from eventapp.services import registration as service
+from eventapp.services import registration_writes as writes
 from eventapp.services.capacity import RaceSwitches
 from eventapp.services.errors import DomainError
 from eventapp.services.registration import RegistrationInput
@@ -81,9 +82,16 @@ def confirmed_rows(session_id: int) -> int:
 
 
 @pytest.mark.parametrize("waitlist", [False, True], ids=["refuse", "waitlist"])
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement", "step-by-step"])
 def test_fifty_writers_ten_seats_exactly_ten_confirmed(
-    app, make_event, make_session, now, waitlist
+    app, make_event, make_session, now, waitlist, one_statement
 ):
+    """On PostgreSQL a new registration writes in one statement (registration_writes); the
+    step-by-step path, SQLite's, is raced on PostgreSQL too. The pause widens the gap
+    between the step-by-step path's reads and its seat UPDATE; one statement has none."""
+    if one_statement and app.config["DATABASE_KIND"] != "postgresql":
+        pytest.skip("SQLite has only the step-by-step path")
+    writes.Switches.one_statement = one_statement
     event = make_event()
     session = make_session(event, capacity=SEATS)
     RaceSwitches.pause_seconds = 0.01
