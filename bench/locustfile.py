@@ -45,6 +45,7 @@ _timing: dict = {}
 @events.test_start.add_listener
 def mark_start(environment, **_kwargs):
     _timing["started"] = time.monotonic()
+    _timing["cpu_started"] = time.process_time()  # locust's own start-up not included
 
 
 @events.quitting.add_listener
@@ -57,6 +58,7 @@ def write_counts(environment, **_kwargs):
                     "statuses": dict(STATUSES),
                     "outcomes": dict(OUTCOMES),
                     "elapsed": _timing.get("elapsed"),
+                    "cpu_seconds": time.process_time() - _timing.get("cpu_started", 0),
                 },
                 handle,
             )

@@ -32,6 +32,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import sqlite3
@@ -186,9 +187,11 @@ def run_locust(
         user_class,
     ]
     run_env = os.environ | {k: str(v) for k, v in env.items()} | {"BENCH_OUT": str(counts)}
+    cpu_before = cpu_seconds(server)
     completed = subprocess.run(
         cmd, env=run_env, capture_output=True, text=True, timeout=seconds + 120
     )
+    cpu = {part: cpu_seconds(server)[part] - used for part, used in cpu_before.items()}
     (outdir / f"{name}-locust.log").write_text(completed.stdout + completed.stderr)
     rows = {}
     stats_file = Path(f"{prefix}_stats.csv")
@@ -196,15 +199,45 @@ def run_locust(
         with stats_file.open() as handle:
             rows = {row["Name"]: row for row in csv.DictReader(handle)}
     extra = json.loads(counts.read_text()) if counts.exists() else {}
-    return {"rows": rows, **extra}
+    if "cpu_seconds" in extra:  # measured by locust itself from the test's start: its own
+        cpu["load generator"] = extra.pop("cpu_seconds")  # start-up is not the server's cost
+    return {"rows": rows, "cpu": cpu, **extra}
+
+
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU time used so far (user + system) by the server's processes (gunicorn's process
+    group), by PostgreSQL's processes and by finished child processes (locust, once it
+    has exited; run_locust prefers what locust measured of itself, without its start-up):
+    the difference over a run is where that run's CPU went."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "database": 0.0}
+    group = server.process.pid if server.process else None
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat_file.read_text()
+        except OSError:
+            continue  # the process has gone
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        if group is not None and int(fields[2]) == group:  # the process group
+            used["server"] += seconds
+        elif name.startswith("postgres"):
+            used["database"] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["load generator"] = children.ru_utime + children.ru_stime
+    return used
 
 
 def stat(result: dict, name: str) -> dict:
     row = result["rows"].get(name)
     if not row or not int(row["Request Count"]):
         return {"requests": 0}
+    count = int(row["Request Count"])
     return {
-        "requests": int(row["Request Count"]),
+        # CPU milliseconds per request, by who spent them (run_locust, cpu_seconds).
+        "cpu_ms": {part: 1000 * used / count for part, used in result.get("cpu", {}).items()},
+        "requests": count,
         "failures": int(row["Failure Count"]),
         "rps": float(row["Requests/s"]),
         "mean": float(row["Average Response Time"]),
@@ -695,6 +728,17 @@ def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
                 f"{ms(b.get('p99'))} | {g.get('requests', 0)} / {b.get('requests', 0)} | "
                 f"{row['server_errors']} |"
             )
+    lines += [
+        "",
+        "CPU per request in the same runs, in ms (server: gunicorn's processes; database: "
+        "PostgreSQL's processes; locust: the load generator), registration / baseline:",
+        "",
+        "| database | clients | server | database | locust | total |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for row in r["throughput"]:
+            lines.append(f"| {r['kind']} | {row['clients']} | " + _cpu_cells(row) + " |")
     for r in results:
         rec = r["throughput_reconcile"]
         lines.append(
@@ -703,6 +747,17 @@ def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
             f"sessions: {len(rec['overbooked_sessions'])}."
         )
     return lines
+
+
+def _cpu_cells(row: dict) -> str:
+    register = row["register"].get("cpu_ms", {})
+    baseline = row["baseline"].get("cpu_ms", {})
+    cells = []
+    for part in ("server", "database", "load generator"):
+        cells.append(f"{register.get(part, 0):.2f} / {baseline.get(part, 0):.2f}")
+    total_reg, total_base = sum(register.values()), sum(baseline.values())
+    cells.append(f"{total_reg:.2f} / {total_base:.2f}")
+    return " | ".join(cells)
 
 
 def _report_burst(results: list[dict], sizes: Sizes) -> list[str]:

@@ -80,17 +80,23 @@ def reads_before_writing(view):
 
 
 def start_writing() -> None:
-    """From here on this request writes: on SQLite, end its read snapshot and let the next
-    statement begin with BEGIN IMMEDIATE (see reads_before_writing).
+    """From here on this request writes: on SQLite, end its read snapshot and take the
+    write lock (see reads_before_writing).
 
-    What was read stays loaded (committed without expiring). It may be a few milliseconds
-    old when the writes begin, as it may on PostgreSQL, where each statement sees what was
-    committed before it: the seat guard and the unique indexes decide in the writes
-    themselves, not on what was read.
+    The connection stays the same and what was read stays loaded: a COMMIT ends the read
+    transaction, which wrote nothing, and BEGIN IMMEDIATE starts the writing one, whose
+    commit is the request's. (A session commit would hand the connection back to the pool
+    and take it out again, with its ping, for the writes.) What was read may be a few
+    milliseconds old when the writes begin, as it may on PostgreSQL, where each statement
+    sees what was committed before it: the seat guard and the unique indexes decide in the
+    writes themselves, not on what was read.
     """
-    if _reading_request() and db.engine.dialect.name == "sqlite":
-        commit_without_expiring()
-        g.sqlite_reading_request = False
+    if not (_reading_request() and db.engine.dialect.name == "sqlite"):
+        return
+    g.sqlite_reading_request = False  # a connection taken from here on begins IMMEDIATE
+    connection = db.session.connection()
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_holds_sqlite_write_lock() -> bool:

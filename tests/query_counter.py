@@ -11,7 +11,7 @@ class QueryCounter:
         self.statements: list[str] = []
 
     def _count(self, _conn, _cursor, statement, *_args):
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE: not a query
+        if not statement.startswith(("BEGIN", "COMMIT")):  # SQLite's transaction control
             self.statements.append(statement)
 
     @property

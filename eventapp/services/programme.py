@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.orm.util import identity_key
 
@@ -30,6 +30,7 @@ _EVENT_WITH_SESSIONS = (
         ),
     )
     .where(Event.slug == bindparam("slug"))
+    .options(contains_eager(EventSession.event))  # session.event without a lazy load
 )
 
 

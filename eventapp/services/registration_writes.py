@@ -14,6 +14,7 @@ same `Written`; what to make of a session that had no seat free stays with the c
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -59,19 +60,26 @@ class Switches:
 def complete_row(table, values: dict) -> dict:
     """`values` plus the columns' Python-side defaults, every other column None: the whole
     row as written, which the ORM objects are then built from (database.adopt)."""
-    row = {}
-    for column in table.c:
-        if column.key in values:
-            row[column.key] = values[column.key]
-        elif column.primary_key:
-            continue
-        elif column.default is None:
-            row[column.key] = None
-        elif column.default.is_callable:
-            row[column.key] = column.default.arg(None)  # SQLAlchemy wraps it to take a context
-        else:
-            row[column.key] = column.default.arg
+    fixed, computed = _column_defaults(table)
+    row = fixed | values
+    for key, make in computed:
+        if key not in values:
+            row[key] = make(None)  # SQLAlchemy wraps a default callable to take a context
     return row
+
+
+@functools.cache
+def _column_defaults(table) -> tuple[dict, tuple]:
+    """The table's fixed defaults (None where there is none) and its computed ones."""
+    fixed, computed = {}, []
+    for column in table.c:
+        if column.primary_key:
+            continue
+        if column.default is not None and column.default.is_callable:
+            computed.append((column.key, column.default.arg))
+        else:
+            fixed[column.key] = column.default.arg if column.default is not None else None
+    return fixed, tuple(computed)
 
 
 def write_new_registration(attendee: dict, message: dict, row: dict, session_ids) -> Written:
@@ -92,7 +100,7 @@ def _write_step_by_step(attendee, message, row, ids, dialect) -> Written:
     new_id = db.session.execute(_insert_attendee_statement(dialect), attendee).scalar_one_or_none()
     if new_id is None:
         return Written(None, {}, set())
-    db.session.execute(insert(OutboxMessage.__table__), [message | {"attendee_id": new_id}])
+    db.session.execute(_INSERT_MESSAGE, message | {"attendee_id": new_id})
     row_ids = insert_rows(
         [row | {"attendee_id": new_id, "session_id": session_id} for session_id in ids]
     )
@@ -122,6 +130,7 @@ def _insert_attendee_statement(dialect: str):
 
 
 _INSERT_ATTENDEE: dict = {}
+_INSERT_MESSAGE = insert(OutboxMessage.__table__)
 
 # Rows come back in any order (asking for parameter order costs SQLite one INSERT per row);
 # each is one (attendee, session) pair, which is all the caller goes by.
