@@ -94,9 +94,9 @@ def start_writing() -> None:
     if not (_reading_request() and db.engine.dialect.name == "sqlite"):
         return
     g.sqlite_reading_request = False  # a connection taken from here on begins IMMEDIATE
-    connection = db.session.connection()
-    connection.exec_driver_sql("COMMIT")
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite_connection = db.session.connection().connection.driver_connection
+    sqlite_connection.execute("COMMIT")  # transaction control, as on_begin's BEGIN
+    sqlite_connection.execute("BEGIN IMMEDIATE")
 
 
 def session_holds_sqlite_write_lock() -> bool:

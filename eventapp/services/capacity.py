@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..models import EventSession
@@ -143,7 +142,7 @@ def keep_counter(session_id: int, seats_taken: int) -> None:
     The UPDATE holds the row's lock (PostgreSQL) or the database's write lock (SQLite)
     until this transaction ends, so nobody else can change the value meanwhile.
     """
-    loaded = db.session.identity_map.get(identity_key(EventSession, session_id))
+    loaded = db.session.identity_map.get((EventSession, (session_id,), None))  # identity_key()
     if loaded is not None:
         set_committed_value(loaded, "seats_taken", seats_taken)
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.base import instance_state
-from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..models import Event, EventSession, Registration
@@ -67,7 +66,7 @@ def load_sessions(ids: Iterable[int]) -> dict[int, EventSession]:
     found = {}
     missing = []
     for session_id in ids:
-        loaded = db.session.identity_map.get(identity_key(EventSession, session_id))
+        loaded = db.session.identity_map.get((EventSession, (session_id,), None))
         if loaded is not None and not instance_state(loaded).expired_attributes:
             found[session_id] = loaded
         else:
