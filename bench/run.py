@@ -93,6 +93,8 @@ class Server:
     def __init__(self, database_url: str, log_path: Path, workers: int, threads: int):
         self.port = free_port()
         self.workers = workers
+        # A PostgreSQL backend's title names its database ("postgres: user db host ...").
+        self.database_name = database_url.rsplit("/", 1)[-1] if "postgresql" in database_url else ""
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {
             "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
@@ -206,15 +208,18 @@ def run_locust(
 
 def cpu_seconds(server: Server) -> dict[str, float]:
     """CPU time used so far (user + system) by the server's processes (gunicorn's process
-    group), by PostgreSQL's processes and by finished child processes (locust, once it
-    has exited; run_locust prefers what locust measured of itself, without its start-up):
-    the difference over a run is where that run's CPU went."""
+    group), by the PostgreSQL backends serving the bench database, by PostgreSQL's other
+    processes (WAL writer, checkpointer, autovacuum: work the writes cause later) and by
+    finished child processes (locust once it has exited; run_locust prefers what locust
+    measured of itself, without its start-up): the difference over a run is where that
+    run's CPU went."""
     ticks = os.sysconf("SC_CLK_TCK")
-    used = {"server": 0.0, "database": 0.0}
+    used = {"server": 0.0, "database": 0.0, "database background": 0.0}
     group = server.process.pid if server.process else None
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = stat_file.read_text()
+            text = (proc / "stat").read_text()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # the process has gone
         name = text[text.index("(") + 1 : text.rindex(")")]
@@ -222,8 +227,14 @@ def cpu_seconds(server: Server) -> dict[str, float]:
         seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         if group is not None and int(fields[2]) == group:  # the process group
             used["server"] += seconds
-        elif name.startswith("postgres"):
+        elif (
+            name.startswith("postgres")
+            and server.database_name
+            and f" {server.database_name} " in command
+        ):
             used["database"] += seconds
+        elif name.startswith("postgres"):
+            used["database background"] += seconds
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     used["load generator"] = children.ru_utime + children.ru_stime
     return used
@@ -730,11 +741,13 @@ def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
             )
     lines += [
         "",
-        "CPU per request in the same runs, in ms (server: gunicorn's processes; database: "
-        "PostgreSQL's processes; locust: the load generator), registration / baseline:",
+        "CPU per request in the same runs, in ms, registration / baseline. server: gunicorn's "
+        "processes; database: the PostgreSQL backends of the bench database; background: "
+        "PostgreSQL's other processes (WAL writer, checkpointer, autovacuum); locust: the load "
+        "generator, from the test's start:",
         "",
-        "| database | clients | server | database | locust | total |",
-        "|---|---|---|---|---|---|",
+        "| database | clients | server | database | background | locust | total |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for row in r["throughput"]:
@@ -753,7 +766,7 @@ def _cpu_cells(row: dict) -> str:
     register = row["register"].get("cpu_ms", {})
     baseline = row["baseline"].get("cpu_ms", {})
     cells = []
-    for part in ("server", "database", "load generator"):
+    for part in ("server", "database", "database background", "load generator"):
         cells.append(f"{register.get(part, 0):.2f} / {baseline.get(part, 0):.2f}")
     total_reg, total_base = sum(register.values()), sum(baseline.values())
     cells.append(f"{total_reg:.2f} / {total_base:.2f}")
