@@ -13,6 +13,7 @@ from sqlalchemy.orm.base import instance_state
 from ..extensions import db
 from ..models import Event, EventSession, Registration
 from .errors import NotFound
+from .validation import FieldErrors, clean_id_list
 
 # Built once: every request that names an event runs it, and building costs about as
 # much Python as running it.
@@ -36,12 +37,13 @@ _EVENT_WITH_SESSIONS = (
 def get_event(slug: str, *, public: bool = True, with_sessions: object = None) -> Event:
     """The event by its slug; NotFound for an unknown one, or a draft when `public`.
 
-    `with_sessions`: session ids a registration names, as sent (anything not an int is
-    left for the registration's own checks). Those of the event's sessions come in the
-    same query and stay loaded for the request (load_sessions): one round trip, not two.
+    `with_sessions`: the session ids a registration names, as sent. Those of the event's
+    sessions come in the same query and stay loaded for the request (load_sessions): one
+    round trip, not two. A list the validation would refuse (not ids, or ids no column
+    holds) is not queried; the registration's own checks then say what is wrong.
     """
-    ids = [i for i in with_sessions if type(i) is int] if isinstance(with_sessions, list) else []
-    if ids:
+    ids = clean_id_list(with_sessions, "session_ids", FieldErrors()) if with_sessions else []
+    if ids:  # ids the validation refuses are not queried: the registration says what's wrong
         rows = db.session.execute(_EVENT_WITH_SESSIONS, {"slug": slug, "session_ids": ids}).all()
         event = rows[0][0] if rows else None
         # Held for the request: the identity map keeps objects only weakly.

@@ -226,9 +226,7 @@ def _write_new_registration(
             payload={"session_ids": [s.id for s in sessions]},
         ),
     )
-    row = writes.complete_row(
-        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
-    )
+    row = _confirmed_row(now)
     written = writes.write_new_registration(attendee_values, message, row, [s.id for s in sessions])
     if written.attendee_id is None:
         raise already_registered()
@@ -293,9 +291,7 @@ def take_seats(
     active = {i for i, r in existing.items() if r.status != "cancelled"}
     held = [existing[s.id] for s in sessions if s.id in active]
     wanted = [s for s in sessions if s.id not in active]
-    row = writes.complete_row(
-        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
-    )
+    row = _confirmed_row(now)
     new_rows = [
         row | {"attendee_id": attendee.id, "session_id": s.id}
         for s in wanted
@@ -308,6 +304,13 @@ def take_seats(
     seated = capacity.take_seat_each(s.id for s in wanted)
     return held + _settle(
         wanted, rows, seated, waitlist=waitlist, now=now, override_by=override_by, attendee=attendee
+    )
+
+
+def _confirmed_row(now: datetime) -> dict:
+    """A new registration row as written: confirmed, until its seat turns out to be gone."""
+    return writes.complete_row(
+        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
     )
 
 

@@ -180,3 +180,31 @@ def test_consent_is_recorded_in_the_attendees_language_not_the_requests(
     consent = db.session.scalar(select(Attendee.consent_text))
     assert f"api [{locale}]" in consent
     assert words in consent
+
+
+@pytest.mark.parametrize(
+    "session_ids",
+    [[2**31], [2**63], [-1], ["1"], [True], [1.5], "1", [None]],
+    ids=[
+        "int32-overflow",
+        "int64-overflow",
+        "negative",
+        "string",
+        "bool",
+        "float",
+        "not-a-list",
+        "null",
+    ],
+)
+def test_session_ids_out_of_range_are_422_and_write_nothing(
+    client, event_with_sessions, session_ids
+):
+    """The event is read together with the chosen sessions (programme.get_event's
+    with_sessions) before the body is validated: ids a column can't hold must not reach
+    that query (a 500 from the database), but the validation's 422."""
+    _, plenary, _, _ = event_with_sessions
+    ids = [plenary.id, *session_ids] if isinstance(session_ids, list) else session_ids
+    response = client.post("/api/v1/events/si/registrations", json=body(ids))
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["fields"]["session_ids"]
+    assert attendee_count() == 0
