@@ -27,16 +27,22 @@ class RaceSwitches:
     guarded: bool = True
 
 
-def _take_seat_each_statement():
-    """Built once: constructing the statement costs more Python than running it."""
+def guarded_seat_update(*which):
+    """The seat guard as one statement: lock the sessions `which` selects (clauses on
+    event_session's columns) in id order, then take a seat in each that has one free,
+    RETURNING (id, seats_taken) of those that got one.
+
+    FOR NO KEY UPDATE is the lock an UPDATE of non-key columns takes anyway: plain FOR
+    UPDATE would also wait for the KEY SHARE locks that concurrent INSERTs of registration
+    rows take on the session through the foreign key, and deadlock. Used here and, inside
+    a larger statement, by registration_writes. Built once by its callers: constructing it
+    costs more Python than running it.
+    """
     table = EventSession.__table__
     locked = (
         select(table.c.id)
-        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .where(*which)
         .order_by(table.c.id)
-        # FOR NO KEY UPDATE, the lock an UPDATE of non-key columns takes anyway: plain FOR
-        # UPDATE would also wait for the KEY SHARE locks that concurrent INSERTs of
-        # registration rows take on the session through the foreign key, and deadlock.
         .with_for_update(key_share=True)
         .cte("locked")
     )
@@ -52,7 +58,9 @@ def _take_seat_each_statement():
     )
 
 
-_TAKE_SEAT_EACH = _take_seat_each_statement()
+_TAKE_SEAT_EACH = guarded_seat_update(
+    EventSession.__table__.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def take_seat(session_id: int) -> bool:

@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     true,
     union_all,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -170,10 +169,9 @@ def _one_statement():
     SELECT what each of them returned.
 
     Every CTE hangs off new_attendee, so a known email writes nothing at all. The seat
-    guard is capacity.take_seat_each's, CTE and conditional UPDATE alike: the locks in id
-    order, FOR NO KEY UPDATE (not FOR UPDATE, which the foreign keys' KEY SHARE locks of
-    other registrations would make deadlock), the condition re-checked on the newest row
-    version after a wait. The registration rows' foreign keys are checked at the end of
+    guard is capacity's own (guarded_seat_update, as take_seat_each runs it): the locks in
+    id order, FOR NO KEY UPDATE, the condition re-checked on the newest row version after
+    a wait. The registration rows' foreign keys are checked at the end of
     the statement, when the attendee row exists. One array parameter instead of an
     expanding IN keeps the SQL text the same for any number of sessions, so psycopg can
     prepare it once per connection.
@@ -221,24 +219,9 @@ def _one_statement():
         .returning(rows.c.id, rows.c.session_id)
         .cte("new_rows")
     )
-    locked = (
-        select(sessions.c.id)
-        .where(sessions.c.id == any_(session_ids), exists(select(new_attendee.c.id)))
-        .order_by(sessions.c.id)
-        .with_for_update(key_share=True)
-        .cte("locked")
-    )
-    seated = (
-        update(sessions)
-        .where(
-            sessions.c.id == locked.c.id,
-            sessions.c.status == "scheduled",
-            sessions.c.seats_taken < sessions.c.capacity,
-        )
-        .values(seats_taken=sessions.c.seats_taken + 1)
-        .returning(sessions.c.id, sessions.c.seats_taken)
-        .cte("seated")
-    )
+    seated = capacity.guarded_seat_update(
+        sessions.c.id == any_(session_ids), exists(select(new_attendee.c.id))
+    ).cte("seated")
     return union_all(
         select(literal("attendee"), new_attendee.c.id, cast(null(), Integer)),
         select(literal("row"), new_rows.c.session_id, new_rows.c.id),
