@@ -41,4 +41,8 @@ class OutboxMessage(db.Model):
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_message_event_id", "event_id"),
+        # An attendee's messages: rendering a confirmation asks whether it is their first,
+        # the attendee page lists them, and deleting an attendee (erasure, the retention
+        # purge) must find them for ON DELETE SET NULL; without it each is a full scan.
+        Index("ix_outbox_message_attendee_id", "attendee_id"),
     )
