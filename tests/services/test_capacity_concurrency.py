@@ -6,19 +6,19 @@ seat write. With the guard off, the control test shows the naive read-check-writ
 on, exactly `capacity` attendees are confirmed on both databases.
 """
 
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from eventapp.extensions import db
-from eventapp.models import Registration
+from eventapp.models import Event, Registration
 from eventapp.services import registration as service
 from eventapp.services import registration_writes as writes
 from eventapp.services.capacity import RaceSwitches
-from eventapp.services.errors import DomainError
 from eventapp.services.registration import RegistrationInput
+from tests.concurrency import run_at_once
 
 WRITERS = 50
 SEATS = 10
@@ -30,46 +30,21 @@ def register_concurrently(app, event_id: int, session_id, *, waitlist: bool, now
     `session_id` is one id for all, or a function of the writer's index giving its ids.
     An unexpected error (a deadlock, say) is an outcome too, named after its class.
     """
-    db.session.commit()  # the test's own read transaction would hold SQLite's write lock
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def one(index: int) -> None:
-        with app.app_context():
-            from eventapp.models import Event
+    def set_up(index: int):
+        event = db.session.get(Event, event_id)
+        data = RegistrationInput(
+            name=f"Attendee {index}",
+            email=f"a{index}@example.org",
+            session_ids=session_id(index) if callable(session_id) else [session_id],
+            waitlist=waitlist,
+            consent=True,
+        )
+        # run_at_once then commits, before the barrier, to end this read: on SQLite it
+        # holds the write lock (IMMEDIATE)
+        return lambda: service.register(event, data, now).status
 
-            event = db.session.get(Event, event_id)
-            data = RegistrationInput(
-                name=f"Attendee {index}",
-                email=f"a{index}@example.org",
-                session_ids=session_id(index) if callable(session_id) else [session_id],
-                waitlist=waitlist,
-                consent=True,
-            )
-            db.session.commit()  # end the read: on SQLite it holds the write lock (IMMEDIATE)
-            barrier.wait()
-            try:
-                result = service.register(event, data, now)
-                db.session.commit()
-                outcome = result.status
-            except DomainError as error:
-                db.session.rollback()
-                outcome = error.code
-            except Exception as error:  # noqa: BLE001 - counted, and the test fails on it
-                db.session.rollback()
-                outcome = f"error: {error.__class__.__name__}: {error}"[:300]
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return Counter(outcomes)
+    return run_at_once(app, [partial(set_up, i) for i in range(WRITERS)])
 
 
 def confirmed_rows(session_id: int) -> int:

@@ -1,8 +1,8 @@
 """Two organisers booking one room at the same moment: only one of them gets it."""
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession
 from eventapp.services import schedule
-from eventapp.services.errors import DomainError
 from eventapp.services.schedule import ScheduleRace
+from tests.concurrency import run_at_once
 
 WRITERS = 6
 
@@ -24,44 +24,26 @@ def reset_switches():
 
 
 def book_concurrently(app, event_id: int, room_id: int) -> Counter:
-    db.session.commit()  # end the test's read transaction (SQLite's write lock)
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[str] = []
-    guard = threading.Lock()
+    def set_up(index: int):
+        event = db.session.get(Event, event_id)  # run_at_once commits this read, then waits
 
-    def one(index: int) -> None:
-        with app.app_context():
-            event = db.session.get(Event, event_id)
-            db.session.commit()
-            barrier.wait()
-            try:
-                schedule.create_session(
-                    None,
-                    event,
-                    {
-                        "title": f"Booking {index}",
-                        "starts_at": "2027-03-18T10:00",
-                        "ends_at": "2027-03-18T11:00",
-                        "room_id": room_id,
-                    },
-                    datetime(2027, 2, 1, tzinfo=UTC),
-                )
-                db.session.commit()
-                outcome = "booked"
-            except DomainError as error:
-                db.session.rollback()
-                outcome = error.code
-            finally:
-                db.session.remove()
-            with guard:
-                outcomes.append(outcome)
+        def book() -> str:
+            schedule.create_session(
+                None,
+                event,
+                {
+                    "title": f"Booking {index}",
+                    "starts_at": "2027-03-18T10:00",
+                    "ends_at": "2027-03-18T11:00",
+                    "room_id": room_id,
+                },
+                datetime(2027, 2, 1, tzinfo=UTC),
+            )
+            return "booked"
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return Counter(outcomes)
+        return book
+
+    return run_at_once(app, [partial(set_up, i) for i in range(WRITERS)])
 
 
 def sessions_in_room(room_id: int) -> int:

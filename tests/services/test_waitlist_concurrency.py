@@ -7,7 +7,6 @@ between reading and writing a seat. Afterwards the counter equals the rows holdi
 seat, no session is over capacity, and the seats went to the first in line.
 """
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -17,9 +16,9 @@ from eventapp.models import Attendee, EventSession, Registration
 from eventapp.services import registration as service
 from eventapp.services import waitlist
 from eventapp.services.capacity import RaceSwitches
-from eventapp.services.errors import DomainError
 from eventapp.services.periodic import run_periodic
 from eventapp.services.registration import RegistrationInput
+from tests.concurrency import run_at_once
 
 SEATS = 10
 WAITING = 20
@@ -42,34 +41,25 @@ def fill(event, session, now):
     return holders, waiting
 
 
-def at_once(app, jobs):
-    """Run each job(index) in its own thread and app context, all released together."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[str] = []
+def at_once(app, jobs) -> list[str]:
+    """Run each job in its own thread and app context, all released together; the errors.
 
-    def run(job):
-        with app.app_context():
-            barrier.wait()
-            try:
-                job()
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                errors.append(error.code)
-            except Exception as error:  # a deadlock, a lock timeout: the test must fail
-                db.session.rollback()
-                errors.append(repr(error))
-            finally:
-                db.session.remove()
+    These jobs have nothing to set up before the barrier and return nothing: one that ends
+    without an error counts as "done", left out here. What remains is a DomainError's code
+    for each job that lost its race, or an unexpected error (a deadlock, a lock timeout)
+    that the test must fail on.
+    """
 
-    db.session.commit()  # end this thread's transaction (on SQLite it holds the write lock)
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
+    def writer(job):
+        def act() -> str:
+            job()
+            return "done"
+
+        return lambda: act
+
+    outcomes = run_at_once(app, [writer(job) for job in jobs], timeout=180)
+    del outcomes["done"]
+    return list(outcomes.elements())
 
 
 def cancel(attendee_id, now):
