@@ -33,10 +33,15 @@ def run_at_once(app, writers: Sequence[Writer], *, timeout: float = 120) -> Coun
 
     def run(writer: Writer) -> None:
         with app.app_context():
-            act = writer()
-            db.session.commit()  # end the set-up's read before the others start writing
-            barrier.wait()
             try:
+                act = writer()
+                db.session.commit()  # end the set-up's read before the others start writing
+            except BaseException:
+                barrier.abort()  # the others stop waiting (BrokenBarrierError), no hang
+                db.session.remove()
+                raise
+            try:
+                barrier.wait(timeout=timeout)
                 outcome = act()
                 db.session.commit()
             except DomainError as error:
