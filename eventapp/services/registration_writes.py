@@ -82,11 +82,13 @@ def _column_defaults(table) -> tuple[dict, tuple]:
 
 
 def write_new_registration(attendee: dict, message: dict, row: dict, session_ids) -> Written:
-    """Write the attendee (complete_row of Attendee), its outbox message and one registration
-    row per session (complete_row of each, without attendee_id, session_id and, for rows,
-    which are alike, one dict), then take a seat in each session that has one free.
+    """Write the attendee, its outbox message and one registration row per session, then
+    take a seat in each session that has one free.
 
-    `session_ids` are sorted: the seats are taken in id order, so locks never cross.
+    The three dicts are whole rows (complete_row); the ids this write decides are filled in
+    here: the message's and the rows' attendee_id, each row's session_id. One `row` serves
+    every session, as the rows differ only in that. The seats are taken in id order, so
+    two registrations' locks never cross.
     """
     ids = sorted(session_ids)
     dialect = db.session.get_bind().dialect.name
