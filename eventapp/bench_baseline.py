@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, jsonify, request_started
 from sqlalchemy import event, text
 
 from .extensions import csrf, db
@@ -58,9 +58,11 @@ def init_app(app: Flask) -> None:
     # not weigh on a registration (several statements) more than on the baseline (one).
     counter = threading.local()
 
-    @app.before_request
-    def start_counting():
+    def start_counting(*_args, **_kwargs):
         counter.queries = 0
+
+    # At the request's start, before any before_request hook could run a query.
+    request_started.connect(start_counting, app, weak=False)
 
     @event.listens_for(engine, "before_cursor_execute")
     def count_query(*_args, **_kwargs):

@@ -126,20 +126,15 @@ def commit_without_expiring() -> None:
 def adopt(model, written: dict):
     """The ORM object for a row this transaction just wrote with a Core INSERT.
 
-    `written` is what the INSERT wrote: the values given, the Python-side defaults Core
-    filled in (`CursorResult.last_inserted_params()`) and the new id; every other column is
-    NULL (these tables have no server-side defaults). The object joins the session as if a
-    query had loaded it: no INSERT from the unit of work and no read-back, whose
+    `written` is the whole row as written, every column and the new id
+    (registration_writes.complete_row: the values given, the Python-side defaults, None for
+    the rest; these tables have no server-side defaults). The object joins the session as if
+    a query had loaded it: no INSERT from the unit of work and no read-back, whose
     bookkeeping costs several times the INSERT itself on the registration path
     (docs/PERFORMANCE.md).
     """
     instance = manager_of_class(model).new_instance()  # no __init__: no change events
-    instance.__dict__.update(dict.fromkeys(_column_keys(model)) | written)
+    instance.__dict__.update(written)
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
-
-
-@functools.cache
-def _column_keys(model) -> tuple[str, ...]:
-    return tuple(column.key for column in model.__table__.c)

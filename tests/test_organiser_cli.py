@@ -8,7 +8,7 @@ def test_tokens_can_be_listed_and_revoked(runner, make_organiser):
     organiser = make_organiser()
     first = runner.invoke(args=["organiser", "token", organiser.email, "--name", "ci"]).output
     runner.invoke(args=["organiser", "token", organiser.email, "--name", "laptop"])
-    assert accounts.organiser_for_api_token(first.strip()).id == organiser.id
+    assert accounts.find_api_token(first.strip()).organiser.id == organiser.id
 
     listing = runner.invoke(args=["organiser", "tokens", organiser.email]).output
     assert "ci" in listing and "laptop" in listing and first.strip() not in listing
@@ -17,7 +17,7 @@ def test_tokens_can_be_listed_and_revoked(runner, make_organiser):
     one = runner.invoke(args=["organiser", "revoke", organiser.email, "--id", str(token_id)])
     assert one.exit_code == 0 and "Revoked 1" in one.output
     db.session.expire_all()
-    assert accounts.organiser_for_api_token(first.strip()) is None
+    assert accounts.find_api_token(first.strip()) is None
     rest = runner.invoke(args=["organiser", "revoke", organiser.email])
     assert "Revoked 1" in rest.output
     assert "revoked" in runner.invoke(args=["organiser", "tokens", organiser.email]).output

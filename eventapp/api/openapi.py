@@ -7,6 +7,7 @@ new endpoint.
 
 from flask import jsonify
 
+from ..services.validation import ID_MAX
 from . import bp
 
 OPENAPI_VERSION = "3.1.0"
@@ -30,7 +31,7 @@ DATE_TIME_IN = {
     "examples": ["2027-03-18T09:30:00+01:00"],
 }
 DATE_TIME_IN_NULLABLE = {**DATE_TIME_IN, "type": ["string", "null"]}
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 # Text is trimmed and must hold no control characters; required text must not be blank.
 _NO_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
 TEXT_PATTERN = f"^[^{_NO_CONTROL}]*$"

@@ -23,7 +23,7 @@ from ..services.attendees import (
     AttendeeFilter,
 )
 from ..services.errors import InvalidInput
-from ..services.validation import FieldErrors
+from ..services.validation import ID_MAX, FieldErrors
 from . import bp
 from .public import json_body
 from .serialize import event_json, iso, session_json
@@ -194,7 +194,7 @@ def _attendee_filter() -> AttendeeFilter:
         raise InvalidInput(_("Please correct the marked fields."), errors)
     session_id = None
     if "session_id" in request.args:
-        session_id = _int_arg("session_id", 0, 1, 2**31 - 1)
+        session_id = _int_arg("session_id", 0, 1, ID_MAX)
     return AttendeeFilter(
         q=q, session_id=session_id, status=status, checked_in=checked_in, sort="oldest"
     )

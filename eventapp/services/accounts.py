@@ -67,11 +67,6 @@ def find_api_token(token: str) -> ApiToken | None:
     return api_token
 
 
-def organiser_for_api_token(token: str) -> Organiser | None:
-    api_token = find_api_token(token)
-    return None if api_token is None else api_token.organiser
-
-
 # `last_used_at` is kept to this resolution. Stamping it on every request would make every
 # API call a write, and a burst of registrations pushed through one integration's token
 # would all queue for the same row; to say whether a token is still in use, five minutes

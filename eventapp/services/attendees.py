@@ -21,6 +21,7 @@ from ..models import Attendee, Event, EventSession, Organiser, OutboxMessage, Re
 from . import audit, registration
 from .errors import AlreadyRegistered, InvalidInput, NotFound
 from .validation import (
+    ID_MAX,
     NAME_MAX,
     ORGANISATION_MAX,
     FieldErrors,
@@ -90,7 +91,7 @@ class AttendeeFilter:
 
 def _row_id(raw: str) -> int | None:
     """A database id from text, or None: not "²" (a digit int() refuses), nor past INTEGER."""
-    if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= ID_MAX:
         return int(raw)
     return None
 

@@ -27,10 +27,10 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import EventSession, OutboxMessage, Registration
 from .outbox import enqueue
+from .waitlist import SEAT_HOLDING
 
 # Registrations an attendee still has: a seat, a place in line, or an offer of a seat.
 ACTIVE = ("confirmed", "waitlisted", "offered")
-SEAT_HOLDING = ("confirmed", "offered")
 
 
 def snapshot(session: EventSession) -> dict:

@@ -14,7 +14,14 @@ from flask_babel import gettext as _
 
 from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from .errors import InvalidInput
-from .validation import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
+from .validation import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+    FieldErrors,
+    clean_text,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ROOM_NAME_MAX = 120
@@ -250,7 +257,7 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
         if room_id is None:
             out["room_id"] = None
         else:
-            room_id = clean_int(room_id, "room_id", errors, minimum=1, maximum=2**31 - 1)
+            room_id = clean_int(room_id, "room_id", errors, minimum=1, maximum=ID_MAX)
             if room_id is not None:
                 out["room_id"] = room_id
     if "capacity" in data and data["capacity"] is not None:

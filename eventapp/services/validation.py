@@ -56,6 +56,10 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# The largest id an INTEGER column holds; a larger one must not reach a query (a 500).
+ID_MAX = 2**31 - 1
+
+
 def clean_id_list(value, field: str, errors: FieldErrors, *, max_items: int = 100) -> list[int]:
     if value is None:
         return []
@@ -66,7 +70,7 @@ def clean_id_list(value, field: str, errors: FieldErrors, *, max_items: int = 10
     for item in value:
         if isinstance(item, float) and item.is_integer():
             item = int(item)  # JSON's 5.0 is the integer 5
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2**31:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= ID_MAX:
             errors.add(field, _("Must be a list of session numbers."))
             return []
         if item not in ids:
