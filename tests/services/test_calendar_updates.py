@@ -10,22 +10,8 @@ from eventapp.models import OutboxMessage, Registration
 from eventapp.services import calendar, capacity, notifications
 from eventapp.services import registration as service
 from eventapp.services.mail import send_pending
-from eventapp.services.registration import RegistrationInput
 from tests.ical_checks import parse_ics
-
-
-def register(event, sessions, now, email, waitlist=True):
-    data = RegistrationInput(
-        name=email.split("@")[0].title(),
-        email=email,
-        consent=True,
-        session_ids=[s.id for s in sessions],
-        waitlist=waitlist,
-        locale="en",
-    )
-    result = service.register(event, data, now)
-    db.session.commit()
-    return result.attendee
+from tests.registering import register
 
 
 def calendar_objects(received, method):

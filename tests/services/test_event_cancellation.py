@@ -9,24 +9,9 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
 from eventapp.services import calendar, schedule
-from eventapp.services import registration as service
 from eventapp.services.mail import send_pending
-from eventapp.services.registration import RegistrationInput
 from tests.ical_checks import parse_ics
-
-
-def register(event, sessions, now, email, locale="en"):
-    data = RegistrationInput(
-        name=email.split("@")[0].title(),
-        email=email,
-        consent=True,
-        session_ids=[s.id for s in sessions],
-        waitlist=True,
-        locale=locale,
-    )
-    result = service.register(event, data, now)
-    db.session.commit()
-    return result.attendee
+from tests.registering import register
 
 
 def mails_to(received, email):
