@@ -7,6 +7,8 @@ sends requests back to back (no think time): this measures the server, not a cro
 - BaselineUser: POST /_bench/baseline, one INSERT (the yardstick).
 - RegisterUser: POST /api/v1/events/<slug>/registrations: the plenary plus one random
   workshop per round, each time a new email address. 201 is expected.
+- RegistrationSqlUser: the same requests to POST /_bench/registration-sql/<slug>, which
+  runs a registration's SQL and nothing else (eventapp/bench_baseline.py).
 - BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.
@@ -109,6 +111,9 @@ class BaselineUser(_Base):
 
 
 class RegisterUser(_Base):
+    path = f"/api/v1/events/{SLUG}/registrations"
+    name = "register"
+
     @task
     def register(self):
         global _issued
@@ -118,13 +123,17 @@ class RegisterUser(_Base):
             "waitlist": False,
         }
         with self.client.post(
-            f"/api/v1/events/{SLUG}/registrations",
-            json=body,
-            name="register",
-            catch_response=True,
+            self.path, json=body, name=self.name, catch_response=True
         ) as response:
             self._record(response, expected=(201,))
         self._enough()
+
+
+class RegistrationSqlUser(RegisterUser):
+    """The same requests to /_bench/registration-sql: a registration's SQL and nothing else."""
+
+    path = f"/_bench/registration-sql/{SLUG}"
+    name = "registration-sql"
 
 
 def _popular_choice(workshops: list[int]) -> int:

@@ -7,7 +7,10 @@ the bench-only baseline table, seeds the events below in bulk, then starts gunic
 locust headless against it, one scenario at a time:
 
 1. throughput: registration (POST /api/v1/events/<slug>/registrations) against the baseline
-   (POST /_bench/baseline, one INSERT) at 1, 16 and 64 concurrent clients, side by side;
+   (POST /_bench/baseline, one INSERT) at 1, 16 and 64 concurrent clients, side by side, and
+   with them a registration's SQL alone (POST /_bench/registration-sql/<slug>: the same
+   statements through the raw driver, no rules, no ORM), the most any registration code
+   could reach here;
 2. opening burst: N people register at once for an event of 30 sessions with small
    workshops; a full workshop sends them to its waiting list; counters reconciled after;
 3. pages: the programme page and registration form (and the organiser dashboard, once it
@@ -327,6 +330,20 @@ def _login(opener, server: Server, email: str, password: str) -> None:
 # ---------------------------------------------------------------- scenarios
 
 
+# Run one after the other at each client count, so the three are measured side by side.
+# registration-sql: a registration's SQL and nothing else (bench_baseline.registration_sql),
+# the most any registration code could reach in this app and server.
+THROUGHPUT_RUNS = (
+    ("baseline", "BaselineUser"),
+    ("register", "RegisterUser"),
+    ("registration-sql", "RegistrationSqlUser"),
+)
+
+
+def _ratio(run: dict, baseline: dict) -> float | None:
+    return run.get("rps", 0) / baseline["rps"] if baseline.get("rps") else None
+
+
 def scenario_throughput(server, seeded, sizes, outdir) -> list[dict]:
     rows = []
     env = {
@@ -337,35 +354,28 @@ def scenario_throughput(server, seeded, sizes, outdir) -> list[dict]:
     warm_up(server, "/_bench/baseline", 2 * server.workers, method="POST")
     for users in sizes.clients:
         budget = {"min_requests": max(20, 3 * users), "min_seconds": sizes.seconds}
-        base = run_locust(
-            server,
-            "BaselineUser",
-            users,
-            sizes.max_seconds,
-            f"baseline-{users}",
-            {},
-            outdir,
-            **budget,
-        )
-        reg = run_locust(
-            server,
-            "RegisterUser",
-            users,
-            sizes.max_seconds,
-            f"register-{users}",
-            env,
-            outdir,
-            **budget,
-        )
-        b, r = stat(base, "baseline"), stat(reg, "register")
+        results = {
+            name: run_locust(
+                server,
+                user_class,
+                users,
+                sizes.max_seconds,
+                f"{name}-{users}",
+                {} if name == "baseline" else env,
+                outdir,
+                **budget,
+            )
+            for name, user_class in THROUGHPUT_RUNS
+        }
+        runs = {name: stat(result, name) for name, result in results.items()}
         rows.append(
             {
                 "clients": users,
-                "baseline": b,
-                "register": r,
-                "ratio": r.get("rps", 0) / b["rps"] if b.get("rps") else None,
-                "server_errors": server_errors(base) + server_errors(reg),
-                "register_statuses": reg.get("statuses", {}),
+                **runs,
+                "ratio": _ratio(runs["register"], runs["baseline"]),
+                "sql_alone_ratio": _ratio(runs["registration-sql"], runs["baseline"]),
+                "server_errors": sum(server_errors(result) for result in results.values()),
+                "register_statuses": results["register"].get("statuses", {}),
             }
         )
     return rows
@@ -724,27 +734,32 @@ def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
     lines = [
         "## Registration vs baseline (one INSERT), same app and server",
         "",
-        "| database | clients | baseline req/s | register req/s | ratio | "
-        "register p50 / p95 / p99 | baseline p50 / p95 / p99 | requests (reg / base) | 5xx |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "SQL alone: the same requests to /_bench/registration-sql, which runs a registration's "
+        "statements through the raw driver and nothing else (no validation, rules, ORM or "
+        "private links): the most any registration code could reach in this app and server.",
+        "",
+        "| database | clients | baseline req/s | register req/s | ratio | SQL alone req/s | "
+        "its ratio | register p50 / p95 / p99 | baseline p50 / p95 / p99 | "
+        "requests (reg / base) | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for row in r["throughput"]:
-            b, g = row["baseline"], row["register"]
-            ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+            b, g, q = row["baseline"], row["register"], row["registration-sql"]
             lines.append(
                 f"| {r['kind']} | {row['clients']} | {b.get('rps', 0):.0f} | "
-                f"{g.get('rps', 0):.0f} | {ratio} | {ms(g.get('p50'))} / {ms(g.get('p95'))} / "
+                f"{g.get('rps', 0):.0f} | {_two(row['ratio'])} | {q.get('rps', 0):.0f} | "
+                f"{_two(row['sql_alone_ratio'])} | {ms(g.get('p50'))} / {ms(g.get('p95'))} / "
                 f"{ms(g.get('p99'))} | {ms(b.get('p50'))} / {ms(b.get('p95'))} / "
                 f"{ms(b.get('p99'))} | {g.get('requests', 0)} / {b.get('requests', 0)} | "
                 f"{row['server_errors']} |"
             )
     lines += [
         "",
-        "CPU per request in the same runs, in ms, registration / baseline. server: gunicorn's "
-        "processes; database: the PostgreSQL backends of the bench database; background: "
-        "PostgreSQL's other processes (WAL writer, checkpointer, autovacuum); locust: the load "
-        "generator, from the test's start:",
+        "CPU per request in the same runs, in ms, registration / SQL alone / baseline. "
+        "server: gunicorn's processes; database: the PostgreSQL backends of the bench "
+        "database; background: PostgreSQL's other processes (WAL writer, checkpointer, "
+        "autovacuum); locust: the load generator, from the test's start:",
         "",
         "| database | clients | server | database | background | locust | total |",
         "|---|---|---|---|---|---|---|",
@@ -755,21 +770,24 @@ def _report_throughput(results: list[dict], sizes: Sizes) -> list[str]:
     for r in results:
         rec = r["throughput_reconcile"]
         lines.append(
-            f"\n{r['kind']}: {rec['attendees']} registered in these runs; counters "
-            f"that differ from the rows: {len(rec['counter_mismatches'])}; overbooked "
-            f"sessions: {len(rec['overbooked_sessions'])}."
+            f"\n{r['kind']}: {rec['attendees']} registered in these runs (both ways); "
+            f"counters that differ from the rows: {len(rec['counter_mismatches'])}; "
+            f"overbooked sessions: {len(rec['overbooked_sessions'])}."
         )
     return lines
 
 
+def _two(ratio: float | None) -> str:
+    return f"{ratio:.2f}" if ratio is not None else "-"
+
+
 def _cpu_cells(row: dict) -> str:
-    register = row["register"].get("cpu_ms", {})
-    baseline = row["baseline"].get("cpu_ms", {})
-    cells = []
-    for part in ("server", "database", "database background", "load generator"):
-        cells.append(f"{register.get(part, 0):.2f} / {baseline.get(part, 0):.2f}")
-    total_reg, total_base = sum(register.values()), sum(baseline.values())
-    cells.append(f"{total_reg:.2f} / {total_base:.2f}")
+    runs = [row[name].get("cpu_ms", {}) for name in ("register", "registration-sql", "baseline")]
+    cells = [
+        " / ".join(f"{run.get(part, 0):.2f}" for run in runs)
+        for part in ("server", "database", "database background", "load generator")
+    ]
+    cells.append(" / ".join(f"{sum(run.values()):.2f}" for run in runs))
     return " | ".join(cells)
 
 

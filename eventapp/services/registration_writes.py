@@ -140,7 +140,9 @@ _INSERT_REGISTRATIONS = insert(Registration.__table__).returning(
 )
 
 
-def _write_in_one_statement(attendee, message, row, ids) -> Written:
+def one_statement_params(attendee: dict, message: dict, row: dict, ids: list[int]) -> dict:
+    """The one statement's parameters (_one_statement): each row's values under its CTE's
+    prefix, but the ids the statement decides itself."""
     params = {f"attendee_{key}": value for key, value in attendee.items()}
     params |= {f"message_{key}": value for key, value in message.items() if key != "attendee_id"}
     params |= {
@@ -149,6 +151,11 @@ def _write_in_one_statement(attendee, message, row, ids) -> Written:
         if key not in ("attendee_id", "session_id")
     }
     params["session_ids"] = ids
+    return params
+
+
+def _write_in_one_statement(attendee, message, row, ids) -> Written:
+    params = one_statement_params(attendee, message, row, ids)
     attendee_id, row_ids, seated = None, {}, set()
     for kind, first, second in db.session.execute(_ONE_STATEMENT, params):
         if kind == "attendee":

@@ -116,3 +116,42 @@ def test_a_worker_freezes_its_start_up_objects_unless_told_not_to(monkeypatch, s
         assert (gc.get_freeze_count() > 0) is frozen
     finally:
         gc.unfreeze()
+
+
+def _row_shape(table, where) -> dict:
+    """Which of a row's columns are set: what two ways of writing a row must agree on."""
+    row = db.session.execute(table.select().where(where)).mappings().one()
+    return {column: value is not None for column, value in row.items()}
+
+
+def test_registration_sql_alone_writes_what_a_registration_writes(app, make_event, make_session):
+    """The bench's ceiling (/_bench/registration-sql) is only a fair yardstick if it runs a
+    registration's statements to the same effect: the same rows, columns and seats."""
+    from eventapp.bench_baseline import registration_sql
+    from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
+    from eventapp.models.types import utcnow
+    from tests.registering import register
+
+    event = make_event()
+    sessions = [make_session(event, start=0), make_session(event, start=2)]
+    registered = register(event, sessions, utcnow(), "real@example.org", waitlist=False)
+    body = {"email": "sql@example.org", "session_ids": [s.id for s in sessions]}
+    with app.test_request_context(method="POST", json=body):
+        assert registration_sql(event.slug)[1] == 201
+    db.session.expire_all()
+    by_sql = db.session.query(Attendee).filter_by(email="sql@example.org").one()
+
+    tables = {Attendee: Attendee.id, OutboxMessage: OutboxMessage.attendee_id}
+    for model, key in tables.items():
+        shapes = [_row_shape(model.__table__, key == a.id) for a in (registered, by_sql)]
+        assert shapes[0] == shapes[1], model.__name__
+    rows = [sorted((r.session_id, r.status) for r in a.registrations) for a in (registered, by_sql)]
+    assert rows[0] == rows[1] == [(s.id, "confirmed") for s in sessions]
+    assert by_sql.created_at.tzinfo is not None  # stored as the app stores instants
+    seats = db.session.query(EventSession.seats_taken).filter(
+        EventSession.id.in_([s.id for s in sessions])
+    )
+    assert [taken for (taken,) in seats] == [2, 2]
+    message = db.session.query(OutboxMessage).filter_by(attendee_id=by_sql.id).one()
+    assert (message.kind, message.payload) == ("confirmation", {"session_ids": body["session_ids"]})
+    assert db.session.query(Registration).count() == 4
