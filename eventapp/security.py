@@ -28,6 +28,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from .services.validation import ID_MAX
+
 DEFAULT_CSP = "; ".join(
     [
         "default-src 'self'",
@@ -60,7 +62,7 @@ class DatabaseInteger(IntegerConverter):
     """`<int:...>` in URLs, limited to what a database id column holds (32-bit signed):
     /sessions/99999999999999999999 is a 404, not an overflow inside the database driver."""
 
-    def __init__(self, map, fixed_digits=0, min=0, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=0, max=ID_MAX, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -68,7 +68,7 @@ def create_registration(slug: str):
         slug, with_sessions=isinstance(sent, dict) and sent.get("session_ids")
     )
     body = json_body()
-    locale = body.get("locale") if body.get("locale") in ("nl", "en") else event.default_locale
+    locale = registration.attendee_locale(event, body.get("locale"))
     data = RegistrationInput(
         name=body.get("name"),
         email=body.get("email"),

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
@@ -27,7 +27,7 @@ def index():
 @bp.get("/lang/<code>")
 def switch_language(code: str):
     """Remember the chosen language, then go back where the visitor was (same site only)."""
-    if code in ("nl", "en"):
+    if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     target = request.args.get("next", "/")
     parts = urlsplit(target)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -197,7 +198,7 @@ def _write_new_registration(
     AlreadyRegistered, with nothing written, when the email is known to the event: the
     unique index on (event, normalised email) decides, also between concurrent requests.
     """
-    locale = data.locale if data.locale in ("nl", "en") else event.default_locale
+    locale = attendee_locale(event, data.locale)
     attendee_values = writes.complete_row(
         Attendee.__table__,
         {
@@ -241,6 +242,12 @@ def _write_new_registration(
         sessions,
     )
     return attendee, {r.session_id: r for r in rows}, written.seated
+
+
+def attendee_locale(event: Event, asked: object) -> str:
+    """The language the attendee's emails and pages use: the one they asked for, if the app
+    speaks it, else the event's."""
+    return asked if asked in current_app.config["LANGUAGES"] else event.default_locale
 
 
 def new_token_columns() -> dict:

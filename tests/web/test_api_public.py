@@ -182,6 +182,16 @@ def test_consent_is_recorded_in_the_attendees_language_not_the_requests(
     assert words in consent
 
 
+@pytest.mark.parametrize("asked", ["de", "", ["nl"], None], ids=["de", "empty", "list", "null"])
+def test_a_language_the_app_does_not_speak_gives_the_events(client, event_with_sessions, asked):
+    event, plenary, _, _ = event_with_sessions
+    response = client.post("/api/v1/events/si/registrations", json=body([plenary.id], locale=asked))
+    assert response.status_code == 201
+    attendee = db.session.scalar(select(Attendee))
+    assert attendee.locale == event.default_locale
+    assert f"api [{event.default_locale}]" in attendee.consent_text
+
+
 @pytest.mark.parametrize(
     "session_ids",
     [[2**31], [2**63], [-1], ["1"], [True], [1.5], "1", [None]],
