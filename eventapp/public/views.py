@@ -95,7 +95,11 @@ def register(slug: str):
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
     ranked = allocation.collects_preferences(event)
-    form = registration_form_for(plenaries, rounds, _session_label, ranked=ranked)
+    # A ranking's <select> shows each choice's label; the radio and checkbox options are
+    # written out by the template (register.html) from the session itself, so there the
+    # label is only the title, not a second rendering of the times and seats.
+    label_for = _session_label if ranked else (lambda session: session.title)
+    form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
