@@ -27,6 +27,7 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, event, func, select, tex
 from .extensions import csrf, db
 from .models import Attendee, Event, EventSession, OutboxMessage, Registration
 from .models.types import utcnow
+from .public.forms import consent_record
 from .services import capacity
 from .services import registration_writes as writes
 
@@ -135,24 +136,26 @@ _INSERTED_COLUMNS = {  # what complete_row gives: every column but the id
 }
 
 
-def _rows_as_registered(event_id: int, email: str, session_ids: list[int]):
-    """The attendee, outbox and registration rows a registration writes, with the values
-    that must be unique made fresh; the rest fixed, as the rules would have made them."""
+def _rows_as_registered(event_id: int, body: dict, session_ids: list[int]):
+    """The attendee, outbox and registration rows a registration of `body` writes: what it
+    sent as sent, the values that must be unique made fresh, the consent record as the API
+    writes it, and the rest as the rules would have made them."""
     now = utcnow()
+    email = body["email"]
     attendee = writes.complete_row(
         Attendee.__table__,
         {
             "event_id": event_id,
             "reference": secrets.token_hex(4).upper(),
-            "name": "Bench Attendee",
+            "name": body["name"],
             "email": email,
             "email_normalized": email.lower(),
-            "organisation": "Bench BV",
+            "organisation": body.get("organisation", ""),
             "job_role": "",
             "locale": "en",
             "checkin_code": secrets.token_hex(5).upper(),
             "consent_at": now,
-            "consent_text": "bench consent",
+            "consent_text": consent_record("api", "en"),
             "created_at": now,
             "token_nonce": secrets.token_hex(32),
             "feed_nonce": secrets.token_hex(32),
@@ -194,7 +197,7 @@ def registration_sql(slug: str):
     postgresql = connection.dialect.name == "postgresql"
     chosen = ids if postgresql else json.dumps(ids)
     event_id = sql["read"].run(cursor, {"slug": slug, "ids": chosen})[0][0]
-    attendee, message, row, now = _rows_as_registered(event_id, body["email"], ids)
+    attendee, message, row, now = _rows_as_registered(event_id, body, ids)
     if postgresql:
         values = writes.one_statement_params(attendee, message, row, ids)
         sql["write"].run(cursor, values | {"updated_at": now})

@@ -135,7 +135,7 @@ def test_registration_sql_alone_writes_what_a_registration_writes(app, make_even
     event = make_event()
     sessions = [make_session(event, start=0), make_session(event, start=2)]
     registered = register(event, sessions, utcnow(), "real@example.org", waitlist=False)
-    body = {"email": "sql@example.org", "session_ids": [s.id for s in sessions]}
+    body = {"name": "Sql", "email": "sql@example.org", "session_ids": [s.id for s in sessions]}
     with app.test_request_context(method="POST", json=body):
         assert registration_sql(event.slug)[1] == 201
     db.session.expire_all()
