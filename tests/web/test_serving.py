@@ -8,8 +8,11 @@ import pytest
 from sqlalchemy import text
 
 from eventapp import create_app
-from eventapp.bench_baseline import BASELINE_TABLE_SQL
+from eventapp.bench_baseline import BASELINE_TABLE_SQL, registration_sql
 from eventapp.extensions import db
+from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
+from eventapp.models.types import utcnow
+from tests.registering import register
 
 ROOT = Path(__file__).resolve().parents[2]
 A_YEAR = 365 * 24 * 3600
@@ -127,11 +130,6 @@ def _row_shape(table, where) -> dict:
 def test_registration_sql_alone_writes_what_a_registration_writes(app, make_event, make_session):
     """The bench's ceiling (/_bench/registration-sql) is only a fair yardstick if it runs a
     registration's statements to the same effect: the same rows, columns and seats."""
-    from eventapp.bench_baseline import registration_sql
-    from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
-    from eventapp.models.types import utcnow
-    from tests.registering import register
-
     event = make_event()
     sessions = [make_session(event, start=0), make_session(event, start=2)]
     registered = register(event, sessions, utcnow(), "real@example.org", waitlist=False)
