@@ -89,6 +89,12 @@ class RawStatement:
         return cursor.fetchall()
 
 
+def _ids_from_json():
+    """SQLite's stand-in for an array parameter: the ids of the JSON list `ids`, one
+    parameter whatever their number, so the SQL text stays fixed."""
+    return select(func.json_each(bindparam("ids")).table_valued("value").c.value)
+
+
 def _event_with_sessions(dialect: str):
     """programme.get_event's query for a registration (the event outer-joined to the chosen
     sessions), with the ids as one parameter: an array on PostgreSQL, JSON on SQLite."""
@@ -96,9 +102,7 @@ def _event_with_sessions(dialect: str):
     if dialect == "postgresql":
         chosen = sessions.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
     else:
-        chosen = sessions.c.id.in_(
-            select(func.json_each(bindparam("ids")).table_valued("value").c.value)
-        )
+        chosen = sessions.c.id.in_(_ids_from_json())
     return (
         select(*events.c, *sessions.c)
         .select_from(events.outerjoin(sessions, (sessions.c.event_id == events.c.id) & chosen))
@@ -116,9 +120,7 @@ def _registration_sql(dialect) -> dict[str, RawStatement]:
         statements["message"] = writes._INSERT_MESSAGE
         statements["row"] = writes._INSERT_REGISTRATIONS
         statements["seats"] = capacity.guarded_seat_update(
-            EventSession.__table__.c.id.in_(
-                select(func.json_each(bindparam("ids")).table_valued("value").c.value)
-            )
+            EventSession.__table__.c.id.in_(_ids_from_json())
         )
     return {
         name: RawStatement.compile(statement, dialect, _INSERTED_COLUMNS.get(name))

@@ -123,6 +123,13 @@ def commit_without_expiring() -> None:
         session.expire_on_commit = True
 
 
+def loaded(model, pk: int):
+    """The object for `model`'s row `pk` if this session already holds it, else None,
+    without a query. The identity key is built directly: identity_key() costs more Python
+    than the lookup, and this runs once per session on the registration path."""
+    return db.session.identity_map.get((model, (pk,), None))
+
+
 def adopt(model, written: dict):
     """The ORM object for a row this transaction just wrote with a Core INSERT.
 

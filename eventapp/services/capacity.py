@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..database import loaded
 from ..extensions import db
 from ..models import EventSession
 
@@ -150,9 +151,9 @@ def keep_counter(session_id: int, seats_taken: int) -> None:
     The UPDATE holds the row's lock (PostgreSQL) or the database's write lock (SQLite)
     until this transaction ends, so nobody else can change the value meanwhile.
     """
-    loaded = db.session.identity_map.get((EventSession, (session_id,), None))  # identity_key()
-    if loaded is not None:
-        set_committed_value(loaded, "seats_taken", seats_taken)
+    session = loaded(EventSession, session_id)
+    if session is not None:
+        set_committed_value(session, "seats_taken", seats_taken)
 
 
 def refresh_counters(*sessions: EventSession) -> None:

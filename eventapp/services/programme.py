@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.base import instance_state
 
+from ..database import loaded
 from ..extensions import db
 from ..models import Event, EventSession, Registration
 from .errors import NotFound
@@ -68,9 +69,9 @@ def load_sessions(ids: Iterable[int]) -> dict[int, EventSession]:
     found = {}
     missing = []
     for session_id in ids:
-        loaded = db.session.identity_map.get((EventSession, (session_id,), None))
-        if loaded is not None and not instance_state(loaded).expired_attributes:
-            found[session_id] = loaded
+        session = loaded(EventSession, session_id)
+        if session is not None and not instance_state(session).expired_attributes:
+            found[session_id] = session
         else:
             missing.append(session_id)
     if missing:

@@ -47,4 +47,4 @@ def looks_like_token(value: str) -> bool:
 
 def new_code(length: int) -> str:
     # 32 letters divide 256 evenly: each random byte picks one without bias.
-    return "".join(CODE_ALPHABET[byte % 32] for byte in secrets.token_bytes(length))
+    return "".join(CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in secrets.token_bytes(length))
