@@ -16,6 +16,7 @@ from flask import current_app
 
 # Crockford's base32 without I, L, O, U: nothing to misread when spoken at the door.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_SIZE = len(CODE_ALPHABET)  # 32, which divides 256: see new_code
 
 
 def new_nonce() -> str:
@@ -47,4 +48,4 @@ def looks_like_token(value: str) -> bool:
 
 def new_code(length: int) -> str:
     # 32 letters divide 256 evenly: each random byte picks one without bias.
-    return "".join(CODE_ALPHABET[byte % len(CODE_ALPHABET)] for byte in secrets.token_bytes(length))
+    return "".join(CODE_ALPHABET[byte % _CODE_SIZE] for byte in secrets.token_bytes(length))
