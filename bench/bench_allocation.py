@@ -29,12 +29,7 @@ import scipy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventapp.services.allocation_solver import (  # noqa: E402
-    Ranking,
-    Workshop,
-    allocate,
-    compare,
-)
+from eventapp.services.allocation.solver import Ranking, Workshop, allocate, compare
 
 DAY = datetime(2025, 6, 14, 9, 0)
 

@@ -29,7 +29,7 @@ from eventapp.models import (
     Speaker,
     session_speakers,
 )
-from eventapp.services import tokens
+from eventapp.services import links
 
 SECRET_KEY = "bench-secret-key-not-for-production"
 DAY = datetime(2027, 3, 18, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam
@@ -66,7 +66,7 @@ def migrate_and_prepare(app: Flask) -> None:
         with db.engine.begin() as conn:
             conn.execute(text(BASELINE_TABLE_SQL[db.engine.dialect.name]))
         try:
-            from eventapp.services import accounts
+            from eventapp.services.backoffice import accounts
 
             accounts.create_organiser(ORGANISER_EMAIL, ORGANISER_PASSWORD, role="admin")
             db.session.commit()
@@ -239,8 +239,8 @@ def _bulk_attendees(event, count, rng, plenary, rounds, workshops_each) -> str |
     first_feed_token = None
     for i in range(count):
         nonce, feed_nonce = _nonce(event.slug, "m", i), _nonce(event.slug, "f", i)
-        manage = tokens.derive_token("manage", nonce, SECRET_KEY)
-        feed = tokens.derive_token("feed", feed_nonce, SECRET_KEY)
+        manage = links.derive_token("manage", nonce, SECRET_KEY)
+        feed = links.derive_token("feed", feed_nonce, SECRET_KEY)
         first_feed_token = first_feed_token or feed
         email = f"attendee{i}@{event.slug}.example.org"
         rows.append(
@@ -252,9 +252,9 @@ def _bulk_attendees(event, count, rng, plenary, rounds, workshops_each) -> str |
                 "email_normalized": email,
                 "organisation": f"Company {i % 400}",
                 "locale": "en",
-                "token_hash": tokens.hash_token(manage),
+                "token_hash": links.hash_token(manage),
                 "token_nonce": nonce,
-                "feed_token_hash": tokens.hash_token(feed),
+                "feed_token_hash": links.hash_token(feed),
                 "feed_nonce": feed_nonce,
                 "checkin_code": f"C{event.id:03d}{i:07d}"[-12:],
                 "consent_at": now,

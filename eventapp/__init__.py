@@ -7,9 +7,19 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import security
+from . import auth, bench_baseline, database, ratelimits, security, static_assets
+from . import cli as commands
+from . import errors as error_pages
+from .allocation_cli import allocate
+from .api import bp as api_bp
+from .calendar import bp as calendar_bp
 from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .i18n import register_filters, select_locale, select_timezone
+from .manage import bp as manage_bp
+from .organiser import bp as organiser_bp
+from .public import bp as public_bp
+from .services.mail.loop import start_in_process_worker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,9 +90,6 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database
-    from .i18n import select_locale, select_timezone
-
     db.init_app(app)
     database.configure_engines(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -100,17 +107,11 @@ def register_extensions(app: Flask) -> None:
     # N_ marks it for the catalog; the callback translates it when it is shown.
     login_manager.login_message = N_("Please sign in to see this page.")
     login_manager.localize_callback = _gettext
-    from . import auth  # noqa: F401  (registers the user loaders)
+    login_manager.user_loader(auth.load_organiser)
+    login_manager.request_loader(auth.load_organiser_from_token)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import bench_baseline
-    from .api import bp as api_bp
-    from .calendar import bp as calendar_bp
-    from .manage import bp as manage_bp
-    from .organiser import bp as organiser_bp
-    from .public import bp as public_bp
-
     app.register_blueprint(public_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(calendar_bp)
@@ -121,37 +122,26 @@ def register_blueprints(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     """Headers, log redaction and rate limits: they read the URL map, so after blueprints."""
-    from . import ratelimits, security
 
     security.init_app(app)
     ratelimits.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .errors import register
-
-    register(app)
+    error_pages.register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import register
-
-    register(app)
-    from .allocation_cli import allocate
-
+    commands.register(app)
     app.cli.add_command(allocate)
 
 
 def start_background_work(app: Flask) -> None:
     """The outbox worker thread, only under `flask run` with MAIL_WORKER_IN_PROCESS."""
-    from .services.mail import start_in_process_worker
 
     start_in_process_worker(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import static_assets
-    from .i18n import register_filters
-
     register_filters(app)
     static_assets.init_app(app)

@@ -6,8 +6,9 @@ import click
 
 from .extensions import db
 from .models.types import utcnow
-from .services import allocation, programme
+from .services.allocation import runs as allocation
 from .services.errors import DomainError
+from .services.programme import reading as programme
 
 METHOD_LABELS = {
     "optimal": "fair optimum",

@@ -4,13 +4,12 @@ from flask import current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import commit_without_expiring, session_holds_sqlite_write_lock
-from .extensions import db, login_manager
+from .extensions import db
 from .models import ApiToken, Organiser
 from .models.types import utcnow
-from .services import accounts
+from .services.backoffice import accounts
 
 
-@login_manager.user_loader
 def load_organiser(user_id: str) -> Organiser | None:
     """The cookie names the organiser and their session version; a bumped version logs out."""
     try:
@@ -23,7 +22,6 @@ def load_organiser(user_id: str) -> Organiser | None:
     return organiser
 
 
-@login_manager.request_loader
 def load_organiser_from_token(req) -> Organiser | None:
     header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

@@ -28,8 +28,7 @@ from .extensions import csrf, db
 from .models import Attendee, Event, EventSession, OutboxMessage, Registration
 from .models.types import utcnow
 from .public.forms import consent_record
-from .services import capacity
-from .services import registration_writes as writes
+from .services.registration import capacity, writes
 
 bp = Blueprint("bench_baseline", __name__)
 

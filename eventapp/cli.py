@@ -4,8 +4,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from .backup_cli import backup
 from .extensions import db
-from .services import accounts, demo
+from .mail_cli import mail_cli
+from .models.types import utcnow
+from .privacy_cli import periodic, privacy_cli
+from .services.backoffice import accounts, demo
 from .services.errors import DomainError
 
 organiser_cli = AppGroup("organiser", help="Create organisers and API tokens.")
@@ -71,7 +75,6 @@ def list_tokens(email: str) -> None:
 @click.option("--id", "token_id", type=int, help="Only this token (see `organiser tokens`).")
 def revoke_tokens(email: str, token_id: int | None) -> None:
     """Revoke EMAIL's API tokens: all of them, or the one given with --id."""
-    from .models.types import utcnow
 
     try:
         count = accounts.revoke_api_tokens(email, utcnow(), token_id=token_id)
@@ -123,13 +126,10 @@ def load_demo() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(organiser_cli)
     app.cli.add_command(load_demo)
-    from .mail_cli import mail_cli
 
     app.cli.add_command(mail_cli)
-    from .backup_cli import backup
 
     app.cli.add_command(backup)
-    from .privacy_cli import periodic, privacy_cli
 
     app.cli.add_command(privacy_cli)
     app.cli.add_command(periodic)

@@ -69,6 +69,5 @@ def register_filters(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        from flask_babel import get_locale
 
         return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}

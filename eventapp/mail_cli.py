@@ -13,8 +13,7 @@ from sqlalchemy import func, select, update
 from .extensions import db
 from .models import OutboxMessage
 from .models.types import utcnow
-from .services.mail import run_once
-from .services.mail.loop import run_forever
+from .services.mail.loop import run_forever, run_once
 
 mail_cli = AppGroup("mail", help="Send the queued email (the outbox).")
 

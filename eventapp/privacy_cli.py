@@ -8,8 +8,10 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models.types import utcnow
-from .services import privacy, programme
+from .services import privacy
 from .services.errors import DomainError
+from .services.periodic import run_periodic
+from .services.programme import reading as programme
 
 privacy_cli = AppGroup("privacy", help="Anonymise attendees' personal data.")
 
@@ -46,7 +48,6 @@ def periodic() -> None:
 
     `flask mail send --loop` already runs them every round; this is for cron setups.
     """
-    from .services.periodic import run_periodic
 
     done = run_periodic(utcnow())
     click.echo(", ".join(f"{name}: {value}" for name, value in done.items()))

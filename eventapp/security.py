@@ -22,12 +22,13 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from .errors import error_response
 from .services.validation import ID_MAX
 
 DEFAULT_CSP = "; ".join(
@@ -82,7 +83,6 @@ def init_app(app: Flask) -> None:
 
 def _csrf_failed(error: CSRFError):
     """A form without a valid CSRF token: say what to do instead of "bad request"."""
-    from .errors import error_response
 
     return error_response(
         400,
@@ -100,7 +100,6 @@ def _install_proxy_fix(app: Flask) -> None:
 
 
 def _add_security_headers(response):
-    from flask import current_app
 
     config = current_app.config
     headers = response.headers

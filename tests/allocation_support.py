@@ -1,8 +1,8 @@
 """An event collecting ranked workshop preferences, with people who ranked both workshops."""
 
 from eventapp.extensions import db
-from eventapp.services import allocation
-from eventapp.services.registration import RegistrationInput, register
+from eventapp.services.allocation import runs as allocation
+from eventapp.services.registration.register import RegistrationInput, register
 
 
 def preference_event(make_event, make_session, now, *, people: int, workshops: dict):

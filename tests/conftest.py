@@ -12,8 +12,8 @@ from sqlalchemy import text
 from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession, Room
-from eventapp.services.capacity import RaceSwitches
-from eventapp.services.registration_writes import Switches as RegistrationWriteSwitches
+from eventapp.services.registration.capacity import RaceSwitches
+from eventapp.services.registration.writes import Switches as RegistrationWriteSwitches
 from tests.catalogs import compile_catalogs
 from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
@@ -183,7 +183,7 @@ ORGANISER_PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def make_organiser(app):
     """An organiser account: `make_organiser("checkin")`; password ORGANISER_PASSWORD."""
-    from eventapp.services.accounts import create_organiser
+    from eventapp.services.backoffice.accounts import create_organiser
 
     def make(role: str = "organiser", email: str | None = None):
         organiser = create_organiser(
@@ -212,7 +212,7 @@ def login(client):
 @pytest.fixture
 def api_token(app):
     """A bearer token for an organiser: `headers = {"Authorization": f"Bearer {api_token(o)}"}`."""
-    from eventapp.services.accounts import issue_api_token
+    from eventapp.services.backoffice.accounts import issue_api_token
 
     def issue(organiser) -> str:
         token = issue_api_token(organiser.email, name="test")

@@ -1,8 +1,8 @@
 """Registering someone through the real service, committed: set-up for the notification tests."""
 
 from eventapp.extensions import db
-from eventapp.services import registration as service
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 
 
 def register(event, sessions, now, email, *, waitlist=True, locale="en"):

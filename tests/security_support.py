@@ -110,8 +110,8 @@ class World:
 
     def __init__(self, text: str, make_event, make_room, make_session, now):
         from eventapp.models import Speaker
-        from eventapp.services import registration
-        from eventapp.services.registration import RegistrationInput
+        from eventapp.services.registration import register as registration
+        from eventapp.services.registration.register import RegistrationInput
 
         self.event = make_event(name=f"{text} event", venue=f"{text} venue", description=text)
         self.room = make_room(self.event, name=f"{text} room", capacity=40)

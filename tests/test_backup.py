@@ -15,8 +15,8 @@ from eventapp import create_app
 from eventapp.backup_cli import libpq_url
 from eventapp.extensions import db
 from eventapp.models import Attendee
-from eventapp.services import registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.security_support import end_transaction
 
 

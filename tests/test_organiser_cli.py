@@ -1,7 +1,7 @@
 """`flask organiser tokens / revoke / password`: managing API tokens and passwords."""
 
 from eventapp.extensions import db
-from eventapp.services import accounts
+from eventapp.services.backoffice import accounts
 
 
 def test_tokens_can_be_listed_and_revoked(runner, make_organiser):

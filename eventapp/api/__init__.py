@@ -1,8 +1,7 @@
-from flask import Blueprint
+"""The JSON API v1 blueprint: public, self-service and organiser endpoints."""
 
-from ..extensions import csrf
+from . import allocation, openapi, organiser, public
+from .blueprint import bp
 
-bp = Blueprint("api", __name__)
-csrf.exempt(bp)  # JSON clients authenticate with tokens, not cookies; CSRF does not apply
-
-from . import allocation, openapi, organiser, public  # noqa: E402, F401
+# Importing the view modules registers their routes on bp.
+__all__ = ["bp", "allocation", "openapi", "organiser", "public"]

@@ -8,7 +8,7 @@ new endpoint.
 from flask import jsonify
 
 from ..services.validation import ID_MAX
-from . import bp
+from .blueprint import bp
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"

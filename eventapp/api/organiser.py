@@ -14,17 +14,18 @@ from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
 from ..organiser.access import role_required
-from ..services import attendees as attendee_service
-from ..services import conflicts, schedule, waitlist
-from ..services.attendees import (
+from ..services.backoffice import attendees as attendee_service
+from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
     SEARCH_MAX_LENGTH,
     STATUS_FILTERS,
     AttendeeFilter,
 )
 from ..services.errors import InvalidInput
+from ..services.programme import conflicts, schedule
+from ..services.registration import waitlist
 from ..services.validation import ID_MAX, FieldErrors
-from . import bp
+from .blueprint import bp
 from .public import json_body
 from .serialize import event_json, iso, session_json
 

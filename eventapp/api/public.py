@@ -3,21 +3,25 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import consent_record
-from ..services import allocation, privacy, programme, registration, self_service
-from ..services import waitlist as waitlist_service
+from ..services import privacy
+from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput
-from ..services.registration import RegistrationInput
-from . import bp
+from ..services.programme import reading as programme
+from ..services.registration import register as registration
+from ..services.registration import self_service
+from ..services.registration import waitlist as waitlist_service
+from ..services.registration.register import RegistrationInput
+from .blueprint import bp
 from .serialize import attendee_json, event_json, session_json
 
 
 def sees_drafts() -> bool:
     """Organisers with a bearer token read draft events too; everyone else only published."""
-    from ..auth import bearer_token_given, load_organiser_from_token
 
     if not bearer_token_given():
         return False

@@ -3,8 +3,9 @@
 from flask import url_for
 
 from ..models import Attendee, Event, EventSession, Registration
-from ..services import registration as registration_service
-from ..services.waitlist import waitlist_position
+from ..services import links
+from ..services.allocation.runs import preferences_of
+from ..services.registration.waitlist import waitlist_position
 
 
 def iso(value, tz) -> str | None:
@@ -78,17 +79,15 @@ def attendee_json(attendee: Attendee, *, with_links: bool = True) -> dict:
         ],
     }
     if attendee.event.allocation_mode == "preferences":
-        from ..services.allocation import preferences_of
-
         # Ranked workshops per round, until (and after) the allocation is published.
         body["preferences"] = preferences_of(attendee)
     if with_links:
         body["manage_url"] = url_for(
-            "manage.page", token=registration_service.manage_token(attendee), _external=True
+            "manage.page", token=links.manage_token(attendee), _external=True
         )
         body["calendar_url"] = url_for(
             "calendar.personal_feed",
-            token=registration_service.feed_token(attendee),
+            token=links.feed_token(attendee),
             _external=True,
         )
     return body

@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""Calendar downloads and subscribed feeds (ICS)."""
 
-bp = Blueprint("calendar", __name__)
+from . import views
+from .blueprint import bp
 
-from . import views  # noqa: E402, F401
+# Importing the view modules registers their routes on bp.
+__all__ = ["bp", "views"]

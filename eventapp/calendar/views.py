@@ -22,10 +22,11 @@ from sqlalchemy.orm import joinedload
 from ..errors import error_response
 from ..extensions import db
 from ..models import Attendee, EventSession
-from ..services import calendar, programme, tokens
+from ..services import calendar, links
 from ..services.errors import NotFound
-from ..services.registration import feed_token
-from . import bp
+from ..services.links import feed_token
+from ..services.programme import reading as programme
+from .blueprint import bp
 
 
 def _event_or_404(slug: str):
@@ -107,14 +108,14 @@ def personal_feed(token: str):
 
 
 def _attendee_by_feed_token(token: str) -> Attendee:
-    if not tokens.looks_like_token(token):
+    if not links.looks_like_token(token):
         abort(404)
     attendee = db.session.scalar(
         select(Attendee)
-        .where(Attendee.feed_token_hash == tokens.hash_token(token))
+        .where(Attendee.feed_token_hash == links.hash_token(token))
         .options(joinedload(Attendee.event, innerjoin=True))  # the feed's name, version, events
     )
-    if attendee is None or not tokens.tokens_match(token, feed_token(attendee)):
+    if attendee is None or not links.tokens_match(token, feed_token(attendee)):
         abort(404)
     return attendee
 

@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""The attendee's private pages, reached by their manage link."""
 
-bp = Blueprint("manage", __name__)
+from . import lost_link, preference_views, views
+from .blueprint import bp
 
-from . import lost_link, preference_views, views  # noqa: E402, F401
+# Importing the view modules registers their routes on bp.
+__all__ = ["bp", "lost_link", "preference_views", "views"]

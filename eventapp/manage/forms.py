@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..public.forms import NO_WORKSHOP, CheckboxListField, add_round_fields, strip
-from ..services.programme import Round
+from ..services.programme.reading import Round
 from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}

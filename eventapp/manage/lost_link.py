@@ -12,10 +12,11 @@ import hashlib
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 
 from ..extensions import db, limiter
-from ..services import programme, self_service
 from ..services.errors import NotFound
+from ..services.programme import reading as programme
+from ..services.registration import self_service
 from ..services.validation import normalize_email
-from . import bp
+from .blueprint import bp
 from .forms import LostLinkForm
 
 # Per email address, whichever client asks; overridable as FLASK_RATELIMIT_LOST_LINK_PER_EMAIL.

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import preferences_form_for
-from ..services import allocation
+from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from .blueprint import bp
 from .views import load_attendee
 
 

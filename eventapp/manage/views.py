@@ -12,11 +12,14 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import privacy, programme, registration, self_service
-from ..services import waitlist as waitlist_service
+from ..services import privacy
 from ..services.errors import DomainError, InvalidInput, NotFound
-from ..services.waitlist import waitlist_position
-from . import bp
+from ..services.programme import reading as programme
+from ..services.registration import register as registration
+from ..services.registration import self_service
+from ..services.registration import waitlist as waitlist_service
+from ..services.registration.waitlist import waitlist_position
+from .blueprint import bp
 from .forms import ConfirmForm, details_form_for, sessions_form_for
 
 

@@ -1,13 +1,32 @@
-from flask import Blueprint
+"""The organiser's pages: login, dashboard, programme, attendees, check-in, messages.
 
-bp = Blueprint("organiser", __name__)
+Every view module of the blueprint is imported here, so registering `bp` registers them all."""
 
-from . import (  # noqa: E402, F401
+from . import (
     allocation_views,
+    attendee_views,
     audit_views,
     auth_views,
+    checkin_views,
     dashboard,
     import_views,
+    message_views,
     programme_views,
     views,
 )
+from .blueprint import bp
+
+# Importing the view modules registers their routes on bp.
+__all__ = [
+    "bp",
+    "allocation_views",
+    "attendee_views",
+    "audit_views",
+    "auth_views",
+    "checkin_views",
+    "dashboard",
+    "import_views",
+    "message_views",
+    "programme_views",
+    "views",
+]

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import abort, g, request
 from flask_login import current_user
 
+from ..auth import load_organiser_from_token
 from ..extensions import login_manager
 
 ROLE_NAMES = ("admin", "organiser", "checkin")
@@ -46,7 +47,6 @@ def role_required(*roles: str):
 
 def _api_organiser():
     """The organiser named by the bearer token; the cookie does not count for the API."""
-    from ..auth import load_organiser_from_token
 
     organiser = load_organiser_from_token(request)
     if organiser is not None:

@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import allocation
+from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
-from . import bp
 from .access import role_required
+from .blueprint import bp
 from .common import load_event
 
 # The methods in the order the page shows them, with their names for people.

@@ -9,13 +9,14 @@ from sqlalchemy import insert
 from ..extensions import db
 from ..models import AuditEntry
 from ..models.types import utcnow
-from ..services import attendees as attendee_service
-from ..services import export, waitlist
-from ..services.attendees import AttendeeChanges, AttendeeFilter
+from ..services.backoffice import attendees as attendee_service
+from ..services.backoffice import export
+from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
 from ..services.errors import DomainError, InvalidInput
-from . import bp
+from ..services.registration import waitlist
 from .access import role_required, safe_next_url
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
+from .blueprint import bp
 from .dashboard import event_or_404
 
 

@@ -3,8 +3,8 @@
 from flask import render_template, request
 
 from ..services import audit
-from . import bp
 from .access import role_required
+from .blueprint import bp
 from .common import load_event
 
 PER_PAGE = 50

@@ -10,9 +10,9 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db, limiter
 from ..models.types import utcnow
-from ..services import accounts
-from . import bp
+from ..services.backoffice import accounts
 from .access import safe_next_url
+from .blueprint import bp
 
 
 class LoginForm(FlaskForm):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import format_date
 
-from ..services.dashboard import DayCount
+from ..services.backoffice.dashboard import DayCount
 
 WIDTH = 720
 HEIGHT = 240

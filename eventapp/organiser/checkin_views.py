@@ -12,12 +12,12 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
-from ..services import attendees as attendee_service
-from ..services import checkin
+from ..services.backoffice import attendees as attendee_service
+from ..services.backoffice import checkin
 from ..services.errors import DomainError
-from . import bp
 from .access import role_required
 from .attendee_forms import ActionForm
+from .blueprint import bp
 from .dashboard import event_or_404
 
 

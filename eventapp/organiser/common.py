@@ -4,8 +4,8 @@ from flask import abort, g
 
 from ..extensions import db
 from ..models import Event
-from ..services import schedule
 from ..services.errors import Conflict, DomainError, InvalidInput, NotFound
+from ..services.programme import schedule
 
 
 def load_event(slug: str) -> Event:

@@ -9,10 +9,12 @@ from flask import abort, g, render_template
 from flask_login import current_user
 
 from ..models.types import utcnow
-from ..services import conflicts, dashboard, programme
+from ..services.backoffice import dashboard
 from ..services.errors import NotFound
-from . import bp
+from ..services.programme import conflicts
+from ..services.programme import reading as programme
 from .access import role_required
+from .blueprint import bp
 from .charts import timeline_chart
 
 
@@ -60,6 +62,3 @@ def _event_dashboard(event, summaries=None):
         hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
         summaries=summaries,
     )
-
-
-from . import attendee_views, checkin_views, message_views  # noqa: E402, F401

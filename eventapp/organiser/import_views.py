@@ -10,9 +10,9 @@ from wtforms import BooleanField, HiddenField
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import programme_import
-from . import bp
+from ..services.programme import importing as programme_import
 from .access import role_required
+from .blueprint import bp
 from .common import load_event
 
 

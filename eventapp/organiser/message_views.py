@@ -10,11 +10,11 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import attendees as attendee_service
-from ..services import messages
+from ..services.backoffice import attendees as attendee_service
+from ..services.backoffice import messages
 from ..services.errors import DomainError, InvalidInput
-from . import bp
 from .access import role_required
+from .blueprint import bp
 from .dashboard import event_or_404
 
 

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..services.programme_input import CAPACITY_MAX, HOURS_MAX, RETENTION_DAYS_MAX
+from ..services.programme.cleaning import CAPACITY_MAX, HOURS_MAX, RETENTION_DAYS_MAX
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 NO_ROOM = 0

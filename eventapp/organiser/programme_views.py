@@ -7,10 +7,11 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Registration, Speaker
 from ..models.types import utcnow
-from ..services import conflicts, programme, schedule
 from ..services.errors import DomainError, NotFound
-from . import bp
+from ..services.programme import conflicts, schedule
+from ..services.programme import reading as programme
 from .access import role_required
+from .blueprint import bp
 from .common import load_event, show_error
 from .programme_forms import (
     CancelEventForm,

@@ -1,5 +1,7 @@
-from flask import Blueprint
+"""The public blueprint: the programme, session pages and the registration form."""
 
-bp = Blueprint("public", __name__)
+from . import views
+from .blueprint import bp
 
-from . import views  # noqa: E402, F401
+# Importing the view modules registers their routes on bp.
+__all__ = ["bp", "views"]

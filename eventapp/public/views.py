@@ -3,16 +3,21 @@
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
-from ..services import allocation, programme, registration
+from ..services import links
+from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput, NotFound
-from ..services.registration import RegistrationInput
-from . import bp, timetable
+from ..services.programme import reading as programme
+from ..services.registration import register as registration
+from ..services.registration.register import RegistrationInput
+from . import timetable
+from .blueprint import bp
 from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
 
 
@@ -140,7 +145,6 @@ def register(slug: str):
 
 
 def _current_locale() -> str:
-    from flask_babel import get_locale
 
     return str(get_locale())
 
@@ -190,10 +194,8 @@ def confirmation(slug: str):
         event=event,
         attendee=attendee,
         preferences=_ranked_titles(attendee),
-        manage_url=url_for(
-            "manage.page", token=registration.manage_token(attendee), _external=True
-        ),
+        manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
         feed_url=url_for(
-            "calendar.personal_feed", token=registration.feed_token(attendee), _external=True
+            "calendar.personal_feed", token=links.feed_token(attendee), _external=True
         ),
     )

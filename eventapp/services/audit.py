@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEntry, Event, Organiser
@@ -118,7 +119,6 @@ def _object_type(obj) -> str:
 
 def entries_for(event: Event, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEntry], int]:
     """One page of the event's trail, newest first, with the organisers loaded; and the total."""
-    from sqlalchemy.orm import selectinload
 
     query = select(AuditEntry).where(AuditEntry.event_id == event.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -43,6 +43,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
 from ..models import Event as EventModel
+from .links import feed_token, manage_token
 
 PRODID = "-//eventapp//eventapp calendar 1.0//EN"
 FEED_REFRESH = timedelta(hours=1)
@@ -100,7 +101,6 @@ def _personal_object(registration: Registration, method: str, *, now: datetime) 
 
 
 def _manage_token(attendee: Attendee) -> str:
-    from .registration import manage_token  # registration imports much; keep this a leaf
 
     return manage_token(attendee)
 
@@ -185,7 +185,6 @@ def personal_feed_registrations(attendee: Attendee) -> list[Registration]:
 
 
 def _feed_token(attendee: Attendee) -> str:
-    from .registration import feed_token
 
     return feed_token(attendee)
 

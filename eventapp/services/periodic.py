@@ -17,10 +17,10 @@ from flask import current_app
 
 from ..extensions import db
 from ..models.types import utcnow
-from .allocation import allocate_due_events
+from .allocation.runs import allocate_due_events
+from .mail.reminders import send_reminders
 from .privacy import apply_retention
-from .reminders import send_reminders
-from .waitlist import expire_offers
+from .registration.waitlist import expire_offers
 
 TASKS: tuple[tuple[str, Callable[[datetime], int]], ...] = (
     ("offers_expired", expire_offers),

@@ -17,10 +17,10 @@ from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import Attendee, AuditEntry, Event, OutboxMessage, Preference
-from . import registration as registration_service
-from . import tokens
+from . import links
 from .errors import Conflict, RegistrationClosed
-from .waitlist import waitlist_position
+from .registration import register as registration_service
+from .registration.waitlist import waitlist_position
 
 ANONYMISED_NAME = "Anonymised"
 # Keys of an attendee snapshot in the audit trail that describe the person.
@@ -171,9 +171,9 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.organisation = ""
     attendee.job_role = ""
     attendee.consent_text = ""
-    attendee.reference = tokens.new_code(registration_service.REFERENCE_LENGTH)
-    attendee.checkin_code = tokens.new_code(registration_service.CHECKIN_CODE_LENGTH)
-    registration_service.issue_tokens(attendee)  # the private links stop working
+    attendee.reference = links.new_code(registration_service.REFERENCE_LENGTH)
+    attendee.checkin_code = links.new_code(registration_service.CHECKIN_CODE_LENGTH)
+    links.issue_tokens(attendee)  # the private links stop working
     attendee.anonymised_at = now
     # The messages sent to them hold their address; pending ones must not go out anymore.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.attendee_id == attendee.id))

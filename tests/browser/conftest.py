@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from eventapp.extensions import db
 from eventapp.models import Event
-from eventapp.services.demo import load_demo_event
+from eventapp.services.backoffice.demo import load_demo_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession
-from eventapp.services import registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 from eventapp.extensions import db
 from eventapp.models import Attendee, Event, EventSession, Registration
 from eventapp.models.types import utcnow
-from eventapp.services import registration
-from eventapp.services.accounts import create_organiser
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.backoffice.accounts import create_organiser
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.browser.conftest import PHONE, WIDE
 from tests.conftest import ORGANISER_PASSWORD
 

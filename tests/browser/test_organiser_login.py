@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from eventapp.extensions import db
-from eventapp.services.accounts import create_organiser
+from eventapp.services.backoffice.accounts import create_organiser
 from tests.conftest import ORGANISER_PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -15,15 +15,15 @@ from eventapp.models import (
     Preference,
     Registration,
 )
-from eventapp.services import allocation
-from eventapp.services.allocation import AllocationError
+from eventapp.services.allocation import runs as allocation
+from eventapp.services.allocation.runs import AllocationError
 from eventapp.services.errors import InvalidInput
-from eventapp.services.registration import (
+from eventapp.services.registration.register import (
     RegistrationInput,
     confirmed_count_matches_counter,
     register,
 )
-from eventapp.services.waitlist import waitlist
+from eventapp.services.registration.waitlist import waitlist
 
 
 @pytest.fixture(autouse=True)
@@ -320,7 +320,7 @@ def test_after_publication_the_event_is_first_come_first_served(programme, now):
 
 
 def test_the_manage_path_cannot_book_a_workshop_before_publication(programme, now):
-    from eventapp.services.registration import change_sessions
+    from eventapp.services.registration.register import change_sessions
 
     event, plenary, a1, a2, b1, ra, rb = programme
     ada = person(event, "Ada", {ra: [a1.id]}, [plenary.id], now)

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventapp.services import allocation_solver as solver
-from eventapp.services.allocation_solver import (
+from eventapp.services.allocation import solver
+from eventapp.services.allocation.solver import (
     Allocation,
     AllocationStats,
     Ranking,

@@ -8,16 +8,13 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, OutboxMessage, Registration
-from eventapp.services import attendees, registration, waitlist
-from eventapp.services.accounts import create_organiser
-from eventapp.services.attendees import AttendeeChanges, AttendeeFilter
-from eventapp.services.errors import (
-    Forbidden,
-    InvalidInput,
-    ScheduleConflict,
-    SessionFull,
-)
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.backoffice import attendees
+from eventapp.services.backoffice.accounts import create_organiser
+from eventapp.services.backoffice.attendees import AttendeeChanges, AttendeeFilter
+from eventapp.services.errors import Forbidden, InvalidInput, ScheduleConflict, SessionFull
+from eventapp.services.registration import register as registration
+from eventapp.services.registration import waitlist
+from eventapp.services.registration.register import RegistrationInput
 
 AFTER_CLOSING = datetime(2027, 3, 17, 12, 0, tzinfo=UTC)  # the window closed at midnight
 

@@ -4,12 +4,13 @@ offer, the reminder with the personal schedule and QR code, and the lost link.""
 from datetime import timedelta
 
 from eventapp.extensions import db
-from eventapp.services import registration as service
-from eventapp.services import waitlist
-from eventapp.services.mail import send_pending
+from eventapp.services.links import manage_token
+from eventapp.services.mail.worker import send_pending
 from eventapp.services.periodic import run_periodic
-from eventapp.services.registration import RegistrationInput, manage_token
-from eventapp.services.self_service import send_lost_link
+from eventapp.services.registration import register as service
+from eventapp.services.registration import waitlist
+from eventapp.services.registration.register import RegistrationInput
+from eventapp.services.registration.self_service import send_lost_link
 
 
 def register(event, sessions, now, email="ada@example.org", name="Ada Lovelace"):

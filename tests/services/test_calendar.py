@@ -7,8 +7,8 @@ import pytest
 from eventapp.extensions import db
 from eventapp.models import Speaker
 from eventapp.services import calendar
-from eventapp.services import registration as registration_service
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration_service
+from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 
 NASTY_TEXTS = [

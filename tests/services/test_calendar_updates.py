@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage, Registration
-from eventapp.services import calendar, capacity, notifications
-from eventapp.services import registration as service
-from eventapp.services.mail import send_pending
+from eventapp.services import calendar
+from eventapp.services.mail.worker import send_pending
+from eventapp.services.programme import notifications
+from eventapp.services.registration import capacity
+from eventapp.services.registration import register as service
 from tests.ical_checks import parse_ics
 from tests.registering import register
 

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
-from eventapp.services import registration as service
-from eventapp.services import registration_writes as writes
-from eventapp.services.capacity import RaceSwitches
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration import writes
+from eventapp.services.registration.capacity import RaceSwitches
+from eventapp.services.registration.register import RegistrationInput
 from tests.concurrency import run_at_once
 
 WRITERS = 50

@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry
-from eventapp.services import checkin, registration
-from eventapp.services.accounts import create_organiser
-from eventapp.services.checkin import CheckinRefused
+from eventapp.services.backoffice import checkin
+from eventapp.services.backoffice.accounts import create_organiser
+from eventapp.services.backoffice.checkin import CheckinRefused
 from eventapp.services.errors import NotFound
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, sessions, email, now, *, waitlist_ok=False):

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, EventSession
-from eventapp.services import conflicts, schedule
-from eventapp.services import registration as registration_service
 from eventapp.services.errors import Conflict
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.programme import conflicts, schedule
+from eventapp.services.registration import register as registration_service
+from eventapp.services.registration.register import RegistrationInput
 
 T9 = datetime(2027, 3, 18, 9, 0, tzinfo=UTC)
 

@@ -6,9 +6,11 @@ import pytest
 
 from eventapp.extensions import db
 from eventapp.organiser.charts import nice_ceiling, timeline_chart
-from eventapp.services import dashboard, outbox, registration
-from eventapp.services.dashboard import DayCount
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.backoffice import dashboard
+from eventapp.services.backoffice.dashboard import DayCount
+from eventapp.services.mail import outbox
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, sessions, email, when, *, waitlist_ok=False):

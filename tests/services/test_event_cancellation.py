@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
-from eventapp.services import calendar, schedule
-from eventapp.services.mail import send_pending
+from eventapp.services import calendar
+from eventapp.services.mail.worker import send_pending
+from eventapp.services.programme import schedule
 from tests.ical_checks import parse_ics
 from tests.registering import register
 

@@ -9,9 +9,10 @@ import pytest
 from flask_babel import force_locale
 
 from eventapp.extensions import db
-from eventapp.services import export, registration
-from eventapp.services.attendees import AttendeeFilter
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.backoffice import export
+from eventapp.services.backoffice.attendees import AttendeeFilter
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 NASTY = [
     "Ëlise Müller",

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
-from eventapp.services import registration, validation
+from eventapp.services import validation
 from eventapp.services.errors import DomainError
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 PROPERTY_SETTINGS = settings(
     max_examples=60,

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Speaker
-from eventapp.services import registration as service
-from eventapp.services.mail import send_pending
-from eventapp.services.outbox import enqueue
-from eventapp.services.registration import RegistrationInput, feed_token, manage_token
+from eventapp.services.links import feed_token, manage_token
+from eventapp.services.mail.outbox import enqueue
+from eventapp.services.mail.worker import send_pending
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
-from eventapp.services import registration as service
-from eventapp.services.mail import send_pending
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.mail.worker import send_pending
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import SmtpServer
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

@@ -1,13 +1,10 @@
 """The outbox worker: nothing lost while SMTP is down, retries with backoff, then `failed`;
 claims that expire; several workers at once never send one message twice."""
 
-import sys
 import threading
 import time
-import types
 from collections import Counter
 from datetime import timedelta
-from importlib.machinery import ModuleSpec
 
 import click
 import pytest
@@ -15,13 +12,14 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
-from eventapp.services import registration as service
-from eventapp.services.mail import ClaimSwitches, claim_batch, run_once, send_pending
-from eventapp.services.mail.loop import should_run_in_process
+from eventapp.services import periodic
+from eventapp.services.mail.loop import run_once, should_run_in_process
+from eventapp.services.mail.outbox import enqueue
 from eventapp.services.mail.render import render
 from eventapp.services.mail.transport import SmtpTransport
-from eventapp.services.outbox import enqueue
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.mail.worker import ClaimSwitches, claim_batch, send_pending
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import SmtpServer, free_port
 
 
@@ -304,7 +302,7 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
     assert max(sent.values()) > 1
 
 
-def test_each_round_runs_the_periodic_jobs_first_when_they_exist(
+def test_each_round_runs_the_periodic_jobs_first(
     app, smtp_server, make_event, make_session, now, monkeypatch
 ):
     event = make_event()
@@ -315,10 +313,7 @@ def test_each_round_runs_the_periodic_jobs_first_when_they_exist(
         calls.append(moment)
         enqueue("confirmation", attendee, {"session_ids": []}, dedupe_key="from-periodic")
 
-    fake = types.ModuleType("eventapp.services.periodic")
-    fake.__spec__ = ModuleSpec("eventapp.services.periodic", loader=None)
-    fake.run_periodic = run_periodic
-    monkeypatch.setitem(sys.modules, "eventapp.services.periodic", fake)
+    monkeypatch.setattr(periodic, "run_periodic", run_periodic)
 
     report = run_once(now)
 

@@ -10,13 +10,13 @@ from eventapp.extensions import db
 from eventapp.models import Attendee, AuditEntry, Event, EventSession, OutboxMessage, Registration
 from eventapp.models.types import utcnow
 from eventapp.services import privacy
-from eventapp.services import registration as service
 from eventapp.services.errors import Conflict, NotFound
+from eventapp.services.links import manage_token
 from eventapp.services.periodic import run_periodic
-from eventapp.services.registration import (
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import (
     RegistrationInput,
     confirmed_count_matches_counter,
-    manage_token,
 )
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, EventSession, Room
-from eventapp.services import programme_import as importer
+from eventapp.services.programme import importing as importer
 
 CSV = """title,kind,start,end,room,capacity,speakers
 Opening,plenary,2027-03-18 09:30,10:30,Grote Zaal,600,Ineke Dezentjé;Mona Keijzer

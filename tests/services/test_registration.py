@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Registration
-from eventapp.services import registration as service
 from eventapp.services.errors import (
     AlreadyRegistered,
     InvalidInput,
@@ -16,7 +15,8 @@ from eventapp.services.errors import (
     ScheduleConflict,
     SessionFull,
 )
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +118,7 @@ def test_full_session_with_waitlist_joins_it_in_order(make_event, make_session, 
     )
     db.session.commit()
 
-    from eventapp.services.waitlist import waitlist_position
+    from eventapp.services.registration.waitlist import waitlist_position
 
     assert second.status == "waitlisted"
     assert waitlist_position(second.registrations[0]) == 1

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
-from eventapp.services import registration as service
-from eventapp.services import registration_writes as writes
 from eventapp.services.errors import AlreadyRegistered, SessionFull
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration import writes
+from eventapp.services.registration.register import RegistrationInput
 from tests.query_counter import QueryCounter
 
 PATHS = ["one_statement", "step_by_step"]

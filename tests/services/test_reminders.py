@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage
-from eventapp.services import registration as service
 from eventapp.services.periodic import run_periodic
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, session_ids, email, now, *, waitlist=True):

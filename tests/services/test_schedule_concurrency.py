@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession
-from eventapp.services import schedule
-from eventapp.services.schedule import ScheduleRace
+from eventapp.services.programme import schedule
+from eventapp.services.programme.schedule import ScheduleRace
 from tests.concurrency import run_at_once
 
 WRITERS = 6

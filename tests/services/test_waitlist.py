@@ -7,10 +7,13 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage, Registration
-from eventapp.services import registration as service
-from eventapp.services import waitlist
 from eventapp.services.errors import NotFound, OfferExpired, ScheduleConflict
-from eventapp.services.registration import RegistrationInput, confirmed_count_matches_counter
+from eventapp.services.registration import register as service
+from eventapp.services.registration import waitlist
+from eventapp.services.registration.register import (
+    RegistrationInput,
+    confirmed_count_matches_counter,
+)
 
 
 def sign_up(event, session_ids, email, now, *, waitlist=True):

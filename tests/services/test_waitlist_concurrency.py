@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, Registration
-from eventapp.services import registration as service
-from eventapp.services import waitlist
-from eventapp.services.capacity import RaceSwitches
 from eventapp.services.periodic import run_periodic
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as service
+from eventapp.services.registration import waitlist
+from eventapp.services.registration.capacity import RaceSwitches
+from eventapp.services.registration.register import RegistrationInput
 from tests.concurrency import run_at_once
 
 SEATS = 10

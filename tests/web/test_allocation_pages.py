@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import AllocationRun, Event, Registration
-from eventapp.services import allocation
+from eventapp.services.allocation import runs as allocation
 from tests.allocation_support import preference_event
 
 
@@ -85,7 +85,7 @@ def test_an_attendee_changes_their_ranking_on_their_private_page(client, event):
     """The manage page's preferences form: the current ranking filled in, a new one saved,
     the same workshop twice refused with nothing changed."""
     from eventapp.models import Attendee, EventSession
-    from eventapp.services.registration import manage_token
+    from eventapp.services.links import manage_token
 
     ada = db.session.scalar(select(Attendee).where(Attendee.email == "p0@example.org"))
     url = f"/manage/{manage_token(ada)}/preferences"

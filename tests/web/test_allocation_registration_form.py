@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
-from eventapp.services import allocation
+from eventapp.services.allocation import runs as allocation
 
 
 def test_form_asks_for_a_ranking_and_records_it(client, make_event, make_session):

@@ -16,8 +16,9 @@ from schemathesis import GenerationMode
 from sqlalchemy import text
 
 from eventapp.extensions import db
-from eventapp.services import accounts, registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.backoffice import accounts
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.security_support import end_transaction, other_app
 
 EXAMPLES_PER_OPERATION = 8

@@ -11,7 +11,8 @@ from sqlalchemy.exc import OperationalError
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Room
 from eventapp.models.types import utcnow
-from eventapp.services import accounts, tokens
+from eventapp.services import links
+from eventapp.services.backoffice import accounts
 
 
 class TokenUpdates:
@@ -58,7 +59,7 @@ def stored_last_use(token: str):
     """What the database holds, read in a fresh session (so only committed values count)."""
     db.session.remove()
     return db.session.scalar(
-        select(ApiToken.last_used_at).where(ApiToken.token_hash == tokens.hash_token(token))
+        select(ApiToken.last_used_at).where(ApiToken.token_hash == links.hash_token(token))
     )
 
 

@@ -11,9 +11,10 @@ from markupsafe import escape
 from eventapp.calendar.views import google_calendar_link
 from eventapp.extensions import db
 from eventapp.models import Attendee, Speaker
-from eventapp.services import notifications
-from eventapp.services import registration as service
-from eventapp.services.registration import RegistrationInput, feed_token, manage_token
+from eventapp.services.links import feed_token, manage_token
+from eventapp.services.programme import notifications
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 
 

@@ -13,9 +13,10 @@ from eventapp.calendar.views import _bodies
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Speaker
 from eventapp.services import calendar
-from eventapp.services import registration as service
+from eventapp.services.links import feed_token
 from eventapp.services.mail.render import render
-from eventapp.services.registration import RegistrationInput, feed_token
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 from tests.query_counter import QueryCounter
 

@@ -21,9 +21,9 @@ from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
 from eventapp.models.types import utcnow
-from eventapp.services import registration
 from eventapp.services.mail.worker import send_pending
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import (
     RecordingHandler,
     SmtpServer,

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
-from eventapp.services import registration as service
-from eventapp.services.mail import render
-from eventapp.services.registration import RegistrationInput
+from eventapp.services import links
+from eventapp.services.mail.render import render
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import RegistrationInput
 from tests.security_support import end_transaction, other_app
 
 
@@ -84,7 +85,7 @@ def test_the_email_carries_a_working_link(app, client, registered, now):
         message = render(row, now)
 
     assert event.name in message.subject
-    link = service.manage_token(result.attendee)
+    link = links.manage_token(result.attendee)
     assert f"/manage/{link}" in message.body and f"/manage/{link}" in message.html
     assert client.get(f"/manage/{link}").status_code == 200
 

@@ -8,8 +8,11 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
-from eventapp.services import registration as service
-from eventapp.services.registration import RegistrationInput, confirmed_count_matches_counter
+from eventapp.services.registration import register as service
+from eventapp.services.registration.register import (
+    RegistrationInput,
+    confirmed_count_matches_counter,
+)
 
 
 def sign_up(event, session_ids, email, *, waitlist=True, name="Ada Lovelace"):

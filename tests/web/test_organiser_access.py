@@ -17,7 +17,7 @@ ROLES = ("anonymous", "checkin", "organiser", "admin")
 @pytest.fixture
 def programme(make_event, make_room, make_session):
     """An event with a room, a speaker's session and its ids, for building URLs."""
-    from eventapp.services import schedule
+    from eventapp.services.programme import schedule
 
     event = make_event(slug="expo")
     room = make_room(event, "Studio 1", 40)
@@ -126,7 +126,7 @@ def test_api_ignores_the_session_cookie(client, programme, make_organiser, login
 
 
 def test_a_revoked_token_stops_working(client, programme, make_organiser, api_token, now):
-    from eventapp.services import accounts
+    from eventapp.services.backoffice import accounts
 
     organiser = make_organiser()
     headers = {"Authorization": f"Bearer {api_token(organiser)}"}
@@ -229,7 +229,7 @@ def test_logout_needs_post_with_csrf_token(app, client, make_organiser, login):
 
 
 def test_a_password_change_ends_open_sessions(client, make_organiser, login):
-    from eventapp.services import accounts
+    from eventapp.services.backoffice import accounts
 
     organiser = login(make_organiser())
     assert client.get("/organiser/events/new").status_code == 200

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, OutboxMessage
-from eventapp.services import registration as registration_service
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration_service
+from eventapp.services.registration.register import RegistrationInput
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_warnings_need_confirm_true(api):
 
 
 def test_move_cancel_and_their_emails(api, now):
-    from eventapp.services import schedule
+    from eventapp.services.programme import schedule
 
     _, session = build(api)
     event = schedule.get_event_for_organiser("expo-2027")
@@ -141,7 +141,7 @@ def test_move_cancel_and_their_emails(api, now):
 
 
 def test_cancelling_the_event_emails_each_attendee_once(api, now):
-    from eventapp.services import schedule
+    from eventapp.services.programme import schedule
 
     room_id, first = build(api)
     second = api(
@@ -180,7 +180,7 @@ def test_cancelling_the_event_emails_each_attendee_once(api, now):
 
 
 def test_capacity_below_seats_taken_is_refused(api, now):
-    from eventapp.services import schedule
+    from eventapp.services.programme import schedule
 
     _, session = build(api)
     event = schedule.get_event_for_organiser("expo-2027")
@@ -199,7 +199,7 @@ def test_capacity_below_seats_taken_is_refused(api, now):
 
 
 def test_registrations_and_waitlist(api, now):
-    from eventapp.services import schedule
+    from eventapp.services.programme import schedule
 
     _, session = build(api)
     api("PATCH", f"/api/v1/sessions/{session['id']}", {"capacity": 1})

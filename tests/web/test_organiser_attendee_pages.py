@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, OutboxMessage, Registration
-from eventapp.services import outbox, registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.mail import outbox
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False, organisation=""):

@@ -5,8 +5,8 @@ import pytest
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
-from eventapp.services import registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False):

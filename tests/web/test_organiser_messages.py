@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, OutboxMessage
-from eventapp.services import messages, registration
+from eventapp.services.backoffice import messages
 from eventapp.services.errors import InvalidInput
 from eventapp.services.mail.render import render
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 def sign_up(event, sessions, email, now, *, waitlist_ok=False, locale="en"):

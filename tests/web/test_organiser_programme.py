@@ -94,8 +94,8 @@ def test_soft_conflict_asks_then_saves_with_the_box_ticked(client, organiser):
 
 
 def test_move_and_cancel_pages(client, organiser, now):
-    from eventapp.services import registration
-    from eventapp.services.registration import RegistrationInput
+    from eventapp.services.registration import register as registration
+    from eventapp.services.registration.register import RegistrationInput
 
     event = create_event(client)
     client.post("/organiser/events/expo/sessions/new", data={**SESSION, "capacity": 10})

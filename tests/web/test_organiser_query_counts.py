@@ -7,7 +7,7 @@ from sqlalchemy import event as sa_event
 
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
-from eventapp.services import outbox
+from eventapp.services.mail import outbox
 from tests.web.attendee_factory import add_attendees
 
 

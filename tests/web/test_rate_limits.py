@@ -172,7 +172,7 @@ def test_login_is_limited_per_client_and_account(app, limited, make_organiser):
 
 def test_an_account_locks_after_failures_from_many_addresses(app, client, make_organiser):
     """Per account, across clients: services/accounts.authenticate locks the account."""
-    from eventapp.services.accounts import MAX_FAILED_LOGINS
+    from eventapp.services.backoffice.accounts import MAX_FAILED_LOGINS
 
     email = make_organiser().email
     client.get("/lang/en")
@@ -195,7 +195,7 @@ def test_an_account_locks_after_failures_from_many_addresses(app, client, make_o
 
 
 def test_lockout_ends_after_its_time(app, make_organiser, now):
-    from eventapp.services import accounts
+    from eventapp.services.backoffice import accounts
 
     email = make_organiser().email
     for _ in range(accounts.MAX_FAILED_LOGINS):

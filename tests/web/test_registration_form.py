@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee
-from eventapp.services.demo import DEMO_SLUG, load_demo_event
+from eventapp.services.backoffice.demo import DEMO_SLUG, load_demo_event
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from eventapp.extensions import db
-from eventapp.services import registration
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 
 @pytest.fixture

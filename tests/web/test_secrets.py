@@ -18,8 +18,10 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from eventapp.extensions import db
-from eventapp.services import accounts, registration, tokens
-from eventapp.services.registration import RegistrationInput
+from eventapp.services import links
+from eventapp.services.backoffice import accounts
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import free_port
 from tests.security_support import end_transaction
 
@@ -48,7 +50,7 @@ def test_links_and_api_tokens_carry_at_least_128_random_bits(registered, make_or
     for token in (registered.manage_token, registered.feed_token, api_token):
         assert random_bits(token) >= 128
     assert len(registered.attendee.token_nonce) * 4 >= 128  # hex: 4 bits a character
-    many = {tokens.new_api_token() for _ in range(1000)} | {tokens.new_nonce() for _ in range(1000)}
+    many = {links.new_api_token() for _ in range(1000)} | {links.new_nonce() for _ in range(1000)}
     assert len(many) == 2000
 
 
@@ -68,13 +70,13 @@ def test_the_database_holds_no_token_in_the_clear(app, registered, make_organise
 
 def test_links_are_compared_in_constant_time(app, registered, monkeypatch):
     compared = []
-    real = tokens.hmac.compare_digest
+    real = links.hmac.compare_digest
 
     def spy(a, b):
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(tokens.hmac, "compare_digest", spy)
+    monkeypatch.setattr(links.hmac, "compare_digest", spy)
     assert registration.find_by_token(registered.manage_token).id == registered.attendee.id
     assert compared, "the link was accepted without a constant-time comparison"
 
@@ -83,10 +85,10 @@ def test_a_new_link_revokes_the_old_one(app, client, registered):
     old = registered.manage_token
     attendee = registered.attendee
     assert client.get(f"/manage/{old}").status_code == 200
-    registration.issue_tokens(attendee)
+    links.issue_tokens(attendee)
     db.session.commit()
     assert client.get(f"/manage/{old}").status_code == 404
-    assert client.get(f"/manage/{registration.manage_token(attendee)}").status_code == 200
+    assert client.get(f"/manage/{links.manage_token(attendee)}").status_code == 200
     assert client.get(f"/calendar/{registered.feed_token}.ics").status_code == 404
 
 

@@ -6,7 +6,7 @@ from flask import g
 from itsdangerous import TimestampSigner
 
 from eventapp.extensions import db
-from eventapp.services import accounts
+from eventapp.services.backoffice import accounts
 from eventapp.services.errors import InvalidInput
 from tests.conftest import ORGANISER_PASSWORD
 

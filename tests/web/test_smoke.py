@@ -1,5 +1,5 @@
 from eventapp.extensions import db
-from eventapp.services.demo import DEMO_SLUG, load_demo_event
+from eventapp.services.backoffice.demo import DEMO_SLUG, load_demo_event
 
 
 def test_demo_programme_and_registration_pages_render(client):

@@ -84,7 +84,7 @@ def test_control_with_immediate_reads_the_page_view_waits(
 def _register_paused_after_its_checks(app, monkeypatch, slug: str, session_id: int):
     """POST a registration from another thread; it stops once its reads and checks are done
     (before start_writing) until `go` is set. Returns (checked, go, done, statuses)."""
-    from eventapp.services import registration
+    from eventapp.services.registration import register as registration
 
     checked, go, done, statuses = threading.Event(), threading.Event(), threading.Event(), []
     real_check = registration.ensure_no_overlap

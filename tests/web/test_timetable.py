@@ -6,7 +6,7 @@ import pytest
 
 from eventapp.models import Attendee
 from eventapp.public import timetable
-from eventapp.services.programme import rooms_in_use, sessions_of
+from eventapp.services.programme.reading import rooms_in_use, sessions_of
 
 
 def build(event, states=None):

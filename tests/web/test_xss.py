@@ -12,9 +12,9 @@ import pytest
 from flask import g
 
 from eventapp.extensions import db
-from eventapp.services import registration
 from eventapp.services.mail.worker import send_pending
-from eventapp.services.registration import RegistrationInput
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import smtp_server  # noqa: F401  (fixture)
 from tests.security_support import EVIL, FORMULA, PAYLOADS, World, injected
 

@@ -1,14 +1,11 @@
 """Running the worker: once, in a loop (`flask mail send --loop`), or as a thread of `flask run`.
 
-Each round first gives `eventapp.services.periodic.run_periodic(now)` a turn when that module
-exists (reminders, expiring waiting-list offers: work that enqueues mail on a schedule), then
-drains the outbox.
+Each round first gives `services.periodic.run_periodic(now)` a turn (reminders, expiring
+waiting-list offers: work that enqueues mail on a schedule), then drains the outbox.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 import threading
@@ -16,28 +13,24 @@ from datetime import datetime
 
 import click
 from flask import Flask
+from flask.helpers import get_debug_flag
 
 from ...extensions import db
 from ...models.types import utcnow
+from .. import periodic
 from .worker import DeliveryReport, send_pending
 
 log = logging.getLogger(__name__)
 
-PERIODIC_MODULE = "eventapp.services.periodic"
 
-
-def run_periodic(now: datetime) -> bool:
-    """Run the scheduled jobs if the periodic module exists; True when it ran."""
-    if importlib.util.find_spec(PERIODIC_MODULE) is None:
-        return False
-    module = importlib.import_module(PERIODIC_MODULE)
+def run_periodic(now: datetime) -> None:
+    """Run the scheduled jobs and commit what they did."""
     try:
-        module.run_periodic(now)
+        periodic.run_periodic(now)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return True
 
 
 def run_once(now: datetime | None = None, stop: threading.Event | None = None) -> DeliveryReport:
@@ -84,8 +77,6 @@ def should_run_in_process(app: Flask) -> bool:
         return False
     reload = context.params.get("reload")
     if reload is None:
-        from flask.helpers import get_debug_flag
-
         reload = get_debug_flag()
     return not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
 

@@ -5,27 +5,19 @@ session the attendee has dropped meanwhile carries no invitation for it, and eve
 object carries the SEQUENCE current when it is sent. Templates come in pairs,
 `templates/mail/<kind>.txt` and `.html`.
 
-Other parts of the app add kinds with `mail_kind()`:
-
-    mail_kind("reminder", subject=lambda ctx: _("Tomorrow: %(event)s", event=ctx.event.name))
-
-and the two templates. A kind without a registration still renders from its templates, with
-`payload["subject"]` (or the event's name) as the subject and no calendar data.
+The kinds and what each carries are registered in kinds.py.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import flask_babel
 import segno
 from flask import current_app, g, render_template, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -33,112 +25,11 @@ from ...extensions import db
 from ...models import Attendee, EventSession, OutboxMessage, Registration
 from ...models import Event as EventModel
 from .. import calendar
-from ..registration import feed_token, manage_token
-from ..waitlist import waitlist_position
-from .transport import CalendarPart, InlineImage, OutgoingMessage, one_line
-
-
-class RecipientGone(Exception):
-    """The attendee was deleted: there is nobody to send this to, now or later."""
-
-
-@dataclass
-class MailContext:
-    """What every mail template gets (as variables of the same names)."""
-
-    message: OutboxMessage
-    attendee: Attendee
-    event: EventModel
-    now: datetime
-    sessions: list[EventSession]  # the payload's session_ids, in programme order
-    registrations: list[Registration]  # the attendee's current ones (not cancelled)
-    positions: dict[int, int | None] = field(default_factory=dict)  # registration id -> place
-    manage_url: str = ""
-    feed_url: str = ""
-    webcal_url: str = ""
-    programme_url: str = ""
-    qr_cid: str | None = None
-    by_session: dict[int, Registration] = field(default_factory=dict)  # cancelled ones too
-
-    @property
-    def payload(self) -> dict:
-        return self.message.payload or {}
-
-    def registration_for(self, session: EventSession) -> Registration | None:
-        return self.by_session.get(session.id)
-
-    def template_vars(self) -> dict:
-        names = (
-            "message",
-            "attendee",
-            "event",
-            "now",
-            "sessions",
-            "registrations",
-            "positions",
-            "manage_url",
-            "feed_url",
-            "webcal_url",
-            "programme_url",
-            "qr_cid",
-        )
-        values = {name: getattr(self, name) for name in names}
-        values.update(
-            payload=self.payload,
-            registration_for=self.registration_for,
-            previous=self.previous,
-            is_update=self.is_update,  # a method: only the templates that ask pay the query
-        )
-        return values
-
-    def is_update(self) -> bool:
-        """A confirmation after the first one: sessions added to an existing registration."""
-        earlier = db.session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.attendee_id == self.attendee.id,
-                OutboxMessage.kind == self.message.kind,
-                OutboxMessage.id < self.message.id,
-            )
-            .limit(1)
-        )
-        return earlier is not None
-
-    @property
-    def previous(self) -> dict | None:
-        """Where and when a moved session was before (payload "previous"), parsed."""
-        before = self.payload.get("previous")
-        if not isinstance(before, dict):
-            return None
-        try:
-            return {
-                "starts_at": datetime.fromisoformat(before["starts_at"]),
-                "ends_at": datetime.fromisoformat(before["ends_at"]),
-                "room": before.get("room") or "",
-            }
-        except (KeyError, TypeError, ValueError):
-            return None
-
-
-@dataclass(frozen=True)
-class MailKind:
-    subject: Callable[[MailContext], str]
-    calendar: Callable[[MailContext], list[CalendarPart]] | None = None
-    qr_code: bool = False
-
-
-KINDS: dict[str, MailKind] = {}
-
-
-def mail_kind(
-    kind: str,
-    *,
-    subject: Callable[[MailContext], str],
-    calendar: Callable[[MailContext], list[CalendarPart]] | None = None,
-    qr_code: bool = False,
-) -> None:
-    """Register how a kind of message is titled and what it carries besides its templates."""
-    KINDS[kind] = MailKind(subject, calendar, qr_code)
+from ..links import feed_token, manage_token
+from ..registration.waitlist import waitlist_position
+from . import kinds  # noqa: F401  (registers every kind)
+from .context import KINDS, MailContext, MailKind, RecipientGone
+from .transport import InlineImage, OutgoingMessage, one_line
 
 
 def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
@@ -253,95 +144,3 @@ def tidy_text(text: str) -> str:
 
 
 # --- what each kind carries -------------------------------------------------------------------
-
-
-def invitations(context: MailContext) -> list[CalendarPart]:
-    """METHOD:REQUEST for each session of the message the attendee now holds a seat for."""
-    parts = []
-    for session in context.sessions:
-        registration = context.registration_for(session)
-        if registration and registration.status == "confirmed" and session.status == "scheduled":
-            data = calendar.invitation(registration, now=context.now)
-            parts.append(CalendarPart(f"invite-{session.id}.ics", "REQUEST", data))
-    return parts
-
-
-def cancellations(context: MailContext) -> list[CalendarPart]:
-    """METHOD:CANCEL for each session of the message the attendee no longer holds.
-
-    A session they took again meanwhile is skipped: its newer confirmation carries a higher
-    SEQUENCE anyway. `had_seat: false` in the payload (a waiting-list place of a cancelled
-    session) means no calendar ever had it.
-    """
-    if context.payload.get("had_seat") is False:
-        return []
-    parts = []
-    for session in context.sessions:
-        registration = context.registration_for(session)
-        if registration and registration.status == "cancelled":
-            data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart(f"cancel-{session.id}.ics", "CANCEL", data))
-    return parts
-
-
-def event_cancellations(context: MailContext) -> list[CalendarPart]:
-    """METHOD:CANCEL for each session of a cancelled event the attendee had a seat in.
-
-    One calendar object (one attachment) per session, all in this one email: each carries
-    the UID of its own invitation, and RFC 5546 wants every VEVENT of an iTIP object to share
-    one UID (CALENDAR.md: one object per session), so a single CANCEL object naming several
-    UIDs is not something Outlook, Google and Apple can be trusted to apply to each event.
-    Only `calendar_session_ids` get one: the sessions an invitation put in the calendar, not
-    waiting-list places or offers, which were never there.
-    """
-    in_calendar = set(context.payload.get("calendar_session_ids") or [])
-    parts = []
-    for session in context.sessions:
-        registration = context.registration_for(session)
-        if session.id in in_calendar and registration and registration.status == "cancelled":
-            data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart(f"cancel-{session.id}.ics", "CANCEL", data))
-    return parts
-
-
-def _titles(context: MailContext) -> str:
-    return ", ".join(s.title for s in context.sessions)
-
-
-mail_kind(
-    "confirmation",
-    subject=lambda c: _("Your registration for %(event)s", event=c.event.name),
-    calendar=invitations,
-    qr_code=True,
-)
-mail_kind(
-    "promoted",
-    subject=lambda c: _("A place became free: you are in for %(titles)s", titles=_titles(c)),
-    calendar=invitations,
-    qr_code=True,
-)
-mail_kind(
-    "sessions_dropped",
-    subject=lambda c: _("Your registration for %(event)s has changed", event=c.event.name),
-    calendar=cancellations,
-)
-mail_kind(
-    "cancelled",
-    subject=lambda c: _("Your registration for %(event)s is cancelled", event=c.event.name),
-    calendar=cancellations,
-)
-mail_kind(
-    "session_moved",
-    subject=lambda c: _("Programme change: %(titles)s", titles=_titles(c)),
-    calendar=invitations,
-)
-mail_kind(
-    "session_cancelled",
-    subject=lambda c: _("Cancelled: %(titles)s", titles=_titles(c)),
-    calendar=cancellations,
-)
-mail_kind(
-    "event_cancelled",
-    subject=lambda c: _("%(event)s is cancelled", event=c.event.name),
-    calendar=event_cancellations,
-)

@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Attendee, AuditEntry, Event, EventSession, Organiser, Registration
-from . import audit
-from .errors import DomainError, InvalidInput
-from .outbox import enqueue
-from .validation import FieldErrors, clean_text
+from ...extensions import db
+from ...models import Attendee, AuditEntry, Event, EventSession, Organiser, Registration
+from .. import audit
+from ..errors import DomainError, InvalidInput
+from ..mail.outbox import enqueue
+from ..validation import FieldErrors, clean_text
 
 KIND = "organiser_message"
 SUBJECT_MAX = 200

@@ -7,9 +7,9 @@ delays mail but never loses it.
 
 from datetime import datetime
 
-from ..extensions import db
-from ..models import Attendee, OutboxMessage
-from ..models.types import utcnow
+from ...extensions import db
+from ...models import Attendee, OutboxMessage
+from ...models.types import utcnow
 
 
 def enqueue(

@@ -14,6 +14,8 @@ import secrets
 
 from flask import current_app
 
+from ..models import Attendee
+
 # Crockford's base32 without I, L, O, U: nothing to misread when spoken at the door.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_SIZE = len(CODE_ALPHABET)  # 32, which divides 256: see new_code
@@ -49,3 +51,28 @@ def looks_like_token(value: str) -> bool:
 def new_code(length: int) -> str:
     # 32 letters divide 256 evenly: each random byte picks one without bias.
     return "".join(CODE_ALPHABET[byte % _CODE_SIZE] for byte in secrets.token_bytes(length))
+
+
+def new_token_columns() -> dict:
+    """Fresh nonces for the private links, and the hashes they are looked up by."""
+    token_nonce, feed_nonce = new_nonce(), new_nonce()
+    return {
+        "token_nonce": token_nonce,
+        "feed_nonce": feed_nonce,
+        "token_hash": hash_token(derive_token("manage", token_nonce)),
+        "feed_token_hash": hash_token(derive_token("feed", feed_nonce)),
+    }
+
+
+def issue_tokens(attendee: Attendee) -> None:
+    """Give the attendee fresh private links; the old ones stop working."""
+    for column, value in new_token_columns().items():
+        setattr(attendee, column, value)
+
+
+def manage_token(attendee: Attendee) -> str:
+    return derive_token("manage", attendee.token_nonce)
+
+
+def feed_token(attendee: Attendee) -> str:
+    return derive_token("feed", attendee.feed_nonce)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Event, EventSession, Room, Speaker
+from ...extensions import db
+from ...models import Event, EventSession, Room, Speaker
 
 DEMO_SLUG = "smart-industry-jaarevent"
 TZ = ZoneInfo("Europe/Amsterdam")

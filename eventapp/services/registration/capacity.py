@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import loaded
-from ..extensions import db
-from ..models import EventSession
+from ...database import loaded
+from ...extensions import db
+from ...models import Attendee, EventSession
+from .. import audit
 
 
 class RaceSwitches:
@@ -169,7 +170,6 @@ def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> b
     still holds) and the fill rate shows the truth. The audit trail records who, for whom,
     and the capacity before and after.
     """
-    from . import audit  # the audit trail imports models only; imported late to stay a leaf
 
     result = db.session.execute(
         update(EventSession)
@@ -193,3 +193,8 @@ def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> b
         event=session.event,
     )
     return True
+
+
+def lock_attendee(attendee: Attendee) -> None:
+    """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL."""
+    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())

@@ -34,8 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
-from ..models import Attendee, EventSession, OutboxMessage, Registration
+from ...extensions import db
+from ...models import Attendee, EventSession, OutboxMessage, Registration
 from . import capacity
 
 

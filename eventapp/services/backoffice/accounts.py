@@ -7,12 +7,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import attributes
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from ..models import ApiToken, Organiser
-from ..models.organiser import ROLES
-from . import tokens
-from .errors import DomainError, InvalidInput, NotFound
-from .validation import FieldErrors, clean_email
+from ...extensions import db
+from ...models import ApiToken, Organiser
+from ...models.organiser import ROLES
+from .. import links
+from ..errors import DomainError, InvalidInput, NotFound
+from ..validation import FieldErrors, clean_email
 
 PASSWORD_MIN_LENGTH = 12
 
@@ -47,19 +47,19 @@ def issue_api_token(email: str, *, name: str = "") -> str:
     organiser = db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
     if organiser is None:
         raise NotFound(_("No organiser with this email address."))
-    token = tokens.new_api_token()
-    db.session.add(ApiToken(organiser=organiser, token_hash=tokens.hash_token(token), name=name))
+    token = links.new_api_token()
+    db.session.add(ApiToken(organiser=organiser, token_hash=links.hash_token(token), name=name))
     db.session.flush()
     return token
 
 
 def find_api_token(token: str) -> ApiToken | None:
     """The live token for this bearer value: not revoked, and its organiser still active."""
-    if not tokens.looks_like_token(token):
+    if not links.looks_like_token(token):
         return None
     api_token = db.session.scalar(
         select(ApiToken).where(
-            ApiToken.token_hash == tokens.hash_token(token), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == links.hash_token(token), ApiToken.revoked_at.is_(None)
         )
     )
     if api_token is None or not api_token.organiser.active:

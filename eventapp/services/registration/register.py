@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import adopt, start_writing
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
-from . import allocation, capacity, programme, tokens
-from . import registration_writes as writes
-from .errors import (
+from ...database import adopt, start_writing
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
+from .. import links
+from ..allocation import runs as allocation
+from ..errors import (
     AlreadyRegistered,
     Forbidden,
     InvalidInput,
@@ -30,9 +30,10 @@ from .errors import (
     ScheduleConflict,
     SessionFull,
 )
-from .outbox import enqueue, message_values
-from .programme import overlapping_pairs, session_summary
-from .validation import (
+from ..mail.outbox import enqueue, message_values
+from ..programme import reading as programme
+from ..programme.reading import ensure_open, overlapping_pairs, session_summary
+from ..validation import (
     JOB_ROLE_MAX,
     NAME_MAX,
     ORGANISATION_MAX,
@@ -42,6 +43,8 @@ from .validation import (
     clean_text,
     normalize_email,
 )
+from . import capacity, writes
+from .capacity import lock_attendee
 from .waitlist import SEAT_HOLDING, promote_from_waitlist
 
 REFERENCE_LENGTH = 8
@@ -93,7 +96,9 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
     db.session.flush()
-    return RegistrationResult(attendee, registrations, manage_token(attendee), feed_token(attendee))
+    return RegistrationResult(
+        attendee, registrations, links.manage_token(attendee), links.feed_token(attendee)
+    )
 
 
 def _ranked_workshops(event: Event, data: RegistrationInput) -> dict | None:
@@ -125,16 +130,6 @@ def _clean_registration_input(data: RegistrationInput, *, ranked: bool = False) 
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
     return fields
-
-
-def ensure_open(event: Event, now: datetime) -> None:
-    if event.status != "published":
-        raise RegistrationClosed(_("Registration for this event is closed."))
-    if event.registration_opens_at and now < event.registration_opens_at:
-        raise RegistrationClosed(_("Registration for this event has not opened yet."))
-    closes = event.registration_closes_at or event.ends_at
-    if now >= closes:
-        raise RegistrationClosed(_("Registration for this event is closed."))
 
 
 def load_registrable_sessions(event: Event, session_ids: list[int]) -> list[EventSession]:
@@ -203,18 +198,18 @@ def _write_new_registration(
         Attendee.__table__,
         {
             "event_id": event.id,
-            "reference": tokens.new_code(REFERENCE_LENGTH),
+            "reference": links.new_code(REFERENCE_LENGTH),
             "name": fields["name"],
             "email": fields["email"],
             "email_normalized": normalize_email(fields["email"]),
             "organisation": fields["organisation"],
             "job_role": fields["job_role"],
             "locale": locale,
-            "checkin_code": tokens.new_code(CHECKIN_CODE_LENGTH),
+            "checkin_code": links.new_code(CHECKIN_CODE_LENGTH),
             "consent_at": now,
             "consent_text": data.consent_text,
             "created_at": now,
-            **new_token_columns(),
+            **links.new_token_columns(),
         },
     )
     message = writes.complete_row(
@@ -248,31 +243,6 @@ def attendee_locale(event: Event, asked: object) -> str:
     """The language the attendee's emails and pages use: the one they asked for, if the app
     speaks it, else the event's."""
     return asked if asked in current_app.config["LANGUAGES"] else event.default_locale
-
-
-def new_token_columns() -> dict:
-    """Fresh nonces for the private links, and the hashes they are looked up by."""
-    token_nonce, feed_nonce = tokens.new_nonce(), tokens.new_nonce()
-    return {
-        "token_nonce": token_nonce,
-        "feed_nonce": feed_nonce,
-        "token_hash": tokens.hash_token(tokens.derive_token("manage", token_nonce)),
-        "feed_token_hash": tokens.hash_token(tokens.derive_token("feed", feed_nonce)),
-    }
-
-
-def issue_tokens(attendee: Attendee) -> None:
-    """Give the attendee fresh private links; the old ones stop working."""
-    for column, value in new_token_columns().items():
-        setattr(attendee, column, value)
-
-
-def manage_token(attendee: Attendee) -> str:
-    return tokens.derive_token("manage", attendee.token_nonce)
-
-
-def feed_token(attendee: Attendee) -> str:
-    return tokens.derive_token("feed", attendee.feed_nonce)
 
 
 def take_seats(
@@ -387,19 +357,14 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
 
 def find_by_token(token: str) -> Attendee:
     """The attendee behind a private link; NotFound for anything else, including junk."""
-    if not isinstance(token, str) or not tokens.looks_like_token(token):
+    if not isinstance(token, str) or not links.looks_like_token(token):
         raise NotFound(_("This link is not valid. Request a new one."))
     attendee = db.session.scalar(
-        select(Attendee).where(Attendee.token_hash == tokens.hash_token(token))
+        select(Attendee).where(Attendee.token_hash == links.hash_token(token))
     )
-    if attendee is None or not tokens.tokens_match(token, manage_token(attendee)):
+    if attendee is None or not links.tokens_match(token, links.manage_token(attendee)):
         raise NotFound(_("This link is not valid. Request a new one."))
     return attendee
-
-
-def lock_attendee(attendee: Attendee) -> None:
-    """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL."""
-    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())
 
 
 def active_registrations(attendee: Attendee) -> list[Registration]:

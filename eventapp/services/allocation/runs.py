@@ -25,8 +25,8 @@ from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     AllocationRun,
     Attendee,
     Event,
@@ -35,8 +35,15 @@ from ..models import (
     Preference,
     Registration,
 )
-from . import audit, capacity
-from .allocation_solver import (
+from .. import audit
+from ..errors import DomainError, InvalidInput, NotFound, RegistrationClosed
+from ..mail.outbox import enqueue
+from ..programme.reading import Round, ensure_open, workshop_rounds
+from ..registration import capacity
+from ..registration.capacity import lock_attendee
+from ..registration.waitlist import SEAT_HOLDING
+from ..validation import FieldErrors
+from .solver import (
     METHOD_FCFS,
     METHOD_OPTIMAL,
     METHOD_RSD,
@@ -47,10 +54,6 @@ from .allocation_solver import (
     first_come_first_served,
     random_serial_dictatorship,
 )
-from .errors import DomainError, InvalidInput, RegistrationClosed
-from .programme import Round, workshop_rounds
-from .validation import FieldErrors
-from .waitlist import SEAT_HOLDING
 
 # How many workshops an attendee ranks per round (first, second, third choice).
 MAX_CHOICES = 3
@@ -184,8 +187,6 @@ def change_preferences(
     attendee: Attendee, ranked: object, now: datetime, actor: Organiser | None = None
 ) -> dict[str, list[int]]:
     """The attendee (or an organiser for them) changes their ranking, until publication."""
-    from .registration import ensure_open, lock_attendee
-
     event = attendee.event
     if not collects_preferences(event):
         raise AllocationError(
@@ -399,7 +400,6 @@ def latest_run(event: Event) -> AllocationRun | None:
 
 
 def get_run(event: Event, run_id: int) -> AllocationRun:
-    from .errors import NotFound
 
     run = db.session.get(AllocationRun, run_id)
     if run is None or run.event_id != event.id:
@@ -486,7 +486,6 @@ def publish(
     emails = 0
     for attendee_id in sorted(touched):
         enqueue_ids = sorted(touched[attendee_id])
-        from .outbox import enqueue
 
         enqueue("confirmation", attendees[attendee_id], {"session_ids": enqueue_ids})
         emails += 1

@@ -24,10 +24,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from ..extensions import db
-from ..models import EventSession, OutboxMessage, Registration
-from .outbox import enqueue
-from .waitlist import SEAT_HOLDING
+from ...extensions import db
+from ...models import EventSession, OutboxMessage, Registration
+from ..mail.outbox import enqueue
+from ..registration.waitlist import SEAT_HOLDING
 
 # Registrations an attendee still has: a seat, a place in line, or an offer of a seat.
 ACTIVE = ("confirmed", "waitlisted", "offered")

@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, Organiser, Registration
-from . import audit
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Organiser, Registration
+from .. import audit
+from ..errors import DomainError, NotFound
 from .attendees import search_condition
-from .errors import DomainError, NotFound
 
 SEARCH_LIMIT = 25
 # Crockford base32, as codes are made (services/tokens.py): letters people confuse map back.

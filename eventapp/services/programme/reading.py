@@ -6,15 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.base import instance_state
 
-from ..database import loaded
-from ..extensions import db
-from ..models import Event, EventSession, Registration
-from .errors import NotFound
-from .validation import FieldErrors, clean_id_list
+from ...database import loaded
+from ...extensions import db
+from ...models import Event, EventSession, Registration
+from ..errors import NotFound, RegistrationClosed
+from ..validation import FieldErrors, clean_id_list
 
 # Built once: every request that names an event runs it, and building costs about as
 # much Python as running it.
@@ -176,11 +177,18 @@ def rooms_in_use(sessions: list[EventSession]) -> list:
     return sorted(rooms.values(), key=lambda r: (-r.capacity, r.name))
 
 
+def ensure_open(event: Event, now: datetime) -> None:
+    if event.status != "published":
+        raise RegistrationClosed(_("Registration for this event is closed."))
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise RegistrationClosed(_("Registration for this event has not opened yet."))
+    closes = event.registration_closes_at or event.ends_at
+    if now >= closes:
+        raise RegistrationClosed(_("Registration for this event is closed."))
+
+
 def closed_reason(event: Event, now: datetime) -> str | None:
     """Why registration is closed now, in words; None when it is open."""
-    from .errors import RegistrationClosed
-    from .registration import ensure_open
-
     try:
         ensure_open(event, now)
     except RegistrationClosed as closed:

@@ -26,8 +26,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, Registration
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Registration
 from .attendees import AttendeeFilter, attendee_query, event_sessions
 
 BOM = "\ufeff"

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, OutboxMessage, Registration
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, OutboxMessage, Registration
 
 FAILED_SHOWN = 20
 

@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..extensions import db
-from ..models import Attendee, EventSession, Registration
+from ...extensions import db
+from ...models import Attendee, EventSession, Registration
+from .. import audit
+from ..errors import Forbidden, InvalidInput, NotFound, OfferExpired, ScheduleConflict, SessionFull
+from ..mail.outbox import enqueue
+from ..programme.reading import session_summary
 from . import capacity
-from .errors import NotFound, OfferExpired, ScheduleConflict
-from .outbox import enqueue
-from .programme import session_summary
 
 # Registration statuses that occupy a seat; `seats_taken` counts exactly these rows.
 SEAT_HOLDING = ("confirmed", "offered")
@@ -239,8 +240,6 @@ def promote_registration(
     admin who asks, over capacity: capacity.take_seat_over_capacity logs it), and a session
     that overlaps one the attendee already holds is refused. Audited; emails "promoted".
     """
-    from . import audit
-    from .errors import Forbidden, InvalidInput, SessionFull
 
     if override_capacity and not actor.has_role("admin"):
         raise Forbidden(_("Only an admin may book a session beyond its capacity."))

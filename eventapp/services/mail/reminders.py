@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 
-from ..extensions import db
-from ..models import Attendee, Event, OutboxMessage, Registration
+from ...extensions import db
+from ...models import Attendee, Event, OutboxMessage, Registration
 from .outbox import enqueue
 
 

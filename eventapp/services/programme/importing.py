@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from icalendar import Calendar
 
-from ..extensions import db
-from ..models import Event, Organiser, Room
-from . import audit, schedule
+from ...extensions import db
+from ...models import Event, Organiser, Room
+from .. import audit
+from ..errors import Conflict, DomainError, InvalidInput
+from . import schedule
 from .conflicts import ConflictItem
-from .errors import Conflict, DomainError, InvalidInput
 
 MAX_ROWS = 2000
 COLUMNS = ("title", "kind", "start", "end", "room", "capacity", "speakers")
@@ -177,7 +179,6 @@ def split_speakers(text: str) -> list[str]:
 
 
 def parse_ics(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
-    from icalendar import Calendar
 
     try:
         calendar = Calendar.from_ical(text)

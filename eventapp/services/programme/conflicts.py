@@ -28,10 +28,10 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, Registration, Room, Speaker, session_speakers
-from .errors import Conflict
-from .programme import overlapping_pairs, session_summary, sessions_of
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Registration, Room, Speaker, session_speakers
+from ..errors import Conflict
+from .reading import overlapping_pairs, session_summary, sessions_of
 
 HARD = "hard"
 SOFT = "soft"

@@ -12,16 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 
-from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
-from .errors import InvalidInput
-from .validation import (
-    DESCRIPTION_MAX,
-    ID_MAX,
-    NAME_MAX,
-    TITLE_MAX,
-    FieldErrors,
-    clean_text,
-)
+from ...models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..errors import InvalidInput
+from ..validation import DESCRIPTION_MAX, ID_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ROOM_NAME_MAX = 120

@@ -13,12 +13,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Attendee, Event, OutboxMessage, Registration
-from . import registration as registration_service
-from .errors import InvalidInput, RegistrationClosed
-from .outbox import enqueue
-from .validation import NAME_MAX, ORGANISATION_MAX, FieldErrors, clean_text, normalize_email
+from ...extensions import db
+from ...models import Attendee, Event, OutboxMessage, Registration
+from ..errors import InvalidInput, RegistrationClosed
+from ..mail.outbox import enqueue
+from ..programme.reading import ensure_open
+from ..validation import NAME_MAX, ORGANISATION_MAX, FieldErrors, clean_text, normalize_email
+from . import register as registration_service
 
 UNSET = object()
 
@@ -64,7 +65,7 @@ def change_choices(
     if attendee.anonymised_at is not None:
         raise RegistrationClosed(_("This registration has been deleted."))
     if attendee.status == "cancelled":
-        registration_service.ensure_open(attendee.event, now)
+        ensure_open(attendee.event, now)
         attendee.status = "active"
     return registration_service.change_sessions(attendee, session_ids, waitlist=waitlist, now=now)
 

@@ -20,19 +20,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import Event, EventSession, Organiser, Registration, Room, Speaker
-from . import audit, conflicts
-from .conflicts import ConflictItem, SessionPlan
-from .errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from .programme_input import (
+from ...extensions import db
+from ...models import Event, EventSession, Organiser, Registration, Room, Speaker
+from .. import audit
+from ..errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from ..registration.waitlist import promote_from_waitlist
+from . import conflicts, notifications
+from .cleaning import (
     clean_event_data,
     clean_room_data,
     clean_session_data,
     clean_speaker_data,
     ensure_order,
 )
-from .waitlist import promote_from_waitlist
+from .conflicts import ConflictItem, SessionPlan
 
 KEEP_ROOM = object()  # move_session(): leave the room as it is
 
@@ -552,6 +553,5 @@ def notify_event_cancelled(sessions: list[EventSession], now: datetime) -> int:
 
 def _notifications():
     """services.notifications, imported late: it imports the models and mail rendering."""
-    from . import notifications
 
     return notifications

@@ -16,11 +16,12 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
-from ..models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
-from . import audit, registration
-from .errors import AlreadyRegistered, InvalidInput, NotFound
-from .validation import (
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
+from .. import audit
+from ..errors import AlreadyRegistered, InvalidInput, NotFound
+from ..registration import register as registration
+from ..validation import (
     ID_MAX,
     NAME_MAX,
     ORGANISATION_MAX,

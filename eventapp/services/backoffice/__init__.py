@@ -1,0 +1,3 @@
+"""The organiser's work on people: attendees, check-in, dashboard figures, messages, exports,
+accounts, and the demo event.
+"""

@@ -1,0 +1,126 @@
+"""What a mail template gets (MailContext) and the registry of kinds (`mail_kind`).
+
+Other parts of the app add kinds with `mail_kind()`:
+
+    mail_kind("reminder", subject=lambda ctx: _("Tomorrow: %(event)s", event=ctx.event.name))
+
+and the two templates `templates/mail/<kind>.txt` and `.html`. A kind without a registration
+still renders from its templates, with `payload["subject"]` (or the event's name) as the
+subject and no calendar data. kinds.py registers every kind the app sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Attendee, EventSession, OutboxMessage, Registration
+from ...models import Event as EventModel
+from .transport import CalendarPart
+
+
+class RecipientGone(Exception):
+    """The attendee was deleted: there is nobody to send this to, now or later."""
+
+
+@dataclass
+class MailContext:
+    """What every mail template gets (as variables of the same names)."""
+
+    message: OutboxMessage
+    attendee: Attendee
+    event: EventModel
+    now: datetime
+    sessions: list[EventSession]  # the payload's session_ids, in programme order
+    registrations: list[Registration]  # the attendee's current ones (not cancelled)
+    positions: dict[int, int | None] = field(default_factory=dict)  # registration id -> place
+    manage_url: str = ""
+    feed_url: str = ""
+    webcal_url: str = ""
+    programme_url: str = ""
+    qr_cid: str | None = None
+    by_session: dict[int, Registration] = field(default_factory=dict)  # cancelled ones too
+
+    @property
+    def payload(self) -> dict:
+        return self.message.payload or {}
+
+    def registration_for(self, session: EventSession) -> Registration | None:
+        return self.by_session.get(session.id)
+
+    def template_vars(self) -> dict:
+        names = (
+            "message",
+            "attendee",
+            "event",
+            "now",
+            "sessions",
+            "registrations",
+            "positions",
+            "manage_url",
+            "feed_url",
+            "webcal_url",
+            "programme_url",
+            "qr_cid",
+        )
+        values = {name: getattr(self, name) for name in names}
+        values.update(
+            payload=self.payload,
+            registration_for=self.registration_for,
+            previous=self.previous,
+            is_update=self.is_update,  # a method: only the templates that ask pay the query
+        )
+        return values
+
+    def is_update(self) -> bool:
+        """A confirmation after the first one: sessions added to an existing registration."""
+        earlier = db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.attendee_id == self.attendee.id,
+                OutboxMessage.kind == self.message.kind,
+                OutboxMessage.id < self.message.id,
+            )
+            .limit(1)
+        )
+        return earlier is not None
+
+    @property
+    def previous(self) -> dict | None:
+        """Where and when a moved session was before (payload "previous"), parsed."""
+        before = self.payload.get("previous")
+        if not isinstance(before, dict):
+            return None
+        try:
+            return {
+                "starts_at": datetime.fromisoformat(before["starts_at"]),
+                "ends_at": datetime.fromisoformat(before["ends_at"]),
+                "room": before.get("room") or "",
+            }
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class MailKind:
+    subject: Callable[[MailContext], str]
+    calendar: Callable[[MailContext], list[CalendarPart]] | None = None
+    qr_code: bool = False
+
+
+KINDS: dict[str, MailKind] = {}
+
+
+def mail_kind(
+    kind: str,
+    *,
+    subject: Callable[[MailContext], str],
+    calendar: Callable[[MailContext], list[CalendarPart]] | None = None,
+    qr_code: bool = False,
+) -> None:
+    """Register how a kind of message is titled and what it carries besides its templates."""
+    KINDS[kind] = MailKind(subject, calendar, qr_code)

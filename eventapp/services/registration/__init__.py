@@ -1,0 +1,8 @@
+"""Seats: registering, the capacity guard, the waiting list, and the attendee's own changes.
+
+- register.py: the one path for the form, the API and the CLI: rules, then writes;
+- writes.py: a new registration's rows (one statement on PostgreSQL);
+- capacity.py: the seat counter, the one place a seat is taken or given back;
+- waitlist.py: freed seats pass to the first waiting attendee they suit;
+- self_service.py: what attendees change through their private link.
+"""
