@@ -163,6 +163,7 @@ class World:
             "room_id": self.room.id,
             "speaker_id": self.speaker.id,
             "code": "en",
+            "fmt": "csv",
         }
         self.per_endpoint = {"calendar.personal_feed": {"token": self.feed_token}}
 

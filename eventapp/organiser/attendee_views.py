@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import AuditEntry
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
-from ..services.backoffice import export
+from ..services.backoffice import export, spreadsheet
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
 from ..services.errors import DomainError, InvalidInput
 from ..services.registration import waitlist
@@ -226,18 +226,6 @@ def _delimiter() -> str:
     return export.DELIMITERS.get(request.args.get("delimiter", ""), export.DEFAULT_DELIMITER)
 
 
-def _csv_response(data: bytes, name: str) -> Response:
-    return Response(
-        data,
-        mimetype="text/csv",
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 def _log_export(action: str, obj, event, after: dict) -> None:
     """Personal data left the system: record who took it, and which selection.
 
@@ -259,24 +247,46 @@ def _log_export(action: str, obj, event, after: dict) -> None:
     db.session.commit()
 
 
-@bp.get("/events/<slug>/attendees.csv")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _table_response(table: export.Table, fmt: str, name: str) -> Response:
+    """The export as CSV (Excel's regional separator, see services/backoffice/export.py) or
+    as an XLSX workbook; never cached, since it holds personal data."""
+    if fmt == "xlsx":
+        data, mimetype = spreadsheet.to_xlsx(table), XLSX_MIMETYPE
+    else:
+        data, mimetype = export.to_csv(table.header, table.rows, _delimiter()), "text/csv"
+    content_type = f"{mimetype}; charset=utf-8" if fmt == "csv" else mimetype
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/events/<slug>/attendees.<any(csv, xlsx):fmt>")
 @role_required("organiser")
-def export_attendees(slug: str):
+def export_attendees(slug: str, fmt: str):
     event = event_or_404(slug)
     wanted = AttendeeFilter.from_args(request.args)
-    data = export.attendees_csv(event, wanted, _delimiter())
+    table = export.attendee_table(event, wanted)
     # Personal data left the system: who took it, and which selection.
-    _log_export("attendees.export", event, event, {"filter": wanted.as_args()})
-    return _csv_response(data, export.filename(event, "attendees"))
+    _log_export("attendees.export", event, event, {"filter": wanted.as_args(), "format": fmt})
+    return _table_response(table, fmt, export.filename(event, "attendees"))
 
 
-@bp.get("/events/<slug>/sessions/<int:session_id>/attendees.csv")
+@bp.get("/events/<slug>/sessions/<int:session_id>/attendees.<any(csv, xlsx):fmt>")
 @role_required("organiser")
-def export_session(slug: str, session_id: int):
+def export_session(slug: str, session_id: int, fmt: str):
     event = event_or_404(slug)
     session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)
     if session is None:
         abort(404)
-    data = export.session_csv(session, _delimiter())
-    _log_export("session.export", session, event, {"session_id": session.id})
-    return _csv_response(data, export.filename(event, f"session-{session.id}"))
+    table = export.session_table(session)
+    _log_export("session.export", session, event, {"session_id": session.id, "format": fmt})
+    return _table_response(table, fmt, export.filename(event, f"session-{session.id}"))

@@ -5,11 +5,12 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import openpyxl
 import pytest
 from flask_babel import force_locale
 
 from eventapp.extensions import db
-from eventapp.services.backoffice import export
+from eventapp.services.backoffice import export, spreadsheet
 from eventapp.services.backoffice.attendees import AttendeeFilter
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
@@ -116,11 +117,97 @@ def test_session_export_lists_seats_then_the_waiting_list_in_order(make_event, m
     rows = read_back(export.session_csv(workshop, ";"), ";")
     assert [(r[1], r[4], r[5]) for r in rows[1:]] == [
         ('\'=HYPERLINK("http://x")', "confirmed", ""),
-        ("Zed", "waitlisted", "1"),
-        ("Ann", "waitlisted", "2"),
+        ("Zed", "on the waiting list", "1"),
+        ("Ann", "on the waiting list", "2"),
     ]
 
 
 def test_filename_is_header_safe(make_event):
     event = make_event(slug="smart-industry-2027")
-    assert export.filename(event, 'session "1"\r\n') == "smart-industry-2027-session--1---.csv"
+    assert export.filename(event, 'session "1"\r\n') == "smart-industry-2027-session--1---"
+
+
+def read_xlsx(data: bytes) -> list[tuple]:
+    """The first sheet's values, read back by openpyxl itself (formulas as their text)."""
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook.worksheets[0]
+    return [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
+
+
+def test_xlsx_attendee_export_keeps_text_as_text_and_dates_as_dates(make_event, make_session, now):
+    event = make_event()
+    morning = make_session(event, title="Digital twins", capacity=10)
+    registration.register(
+        event,
+        RegistrationInput(
+            name="=cmd|' /C calc'!A0",
+            email="evil@example.org",
+            organisation="+31 20 123 4567",
+            session_ids=[morning.id],
+            consent=True,
+        ),
+        now,
+    )
+    db.session.commit()
+
+    with force_locale("en"):
+        table = export.attendee_table(event, AttendeeFilter())
+        rows = read_xlsx(spreadsheet.to_xlsx(table))
+
+    header, row = rows[0], rows[1]
+    assert header[:4] == ("Reference", "Name", "Email", "Organisation")
+    # What the attendee typed comes back exactly, as text: no formula, no apostrophe.
+    assert row[1] == "=cmd|' /C calc'!A0"
+    assert row[3] == "+31 20 123 4567"
+    assert row[header.index("Status")] == "registered"
+    # Registered at: a real date in the event's local time (UTC+1 in February).
+    assert row[header.index("Registered at")] == datetime(2027, 2, 1, 10, 0)
+    assert row[header.index("Check-in code")]
+    workbook = openpyxl.load_workbook(io.BytesIO(spreadsheet.to_xlsx(table)))
+    assert workbook.worksheets[0]["B2"].data_type == "s"
+
+
+def test_xlsx_formula_guard_is_what_keeps_formulas_out():
+    """Control: without the forced string type openpyxl would store the text as a formula."""
+    sheet = openpyxl.Workbook(write_only=True).create_sheet()
+    unguarded = openpyxl.cell.WriteOnlyCell(sheet, value="=1+1")
+    assert unguarded.data_type == "f"
+    table = export.Table("t", ["a"], [["=1+1"]])
+    assert read_xlsx(spreadsheet.to_xlsx(table))[1] == ("=1+1",)
+    loaded = openpyxl.load_workbook(io.BytesIO(spreadsheet.to_xlsx(table)))
+    assert loaded.worksheets[0]["A2"].data_type == "s"
+
+
+def test_one_column_per_workshop_round(make_event, make_session, now):
+    event = make_event()
+    first_a = make_session(event, title="Robots", start=0)
+    make_session(event, title="Twins", start=0)
+    second = make_session(event, title="Data", start=2)
+    registration.register(
+        event,
+        RegistrationInput(
+            name="Ada",
+            email="ada@example.org",
+            session_ids=[first_a.id, second.id],
+            consent=True,
+        ),
+        now,
+    )
+    db.session.commit()
+
+    with force_locale("en"):
+        table = export.attendee_table(event, AttendeeFilter())
+
+    rounds = [name for name in table.header if name.startswith("Round ")]
+    assert rounds == ["Round 1 (10:00)", "Round 2 (12:00)"]
+    row = dict(zip(table.header, table.rows[0], strict=True))
+    assert row["Round 1 (10:00)"] == "Robots"
+    assert row["Round 2 (12:00)"] == "Data"
+
+
+def test_sheet_titles_excel_accepts():
+    assert spreadsheet.sheet_title("Q&A: what/why? [part 1] and a very long tail") == (
+        "Q&A  what why   part 1  and a v"
+    )
+    assert len(spreadsheet.sheet_title("x" * 80)) == 31
+    assert spreadsheet.sheet_title("[]") == "Sheet"

@@ -4,6 +4,7 @@ lists, the CSV downloads, and the dashboard's panels."""
 import csv
 import io
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -226,7 +227,7 @@ def test_csv_downloads_open_in_excel_and_neutralise_formulas(client, signed_in, 
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
     assert [(r[1], r[4], r[5]) for r in rows[1:]] == [
         ("Ëlise Müller", "confirmed", ""),
-        ("'=cmd|' /C calc'!A0", "waitlisted", "1"),
+        ("'=cmd|' /C calc'!A0", "on the waiting list", "1"),
     ]
     exports = db.session.scalars(
         select(AuditEntry.action).where(AuditEntry.action.like("%.export"))
@@ -234,6 +235,33 @@ def test_csv_downloads_open_in_excel_and_neutralise_formulas(client, signed_in, 
     assert sorted(exports) == ["attendees.export", "session.export"]
     missing = client.get(f"/organiser/events/{event.slug}/sessions/999999/attendees.csv")
     assert missing.status_code == 404
+
+
+def test_xlsx_downloads_open_in_openpyxl_with_the_dutch_headers(client, signed_in, programme, now):
+    event, plenary, full, other = programme
+    sign_up(event, [plenary, full], "elise@example.org", now, name="Ëlise Müller")
+    sign_up(
+        event, [plenary, full], "evil@example.org", now, name="=cmd|' /C calc'!A0", waitlist_ok=True
+    )
+    signed_in("organiser")
+    client.get("/lang/nl")
+
+    response = client.get(f"/organiser/events/{event.slug}/attendees.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Disposition"].endswith('-attendees.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["Referentie", "Naam", "E-mail"]
+    assert sorted(row[1] for row in rows[1:]) == ["=cmd|' /C calc'!A0", "Ëlise Müller"]
+    assert sheet["B2"].data_type == "s" and sheet["B3"].data_type == "s"
+
+    response = client.get(f"/organiser/events/{event.slug}/sessions/{full.id}/attendees.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    statuses = [row[4].value for row in sheet.iter_rows(min_row=2)]
+    assert statuses == ["bevestigd", "op de wachtlijst"]
+    assert client.get(f"/organiser/events/{event.slug}/attendees.pdf").status_code == 404
 
 
 def test_dashboard_shows_sessions_chart_conflicts_and_failed_mail(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -28,6 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, Registration
+from ..programme.reading import Round, workshop_rounds
 from .attendees import AttendeeFilter, attendee_query, event_sessions
 
 BOM = "\ufeff"
@@ -46,6 +48,8 @@ def neutralise(value: object) -> object:
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
@@ -68,18 +72,47 @@ def _local(event: Event, instant: datetime | None) -> str:
     return event.local(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
+def _local_time(event: Event, instant: datetime | None) -> datetime | None:
+    """The event's wall-clock time without its zone: what a spreadsheet shows as a date."""
+    return event.local(instant).replace(tzinfo=None, second=0, microsecond=0) if instant else None
+
+
 def _session_label(event: Event, session: EventSession) -> str:
     return f"{_local(event, session.starts_at)[-5:]} {session.title}"
 
 
-def attendees_csv(
-    event: Event, wanted: AttendeeFilter | None = None, delimiter: str = ";"
-) -> bytes:
-    """The event's attendees (those the filter matches), one row each, with their sessions."""
-    sessions = {s.id: s for s in event_sessions(event)}
-    attendees = db.session.scalars(attendee_query(event, wanted or AttendeeFilter())).all()
-    # One query for every registration of the event (a selectinload would batch the
-    # attendees 500 at a time: more queries for more attendees).
+@dataclass
+class Table:
+    """One export as a spreadsheet sees it: a title, a header and rows of plain values.
+
+    Values are text, numbers, or naive local datetimes (the event's wall-clock time), so CSV
+    writes them as text and XLSX as real dates. Each format neutralises formulas its own way.
+    """
+
+    title: str
+    header: list[str]
+    rows: list[list[object]]
+
+
+def attendee_status_label(status: str) -> str:
+    """An attendee's status in the reader's language, never the raw database value."""
+    labels = {"active": _("registered"), "cancelled": _("cancelled")}
+    return labels.get(status, status)
+
+
+def registration_status_label(status: str) -> str:
+    labels = {
+        "confirmed": _("confirmed"),
+        "offered": _("offered a place"),
+        "waitlisted": _("on the waiting list"),
+        "cancelled": _("cancelled"),
+    }
+    return labels.get(status, status)
+
+
+def _held_sessions(event: Event, sessions: dict[int, EventSession]) -> dict[int, dict]:
+    """Every active registration of the event, by attendee and status, in one query (a
+    selectinload would batch the attendees 500 at a time: more queries for more attendees)."""
     held: dict[int, dict[str, list[EventSession]]] = {}
     for attendee_id, session_id, status in db.session.execute(
         select(Registration.attendee_id, Registration.session_id, Registration.status)
@@ -87,6 +120,29 @@ def attendees_csv(
         .where(Attendee.event_id == event.id, Registration.status != "cancelled")
     ):
         held.setdefault(attendee_id, {}).setdefault(status, []).append(sessions[session_id])
+    return held
+
+
+def _round_cell(event: Event, mine: dict[str, list[EventSession]], round_: Round) -> str:
+    """What the attendee has in one round: the workshop, marked when it is only an offer or a
+    waiting-list place."""
+    marks = {"confirmed": "", "offered": f" ({_('offer')})", "waitlisted": f" ({_('waiting')})"}
+    in_round = {s.id for s in round_.sessions}
+    return " | ".join(
+        s.title + mark
+        for status, mark in marks.items()
+        for s in mine.get(status, [])
+        if s.id in in_round
+    )
+
+
+def attendee_table(event: Event, wanted: AttendeeFilter | None = None) -> Table:
+    """The event's attendees (those the filter matches), one row each: who they are, their
+    check-in code, their sessions, and one column per workshop round."""
+    sessions = {s.id: s for s in event_sessions(event)}
+    rounds = workshop_rounds(sessions.values())
+    attendees = db.session.scalars(attendee_query(event, wanted or AttendeeFilter())).all()
+    held = _held_sessions(event, sessions)
     header = [
         _("Reference"),
         _("Name"),
@@ -99,20 +155,24 @@ def attendees_csv(
         _("Checked in at"),
         _("Confirmed sessions"),
         _("Waiting lists"),
+        _("Check-in code"),
+    ] + [
+        _("Round %(number)d (%(time)s)", number=n, time=_local(event, r.starts_at)[-5:])
+        for n, r in enumerate(rounds, start=1)
     ]
 
-    def row(attendee: Attendee) -> list[object]:
-        def sessions_with(*statuses: str) -> str:
-            mine = held.get(attendee.id, {})
-            chosen = sorted(
-                ((s, status) for status in statuses for s in mine.get(status, [])),
-                key=lambda pair: (pair[0].starts_at, pair[0].id),
-            )
-            return " | ".join(
-                _session_label(event, s) + (f" ({_('offer')})" if status == "offered" else "")
-                for s, status in chosen
-            )
+    def sessions_with(mine: dict, *statuses: str) -> str:
+        chosen = sorted(
+            ((s, status) for status in statuses for s in mine.get(status, [])),
+            key=lambda pair: (pair[0].starts_at, pair[0].id),
+        )
+        return " | ".join(
+            _session_label(event, s) + (f" ({_('offer')})" if status == "offered" else "")
+            for s, status in chosen
+        )
 
+    def row(attendee: Attendee) -> list[object]:
+        mine = held.get(attendee.id, {})
         return [
             attendee.reference,
             attendee.name,
@@ -120,19 +180,20 @@ def attendees_csv(
             attendee.organisation,
             attendee.job_role,
             attendee.locale,
-            attendee.status,
-            _local(event, attendee.created_at),
-            _local(event, attendee.checked_in_at),
-            sessions_with("confirmed", "offered"),
-            sessions_with("waitlisted"),
-        ]
+            attendee_status_label(attendee.status),
+            _local_time(event, attendee.created_at),
+            _local_time(event, attendee.checked_in_at),
+            sessions_with(mine, "confirmed", "offered"),
+            sessions_with(mine, "waitlisted"),
+            attendee.checkin_code,
+        ] + [_round_cell(event, mine, r) for r in rounds]
 
-    return to_csv(header, (row(a) for a in attendees), delimiter)
+    return Table(_("Attendees"), header, [row(a) for a in attendees])
 
 
-def session_csv(session: EventSession, delimiter: str = ";") -> bytes:
-    """One session's list for the door or the speaker: confirmed first, then the waiting
-    list in order, with positions."""
+def session_table(session: EventSession) -> Table:
+    """One session's list for the room host or the speaker: confirmed first (by name), then
+    the waiting list in order, with positions, and an empty column to tick at the door."""
     event = session.event
     registrations = db.session.scalars(
         select(Registration)
@@ -158,6 +219,7 @@ def session_csv(session: EventSession, delimiter: str = ";") -> bytes:
         _("Status"),
         _("Waiting list position"),
         _("Checked in at"),
+        _("Check-in code"),
     ]
     rows = [
         [
@@ -165,16 +227,28 @@ def session_csv(session: EventSession, delimiter: str = ";") -> bytes:
             r.attendee.name,
             r.attendee.email,
             r.attendee.organisation,
-            r.status,
+            registration_status_label(r.status),
             position or "",
-            _local(event, r.checked_in_at),
+            _local_time(event, r.checked_in_at),
+            r.attendee.checkin_code,
         ]
         for position, r in [(None, r) for r in confirmed] + list(enumerate(waiting, start=1))
     ]
-    return to_csv(header, rows, delimiter)
+    return Table(session.title, header, rows)
+
+
+def attendees_csv(
+    event: Event, wanted: AttendeeFilter | None = None, delimiter: str = ";"
+) -> bytes:
+    table = attendee_table(event, wanted)
+    return to_csv(table.header, table.rows, delimiter)
+
+
+def session_csv(session: EventSession, delimiter: str = ";") -> bytes:
+    table = session_table(session)
+    return to_csv(table.header, table.rows, delimiter)
 
 
 def filename(event: Event, what: str) -> str:
-    """A download name that is safe in a Content-Disposition header on every system."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{event.slug}-{what}")
-    return f"{safe}.csv"
+    """A download name (without extension) safe in a Content-Disposition header anywhere."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{event.slug}-{what}")
