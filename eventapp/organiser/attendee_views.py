@@ -226,7 +226,7 @@ def _delimiter() -> str:
     return export.DELIMITERS.get(request.args.get("delimiter", ""), export.DEFAULT_DELIMITER)
 
 
-def _log_export(action: str, obj, event, after: dict) -> None:
+def log_export(action: str, obj, event, after: dict) -> None:
     """Personal data left the system: record who took it, and which selection.
 
     In its own short transaction that writes first: a GET reads in a snapshot without the
@@ -276,7 +276,7 @@ def export_attendees(slug: str, fmt: str):
     wanted = AttendeeFilter.from_args(request.args)
     table = export.attendee_table(event, wanted)
     # Personal data left the system: who took it, and which selection.
-    _log_export("attendees.export", event, event, {"filter": wanted.as_args(), "format": fmt})
+    log_export("attendees.export", event, event, {"filter": wanted.as_args(), "format": fmt})
     return _table_response(table, fmt, export.filename(event, "attendees"))
 
 
@@ -288,5 +288,5 @@ def export_session(slug: str, session_id: int, fmt: str):
     if session is None:
         abort(404)
     table = export.session_table(session)
-    _log_export("session.export", session, event, {"session_id": session.id, "format": fmt})
+    log_export("session.export", session, event, {"session_id": session.id, "format": fmt})
     return _table_response(table, fmt, export.filename(event, f"session-{session.id}"))
