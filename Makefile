@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 5000
 
+
+.PHONY: static-vendor
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
 	serve-postgres bench bench-quick worker clean
 
@@ -23,7 +25,19 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(STAMP) translations
+install: $(STAMP) translations static-vendor
+
+## JavaScript libraries the pages use (assets/package.json, locked in assets/package-lock.json),
+## installed from npm and copied into eventapp/static/vendor/: served by the app, never a CDN.
+## jsQR decodes QR codes from the camera where the browser has no BarcodeDetector (Safari, Firefox).
+VENDOR := eventapp/static/vendor
+VENDOR_FILES := $(VENDOR)/jsQR.js
+static-vendor: $(VENDOR_FILES)
+$(VENDOR)/jsQR.js: assets/package.json assets/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the static assets (apt-get install npm)"; exit 1; }
+	npm ci --prefix assets --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp assets/node_modules/jsqr/dist/jsQR.js $@
 
 ## axe-core for the browser tests' accessibility audit, from npm (tests/browser/package-lock.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js

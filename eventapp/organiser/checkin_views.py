@@ -14,7 +14,7 @@ from ..models import Attendee
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
-from ..services.errors import DomainError
+from ..services.errors import DomainError, NotFound
 from .access import role_required
 from .attendee_forms import ActionForm
 from .blueprint import bp
@@ -98,8 +98,16 @@ def checkin_code(slug: str):
     if not form.validate_on_submit():
         flash(_("Type or scan a check-in code."), "error")
         return _back(event, session)
+    typed = form.code.data.strip()
+    if not checkin.looks_like_code(typed):
+        return _back(event, session, q=typed)  # a name: show the people it fits
     try:
-        person = checkin.find_by_code(event, form.code.data)
+        try:
+            person = checkin.find_by_code(event, typed)
+        except NotFound:
+            if checkin.search(event, typed):  # "Hendriks" is no code, but it is a name
+                return _back(event, session, q=typed)
+            raise
         result = checkin.check_in(
             person, now=utcnow(), actor=current_user._get_current_object(), session=session
         )

@@ -1,6 +1,7 @@
-// Scan a check-in QR code with the phone's camera, where the browser can (BarcodeDetector,
-// in Chrome on Android and others). Without it the page works as is: type the code, or use
-// a hand scanner, which types the code and presses Enter. No library, nothing from a CDN.
+// Scan a check-in QR code with the phone's camera: BarcodeDetector where the browser has it
+// (Chrome on Android and others), else jsQR (static/vendor/jsQR.js, from npm, copied by
+// `make static-vendor`; nothing from a CDN), which Safari and Firefox need. Without a camera
+// the page works as is: type the code, or use a hand scanner, which types it and presses Enter.
 (function () {
   "use strict";
   var button = document.getElementById("scan-button");
@@ -9,7 +10,10 @@
   var form = document.getElementById("code-form");
   var status = document.getElementById("scan-status");
   if (!button || !video || !input || !form) return;
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  var hasDetector = "BarcodeDetector" in window;
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+  if (!hasDetector && typeof window.jsQR !== "function") return;
+  var canvas = document.createElement("canvas");
 
   var stream = null;
   var detector = null;
@@ -21,13 +25,33 @@
     video.hidden = true;
   }
 
+  function submit(code) {
+    input.value = code;
+    stop();
+    form.submit();
+  }
+
+  function scanWithJsQR() {
+    if (!stream) return;
+    var width = video.videoWidth;
+    var height = video.videoHeight;
+    if (width && height) {
+      canvas.width = width;
+      canvas.height = height;
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(video, 0, 0, width, height);
+      var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height);
+      if (found && found.data) { submit(found.data); return; }
+    }
+    window.setTimeout(scanWithJsQR, 150);
+  }
+
   function scan() {
     if (!stream) return;
+    if (!detector) { scanWithJsQR(); return; }
     detector.detect(video).then(function (codes) {
       if (codes.length && codes[0].rawValue) {
-        input.value = codes[0].rawValue;
-        stop();
-        form.submit();
+        submit(codes[0].rawValue);
       } else {
         window.requestAnimationFrame(scan);
       }
@@ -36,7 +60,7 @@
 
   button.addEventListener("click", function () {
     if (stream) { stop(); return; }
-    detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    detector = hasDetector ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })
       .then(function (s) {
         stream = s;

@@ -1,52 +1,10 @@
 """The door over HTTP, as the check-in role: code typed or scanned, search by name, a
 session's door, the not-yet-come list, undo."""
 
-import pytest
-
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
 from eventapp.services.registration import register as registration
-from eventapp.services.registration.register import RegistrationInput
-
-
-def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False):
-    result = registration.register(
-        event,
-        RegistrationInput(
-            name=name or email.split("@")[0].title(),
-            email=email,
-            session_ids=[s.id for s in sessions],
-            waitlist=waitlist_ok,
-            consent=True,
-        ),
-        now,
-    )
-    db.session.commit()
-    return result.attendee
-
-
-@pytest.fixture
-def door(client, make_organiser, login):
-    client.get("/lang/en")
-    login(make_organiser("checkin"))
-    return client
-
-
-@pytest.fixture
-def crowd(make_event, make_session, now):
-    event = make_event()
-    plenary = make_session(event, kind="plenary", capacity=100, title="Opening")
-    workshop = make_session(event, start=1, capacity=1, title="Robots")
-    ada = sign_up(event, [plenary, workshop], "ada@example.org", now, name="Ada Lovelace")
-    bob = sign_up(
-        event, [plenary, workshop], "bob@example.org", now, name="Bob Bakker", waitlist_ok=True
-    )
-    return event, plenary, workshop, ada, bob
-
-
-def fresh(model, id_):
-    db.session.expire_all()
-    return db.session.get(model, id_)
+from tests.web.conftest import fresh, sign_up
 
 
 def test_the_page_is_made_for_a_phone(door, crowd):

@@ -10,7 +10,7 @@ which is what the door needs when two people show the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
@@ -23,6 +23,8 @@ from ..errors import DomainError, NotFound
 from .attendees import search_condition
 
 SEARCH_LIMIT = 25
+# How old a check-in queued on an offline device may be and still keep its own time.
+OFFLINE_WINDOW = timedelta(hours=12)
 # Crockford base32, as codes are made (services/tokens.py): letters people confuse map back.
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
@@ -74,14 +76,25 @@ def search(event: Event, term: str, limit: int = SEARCH_LIMIT) -> list[Attendee]
     )
 
 
-def _mark(model, row, now: datetime) -> bool:
-    """Set `checked_in_at` if it is still empty; True if this call set it."""
+def _mark(model, row, at: datetime) -> bool:
+    """Set `checked_in_at` if it is still empty; True if this call set it.
+
+    A device that was offline sends its check-ins later, with the time they were scanned:
+    an arrival recorded meanwhile at a later time (another door) moves back to the earlier
+    one, so `checked_in_at` is always when the person first came in."""
     result = db.session.execute(
         update(model)
         .where(model.id == row.id, model.checked_in_at.is_(None))
-        .values(checked_in_at=now)
+        .values(checked_in_at=at)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        db.session.execute(
+            update(model)
+            .where(model.id == row.id, model.checked_in_at > at)
+            .values(checked_in_at=at)
+            .execution_options(synchronize_session=False)
+        )
     db.session.refresh(row, ["checked_in_at"])
     return result.rowcount == 1
 
@@ -114,10 +127,27 @@ def _seat_in(attendee: Attendee, session: EventSession) -> Registration:
     )
 
 
+def arrival_time(scanned_at: datetime | None, now: datetime) -> datetime:
+    """When the person arrived: the device's scan time if it is plausible (not in the future,
+    not more than OFFLINE_WINDOW ago, as a queue kept through a Wi-Fi drop is), else now."""
+    if scanned_at is None or scanned_at.tzinfo is None:
+        return now
+    if now - OFFLINE_WINDOW <= scanned_at <= now:
+        return scanned_at
+    return now
+
+
 def check_in(
-    attendee: Attendee, *, now: datetime, actor: Organiser, session: EventSession | None = None
+    attendee: Attendee,
+    *,
+    now: datetime,
+    actor: Organiser,
+    session: EventSession | None = None,
+    scanned_at: datetime | None = None,
 ) -> CheckinResult:
-    """Record that the attendee arrived (at the event, or at `session`)."""
+    """Record that the attendee arrived (at the event, or at `session`); `scanned_at` is the
+    time a device scanned the code while it was offline."""
+    now = arrival_time(scanned_at, now)
     if attendee.status != "active":
         raise CheckinRefused(_("%(name)s cancelled their registration.", name=attendee.name))
     if session is not None and session.event_id != attendee.event_id:
@@ -247,3 +277,54 @@ def recently_arrived(event: Event, session: EventSession | None = None, limit: i
             .order_by(Registration.checked_in_at.desc())
         )
     return list(db.session.scalars(stmt.limit(limit)))
+
+
+@dataclass
+class ScanOutcome:
+    """What the door shows after one scan or typed entry.
+
+    `state` is "checked_in", "already", "refused", "unknown" or "search" (the text was not a
+    code: `matches` are the people whose name or email fits it)."""
+
+    state: str
+    message: str
+    result: CheckinResult | None = None
+    matches: list[Attendee] | None = None
+
+
+def looks_like_code(raw: str) -> bool:
+    """A check-in code as typed or scanned (letters and digits, maybe a URL around them), not
+    a name: a name has a space or is longer than any code."""
+    code = normalise_code(raw)
+    return bool(code) and code.isalnum() and " " not in raw.strip() and len(code) <= 16
+
+
+def scan(
+    event: Event,
+    raw: str,
+    *,
+    now: datetime,
+    actor: Organiser,
+    session: EventSession | None = None,
+    scanned_at: datetime | None = None,
+) -> ScanOutcome:
+    """One entry at the door: a code checks its holder in; a name finds the people it fits
+    (the door then picks one), so typing "Hendriks" never answers "no code HENDRIKS"."""
+    if not looks_like_code(raw):
+        matches = search(event, raw)
+        return ScanOutcome("search", _("Pick the person to check in."), matches=matches)
+    try:
+        person = find_by_code(event, raw)
+    except NotFound as missing:
+        matches = search(event, raw)
+        if matches:  # "Hendriks" passes for a code, but it is a name
+            return ScanOutcome("search", _("Pick the person to check in."), matches=matches)
+        return ScanOutcome("unknown", missing.message)
+    try:
+        result = check_in(person, now=now, actor=actor, session=session, scanned_at=scanned_at)
+    except CheckinRefused as refused:
+        return ScanOutcome("refused", refused.message)
+    if result.already:
+        at = result.checked_in_at.astimezone(event.tz).strftime("%H:%M")
+        return ScanOutcome("already", _("Already checked in at %(time)s", time=at), result=result)
+    return ScanOutcome("checked_in", _("Checked in"), result=result)

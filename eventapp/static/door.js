@@ -1,0 +1,286 @@
+// Door mode (templates/organiser/checkin/door.html): check people in without reloading the
+// page, scan with the camera, and keep working through a Wi-Fi drop.
+//
+// - Each entry is one POST of JSON to data-scan-url; the answer fills the result panel.
+// - No connection (or a gateway error while the venue's uplink is down): the entry is kept in
+//   localStorage with the time it was scanned, and sent, in order, when the connection
+//   returns. The server records that time and answers as it would have then; answers that
+//   are not a plain "checked in" (someone else checked them in, cancelled, unknown code) are
+//   marked as conflicts in the list of entries sent late.
+// - Camera: BarcodeDetector where the browser has it, else jsQR (static/vendor/jsQR.js, from
+//   npm, copied by `make static-vendor`), which Safari and Firefox need.
+(function () {
+  "use strict";
+  var root = document.getElementById("door");
+  if (!root) return;
+
+  var form = document.getElementById("door-form");
+  var input = document.getElementById("door-code");
+  var panel = document.getElementById("door-result");
+  var title = document.getElementById("door-result-title");
+  var detail = document.getElementById("door-result-detail");
+  var matches = document.getElementById("door-matches");
+  var count = document.getElementById("door-count");
+  var queueBox = document.getElementById("door-queue");
+  var queueStatus = document.getElementById("door-queue-status");
+  var queueList = document.getElementById("door-queue-list");
+  var texts = document.getElementById("door-texts").dataset;
+  var key = root.dataset.queueKey;
+  var session = root.dataset.session || null;
+  var flushing = false;
+
+  function show(state, heading, text) {
+    panel.dataset.state = state;
+    title.textContent = heading;
+    detail.textContent = text || "";
+  }
+
+  function loadQueue() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(key) || "[]");
+      return Array.isArray(stored) ? stored : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function saveQueue(entries) {
+    window.localStorage.setItem(key, JSON.stringify(entries));
+    renderQueue(entries);
+  }
+
+  function renderQueue(entries) {
+    var waiting = entries.length;
+    queueStatus.textContent = waiting ? texts.waiting.replace("{count}", String(waiting)) : "";
+    if (waiting || queueList.children.length) queueBox.hidden = false;
+  }
+
+  function offline() {
+    var error = new Error("offline");
+    error.offline = true;
+    return error;
+  }
+
+  function post(body) {
+    return window.fetch(root.dataset.scanUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": root.dataset.csrf
+      },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status >= 502) throw offline();
+      return response.json().then(function (answer) {
+        answer.httpStatus = response.status;
+        return answer;
+      });
+    }, function () {
+      throw offline();
+    });
+  }
+
+  function updateCount(answer) {
+    if (!answer.attendance) return;
+    count.innerHTML = "";
+    var strong = document.createElement("strong");
+    strong.textContent = String(answer.attendance.arrived);
+    count.appendChild(strong);
+    count.appendChild(document.createTextNode(" / " + answer.attendance.expected));
+  }
+
+  function personLine(person) {
+    return [person.organisation, person.code].filter(Boolean).join(" · ");
+  }
+
+  function showMatches(people) {
+    matches.innerHTML = "";
+    people.forEach(function (person) {
+      var item = document.createElement("li");
+      var who = document.createElement("span");
+      who.textContent = person.name + (person.organisation ? " · " + person.organisation : "");
+      item.appendChild(who);
+      if (person.checked_in_at) {
+        var done = document.createElement("span");
+        done.className = "checked-in";
+        done.textContent = "✓ " + person.checked_in_at;
+        item.appendChild(done);
+      } else if (!person.cancelled) {
+        var pick = document.createElement("button");
+        pick.type = "button";
+        pick.className = "button button-primary";
+        pick.textContent = texts.pick;
+        pick.addEventListener("click", function () { enter({ attendee_id: person.id }); });
+        item.appendChild(pick);
+      }
+      matches.appendChild(item);
+    });
+    matches.hidden = people.length === 0;
+  }
+
+  function answered(answer) {
+    updateCount(answer);
+    matches.hidden = true;
+    if (answer.httpStatus === 422) {
+      var reasons = Object.keys(answer.fields || {}).map(function (k) { return answer.fields[k]; });
+      show("unknown", answer.message, reasons.join(" "));
+    } else if (answer.state === "search") {
+      show("search", answer.message, "");
+      showMatches(answer.matches || []);
+    } else if (answer.attendee) {
+      var heading = answer.state === "checked_in" ? answer.attendee.name : answer.message;
+      var text = answer.state === "checked_in"
+        ? [answer.message, personLine(answer.attendee)].filter(Boolean).join(" · ")
+        : answer.attendee.name + " · " + personLine(answer.attendee);
+      show(answer.state, heading, text);
+    } else {
+      show(answer.state || "unknown", answer.message || texts.error, "");
+    }
+  }
+
+  function keep(body) {
+    body.scanned_at = new Date().toISOString();
+    var entries = loadQueue();
+    entries.push(body);
+    saveQueue(entries);
+    show("queued", texts.offline, body.code || "");
+  }
+
+  function enter(body) {
+    body.session = session;
+    if (loadQueue().length) { keep(body); flush(); return; }  // keep the order of the door
+    post(body).then(answered, function (error) {
+      if (error && error.offline) keep(body);
+      else show("unknown", texts.error, "");
+    });
+  }
+
+  function noteSent(body, answer) {
+    var item = document.createElement("li");
+    var who = answer.attendee ? answer.attendee.name : (body.code || "");
+    item.textContent = who + ": " + (answer.message || "");
+    if (answer.state !== "checked_in") item.className = "conflict";
+    if (!queueList.children.length) {
+      var heading = document.createElement("li");
+      heading.innerHTML = "<strong></strong>";
+      heading.firstChild.textContent = texts.sent;
+      queueList.appendChild(heading);
+    }
+    queueList.appendChild(item);
+  }
+
+  function flush() {
+    if (flushing) return;
+    var entries = loadQueue();
+    if (!entries.length) return;
+    flushing = true;
+    post(entries[0]).then(function (answer) {
+      flushing = false;
+      saveQueue(loadQueue().slice(1));
+      noteSent(entries[0], answer);
+      updateCount(answer);
+      flush();
+    }, function () {
+      flushing = false;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var code = input.value.trim();
+    if (!code) return;
+    input.value = "";
+    enter({ code: code });
+    input.focus();
+  });
+
+  window.addEventListener("online", flush);
+  window.setInterval(flush, 5000);
+  renderQueue(loadQueue());
+  flush();
+
+  // Full screen where the browser allows it (not on iPhone Safari, which has no API for it).
+  var fullscreen = document.getElementById("door-fullscreen");
+  if (fullscreen && document.documentElement.requestFullscreen) {
+    fullscreen.hidden = false;
+    fullscreen.addEventListener("click", function () {
+      document.documentElement.requestFullscreen().catch(function () {});
+    });
+  }
+
+  // The camera.
+  var scanButton = document.getElementById("door-scan");
+  var video = document.getElementById("door-video");
+  var canvas = document.getElementById("door-canvas");
+  var hasDetector = "BarcodeDetector" in window;
+  var hasJsQR = typeof window.jsQR === "function";
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+  if (!hasDetector && !hasJsQR) return;
+  scanButton.hidden = false;
+  var stream = null;
+  var detector = null;
+  var lastCode = "";
+  var lastAt = 0;
+
+  function stop() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    scanButton.textContent = scanButton.dataset.start;
+  }
+
+  function found(code) {
+    var now = Date.now();
+    if (code === lastCode && now - lastAt < 4000) return;  // the same ticket, still in view
+    lastCode = code;
+    lastAt = now;
+    enter({ code: code });
+  }
+
+  function readWithJsQR() {
+    var width = video.videoWidth;
+    var height = video.videoHeight;
+    if (!width || !height) return null;
+    canvas.width = width;
+    canvas.height = height;
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    context.drawImage(video, 0, 0, width, height);
+    var image = context.getImageData(0, 0, width, height);
+    var code = window.jsQR(image.data, width, height, { inversionAttempts: "dontInvert" });
+    return code && code.data ? code.data : null;
+  }
+
+  function tick() {
+    if (!stream) return;
+    if (detector) {
+      detector.detect(video).then(function (codes) {
+        if (codes.length && codes[0].rawValue) found(codes[0].rawValue);
+        window.setTimeout(tick, 150);
+      }).catch(function () { window.setTimeout(tick, 300); });
+      return;
+    }
+    var code = readWithJsQR();
+    if (code) found(code);
+    window.setTimeout(tick, 150);
+  }
+
+  scanButton.addEventListener("click", function () {
+    if (stream) { stop(); return; }
+    detector = hasDetector ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })
+      .then(function (media) {
+        stream = media;
+        video.srcObject = media;
+        video.hidden = false;
+        scanButton.textContent = scanButton.dataset.stop;
+        return video.play();
+      })
+      .then(tick)
+      .catch(function () {
+        stop();
+        show("unknown", texts.cameraFailed, "");
+      });
+  });
+})();

@@ -1,0 +1,158 @@
+"""Door mode in Chromium: on a phone the code field and the result come first; check-ins
+made while the Wi-Fi is down are kept on the device and sent when it returns, with the
+conflicts shown; the camera reads a QR code through jsQR (as Safari and Firefox must,
+having no BarcodeDetector); the camera button stays hidden where there is no camera API."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+import segno
+from playwright.sync_api import expect
+
+from eventapp.extensions import db
+from eventapp.models import Attendee, Organiser
+from eventapp.services.backoffice import checkin
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser.test_organiser_dashboard import door_event, sign_in  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def open_door(new_page, event, **options):
+    page = new_page(viewport=PHONE, locale="en-GB", **options)
+    sign_in(page, "door@example.org")
+    page.goto(f"/organiser/events/{event.slug}/door")
+    return page
+
+
+def arrival(name: str) -> datetime | None:
+    db.session.remove()
+    when = db.session.scalar(db.select(Attendee.checked_in_at).where(Attendee.name == name))
+    db.session.remove()
+    return when
+
+
+def test_door_mode_on_a_phone(door_event, new_page, axe_audit, screenshot):  # noqa: F811
+    event, codes = door_event
+    page = open_door(new_page, event)
+    code = page.locator("#door-code")
+    expect(code).to_be_focused()
+    result = page.locator("#door-result")
+    assert result.bounding_box()["y"] + result.bounding_box()["height"] <= PHONE["height"]
+
+    code.type(codes["Ëlise Müller"].lower())
+    code.press("Enter")
+    expect(result).to_have_attribute("data-state", "checked_in")
+    expect(result).to_contain_text("Ëlise Müller")
+    expect(page.locator("#door-count")).to_contain_text("1 / 3")
+    expect(code).to_have_value("")
+    screenshot(page, "organiser-door-phone", full_page=False)
+
+    code.type(codes["Ëlise Müller"])
+    code.press("Enter")
+    expect(result).to_have_attribute("data-state", "already")
+    expect(result).to_contain_text("Already checked in at")
+
+    code.type("Vries")
+    code.press("Enter")
+    expect(result).to_have_attribute("data-state", "search")
+    page.locator("#door-matches").get_by_role("button", name="Check in").click()
+    expect(result).to_contain_text("Bram de Vries")
+    assert arrival("Bram de Vries") is not None
+    assert axe_audit(page) == []
+
+
+def test_check_ins_survive_a_wifi_drop(door_event, new_page):  # noqa: F811
+    event, codes = door_event
+    page = open_door(new_page, event)
+    code = page.locator("#door-code")
+    page.context.set_offline(True)
+    code.type(codes["Ëlise Müller"])
+    code.press("Enter")
+    code.type(codes["Chen Wei"])
+    code.press("Enter")
+    expect(page.locator("#door-result")).to_have_attribute("data-state", "queued")
+    expect(page.locator("#door-queue-status")).to_contain_text("2 waiting")
+    scanned_before = datetime.now(UTC)
+    assert arrival("Ëlise Müller") is None
+
+    # Meanwhile another door, still online, checks Chen in.
+    chen = db.session.scalar(db.select(Attendee).where(Attendee.name == "Chen Wei"))
+    staff = db.session.scalar(db.select(Organiser).where(Organiser.email == "door@example.org"))
+    later = datetime.now(UTC) + timedelta(seconds=2)
+    checkin.check_in(chen, now=later, actor=staff)
+    db.session.commit()
+    db.session.remove()
+
+    stored = page.evaluate(f"JSON.parse(localStorage.getItem('door-queue:{event.slug}'))")
+    assert [entry["code"] for entry in stored] == [codes["Ëlise Müller"], codes["Chen Wei"]]
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+    sent = page.locator("#door-queue-list")
+    expect(sent).to_contain_text("Ëlise Müller: Checked in")
+    expect(sent.locator(".conflict")).to_contain_text("Chen Wei: Already checked in at")
+    expect(page.locator("#door-queue-status")).to_have_text("")
+    elise = arrival("Ëlise Müller")
+    assert elise is not None and elise <= scanned_before  # the time it was scanned, not sent
+    assert arrival("Chen Wei") < later  # the earlier, offline scan is when Chen came in
+
+
+def y4m_of(matrix: list[list[bool]], width: int = 640, height: int = 480) -> bytes:
+    """A short Y4M video of a printed QR code held still in front of the camera."""
+    module = 8
+    size = (len(matrix) + 8) * module
+    luma = np.full((height, width), 235, dtype=np.uint8)
+    top, left = (height - size) // 2, (width - size) // 2
+    code = np.kron(1 - np.array(matrix, dtype=np.uint8), np.ones((module, module), np.uint8))
+    quiet = 4 * module
+    luma[top + quiet : top + size - quiet, left + quiet : left + size - quiet] = code * 219 + 16
+    chroma = np.full((height // 2) * (width // 2), 128, dtype=np.uint8).tobytes()
+    frame = b"FRAME\n" + luma.tobytes() + chroma + chroma
+    return f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * 10
+
+
+def test_the_camera_reads_a_ticket_with_jsqr(door_event, browser, live_server, tmp_path):  # noqa: F811
+    event, codes = door_event
+    code = codes["Bram de Vries"]
+    matrix = [[bool(m) for m in row] for row in segno.make_qr(code, error="m").matrix]
+    video = tmp_path / "ticket.y4m"
+    video.write_bytes(y4m_of(matrix))
+    # A browser of its own: the camera is a launch option (a fake device playing the video).
+    camera_browser = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera_browser.new_context(base_url=live_server, viewport=PHONE, locale="en-GB")
+        context.grant_permissions(["camera"], origin=live_server)
+        context.add_init_script("delete window.BarcodeDetector;")  # as in Safari and Firefox
+        page = context.new_page()
+        sign_in(page, "door@example.org")
+        page.goto(f"/organiser/events/{event.slug}/door")
+        assert page.evaluate("typeof window.jsQR") == "function"
+        page.locator("#door-scan").click()
+        result = page.locator("#door-result")
+        expect(result).to_have_attribute("data-state", "checked_in", timeout=15_000)
+        expect(result).to_contain_text("Bram de Vries")
+    finally:
+        camera_browser.close()
+    assert arrival("Bram de Vries") is not None
+
+
+def test_no_camera_button_where_there_is_no_camera(door_event, new_page):  # noqa: F811
+    event, _codes = door_event
+    page = new_page(viewport=PHONE, locale="en-GB")
+    page.add_init_script("Object.defineProperty(navigator, 'mediaDevices', {value: undefined});")
+    sign_in(page, "door@example.org")
+    for path in ("checkin", "door"):
+        page.goto(f"/organiser/events/{event.slug}/{path}")
+        button = page.locator("#scan-button, #door-scan")
+        expect(button).to_have_count(1)
+        expect(button).to_be_hidden()  # hidden, and no stylesheet shows it anyway

@@ -1,0 +1,154 @@
+"""Door mode over HTTP (JSON, as door.js sends it): codes, names, "already checked in at",
+entries queued offline with their scan time, bad input, and the plain form without JS."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from eventapp.extensions import db
+from eventapp.models import Attendee, Registration
+from tests.web.conftest import fresh, sign_up
+
+
+def scan(client, event, **body):
+    return client.post(f"/organiser/events/{event.slug}/door/scan", json=body)
+
+
+def test_the_door_page_puts_the_code_field_first(door, crowd):
+    event = crowd[0]
+    page = door.get(f"/organiser/events/{event.slug}/door").get_data(as_text=True)
+    assert page.index('id="door-code"') < page.index('id="door-result"')
+    assert 'class="organiser-nav"' not in page and 'class="site-footer"' not in page
+    assert "vendor/jsQR.js" in page and "door.js" in page and "<script>" not in page
+    assert 'action="/organiser/events/' in page  # without JS the form posts to the check-in page
+
+
+def test_a_code_checks_in_then_says_when(door, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    first = scan(door, event, code=ada.checkin_code.lower())
+    assert first.status_code == 200
+    assert first.json["state"] == "checked_in"
+    assert first.json["attendee"]["name"] == "Ada Lovelace"
+    assert first.json["attendance"] == {"arrived": 1, "expected": 2}
+
+    again = scan(door, event, code=ada.checkin_code).json
+    assert again["state"] == "already"
+    at = fresh(Attendee, ada.id).checked_in_at.astimezone(event.tz).strftime("%H:%M")
+    assert again["message"] == f"Already checked in at {at}"
+
+
+def test_a_name_finds_people_instead_of_refusing_a_code(door, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    sign_up(event, [plenary], "h@example.org", datetime(2027, 2, 1, tzinfo=UTC), name="Ed Hendriks")
+
+    answer = scan(door, event, code="Hendriks").json  # looks like a code, is a name
+    assert answer["state"] == "search"
+    assert [p["name"] for p in answer["matches"]] == ["Ed Hendriks"]
+    assert "HENDR1KS" not in answer["message"]
+
+    spaced = scan(door, event, code="ada love").json
+    assert [p["name"] for p in spaced["matches"]] == ["Ada Lovelace"]
+
+    picked = scan(door, event, attendee_id=spaced["matches"][0]["id"]).json
+    assert picked["state"] == "checked_in"
+
+
+def test_unknown_codes_and_refusals_are_told_apart(door, crowd, now):
+    event, plenary, workshop, ada, bob = crowd
+    assert scan(door, event, code="ZZZZ9999ZZ").json["state"] == "unknown"
+    waiting = scan(door, event, code=bob.checkin_code, session=workshop.id).json
+    assert waiting["state"] == "refused"
+    assert "waiting list" in waiting["message"]
+
+
+def test_an_entry_queued_offline_keeps_its_scan_time_and_the_earliest_arrival_wins(
+    door,
+    crowd,
+):
+    event, plenary, workshop, ada, bob = crowd
+    # Another door, online, checks Ada in now; this phone scanned her 20 minutes ago while
+    # its Wi-Fi was down, and sends the entry when the connection returns.
+    assert scan(door, event, code=ada.checkin_code).json["state"] == "checked_in"
+    online_time = fresh(Attendee, ada.id).checked_in_at
+    scanned = datetime.now(UTC) - timedelta(minutes=20)
+
+    late = scan(door, event, code=ada.checkin_code, scanned_at=scanned.isoformat()).json
+
+    assert late["state"] == "already"
+    arrived = fresh(Attendee, ada.id).checked_in_at
+    assert abs(arrived - scanned) < timedelta(seconds=1)
+    assert arrived < online_time
+    assert late["message"] == f"Already checked in at {scanned.astimezone(event.tz):%H:%M}"
+
+
+def test_a_queued_entry_for_a_session_records_the_scan_time(door, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    scanned = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=0)
+    answer = scan(
+        door, event, code=ada.checkin_code, session=str(workshop.id), scanned_at=scanned.isoformat()
+    ).json
+    assert answer["state"] == "checked_in"
+    seat = db.session.query(Registration).filter_by(attendee_id=ada.id, session_id=workshop.id)
+    db.session.expire_all()
+    assert seat.one().checked_in_at == scanned
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=2), timedelta(days=-3)])
+def test_implausible_scan_times_fall_back_to_now(door, crowd, offset):
+    event, plenary, workshop, ada, bob = crowd
+    before = datetime.now(UTC)
+    scanned_at = before + offset
+    scan(door, event, code=ada.checkin_code, scanned_at=scanned_at.isoformat())
+    assert fresh(Attendee, ada.id).checked_in_at >= before - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": ""}, "code"),
+        ({"code": 5}, "code"),
+        ({"code": "x" * 201}, "code"),
+        ({"code": "ABC", "session": "①"}, "session"),
+        ({"code": "ABC", "session": 99999999}, "session"),
+        ({"code": "ABC", "scanned_at": "yesterday"}, "scanned_at"),
+        ({"code": "ABC", "scanned_at": "2027-03-18T08:27:00"}, "scanned_at"),
+        ({"code": "ABC", "scanned_at": ["x"]}, "scanned_at"),
+    ],
+)
+def test_bad_entries_get_422_naming_the_field_and_change_nothing(door, crowd, body, field):
+    event, plenary, workshop, ada, bob = crowd
+    response = scan(door, event, **body)
+    assert response.status_code == 422
+    assert field in response.json["fields"]
+    assert db.session.query(Attendee).filter(Attendee.checked_in_at.is_not(None)).count() == 0
+
+
+def test_a_body_that_is_not_an_object_is_422(door, crowd):
+    event = crowd[0]
+    response = door.post(
+        f"/organiser/events/{event.slug}/door/scan", data="[1]", content_type="application/json"
+    )
+    assert response.status_code == 422
+
+
+def test_a_picked_attendee_of_another_event_is_not_found(door, crowd, make_event):
+    event, plenary, workshop, ada, bob = crowd
+    other = make_event()
+    assert scan(door, other, attendee_id=ada.id).json["state"] == "unknown"
+    assert fresh(Attendee, ada.id).checked_in_at is None
+
+
+def test_a_name_typed_into_the_plain_code_form_shows_the_search(door, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    response = door.post(f"/organiser/events/{event.slug}/checkin/code", data={"code": "Lovelace"})
+    assert response.status_code == 302
+    assert "q=Lovelace" in response.location
+    page = door.get(response.location).get_data(as_text=True)
+    assert "Ada Lovelace" in page and "No attendee of this event has the code" not in page
+
+
+def test_signed_out_the_door_answers_nothing(client, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    response = scan(client, event, code=ada.checkin_code)
+    assert response.status_code in (302, 401, 403)
+    assert fresh(Attendee, ada.id).checked_in_at is None
