@@ -108,14 +108,9 @@ def test_a_function_level_import_is_found():
     assert function_level_imports(tree) == [2]
 
 
-CROSSING_TODAY = pytest.mark.xfail(strict=True, reason="issue 15: shared web helpers move out")
-
-
-@pytest.mark.parametrize(
-    "blueprint",
-    [pytest.param(b, marks=CROSSING_TODAY) if b in ("api", "manage") else b for b in BLUEPRINTS],
-)
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
 def test_blueprints_do_not_import_each_other(blueprint):
+    """What two blueprints share lives in eventapp/web (loader, form errors, roles, fields)."""
     others = {f"eventapp.{other}" for other in BLUEPRINTS if other != blueprint}
     crossing = {
         (name, dep)

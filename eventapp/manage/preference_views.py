@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..public.forms import preferences_form_for
 from ..services.allocation import runs as allocation
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError
+from ..web.fields import preferences_form_for
+from ..web.form_errors import show_on_form
 from .blueprint import bp
 from .views import load_attendee
 
@@ -32,10 +33,7 @@ def preferences(token: str):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            if isinstance(error, InvalidInput):
-                form.form_errors.extend(r for reasons in error.fields.values() for r in reasons)
-            else:
-                form.form_errors.append(error.message)
+            show_on_form(form, error)
         else:
             flash(_("Your workshop preferences are saved."), "success")
             return redirect(url_for("manage.page", token=token), code=303)

@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models.types import utcnow
 from ..services import privacy
-from ..services.errors import DomainError, InvalidInput, NotFound
+from ..services.errors import DomainError, NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.waitlist import waitlist_position
+from ..web.form_errors import show_on_form
+from ..web.loading import event_or_404
 from .blueprint import bp
 from .forms import ConfirmForm, details_form_for, sessions_form_for
 
@@ -101,7 +103,7 @@ def change_sessions(token: str):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error.message)
+            show_on_form(form, error)
         else:
             flash(_("Your sessions have been changed. We have sent you an email."), "success")
             return _back(token)
@@ -121,10 +123,9 @@ def change_details(token: str):
                 locale=form.locale.data,
             )
             db.session.commit()
-        except InvalidInput as error:
+        except DomainError as error:
             db.session.rollback()
-            for name, reasons in error.fields.items():
-                form[name].errors = list(form[name].errors) + reasons
+            show_on_form(form, error)
         else:
             flash(_("Your details have been saved."), "success")
             return _back(token)
@@ -281,9 +282,4 @@ def erase(token: str):
 
 @bp.get("/events/<slug>/data-deleted")
 def data_deleted(slug: str):
-    try:
-        event = programme.get_event(slug)
-    except NotFound:
-        abort(404)
-    g.event = event
-    return render_template("manage/data_deleted.html", event=event)
+    return render_template("manage/data_deleted.html", event=event_or_404(slug))

@@ -12,12 +12,13 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
-from ..services.errors import DomainError, InvalidInput
+from ..services.errors import DomainError
 from ..services.registration import waitlist
-from .access import role_required, safe_next_url
+from ..web.access import role_required, safe_next_url
+from ..web.form_errors import show_on_form
+from ..web.loading import event_or_404
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 def _actor():
@@ -36,7 +37,7 @@ def _session_label(session, event) -> str:
 @bp.get("/events/<slug>/attendees")
 @role_required("organiser")
 def attendees(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
     sessions = attendee_service.event_sessions(event)
     pagination = attendee_service.attendee_page(
@@ -93,27 +94,14 @@ def _attendee_or_404(event, attendee_id: int):
 @bp.get("/events/<slug>/attendees/<int:attendee_id>")
 @role_required("organiser")
 def attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     return _render_attendee(event, _attendee_or_404(event, attendee_id))
-
-
-def _errors_to_form(form, error: DomainError) -> None:
-    """Each domain error next to the field it concerns, or above the form."""
-    if isinstance(error, InvalidInput) and error.fields:
-        for name, reasons in error.fields.items():
-            field = form._fields.get(name)
-            if field is None:
-                form.form_errors.extend(reasons)
-            else:
-                field.errors = list(field.errors) + list(reasons)
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/edit")
 @role_required("organiser")
 def edit_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     form = AttendeeForm()
     if form.validate_on_submit():
@@ -123,7 +111,7 @@ def edit_attendee(slug: str, attendee_id: int):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _errors_to_form(form, error)
+            show_on_form(form, error)
         else:
             flash(_("Saved the details of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
@@ -134,7 +122,7 @@ def edit_attendee(slug: str, attendee_id: int):
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
 @role_required("organiser")
 def move_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     form = SessionsForm()
     form.sessions.choices = [
@@ -153,7 +141,7 @@ def move_attendee(slug: str, attendee_id: int):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
-            _errors_to_form(form, error)
+            show_on_form(form, error)
         else:
             flash(_("Changed the sessions of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
@@ -164,7 +152,7 @@ def move_attendee(slug: str, attendee_id: int):
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
 @role_required("organiser")
 def cancel_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
@@ -183,7 +171,7 @@ def cancel_attendee(slug: str, attendee_id: int):
 @bp.get("/events/<slug>/waitlists")
 @role_required("organiser")
 def waitlists(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/attendees/waitlists.html",
         event=event,
@@ -195,7 +183,7 @@ def waitlists(slug: str):
 @bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
 @role_required("organiser")
 def promote(slug: str, registration_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     registration = attendee_service.get_registration(event, registration_id)
     form = PromoteForm()
     back = safe_next_url(request.form.get("next"), url_for("organiser.waitlists", slug=slug))
@@ -262,7 +250,7 @@ def _log_export(action: str, obj, event, after: dict) -> None:
 @bp.get("/events/<slug>/attendees.csv")
 @role_required("organiser")
 def export_attendees(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
     data = export.attendees_csv(event, wanted, _delimiter())
     # Personal data left the system: who took it, and which selection.
@@ -273,7 +261,7 @@ def export_attendees(slug: str):
 @bp.get("/events/<slug>/sessions/<int:session_id>/attendees.csv")
 @role_required("organiser")
 def export_session(slug: str, session_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)
     if session is None:
         abort(404)

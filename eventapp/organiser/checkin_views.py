@@ -15,10 +15,10 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import DomainError
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .attendee_forms import ActionForm
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 class CodeForm(FlaskForm):
@@ -65,7 +65,7 @@ def _report(result: checkin.CheckinResult) -> None:
 @bp.get("/events/<slug>/checkin", endpoint="checkin")
 @role_required("checkin", "organiser")
 def checkin_page(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
     term = (request.args.get("q") or "").strip()[:200]
     last = None
@@ -92,7 +92,7 @@ def checkin_page(slug: str):
 @bp.post("/events/<slug>/checkin/code")
 @role_required("checkin", "organiser")
 def checkin_code(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     form = CodeForm()
     if not form.validate_on_submit():
@@ -115,7 +115,7 @@ def checkin_code(slug: str):
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
 @role_required("checkin", "organiser")
 def checkin_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     person = attendee_service.get_attendee(event, attendee_id)
     if not ActionForm().validate_on_submit():
@@ -137,7 +137,7 @@ def checkin_attendee(slug: str, attendee_id: int):
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
 @role_required("checkin", "organiser")
 def checkin_undo(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     person = attendee_service.get_attendee(event, attendee_id)
     if ActionForm().validate_on_submit():
@@ -150,7 +150,7 @@ def checkin_undo(slug: str, attendee_id: int):
 @bp.get("/events/<slug>/checkin/missing")
 @role_required("checkin", "organiser")
 def checkin_missing(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
     return render_template(
         "organiser/checkin/missing.html",

@@ -10,9 +10,10 @@ from ..models.types import utcnow
 from ..services.errors import DomainError, NotFound
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .common import load_event, show_error
+from .common import show_error
 from .programme_forms import (
     CancelEventForm,
     CancelForm,
@@ -44,7 +45,7 @@ def _saved(message: str, slug: str):
 @bp.get("/events/<slug>/programme", endpoint="programme")
 @role_required("organiser")
 def programme_page(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/programme.html",
         event=event,
@@ -62,7 +63,7 @@ def _speakers(event):
 @bp.get("/events/<slug>/conflicts", endpoint="conflicts")
 @role_required("organiser")
 def conflicts_page(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/conflicts.html", event=event, conflict_items=conflicts.event_conflicts(event)
     )
@@ -85,7 +86,7 @@ def new_event():
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = EventForm(obj=None if request.method == "POST" else _event_values(event))
     report = None
     if form.validate_on_submit():
@@ -130,7 +131,7 @@ def _event_values(event):
 @bp.route("/events/<slug>/rooms/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_room(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = RoomForm()
     if form.validate_on_submit():
         try:
@@ -145,7 +146,7 @@ def new_room(slug: str):
 @bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_room(slug: str, room_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     room = _or_404(lambda: schedule.get_room(event, room_id))
     form = RoomForm(obj=None if request.method == "POST" else room)
     report = None
@@ -171,7 +172,7 @@ def _or_404(load):
 @bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_speaker(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = SpeakerForm()
     if form.validate_on_submit():
         try:
@@ -186,7 +187,7 @@ def new_speaker(slug: str):
 @bp.route("/events/<slug>/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_speaker(slug: str, speaker_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     speaker = db.session.get(Speaker, speaker_id)
     if speaker is None or speaker.event_id != event.id:
         abort(404)
@@ -204,7 +205,7 @@ def edit_speaker(slug: str, speaker_id: int):
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_session(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = SessionForm()
     form.room_id.choices = room_choices(event)
     report = None
@@ -238,7 +239,7 @@ def _session_values(session):
 @bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_session(slug: str, session_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
     form = SessionForm(obj=None if request.method == "POST" else _session_values(session))
     form.room_id.choices = room_choices(event)
@@ -267,7 +268,7 @@ def _change_message(change) -> str:
 @bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
 @role_required("organiser")
 def move_session(slug: str, session_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
     form = MoveForm(obj=None if request.method == "POST" else _session_values(session))
     form.room_id.choices = room_choices(event)
@@ -293,7 +294,7 @@ def move_session(slug: str, session_id: int):
 @bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @role_required("organiser")
 def cancel_session(slug: str, session_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
     form = CancelForm()
     if form.validate_on_submit():
@@ -323,7 +324,7 @@ def cancel_session(slug: str, session_id: int):
 @bp.route("/events/<slug>/move", methods=["GET", "POST"])
 @role_required("organiser")
 def move_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = MoveEventForm(
         obj=None
         if request.method == "POST"
@@ -345,7 +346,7 @@ def move_event(slug: str):
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
 @role_required("organiser")
 def cancel_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = CancelEventForm()
     if form.validate_on_submit():
         try:
