@@ -41,7 +41,7 @@ def load_attendee(token: str):
 
 
 def _active(attendee) -> list:
-    registrations = [r for r in attendee.registrations if r.status != "cancelled"]
+    registrations = [r for r in attendee.registrations if r.is_active]
     return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
 

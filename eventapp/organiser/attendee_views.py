@@ -57,9 +57,7 @@ def _forms_for(attendee, event, sessions, *, edit=None, move=None):
     edit = edit or AttendeeForm(obj=attendee, formdata=None)
     if move is None:
         move = SessionsForm(formdata=None)
-        move.sessions.data = [
-            r.session_id for r in attendee.registrations if r.status != "cancelled"
-        ]
+        move.sessions.data = [r.session_id for r in attendee.registrations if r.is_active]
     move.sessions.choices = [(s.id, _session_label(s, event)) for s in sessions if s.registrable]
     return edit, move
 

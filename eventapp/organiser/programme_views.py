@@ -309,7 +309,7 @@ def cancel_session(slug: str, session_id: int):
     affected = db.session.scalar(
         db.select(db.func.count()).where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "waitlisted", "offered")),
+            Registration.is_active,
         )
     )
     return render_template(

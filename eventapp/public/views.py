@@ -67,7 +67,7 @@ def _visitor_choices(event) -> tuple[set[int], set[int]]:
         return set(), set()
     registrations: list[Registration] = attendee.registrations
     chosen = {r.session_id for r in registrations if r.status == "confirmed"}
-    waitlisted = {r.session_id for r in registrations if r.status in ("waitlisted", "offered")}
+    waitlisted = {r.session_id for r in registrations if r.status in Registration.WAITING}
     return chosen, waitlisted
 
 

@@ -84,7 +84,7 @@ def attendees_csv(
     for attendee_id, session_id, status in db.session.execute(
         select(Registration.attendee_id, Registration.session_id, Registration.status)
         .join(Attendee, Attendee.id == Registration.attendee_id)
-        .where(Attendee.event_id == event.id, Registration.status != "cancelled")
+        .where(Attendee.event_id == event.id, Registration.is_active)
     ):
         held.setdefault(attendee_id, {}).setdefault(status, []).append(sessions[session_id])
     header = [
@@ -123,7 +123,7 @@ def attendees_csv(
             attendee.status,
             _local(event, attendee.created_at),
             _local(event, attendee.checked_in_at),
-            sessions_with("confirmed", "offered"),
+            sessions_with(*Registration.SEAT_HOLDING),
             sessions_with("waitlisted"),
         ]
 
@@ -139,14 +139,14 @@ def session_csv(session: EventSession, delimiter: str = ";") -> bytes:
         .join(Attendee, Attendee.id == Registration.attendee_id)
         .where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "offered", "waitlisted")),
+            Registration.is_active,
             Attendee.status == "active",
         )
         .options(joinedload(Registration.attendee))
         .order_by(Registration.waitlisted_at, Registration.id)
     ).all()
     confirmed = sorted(
-        (r for r in registrations if r.status != "waitlisted"),
+        (r for r in registrations if r.holds_seat),
         key=lambda r: (r.attendee.name.lower(), r.attendee.id),
     )
     waiting = [r for r in registrations if r.status == "waitlisted"]

@@ -45,7 +45,7 @@ from ..validation import (
 )
 from . import capacity, writes
 from .capacity import lock_attendee
-from .waitlist import SEAT_HOLDING, promote_from_waitlist
+from .waitlist import promote_from_waitlist
 
 REFERENCE_LENGTH = 8
 CHECKIN_CODE_LENGTH = 10
@@ -265,7 +265,7 @@ def take_seats(
     and the audit trail records who did it (capacity.take_seat_over_capacity).
     """
     existing = {r.session_id: r for r in attendee.registrations}
-    active = {i for i, r in existing.items() if r.status != "cancelled"}
+    active = {i for i, r in existing.items() if r.is_active}
     held = [existing[s.id] for s in sessions if s.id in active]
     wanted = [s for s in sessions if s.id not in active]
     row = _confirmed_row(now)
@@ -368,7 +368,7 @@ def find_by_token(token: str) -> Attendee:
 
 
 def active_registrations(attendee: Attendee) -> list[Registration]:
-    return [r for r in attendee.registrations if r.status != "cancelled"]
+    return [r for r in attendee.registrations if r.is_active]
 
 
 def change_sessions(
@@ -444,7 +444,7 @@ def _drop(registration: Registration, now: datetime) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if registration.status in SEAT_HOLDING:
+    if registration.holds_seat:
         capacity.release_seat(registration.session_id)
     registration.status = "cancelled"
     registration.waitlisted_at = None
@@ -500,9 +500,7 @@ def confirmed_count_matches_counter(session_id: int) -> bool:
     """For tests and the health check: the counter equals the rows holding a seat
     (confirmed, plus offered ones held for a waiting-list offer)."""
     rows = db.session.scalar(
-        select(func.count()).where(
-            Registration.session_id == session_id, Registration.status.in_(SEAT_HOLDING)
-        )
+        select(func.count()).where(Registration.session_id == session_id, Registration.holds_seat)
     )
     counter = db.session.scalar(
         select(EventSession.seats_taken).where(EventSession.id == session_id)
