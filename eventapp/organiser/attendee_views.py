@@ -12,10 +12,9 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
-from ..services.errors import DomainError
 from ..services.registration import waitlist
 from ..web.access import role_required, safe_next_url
-from ..web.form_errors import show_on_form
+from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
 from .blueprint import bp
@@ -104,13 +103,10 @@ def edit_attendee(slug: str, attendee_id: int):
     form = AttendeeForm()
     if form.validate_on_submit():
         changes = AttendeeChanges(form.name.data, form.email.data, form.organisation.data or "")
-        try:
-            attendee_service.update_attendee(person, changes, _actor())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+        saved, _none = attempt(
+            lambda: attendee_service.update_attendee(person, changes, _actor()), form=form
+        )
+        if saved:
             flash(_("Saved the details of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
     person = _attendee_or_404(event, attendee_id)
@@ -127,20 +123,18 @@ def move_attendee(slug: str, attendee_id: int):
         (s.id, s.title) for s in attendee_service.event_sessions(event) if s.registrable
     ]
     if form.validate_on_submit():
-        try:
-            attendee_service.move_attendee(
+        moved, _none = attempt(
+            lambda: attendee_service.move_attendee(
                 person,
                 list(form.sessions.data or []),
                 actor=_actor(),
                 now=utcnow(),
                 waitlist=bool(form.waitlist.data),
                 override_capacity=bool(form.override_capacity.data),
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_on_form(form, error)
-        else:
+            ),
+            form=form,
+        )
+        if moved:
             flash(_("Changed the sessions of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
     person = _attendee_or_404(event, attendee_id)
@@ -154,15 +148,8 @@ def cancel_attendee(slug: str, attendee_id: int):
     person = _attendee_or_404(event, attendee_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
-    else:
-        try:
-            attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
+    elif attempt(lambda: attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow()))[0]:
+        flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
     return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
 
 
@@ -188,15 +175,12 @@ def promote(slug: str, registration_id: int):
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(back)
-    try:
-        waitlist.promote_registration(
+    promoted, _none = attempt(
+        lambda: waitlist.promote_registration(
             registration, utcnow(), _actor(), override_capacity=bool(form.override_capacity.data)
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
+    )
+    if promoted:
         flash(
             _(
                 "%(name)s now has a seat in “%(title)s”.",

@@ -14,8 +14,8 @@ from ..models import Attendee
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
-from ..services.errors import DomainError
 from ..web.access import role_required
+from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .attendee_forms import ActionForm
 from .blueprint import bp
@@ -98,15 +98,8 @@ def checkin_code(slug: str):
     if not form.validate_on_submit():
         flash(_("Type or scan a check-in code."), "error")
         return _back(event, session)
-    try:
-        person = checkin.find_by_code(event, form.code.data)
-        result = checkin.check_in(
-            person, now=utcnow(), actor=current_user._get_current_object(), session=session
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    done, result = attempt(lambda: _check_in(checkin.find_by_code(event, form.code.data), session))
+    if not done:
         return _back(event, session)
     _report(result)
     return _back(event, session, last=result.attendee.id)
@@ -121,17 +114,16 @@ def checkin_attendee(slug: str, attendee_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return _back(event, session)
-    try:
-        result = checkin.check_in(
-            person, now=utcnow(), actor=current_user._get_current_object(), session=session
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _back(event, session, last=person.id)
-    _report(result)
+    done, result = attempt(lambda: _check_in(person, session))
+    if done:
+        _report(result)
     return _back(event, session, last=person.id)
+
+
+def _check_in(person, session) -> checkin.CheckinResult:
+    return checkin.check_in(
+        person, now=utcnow(), actor=current_user._get_current_object(), session=session
+    )
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
