@@ -27,8 +27,8 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, event, func, select, tex
 from .extensions import csrf, db
 from .models import Attendee, Event, EventSession, OutboxMessage, Registration
 from .models.types import utcnow
-from .public.forms import consent_record
 from .services.registration import capacity, writes
+from .web.consent import consent_record
 
 bp = Blueprint("bench_baseline", __name__)
 

@@ -1,6 +1,7 @@
 """The layout rules of docs/ARCHITECTURE.md, checked on the source: no import cycles (imports
 inside functions count), no import inside a function, blueprints that do not import each
-other, and a services/ top level a newcomer can take in at a glance."""
+other, no module over 500 lines, and a services/ top level a newcomer can take in at a
+glance."""
 
 import ast
 from pathlib import Path
@@ -108,14 +109,9 @@ def test_a_function_level_import_is_found():
     assert function_level_imports(tree) == [2]
 
 
-CROSSING_TODAY = pytest.mark.xfail(strict=True, reason="issue 15: shared web helpers move out")
-
-
-@pytest.mark.parametrize(
-    "blueprint",
-    [pytest.param(b, marks=CROSSING_TODAY) if b in ("api", "manage") else b for b in BLUEPRINTS],
-)
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
 def test_blueprints_do_not_import_each_other(blueprint):
+    """What two blueprints share lives in eventapp/web (loader, form errors, roles, fields)."""
     others = {f"eventapp.{other}" for other in BLUEPRINTS if other != blueprint}
     crossing = {
         (name, dep)
@@ -137,3 +133,31 @@ def test_services_top_level_is_at_most_a_dozen_modules():
 @pytest.mark.parametrize("name", sorted(n for n, p in MODULES.items() if p.name == "__init__.py"))
 def test_every_package_says_what_it_owns(name):
     assert ast.get_docstring(ast.parse(MODULES[name].read_text()))
+
+
+MAX_LINES = 500
+# Over the limit today, each with its reason; remove an entry once its module is split.
+KNOWN_OVER = {
+    "eventapp/api/openapi.py": "hand-written OpenAPI dicts, replaced by schemas (issue 15, api)",
+    "eventapp/services/allocation/": "runs and solver, being split (issue 15, alloc)",
+}
+
+
+def _known_over(path: Path) -> bool:
+    relative = path.relative_to(PACKAGE.parent).as_posix()
+    return any(relative == known or relative.startswith(known) for known in KNOWN_OVER)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, p in MODULES.items() if not _known_over(p)), ids=str
+)
+def test_no_module_is_over_500_lines(name):
+    """A module a newcomer can read: split a larger one by responsibility."""
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines"
+
+
+def test_each_known_exception_still_exists():
+    """An entry of KNOWN_OVER names a module or folder that is there (else remove it)."""
+    for known in KNOWN_OVER:
+        assert (PACKAGE.parent / known).exists(), known

@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..organiser.access import role_required
 from ..services.allocation import runs as allocation
 from ..services.errors import InvalidInput
 from ..services.programme import schedule
+from ..web.access import role_required
 from .blueprint import bp
 from .public import json_body
 

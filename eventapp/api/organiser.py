@@ -13,7 +13,6 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
-from ..organiser.access import role_required
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
@@ -25,6 +24,7 @@ from ..services.errors import InvalidInput
 from ..services.programme import conflicts, schedule
 from ..services.registration import waitlist
 from ..services.validation import ID_MAX, FieldErrors
+from ..web.access import role_required
 from .blueprint import bp
 from .public import json_body
 from .serialize import event_json, iso, session_json

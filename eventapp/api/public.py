@@ -7,7 +7,6 @@ from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
-from ..public.forms import consent_record
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput
@@ -16,6 +15,7 @@ from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
+from ..web.consent import consent_record
 from .blueprint import bp
 from .serialize import attendee_json, event_json, session_json
 

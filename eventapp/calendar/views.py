@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -23,23 +23,16 @@ from ..errors import error_response
 from ..extensions import db
 from ..models import Attendee, EventSession
 from ..services import calendar, links
-from ..services.errors import NotFound
 from ..services.links import feed_token
 from ..services.programme import reading as programme
+from ..web.loading import event_or_404
 from .blueprint import bp
-
-
-def _event_or_404(slug: str):
-    try:
-        return programme.get_event(slug)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/events/<slug>/calendar.ics")
 def event_feed(slug: str):
     """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return _ics_response(
         calendar.programme_version(event),
         lambda: calendar.programme_feed(event, programme.sessions_of(event)),
@@ -51,7 +44,7 @@ def event_feed(slug: str):
 @bp.get("/events/<slug>/sessions/<int:id>.ics")
 def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     """One session, for an "add to calendar" download from the programme."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     session = _session_or_404(event, id)
     return _ics_response(
         calendar.programme_version(event, session_id=session.id),
@@ -73,8 +66,7 @@ def session_google(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     is moved or cancelled sends stale data for at most that long. A cancelled session has
     no link on the programme; an old tab gets a 404 that says so.
     """
-    event = _event_or_404(slug)
-    g.event_locale = event.default_locale  # for the error pages, as on the programme page
+    event = event_or_404(slug)
     session = _session_or_404(event, id)
     if session.status != "scheduled":
         return error_response(404, "session_cancelled", _("This session has been cancelled."))

@@ -5,9 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from ..public.forms import NO_WORKSHOP, CheckboxListField, add_round_fields, strip
 from ..services.programme.reading import Round
 from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
+from ..web.fields import (
+    NO_WORKSHOP,
+    CheckboxListField,
+    SessionChoiceMixin,
+    add_round_fields,
+    strip,
+)
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -36,7 +42,7 @@ def details_form_for(attendee, languages, **kwargs) -> DetailsForm:
     return form
 
 
-class SessionsForm(FlaskForm):
+class SessionsForm(SessionChoiceMixin, FlaskForm):
     plenary = CheckboxListField(_l("Plenary sessions"), coerce=int, validate_choice=True)
     waitlist = BooleanField(
         _l(
@@ -44,16 +50,6 @@ class SessionsForm(FlaskForm):
             "(without this, a full choice changes nothing)"
         )
     )
-
-    def round_fields(self):
-        return [self[name] for name in self._round_names]
-
-    def chosen_session_ids(self) -> list[int]:
-        ids = list(self.plenary.data or [])
-        for field in self.round_fields():
-            if field.data and field.data != NO_WORKSHOP:
-                ids.append(int(field.data))
-        return ids
 
 
 def sessions_form_for(

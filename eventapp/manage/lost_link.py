@@ -9,13 +9,12 @@ email address (below), so the form can't be used to flood someone's mailbox.
 
 import hashlib
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from ..extensions import db, limiter
-from ..services.errors import NotFound
-from ..services.programme import reading as programme
 from ..services.registration import self_service
 from ..services.validation import normalize_email
+from ..web.loading import event_or_404
 from .blueprint import bp
 from .forms import LostLinkForm
 
@@ -34,19 +33,10 @@ def email_key() -> str:
     return f"lost-link-email:{digest}"
 
 
-def _load_event(slug: str):
-    try:
-        g.event = programme.get_event(slug)
-    except NotFound:
-        abort(404)
-    g.event_locale = g.event.default_locale
-    return g.event
-
-
 @bp.route("/events/<slug>/lost-link", methods=["GET", "POST"])
 @limiter.limit(per_email_limit, key_func=email_key, methods=["POST"])
 def lost_link(slug: str):
-    event = _load_event(slug)
+    event = event_or_404(slug)
     form = LostLinkForm()
     if form.validate_on_submit():
         self_service.send_lost_link(event, form.email.data)
@@ -58,4 +48,4 @@ def lost_link(slug: str):
 
 @bp.get("/events/<slug>/lost-link/sent")
 def lost_link_sent(slug: str):
-    return render_template("manage/lost_link_sent.html", event=_load_event(slug))
+    return render_template("manage/lost_link_sent.html", event=event_or_404(slug))

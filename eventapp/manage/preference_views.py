@@ -3,11 +3,10 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models.types import utcnow
-from ..public.forms import preferences_form_for
 from ..services.allocation import runs as allocation
-from ..services.errors import DomainError, InvalidInput
+from ..web.attempt import attempt
+from ..web.fields import preferences_form_for
 from .blueprint import bp
 from .views import load_attendee
 
@@ -27,16 +26,11 @@ def preferences(token: str):
     rounds = allocation.rounds_of(event)
     form = preferences_form_for(rounds, _label, allocation.preferences_of(attendee))
     if form.validate_on_submit():
-        try:
-            allocation.change_preferences(attendee, form.ranked_preferences(), utcnow())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            if isinstance(error, InvalidInput):
-                form.form_errors.extend(r for reasons in error.fields.values() for r in reasons)
-            else:
-                form.form_errors.append(error.message)
-        else:
+        changed, _none = attempt(
+            lambda: allocation.change_preferences(attendee, form.ranked_preferences(), utcnow()),
+            form=form,
+        )
+        if changed:
             flash(_("Your workshop preferences are saved."), "success")
             return redirect(url_for("manage.page", token=token), code=303)
     return render_template(

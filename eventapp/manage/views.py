@@ -10,15 +10,16 @@ import json
 from flask import Response, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models.types import utcnow
 from ..services import privacy
-from ..services.errors import DomainError, InvalidInput, NotFound
+from ..services.errors import NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.waitlist import waitlist_position
+from ..web.attempt import attempt
+from ..web.loading import event_or_404
 from .blueprint import bp
 from .forms import ConfirmForm, details_form_for, sessions_form_for
 
@@ -39,7 +40,7 @@ def load_attendee(token: str):
 
 
 def _active(attendee) -> list:
-    registrations = [r for r in attendee.registrations if r.status != "cancelled"]
+    registrations = [r for r in attendee.registrations if r.is_active]
     return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
 
@@ -91,18 +92,16 @@ def change_sessions(token: str):
     attendee = load_attendee(token)
     form, _plenaries, _rounds = _sessions_form(attendee)
     if form.validate_on_submit():
-        try:
-            self_service.change_choices(
+        changed, _none = attempt(
+            lambda: self_service.change_choices(
                 attendee,
                 form.chosen_session_ids(),
                 waitlist=bool(form.waitlist.data),
                 now=utcnow(),
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
+            ),
+            form=form,
+        )
+        if changed:
             flash(_("Your sessions have been changed. We have sent you an email."), "success")
             return _back(token)
     return _render_page(attendee, token, sessions_form=form, status=422)
@@ -113,19 +112,16 @@ def change_details(token: str):
     attendee = load_attendee(token)
     form = details_form_for(attendee, current_app.config["LANGUAGES"])
     if form.validate_on_submit():
-        try:
-            self_service.update_details(
+        saved, _none = attempt(
+            lambda: self_service.update_details(
                 attendee,
                 name=form.name.data,
                 organisation=form.organisation.data or "",
                 locale=form.locale.data,
-            )
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            for name, reasons in error.fields.items():
-                form[name].errors = list(form[name].errors) + reasons
-        else:
+            ),
+            form=form,
+        )
+        if saved:
             flash(_("Your details have been saved."), "success")
             return _back(token)
     return _render_page(attendee, token, details_form=form, status=422)
@@ -147,13 +143,7 @@ def _confirm_page(attendee, token, *, title, question, button, form, danger=True
 
 def _attempt(token: str, action, success: str):
     """Run a service call, commit, flash the outcome, and go back to the page."""
-    try:
-        action()
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
+    if attempt(action)[0]:
         flash(success, "success")
     return _back(token)
 
@@ -257,12 +247,7 @@ def erase(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         slug = attendee.event.slug
-        try:
-            privacy.erase_attendee(attendee, utcnow())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if not attempt(lambda: privacy.erase_attendee(attendee, utcnow()))[0]:
             return _back(token)
         return redirect(url_for("manage.data_deleted", slug=slug), code=303)
     return _confirm_page(
@@ -281,9 +266,4 @@ def erase(token: str):
 
 @bp.get("/events/<slug>/data-deleted")
 def data_deleted(slug: str):
-    try:
-        event = programme.get_event(slug)
-    except NotFound:
-        abort(404)
-    g.event = event
-    return render_template("manage/data_deleted.html", event=event)
+    return render_template("manage/data_deleted.html", event=event_or_404(slug))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -66,6 +67,13 @@ class Registration(db.Model):
 
     __tablename__ = "registration"
 
+    # The statuses grouped by what they mean, for Python and for queries alike
+    # (REGISTRATION_STATUSES lists them all). "offered" is in two groups: the seat is held
+    # for the attendee (counted in seats_taken) while they still wait to accept it.
+    SEAT_HOLDING = ("confirmed", "offered")  # occupy a seat: seats_taken counts these rows
+    WAITING = ("waitlisted", "offered")  # waiting for a seat of their own
+    ACTIVE = ("confirmed", "waitlisted", "offered")  # all but "cancelled"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("event_session.id", ondelete="CASCADE"))
@@ -90,6 +98,21 @@ class Registration(db.Model):
         ),
         Index("ix_registration_session_id_status", "session_id", "status"),
     )
+
+    @hybrid_property
+    def holds_seat(self) -> bool:
+        """Counted in the session's seats_taken (confirmed, or a seat offered)."""
+        return self.status in self.SEAT_HOLDING
+
+    @holds_seat.inplace.expression
+    @classmethod
+    def _holds_seat_expression(cls):
+        return cls.status.in_(cls.SEAT_HOLDING)
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        """Not cancelled: a seat, a place on the waiting list, or an offer."""
+        return self.status != "cancelled"
 
     @property
     def calendar_sequence(self) -> int:

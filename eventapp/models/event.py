@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -170,8 +171,13 @@ class EventSession(db.Model):
     def is_full(self) -> bool:
         return self.seats_left == 0
 
-    def overlaps(self, other: EventSession) -> bool:
-        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+    @hybrid_method
+    def overlaps(self, other) -> bool:
+        """Whether the two share a moment: each starts before the other ends, so a session
+        that starts as another ends does not overlap it. The one definition of an overlap,
+        in Python (`a.overlaps(b)`) and in queries (`EventSession.overlaps(plan)`, or between
+        aliases): `other` is anything with `starts_at` and `ends_at`."""
+        return (self.starts_at < other.ends_at) & (other.starts_at < self.ends_at)
 
     def __repr__(self) -> str:
         return f"<EventSession {self.id} {self.title!r}>"

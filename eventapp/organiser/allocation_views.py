@@ -16,9 +16,9 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .common import load_event
 
 # The methods in the order the page shows them, with their names for people.
 METHOD_NAMES = {
@@ -95,7 +95,7 @@ def fill_groups(stats: dict, titles: dict[int, str], width: float = 300) -> list
 @bp.get("/events/<slug>/allocation")
 @role_required("organiser")
 def allocation_page(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     run = None
     run_id = request.args.get("run", type=int)
     try:
@@ -124,7 +124,7 @@ def allocation_page(slug: str):
 @bp.post("/events/<slug>/allocation/dry-run")
 @role_required("organiser")
 def allocation_dry_run(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = DryRunForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
@@ -142,7 +142,7 @@ def allocation_dry_run(slug: str):
 @bp.post("/events/<slug>/allocation/publish")
 @role_required("organiser")
 def allocation_publish(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = PublishForm()
     if not form.validate_on_submit() or not form.run_id.data.isdigit():
         flash(_("Tick the box to confirm the publication."), "error")

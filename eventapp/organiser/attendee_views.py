@@ -12,12 +12,12 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export, spreadsheet
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
-from ..services.errors import DomainError, InvalidInput
 from ..services.registration import waitlist
-from .access import role_required, safe_next_url
+from ..web.access import role_required, safe_next_url
+from ..web.attempt import attempt
+from ..web.loading import event_or_404
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 def _actor():
@@ -36,7 +36,7 @@ def _session_label(session, event) -> str:
 @bp.get("/events/<slug>/attendees")
 @role_required("organiser")
 def attendees(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
     sessions = attendee_service.event_sessions(event)
     pagination = attendee_service.attendee_page(
@@ -56,9 +56,7 @@ def _forms_for(attendee, event, sessions, *, edit=None, move=None):
     edit = edit or AttendeeForm(obj=attendee, formdata=None)
     if move is None:
         move = SessionsForm(formdata=None)
-        move.sessions.data = [
-            r.session_id for r in attendee.registrations if r.status != "cancelled"
-        ]
+        move.sessions.data = [r.session_id for r in attendee.registrations if r.is_active]
     move.sessions.choices = [(s.id, _session_label(s, event)) for s in sessions if s.registrable]
     return edit, move
 
@@ -93,38 +91,22 @@ def _attendee_or_404(event, attendee_id: int):
 @bp.get("/events/<slug>/attendees/<int:attendee_id>")
 @role_required("organiser")
 def attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     return _render_attendee(event, _attendee_or_404(event, attendee_id))
-
-
-def _errors_to_form(form, error: DomainError) -> None:
-    """Each domain error next to the field it concerns, or above the form."""
-    if isinstance(error, InvalidInput) and error.fields:
-        for name, reasons in error.fields.items():
-            field = form._fields.get(name)
-            if field is None:
-                form.form_errors.extend(reasons)
-            else:
-                field.errors = list(field.errors) + list(reasons)
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/edit")
 @role_required("organiser")
 def edit_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     form = AttendeeForm()
     if form.validate_on_submit():
         changes = AttendeeChanges(form.name.data, form.email.data, form.organisation.data or "")
-        try:
-            attendee_service.update_attendee(person, changes, _actor())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _errors_to_form(form, error)
-        else:
+        saved, _none = attempt(
+            lambda: attendee_service.update_attendee(person, changes, _actor()), form=form
+        )
+        if saved:
             flash(_("Saved the details of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
     person = _attendee_or_404(event, attendee_id)
@@ -134,27 +116,25 @@ def edit_attendee(slug: str, attendee_id: int):
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
 @role_required("organiser")
 def move_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     form = SessionsForm()
     form.sessions.choices = [
         (s.id, s.title) for s in attendee_service.event_sessions(event) if s.registrable
     ]
     if form.validate_on_submit():
-        try:
-            attendee_service.move_attendee(
+        moved, _none = attempt(
+            lambda: attendee_service.move_attendee(
                 person,
                 list(form.sessions.data or []),
                 actor=_actor(),
                 now=utcnow(),
                 waitlist=bool(form.waitlist.data),
                 override_capacity=bool(form.override_capacity.data),
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            _errors_to_form(form, error)
-        else:
+            ),
+            form=form,
+        )
+        if moved:
             flash(_("Changed the sessions of %(name)s.", name=person.name), "success")
             return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
     person = _attendee_or_404(event, attendee_id)
@@ -164,26 +144,19 @@ def move_attendee(slug: str, attendee_id: int):
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
 @role_required("organiser")
 def cancel_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
-    else:
-        try:
-            attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
+    elif attempt(lambda: attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow()))[0]:
+        flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
     return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
 
 
 @bp.get("/events/<slug>/waitlists")
 @role_required("organiser")
 def waitlists(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/attendees/waitlists.html",
         event=event,
@@ -195,22 +168,19 @@ def waitlists(slug: str):
 @bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
 @role_required("organiser")
 def promote(slug: str, registration_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     registration = attendee_service.get_registration(event, registration_id)
     form = PromoteForm()
     back = safe_next_url(request.form.get("next"), url_for("organiser.waitlists", slug=slug))
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(back)
-    try:
-        waitlist.promote_registration(
+    promoted, _none = attempt(
+        lambda: waitlist.promote_registration(
             registration, utcnow(), _actor(), override_capacity=bool(form.override_capacity.data)
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
+    )
+    if promoted:
         flash(
             _(
                 "%(name)s now has a seat in “%(title)s”.",
@@ -272,7 +242,7 @@ def _table_response(table: export.Table, fmt: str, name: str) -> Response:
 @bp.get("/events/<slug>/attendees.<any(csv, xlsx):fmt>")
 @role_required("organiser")
 def export_attendees(slug: str, fmt: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
     table = export.attendee_table(event, wanted)
     # Personal data left the system: who took it, and which selection.
@@ -283,7 +253,7 @@ def export_attendees(slug: str, fmt: str):
 @bp.get("/events/<slug>/sessions/<int:session_id>/attendees.<any(csv, xlsx):fmt>")
 @role_required("organiser")
 def export_session(slug: str, session_id: int, fmt: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)
     if session is None:
         abort(404)

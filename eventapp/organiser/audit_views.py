@@ -3,9 +3,9 @@
 from flask import render_template, request
 
 from ..services import audit
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .common import load_event
 
 PER_PAGE = 50
 
@@ -13,7 +13,7 @@ PER_PAGE = 50
 @bp.get("/events/<slug>/audit")
 @role_required("organiser")
 def audit_log(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     page = request.args.get("page", 1, type=int) or 1
     entries, total = audit.entries_for(event, page=max(page, 1), per_page=PER_PAGE)
     return render_template(

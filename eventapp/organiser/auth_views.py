@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 from ..extensions import db, limiter
 from ..models.types import utcnow
 from ..services.backoffice import accounts
-from .access import safe_next_url
+from ..web.access import safe_next_url
 from .blueprint import bp
 
 

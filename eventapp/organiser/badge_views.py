@@ -5,10 +5,10 @@ from markupsafe import Markup
 
 from ..services.backoffice import badges
 from ..services.backoffice.attendees import AttendeeFilter
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .attendee_views import log_export
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 def _chosen_sheet() -> str:
@@ -25,7 +25,7 @@ def _selection(event):
 @bp.get("/events/<slug>/badges")
 @role_required("organiser")
 def badge_preview(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)
     sheet = badges.SHEETS[_chosen_sheet()]
     args = {**wanted.as_args(), "attendee": request.args.getlist("attendee")}
@@ -43,7 +43,7 @@ def badge_preview(slug: str):
 @bp.get("/events/<slug>/badges.pdf")
 @role_required("organiser")
 def badge_pdf(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)
     sheet = _chosen_sheet()
     data = badges.badges_pdf(event, selected, sheet)

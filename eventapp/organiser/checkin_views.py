@@ -14,11 +14,12 @@ from ..models import Attendee
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
-from ..services.errors import DomainError, NotFound
-from .access import role_required
+from ..services.errors import NotFound
+from ..web.access import role_required
+from ..web.attempt import attempt
+from ..web.loading import event_or_404
 from .attendee_forms import ActionForm
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 class CodeForm(FlaskForm):
@@ -65,7 +66,7 @@ def _report(result: checkin.CheckinResult) -> None:
 @bp.get("/events/<slug>/checkin", endpoint="checkin")
 @role_required("checkin", "organiser")
 def checkin_page(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
     term = (request.args.get("q") or "").strip()[:200]
     last = None
@@ -92,7 +93,7 @@ def checkin_page(slug: str):
 @bp.post("/events/<slug>/checkin/code")
 @role_required("checkin", "organiser")
 def checkin_code(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     form = CodeForm()
     if not form.validate_on_submit():
@@ -102,19 +103,14 @@ def checkin_code(slug: str):
     if not checkin.looks_like_code(typed):
         return _back(event, session, q=typed)  # a name: show the people it fits
     try:
-        try:
-            person = checkin.find_by_code(event, typed)
-        except NotFound:
-            if checkin.search(event, typed):  # "Hendriks" is no code, but it is a name
-                return _back(event, session, q=typed)
-            raise
-        result = checkin.check_in(
-            person, now=utcnow(), actor=current_user._get_current_object(), session=session
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        person = checkin.find_by_code(event, typed)
+    except NotFound as missing:
+        if checkin.search(event, typed):  # "Hendriks" is no code, but it is a name
+            return _back(event, session, q=typed)
+        flash(missing.message, "error")
+        return _back(event, session)
+    done, result = attempt(lambda: _check_in(person, session))
+    if not done:
         return _back(event, session)
     _report(result)
     return _back(event, session, last=result.attendee.id)
@@ -123,29 +119,28 @@ def checkin_code(slug: str):
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
 @role_required("checkin", "organiser")
 def checkin_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     person = attendee_service.get_attendee(event, attendee_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return _back(event, session)
-    try:
-        result = checkin.check_in(
-            person, now=utcnow(), actor=current_user._get_current_object(), session=session
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _back(event, session, last=person.id)
-    _report(result)
+    done, result = attempt(lambda: _check_in(person, session))
+    if done:
+        _report(result)
     return _back(event, session, last=person.id)
+
+
+def _check_in(person, session) -> checkin.CheckinResult:
+    return checkin.check_in(
+        person, now=utcnow(), actor=current_user._get_current_object(), session=session
+    )
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
 @role_required("checkin", "organiser")
 def checkin_undo(slug: str, attendee_id: int):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
     person = attendee_service.get_attendee(event, attendee_id)
     if ActionForm().validate_on_submit():
@@ -158,7 +153,7 @@ def checkin_undo(slug: str, attendee_id: int):
 @bp.get("/events/<slug>/checkin/missing")
 @role_required("checkin", "organiser")
 def checkin_missing(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
     return render_template(
         "organiser/checkin/missing.html",

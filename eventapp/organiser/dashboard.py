@@ -5,27 +5,16 @@ registrations over time (an SVG chart drawn on the server), its programme confli
 outbox. Each page costs the same number of queries whatever the number of attendees.
 """
 
-from flask import abort, g, render_template
+from flask import g, render_template
 from flask_login import current_user
 
 from ..models.types import utcnow
 from ..services.backoffice import dashboard
-from ..services.errors import NotFound
 from ..services.programme import conflicts
-from ..services.programme import reading as programme
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
 from .charts import timeline_chart
-
-
-def event_or_404(slug: str):
-    """The event named in the URL, drafts included; its timezone formats the page's times."""
-    try:
-        event = programme.get_event(slug, public=False)
-    except NotFound:
-        abort(404)
-    g.event = event
-    return event
 
 
 @bp.get("/", endpoint="dashboard")
@@ -46,7 +35,7 @@ def all_events():
 @bp.get("/events/<slug>/")
 @role_required("organiser")
 def event_dashboard(slug: str):
-    return _event_dashboard(event_or_404(slug))
+    return _event_dashboard(event_or_404(slug, drafts=True))
 
 
 def _event_dashboard(event, summaries=None):

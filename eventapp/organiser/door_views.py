@@ -22,9 +22,9 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import DomainError
 from ..services.validation import ID_MAX
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .dashboard import event_or_404
 
 CODE_MAX = 200
 
@@ -98,7 +98,7 @@ def _answer(event, session, outcome: checkin.ScanOutcome):
 @bp.get("/events/<slug>/door")
 @role_required("checkin", "organiser")
 def door(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     session = _chosen_session(event, request.args.get("session"))
     if session is False:
         session = None
@@ -117,7 +117,7 @@ def door(slug: str):
 def door_scan(slug: str):
     """One entry from the door: {"code"} or {"attendee_id"} (picked from a name search), with
     "session" and, for entries queued offline, "scanned_at"."""
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _invalid({"body": _("Send a JSON object.")})

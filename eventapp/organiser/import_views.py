@@ -11,9 +11,9 @@ from wtforms import BooleanField, HiddenField
 from ..extensions import db
 from ..models.types import utcnow
 from ..services.programme import importing as programme_import
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .common import load_event
 
 
 class ImportForm(FlaskForm):
@@ -27,7 +27,7 @@ class ImportForm(FlaskForm):
 @bp.route("/events/<slug>/import", methods=["GET", "POST"])
 @role_required("organiser")
 def import_programme(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = ImportForm()
     report = None
     committed = False
@@ -59,7 +59,7 @@ def import_programme(slug: str):
         return redirect(url_for("organiser.programme", slug=event.slug))
     status = 200 if not form.is_submitted() or (report and not report.errors) else 422
     return render_template(
-        "organiser/import.html", event=load_event(slug), form=form, report=report
+        "organiser/import.html", event=event_or_404(slug, drafts=True), form=form, report=report
     ), status
 
 

@@ -12,10 +12,11 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import messages
-from ..services.errors import DomainError, InvalidInput
-from .access import role_required
+from ..services.errors import DomainError
+from ..web.access import role_required
+from ..web.form_errors import show_on_form
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .dashboard import event_or_404
 
 
 class MessageForm(FlaskForm):
@@ -50,7 +51,7 @@ def _audience_choices(event) -> list[tuple[str, str]]:
 @bp.route("/events/<slug>/messages", methods=["GET", "POST"], endpoint="messages")
 @role_required("organiser")
 def messages_page(slug: str):
-    event = event_or_404(slug)
+    event = event_or_404(slug, drafts=True)
     form = MessageForm()
     form.audience.choices = _audience_choices(event)
     preview = None
@@ -91,7 +92,7 @@ def messages_page(slug: str):
             status = 409
         except DomainError as error:
             db.session.rollback()
-            _show(form, error)
+            show_on_form(form, error)
             status = 422
     elif form.is_submitted():
         status = 422
@@ -106,15 +107,3 @@ def messages_page(slug: str):
 
 def _submitted_actions() -> set[str]:
     return set(request.form.getlist("action"))
-
-
-def _show(form, error: DomainError) -> None:
-    if isinstance(error, InvalidInput) and error.fields:
-        for name, reasons in error.fields.items():
-            field = form._fields.get(name)
-            if field is None:
-                form.form_errors.extend(reasons)
-            else:
-                field.errors = list(field.errors) + list(reasons)
-    else:
-        form.form_errors.append(error.message)

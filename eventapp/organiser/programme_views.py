@@ -10,9 +10,10 @@ from ..models.types import utcnow
 from ..services.errors import DomainError, NotFound
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
-from .access import role_required
+from ..web.access import role_required
+from ..web.loading import event_or_404
 from .blueprint import bp
-from .common import load_event, show_error
+from .common import show_error
 from .programme_forms import (
     CancelEventForm,
     CancelForm,
@@ -41,10 +42,26 @@ def _saved(message: str, slug: str):
     return redirect(url_for("organiser.programme", slug=slug))
 
 
+def _form_page(form, save, *, saved, title: str, event=None, **context):
+    """One programme change's form page: on a valid POST call `save()`, then commit and go
+    back to the programme saying `saved` (a text, or a function of what save returned);
+    else the form again, with its errors or the conflict report (Conflict) to confirm."""
+    report = None
+    if form.validate_on_submit():
+        try:
+            result = save()
+        except DomainError as error:
+            report = show_error(form, error)
+        else:
+            message = saved(result) if callable(saved) else saved
+            return _saved(message, (event or result).slug)
+    return _render_form(form, title=title, report=report, event=event, **context)
+
+
 @bp.get("/events/<slug>/programme", endpoint="programme")
 @role_required("organiser")
 def programme_page(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/programme.html",
         event=event,
@@ -62,7 +79,7 @@ def _speakers(event):
 @bp.get("/events/<slug>/conflicts", endpoint="conflicts")
 @role_required("organiser")
 def conflicts_page(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     return render_template(
         "organiser/conflicts.html", event=event, conflict_items=conflicts.event_conflicts(event)
     )
@@ -72,32 +89,28 @@ def conflicts_page(slug: str):
 @role_required("organiser")
 def new_event():
     form = EventForm()
-    if form.validate_on_submit():
-        try:
-            event = schedule.create_event(current_user, form.service_data(), utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(_("Event created."), event.slug)
-    return _render_form(form, title=_("New event"))
+    return _form_page(
+        form,
+        lambda: schedule.create_event(current_user, form.service_data(), utcnow()),
+        saved=_("Event created."),
+        title=_("New event"),
+    )
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = EventForm(obj=None if request.method == "POST" else _event_values(event))
-    report = None
-    if form.validate_on_submit():
-        try:
-            schedule.update_event(
-                current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
-            )
-        except DomainError as error:
-            report = show_error(form, error)
-        else:
-            return _saved(_("Event saved."), event.slug)
-    return _render_form(form, title=_("Edit event"), report=report, event=event)
+    return _form_page(
+        form,
+        lambda: schedule.update_event(
+            current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+        ),
+        saved=_("Event saved."),
+        title=_("Edit event"),
+        event=event,
+    )
 
 
 class _Values:
@@ -130,35 +143,32 @@ def _event_values(event):
 @bp.route("/events/<slug>/rooms/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_room(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = RoomForm()
-    if form.validate_on_submit():
-        try:
-            schedule.create_room(current_user, event, form.service_data(), utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(_("Room added."), event.slug)
-    return _render_form(form, title=_("New room"), event=event)
+    return _form_page(
+        form,
+        lambda: schedule.create_room(current_user, event, form.service_data(), utcnow()),
+        saved=_("Room added."),
+        title=_("New room"),
+        event=event,
+    )
 
 
 @bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_room(slug: str, room_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     room = _or_404(lambda: schedule.get_room(event, room_id))
     form = RoomForm(obj=None if request.method == "POST" else room)
-    report = None
-    if form.validate_on_submit():
-        try:
-            schedule.update_room(
-                current_user, room, form.service_data(), utcnow(), confirm=form.confirm.data
-            )
-        except DomainError as error:
-            report = show_error(form, error)
-        else:
-            return _saved(_("Room saved."), event.slug)
-    return _render_form(form, title=_("Edit room"), report=report, event=event)
+    return _form_page(
+        form,
+        lambda: schedule.update_room(
+            current_user, room, form.service_data(), utcnow(), confirm=form.confirm.data
+        ),
+        saved=_("Room saved."),
+        title=_("Edit room"),
+        event=event,
+    )
 
 
 def _or_404(load):
@@ -171,53 +181,49 @@ def _or_404(load):
 @bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_speaker(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = SpeakerForm()
-    if form.validate_on_submit():
-        try:
-            schedule.create_speaker(current_user, event, form.service_data(), utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(_("Speaker added."), event.slug)
-    return _render_form(form, title=_("New speaker"), event=event)
+    return _form_page(
+        form,
+        lambda: schedule.create_speaker(current_user, event, form.service_data(), utcnow()),
+        saved=_("Speaker added."),
+        title=_("New speaker"),
+        event=event,
+    )
 
 
 @bp.route("/events/<slug>/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_speaker(slug: str, speaker_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     speaker = db.session.get(Speaker, speaker_id)
     if speaker is None or speaker.event_id != event.id:
         abort(404)
     form = SpeakerForm(obj=None if request.method == "POST" else speaker)
-    if form.validate_on_submit():
-        try:
-            schedule.update_speaker(current_user, speaker, form.service_data(), utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(_("Speaker saved."), event.slug)
-    return _render_form(form, title=_("Edit speaker"), event=event)
+    return _form_page(
+        form,
+        lambda: schedule.update_speaker(current_user, speaker, form.service_data(), utcnow()),
+        saved=_("Speaker saved."),
+        title=_("Edit speaker"),
+        event=event,
+    )
 
 
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
 @role_required("organiser")
 def new_session(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = SessionForm()
     form.room_id.choices = room_choices(event)
-    report = None
-    if form.validate_on_submit():
-        try:
-            schedule.create_session(
-                current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
-            )
-        except DomainError as error:
-            report = show_error(form, error)
-        else:
-            return _saved(_("Session added."), event.slug)
-    return _render_form(form, title=_("New session"), report=report, event=event)
+    return _form_page(
+        form,
+        lambda: schedule.create_session(
+            current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+        ),
+        saved=_("Session added."),
+        title=_("New session"),
+        event=event,
+    )
 
 
 def _session_values(session):
@@ -238,21 +244,33 @@ def _session_values(session):
 @bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required("organiser")
 def edit_session(slug: str, session_id: int):
-    event = load_event(slug)
+    return _session_change_page(slug, session_id, SessionForm, lambda session: _("Edit session"))
+
+
+@bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
+@role_required("organiser")
+def move_session(slug: str, session_id: int):
+    return _session_change_page(
+        slug, session_id, MoveForm, lambda session: _("Move “%(title)s”", title=session.title)
+    )
+
+
+def _session_change_page(slug: str, session_id: int, form_class, title_for):
+    """Editing a session and moving it: one service call, different forms."""
+    event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
-    form = SessionForm(obj=None if request.method == "POST" else _session_values(session))
+    form = form_class(obj=None if request.method == "POST" else _session_values(session))
     form.room_id.choices = room_choices(event)
-    report = None
-    if form.validate_on_submit():
-        try:
-            change = schedule.update_session(
-                current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
-            )
-        except DomainError as error:
-            report = show_error(form, error)
-        else:
-            return _saved(_change_message(change), event.slug)
-    return _render_form(form, title=_("Edit session"), report=report, event=event, session=session)
+    return _form_page(
+        form,
+        lambda: schedule.update_session(
+            current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
+        ),
+        saved=_change_message,
+        title=title_for(session),
+        event=event,
+        session=session,
+    )
 
 
 def _change_message(change) -> str:
@@ -264,36 +282,10 @@ def _change_message(change) -> str:
     return message
 
 
-@bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
-@role_required("organiser")
-def move_session(slug: str, session_id: int):
-    event = load_event(slug)
-    session = _or_404(lambda: schedule.get_session(session_id, event))
-    form = MoveForm(obj=None if request.method == "POST" else _session_values(session))
-    form.room_id.choices = room_choices(event)
-    report = None
-    if form.validate_on_submit():
-        try:
-            change = schedule.update_session(
-                current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
-            )
-        except DomainError as error:
-            report = show_error(form, error)
-        else:
-            return _saved(_change_message(change), event.slug)
-    return _render_form(
-        form,
-        title=_("Move “%(title)s”", title=session.title),
-        report=report,
-        event=event,
-        session=session,
-    )
-
-
 @bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @role_required("organiser")
 def cancel_session(slug: str, session_id: int):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
     form = CancelForm()
     if form.validate_on_submit():
@@ -308,7 +300,7 @@ def cancel_session(slug: str, session_id: int):
     affected = db.session.scalar(
         db.select(db.func.count()).where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "waitlisted", "offered")),
+            Registration.is_active,
         )
     )
     return render_template(
@@ -323,41 +315,34 @@ def cancel_session(slug: str, session_id: int):
 @bp.route("/events/<slug>/move", methods=["GET", "POST"])
 @role_required("organiser")
 def move_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = MoveEventForm(
         obj=None
         if request.method == "POST"
         else _Values(starts_at=local_naive(event.starts_at, event.tz))
     )
-    if form.validate_on_submit():
-        try:
-            moved = schedule.move_event(current_user, event, form.starts_at.data, utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(
-                _("Event moved; the attendees of %(n)d sessions are emailed.", n=len(moved)),
-                event.slug,
-            )
-    return _render_form(form, title=_("Move the event"), event=event)
+    return _form_page(
+        form,
+        lambda: schedule.move_event(current_user, event, form.starts_at.data, utcnow()),
+        saved=lambda moved: _(
+            "Event moved; the attendees of %(n)d sessions are emailed.", n=len(moved)
+        ),
+        title=_("Move the event"),
+        event=event,
+    )
 
 
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
 @role_required("organiser")
 def cancel_event(slug: str):
-    event = load_event(slug)
+    event = event_or_404(slug, drafts=True)
     form = CancelEventForm()
-    if form.validate_on_submit():
-        try:
-            cancelled = schedule.cancel_event(current_user, event, utcnow())
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            return _saved(
-                _(
-                    "Event cancelled: %(n)d sessions; their attendees are emailed.",
-                    n=len(cancelled),
-                ),
-                event.slug,
-            )
-    return _render_form(form, title=_("Cancel the event"), event=event)
+    return _form_page(
+        form,
+        lambda: schedule.cancel_event(current_user, event, utcnow()),
+        saved=lambda cancelled: _(
+            "Event cancelled: %(n)d sessions; their attendees are emailed.", n=len(cancelled)
+        ),
+        title=_("Cancel the event"),
+        event=event,
+    )

@@ -1,8 +1,6 @@
 """Public pages: the events, a programme, the registration form and its confirmation."""
 
-from urllib.parse import urlsplit
-
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -12,13 +10,18 @@ from ..models import Attendee, Registration
 from ..models.types import utcnow
 from ..services import links
 from ..services.allocation import runs as allocation
-from ..services.errors import DomainError, InvalidInput, NotFound
+from ..services.errors import DomainError
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
+from ..web.access import safe_next_url
+from ..web.consent import PRIVACY_NOTICE, consent_record
+from ..web.fields import RANK_LABELS
+from ..web.form_errors import show_on_form
+from ..web.loading import event_or_404
 from . import timetable
 from .blueprint import bp
-from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
+from .forms import registration_form_for
 
 
 @bp.get("/")
@@ -34,25 +37,12 @@ def switch_language(code: str):
     """Remember the chosen language, then go back where the visitor was (same site only)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
-
-
-def _load_event(slug: str):
-    try:
-        g.event = programme.get_event(slug)
-    except NotFound:
-        abort(404)
-    g.event_locale = g.event.default_locale
-    return g.event
+    return redirect(safe_next_url(request.args.get("next"), "/"))
 
 
 @bp.get("/events/<slug>/")
 def event_programme(slug: str):
-    event = _load_event(slug)
+    event = event_or_404(slug)
     sessions = programme.sessions_of(event)
     rooms = programme.rooms_in_use(sessions)
     chosen, waitlisted = _visitor_choices(event)
@@ -77,7 +67,7 @@ def _visitor_choices(event) -> tuple[set[int], set[int]]:
         return set(), set()
     registrations: list[Registration] = attendee.registrations
     chosen = {r.session_id for r in registrations if r.status == "confirmed"}
-    waitlisted = {r.session_id for r in registrations if r.status in ("waitlisted", "offered")}
+    waitlisted = {r.session_id for r in registrations if r.status in Registration.WAITING}
     return chosen, waitlisted
 
 
@@ -95,7 +85,7 @@ def _session_label(session) -> str:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @reads_before_writing
 def register(slug: str):
-    event = _load_event(slug)
+    event = event_or_404(slug)
     sessions = programme.sessions_of(event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
@@ -150,22 +140,14 @@ def _current_locale() -> str:
 
 
 def _show_error_on_form(form, error: DomainError) -> None:
-    """Put each domain error next to the field it concerns, in plain words."""
-    if isinstance(error, InvalidInput):
-        for field_name, reasons in error.fields.items():
-            target = form._fields.get(field_name)
-            if target is None:
-                form.form_errors.extend(reasons)
-            else:
-                target.errors = list(target.errors) + reasons
-        return
-    # The sessions a conflict or a full session names are marked in the form too.
+    """Put each domain error next to the field it concerns, in plain words; the sessions a
+    conflict or a full session names are marked in the form too."""
     form.problem_code = error.code
     form.problem_session_ids = {s["id"] for s in error.details.get("sessions", [])}
     if error.code == "already_registered":
         form.email.errors = list(form.email.errors) + [error.message]
         return
-    form.form_errors.append(error.message)
+    show_on_form(form, error)
 
 
 def _ranked_titles(attendee) -> list[str]:
@@ -184,7 +166,7 @@ def _ranked_titles(attendee) -> list[str]:
 
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
-    event = _load_event(slug)
+    event = event_or_404(slug)
     attendee_id = session.get("just_registered")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:

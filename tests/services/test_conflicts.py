@@ -10,6 +10,7 @@ from eventapp.models import AuditEntry, EventSession
 from eventapp.services.errors import Conflict
 from eventapp.services.programme import conflicts, schedule
 from eventapp.services.registration import register as registration_service
+from eventapp.services.registration import seating
 from eventapp.services.registration.register import RegistrationInput
 
 T9 = datetime(2027, 3, 18, 9, 0, tzinfo=UTC)
@@ -154,7 +155,7 @@ def test_capacity_guard_holds_when_the_check_saw_an_older_count(make_event, make
     register(event, [session.id], "a@example.org", now)
     register(event, [session.id], "b@example.org", now)
     with pytest.raises(Conflict):
-        schedule._set_capacity(session, 1)
+        schedule.set_capacity(session, 1)
     db.session.rollback()
 
 
@@ -212,7 +213,7 @@ def test_event_conflicts_lists_room_clashes_and_attendee_overlaps(
     one = make_session(event, start=0, room=room, title="One")
     two = make_session(event, start=0.5, room=room, title="Two")
     attendee = register(event, [one.id], "ada@example.org", now)
-    registration_service.take_seats(attendee, [two], waitlist=False, now=now)
+    seating.take_seats(attendee, [two], waitlist=False, now=now)
     db.session.commit()
 
     found = conflicts.event_conflicts(event)

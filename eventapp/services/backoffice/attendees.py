@@ -33,7 +33,7 @@ from ..validation import (
 
 PER_PAGE = 50
 # Registration statuses an attendee list can be filtered on (besides the attendee's own).
-REGISTRATION_STATUS_FILTERS = ("confirmed", "waitlisted", "offered")
+REGISTRATION_STATUS_FILTERS = Registration.ACTIVE
 STATUS_FILTERS = ("active", "cancelled", *REGISTRATION_STATUS_FILTERS)
 SEARCH_MAX_LENGTH = 200
 CHECKED_IN_FILTERS = ("yes", "no")
@@ -128,7 +128,7 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
         if wanted.status in (*REGISTRATION_STATUS_FILTERS, "cancelled"):
             in_session.append(Registration.status == wanted.status)
         else:
-            in_session.append(Registration.status != "cancelled")
+            in_session.append(Registration.is_active)
         if wanted.checked_in == "yes":
             in_session.append(Registration.checked_in_at.is_not(None))
         elif wanted.checked_in == "no":

@@ -109,7 +109,7 @@ class CheckinResult:
 
 def _seat_in(attendee: Attendee, session: EventSession) -> Registration:
     for reg in attendee.registrations:
-        if reg.session_id == session.id and reg.status in ("confirmed", "offered"):
+        if reg.session_id == session.id and reg.holds_seat:
             return reg
     waitlisted = any(
         r.session_id == session.id and r.status == "waitlisted" for r in attendee.registrations
@@ -219,7 +219,7 @@ def _expected_event(event: Event):
         Attendee.status == "active",
         exists().where(
             Registration.attendee_id == Attendee.id,
-            Registration.status.in_(("confirmed", "offered")),
+            Registration.holds_seat,
         ),
     )
 
@@ -230,7 +230,7 @@ def _expected_session(session: EventSession):
         .join(Registration, Registration.attendee_id == Attendee.id)
         .where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "offered")),
+            Registration.holds_seat,
             Attendee.status == "active",
         )
     )

@@ -98,7 +98,7 @@ def session_figures(event: Event) -> list[SessionFigures]:
             func.count(Registration.checked_in_at),
         )
         .join(EventSession, EventSession.id == Registration.session_id)
-        .where(EventSession.event_id == event.id, Registration.status != "cancelled")
+        .where(EventSession.event_id == event.id, Registration.is_active)
         .group_by(Registration.session_id, Registration.status)
     )
     for session_id, status, count, checked_in in rows:

@@ -117,7 +117,7 @@ def _held_sessions(event: Event, sessions: dict[int, EventSession]) -> dict[int,
     for attendee_id, session_id, status in db.session.execute(
         select(Registration.attendee_id, Registration.session_id, Registration.status)
         .join(Attendee, Attendee.id == Registration.attendee_id)
-        .where(Attendee.event_id == event.id, Registration.status != "cancelled")
+        .where(Attendee.event_id == event.id, Registration.is_active)
     ):
         held.setdefault(attendee_id, {}).setdefault(status, []).append(sessions[session_id])
     return held
@@ -183,7 +183,7 @@ def attendee_table(event: Event, wanted: AttendeeFilter | None = None) -> Table:
             attendee_status_label(attendee.status),
             _local_time(event, attendee.created_at),
             _local_time(event, attendee.checked_in_at),
-            sessions_with(mine, "confirmed", "offered"),
+            sessions_with(mine, *Registration.SEAT_HOLDING),
             sessions_with(mine, "waitlisted"),
             attendee.checkin_code,
         ] + [_round_cell(event, mine, r) for r in rounds]
@@ -200,14 +200,14 @@ def session_table(session: EventSession) -> Table:
         .join(Attendee, Attendee.id == Registration.attendee_id)
         .where(
             Registration.session_id == session.id,
-            Registration.status.in_(("confirmed", "offered", "waitlisted")),
+            Registration.is_active,
             Attendee.status == "active",
         )
         .options(joinedload(Registration.attendee))
         .order_by(Registration.waitlisted_at, Registration.id)
     ).all()
     confirmed = sorted(
-        (r for r in registrations if r.status != "waitlisted"),
+        (r for r in registrations if r.holds_seat),
         key=lambda r: (r.attendee.name.lower(), r.attendee.id),
     )
     waiting = [r for r in registrations if r.status == "waitlisted"]

@@ -71,11 +71,9 @@ def recipients_query(event: Event, audience: Audience) -> Select:
     stmt = select(Attendee).where(Attendee.event_id == event.id, Attendee.status == "active")
     if audience.kind == "all":
         return stmt.where(
-            exists().where(
-                Registration.attendee_id == Attendee.id, Registration.status != "cancelled"
-            )
+            exists().where(Registration.attendee_id == Attendee.id, Registration.is_active)
         )
-    statuses = ("confirmed", "offered") if audience.kind == "session" else ("waitlisted",)
+    statuses = Registration.SEAT_HOLDING if audience.kind == "session" else ("waitlisted",)
     return stmt.where(
         exists().where(
             Registration.attendee_id == Attendee.id,

@@ -128,8 +128,7 @@ def _others_overlapping(plan: SessionPlan):
     query = select(EventSession).where(
         EventSession.event_id == plan.event.id,
         EventSession.status == "scheduled",
-        EventSession.starts_at < plan.ends_at,
-        EventSession.ends_at > plan.starts_at,
+        EventSession.overlaps(plan),
     )
     if plan.session_id is not None:
         query = query.where(EventSession.id != plan.session_id)
@@ -264,8 +263,7 @@ def _attendee_overlaps(plan: SessionPlan) -> list[ConflictItem]:
             there.status == "confirmed",
             there.session_id != plan.session_id,
             EventSession.status == "scheduled",
-            EventSession.starts_at < plan.ends_at,
-            EventSession.ends_at > plan.starts_at,
+            EventSession.overlaps(plan),
         )
         .order_by(EventSession.starts_at, EventSession.id, Attendee.name, Attendee.id)
     ).all()
@@ -425,8 +423,7 @@ def _existing_attendee_overlaps(event: Event) -> list[ConflictItem]:
             first.id < second.id,
             first.status == "scheduled",
             second.status == "scheduled",
-            first.starts_at < second.ends_at,
-            second.starts_at < first.ends_at,
+            first.overlaps(second),
         )
         .order_by(first.starts_at, first.id, second.id, Attendee.name)
     ).all()

@@ -1,7 +1,7 @@
 """Importing a programme from CSV or ICS: parse, check every row, then write all or nothing.
 
 The same `import_programme` call serves the dry run and the real import: it creates rooms
-and sessions through services/schedule.py (so the same rules and conflict checks apply,
+and sessions through programme/schedule/ (so the same rules and conflict checks apply,
 also between rows of the same file) and reports per row what is wrong or clashes. The
 caller rolls back after a dry run, and commits a real run only when `report.can_commit`.
 

@@ -27,10 +27,6 @@ from sqlalchemy import func, select, update
 from ...extensions import db
 from ...models import EventSession, OutboxMessage, Registration
 from ..mail.outbox import enqueue
-from ..registration.waitlist import SEAT_HOLDING
-
-# Registrations an attendee still has: a seat, a place in line, or an offer of a seat.
-ACTIVE = ("confirmed", "waitlisted", "offered")
 
 
 def snapshot(session: EventSession) -> dict:
@@ -50,7 +46,7 @@ def session_moved(session: EventSession, now: datetime, *, previous: dict | None
     have no event in their calendar yet). Returns the number of messages queued.
     """
     _bump_sequence(session)
-    registrations = _registrations(session, ACTIVE)
+    registrations = _registrations(session, Registration.ACTIVE)
     for registration in registrations:
         payload = {"session_ids": [session.id], "had_seat": registration.status == "confirmed"}
         if previous:
@@ -71,7 +67,7 @@ def session_cancelled(session: EventSession, now: datetime, *, reason: str | Non
     """
     ended = _end_registrations(session)
     for registration, status in ended:
-        payload = {"session_ids": [session.id], "had_seat": status in SEAT_HOLDING}
+        payload = {"session_ids": [session.id], "had_seat": status in Registration.SEAT_HOLDING}
         if reason:
             payload["reason"] = reason
         enqueue("session_cancelled", registration.attendee, payload)
@@ -147,7 +143,7 @@ def _end_registrations(session: EventSession) -> list[tuple[Registration, str]]:
         .execution_options(synchronize_session=False)
     )
     ended = []
-    for registration in _registrations(session, ACTIVE, lock=True):
+    for registration in _registrations(session, Registration.ACTIVE, lock=True):
         ended.append((registration, registration.status))
         registration.status = "cancelled"
         registration.waitlisted_at = None
@@ -156,7 +152,7 @@ def _end_registrations(session: EventSession) -> list[tuple[Registration, str]]:
     holding = db.session.scalar(
         select(func.count()).where(
             Registration.session_id == session.id,
-            Registration.status.in_(SEAT_HOLDING),
+            Registration.holds_seat,
         )
     )
     db.session.execute(

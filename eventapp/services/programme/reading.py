@@ -138,11 +138,14 @@ def workshop_rounds(sessions: Iterable[EventSession]) -> list[Round]:
 
 
 def overlapping_pairs(sessions: list[EventSession]) -> list[tuple[EventSession, EventSession]]:
+    """Every pair that overlaps (EventSession.overlaps), earlier start first.
+
+    In start order, once a later session does not overlap `first`, none after it does."""
     ordered = sorted(sessions, key=lambda s: (s.starts_at, s.id))
     pairs = []
     for i, first in enumerate(ordered):
         for second in ordered[i + 1 :]:
-            if second.starts_at >= first.ends_at:
+            if not first.overlaps(second):
                 break
             pairs.append((first, second))
     return pairs

@@ -7,7 +7,6 @@ or nothing: any error raises before the caller commits, so a rollback leaves no 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +27,6 @@ from ..errors import (
     NotFound,
     RegistrationClosed,
     ScheduleConflict,
-    SessionFull,
 )
 from ..mail.outbox import enqueue, message_values
 from ..programme import reading as programme
@@ -43,9 +41,10 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
-from . import capacity, writes
+from . import writes
 from .capacity import lock_attendee
-from .waitlist import SEAT_HOLDING, promote_from_waitlist
+from .seating import adopt_rows, confirmed_row, release, settle, take_seats
+from .waitlist import promote_from_waitlist
 
 REFERENCE_LENGTH = 8
 CHECKIN_CODE_LENGTH = 10
@@ -91,7 +90,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
 
     start_writing()  # SQLite: the write lock from here, not during the reads and checks above
     attendee, rows, seated = _write_new_registration(event, fields, data, sessions, now)
-    registrations = _settle(sessions, rows, seated, waitlist=bool(data.waitlist), now=now)
+    registrations = settle(sessions, rows, seated, waitlist=bool(data.waitlist), now=now)
     if ranked is not None:
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
@@ -222,13 +221,13 @@ def _write_new_registration(
             payload={"session_ids": [s.id for s in sessions]},
         ),
     )
-    row = _confirmed_row(now)
+    row = confirmed_row(now)
     written = writes.write_new_registration(attendee_values, message, row, [s.id for s in sessions])
     if written.attendee_id is None:
         raise already_registered()
     attendee = adopt(Attendee, attendee_values | {"id": written.attendee_id})
     set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
-    rows = _adopt_rows(
+    rows = adopt_rows(
         attendee,
         [
             row | {"id": id_, "attendee_id": attendee.id, "session_id": session_id}
@@ -245,116 +244,6 @@ def attendee_locale(event: Event, asked: object) -> str:
     return asked if asked in current_app.config["LANGUAGES"] else event.default_locale
 
 
-def take_seats(
-    attendee: Attendee,
-    sessions: Iterable[EventSession],
-    *,
-    waitlist: bool,
-    now: datetime,
-    override_by: Organiser | None = None,
-) -> list[Registration]:
-    """Confirm or waitlist each session; raise SessionFull naming every full one.
-
-    The rows are written first and the seats taken last: on PostgreSQL the seat UPDATE
-    holds each session's row lock until the commit, and every other registration for the
-    session (the opening plenary: all of them) waits for it, so as little as possible
-    should come between the two. New rows go in as confirmed; one whose seat turns out to
-    be gone is waitlisted, or the whole registration refused.
-
-    `override_by` (an admin) gets a full session a seat anyway: its capacity grows by one,
-    and the audit trail records who did it (capacity.take_seat_over_capacity).
-    """
-    existing = {r.session_id: r for r in attendee.registrations}
-    active = {i for i, r in existing.items() if r.status != "cancelled"}
-    held = [existing[s.id] for s in sessions if s.id in active]
-    wanted = [s for s in sessions if s.id not in active]
-    row = _confirmed_row(now)
-    new_rows = [
-        row | {"attendee_id": attendee.id, "session_id": s.id}
-        for s in wanted
-        if s.id not in existing
-    ]
-    ids = writes.insert_rows(new_rows)
-    added = _adopt_rows(attendee, [r | {"id": ids[r["session_id"]]} for r in new_rows], wanted)
-    rows = {r.session_id: r for r in added}
-    rows |= {s.id: existing[s.id] for s in wanted if s.id in existing}
-    seated = capacity.take_seat_each(s.id for s in wanted)
-    return held + _settle(
-        wanted, rows, seated, waitlist=waitlist, now=now, override_by=override_by, attendee=attendee
-    )
-
-
-def _confirmed_row(now: datetime) -> dict:
-    """A new registration row as written: confirmed, until its seat turns out to be gone."""
-    return writes.complete_row(
-        Registration.__table__, {"status": "confirmed", "waitlisted_at": None, "created_at": now}
-    )
-
-
-def _settle(
-    wanted: list[EventSession],
-    rows: dict[int, Registration],
-    seated: set[int],
-    *,
-    waitlist: bool,
-    now: datetime,
-    override_by: Organiser | None = None,
-    attendee: Attendee | None = None,
-) -> list[Registration]:
-    """Each wanted session's row (written as confirmed) after the seats were taken: kept
-    confirmed where a seat was had, else waitlisted, else SessionFull naming every full one,
-    for the caller to roll back."""
-    full = []
-    for session in wanted:
-        if session.id in seated or (
-            override_by is not None
-            and capacity.take_seat_over_capacity(session, override_by, attendee=attendee)
-        ):
-            _set_status(rows[session.id], "confirmed", now)
-        elif waitlist:
-            _set_status(rows[session.id], "waitlisted", now)
-        else:
-            full.append(session)
-    if full:
-        raise SessionFull(
-            _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
-            + " "
-            + _("You can join the waiting list."),
-            [session_summary(s) for s in full],
-        )
-    capacity.refresh_counters(*[s for s in wanted if s.id not in seated])
-    return [rows[s.id] for s in wanted]
-
-
-def _adopt_rows(
-    attendee: Attendee, written: list[dict], sessions: Iterable[EventSession]
-) -> list[Registration]:
-    """Registration rows just written with Core, as loaded ORM objects linked in memory to
-    their attendee and sessions: none of the unit of work's bookkeeping, and no lazy load
-    later (the identity map holds objects weakly, so one could read a session again)."""
-    if not written:
-        return []
-    by_id = {s.id: s for s in sessions}
-    added = [adopt(Registration, values) for values in written]
-    for registration in added:
-        set_committed_value(registration, "attendee", attendee)
-        set_committed_value(registration, "session", by_id[registration.session_id])
-    set_committed_value(
-        attendee, "registrations", sorted([*attendee.registrations, *added], key=lambda r: r.id)
-    )
-    return added
-
-
-def _set_status(registration: Registration, status: str, now: datetime) -> None:
-    if registration.status == status and status == "confirmed":
-        return  # a new row, written as confirmed: nothing to change
-    was_cancelled = registration.status == "cancelled"
-    registration.status = status
-    registration.waitlisted_at = now if status == "waitlisted" else None
-    if was_cancelled:
-        registration.sequence += 1  # a returning session is a new version for calendars
-
-
 def find_by_token(token: str) -> Attendee:
     """The attendee behind a private link; NotFound for anything else, including junk."""
     if not isinstance(token, str) or not links.looks_like_token(token):
@@ -368,7 +257,7 @@ def find_by_token(token: str) -> Attendee:
 
 
 def active_registrations(attendee: Attendee) -> list[Registration]:
-    return [r for r in attendee.registrations if r.status != "cancelled"]
+    return [r for r in attendee.registrations if r.is_active]
 
 
 def change_sessions(
@@ -411,7 +300,7 @@ def change_sessions(
     wanted_set = {s.id for s in wanted}
     dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
     for registration in dropped:
-        _drop(registration, now)
+        release(registration, now)
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
     take_seats(
         attendee,
@@ -435,23 +324,6 @@ def _active_ids(attendee: Attendee, exclude: list[Registration]) -> set[int]:
     return {r.session_id for r in active_registrations(attendee) if r.id not in excluded}
 
 
-def _drop(registration: Registration, now: datetime) -> None:
-    # Read the status under a row lock: a concurrent promotion may have turned this
-    # waiting-list place into a seat since the page loaded, and that seat must go back.
-    db.session.scalar(
-        select(Registration)
-        .where(Registration.id == registration.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if registration.status in SEAT_HOLDING:
-        capacity.release_seat(registration.session_id)
-    registration.status = "cancelled"
-    registration.waitlisted_at = None
-    registration.offer_expires_at = None
-    registration.sequence += 1
-
-
 def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
     """Give up one session (allowed after registration closes, until the event ends)."""
     _ensure_not_over(attendee, now)
@@ -463,7 +335,7 @@ def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
     if len(dropped) == len(active):
         cancel_registration(attendee, now)
         return
-    _drop(dropped[0], now)
+    release(dropped[0], now)
     promote_from_waitlist(dropped[0].session, now)
     enqueue("sessions_dropped", attendee, {"session_ids": [session_id]})
     db.session.flush()
@@ -481,7 +353,7 @@ def drop_all_sessions(attendee: Attendee, now: datetime) -> list[Registration]:
     lock_attendee(attendee)
     dropped = sorted(active_registrations(attendee), key=lambda r: r.session_id)
     for registration in dropped:
-        _drop(registration, now)
+        release(registration, now)
     for registration in dropped:
         promote_from_waitlist(registration.session, now)
     return dropped
@@ -500,9 +372,7 @@ def confirmed_count_matches_counter(session_id: int) -> bool:
     """For tests and the health check: the counter equals the rows holding a seat
     (confirmed, plus offered ones held for a waiting-list offer)."""
     rows = db.session.scalar(
-        select(func.count()).where(
-            Registration.session_id == session_id, Registration.status.in_(SEAT_HOLDING)
-        )
+        select(func.count()).where(Registration.session_id == session_id, Registration.holds_seat)
     )
     counter = db.session.scalar(
         select(EventSession.seats_taken).where(EventSession.id == session_id)

@@ -27,8 +27,8 @@ from ..mail.outbox import enqueue
 from ..programme.reading import session_summary
 from . import capacity
 
-# Registration statuses that occupy a seat; `seats_taken` counts exactly these rows.
-SEAT_HOLDING = ("confirmed", "offered")
+# The model's (Registration.SEAT_HOLDING), under the name services/allocation/runs.py imports.
+SEAT_HOLDING = Registration.SEAT_HOLDING
 
 
 def waitlist(session_id: int) -> list[Registration]:
@@ -67,10 +67,9 @@ def conflicting_session(registration: Registration, session: EventSession) -> Ev
         .join(Registration, Registration.session_id == EventSession.id)
         .where(
             Registration.attendee_id == registration.attendee_id,
-            Registration.status.in_(SEAT_HOLDING),
+            Registration.holds_seat,
             EventSession.id != session.id,
-            EventSession.starts_at < session.ends_at,
-            EventSession.ends_at > session.starts_at,
+            EventSession.overlaps(session),
         )
     ).first()
 
@@ -248,17 +247,7 @@ def promote_registration(
         raise InvalidInput(_("This registration is not on the waiting list."))
     if session.status != "scheduled":
         raise InvalidInput(_("This session has been cancelled."))
-    clash = db.session.scalars(
-        select(EventSession)
-        .join(Registration, Registration.session_id == EventSession.id)
-        .where(
-            Registration.attendee_id == registration.attendee_id,
-            Registration.status.in_(("confirmed", "offered")),
-            EventSession.id != session.id,
-            EventSession.starts_at < session.ends_at,
-            EventSession.ends_at > session.starts_at,
-        )
-    ).first()
+    clash = conflicting_session(registration, session)
     if clash is not None:
         raise ScheduleConflict(
             _(

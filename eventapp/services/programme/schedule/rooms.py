@@ -1,0 +1,130 @@
+"""The event's rooms and speakers, and the room and speakers a session names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ....extensions import db
+from ....models import Event, Organiser, Room, Speaker
+from ... import audit
+from ...errors import AlreadyExists, InvalidInput, NotFound
+from .. import conflicts
+from ..cleaning import clean_room_data, clean_speaker_data
+from .changes import enforce_new, lock_event, record_change
+
+
+def create_room(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Room:
+    values = clean_room_data(data, partial=False)
+    _ensure_room_name_free(event, values["name"])
+    room = Room(event=event, **values)
+    db.session.add(room)
+    db.session.flush()
+    audit.record(actor, "room.created", room, None, audit.snapshot(room), now=now)
+    return room
+
+
+def _ensure_room_name_free(event: Event, name: str, *, except_id: int | None = None) -> None:
+    existing = db.session.scalar(
+        select(Room.id).where(Room.event_id == event.id, Room.name == name)
+    )
+    if existing is not None and existing != except_id:
+        raise AlreadyExists(
+            _("This event already has a room with this name."),
+            {"name": [_("This event already has a room with this name.")]},
+        )
+
+
+def update_room(
+    actor: Organiser | None, room: Room, data: dict, now: datetime, *, confirm: bool = False
+) -> Room:
+    """Rename or resize a room; sessions that would then exceed it need confirmation."""
+    values = clean_room_data(data, partial=True)
+    lock_event(room.event)
+    if "name" in values:
+        _ensure_room_name_free(room.event, values["name"], except_id=room.id)
+    if "capacity" in values and values["capacity"] < room.capacity:
+        enforce_new(
+            conflicts.room_capacity_conflicts(room, values["capacity"]),
+            conflicts.room_capacity_conflicts(room, room.capacity),
+            confirm=confirm,
+        )
+    before = audit.snapshot(room)
+    for key, value in values.items():
+        setattr(room, key, value)
+    db.session.flush()
+    record_change(actor, "room.updated", room, before, now)
+    return room
+
+
+def get_room(event: Event, room_id: int) -> Room:
+    room = db.session.get(Room, room_id)
+    if room is None or room.event_id != event.id:
+        raise NotFound(_("No such room in this event."))
+    return room
+
+
+def room_named(event: Event, room_id: int | None) -> Room | None:
+    """The room a session names, which must belong to the session's event."""
+    if not room_id:
+        return None
+    try:
+        return get_room(event, room_id)
+    except NotFound:
+        message = _("No such room in this event.")
+        raise InvalidInput(message, {"room_id": [message]}) from None
+
+
+def create_speaker(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Speaker:
+    values = clean_speaker_data(data, partial=False)
+    _ensure_speaker_name_free(event, values["name"])
+    speaker = Speaker(event=event, **values)
+    db.session.add(speaker)
+    db.session.flush()
+    audit.record(actor, "speaker.created", speaker, None, audit.snapshot(speaker), now=now)
+    return speaker
+
+
+def update_speaker(actor: Organiser | None, speaker: Speaker, data: dict, now: datetime) -> Speaker:
+    values = clean_speaker_data(data, partial=True)
+    if "name" in values:
+        _ensure_speaker_name_free(speaker.event, values["name"], except_id=speaker.id)
+    before = audit.snapshot(speaker)
+    for key, value in values.items():
+        setattr(speaker, key, value)
+    db.session.flush()
+    record_change(actor, "speaker.updated", speaker, before, now)
+    return speaker
+
+
+def _ensure_speaker_name_free(event: Event, name: str, *, except_id: int | None = None) -> None:
+    existing = db.session.scalar(
+        select(Speaker.id).where(Speaker.event_id == event.id, Speaker.name == name)
+    )
+    if existing is not None and existing != except_id:
+        raise AlreadyExists(
+            _("This event already has a speaker with this name."),
+            {"name": [_("This event already has a speaker with this name.")]},
+        )
+
+
+def speakers_named(event: Event, names: list[str]) -> list[Speaker]:
+    """The event's speakers with these names, created for names not seen before."""
+    if not names:
+        return []
+    with db.session.no_autoflush:
+        known = {
+            s.name: s
+            for s in db.session.scalars(
+                select(Speaker).where(Speaker.event_id == event.id, Speaker.name.in_(names))
+            )
+        }
+    speakers = []
+    for name in names:
+        if name not in known:
+            known[name] = Speaker(event=event, name=name)
+            db.session.add(known[name])
+        speakers.append(known[name])
+    return speakers
