@@ -8,7 +8,7 @@ sends requests back to back (no think time): this measures the server, not a cro
 - RegisterUser: POST /api/v1/events/<slug>/registrations: the plenary plus one random
   workshop per round, each time a new email address. 201 is expected.
 - RegistrationSqlUser: the same requests to POST /_bench/registration-sql/<slug>, which
-  runs a registration's SQL and nothing else (eventapp/bench_baseline.py).
+  runs a registration's SQL and nothing else (bench/baseline_app.py).
 - BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.

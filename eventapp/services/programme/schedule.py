@@ -12,7 +12,6 @@ that was free when each of them looked.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,22 +52,11 @@ class SessionChange:
     warnings: list[ConflictItem] = field(default_factory=list)
 
 
-class ScheduleRace:
-    """Test-only knobs: pause between the conflict check and the write, or drop the lock.
-
-    With `locked = False` two organisers can book one room at once (the control test shows
-    it on PostgreSQL), so the real test proves the lock is what prevents it.
-    """
-
-    pause_seconds: float = 0.0
-    locked: bool = True
-
-
 def lock_event(event: Event) -> None:
     """Serialise programme changes of one event (FOR NO KEY UPDATE: registrations that only
-    reference the event row are not blocked)."""
-    if not ScheduleRace.locked:
-        return
+    reference the event row are not blocked). Without it two organisers could both book a
+    room that was free when each looked: the control test in
+    tests/services/test_schedule_concurrency.py replaces it with nothing and shows that."""
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
 
 
@@ -342,8 +330,6 @@ def create_session(
     )
     found = conflicts.check_session(plan)
     conflicts.enforce(found, confirm=confirm)
-    if ScheduleRace.pause_seconds:
-        time.sleep(ScheduleRace.pause_seconds)
     session = EventSession(
         event=event,
         kind=values["kind"],
