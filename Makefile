@@ -111,6 +111,8 @@ serve-postgres: install
 
 ## Load tests and timings on loopback (gunicorn + locust, PostgreSQL and SQLite); prints a
 ## report, asserts nothing. See docs/PERFORMANCE.md. bench-quick: smaller sizes, ~2 minutes.
+## gunicorn serves the bench's own entry point, bench/wsgi_bench.py: the app plus the baseline
+## endpoints of bench/baseline_app.py, which the app itself (wsgi.py) never mounts.
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'

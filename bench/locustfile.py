@@ -8,7 +8,7 @@ sends requests back to back (no think time): this measures the server, not a cro
 - RegisterUser: POST /api/v1/events/<slug>/registrations: the plenary plus one random
   workshop per round, each time a new email address. 201 is expected.
 - RegistrationSqlUser: the same requests to POST /_bench/registration-sql/<slug>, which
-  runs a registration's SQL and nothing else (eventapp/bench_baseline.py).
+  runs a registration's SQL and nothing else (bench/baseline_app.py).
 - BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.
@@ -25,6 +25,7 @@ import time
 import uuid
 from collections import Counter
 
+import gevent
 from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
@@ -66,6 +67,16 @@ def write_counts(environment, **_kwargs):
             )
 
 
+def _quit(environment) -> None:
+    """End the test from a greenlet of its own, not the user's. runner.quit() called by a user
+    kills that user's greenlet without waiting, then waits (--stop-timeout) for the others to
+    stop; the kill lands in that wait, and quit() never gets to end the test: locust then ran
+    on until --run-time (the burst: 600 s after its last registration)."""
+    if not _timing.get("quitting"):
+        _timing["quitting"] = True
+        gevent.spawn(environment.runner.quit)
+
+
 def _person(index: int) -> dict:
     return {
         "name": f"Bench Attendee {index}",
@@ -97,7 +108,7 @@ class _Base(FastHttpUser):
         started = _timing.setdefault("started", time.monotonic())
         if _completed >= MIN_REQUESTS and time.monotonic() - started >= MIN_SECONDS:
             _timing.setdefault("elapsed", time.monotonic() - started)
-            self.environment.runner.quit()
+            _quit(self.environment)
 
 
 class BaselineUser(_Base):
@@ -169,7 +180,7 @@ class BurstUser(_Base):
         _completed += 1
         if _completed >= TOTAL:
             _timing["elapsed"] = time.monotonic() - _timing["started"]
-            self.environment.runner.quit()
+            _quit(self.environment)
 
 
 def _outcome(response) -> str:

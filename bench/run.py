@@ -3,7 +3,8 @@
 For each database it creates a fresh database (PostgreSQL: eventapp_bench, dropped and
 created; SQLite: a file in a temporary folder), migrates it with the app's migrations, adds
 the bench-only baseline table, seeds the events below in bulk, then starts gunicorn
-(gunicorn.conf.py) with FLASK_RATELIMIT_ENABLED=false and FLASK_BENCH_BASELINE=true, and runs
+(gunicorn.conf.py) on the bench's own entry point, bench/wsgi_bench.py (the app plus the
+baseline endpoints of bench/baseline_app.py), with FLASK_RATELIMIT_ENABLED=false, and runs
 locust headless against it, one scenario at a time:
 
 1. throughput: registration (POST /api/v1/events/<slug>/registrations) against the baseline
@@ -103,7 +104,6 @@ class Server:
             "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
             "FLASK_SECRET_KEY": "bench-secret-key-not-for-production",
             "FLASK_RATELIMIT_ENABLED": "false",
-            "FLASK_BENCH_BASELINE": "true",
             "FLASK_MAIL_WORKER_IN_PROCESS": "false",
             "FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size": str(threads + 1),
             "FLASK_SQLALCHEMY_ENGINE_OPTIONS__max_overflow": "2",
@@ -121,7 +121,7 @@ class Server:
     def __enter__(self) -> Server:
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "bench.wsgi_bench:app"],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -331,7 +331,7 @@ def _login(opener, server: Server, email: str, password: str) -> None:
 
 
 # Run one after the other at each client count, so the three are measured side by side.
-# registration-sql: a registration's SQL and nothing else (bench_baseline.registration_sql),
+# registration-sql: a registration's SQL and nothing else (baseline_app.registration_sql),
 # the most any registration code could reach in this app and server.
 THROUGHPUT_RUNS = (
     ("baseline", "BaselineUser"),

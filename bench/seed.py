@@ -16,8 +16,8 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
+from bench.baseline_app import BASELINE_TABLE_SQL
 from eventapp import create_app
-from eventapp.bench_baseline import BASELINE_TABLE_SQL
 from eventapp.extensions import db
 from eventapp.models import (
     Attendee,

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import auth, bench_baseline, database, ratelimits, security, static_assets
+from . import auth, database, ratelimits, security, static_assets
 from . import cli as commands
 from . import errors as error_pages
 from .allocation_cli import allocate
@@ -117,7 +117,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    bench_baseline.init_app(app)  # only when BENCH_BASELINE is set
 
 
 def register_security(app: Flask) -> None:

@@ -30,7 +30,6 @@ class Config:
     # keep them a year; an unversioned static URL is cached for an hour only.
     STATIC_VERSIONED_MAX_AGE = 365 * 24 * 3600
     STATIC_UNVERSIONED_MAX_AGE = 3600
-    BENCH_BASELINE = False  # `make bench` only: see eventapp/bench_baseline.py
 
     BABEL_DEFAULT_LOCALE = "nl"
     OFFLINE_LOCALE = "en"  # outside a request: CLI output, services called from scripts

@@ -12,8 +12,6 @@ from sqlalchemy import text
 from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession, Room
-from eventapp.services.registration.capacity import RaceSwitches
-from eventapp.services.registration.writes import Switches as RegistrationWriteSwitches
 from tests.catalogs import compile_catalogs
 from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
@@ -86,9 +84,6 @@ def app(database_app):
         db.session.remove()
     database_app.config.clear()
     database_app.config.update(saved)
-    RaceSwitches.pause_seconds = 0.0
-    RaceSwitches.guarded = True
-    RegistrationWriteSwitches.one_statement = True
     _empty_all_tables(database_app)
 
 

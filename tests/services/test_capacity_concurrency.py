@@ -1,9 +1,9 @@
 """Races made to happen: many writers at once, separate connections, against the real DB.
 
-The test-only switch in services/capacity.py pauses between the capacity check and the
-seat write. With the guard off, the control test shows the naive read-check-write overbooks
-(PostgreSQL; SQLite's BEGIN IMMEDIATE already queues whole transactions); with the guard
-on, exactly `capacity` attendees are confirmed on both databases.
+tests/race_windows.py pauses between reading the counters and the seat write. With the
+guard replaced by a naive read-check-write (the control, built in tests/race_windows.py),
+the session overbooks (PostgreSQL; SQLite's BEGIN IMMEDIATE already queues whole
+transactions); with the guard, exactly `capacity` attendees are confirmed on both databases.
 """
 
 from collections import Counter
@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.services.registration import register as service
-from eventapp.services.registration import writes
-from eventapp.services.registration.capacity import RaceSwitches
 from eventapp.services.registration.register import RegistrationInput
+from tests import race_windows
 from tests.concurrency import run_at_once
 
 WRITERS = 50
@@ -59,17 +58,18 @@ def confirmed_rows(session_id: int) -> int:
 @pytest.mark.parametrize("waitlist", [False, True], ids=["refuse", "waitlist"])
 @pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement", "step-by-step"])
 def test_fifty_writers_ten_seats_exactly_ten_confirmed(
-    app, make_event, make_session, now, waitlist, one_statement
+    app, make_event, make_session, now, waitlist, one_statement, monkeypatch
 ):
     """On PostgreSQL a new registration writes in one statement (registration_writes); the
     step-by-step path, SQLite's, is raced on PostgreSQL too. The pause widens the gap
     between the step-by-step path's reads and its seat UPDATE; one statement has none."""
     if one_statement and app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("SQLite has only the step-by-step path")
-    writes.Switches.one_statement = one_statement
+    if not one_statement:
+        race_windows.write_step_by_step(monkeypatch)
     event = make_event()
     session = make_session(event, capacity=SEATS)
-    RaceSwitches.pause_seconds = 0.01
+    race_windows.pause_before_taking_seats(monkeypatch, 0.01)
 
     outcomes = register_concurrently(app, event.id, session.id, waitlist=waitlist, now=now)
 
@@ -82,13 +82,14 @@ def test_fifty_writers_ten_seats_exactly_ten_confirmed(
     assert session.seats_taken == SEATS
 
 
-def test_control_without_the_guard_the_race_overbooks(app, make_event, make_session, now):
+def test_control_without_the_guard_the_race_overbooks(
+    app, make_event, make_session, now, monkeypatch
+):
     if app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("SQLite queues whole writing transactions at BEGIN IMMEDIATE: no race")
     event = make_event()
     session = make_session(event, capacity=SEATS)
-    RaceSwitches.guarded = False
-    RaceSwitches.pause_seconds = 0.05
+    race_windows.take_seats_naively(monkeypatch, pause_seconds=0.05)
 
     register_concurrently(app, event.id, session.id, waitlist=False, now=now)
 

@@ -13,21 +13,15 @@ from sqlalchemy import select
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
 from eventapp.services import periodic
+from eventapp.services.mail import worker
 from eventapp.services.mail.loop import run_once, should_run_in_process
 from eventapp.services.mail.outbox import enqueue
 from eventapp.services.mail.render import render
 from eventapp.services.mail.transport import SmtpTransport
-from eventapp.services.mail.worker import ClaimSwitches, claim_batch, send_pending
+from eventapp.services.mail.worker import claim_batch, send_pending
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
 from tests.mailserver import SmtpServer, free_port
-
-
-@pytest.fixture(autouse=True)
-def reset_switches():
-    yield
-    ClaimSwitches.after_select = None
-    ClaimSwitches.locking = True
 
 
 def register(event, sessions, now, email="ada@example.org"):
@@ -261,8 +255,26 @@ def _one_pause_per_thread(pause):
     return after_select
 
 
+def _pause_between_choosing_and_claiming(monkeypatch, pause, choose=worker.lock_due_rows):
+    """Each worker chooses its rows (`choose`: the worker's own locked read by default),
+    then pauses once before marking them claimed."""
+    pause_once = _one_pause_per_thread(pause)
+
+    def choose_then_pause(now, size):
+        rows = choose(now, size)
+        pause_once()
+        return rows
+
+    monkeypatch.setattr(worker, "lock_due_rows", choose_then_pause)
+
+
+def _due_rows_unlocked(now, size):
+    """The control's naive choice: the same due rows, read without FOR UPDATE SKIP LOCKED."""
+    return list(db.session.scalars(worker.due_query(now, size)))
+
+
 def test_two_workers_at_once_never_send_a_message_twice(
-    app, smtp_server, make_event, make_session, now
+    app, smtp_server, make_event, make_session, now, monkeypatch
 ):
     app.config.update(OUTBOX_BATCH_SIZE=5)
     event = make_event()
@@ -270,10 +282,10 @@ def test_two_workers_at_once_never_send_a_message_twice(
     if app.config["DATABASE_KIND"] == "postgresql":
         # Both workers are inside their claim at once: SKIP LOCKED must keep them apart.
         barrier = threading.Barrier(2)
-        ClaimSwitches.after_select = _one_pause_per_thread(lambda: barrier.wait(timeout=30))
+        _pause_between_choosing_and_claiming(monkeypatch, lambda: barrier.wait(timeout=30))
     else:
         # SQLite queues writers at BEGIN IMMEDIATE: the second waits while the first pauses.
-        ClaimSwitches.after_select = _one_pause_per_thread(lambda: time.sleep(0.2))
+        _pause_between_choosing_and_claiming(monkeypatch, lambda: time.sleep(0.2))
 
     _run_workers(app, 2, now)
 
@@ -284,7 +296,7 @@ def test_two_workers_at_once_never_send_a_message_twice(
 
 
 def test_control_without_skip_locked_two_workers_do_send_twice(
-    app, smtp_server, make_event, make_session, now
+    app, smtp_server, make_event, make_session, now, monkeypatch
 ):
     """Shows the race the claim guards against is real, so the test above can fail."""
     if app.config["DATABASE_KIND"] != "postgresql":
@@ -293,8 +305,9 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
     event = make_event()
     _queue_many(event, make_session(event), 10)
     barrier = threading.Barrier(2)
-    ClaimSwitches.locking = False
-    ClaimSwitches.after_select = _one_pause_per_thread(lambda: barrier.wait(timeout=30))
+    _pause_between_choosing_and_claiming(
+        monkeypatch, lambda: barrier.wait(timeout=30), choose=_due_rows_unlocked
+    )
 
     _run_workers(app, 2, now)
 

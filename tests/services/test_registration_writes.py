@@ -1,7 +1,8 @@
 """A new registration's writes: one statement on PostgreSQL, step by step elsewhere.
 
 Both paths must write the same rows and report the same outcome. On PostgreSQL each test
-runs both ways (registration_writes.Switches); SQLite has only the step-by-step path.
+runs both ways (tests/race_windows.py replaces writes.writes_in_one_statement, the dialect's
+decision); SQLite has only the step-by-step path.
 """
 
 import pytest
@@ -13,18 +14,24 @@ from eventapp.services.errors import AlreadyRegistered, SessionFull
 from eventapp.services.registration import register as service
 from eventapp.services.registration import writes
 from eventapp.services.registration.register import RegistrationInput
+from tests import race_windows
 from tests.query_counter import QueryCounter
 
 PATHS = ["one_statement", "step_by_step"]
 
 
 @pytest.fixture(params=PATHS)
-def path(request, app):
+def path(request, app, monkeypatch):
     if request.param == "one_statement" and app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's (data-modifying CTEs)")
-    writes.Switches.one_statement = request.param == "one_statement"
-    yield request.param
-    writes.Switches.one_statement = True
+    if request.param == "step_by_step":
+        race_windows.write_step_by_step(monkeypatch)
+    return request.param
+
+
+def test_only_postgresql_writes_in_one_statement():
+    assert writes.writes_in_one_statement("postgresql")
+    assert not writes.writes_in_one_statement("sqlite")
 
 
 def person(session_ids, email="ada@example.org", **overrides) -> RegistrationInput:
@@ -90,7 +97,7 @@ def test_a_registration_writes_the_attendee_rows_message_and_seats(
     }
 
 
-def test_both_paths_write_the_same_values(app, make_event, make_session, now):
+def test_both_paths_write_the_same_values(app, make_event, make_session, now, monkeypatch):
     if app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("only PostgreSQL has two paths")
     event = make_event()
@@ -98,12 +105,12 @@ def test_both_paths_write_the_same_values(app, make_event, make_session, now):
     ids = [s.id for s in sessions]
     stored = {}
     for one_statement in (True, False):
-        writes.Switches.one_statement = one_statement
+        if not one_statement:
+            race_windows.write_step_by_step(monkeypatch)
         email = f"{one_statement}@example.org"
         result = service.register(event, person(ids, email=email, organisation="Org"), now)
         db.session.commit()
         stored[one_statement] = written_rows(result.attendee.id)
-    writes.Switches.one_statement = True
 
     differ = {"reference", "email", "email_normalized", "checkin_code"}
     differ |= {"token_hash", "token_nonce", "feed_token_hash", "feed_nonce", "updated_at"}
@@ -153,7 +160,7 @@ def test_a_full_session_is_waitlisted_or_refused(path, make_event, make_session,
     assert db.session.get(EventSession, open_session.id).seats_taken == 1
 
 
-def test_the_one_statement_path_is_one_statement(app, make_event, make_session, now):
+def test_the_one_statement_path_is_one_statement(app, make_event, make_session, now, monkeypatch):
     if app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's")
     event = make_event()
@@ -162,10 +169,9 @@ def test_the_one_statement_path_is_one_statement(app, make_event, make_session, 
 
     with QueryCounter(db.engine) as counter:
         service.register(event, person([s.id for s in sessions]), now)
-    writes.Switches.one_statement = False
+    race_windows.write_step_by_step(monkeypatch)
     with QueryCounter(db.engine) as control:
         service.register(event, person([s.id for s in sessions], email="b@example.org"), now)
-    writes.Switches.one_statement = True
 
     assert counter.count == 1
     assert control.count == 4  # attendee, message, rows, seats

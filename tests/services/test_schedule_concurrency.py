@@ -10,17 +10,10 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import Event, EventSession
 from eventapp.services.programme import schedule
-from eventapp.services.programme.schedule import ScheduleRace
+from tests import race_windows
 from tests.concurrency import run_at_once
 
 WRITERS = 6
-
-
-@pytest.fixture(autouse=True)
-def reset_switches():
-    yield
-    ScheduleRace.pause_seconds = 0.0
-    ScheduleRace.locked = True
 
 
 def book_concurrently(app, event_id: int, room_id: int) -> Counter:
@@ -53,21 +46,23 @@ def sessions_in_room(room_id: int) -> int:
     )
 
 
-def test_one_room_one_booking_under_concurrency(app, make_event, make_room):
+def test_one_room_one_booking_under_concurrency(app, make_event, make_room, monkeypatch):
     event = make_event()
     room = make_room(event)
-    ScheduleRace.pause_seconds = 0.05
+    race_windows.pause_after_the_conflict_check(monkeypatch, 0.05)
     outcomes = book_concurrently(app, event.id, room.id)
     assert outcomes == Counter({"booked": 1, "conflict": WRITERS - 1})
     assert sessions_in_room(room.id) == 1
 
 
-def test_control_without_the_lock_the_room_is_double_booked(app, make_event, make_room):
+def test_control_without_the_lock_the_room_is_double_booked(
+    app, make_event, make_room, monkeypatch
+):
     if app.config["DATABASE_KIND"] != "postgresql":
         pytest.skip("SQLite queues whole writing transactions at BEGIN IMMEDIATE: no race")
     event = make_event()
     room = make_room(event)
-    ScheduleRace.locked = False
-    ScheduleRace.pause_seconds = 0.2
+    race_windows.drop_the_event_lock(monkeypatch)
+    race_windows.pause_after_the_conflict_check(monkeypatch, 0.2)
     book_concurrently(app, event.id, room.id)
     assert sessions_in_room(room.id) > 1

@@ -2,7 +2,7 @@
 
 Threads with their own app context (so their own connection) cancel at the same instant
 while people leave the waiting list and, with promotion by offer, while offers are
-accepted and the expiry job runs in two workers. The capacity switch widens the window
+accepted and the expiry job runs in two workers. tests/race_windows.py widens the window
 between reading and writing a seat. Afterwards the counter equals the rows holding a
 seat, no session is over capacity, and the seats went to the first in line.
 """
@@ -16,8 +16,8 @@ from eventapp.models import Attendee, EventSession, Registration
 from eventapp.services.periodic import run_periodic
 from eventapp.services.registration import register as service
 from eventapp.services.registration import waitlist
-from eventapp.services.registration.capacity import RaceSwitches
 from eventapp.services.registration.register import RegistrationInput
+from tests import race_windows
 from tests.concurrency import run_at_once
 
 SEATS = 10
@@ -96,14 +96,16 @@ def counter(session_id) -> int:
     return db.session.get(EventSession, session_id).seats_taken
 
 
-def test_concurrent_cancellations_pass_every_seat_on_once(app, make_event, make_session, now):
+def test_concurrent_cancellations_pass_every_seat_on_once(
+    app, make_event, make_session, now, monkeypatch
+):
     event = make_event()
     session = make_session(event, capacity=SEATS)
     session_id = session.id
     holders, waiting = fill(event, session, now)
     leaving = waiting[0:12:2]  # positions 1, 3, 5, ... leave while seats are freed
     staying = [a for a in waiting if a not in leaving]
-    RaceSwitches.pause_seconds = 0.01
+    race_windows.pause_before_taking_seats(monkeypatch, 0.01)
 
     errors = at_once(app, [cancel(a, now) for a in holders[:8] + leaving])
 
@@ -115,13 +117,13 @@ def test_concurrent_cancellations_pass_every_seat_on_once(app, make_event, make_
 
 
 def test_concurrent_cancellations_with_offers_accepts_and_expiry(
-    app, make_event, make_session, now
+    app, make_event, make_session, now, monkeypatch
 ):
     event = make_event(promotion_mode="offer", offer_hours=24)
     session = make_session(event, capacity=SEATS)
     session_id = session.id
     holders, waiting = fill(event, session, now)
-    RaceSwitches.pause_seconds = 0.01
+    race_windows.pause_before_taking_seats(monkeypatch, 0.01)
 
     assert at_once(app, [cancel(a, now) for a in holders[:6]]) == []
 

@@ -1,5 +1,6 @@
 """Serving: cache-busted static files, the bench-only baseline, gunicorn's settings."""
 
+import ast
 import gc
 import runpy
 from pathlib import Path
@@ -7,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bench.baseline_app import BASELINE_TABLE_SQL, create_bench_app, registration_sql
 from eventapp import create_app
-from eventapp.bench_baseline import BASELINE_TABLE_SQL, registration_sql
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
 from eventapp.models.types import utcnow
@@ -61,14 +62,15 @@ def test_an_unversioned_static_url_is_cached_briefly(client):
     assert response.headers["Cache-Control"] == "public, max-age=3600"
 
 
-def test_the_baseline_endpoint_exists_only_in_bench_mode(client, tmp_path):
+def test_the_baseline_endpoints_are_mounted_only_by_the_bench_entry_point(client, tmp_path):
     assert client.post("/_bench/baseline", json={}).status_code == 404
+    entry_point = (ROOT / "bench" / "wsgi_bench.py").read_text()
+    assert "create_bench_app()" in entry_point
 
-    bench = create_app(
+    bench = create_bench_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bench.sqlite",
             "SECRET_KEY": "x" * 32,
-            "BENCH_BASELINE": True,
             "RATELIMIT_ENABLED": False,
         },
         instance_path=str(tmp_path / "instance"),
@@ -82,6 +84,25 @@ def test_the_baseline_endpoint_exists_only_in_bench_mode(client, tmp_path):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM bench_baseline")).scalar() == 1
         db.engine.dispose()
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_the_app_never_imports_the_bench():
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "eventapp").rglob("*.py")
+        if any(name.split(".")[0] == "bench" for name in _imported_modules(path))
+    ]
+    assert importing == []
 
 
 @pytest.mark.parametrize(

@@ -57,18 +57,6 @@ log = logging.getLogger(__name__)
 ERROR_MAX_LENGTH = 2000
 
 
-class ClaimSwitches:
-    """Test-only knobs, like capacity.RaceSwitches: make the claim race happen on purpose.
-
-    `after_select` runs between choosing the rows and marking them claimed (a pause or a
-    barrier); `locking = False` drops FOR UPDATE SKIP LOCKED, which the control test uses to
-    show that two workers then send the same message.
-    """
-
-    after_select = None
-    locking: bool = True
-
-
 @dataclass
 class Claim:
     id: int
@@ -126,21 +114,7 @@ def claim_batch(now: datetime, size: int) -> list[Claim]:
     config = current_app.config
     lease = now + timedelta(seconds=int(config.get("OUTBOX_CLAIM_SECONDS", 300)))
     max_attempts = int(config["OUTBOX_MAX_ATTEMPTS"])
-    due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until <= now),
-    )
-    query = (
-        select(OutboxMessage)
-        .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(size)
-    )
-    if ClaimSwitches.locking:
-        query = query.with_for_update(skip_locked=True)
-    rows = list(db.session.scalars(query))
-    if ClaimSwitches.after_select is not None:
-        ClaimSwitches.after_select()
+    rows = lock_due_rows(now, size)
     claims = []
     for row in rows:
         if row.status == "sending" and row.attempts >= max_attempts:
@@ -155,6 +129,30 @@ def claim_batch(now: datetime, size: int) -> list[Claim]:
         claims.append(Claim(row.id, row.kind, row.attempts, lease))
     db.session.commit()
     return claims
+
+
+def due_query(now: datetime, size: int):
+    """The oldest `size` due rows: pending ones whose time has come, and claims whose lease
+    ran out (their worker died)."""
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until <= now),
+    )
+    return (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(size)
+    )
+
+
+def lock_due_rows(now: datetime, size: int) -> list[OutboxMessage]:
+    """The due rows, locked for this claim. SKIP LOCKED passes over rows another worker is
+    claiming at this moment, so concurrent workers get disjoint batches; without the lock two
+    workers would choose the same rows and both send them (the control test in
+    tests/services/test_mail_worker.py reads them unlocked, through due_query, to show it).
+    The tests also wrap this function to hold a worker between choosing and claiming."""
+    return list(db.session.scalars(due_query(now, size).with_for_update(skip_locked=True)))
 
 
 def _stopping(stop: threading.Event | None) -> bool:

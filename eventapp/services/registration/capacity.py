@@ -6,7 +6,6 @@ committed value; on SQLite every writing transaction starts with BEGIN IMMEDIATE
 eventapp/database.py), so writers queue. A CHECK constraint on the table backs both.
 """
 
-import time
 from collections.abc import Iterable
 
 from sqlalchemy import bindparam, select, update
@@ -16,17 +15,6 @@ from ...database import loaded
 from ...extensions import db
 from ...models import Attendee, EventSession
 from .. import audit
-
-
-class RaceSwitches:
-    """Test-only knobs: pause between the capacity check and the write, or drop the guard.
-
-    With `guarded = False` the seat is taken the naive way (read, check in Python, write);
-    the control test shows that overbooks, so the real test proves the guard matters.
-    """
-
-    pause_seconds: float = 0.0
-    guarded: bool = True
 
 
 def guarded_seat_update(*which):
@@ -79,16 +67,14 @@ def take_seat_each(session_ids: Iterable[int]) -> set[int]:
     first lock, the more registrations per second. The CTE locks the rows in id order
     (`ORDER BY id FOR NO KEY UPDATE`), so two registrations for overlapping sessions never wait
     for each other in a cycle; SQLite ignores FOR UPDATE and already runs writers one at a
-    time (BEGIN IMMEDIATE).
+    time (BEGIN IMMEDIATE). take_seat and the step-by-step registration write pass through
+    here, so the race tests widen the window before the guard by wrapping this function
+    (tests/race_windows.py), and replace it with a naive read-check-write to show the
+    guard is what keeps the counter honest.
     """
     ids = sorted(set(session_ids))
     if not ids:
         return set()
-    if not RaceSwitches.guarded:
-        return {session_id for session_id in ids if _take_seat_unguarded(session_id)}
-    if RaceSwitches.pause_seconds:
-        db.session.execute(select(EventSession.seats_taken).where(EventSession.id.in_(ids)))
-        time.sleep(RaceSwitches.pause_seconds)
     seated = db.session.execute(_TAKE_SEAT_EACH, {"ids": ids}).all()
     for session_id, taken in seated:
         keep_counter(session_id, taken)
@@ -114,23 +100,6 @@ def take_seats(session_id: int, count: int) -> bool:
     if taken is None:
         return False
     keep_counter(session_id, taken)
-    return True
-
-
-def _take_seat_unguarded(session_id: int) -> bool:
-    taken, capacity = db.session.execute(
-        select(EventSession.seats_taken, EventSession.capacity).where(EventSession.id == session_id)
-    ).one()
-    time.sleep(RaceSwitches.pause_seconds)
-    if taken >= capacity:
-        return False
-    db.session.execute(
-        update(EventSession)
-        .where(EventSession.id == session_id)
-        .values(seats_taken=taken + 1)
-        .execution_options(synchronize_session=False)
-    )
-    keep_counter(session_id, taken + 1)
     return True
 
 

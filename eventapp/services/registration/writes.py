@@ -49,13 +49,6 @@ class Written:
     seated: set[int]  # the sessions in which a seat was taken
 
 
-class Switches:
-    """Test-only: False makes PostgreSQL take the step-by-step path too, so the race tests
-    can prove the guard on both paths against the same database."""
-
-    one_statement: bool = True
-
-
 def complete_row(table, values: dict) -> dict:
     """`values` plus the columns' Python-side defaults, every other column None: the whole
     row as written, which the ORM objects are then built from (database.adopt)."""
@@ -92,9 +85,17 @@ def write_new_registration(attendee: dict, message: dict, row: dict, session_ids
     """
     ids = sorted(session_ids)
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql" and Switches.one_statement and capacity.RaceSwitches.guarded:
+    if writes_in_one_statement(dialect):
         return _write_in_one_statement(attendee, message, row, ids)
     return _write_step_by_step(attendee, message, row, ids, dialect)
+
+
+def writes_in_one_statement(dialect: str) -> bool:
+    """Whether the database can take a registration's writes as one statement: data-modifying
+    CTEs are PostgreSQL's; SQLite has none (and no round trips to save), so it goes step by
+    step. The tests replace this to run the step-by-step path on PostgreSQL as well, where
+    it can race."""
+    return dialect == "postgresql"
 
 
 def _write_step_by_step(attendee, message, row, ids, dialect) -> Written:

@@ -18,7 +18,7 @@ that was free when each of them looked.
 Callers use the operations through this package (`schedule.create_session(...)`).
 """
 
-from .changes import ScheduleRace, lock_event
+from .changes import lock_event
 from .events import (
     cancel_event,
     create_event,
@@ -41,7 +41,6 @@ from .sessions import (
 
 __all__ = [
     "KEEP_ROOM",
-    "ScheduleRace",
     "SessionChange",
     "cancel_event",
     "cancel_session",

@@ -14,22 +14,11 @@ from .. import conflicts
 from ..conflicts import ConflictItem
 
 
-class ScheduleRace:
-    """Test-only knobs: pause between the conflict check and the write, or drop the lock.
-
-    With `locked = False` two organisers can book one room at once (the control test shows
-    it on PostgreSQL), so the real test proves the lock is what prevents it.
-    """
-
-    pause_seconds: float = 0.0
-    locked: bool = True
-
-
 def lock_event(event: Event) -> None:
     """Serialise programme changes of one event (FOR NO KEY UPDATE: registrations that only
-    reference the event row are not blocked)."""
-    if not ScheduleRace.locked:
-        return
+    reference the event row are not blocked). Without it two organisers could both book a
+    room that was free when each looked: the control test in
+    tests/services/test_schedule_concurrency.py replaces it with nothing and shows that."""
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
 
 

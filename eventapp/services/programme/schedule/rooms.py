@@ -13,7 +13,8 @@ from ... import audit
 from ...errors import AlreadyExists, InvalidInput, NotFound
 from .. import conflicts
 from ..cleaning import clean_room_data, clean_speaker_data
-from .changes import enforce_new, lock_event, record_change
+from . import changes
+from .changes import enforce_new, record_change
 
 
 def create_room(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Room:
@@ -42,7 +43,7 @@ def update_room(
 ) -> Room:
     """Rename or resize a room; sessions that would then exceed it need confirmation."""
     values = clean_room_data(data, partial=True)
-    lock_event(room.event)
+    changes.lock_event(room.event)
     if "name" in values:
         _ensure_room_name_free(room.event, values["name"], except_id=room.id)
     if "capacity" in values and values["capacity"] < room.capacity:

@@ -7,7 +7,6 @@ attendees hear of a move or a cancellation through the outbox (programme/notific
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,7 +21,8 @@ from ...registration.waitlist import promote_from_waitlist
 from .. import conflicts, notifications
 from ..cleaning import clean_session_data, ensure_order
 from ..conflicts import ConflictItem, SessionPlan
-from .changes import ScheduleRace, enforce_new, lock_event, record_change
+from . import changes
+from .changes import enforce_new, record_change
 from .rooms import room_named, speakers_named
 
 KEEP_ROOM = object()  # move_session(): leave the room as it is
@@ -58,7 +58,7 @@ def create_session(
     ensure_order(values["starts_at"], values["ends_at"])
     room = room_named(event, values.get("room_id"))
     capacity = _default_capacity(values, room)
-    lock_event(event)
+    changes.lock_event(event)
     plan = SessionPlan(
         event=event,
         title=values["title"],
@@ -70,8 +70,6 @@ def create_session(
     )
     found = conflicts.check_session(plan)
     conflicts.enforce(found, confirm=confirm)
-    if ScheduleRace.pause_seconds:
-        time.sleep(ScheduleRace.pause_seconds)
     session = EventSession(
         event=event,
         kind=values["kind"],
@@ -139,7 +137,7 @@ def update_session(
     moved = (starts_at, ends_at) != (session.starts_at, session.ends_at) or (
         room is not session.room
     )
-    lock_event(event)
+    changes.lock_event(event)
     db.session.refresh(session, ["seats_taken", "capacity", "status"])
 
     plan = SessionPlan(
@@ -247,7 +245,7 @@ def cancel_session(actor: Organiser | None, session: EventSession, now: datetime
     registrations (so they can be told and their calendars updated) and are emailed."""
     if session.status == "cancelled":
         return SessionChange(session, cancelled=True)
-    lock_event(session.event)
+    changes.lock_event(session.event)
     before = audit.snapshot(session)
     # Sets the status, bumps the sequence, ends the registrations and queues the emails.
     told = notifications.session_cancelled(session, now)

@@ -1,4 +1,5 @@
-"""Bench-only endpoints, registered only when BENCH_BASELINE is true (`make bench` sets it).
+"""The benchmark's own endpoints, mounted only by its WSGI entry point (bench/wsgi_bench.py,
+which bench/run.py serves): the app never imports this module.
 
 - `POST /_bench/baseline`: one INSERT into the trivial table `bench_baseline`, committed: the
   cheapest useful write this app and server can do, so `make bench` can report registration
@@ -10,7 +11,7 @@
 - Every response carries `X-SQL-Queries`: the number of SQL statements the request ran, so
   the bench reads queries per request from the real server.
 
-Never enable this in production: the endpoint is unauthenticated and CSRF-exempt.
+Never serve this in production: the endpoints are unauthenticated and CSRF-exempt.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, jsonify, request, request_started
 from sqlalchemy import ARRAY, Integer, any_, bindparam, event, func, select, text
 
-from .extensions import csrf, db
-from .models import Attendee, Event, EventSession, OutboxMessage, Registration
-from .models.types import utcnow
-from .services.registration import capacity, writes
-from .web.consent import consent_record
+from eventapp import create_app
+from eventapp.extensions import csrf, db
+from eventapp.models import Attendee, Event, EventSession, OutboxMessage, Registration
+from eventapp.models.types import utcnow
+from eventapp.services.registration import capacity, writes
+from eventapp.web.consent import consent_record
 
 bp = Blueprint("bench_baseline", __name__)
 
@@ -184,7 +186,7 @@ def _rows_as_registered(event_id: int, body: dict, session_ids: list[int]):
 @bp.post("/_bench/registration-sql/<slug>")
 def registration_sql(slug: str):
     """The statements a registration runs, with the same values, through the raw driver:
-    the event-and-sessions read, then the writes as registration_writes does them (one
+    the event-and-sessions read, then the writes as services/registration/writes.py does them (one
     statement on PostgreSQL; on SQLite the attendee, its message, the rows, one INSERT each
     where the app sends one for all, and the seats), then the commit. No input validation, no
     rules, no ORM objects, no private links: what is left is the database's work and the
@@ -214,9 +216,16 @@ def registration_sql(slug: str):
     return jsonify({"status": "ok"}), 201
 
 
+def create_bench_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The app as create_app builds it (same settings: instance/config.py, FLASK_* variables,
+    `config`), with the bench's endpoints and query counter on top."""
+    app = create_app(config, instance_path)
+    init_app(app)
+    return app
+
+
 def init_app(app: Flask) -> None:
-    if not app.config.get("BENCH_BASELINE"):
-        return
+    """Mount the endpoints and count each request's queries; call before the first request."""
     csrf.exempt(bp)
     app.register_blueprint(bp)
 
