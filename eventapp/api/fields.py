@@ -124,12 +124,14 @@ LocalTime = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "format": "date-time",
-            "pattern": f"^[{str(YEAR_MIN)[0]}-{str(YEAR_MAX)[0]}][0-9]{{3}}-",
+            # The shape only (as datetime.fromisoformat reads it); whether the day exists is
+            # the server's to say, so the document never refuses a date the server takes.
+            "pattern": f"^[{str(YEAR_MIN)[0]}-{str(YEAR_MAX)[0]}][0-9]{{3}}-[0-9]{{2}}-[0-9]{{2}}"
+            "T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$",
             "description": f"ISO 8601, years {YEAR_MIN} to {YEAR_MAX}; without an offset the "
             "time is local to the event's time zone (2027-03-18T09:30 or "
             "2027-03-18T09:30:00+01:00).",
-            "examples": ["2027-03-18T09:30:00+01:00"],
+            "examples": ["2027-03-18T09:30:00+01:00", "2027-03-18T09:30"],
         },
         mode="validation",
     ),
