@@ -97,6 +97,11 @@ ERRORS = {
     429: (Error, "Too many requests (`rate_limited`)."),
     503: (Error, "The database is briefly unavailable (`unavailable`)."),
 }
+PATH_PARAMETERS = {
+    "slug": "The event's slug.",
+    "session_id": "The session's id.",
+    "token": "The attendee's private token, from the manage link.",
+}
 PUBLIC_READ = (404, 405, 503)
 ORGANISER = (401, 403, 405, 503)
 WRITE = (400, 413, 422)
@@ -127,6 +132,7 @@ def operation(
             tags=tags or (("organiser",) if organiser else ("public",)),
             security={"bearerAuth": []} if organiser else None,
             operation_id=view.__name__,
+            path_parameter_descriptions=PATH_PARAMETERS,
         )(view)
         if "json" not in hints:
             return validated
@@ -153,12 +159,23 @@ def require_json_object() -> None:
 
 def openapi_document() -> dict:
     """The document of every route decorated with `operation` (needs an app context)."""
-    return spec.spec
+    document = spec.spec
+    for item in document["paths"].values():
+        for operation_ in item.values():
+            # spectree lists its validation error on every operation; only those that take
+            # a body or a query can answer it.
+            takes_input = "requestBody" in operation_ or any(
+                p["in"] == "query" for p in operation_.get("parameters", [])
+            )
+            if not takes_input:
+                operation_["responses"].pop("422", None)
+    return document
 
 
 @bp.get("/openapi.json")
 @operation((None, "This document (OpenAPI 3.1)."), 405, tags=("meta",))
 def openapi_json():
+    """This document."""
     return openapi_document()
 
 
