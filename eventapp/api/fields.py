@@ -47,7 +47,7 @@ REQUIRED_TEXT_PATTERN = f"^[^{_NO_CONTROL}]*[^\\s{_NO_CONTROL}][^{_NO_CONTROL}]*
 class Input(BaseModel):
     """A request body or query: JSON types as sent (no "1" for 1, no "yes" for true)."""
 
-    model_config = ConfigDict(strict=True, regex_engine="python-re")
+    model_config = ConfigDict(strict=True)
 
 
 class Output(BaseModel):
@@ -87,8 +87,8 @@ def text(max_length: int, *, required: bool = False) -> Any:
 
 Email = Annotated[
     str,
-    Field(max_length=EMAIL_MAX, json_schema_extra={"format": "email"}),
     _by_rule(lambda value, errors: clean_email(value, "field", errors)),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX}),
 ]
 
 TimeZone = Annotated[

@@ -16,6 +16,7 @@ from ..models.attendee import REGISTRATION_STATUSES
 from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..services import links
 from ..services.allocation.runs import preferences_of
+from ..services.programme import conflicts
 from ..services.programme.cleaning import ALLOCATION_MODES, PROMOTION_MODES
 from ..services.registration.waitlist import waitlist_position
 from .fields import Instant, Output, iso
@@ -146,15 +147,8 @@ class ConflictOut(Output):
 
     model_config = ConfigDict(extra="allow")
 
-    kind: Literal[
-        "room_double_booked",
-        "capacity_below_taken",
-        "attendee_overlap",
-        "speaker_double_booked",
-        "outside_event_hours",
-        "capacity_above_room",
-    ]
-    severity: Literal["hard", "soft"]
+    kind: Literal[conflicts.KINDS]
+    severity: Literal[conflicts.HARD, conflicts.SOFT]
     message: str
     sessions: list[SessionRef]
 
