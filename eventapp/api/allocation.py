@@ -1,51 +1,55 @@
 """POST /api/v1/events/<slug>/allocation: a dry run or the publication of the fair allocation."""
 
-from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..models.types import utcnow
 from ..services.allocation import runs as allocation
-from ..services.errors import InvalidInput
 from ..services.programme import schedule
 from ..web.access import role_required
 from .blueprint import bp
-from .public import json_body
+from .openapi import Error, operation
+from .replies import AllocationRunOut, PublishedAllocation
+from .schemas import AllocationIn
 
 
 @bp.post("/events/<slug>/allocation")
 @role_required("organiser")
-def allocate_event(slug: str):
-    """Body `{"dry_run": bool (default true), "seed": int (optional)}`: the run's figures.
+@operation(
+    (AllocationRunOut, "The run and its figures."),
+    404,
+    organiser=True,
+    HTTP_409=(
+        Error,
+        "`not_preference_mode`, `already_published`, or `stale` (preferences or seats "
+        "changed during the request).",
+    ),
+)
+def allocate_event(slug: str, json: AllocationIn):
+    """Fair workshop allocation from ranked preferences: dry run or publish.
 
-    A dry run stores the run and writes nothing else; `"dry_run": false` runs and publishes
-    in one go (seats, waiting lists, emails), or refuses with 409 and writes nothing.
+    Runs the fair optimum beside first come, first served and a random serial order, and
+    stores the run (seed and inputs); nothing else changes. With `"dry_run": false` the
+    optimum is published in the same request: seats confirmed, the rest waitlisted,
+    confirmation emails queued; or a 409 that writes nothing (a second publication too).
     """
     event = schedule.get_event_for_organiser(slug)
-    body = json_body()
-    dry_run = body.get("dry_run", True)
-    if not isinstance(dry_run, bool):
-        raise InvalidInput(
-            _("Please correct the marked fields."), {"dry_run": [_("Must be true or false.")]}
-        )
     now = utcnow()
-    run = allocation.dry_run(event, body.get("seed"), now=now, actor=current_user)
+    run = allocation.dry_run(event, json.seed, now=now, actor=current_user)
     published = None
-    if not dry_run:
+    if not json.dry_run:
         published = allocation.publish(event, run, now=now, actor=current_user)
     db.session.commit()
-    reply = {
-        "run_id": run.id,
-        "seed": run.seed,
-        "status": run.status,
-        "stats": run.stats,
-        "published": None,
-    }
-    if published is not None:
-        reply["published"] = {
-            "confirmed": published.confirmed,
-            "waitlisted": published.waitlisted,
-            "emails": published.emails,
-        }
-    return jsonify(reply)
+    return AllocationRunOut(
+        run_id=run.id,
+        seed=run.seed,
+        status=run.status,
+        stats=run.stats,
+        published=None
+        if published is None
+        else PublishedAllocation(
+            confirmed=published.confirmed,
+            waitlisted=published.waitlisted,
+            emails=published.emails,
+        ),
+    )

@@ -5,8 +5,6 @@ organiser pages, so the same rules: a hard conflict is a 409 `conflict`, a warni
 `conflict` with `confirm_required: true` until the request says `"confirm": true`.
 """
 
-from flask import jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,119 +12,127 @@ from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
-from ..services.backoffice.attendees import (
-    CHECKED_IN_FILTERS,
-    SEARCH_MAX_LENGTH,
-    STATUS_FILTERS,
-    AttendeeFilter,
-)
-from ..services.errors import InvalidInput
+from ..services.backoffice.attendees import AttendeeFilter
 from ..services.programme import conflicts, schedule
 from ..services.registration import waitlist
-from ..services.validation import ID_MAX, FieldErrors
 from ..web.access import role_required
 from .blueprint import bp
-from .public import json_body
-from .serialize import event_json, iso, session_json
+from .fields import iso
+from .openapi import operation
+from .replies import (
+    AttendeeRow,
+    ConflictList,
+    EventCancelled,
+    EventMoved,
+    EventOut,
+    RegistrationPage,
+    RoomOut,
+    SessionChange,
+    Waitlist,
+    WaitlistEntry,
+)
+from .schemas import (
+    EventIn,
+    EventMoveIn,
+    EventPatch,
+    RegistrationQuery,
+    RoomIn,
+    SessionIn,
+    SessionPatch,
+)
 
-MAX_PER_PAGE = 500
 
-
-def _confirm(body: dict) -> bool:
-    confirm = body.get("confirm", False)
-    if not isinstance(confirm, bool):
-        raise InvalidInput(
-            _("Please correct the marked fields."), {"confirm": [_("Must be true or false.")]}
-        )
-    return confirm
-
-
-def _session_reply(change, status: int = 200):
-    session = change.session
-    body = session_json(session, len(waitlist.waitlist(session.id)))
-    body["warnings"] = [c.to_dict() for c in change.warnings if not c.is_hard]
-    body["promoted"] = len(change.promoted)
-    return jsonify(body), status
-
-
-def room_json(room) -> dict:
-    return {"id": room.id, "name": room.name, "capacity": room.capacity}
+def _session_reply(change) -> SessionChange:
+    return SessionChange.of_change(change, len(waitlist.waitlist(change.session.id)))
 
 
 @bp.post("/events")
 @role_required("organiser")
-def create_event():
-    event = schedule.create_event(current_user, json_body(), utcnow())
+@operation((EventOut, "The new event."), 409, status=201, organiser=True)
+def create_event(json: EventIn):
+    """Create an event."""
+    event = schedule.create_event(current_user, json.model_dump(exclude_unset=True), utcnow())
     db.session.commit()
-    return jsonify(event_json(event)), 201
+    return EventOut.of(event), 201
 
 
 @bp.patch("/events/<slug>")
 @role_required("organiser")
-def update_event(slug: str):
+@operation((EventOut, "The event as saved."), 404, 409, organiser=True)
+def update_event(slug: str, json: EventPatch):
+    """Change an event; new hours that leave sessions outside them need "confirm": true."""
     event = schedule.get_event_for_organiser(slug)
-    body = json_body()
-    schedule.update_event(current_user, event, body, utcnow(), confirm=_confirm(body))
+    sent = json.model_dump(exclude_unset=True)
+    schedule.update_event(current_user, event, sent, utcnow(), confirm=sent.get("confirm", False))
     db.session.commit()
-    return jsonify(event_json(event))
+    return EventOut.of(event)
 
 
 @bp.post("/events/<slug>/move")
 @role_required("organiser")
-def move_event(slug: str):
-    """Move the whole event to a new start; sessions keep their relative times."""
+@operation((EventMoved, "The moved event."), 404, organiser=True)
+def move_event(slug: str, json: EventMoveIn):
+    """Move the whole event to a new start; sessions keep their relative times and their
+    attendees are emailed."""
     event = schedule.get_event_for_organiser(slug)
-    body = json_body()
-    if "starts_at" not in body:
-        message = _("This field is required.")
-        raise InvalidInput(_("Please correct the marked fields."), {"starts_at": [message]})
-    moved = schedule.move_event(current_user, event, body["starts_at"], utcnow())
+    moved = schedule.move_event(current_user, event, json.starts_at, utcnow())
     db.session.commit()
-    return jsonify({**event_json(event), "sessions_moved": len(moved)})
+    return EventMoved.of(event, sessions_moved=len(moved))
 
 
 @bp.post("/events/<slug>/cancel")
 @role_required("organiser")
+@operation((EventCancelled, "The cancelled event (status closed)."), 404, organiser=True)
 def cancel_event(slug: str):
     """Cancel every session (attendees are emailed) and close the event."""
     event = schedule.get_event_for_organiser(slug)
     cancelled = schedule.cancel_event(current_user, event, utcnow())
     db.session.commit()
-    return jsonify({**event_json(event), "sessions_cancelled": len(cancelled)})
+    return EventCancelled.of(event, sessions_cancelled=len(cancelled))
 
 
 @bp.post("/events/<slug>/rooms")
 @role_required("organiser")
-def create_room(slug: str):
+@operation((RoomOut, "The new room."), 404, 409, status=201, organiser=True)
+def create_room(slug: str, json: RoomIn):
+    """Add a room."""
     event = schedule.get_event_for_organiser(slug)
-    room = schedule.create_room(current_user, event, json_body(), utcnow())
+    room = schedule.create_room(current_user, event, json.model_dump(), utcnow())
     db.session.commit()
-    return jsonify(room_json(room)), 201
+    return RoomOut.of(room), 201
 
 
 @bp.post("/events/<slug>/sessions")
 @role_required("organiser")
-def create_session(slug: str):
+@operation((SessionChange, "The new session."), 404, 409, status=201, organiser=True)
+def create_session(slug: str, json: SessionIn):
+    """Add a session."""
     event = schedule.get_event_for_organiser(slug)
-    body = json_body()
-    change = schedule.create_session(current_user, event, body, utcnow(), confirm=_confirm(body))
+    sent = json.model_dump(exclude_unset=True)
+    change = schedule.create_session(current_user, event, sent, utcnow(), confirm=json.confirm)
     db.session.commit()
-    return _session_reply(change, 201)
+    return _session_reply(change), 201
 
 
 @bp.patch("/sessions/<int:session_id>")
 @role_required("organiser")
-def update_session(session_id: int):
+@operation((SessionChange, "The session as saved."), 404, 409, organiser=True)
+def update_session(session_id: int, json: SessionPatch):
+    """Edit, move, resize, cancel or restore a session."""
     session = schedule.get_session(session_id)
-    body = json_body()
-    change = schedule.update_session(current_user, session, body, utcnow(), confirm=_confirm(body))
+    sent = json.model_dump(exclude_unset=True)
+    change = schedule.update_session(
+        current_user, session, sent, utcnow(), confirm=sent.get("confirm", False)
+    )
     db.session.commit()
     return _session_reply(change)
 
 
 @bp.delete("/sessions/<int:session_id>")
 @role_required("organiser")
+@operation((SessionChange, "The cancelled session."), 404, organiser=True)
 def cancel_session(session_id: int):
+    """Cancel a session; its attendees are emailed."""
     session = schedule.get_session(session_id)
     change = schedule.cancel_session(current_user, session, utcnow())
     db.session.commit()
@@ -135,95 +141,48 @@ def cancel_session(session_id: int):
 
 @bp.get("/events/<slug>/conflicts")
 @role_required("organiser")
+@operation((ConflictList, "Hard conflicts first."), 404, organiser=True)
 def list_conflicts(slug: str):
+    """Every current conflict of the event, warnings too."""
     event = schedule.get_event_for_organiser(slug)
     found = conflicts.event_conflicts(event)
-    return jsonify(
-        {"conflicts": [c.to_dict() for c in found], **conflicts.count_by_severity(found)}
+    return ConflictList(
+        conflicts=[c.to_dict() for c in found], **conflicts.count_by_severity(found)
     )
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    # isdigit() alone lets through digits int() refuses, such as "²".
-    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
-        raise InvalidInput(
-            _("Please correct the marked fields."),
-            {name: [_("Must be between %(lo)d and %(hi)d.", lo=lo, hi=hi)]},
-        )
-    return int(raw)
 
 
 @bp.get("/events/<slug>/registrations")
 @role_required("organiser")
-def list_registrations(slug: str):
-    """Attendees with their registrations, a page at a time, oldest first.
+@operation((RegistrationPage, "One page."), 404, 422, organiser=True)
+def list_registrations(slug: str, query: RegistrationQuery):
+    """Attendees and their registrations, a page at a time, oldest first.
 
     Filtered by the same service as the organiser's attendee page, so a filter here finds
     exactly the attendees it finds there.
     """
     event = schedule.get_event_for_organiser(slug)
-    page = _int_arg("page", 1, 1, 1_000_000)
-    per_page = _int_arg("per_page", 100, 1, MAX_PER_PAGE)
-    found = attendee_service.attendee_page(event, _attendee_filter(), page, per_page)
+    chosen = AttendeeFilter(
+        q=query.q.strip(),
+        session_id=query.session_id,
+        status=query.status or "",
+        checked_in=query.checked_in or "",
+        sort="oldest",
+    )
+    found = attendee_service.attendee_page(event, chosen, query.page, query.per_page)
     tz = event.tz
-    return jsonify(
-        {
-            "registrations": [_attendee_row(a, tz) for a in found.items],
-            "page": page,
-            "per_page": per_page,
-            "total": found.total,
-        }
+    return RegistrationPage(
+        registrations=[AttendeeRow.of(a, tz) for a in found.items],
+        page=query.page,
+        per_page=query.per_page,
+        total=found.total,
     )
-
-
-def _attendee_filter() -> AttendeeFilter:
-    """The attendee page's filter from the query string (`session_id` being its `session`).
-
-    The page ignores values its own form never sends; a program that sends one here gets a
-    422 naming the field instead of a list it did not ask for.
-    """
-    errors = FieldErrors()
-    q = request.args.get("q", "").strip()
-    if len(q) > SEARCH_MAX_LENGTH:
-        errors.add("q", _("At most %(n)d characters.", n=SEARCH_MAX_LENGTH))
-    status = _choice_arg("status", STATUS_FILTERS, errors)
-    checked_in = _choice_arg("checked_in", CHECKED_IN_FILTERS, errors)
-    if errors:
-        raise InvalidInput(_("Please correct the marked fields."), errors)
-    session_id = None
-    if "session_id" in request.args:
-        session_id = _int_arg("session_id", 0, 1, ID_MAX)
-    return AttendeeFilter(
-        q=q, session_id=session_id, status=status, checked_in=checked_in, sort="oldest"
-    )
-
-
-def _choice_arg(name: str, choices: tuple[str, ...], errors: FieldErrors) -> str:
-    value = request.args.get(name, "")
-    if name in request.args and value not in choices:
-        errors.add(name, _("Must be one of: %(choices)s.", choices=", ".join(choices)))
-    return value
-
-
-def _attendee_row(attendee: Attendee, tz) -> dict:
-    return {
-        "reference": attendee.reference,
-        "name": attendee.name,
-        "email": attendee.email,
-        "organisation": attendee.organisation,
-        "status": attendee.status,
-        "created_at": iso(attendee.created_at, tz),
-        "checked_in_at": iso(attendee.checked_in_at, tz),
-        "sessions": [{"id": r.session_id, "status": r.status} for r in attendee.registrations],
-    }
 
 
 @bp.get("/sessions/<int:session_id>/waitlist")
 @role_required("organiser")
+@operation((Waitlist, "First in line first."), 404, organiser=True)
 def session_waitlist(session_id: int):
+    """A session's waiting list in order."""
     session = schedule.get_session(session_id)
     tz = session.event.tz
     queue = waitlist.waitlist(session.id)
@@ -233,20 +192,18 @@ def session_waitlist(session_id: int):
             select(Attendee).where(Attendee.id.in_([r.attendee_id for r in queue]))
         )
     }
-    return jsonify(
-        {
-            "session_id": session.id,
-            "capacity": session.capacity,
-            "seats_taken": session.seats_taken,
-            "waitlist": [
-                {
-                    "position": position,
-                    "reference": attendees[r.attendee_id].reference,
-                    "name": attendees[r.attendee_id].name,
-                    "email": attendees[r.attendee_id].email,
-                    "waitlisted_at": iso(r.waitlisted_at, tz),
-                }
-                for position, r in enumerate(queue, start=1)
-            ],
-        }
+    return Waitlist(
+        session_id=session.id,
+        capacity=session.capacity,
+        seats_taken=session.seats_taken,
+        waitlist=[
+            WaitlistEntry(
+                position=position,
+                reference=attendees[r.attendee_id].reference,
+                name=attendees[r.attendee_id].name,
+                email=attendees[r.attendee_id].email,
+                waitlisted_at=iso(r.waitlisted_at, tz),
+            )
+            for position, r in enumerate(queue, start=1)
+        ],
     )

@@ -1,7 +1,6 @@
 """The public JSON API: events, sessions with seats, and one's own registration."""
 
-from flask import jsonify, request
-from flask_babel import gettext as _
+from flask import request
 
 from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
@@ -9,7 +8,6 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services import privacy
 from ..services.allocation import runs as allocation
-from ..services.errors import DomainError, InvalidInput
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration import self_service
@@ -17,7 +15,16 @@ from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record
 from .blueprint import bp
-from .serialize import attendee_json, event_json, session_json
+from .openapi import PUBLIC_READ, SessionsError, operation
+from .replies import (
+    AttendeeExport,
+    EventList,
+    EventOut,
+    RegistrationOut,
+    SessionList,
+    SessionOut,
+)
+from .schemas import RegistrationIn, RegistrationPatch
 
 
 def sees_drafts() -> bool:
@@ -29,131 +36,159 @@ def sees_drafts() -> bool:
     return organiser is not None and organiser.has_role("organiser")
 
 
-def json_body() -> dict:
-    """The request's JSON object, or a 400 that says what is wrong with it."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise DomainError(
-            _("The body must be a JSON object (Content-Type: application/json)."),
-            "bad_request",
-            400,
-        )
-    return body
+REGISTRATION_409 = (
+    SessionsError,
+    "`full` or `schedule_conflict` (naming the sessions), `already_registered`, or "
+    "`registration_closed`.",
+)
 
 
 @bp.get("/events")
+@operation((EventList, "The events."), 405, 503)
 def list_events():
-    return jsonify({"events": [event_json(e) for e in programme.published_events()]})
+    """Published (and closed) events."""
+    return EventList(events=[EventOut.of(e) for e in programme.published_events()])
 
 
 @bp.get("/events/<slug>")
+@operation((EventOut, "The event."), *PUBLIC_READ)
 def show_event(slug: str):
-    return jsonify(event_json(programme.get_event(slug, public=not sees_drafts())))
+    """One published event (with an organiser's bearer token, drafts too)."""
+    return EventOut.of(programme.get_event(slug, public=not sees_drafts()))
 
 
 @bp.get("/events/<slug>/sessions")
+@operation((SessionList, "The sessions."), *PUBLIC_READ)
 def list_sessions(slug: str):
+    """The programme of a published event, with seats (with an organiser's bearer token, of
+    drafts too)."""
     event = programme.get_event(slug, public=not sees_drafts())
     waitlists = programme.waitlist_lengths(event)
-    return jsonify(
-        {
-            "sessions": [
-                session_json(s, waitlists.get(s.id, 0)) for s in programme.sessions_of(event)
-            ]
-        }
+    return SessionList(
+        sessions=[SessionOut.of(s, waitlists.get(s.id, 0)) for s in programme.sessions_of(event)]
     )
 
 
 @bp.post("/events/<slug>/registrations")
 @reads_before_writing
-def create_registration(slug: str):
-    sent = request.get_json(silent=True)
-    event = programme.get_event(
-        slug, with_sessions=isinstance(sent, dict) and sent.get("session_ids")
-    )
-    body = json_body()
-    locale = registration.attendee_locale(event, body.get("locale"))
+@operation(
+    (RegistrationOut, "Registered (confirmed or waitlisted)."),
+    *PUBLIC_READ,
+    429,
+    status=201,
+    HTTP_409=REGISTRATION_409,
+)
+def create_registration(slug: str, json: RegistrationIn):
+    """Register for sessions of a published event."""
+    event = programme.get_event(slug, with_sessions=json.session_ids)
+    locale = registration.attendee_locale(event, json.locale)
     data = RegistrationInput(
-        name=body.get("name"),
-        email=body.get("email"),
-        organisation=body.get("organisation", ""),
-        job_role=body.get("job_role", ""),
-        session_ids=body.get("session_ids"),
-        waitlist=body.get("waitlist", False),
-        consent=body.get("consent"),
+        name=json.name,
+        email=json.email,
+        organisation=json.organisation,
+        job_role=json.job_role,
+        session_ids=json.session_ids,
+        waitlist=json.waitlist,
+        consent=json.consent,
         locale=locale,
         consent_text=consent_record("api", locale),
-        preferences=body.get("preferences"),
+        preferences=json.preferences,
     )
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
-    payload = attendee_json(result.attendee)
-    payload["status"] = result.status
-    return jsonify(payload), 201
+    return RegistrationOut.of(result.attendee, status=result.status), 201
 
 
 @bp.get("/registrations/<token>")
+@operation((RegistrationOut, "The registration."), *PUBLIC_READ, 429)
 def show_registration(token: str):
-    return jsonify(attendee_json(registration.find_by_token(token)))
+    """One's own registration."""
+    return RegistrationOut.of(registration.find_by_token(token))
 
 
 @bp.patch("/registrations/<token>")
-def change_registration(token: str):
+@operation(
+    (RegistrationOut, "The registration as changed."),
+    *PUBLIC_READ,
+    429,
+    HTTP_409=REGISTRATION_409,
+)
+def change_registration(token: str, json: RegistrationPatch):
     """Change sessions, workshop preferences and/or name, organisation, locale: all of it or,
     on an error, none."""
     attendee = registration.find_by_token(token)
-    body = json_body()
-    waitlist = body.get("waitlist", False)
-    if not isinstance(waitlist, bool):
-        raise InvalidInput(
-            _("Please correct the marked fields."), {"waitlist": [_("Must be true or false.")]}
-        )
-    details = {key: body[key] for key in ("name", "organisation", "locale") if key in body}
+    sent = json.model_dump(exclude_unset=True)
+    details = {key: sent[key] for key in ("name", "organisation", "locale") if key in sent}
     if details:
         self_service.update_details(attendee, **details)
-    if "session_ids" in body:
-        self_service.change_choices(attendee, body["session_ids"], waitlist=waitlist, now=utcnow())
-    if "preferences" in body:
+    if "session_ids" in sent:
+        self_service.change_choices(
+            attendee, sent["session_ids"], waitlist=json.waitlist, now=utcnow()
+        )
+    if "preferences" in sent:
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
-        allocation.change_preferences(attendee, body["preferences"], utcnow())
+        allocation.change_preferences(attendee, sent["preferences"], utcnow())
     db.session.commit()
-    return jsonify(attendee_json(attendee))
+    return RegistrationOut.of(attendee)
 
 
 @bp.delete("/registrations/<token>")
+@operation(
+    (RegistrationOut, "The cancelled registration."),
+    *PUBLIC_READ,
+    429,
+    HTTP_409=(SessionsError, "Already cancelled (`registration_closed`)."),
+)
 def cancel_registration(token: str):
+    """Cancel one's registration."""
     attendee = registration.find_by_token(token)
     registration.cancel_registration(attendee, utcnow())
     db.session.commit()
-    return jsonify(attendee_json(attendee))
+    return RegistrationOut.of(attendee)
 
 
 @bp.post("/registrations/<token>/offers/<int:session_id>/accept")
+@operation(
+    (RegistrationOut, "The registration with the seat."),
+    *PUBLIC_READ,
+    429,
+    HTTP_409=(SessionsError, "`offer_expired`, or `schedule_conflict` naming the sessions."),
+)
 def accept_offer(token: str, session_id: int):
     """Accept a waiting-list offer (events with promotion by offer) before it expires."""
     attendee = registration.find_by_token(token)
     waitlist_service.accept_offer(attendee, session_id, utcnow())
     db.session.commit()
-    return jsonify(attendee_json(attendee))
+    return RegistrationOut.of(attendee)
 
 
 @bp.post("/registrations/<token>/offers/<int:session_id>/decline")
+@operation((RegistrationOut, "The registration without the offer."), *PUBLIC_READ, 429)
 def decline_offer(token: str, session_id: int):
+    """Decline a waiting-list offer; the seat goes to the next in line."""
     attendee = registration.find_by_token(token)
     waitlist_service.decline_offer(attendee, session_id, utcnow())
     db.session.commit()
-    return jsonify(attendee_json(attendee))
+    return RegistrationOut.of(attendee)
 
 
 @bp.get("/registrations/<token>/export")
+@operation((AttendeeExport, "The attendee's data as JSON."), *PUBLIC_READ, 429)
 def export_registration(token: str):
     """Everything stored about the attendee (the right of access), as JSON."""
     attendee = registration.find_by_token(token)
-    return jsonify(privacy.export_data(attendee, utcnow()))
+    return privacy.export_data(attendee, utcnow())
 
 
 @bp.delete("/registrations/<token>/data")
+@operation(
+    (None, "Erased; the private link stops working."),
+    *PUBLIC_READ,
+    429,
+    status=204,
+    HTTP_409=(SessionsError, "Already erased (`registration_closed`)."),
+)
 def erase_registration(token: str):
     """Cancel (before the event) and erase the attendee's personal data; the link dies."""
     attendee = registration.find_by_token(token)

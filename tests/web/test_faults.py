@@ -69,8 +69,12 @@ def test_an_unreachable_database_gives_a_clear_503(uri, tmp_path):
     assert api.status_code == 503
     assert api.json["error"] == "unavailable" and api.json["message"]
     assert api.headers["Retry-After"] == "30"
-    registering = client.post("/api/v1/events/x/registrations", json={"name": "A"})
+    registration = {"name": "A", "email": "a@example.org", "session_ids": [1], "consent": True}
+    registering = client.post("/api/v1/events/x/registrations", json=registration)
     assert registering.status_code == 503 and registering.json["error"] == "unavailable"
+    # The body's schema is checked before the database is asked anything.
+    malformed = client.post("/api/v1/events/x/registrations", json={"name": "A"})
+    assert malformed.status_code == 422 and malformed.json["error"] == "invalid"
 
 
 # -- PostgreSQL drops every connection (a restart, a failover) ----------------------------

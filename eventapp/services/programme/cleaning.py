@@ -67,9 +67,9 @@ def _timezones() -> set[str]:
 _TIMEZONES: set[str] | None = None
 
 
-def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
-    """An aware instant from ISO 8601 text or a datetime; times without offset are local to
-    the event's timezone `tz`."""
+def parse_datetime(value) -> datetime | None:
+    """ISO 8601 text (or a datetime) as a datetime, naive when it has no offset; None when
+    it is not one. The API's schemas read their times with this too."""
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -77,10 +77,21 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
             return None
     if not isinstance(value, datetime):
-        errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
+        return None
+    # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        return None
+    return value
+
+
+def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
+    """An aware instant from ISO 8601 text or a datetime; times without offset are local to
+    the event's timezone `tz`."""
+    value = parse_datetime(value)
+    if value is None:
+        errors.add(field, datetime_message())
         return None
     if value.tzinfo is None:
         try:
@@ -88,11 +99,12 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
         except (ZoneInfoNotFoundError, ValueError):
             errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
             return None
-    # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
-    if not YEAR_MIN <= value.year <= YEAR_MAX:
-        errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
-        return None
     return value
+
+
+def datetime_message() -> str:
+    """The reason a time is refused, in the request's language (so built when needed)."""
+    return _("Not a date and time (use 2027-03-18T09:30 or with an offset).")
 
 
 def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:
