@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from flask_babel import format_date
+from flask_babel import format_date, format_datetime, format_time
 
 from ..services.backoffice.dashboard import DayCount
 
@@ -49,6 +50,7 @@ class TimelineChart:
     plot_right: float = WIDTH - RIGHT
     plot_top: float = TOP
     plot_bottom: float = HEIGHT - BOTTOM
+    unit: str = "day"  # what one bar counts: "day", "hour" or "ten_minutes"
 
     @property
     def empty(self) -> bool:
@@ -80,6 +82,7 @@ def timeline_chart(days: list[DayCount], width: int = WIDTH, height: int = HEIGH
     )
     if not days:
         return chart
+    chart.unit = bucket_unit(days)
     plot_width = chart.plot_right - chart.plot_left
     plot_height = chart.plot_bottom - chart.plot_top
     slot = plot_width / len(days)
@@ -96,7 +99,7 @@ def timeline_chart(days: list[DayCount], width: int = WIDTH, height: int = HEIGH
                 y=round(chart.plot_bottom - bar_height, 2),
                 width=round(bar_width, 2),
                 height=round(bar_height, 2),
-                label=format_date(day.day, "medium"),
+                label=_bucket_label(day),
                 value=day.new,
             )
         )
@@ -109,8 +112,30 @@ def timeline_chart(days: list[DayCount], width: int = WIDTH, height: int = HEIGH
     chart.right_ticks = _ticks(max_total, chart.plot_top, chart.plot_bottom)
     label_every = max(1, math.ceil(len(days) / 8))
     chart.bottom_ticks = [
-        Tick(round(chart.plot_left + (i + 0.5) * slot, 2), format_date(d.day, "d MMM"))
+        Tick(round(chart.plot_left + (i + 0.5) * slot, 2), _tick_label(d))
         for i, d in enumerate(days)
         if i % label_every == 0
     ]
     return chart
+
+
+def _bucket_label(count: DayCount) -> str:
+    if isinstance(count.day, datetime):
+        return format_datetime(count.day, "medium")
+    return format_date(count.day, "medium")
+
+
+def _tick_label(count: DayCount) -> str:
+    """Dates for a timeline in days, times of day for the opening rush."""
+    if isinstance(count.day, datetime):
+        return format_time(count.day, "HH:mm")
+    return format_date(count.day, "d MMM")
+
+
+def bucket_unit(counts: list[DayCount]) -> str:
+    """What one bar stands for (dashboard.registrations_over_time picks the size)."""
+    if not isinstance(counts[0].day, datetime):
+        return "day"
+    if len(counts) > 1 and (counts[1].day - counts[0].day).total_seconds() >= 3600:
+        return "hour"
+    return "ten_minutes"

@@ -1,6 +1,6 @@
 """The dashboard's figures and its server-drawn chart."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,6 +52,9 @@ def test_session_figures_totals_and_outbox(make_event, make_session, now):
     t = figures.totals
     assert (t.attendees, t.cancelled, t.checked_in) == (2, 1, 1)
     assert (t.seats_taken, t.capacity, t.waitlisted) == (3, 11, 1)  # the lunch has no seats
+    # Plenary and workshop fill apart: the plenary's empty seats do not hide a full workshop.
+    assert (t.plenary_taken, t.plenary_capacity) == (2, 10)
+    assert (t.workshop_taken, t.workshop_capacity, t.workshop_fill_percent) == (1, 1, 100)
     assert figures.outbox.failed == 1 and figures.outbox.pending >= 4
     assert figures.outbox.failed_messages[0].last_error == "550 no such user"
 
@@ -104,3 +107,40 @@ def test_timeline_chart_geometry(app):
     assert chart.total == 7
     assert [t.label for t in chart.left_ticks][-1] == "5"
     assert timeline_chart([]).empty
+
+
+def test_an_opening_rush_is_counted_per_ten_minutes_then_per_hour(app, make_event, make_session):
+    """Registrations that all came within hours are shown by the hour, or by ten minutes,
+    in the event's local time; the buckets between are there with zero."""
+    event = make_event()
+    session = make_session(event, capacity=10)
+    opening = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
+    for n, minutes in enumerate([0, 1, 4, 12, 35]):
+        sign_up(event, [session], f"r{n}@example.org", opening + timedelta(minutes=minutes))
+    rush = dashboard.registrations_over_time(event)
+    assert [(d.day.strftime("%H:%M"), d.new, d.total) for d in rush] == [
+        ("10:00", 3, 3),
+        ("10:10", 1, 4),
+        ("10:20", 0, 4),
+        ("10:30", 1, 5),
+    ]
+    with app.test_request_context():
+        chart = timeline_chart(rush)
+    assert chart.unit == "ten_minutes"
+    assert [t.label for t in chart.bottom_ticks][:2] == ["10:00", "10:10"]
+
+    sign_up(event, [session], "late@example.org", opening + timedelta(hours=5, minutes=20))
+    hourly = dashboard.registrations_over_time(event)
+    assert [(d.day.strftime("%H:%M"), d.new) for d in hourly] == [
+        ("10:00", 5),
+        ("11:00", 0),
+        ("12:00", 0),
+        ("13:00", 0),
+        ("14:00", 0),
+        ("15:00", 1),
+    ]
+    with app.test_request_context():
+        assert timeline_chart(hourly).unit == "hour"
+
+    sign_up(event, [session], "days@example.org", opening + timedelta(days=3))
+    assert [d.new for d in dashboard.registrations_over_time(event)] == [6, 0, 0, 1]

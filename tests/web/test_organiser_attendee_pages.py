@@ -286,6 +286,26 @@ def test_dashboard_shows_sessions_chart_conflicts_and_failed_mail(
     assert "<script" not in page.split("</main>")[0].split("<main")[1]
 
 
+def test_dashboard_shows_plenary_and_workshop_fill_apart_without_the_public_footer(
+    client, signed_in, programme, now
+):
+    event, plenary, full, other = programme
+    event.organiser_email = "info@smartindustry.example"
+    db.session.commit()
+    sign_up(event, [plenary, full], "ada@example.org", now)
+    signed_in("organiser")
+    client.get("/lang/nl")
+
+    page = client.get(f"/organiser/events/{event.slug}/").get_data(as_text=True)
+
+    plenary_fill = page.split('id="plenary-fill"')[1].split("</li>")[0]
+    workshop_fill = page.split('id="workshop-fill"')[1].split("</li>")[0]
+    assert "1 / 100" in plenary_fill and "(1%)" in plenary_fill
+    assert "1 / 11" in workshop_fill and "(9%)" in workshop_fill
+    assert 'class="site-footer"' not in page  # the attendees' "Questions?" line
+    assert "(organisator)" in page and "(organiser)" not in page  # the role in words
+
+
 def test_organiser_home_shows_the_only_event_or_the_list(client, signed_in, make_event):
     first = make_event(name="First event")
     signed_in("organiser")

@@ -41,6 +41,10 @@ class SessionFigures:
         return self.confirmed >= self.capacity
 
 
+def _percent(part: int, whole: int) -> int:
+    return min(100, round(100 * part / whole)) if whole else 0
+
+
 @dataclass
 class Totals:
     attendees: int = 0  # active
@@ -49,15 +53,34 @@ class Totals:
     seats_taken: int = 0
     capacity: int = 0
     waitlisted: int = 0
+    # Plenary halls and workshop rooms apart: 600 empty plenary seats hide a full workshop
+    # programme in the sum.
+    plenary_taken: int = 0
+    plenary_capacity: int = 0
+    workshop_taken: int = 0
+    workshop_capacity: int = 0
 
     @property
     def fill_percent(self) -> int:
-        return min(100, round(100 * self.seats_taken / self.capacity)) if self.capacity else 0
+        return _percent(self.seats_taken, self.capacity)
+
+    @property
+    def plenary_fill_percent(self) -> int:
+        return _percent(self.plenary_taken, self.plenary_capacity)
+
+    @property
+    def workshop_fill_percent(self) -> int:
+        return _percent(self.workshop_taken, self.workshop_capacity)
 
 
 @dataclass
 class DayCount:
-    day: date
+    """New registrations in one bucket of the timeline and the running total after it.
+
+    `day` is a local date for a timeline in days, or the local start (a datetime) of an hour
+    or of ten minutes for one whose registrations came within hours: the opening rush."""
+
+    day: date | datetime
     new: int
     total: int
 
@@ -129,16 +152,29 @@ def totals(event: Event, sessions: list[SessionFigures]) -> Totals:
             result.seats_taken += figure.confirmed
             result.capacity += figure.capacity
             result.waitlisted += figure.waitlisted
+            if figure.session.kind == "plenary":
+                result.plenary_taken += figure.confirmed
+                result.plenary_capacity += figure.capacity
+            else:
+                result.workshop_taken += figure.confirmed
+                result.workshop_capacity += figure.capacity
     return result
 
 
-def registrations_per_day(event: Event, until: datetime | None = None) -> list[DayCount]:
+def _registration_stamps(event: Event) -> list[datetime]:
+    """One timestamp per attendee, in one query."""
+    return list(
+        db.session.scalars(select(Attendee.created_at).where(Attendee.event_id == event.id))
+    )
+
+
+def registrations_per_day(
+    event: Event, until: datetime | None = None, stamps: list[datetime] | None = None
+) -> list[DayCount]:
     """New registrations per local day of the event, gaps filled with zero, and the running
-    total. Reads one timestamp per attendee in one query; days are the event's own, so a
-    registration at 00:30 in Amsterdam counts on that Amsterdam day."""
-    stamps = db.session.scalars(
-        select(Attendee.created_at).where(Attendee.event_id == event.id)
-    ).all()
+    total. Days are the event's own, so a registration at 00:30 in Amsterdam counts on that
+    Amsterdam day."""
+    stamps = _registration_stamps(event) if stamps is None else stamps
     if not stamps:
         return []
     per_day: dict[date, int] = {}
@@ -154,6 +190,37 @@ def registrations_per_day(event: Event, until: datetime | None = None) -> list[D
         days.append(DayCount(day, per_day.get(day, 0), total))
         day += timedelta(days=1)
     return days
+
+
+# Finer buckets when every registration so far came within a short span: the chart then shows
+# the opening rush by the hour, or by ten minutes, instead of one bar for the whole day.
+HOURLY_WITHIN = timedelta(days=2)
+TEN_MINUTES_WITHIN = timedelta(hours=3)
+
+
+def registrations_over_time(event: Event, until: datetime | None = None) -> list[DayCount]:
+    """The timeline of registrations in the bucket size that shows its shape: days, hours
+    or ten minutes (local times of the event), gaps filled with zero."""
+    stamps = _registration_stamps(event)
+    if not stamps:
+        return []
+    span = max(stamps) - min(stamps)
+    if span > HOURLY_WITHIN:
+        return registrations_per_day(event, until, stamps)
+    step = timedelta(minutes=10) if span <= TEN_MINUTES_WITHIN else timedelta(hours=1)
+    per_bucket: dict[datetime, int] = {}
+    for stamp in stamps:
+        local = event.local(stamp)
+        start = local.replace(minute=local.minute - local.minute % 10, second=0, microsecond=0)
+        if step == timedelta(hours=1):
+            start = start.replace(minute=0)
+        per_bucket[start] = per_bucket.get(start, 0) + 1
+    buckets, total, start = [], 0, min(per_bucket)
+    while start <= max(per_bucket):
+        total += per_bucket.get(start, 0)
+        buckets.append(DayCount(start, per_bucket.get(start, 0), total))
+        start = event.local(start + step)  # the wall clock moves on across a DST change
+    return buckets
 
 
 def outbox_figures(event: Event) -> OutboxFigures:
@@ -182,7 +249,7 @@ def event_figures(event: Event, now: datetime | None = None) -> EventFigures:
         event=event,
         sessions=sessions,
         totals=totals(event, sessions),
-        timeline=registrations_per_day(event, now),
+        timeline=registrations_over_time(event, now),
         outbox=outbox_figures(event),
     )
 
