@@ -120,13 +120,13 @@ def _given(data: dict, key: str, partial: bool) -> bool:
     return key in data or not partial
 
 
-def _clean_texts(data: dict, out: dict, errors: FieldErrors, *, partial, required=(), optional=()):
-    """Text fields into `out`, each (field, max length): a `required` one whenever it is
+def _clean_texts(data: dict, out: dict, errors: FieldErrors, partial, required, optional=None):
+    """Text fields into `out`, each {field: max length}: a `required` one whenever it is
     given (always, unless `partial`), an `optional` one when present."""
-    for key, max_length in required:
+    for key, max_length in required.items():
         if _given(data, key, partial):
             out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=True)
-    for key, max_length in optional:
+    for key, max_length in (optional or {}).items():
         if key in data:
             out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
 
@@ -141,14 +141,8 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
             errors.add("slug", _("Lower-case letters, digits and dashes, at most 80."))
         else:
             out["slug"] = slug
-    _clean_texts(
-        data,
-        out,
-        errors,
-        partial=partial,
-        required=[("name", NAME_MAX)],
-        optional=[("venue", VENUE_MAX), ("description", DESCRIPTION_MAX)],
-    )
+    texts = {"venue": VENUE_MAX, "description": DESCRIPTION_MAX}
+    _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, texts)
     if "timezone" in data or not partial:
         tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
         if tz:
@@ -205,7 +199,7 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
 def clean_room_data(data: dict, *, partial: bool) -> dict:
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(data, out, errors, partial=partial, required=[("name", ROOM_NAME_MAX)])
+    _clean_texts(data, out, errors, partial, {"name": ROOM_NAME_MAX})
     if _given(data, "capacity", partial):
         capacity = clean_int(data.get("capacity"), "capacity", errors)
         if capacity is not None:
@@ -217,14 +211,7 @@ def clean_room_data(data: dict, *, partial: bool) -> dict:
 def clean_speaker_data(data: dict, *, partial: bool) -> dict:
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(
-        data,
-        out,
-        errors,
-        partial=partial,
-        required=[("name", NAME_MAX)],
-        optional=[("organisation", NAME_MAX)],
-    )
+    _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, {"organisation": NAME_MAX})
     raise_if(errors)
     return out
 
@@ -233,14 +220,7 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
     """Typed session fields. `room_id` stays an id (or None); the service resolves it."""
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(
-        data,
-        out,
-        errors,
-        partial=partial,
-        required=[("title", TITLE_MAX)],
-        optional=[("description", DESCRIPTION_MAX)],
-    )
+    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {"description": DESCRIPTION_MAX})
     if "kind" in data or not partial:
         kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
         if kind:
