@@ -9,6 +9,7 @@ import json
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..models.types import utcnow
 from ..services import privacy
@@ -204,28 +205,29 @@ def cancel(token: str):
     )
 
 
+OFFER_ACCEPTED = _l("The place is yours. We have sent you a confirmation.")
+OFFER_DECLINED = _l("You declined the place; it goes to the next person on the waiting list.")
+
+
 @bp.post("/manage/<token>/offers/<int:session_id>/accept")
 def accept_offer(token: str, session_id: int):
-    attendee = load_attendee(token)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return _attempt(
-        token,
-        lambda: waitlist_service.accept_offer(attendee, session_id, utcnow()),
-        _("The place is yours. We have sent you a confirmation."),
-    )
+    return _answer_offer(token, session_id, waitlist_service.accept_offer, OFFER_ACCEPTED)
 
 
 @bp.post("/manage/<token>/offers/<int:session_id>/decline")
 def decline_offer(token: str, session_id: int):
+    return _answer_offer(token, session_id, waitlist_service.decline_offer, OFFER_DECLINED)
+
+
+def _answer_offer(token: str, session_id: int, answer, success):
+    """The attendee's answer to a waiting-list offer (the buttons carry only the CSRF token).
+
+    `success` is put in words after load_attendee, which sets the attendee's language."""
     attendee = load_attendee(token)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _attempt(
-        token,
-        lambda: waitlist_service.decline_offer(attendee, session_id, utcnow()),
-        _("You declined the place; it goes to the next person on the waiting list."),
-    )
+    said = str(success)
+    return _attempt(token, lambda: answer(attendee, session_id, utcnow()), said)
 
 
 @bp.get("/manage/<token>/data.json")

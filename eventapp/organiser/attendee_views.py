@@ -101,16 +101,18 @@ def edit_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
     form = AttendeeForm()
-    if form.validate_on_submit():
-        changes = AttendeeChanges(form.name.data, form.email.data, form.organisation.data or "")
-        saved, _none = attempt(
-            lambda: attendee_service.update_attendee(person, changes, _actor()), form=form
-        )
-        if saved:
-            flash(_("Saved the details of %(name)s.", name=person.name), "success")
-            return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
-    person = _attendee_or_404(event, attendee_id)
-    return _render_attendee(event, person, edit=form, status=422)
+    return _attendee_form_posted(
+        event,
+        person,
+        form,
+        lambda: attendee_service.update_attendee(
+            person,
+            AttendeeChanges(form.name.data, form.email.data, form.organisation.data or ""),
+            _actor(),
+        ),
+        lambda: _("Saved the details of %(name)s.", name=person.name),
+        slot="edit",
+    )
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
@@ -122,23 +124,31 @@ def move_attendee(slug: str, attendee_id: int):
     form.sessions.choices = [
         (s.id, s.title) for s in attendee_service.event_sessions(event) if s.registrable
     ]
-    if form.validate_on_submit():
-        moved, _none = attempt(
-            lambda: attendee_service.move_attendee(
-                person,
-                list(form.sessions.data or []),
-                actor=_actor(),
-                now=utcnow(),
-                waitlist=bool(form.waitlist.data),
-                override_capacity=bool(form.override_capacity.data),
-            ),
-            form=form,
-        )
-        if moved:
-            flash(_("Changed the sessions of %(name)s.", name=person.name), "success")
-            return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
-    person = _attendee_or_404(event, attendee_id)
-    return _render_attendee(event, person, move=form, status=422)
+    return _attendee_form_posted(
+        event,
+        person,
+        form,
+        lambda: attendee_service.move_attendee(
+            person,
+            list(form.sessions.data or []),
+            actor=_actor(),
+            now=utcnow(),
+            waitlist=bool(form.waitlist.data),
+            override_capacity=bool(form.override_capacity.data),
+        ),
+        lambda: _("Changed the sessions of %(name)s.", name=person.name),
+        slot="move",
+    )
+
+
+def _attendee_form_posted(event, person, form, change, saved_message, *, slot: str):
+    """A form of the attendee's page was sent: make the change and go back to the page
+    saying so, or show the page again with the errors on that form (`slot`: edit, move)."""
+    if form.validate_on_submit() and attempt(change, form=form)[0]:
+        flash(saved_message(), "success")
+        return redirect(url_for("organiser.attendee", slug=event.slug, attendee_id=person.id))
+    person = _attendee_or_404(event, person.id)
+    return _render_attendee(event, person, status=422, **{slot: form})
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")

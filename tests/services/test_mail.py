@@ -93,6 +93,7 @@ def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
         assert "On the waiting list, position 1" in content
         assert manage_url in content and feed_url in content
         assert attendee.checkin_code in content and attendee.reference in content
+        assert content.count("Hello Ada Lovelace,") == 1  # the greeting, once (mail/_layout)
 
     invitations = calendar_parts(message)
     assert len(invitations) == 2  # the confirmed sessions; a waiting-list place has no event

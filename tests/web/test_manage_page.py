@@ -4,6 +4,8 @@ import json
 import re
 
 import pytest
+from flask import g
+from flask_babel import refresh
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -274,7 +276,16 @@ def test_accepting_and_declining_an_offer_on_the_page(client, make_event, make_s
     assert "A place is free for you" in page.get_data(as_text=True)
     assert statuses(first.id)[lab.id] == "offered"
 
-    client.post(f"/manage/{first_token}/offers/{lab.id}/decline")
+    # The attendee's own language (en) wins over the browser's, for the message too. The
+    # test client's requests share the fixture's app context (g, Babel's cached locale); a
+    # real request starts without them.
+    g.pop("attendee_locale", None)
+    refresh()
+    declined = client.post(
+        f"/manage/{first_token}/offers/{lab.id}/decline", headers={"Accept-Language": "nl"}
+    )
+    told = client.get(declined.headers["Location"], headers={"Accept-Language": "nl"})
+    assert "You declined the place" in told.get_data(as_text=True)
     assert statuses(first.id)[lab.id] == "cancelled"
     assert statuses(second.id)[lab.id] == "offered"
 

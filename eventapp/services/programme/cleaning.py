@@ -132,6 +132,17 @@ def _given(data: dict, key: str, partial: bool) -> bool:
     return key in data or not partial
 
 
+def _clean_texts(data: dict, out: dict, errors: FieldErrors, partial, required, optional=None):
+    """Text fields into `out`, each {field: max length}: a `required` one whenever it is
+    given (always, unless `partial`), an `optional` one when present."""
+    for key, max_length in required.items():
+        if _given(data, key, partial):
+            out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=True)
+    for key, max_length in (optional or {}).items():
+        if key in data:
+            out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
+
+
 def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None) -> dict:
     """Typed event fields; on `partial` (PATCH) only the fields present."""
     errors = FieldErrors()
@@ -142,13 +153,8 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
             errors.add("slug", _("Lower-case letters, digits and dashes, at most 80."))
         else:
             out["slug"] = slug
-    if _given(data, "name", partial):
-        out["name"] = clean_text(
-            data.get("name"), "name", errors, max_length=NAME_MAX, required=True
-        )
-    for key, max_length in (("venue", VENUE_MAX), ("description", DESCRIPTION_MAX)):
-        if key in data:
-            out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
+    texts = {"venue": VENUE_MAX, "description": DESCRIPTION_MAX}
+    _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, texts)
     if "timezone" in data or not partial:
         tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
         if tz:
@@ -205,10 +211,7 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
 def clean_room_data(data: dict, *, partial: bool) -> dict:
     errors = FieldErrors()
     out: dict = {}
-    if _given(data, "name", partial):
-        out["name"] = clean_text(
-            data.get("name"), "name", errors, max_length=ROOM_NAME_MAX, required=True
-        )
+    _clean_texts(data, out, errors, partial, {"name": ROOM_NAME_MAX})
     if _given(data, "capacity", partial):
         capacity = clean_int(data.get("capacity"), "capacity", errors)
         if capacity is not None:
@@ -220,14 +223,7 @@ def clean_room_data(data: dict, *, partial: bool) -> dict:
 def clean_speaker_data(data: dict, *, partial: bool) -> dict:
     errors = FieldErrors()
     out: dict = {}
-    if _given(data, "name", partial):
-        out["name"] = clean_text(
-            data.get("name"), "name", errors, max_length=NAME_MAX, required=True
-        )
-    if "organisation" in data:
-        out["organisation"] = clean_text(
-            data.get("organisation"), "organisation", errors, max_length=NAME_MAX, required=False
-        )
+    _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, {"organisation": NAME_MAX})
     raise_if(errors)
     return out
 
@@ -236,18 +232,7 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
     """Typed session fields. `room_id` stays an id (or None); the service resolves it."""
     errors = FieldErrors()
     out: dict = {}
-    if _given(data, "title", partial):
-        out["title"] = clean_text(
-            data.get("title"), "title", errors, max_length=TITLE_MAX, required=True
-        )
-    if "description" in data:
-        out["description"] = clean_text(
-            data.get("description"),
-            "description",
-            errors,
-            max_length=DESCRIPTION_MAX,
-            required=False,
-        )
+    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {"description": DESCRIPTION_MAX})
     if "kind" in data or not partial:
         kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
         if kind:

@@ -98,14 +98,12 @@ class SessionPlan:
     # Check the attendees' other sessions: set when a session with attendees moves in time.
     check_attendees: bool = False
 
+    @property
+    def id(self) -> int | None:
+        return self.session_id
+
     def summary(self) -> dict:
-        tz = self.event.tz
-        return {
-            "id": self.session_id,
-            "title": self.title,
-            "starts_at": self.starts_at.astimezone(tz).isoformat(),
-            "ends_at": self.ends_at.astimezone(tz).isoformat(),
-        }
+        return session_summary(self)
 
 
 def _time(value: datetime, event: Event) -> str:
@@ -320,33 +318,31 @@ def enforce(items: list[ConflictItem], *, confirm: bool) -> None:
 
 def room_capacity_conflicts(room: Room, new_capacity: int) -> list[ConflictItem]:
     """Sessions in the room that take more people than the room would hold."""
-    with db.session.no_autoflush:
-        sessions = db.session.scalars(
-            select(EventSession)
-            .where(
-                EventSession.room_id == room.id,
-                EventSession.status == "scheduled",
-                EventSession.capacity > new_capacity,
-            )
-            .order_by(EventSession.starts_at, EventSession.id)
-        ).all()
+    sessions = _scheduled_where(
+        EventSession.room_id == room.id, EventSession.capacity > new_capacity
+    )
     probe = Room(name=room.name, capacity=new_capacity)
     probe.id = room.id
     return [_above_room(probe, s.capacity, session_summary(s)) for s in sessions]
 
 
-def hours_conflicts(event: Event, starts_at: datetime, ends_at: datetime) -> list[ConflictItem]:
-    """Sessions that would fall outside new event hours."""
+def _scheduled_where(*conditions) -> list[EventSession]:
+    """Scheduled sessions that meet `conditions`, in programme order; a pending change
+    is not flushed to find them (the check runs before the change is written)."""
     with db.session.no_autoflush:
-        sessions = db.session.scalars(
+        return db.session.scalars(
             select(EventSession)
-            .where(
-                EventSession.event_id == event.id,
-                EventSession.status == "scheduled",
-                (EventSession.starts_at < starts_at) | (EventSession.ends_at > ends_at),
-            )
+            .where(EventSession.status == "scheduled", *conditions)
             .order_by(EventSession.starts_at, EventSession.id)
         ).all()
+
+
+def hours_conflicts(event: Event, starts_at: datetime, ends_at: datetime) -> list[ConflictItem]:
+    """Sessions that would fall outside new event hours."""
+    sessions = _scheduled_where(
+        EventSession.event_id == event.id,
+        (EventSession.starts_at < starts_at) | (EventSession.ends_at > ends_at),
+    )
     probe = Event(name=event.name, timezone=event.timezone, starts_at=starts_at, ends_at=ends_at)
     return [_outside_hours(probe, session_summary(s)) for s in sessions]
 

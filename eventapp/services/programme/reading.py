@@ -151,8 +151,9 @@ def overlapping_pairs(sessions: list[EventSession]) -> list[tuple[EventSession, 
     return pairs
 
 
-def session_summary(session: EventSession) -> dict:
-    """How an error names a session: id, title and local times."""
+def session_summary(session) -> dict:
+    """How an error names a session: id, title and local times (of a session, or of a
+    conflicts.SessionPlan: a session as it would be)."""
     tz = session.event.tz
     return {
         "id": session.id,

@@ -74,6 +74,14 @@ def conflicting_session(registration: Registration, session: EventSession) -> Ev
     ).first()
 
 
+def _ensure_no_clash(registration: Registration, session: EventSession, message) -> None:
+    """ScheduleConflict naming both sessions when the attendee holds a seat that overlaps
+    `session`; `message(held)` says it in the caller's words."""
+    clash = conflicting_session(registration, session)
+    if clash is not None:
+        raise ScheduleConflict(message(clash), [session_summary(session), session_summary(clash)])
+
+
 def has_conflict(registration: Registration, session: EventSession) -> bool:
     """Would this session overlap one the attendee already holds a seat for?"""
     return conflicting_session(registration, session) is not None
@@ -163,17 +171,16 @@ def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registra
     session = registration.session
     if registration.offer_expires_at is None or registration.offer_expires_at <= now:
         raise OfferExpired(_("This offer has expired."))
-    clash = conflicting_session(registration, session)
-    if clash is not None:
-        raise ScheduleConflict(
-            _(
-                "“%(offered)s” takes place at the same time as “%(held)s”. "
-                "Cancel that session first, or decline the offer.",
-                offered=session.title,
-                held=clash.title,
-            ),
-            [session_summary(session), session_summary(clash)],
-        )
+    _ensure_no_clash(
+        registration,
+        session,
+        lambda held: _(
+            "“%(offered)s” takes place at the same time as “%(held)s”. "
+            "Cancel that session first, or decline the offer.",
+            offered=session.title,
+            held=held.title,
+        ),
+    )
     # The expiry job may be flipping the same row: whoever updates first wins, once.
     if not _flip(registration, "offered", "confirmed", unexpired_at=now):
         raise OfferExpired(_("This offer has expired."))
@@ -247,18 +254,17 @@ def promote_registration(
         raise InvalidInput(_("This registration is not on the waiting list."))
     if session.status != "scheduled":
         raise InvalidInput(_("This session has been cancelled."))
-    clash = conflicting_session(registration, session)
-    if clash is not None:
-        raise ScheduleConflict(
-            _(
-                "“%(wanted)s” takes place at the same time as “%(held)s”, "
-                "which %(name)s already attends. Move them out of it first.",
-                wanted=session.title,
-                held=clash.title,
-                name=registration.attendee.name,
-            ),
-            [session_summary(session), session_summary(clash)],
-        )
+    _ensure_no_clash(
+        registration,
+        session,
+        lambda held: _(
+            "“%(wanted)s” takes place at the same time as “%(held)s”, "
+            "which %(name)s already attends. Move them out of it first.",
+            wanted=session.title,
+            held=held.title,
+            name=registration.attendee.name,
+        ),
+    )
     took = capacity.take_seat(session.id)
     if not took and override_capacity:
         took = capacity.take_seat_over_capacity(session, actor, attendee=registration.attendee)

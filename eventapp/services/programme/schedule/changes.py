@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ....extensions import db
 from ....models import Event
 from ... import audit
+from ...errors import AlreadyExists
 from .. import conflicts
 from ..conflicts import ConflictItem
 
@@ -34,6 +35,33 @@ def _key(item: ConflictItem) -> tuple:
     """What makes a conflict 'the same one' before and after an edit."""
     others = tuple(sorted(s["id"] or 0 for s in item.sessions))
     return (item.kind, others, item.details.get("speaker"), item.details.get("room_id"))
+
+
+def add_new(actor, action: str, obj, now: datetime):
+    """A new room or speaker (or other programme object) written, with its audit entry."""
+    db.session.add(obj)
+    db.session.flush()
+    audit.record(actor, action, obj, None, audit.snapshot(obj), now=now)
+    return obj
+
+
+def apply_changes(actor, action: str, obj, values: dict, now: datetime):
+    """Cleaned `values` set on `obj` and written; the audit entry names what changed."""
+    before = audit.snapshot(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    db.session.flush()
+    record_change(actor, action, obj, before, now)
+    return obj
+
+
+def ensure_name_free(model, event, name: str, message: str, *, except_id=None) -> None:
+    """AlreadyExists (on the field `name`) when another `model` row of the event has `name`."""
+    existing = db.session.scalar(
+        select(model.id).where(model.event_id == event.id, model.name == name)
+    )
+    if existing is not None and existing != except_id:
+        raise AlreadyExists(message, {"name": [message]})
 
 
 def record_change(actor, action: str, obj, before: dict, now: datetime) -> None:

@@ -15,7 +15,7 @@ from ...errors import AlreadyExists, NotFound
 from .. import conflicts, notifications
 from ..cleaning import clean_event_data, ensure_order
 from . import changes
-from .changes import enforce_new, record_change
+from .changes import apply_changes, enforce_new
 
 
 def get_event_for_organiser(slug: str) -> Event:
@@ -70,12 +70,7 @@ def update_event(
             conflicts.hours_conflicts(event, event.starts_at, event.ends_at),
             confirm=confirm,
         )
-    before = audit.snapshot(event)
-    for key, value in values.items():
-        setattr(event, key, value)
-    db.session.flush()
-    record_change(actor, "event.updated", event, before, now)
-    return event
+    return apply_changes(actor, "event.updated", event, values, now)
 
 
 def move_event(

@@ -9,33 +9,22 @@ from sqlalchemy import select
 
 from ....extensions import db
 from ....models import Event, Organiser, Room, Speaker
-from ... import audit
-from ...errors import AlreadyExists, InvalidInput, NotFound
+from ...errors import InvalidInput, NotFound
 from .. import conflicts
 from ..cleaning import clean_room_data, clean_speaker_data
 from . import changes
-from .changes import enforce_new, record_change
+from .changes import add_new, apply_changes, enforce_new, ensure_name_free
 
 
 def create_room(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Room:
     values = clean_room_data(data, partial=False)
     _ensure_room_name_free(event, values["name"])
-    room = Room(event=event, **values)
-    db.session.add(room)
-    db.session.flush()
-    audit.record(actor, "room.created", room, None, audit.snapshot(room), now=now)
-    return room
+    return add_new(actor, "room.created", Room(event=event, **values), now)
 
 
 def _ensure_room_name_free(event: Event, name: str, *, except_id: int | None = None) -> None:
-    existing = db.session.scalar(
-        select(Room.id).where(Room.event_id == event.id, Room.name == name)
-    )
-    if existing is not None and existing != except_id:
-        raise AlreadyExists(
-            _("This event already has a room with this name."),
-            {"name": [_("This event already has a room with this name.")]},
-        )
+    message = _("This event already has a room with this name.")
+    ensure_name_free(Room, event, name, message, except_id=except_id)
 
 
 def update_room(
@@ -52,12 +41,7 @@ def update_room(
             conflicts.room_capacity_conflicts(room, room.capacity),
             confirm=confirm,
         )
-    before = audit.snapshot(room)
-    for key, value in values.items():
-        setattr(room, key, value)
-    db.session.flush()
-    record_change(actor, "room.updated", room, before, now)
-    return room
+    return apply_changes(actor, "room.updated", room, values, now)
 
 
 def get_room(event: Event, room_id: int) -> Room:
@@ -81,34 +65,19 @@ def room_named(event: Event, room_id: int | None) -> Room | None:
 def create_speaker(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Speaker:
     values = clean_speaker_data(data, partial=False)
     _ensure_speaker_name_free(event, values["name"])
-    speaker = Speaker(event=event, **values)
-    db.session.add(speaker)
-    db.session.flush()
-    audit.record(actor, "speaker.created", speaker, None, audit.snapshot(speaker), now=now)
-    return speaker
+    return add_new(actor, "speaker.created", Speaker(event=event, **values), now)
 
 
 def update_speaker(actor: Organiser | None, speaker: Speaker, data: dict, now: datetime) -> Speaker:
     values = clean_speaker_data(data, partial=True)
     if "name" in values:
         _ensure_speaker_name_free(speaker.event, values["name"], except_id=speaker.id)
-    before = audit.snapshot(speaker)
-    for key, value in values.items():
-        setattr(speaker, key, value)
-    db.session.flush()
-    record_change(actor, "speaker.updated", speaker, before, now)
-    return speaker
+    return apply_changes(actor, "speaker.updated", speaker, values, now)
 
 
 def _ensure_speaker_name_free(event: Event, name: str, *, except_id: int | None = None) -> None:
-    existing = db.session.scalar(
-        select(Speaker.id).where(Speaker.event_id == event.id, Speaker.name == name)
-    )
-    if existing is not None and existing != except_id:
-        raise AlreadyExists(
-            _("This event already has a speaker with this name."),
-            {"name": [_("This event already has a speaker with this name.")]},
-        )
+    message = _("This event already has a speaker with this name.")
+    ensure_name_free(Speaker, event, name, message, except_id=except_id)
 
 
 def speakers_named(event: Event, names: list[str]) -> list[Speaker]:
