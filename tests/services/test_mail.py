@@ -1,15 +1,18 @@
 """Emails as received by a real SMTP server: recipients, subject, both alternatives, calendar
 parts read by vobject, the QR code, the attendee's language, and headers nobody can inject."""
 
+import email.message
 import io
 from datetime import timedelta
 
+import flask_mail
 import segno
 from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Speaker
 from eventapp.services.links import feed_token, manage_token
+from eventapp.services.mail import transport
 from eventapp.services.mail.outbox import enqueue
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as service
@@ -320,3 +323,14 @@ def test_sessions_added_later_are_confirmed_as_an_update(
     assert "* Cobots" in update
     [invite] = calendar_parts(smtp_server.received[1].message)
     assert parse_ics(invite.get_payload(decode=True), "REQUEST").vevent.summary.value == "Cobots"
+
+
+def test_mail_is_composed_with_the_standard_library_not_flask_mail_internals():
+    """Issue 15 item 6: no subclass of flask_mail.Message overriding its private _message()."""
+    assert not issubclass(transport.OutgoingMessage, flask_mail.Message)
+    message = transport.OutgoingMessage(
+        subject="Hello", recipients=[("Ada", "ada@example.org")], sender="Team <t@example.org>"
+    )
+    composed = transport.compose(message)
+    assert isinstance(composed, email.message.EmailMessage)
+    assert composed["From"] == "Team <t@example.org>" and composed["To"] == "Ada <ada@example.org>"
