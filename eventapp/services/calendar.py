@@ -308,8 +308,9 @@ def _years(event: EventModel) -> tuple[int, int]:
 
 @functools.lru_cache(maxsize=32)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
-    """VTIMEZONE for the event's years only (CALENDAR.md: the default spans decades, which
-    Google has trouble with). Built once per zone and years: icalendar takes milliseconds."""
+    """VTIMEZONE for the event's years only (docs/CALENDAR.md, "Every file": the default
+    spans decades, which Google has trouble with). Built once per zone and years: icalendar
+    takes milliseconds."""
     probe = Calendar()
     sample = Event()
     sample.add("dtstart", datetime(first_year, 6, 1, tzinfo=ZoneInfo(tzid)))

@@ -1,6 +1,8 @@
 """Calendar data read back by vobject: framing, time zones, UIDs, METHOD rules, text."""
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -78,7 +80,7 @@ def test_times_land_on_the_right_instant_through_the_vtimezone(links, make_event
     assert starts == [winter.starts_at, summer.starts_at]
     [zone] = parsed.contents["vtimezone"]
     assert zone.tzid.value == "Europe/Amsterdam"
-    # Limited to the event's year: no rules from decades ago (CALENDAR.md, Google).
+    # Limited to the event's year: no rules from decades ago (docs/CALENDAR.md, Google).
     assert "1970" not in raw and "2026" not in raw.split("BEGIN:VEVENT")[0]
 
 
@@ -212,3 +214,17 @@ def test_dtstamp_of_an_email_is_when_it_was_made(links, make_event, make_session
     parsed = parse_ics(calendar.cancellation(reg, now=later), "CANCEL")
 
     assert parsed.vevent.dtstamp.value == later
+
+
+def test_code_cites_the_calendar_notes_inside_the_repository():
+    """Issue 15 item 7: the calendar notes the code cites: docs/CALENDAR.md, in the repo."""
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "docs" / "CALENDAR.md").is_file()
+    for folder in ("eventapp", "tests", "templates"):
+        for path in (root / folder).rglob("*"):
+            if "node_modules" in path.parts or path.suffix not in {".py", ".html", ".txt"}:
+                continue
+            if path == Path(__file__).resolve():
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"(?<!docs/)CALENDAR\.md", text), path

@@ -49,8 +49,9 @@ def event_cancellations(context: MailContext) -> list[CalendarPart]:
 
     One calendar object (one attachment) per session, all in this one email: each carries
     the UID of its own invitation, and RFC 5546 wants every VEVENT of an iTIP object to share
-    one UID (CALENDAR.md: one object per session), so a single CANCEL object naming several
-    UIDs is not something Outlook, Google and Apple can be trusted to apply to each event.
+    one UID (docs/CALENDAR.md, "Per METHOD": one object per session), so a single CANCEL
+    object naming several UIDs is not something Outlook, Google and Apple can be trusted to
+    apply to each event.
     Only `calendar_session_ids` get one: the sessions an invitation put in the calendar, not
     waiting-list places or offers, which were never there.
     """
