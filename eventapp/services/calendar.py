@@ -1,29 +1,30 @@
 """Calendar data (iCalendar, RFC 5545) for emails, downloads and subscribed feeds.
 
-Emails carry METHOD:REQUEST, one calendar object per session, each with the attendee as
-ATTENDEE. Why not one PUBLISH file with every session: mail clients (Gmail, Outlook, Apple
-Mail) show "add to calendar" / an event card only for iTIP invitations, and only a REQUEST
-with a known UID and a higher SEQUENCE *updates* the event already in the calendar when a
-session moves; the matching METHOD:CANCEL removes it. RFC 5546 says all VEVENTs of one
-REQUEST share one UID, hence one object (one attachment) per session. The UID is personal,
-`reg-<attendee>-session-<session>@<UID_DOMAIN>`, so each invitation has exactly one
-attendee and never names anyone else. ATTENDEE carries PARTSTAT=ACCEPTED and RSVP=FALSE:
-registering was the answer, and clients should not ask for another. Trade-off (seen in
-pretix): some clients still send "accepted" replies to ORGANIZER, which is the event's
-`organiser_email`; point it at a mailbox that can take them, or a documented no-reply.
+Emails carry iTIP objects: METHOD:REQUEST or CANCEL, one object per session (RFC 5546 wants
+every VEVENT of one object to share one UID), each naming the attendee as ATTENDEE, and at
+most one such object per email (docs/CALENDAR.md, "In the email", for the layout each client
+applies and how several sessions travel). Only a REQUEST with a known UID and a higher
+SEQUENCE *updates* the event already in a calendar when a session moves; the matching CANCEL
+removes it. The UID is personal, `reg-<attendee>-session-<session>@<UID_DOMAIN>`, so each
+invitation has exactly one attendee and never names anyone else. ATTENDEE carries
+PARTSTAT=ACCEPTED and RSVP=FALSE: registering was the answer. Some clients still send
+"accepted" replies to ORGANIZER, the event's `organiser_email`: a mailbox that takes them.
 
 Downloads and feeds are METHOD:PUBLISH without ATTENDEE: the programme (`session-<id>@...`
-UIDs) and the attendee's personal feed (the same personal UIDs as the emails, so a feed and
-an imported invitation describe the same events; cancelled ones stay, STATUS:CANCELLED).
+UIDs), the attendee's personal feed and the schedule file of a confirmation (the same
+personal UIDs as the emails, so they describe the same events; cancelled ones stay, as
+STATUS:CANCELLED).
 
 SEQUENCE is `session.sequence` for the programme and `Registration.calendar_sequence`
 (session plus registration) for personal objects, so organiser changes and the attendee's
 own drop/return both reach calendars as newer versions. Every TZID comes with a VTIMEZONE
-limited to the event's years (a short block that Google accepts).
+limited to the years the object mentions (a short block that Google accepts).
 
-Links (URL, the manage link in descriptions) come from `url_for(..., _external=True)`, so
-callers build calendars inside a request context: a real request for feeds, and for mail
-the context that eventapp.services.mail builds from SERVER_NAME_FOR_LINKS.
+No calendar object holds a private link (the manage page, the feed's own URL): calendar
+entries are shared with delegates and forwarded. The event URL comes from
+`url_for(..., _external=True)`, so callers build calendars inside a request context: a real
+request for feeds, and for mail the context that eventapp.services.mail builds from
+SERVER_NAME_FOR_LINKS.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
 from ..models import Event as EventModel
-from .links import feed_token, manage_token
 
 PRODID = "-//eventapp//eventapp calendar 1.0//EN"
 FEED_REFRESH = timedelta(hours=1)
@@ -83,7 +83,29 @@ def cancellation(registration: Registration, *, now: datetime) -> bytes:
     return to_ical(_personal_object(registration, "CANCEL", now=now), registration.session.event)
 
 
+def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
+    """METHOD:PUBLISH of several of one attendee's sessions, to add in one go (the file a
+    confirmation of several sessions carries instead of one invitation per session;
+    docs/CALENDAR.md, "How a confirmation of five sessions reaches the calendar"). Same
+    personal UIDs and SEQUENCE as the invitations, updates and cancellations that follow."""
+    event = registrations[0].session.event
+    calendar = _calendar(event, "PUBLISH")
+    for registration in sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id)):
+        calendar.add_component(
+            _vevent(
+                registration.session,
+                uid=registration_uid(registration.attendee_id, registration.session_id),
+                sequence=registration.calendar_sequence,
+                stamp=now,
+                cancelled=False,
+            )
+        )
+    return to_ical(calendar, event)
+
+
 def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
+    """One iTIP object: the session as the attendee's event, naming them as ATTENDEE. No
+    private link in it (docs/CALENDAR.md, "In the email"): entries get forwarded."""
     session, attendee = registration.session, registration.attendee
     event = session.event
     calendar = _calendar(event, method)
@@ -93,16 +115,10 @@ def _personal_object(registration: Registration, method: str, *, now: datetime) 
         sequence=registration.calendar_sequence,
         stamp=now,
         cancelled=method == "CANCEL",
-        description_link=url_for("manage.page", token=_manage_token(attendee), _external=True),
     )
     vevent.add("attendee", _attendee_address(attendee))
     calendar.add_component(vevent)
     return calendar
-
-
-def _manage_token(attendee: Attendee) -> str:
-
-    return manage_token(attendee)
 
 
 def _attendee_address(attendee: Attendee) -> vCalAddress:
@@ -142,7 +158,6 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
     """
     event = attendee.event
     calendar = _calendar(event, "PUBLISH", feed_name=name)
-    link = url_for("calendar.personal_feed", token=_feed_token(attendee), _external=True)
     shown = personal_feed_registrations(attendee)
     for registration in sorted(shown, key=lambda r: (r.session.starts_at, r.session_id)):
         cancelled = registration.status == "cancelled" or attendee.status != "active"
@@ -153,7 +168,6 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
                 sequence=registration.calendar_sequence,
                 stamp=_feed_stamp(event),
                 cancelled=cancelled,
-                description_link=None if cancelled else link,
             )
         )
     return to_ical(calendar, event)
@@ -184,11 +198,6 @@ def personal_feed_registrations(attendee: Attendee) -> list[Registration]:
     )
 
 
-def _feed_token(attendee: Attendee) -> str:
-
-    return feed_token(attendee)
-
-
 def _programme_vevent(session: EventSession) -> Event:
     return _vevent(
         session,
@@ -196,7 +205,6 @@ def _programme_vevent(session: EventSession) -> Event:
         sequence=session.sequence,
         stamp=_feed_stamp(session.event),
         cancelled=session.status == "cancelled",
-        description_link=None,
     )
 
 
@@ -236,7 +244,6 @@ def _vevent(
     sequence: int,
     stamp: datetime,
     cancelled: bool,
-    description_link: str | None,
 ) -> Event:
     event = session.event
     tz = event.tz
@@ -250,7 +257,7 @@ def _vevent(
     location = location_of(session)
     if location:
         vevent.add("location", _text(location))
-    vevent.add("description", _text(description_of(session, description_link)))
+    vevent.add("description", _text(description_of(session)))
     vevent.add(
         "url",
         url_for("public.event_programme", slug=event.slug, _external=True)
@@ -271,14 +278,12 @@ def location_of(session: EventSession) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def description_of(session: EventSession, link: str | None) -> str:
+def description_of(session: EventSession) -> str:
     parts = []
     if session.description:
         parts.append(session.description)
     if session.speakers:
         parts.append(", ".join(_speaker_label(s) for s in session.speakers))
-    if link:
-        parts.append(link)
     return "\n\n".join(parts)
 
 
@@ -418,7 +423,7 @@ def google_calendar_url(session: EventSession) -> str:
         "action": "TEMPLATE",
         "text": session.title,
         "dates": f"{start}/{end}",
-        "details": description_of(session, None),
+        "details": description_of(session),
         "location": location_of(session),
         "ctz": session.event.timezone,
     }

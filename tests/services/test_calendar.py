@@ -9,6 +9,7 @@ import pytest
 from eventapp.extensions import db
 from eventapp.models import Speaker
 from eventapp.services import calendar
+from eventapp.services.links import feed_token, manage_token
 from eventapp.services.registration import register as registration_service
 from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
@@ -149,7 +150,8 @@ def test_invitation_is_a_request_for_one_attendee_with_a_personal_uid(
     assert vevent.sequence.value == "0"
     assert vevent.status.value == "CONFIRMED"
     assert vevent.dtstamp.value == now
-    assert "/manage/" in vevent.description.value  # the private link, for the attendee only
+    # No private link in calendar data: entries are forwarded and shared (issue 17 item 5).
+    assert "/manage/" not in vevent.description.value
 
 
 def test_personal_feed_lists_confirmed_and_keeps_dropped_as_cancelled(
@@ -180,6 +182,10 @@ def test_personal_feed_lists_confirmed_and_keeps_dropped_as_cancelled(
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in raw
     assert "X-PUBLISHED-TTL:PT1H\r\n" in raw
     assert "X-WR-CALNAME:My sessions\r\n" in raw
+    # No private link (issue 17 item 5): not the feed's own secret URL, not the manage page.
+    unfolded = raw.replace("\r\n ", "")
+    assert feed_token(result.attendee) not in unfolded and "/calendar/" not in unfolded
+    assert manage_token(result.attendee) not in unfolded and "/manage/" not in unfolded
 
 
 def test_feed_output_is_stable_while_nothing_changes(links, make_event, make_session, now):

@@ -2,15 +2,22 @@
 
 `OutgoingMessage` holds what an email says; `compose()` builds it as the standard library's
 `email.message.EmailMessage` (no mail library's private internals). The MIME tree is the one
-mail clients handle best (docs/CALENDAR.md, "In the email"):
+Outlook, Gmail, Apple Mail and Thunderbird all apply as an invitation (docs/CALENDAR.md,
+"In the email"; it is how Google and Thunderbird send their own):
 
     multipart/mixed
       multipart/related            (only when there are inline images, e.g. the QR code)
         multipart/alternative
           text/plain; charset=utf-8   quoted-printable
           text/html; charset=utf-8    quoted-printable
+          text/calendar; method=X; charset=UTF-8   base64: the one iTIP object, if any
         image/png                  Content-ID, inline
-      text/calendar; method=X; charset=UTF-8   base64 attachment, one per calendar object
+      text/calendar; method=X      attachment: the same iTIP object again, as invite.ics
+      text/calendar; method=PUBLISH  attachment: a file to add (a schedule), if any
+
+An email carries at most one iTIP object (REQUEST or CANCEL). A change that must reach
+several of an attendee's calendar events sends the others as `followers`: short emails in
+the same thread, one iTIP object each, sent right after the message itself.
 
 Bodies are quoted-printable and calendar data base64, so the message is 7-bit clean for
 servers without 8BITMIME. Header values that come from people (a name, a session title in a
@@ -75,6 +82,7 @@ class CalendarPart:
     filename: str
     method: str  # REQUEST, CANCEL or PUBLISH: must equal the METHOD inside `data`
     data: bytes
+    session_id: int | None = None  # the session an iTIP object is about
 
 
 Recipient = str | tuple[str, str]  # "ada@example.org" or ("Ada Lovelace", "ada@example.org")
@@ -90,11 +98,23 @@ class OutgoingMessage:
     body: str = ""
     html: str | None = None
     reply_to: str | None = None
-    calendar_parts: list[CalendarPart] = field(default_factory=list)
+    itip: CalendarPart | None = None  # REQUEST or CANCEL: in the body, and attached
+    calendar_parts: list[CalendarPart] = field(default_factory=list)  # attachments only
     inline_images: list[InlineImage] = field(default_factory=list)
     message_id: str | None = None
+    in_reply_to: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
     date: float | None = None  # seconds since the epoch; None: when it is sent
+    followers: list[OutgoingMessage] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.itip is not None and self.itip.method not in ("REQUEST", "CANCEL"):
+            raise ValueError(f"not an iTIP method for an invitation: {self.itip.method}")
+
+    @property
+    def all_messages(self) -> list[OutgoingMessage]:
+        """This email and the calendar-only ones that follow it, in sending order."""
+        return [self, *self.followers]
 
     @property
     def envelope_sender(self) -> str:
@@ -120,14 +140,18 @@ def _compose(message: OutgoingMessage) -> EmailMessage:
     root = _body(message)
     if message.inline_images:
         root = _related(root, message.inline_images)
-    if message.calendar_parts:
-        root = _mixed(root, message.calendar_parts)
+    attachments = ([message.itip] if message.itip else []) + message.calendar_parts
+    if attachments:
+        root = _mixed(root, attachments)
     root["Subject"] = one_line(message.subject)
     root["From"] = _address(message.sender)
     root["To"] = [_address(r) for r in message.recipients]
     root["Date"] = formatdate(message.date if message.date is not None else time.time(), True)
     if message.message_id:
         root["Message-ID"] = message.message_id
+    if message.in_reply_to:
+        root["In-Reply-To"] = message.in_reply_to
+        root["References"] = message.in_reply_to
     if message.reply_to:
         root["Reply-To"] = _address(message.reply_to)
     for name, value in message.extra_headers.items():
@@ -149,12 +173,15 @@ def _text_part(text: str, subtype: str) -> EmailMessage:
 
 
 def _body(message: OutgoingMessage) -> EmailMessage:
-    """multipart/alternative: text/plain, then text/html (the last is the richest)."""
+    """multipart/alternative: text/plain, text/html, then the iTIP object if there is one
+    (where Outlook looks for it: MS-OXCMAIL 2.1.3.3.8, RFC 6047 2.4)."""
     alternative = _new_part()
     alternative.set_type("multipart/alternative")
     alternative.attach(_text_part(message.body or "", "plain"))
     if message.html is not None:
         alternative.attach(_text_part(message.html, "html"))
+    if message.itip is not None:
+        alternative.attach(_calendar_part(message.itip, disposition=None))
     return alternative
 
 
@@ -188,14 +215,18 @@ def _mixed(body: EmailMessage, calendars: list[CalendarPart]) -> EmailMessage:
 
 
 def calendar_attachment(calendar: CalendarPart) -> EmailMessage:
+    return _calendar_part(calendar, disposition="attachment")
+
+
+def _calendar_part(calendar: CalendarPart, *, disposition: str | None) -> EmailMessage:
     part = _new_part()
     part.set_content(
         calendar.data,
         maintype="text",
         subtype="calendar",
         cte="base64",
-        disposition="attachment",
-        filename=calendar.filename,
+        disposition=disposition,
+        filename=calendar.filename if disposition else None,
         params={"method": calendar.method, "charset": "UTF-8"},
     )
     del part["MIME-Version"]
@@ -267,13 +298,17 @@ class SmtpTransport:
         self.host: smtplib.SMTP | None = None
 
     def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        data = message.as_bytes()  # a bad header fails here, before any connection
+        """The message, then its followers. A failure part-way fails the outbox row, whose
+        retry sends them all again: at least once, with the same Message-IDs, UIDs and
+        SEQUENCEs, which mail stores and calendars treat as what they already have."""
+        emails = [(m, m.as_bytes()) for m in message.all_messages]  # bad headers fail here
         if self.host is None:
             try:
                 self.host = open_smtp(self.config)
             except (OSError, smtplib.SMTPException) as error:
                 raise TransportDown(f"{type(error).__name__}: {error}") from error
-        self.host.sendmail(message.envelope_sender, message.envelope_recipients, data)
+        for email, data in emails:
+            self.host.sendmail(email.envelope_sender, email.envelope_recipients, data)
         _dispatched(message)
 
     def reset(self) -> None:
@@ -306,14 +341,20 @@ class EmlTransport:
         self.directory = Path(app.config.get("MAIL_EML_DIR") or Path(app.instance_path) / "mail")
 
     def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        data = message.as_bytes()
+        """<id>-<kind>.eml, and <id>-<kind>-2.eml, -3 ... for the followers."""
+        emails = [m.as_bytes() for m in message.all_messages]
         self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}.eml"
+        stem = f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}"
+        for number, data in enumerate(emails, start=1):
+            suffix = "" if number == 1 else f"-{number}"
+            self._write(self.directory / f"{stem}{suffix}.eml", data)
+        _dispatched(message)
+
+    def _write(self, target: Path, data: bytes) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
-        _dispatched(message)
 
     def reset(self) -> None:
         pass
