@@ -29,12 +29,10 @@ SERVER_NAME_FOR_LINKS.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -44,6 +42,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
 from ..models import Event as EventModel
+from ..vtimezone import vtimezone
 
 PRODID = "-//eventapp//eventapp calendar 1.0//EN"
 FEED_REFRESH = timedelta(hours=1)
@@ -61,9 +60,10 @@ def registration_uid(attendee_id: int, session_id: int) -> str:
 
 def to_ical(calendar: Calendar, event: EventModel) -> bytes:
     """The calendar as bytes, with the VTIMEZONE of the event's TZID put in front of its
-    events (every DTSTART/DTEND here uses that one TZID; DTSTAMP and CREATED are UTC)."""
+    events, covering every year a date-time of the file falls in (every DTSTART/DTEND here
+    uses that one TZID or UTC; DTSTAMP and CREATED are UTC)."""
     data = calendar.to_ical()
-    zone = _vtimezone(event.timezone, *_years(event))
+    zone = vtimezone(event.timezone, *_years(calendar, event))
     anchor = data.find(b"BEGIN:VEVENT\r\n")
     if anchor < 0:
         anchor = data.rfind(b"END:VCALENDAR")
@@ -250,8 +250,8 @@ def _vevent(
     vevent = Event()
     vevent.add("uid", uid)
     vevent.add("dtstamp", stamp.astimezone(UTC))
-    vevent.add("dtstart", session.starts_at.astimezone(tz))
-    vevent.add("dtend", session.ends_at.astimezone(tz))
+    vevent.add("dtstart", _local(session.starts_at, tz))
+    vevent.add("dtend", _local(session.ends_at, tz))
     vevent.add("sequence", sequence)
     vevent.add("summary", _text(session.title))
     location = location_of(session)
@@ -307,23 +307,25 @@ def _param(value: str) -> str:
     return _one_line(value).replace('"', "'")
 
 
-def _years(event: EventModel) -> tuple[int, int]:
-    return event.starts_at.astimezone(event.tz).year, event.ends_at.astimezone(event.tz).year
+def _years(calendar: Calendar, event: EventModel) -> tuple[int, int]:
+    """The first and last year of the file's date-times (the event's when it has none)."""
+    years = [
+        component.decoded(name).year
+        for component in calendar.walk("VEVENT")
+        for name in ("DTSTART", "DTEND")
+        if name in component
+    ] or [event.starts_at.astimezone(event.tz).year, event.ends_at.astimezone(event.tz).year]
+    return min(years), max(years)
 
 
-@functools.lru_cache(maxsize=32)
-def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
-    """VTIMEZONE for the event's years only (docs/CALENDAR.md, "Every file": the default
-    spans decades, which Google has trouble with). Built once per zone and years: icalendar
-    takes milliseconds."""
-    probe = Calendar()
-    sample = Event()
-    sample.add("dtstart", datetime(first_year, 6, 1, tzinfo=ZoneInfo(tzid)))
-    probe.add_component(sample)
-    probe.add_missing_timezones(
-        first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
-    return b"".join(zone.to_ical() for zone in probe.walk("VTIMEZONE"))
+def _local(moment: datetime, tz) -> datetime:
+    """A date-time as written in the file: local to the event, except in the hour the clocks
+    repeat, which a local time cannot name (RFC 5545 reads it as the first occurrence): that
+    is written in UTC, the same instant in every parser (docs/CALENDAR.md)."""
+    local = moment.astimezone(tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local
 
 
 # --- versions: what a feed would contain, cheaply --------------------------------------------

@@ -7,7 +7,7 @@ a form) and gets back typed values or an InvalidInput naming each field's proble
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
@@ -68,8 +68,15 @@ _TIMEZONES: set[str] | None = None
 
 
 def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
-    """An aware instant from ISO 8601 text or a datetime; times without offset are local to
-    the event's timezone `tz`."""
+    """An aware instant (in UTC) from ISO 8601 text or a datetime.
+
+    Times without an offset are local to the event's timezone `tz`, and must name one instant
+    (docs/CALENDAR.md, "Daylight saving"): a time in the spring-forward gap does not exist
+    and is refused; a time in the repeated autumn hour is refused unless its offset is given.
+    A datetime in a named zone (from an ICS file) is refused in the gap and, as RFC 5545 3.3.5
+    says, means the first occurrence in the fold. The result is UTC, so comparisons and
+    durations downstream are in absolute time, not on the wall clock.
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -82,17 +89,61 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
     if not isinstance(value, datetime):
         errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
         return None
-    if value.tzinfo is None:
-        try:
-            value = value.replace(tzinfo=ZoneInfo(tz or "UTC"))
-        except (ZoneInfoNotFoundError, ValueError):
-            errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
-            return None
     # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
     if not YEAR_MIN <= value.year <= YEAR_MAX:
         errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
         return None
-    return value
+    if value.tzinfo is None:
+        try:
+            zone = ZoneInfo(tz or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
+            return None
+        return _local_instant(value, zone, field, errors, ambiguous_ok=False)
+    if isinstance(value.tzinfo, ZoneInfo):
+        naive = value.replace(tzinfo=None, fold=0)
+        return _local_instant(naive, value.tzinfo, field, errors, ambiguous_ok=True)
+    return value.astimezone(UTC)
+
+
+def _local_instant(
+    naive: datetime, zone: ZoneInfo, field: str, errors: FieldErrors, *, ambiguous_ok: bool
+) -> datetime | None:
+    """The one UTC instant a wall-clock time in `zone` names, or an error saying why not."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    shown = naive.strftime("%Y-%m-%d %H:%M")
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        errors.add(
+            field,
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks go forward that night. "
+                "Choose a time before or after the change.",
+                time=shown,
+                zone=zone.key,
+            ),
+        )
+        return None
+    if first.utcoffset() != second.utcoffset() and not ambiguous_ok:
+        errors.add(
+            field,
+            _(
+                "%(time)s happens twice in %(zone)s: the clocks go back that night. "
+                "Give the offset, %(first)s for the first time or %(second)s for the second.",
+                time=shown,
+                zone=zone.key,
+                first=_offset(first),
+                second=_offset(second),
+            ),
+        )
+        return None
+    return first.astimezone(UTC)
+
+
+def _offset(moment: datetime) -> str:
+    """+02:00 style, as ISO 8601 writes it after the time."""
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
 
 
 def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:

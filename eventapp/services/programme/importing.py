@@ -22,7 +22,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar
@@ -213,7 +213,7 @@ def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> Impo
     end = component.decoded("DTEND", None)
     if end is None and component.get("DURATION") is not None:
         duration = component.decoded("DURATION")
-        end = start + duration if isinstance(duration, timedelta) else None
+        end = _after(start, duration) if isinstance(duration, timedelta) else None
     if end is None:
         problems.append(RowProblem(number, "end", _("The event has no end.")))
         return None
@@ -237,6 +237,15 @@ def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> Impo
         speakers=speakers,
         description=str(component.get("DESCRIPTION", "")).strip(),
     )
+
+
+def _after(start: datetime, duration: timedelta) -> datetime:
+    """The end of a DURATION, in absolute time: across a DST change a two-hour session ends
+    two hours later, not at the wall-clock time two hours on (docs/CALENDAR.md). A floating
+    start (no zone) stays floating, read later in the event's zone."""
+    if start.tzinfo is None:
+        return start + duration
+    return start.astimezone(UTC) + duration
 
 
 def _as_list(value) -> list:
