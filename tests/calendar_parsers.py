@@ -52,7 +52,16 @@ def with_icalendar(data: bytes) -> list[Reading]:
     ]
 
 
+def _forget_vobject_zones() -> None:
+    """vobject keeps the first VTIMEZONE it saw per TZID for the whole process; a fresh
+    client reads each file's own, so the tests do too."""
+    zones = vobject.icalendar.__dict__["__tzidMap"]
+    for tzid in [t for t in zones if t != "UTC"]:
+        del zones[tzid]
+
+
 def with_vobject(data: bytes) -> list[Reading]:
+    _forget_vobject_zones()
     calendar = vobject.readOne(data.decode("utf-8"))
     return [
         Reading(

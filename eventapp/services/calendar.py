@@ -36,11 +36,19 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
+from ..models import (
+    Attendee,
+    AuditEntry,
+    EventSession,
+    Registration,
+    Room,
+    Speaker,
+    session_speakers,
+)
 from ..models import Event as EventModel
 from ..vtimezone import vtimezone
 
@@ -134,22 +142,27 @@ def _attendee_address(attendee: Attendee) -> vCalAddress:
 # --- downloads and feeds: PUBLISH -----------------------------------------------------------
 
 
-def programme_feed(event: EventModel, sessions: Iterable[EventSession]) -> bytes:
-    """The whole programme, cancelled sessions included (STATUS:CANCELLED)."""
+def programme_feed(
+    event: EventModel, sessions: Iterable[EventSession], *, stamp: datetime | None = None
+) -> bytes:
+    """The whole programme, cancelled sessions included (STATUS:CANCELLED). `stamp` is
+    DTSTAMP: by default when the programme last changed (programme_changed_at)."""
+    stamp = stamp or programme_changed_at(event)
     calendar = _calendar(event, "PUBLISH", feed_name=event.name)
     for session in sessions:
-        calendar.add_component(_programme_vevent(session))
+        calendar.add_component(_programme_vevent(session, stamp))
     return to_ical(calendar, event)
 
 
-def session_file(session: EventSession) -> bytes:
+def session_file(session: EventSession, *, stamp: datetime | None = None) -> bytes:
     """One session of the programme, for an "add to calendar" download."""
+    stamp = stamp or programme_changed_at(session.event)
     calendar = _calendar(session.event, "PUBLISH")
-    calendar.add_component(_programme_vevent(session))
+    calendar.add_component(_programme_vevent(session, stamp))
     return to_ical(calendar, session.event)
 
 
-def personal_feed(attendee: Attendee, name: str) -> bytes:
+def personal_feed(attendee: Attendee, name: str, *, stamp: datetime | None = None) -> bytes:
     """The attendee's confirmed sessions; dropped or cancelled ones stay as STATUS:CANCELLED.
 
     Keeping cancelled events in the feed (rather than leaving them out) is what makes a
@@ -157,6 +170,7 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
     Waiting-list places are not in the feed: there is no seat to put in a calendar yet.
     """
     event = attendee.event
+    stamp = stamp or personal_changed_at(attendee)
     calendar = _calendar(event, "PUBLISH", feed_name=name)
     shown = personal_feed_registrations(attendee)
     for registration in sorted(shown, key=lambda r: (r.session.starts_at, r.session_id)):
@@ -166,7 +180,7 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
                 registration.session,
                 uid=registration_uid(attendee.id, registration.session_id),
                 sequence=registration.calendar_sequence,
-                stamp=_feed_stamp(event),
+                stamp=stamp,
                 cancelled=cancelled,
             )
         )
@@ -198,23 +212,65 @@ def personal_feed_registrations(attendee: Attendee) -> list[Registration]:
     )
 
 
-def _programme_vevent(session: EventSession) -> Event:
+def _programme_vevent(session: EventSession, stamp: datetime) -> Event:
     return _vevent(
         session,
         uid=session_uid(session),
         sequence=session.sequence,
-        stamp=_feed_stamp(session.event),
+        stamp=stamp,
         cancelled=session.status == "cancelled",
     )
 
 
-def _feed_stamp(event: EventModel) -> datetime:
-    """DTSTAMP for published objects: stable, so an unchanged feed keeps its ETag.
+# What the programme's calendar data is made of (audit object types): a message sent or an
+# attendee checked in changes no calendar, so it does not date the feeds.
+PROGRAMME_OBJECTS = ("event", "event_session", "room", "speaker")
 
-    `now` would change every response and defeat revalidation; SEQUENCE is what tells
-    clients a newer version, and it grows with every change they must pick up.
+
+def programme_changed_at(event: EventModel) -> datetime:
+    """When what the programme's files show last changed: DTSTAMP and Last-Modified.
+
+    Not the event row's own update time, which misses every session change (issue 17), and
+    not the sessions' update times, which every seat taken moves. Every change of the
+    programme is audited (services record it with its `now`), so the newest audit entry of
+    the event, or the event's or a session's creation when nothing was audited since, is
+    stable while nothing changes and later after every change.
     """
-    return event.updated_at or event.created_at or event.starts_at
+    return _changed_at(event, None)
+
+
+def personal_changed_at(attendee: Attendee) -> datetime:
+    """programme_changed_at, or the attendee's own latest change when that is newer."""
+    return _changed_at(attendee.event, attendee)
+
+
+def _changed_at(event: EventModel, attendee: Attendee | None) -> datetime:
+    """The newest of those times, read in one statement."""
+    latest = [
+        select(func.max(AuditEntry.created_at))
+        .where(
+            AuditEntry.event_id == event.id,
+            AuditEntry.object_type.in_(PROGRAMME_OBJECTS),
+        )
+        .scalar_subquery(),
+        select(func.max(EventSession.created_at))
+        .where(EventSession.event_id == event.id)
+        .scalar_subquery(),
+    ]
+    known = [event.updated_at, event.created_at]
+    if attendee is not None:
+        latest.append(
+            select(func.max(Registration.updated_at))
+            .where(Registration.attendee_id == attendee.id)
+            .scalar_subquery()
+        )
+        known.append(attendee.updated_at)
+    row = db.session.execute(select(*latest)).one()
+    return max(_utc(t) for t in (*row, *known) if t)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -331,7 +387,9 @@ def _local(moment: datetime, tz) -> datetime:
 # --- versions: what a feed would contain, cheaply --------------------------------------------
 
 
-def programme_version(event: EventModel, *, session_id: int | None = None) -> str:
+def programme_version(
+    event: EventModel, *, session_id: int | None = None, changed_at: datetime | None = None
+) -> str:
     """A hash of everything the programme feed (or one session's file) shows.
 
     Computed from a few narrow queries instead of building the calendar, so a calendar app
@@ -339,11 +397,13 @@ def programme_version(event: EventModel, *, session_id: int | None = None) -> st
     events, and a built feed can be cached under this key. Seat counts are not part of it:
     they change all the time and show nowhere in a calendar.
     """
-    return _digest(_event_facts(event), _session_facts(event, session_id))
+    changed_at = changed_at or programme_changed_at(event)
+    return _digest(_event_facts(event), _session_facts(event, session_id), str(changed_at))
 
 
-def personal_version(attendee: Attendee, name: str) -> str:
+def personal_version(attendee: Attendee, name: str, *, changed_at: datetime | None = None) -> str:
     """A hash of everything `personal_feed(attendee, name)` shows."""
+    changed_at = changed_at or personal_changed_at(attendee)
     registrations = sorted(
         db.session.execute(
             select(Registration.session_id, Registration.status, Registration.sequence).where(
@@ -356,6 +416,7 @@ def personal_version(attendee: Attendee, name: str) -> str:
         _session_facts(attendee.event, None),
         (attendee.id, attendee.status, attendee.feed_nonce, name),
         registrations,
+        str(changed_at),
     )
 
 
@@ -367,7 +428,6 @@ def _event_facts(event: EventModel) -> tuple:
         event.venue,
         event.timezone,
         event.organiser_email,
-        str(_feed_stamp(event)),
     )
 
 

@@ -20,9 +20,10 @@ from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 from tests.query_counter import QueryCounter
 
-# The cold feed: the attendee (with its event), the version's three narrow queries, then
+# The cold feed: the attendee (with its event), the time of its last change (Last-Modified,
+# DTSTAMP), the version's three narrow queries, then
 # the registrations with their sessions and rooms, and the speakers.
-PERSONAL_FEED_COLD_MAX = 6
+PERSONAL_FEED_COLD_MAX = 7
 
 
 def _fresh_session() -> None:
