@@ -1,11 +1,14 @@
 """Emails as received by a real SMTP server: recipients, subject, both alternatives, calendar
 parts read by vobject, the QR code, the attendee's language, and headers nobody can inject."""
 
+import email.header
 import email.message
+import email.policy
 import io
 from datetime import timedelta
 
 import flask_mail
+import pytest
 import segno
 from sqlalchemy import select
 
@@ -369,3 +372,21 @@ def test_an_invitation_is_in_the_body_where_outlook_applies_it(
     ]
     assert invitation_of(message).summary.value == "Digital twins"
     assert [p.get_filename() for p in message.iter_attachments()] == ["invite.ics"]
+
+
+@pytest.mark.parametrize("padding", range(0, 60, 7))
+def test_a_subject_keeps_its_spaces_in_a_strict_rfc_2047_decoder(padding):
+    """RFC 2047 6.2: whitespace between two encoded words is dropped by the reader, so the
+    spaces must be inside them (issue 17: "Zuid— café" arrived as "Zuid—café")."""
+    subject = "Programme change: " + "x" * padding + " Zuid— café, Noord— thé 🤖 Zuid— café"
+    subject = " ".join(subject.split())
+    message = transport.OutgoingMessage(
+        subject=subject, recipients=["a@example.org"], sender="t@example.org"
+    )
+    raw = message.as_bytes()
+
+    header = email.message_from_bytes(raw)["Subject"]
+    strict = str(email.header.make_header(email.header.decode_header(header)))
+    assert strict == subject
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78 and max(raw) < 128
