@@ -283,7 +283,9 @@ def _calendar(event: EventModel, method: str, *, feed_name: str | None = None) -
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     if feed_name is not None:
-        name = _one_line(feed_name)
+        # TEXT values, escaped as such (icalendar leaves these two raw): a comma, semicolon
+        # or backslash in an event's name must not read as structure.
+        name = vText(_one_line(feed_name))
         calendar.add("name", name)  # RFC 7986
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", event.timezone)

@@ -7,6 +7,7 @@ a form) and gets back typed values or an InvalidInput naming each field's proble
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -146,6 +147,22 @@ def _offset(moment: datetime) -> str:
     return f"{text[:3]}:{text[3:]}"
 
 
+def clean_description(value, field: str, errors: FieldErrors) -> str:
+    """Text that may span lines (a description: every Outlook export has them). CR LF and CR
+    become LF; line breaks and tabs are allowed, every other control character is refused
+    as clean_text refuses it (docs/CALENDAR.md, "Every file")."""
+    if not isinstance(value, str):
+        return clean_text(value, field, errors, max_length=DESCRIPTION_MAX, required=False)
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    problems = FieldErrors()
+    flat = text.replace("\n", " ").replace("\t", " ")
+    clean_text(flat, field, problems, max_length=DESCRIPTION_MAX, required=False)
+    for reason in problems.get(field, []):
+        errors.add(field, reason)
+    lines = [line.rstrip() for line in unicodedata.normalize("NFC", text).split("\n")]
+    return "\n".join(lines).strip("\n ")
+
+
 def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:
     if value not in choices:
         errors.add(field, _("Must be one of: %(choices)s.", choices=", ".join(choices)))
@@ -185,9 +202,12 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
         out["name"] = clean_text(
             data.get("name"), "name", errors, max_length=NAME_MAX, required=True
         )
-    for key, max_length in (("venue", VENUE_MAX), ("description", DESCRIPTION_MAX)):
-        if key in data:
-            out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
+    if "venue" in data:
+        out["venue"] = clean_text(
+            data.get("venue"), "venue", errors, max_length=VENUE_MAX, required=False
+        )
+    if "description" in data:
+        out["description"] = clean_description(data.get("description"), "description", errors)
     if "timezone" in data or not partial:
         tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
         if tz:
@@ -280,13 +300,7 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
             data.get("title"), "title", errors, max_length=TITLE_MAX, required=True
         )
     if "description" in data:
-        out["description"] = clean_text(
-            data.get("description"),
-            "description",
-            errors,
-            max_length=DESCRIPTION_MAX,
-            required=False,
-        )
+        out["description"] = clean_description(data.get("description"), "description", errors)
     if "kind" in data or not partial:
         kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
         if kind:
