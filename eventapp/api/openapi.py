@@ -157,6 +157,7 @@ SCHEMAS = {
             "name": {"type": "string"},
             "description": {"type": "string"},
             "venue": {"type": "string"},
+            "organiser_email": {"type": "string", "format": "email"},
             "timezone": {"type": "string"},
             "starts_at": DATE_TIME_OUT,
             "ends_at": DATE_TIME_OUT,
@@ -180,6 +181,13 @@ SCHEMAS = {
             "name": _text(200, required=True),
             "description": _text(10000),
             "venue": _text(200),
+            "organiser_email": {
+                "type": "string",
+                "format": "email",
+                "maxLength": 254,
+                "description": "The event's contact address: ORGANIZER of its calendar "
+                "invitations, Reply-To of its emails and the questions address in them.",
+            },
             "timezone": {"type": "string", "default": "Europe/Amsterdam"},
             "starts_at": DATE_TIME_IN,
             "ends_at": DATE_TIME_IN,

@@ -19,6 +19,7 @@ def event_json(event: Event) -> dict:
         "name": event.name,
         "description": event.description,
         "venue": event.venue,
+        "organiser_email": event.organiser_email,
         "timezone": event.timezone,
         "starts_at": iso(event.starts_at, tz),
         "ends_at": iso(event.ends_at, tz),

@@ -44,6 +44,7 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
         variables = context.template_vars()
         subject = kind.subject(context)
         text = tidy_text(render_template(f"mail/{message.kind}.txt", **variables))
+        text += questions_footer(event)
         html = render_template(f"mail/{message.kind}.html", **variables)
         itip, attachments, later = _arrange(kind, context)
         followers = [_follower(context, subject, part, n) for n, part in enumerate(later, 2)]
@@ -101,7 +102,8 @@ def _follower(context: MailContext, subject: str, part: CalendarPart, number: in
     first_id = context.message.message_id
     return OutgoingMessage(
         subject=subject,
-        body=tidy_text(render_template("mail/calendar_update.txt", **variables)),
+        body=tidy_text(render_template("mail/calendar_update.txt", **variables))
+        + questions_footer(context.event),
         html=render_template("mail/calendar_update.html", **variables),
         itip=part,
         message_id=_numbered_id(first_id, number) if first_id else None,
@@ -114,6 +116,14 @@ def _numbered_id(message_id: str, number: int) -> str:
     """<local@domain> -> <local.N@domain>: stable per row, so a resend has the same ids."""
     local, _, domain = message_id.strip("<>").rpartition("@")
     return f"<{local}.{number}@{domain}>"
+
+
+def questions_footer(event: EventModel) -> str:
+    """The last line of every plain-text email: where questions go (the event's contact
+    address, also its Reply-To and its invitations' ORGANIZER)."""
+    if not event.organiser_email:
+        return ""
+    return f"\n--\n{flask_babel.gettext('Questions?')} {one_line(event.organiser_email)}\n"
 
 
 def _unregistered_kind(kind: str) -> MailKind:

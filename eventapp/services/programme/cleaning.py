@@ -15,7 +15,15 @@ from flask_babel import gettext as _
 
 from ...models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..errors import InvalidInput
-from ..validation import DESCRIPTION_MAX, ID_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
+from ..validation import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+    FieldErrors,
+    clean_email,
+    clean_text,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ROOM_NAME_MAX = 120
@@ -208,6 +216,10 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
         )
     if "description" in data:
         out["description"] = clean_description(data.get("description"), "description", errors)
+    if data.get("organiser_email") is not None:
+        # The event's contact address: ORGANIZER of its invitations, Reply-To of its emails,
+        # the "questions?" footer (docs/CALENDAR.md, "Per METHOD").
+        out["organiser_email"] = clean_email(data["organiser_email"], "organiser_email", errors)
     if "timezone" in data or not partial:
         tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
         if tz:
