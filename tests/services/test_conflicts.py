@@ -337,13 +337,14 @@ def test_a_move_queues_update_emails_and_bumps_the_sequence(make_event, make_ses
     assert entry.after["starts_at"] == "2027-03-18T11:00:00+00:00"
 
 
-def test_a_title_change_is_no_move_and_sends_nothing(make_event, make_session, now):
+def test_a_title_change_is_no_move_but_updates_calendars(make_event, make_session, now):
+    """Not a move; but the title is in every invitation, so one update (issue 17, item 3)."""
     event = make_event()
     session = make_session(event)
     register(event, [session.id], "ada@example.org", now)
     change = schedule.update_session(None, session, {"title": "Renamed"}, now)
     db.session.commit()
-    assert not change.moved and outbox_kinds() == []
+    assert not change.moved and outbox_kinds() == [("session_moved", "ada@example.org")]
 
 
 def test_cancel_queues_cancellations_and_frees_the_room(make_event, make_room, make_session, now):

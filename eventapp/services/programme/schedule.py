@@ -126,9 +126,12 @@ def update_event(
         old = {_key(c) for c in conflicts.hours_conflicts(event, event.starts_at, event.ends_at)}
         conflicts.enforce([c for c in new if _key(c) not in old], confirm=confirm)
     before = audit.snapshot(event)
+    new_venue = values.get("venue", event.venue) != event.venue
     for key, value in values.items():
         setattr(event, key, value)
     db.session.flush()
+    if new_venue:  # calendars show the venue in every session's LOCATION
+        _notifications().sessions_changed(sessions_of_event(event), now)
     _record_change(actor, "event.updated", event, before, now)
     return event
 
@@ -234,9 +237,13 @@ def update_room(
         old = {_key(c) for c in conflicts.room_capacity_conflicts(room, room.capacity)}
         conflicts.enforce([c for c in new if _key(c) not in old], confirm=confirm)
     before = audit.snapshot(room)
+    renamed = values.get("name", room.name) != room.name
     for key, value in values.items():
         setattr(room, key, value)
     db.session.flush()
+    if renamed:  # calendars show the room's name in LOCATION
+        in_room = [s for s in sessions_of_event(room.event) if s.room_id == room.id]
+        _notifications().sessions_changed(in_room, now)
     _record_change(actor, "room.updated", room, before, now)
     return room
 
@@ -445,13 +452,21 @@ def update_session(
     if "speakers" in values:
         session.speakers = speakers_named(event, speaker_names)
     change = SessionChange(session, moved=moved and not restored, warnings=found)
-    if not change.moved and (
-        restored or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
+    retitled = not change.moved and not restored and before.get("title") != session.title
+    if (
+        not change.moved
+        and not retitled
+        and (
+            restored
+            or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
+        )
     ):
-        session.sequence += 1  # a move's notification bumps it itself
+        session.sequence += 1  # a move's or a new title's notification bumps it itself
     db.session.flush()
     if change.moved and session.status == "scheduled":
         notify_session_moved(session, now, previous)
+    elif retitled:
+        _notifications().sessions_changed([session], now)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
     action = "session.moved" if change.moved else "session.updated"
