@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
@@ -147,6 +147,19 @@ def _local_instant(
         )
         return None
     return first.astimezone(UTC)
+
+
+def shift_wall_clock(moment: datetime, delta: timedelta, tz: str, field: str) -> datetime:
+    """`moment` moved by `delta` on the event's wall clock, not in absolute time: an event
+    moved from winter to summer time keeps its sessions at 10:00 local. A session landing in
+    the spring gap is refused (InvalidInput naming it); in the autumn fold it takes the first
+    of the two (as an ICS file would mean it)."""
+    zone = ZoneInfo(tz)
+    naive = moment.astimezone(zone).replace(tzinfo=None) + delta
+    errors = FieldErrors()
+    shifted = _local_instant(naive, zone, field, errors, ambiguous_ok=True)
+    raise_if(errors)
+    return shifted
 
 
 def _offset(moment: datetime) -> str:

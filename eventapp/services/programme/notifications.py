@@ -60,12 +60,15 @@ def session_moved(session: EventSession, now: datetime, *, previous: dict | None
     return len(registrations)
 
 
-def sessions_changed(sessions: list[EventSession], now: datetime) -> int:
+def sessions_changed(
+    sessions: list[EventSession], now: datetime, *, statuses: tuple[str, ...] = ("confirmed",)
+) -> int:
     """Calendar data of these sessions changed without a move: a new title, their room's new
     name, the event's new venue. Each scheduled one gets SEQUENCE + 1, and each attendee with
     a seat in any of them one email for the whole change set, carrying the updated
     invitations (docs/CALENDAR.md: the first in it, any others in calendar-only emails that
-    follow). Returns the number of messages queued."""
+    follow). `statuses=ACTIVE` tells the waiting list too (a move of the whole event).
+    Returns the number of messages queued."""
     scheduled = [s for s in sessions if s.status == "scheduled"]
     if not scheduled:
         return 0
@@ -82,14 +85,14 @@ def sessions_changed(sessions: list[EventSession], now: datetime) -> int:
     told: dict[int, tuple] = {}
     seats = db.session.scalars(
         select(Registration)
-        .where(Registration.session_id.in_(ids), Registration.status == "confirmed")
+        .where(Registration.session_id.in_(ids), Registration.status.in_(statuses))
         .order_by(Registration.attendee_id, Registration.id)
     )
     for registration in seats:
         entry = told.setdefault(registration.attendee_id, (registration.attendee, []))
         entry[1].append(registration.session_id)
     for attendee, session_ids in told.values():
-        enqueue("session_moved", attendee, {"session_ids": session_ids, "had_seat": True})
+        enqueue("session_moved", attendee, {"session_ids": session_ids})
     db.session.flush()
     return len(told)
 

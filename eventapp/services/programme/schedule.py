@@ -32,6 +32,7 @@ from .cleaning import (
     clean_session_data,
     clean_speaker_data,
     ensure_order,
+    shift_wall_clock,
 )
 from .conflicts import ConflictItem, SessionPlan
 
@@ -143,25 +144,28 @@ def move_event(
     so nothing new clashes. Attendees of each moved session are emailed. The registration
     deadline moves along; the opening date stays. Returns the sessions moved."""
     values = clean_event_data({"starts_at": starts_at}, partial=True, current_tz=event.timezone)
-    delta = values["starts_at"] - event.starts_at
+    tz = event.timezone
+    local = values["starts_at"].astimezone(event.tz).replace(tzinfo=None)
+    delta = local - event.starts_at.astimezone(event.tz).replace(tzinfo=None)
     if not delta:
         return []
     lock_event(event)
     before = audit.snapshot(event)
-    event.starts_at += delta
-    event.ends_at += delta
+    event.starts_at = values["starts_at"]
+    event.ends_at = shift_wall_clock(event.ends_at, delta, tz, "ends_at")
     if event.registration_closes_at is not None:
-        event.registration_closes_at += delta
+        event.registration_closes_at = shift_wall_clock(
+            event.registration_closes_at, delta, tz, "registration_closes_at"
+        )
     moved = []
     for session in sessions_of_event(event):
-        previous = _notifications().snapshot(session)
-        session.starts_at += delta
-        session.ends_at += delta
-        db.session.flush()
+        session.starts_at = shift_wall_clock(session.starts_at, delta, tz, "starts_at")
+        session.ends_at = shift_wall_clock(session.ends_at, delta, tz, "starts_at")
         if session.status == "scheduled":
-            notify_session_moved(session, now, previous)
             moved.append(session)
     db.session.flush()
+    # One email per attendee for the whole move, not one per session (issue 17).
+    _notifications().sessions_changed(moved, now, statuses=_notifications().ACTIVE)
     after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
     audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
     return moved
