@@ -16,6 +16,7 @@ from eventapp.models import EventSession
 
 @pytest.fixture
 def api(client, make_organiser, api_token):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     headers = {"Authorization": f"Bearer {api_token(make_organiser())}"}
 
     def call(method, path, json=None):
