@@ -46,7 +46,15 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install-test: $(TEST_STAMP) translations $(AXE)
+## ical.js for the calendar tests: an independent parser (Thunderbird's) run with node
+## (tests/calendar_js/package-lock.json; tests/calendar_parsers.py).
+ICALJS := tests/calendar_js/node_modules/ical.js/package.json
+$(ICALJS): tests/calendar_js/package.json tests/calendar_js/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the calendar tests (apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/calendar_js --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-test: $(TEST_STAMP) translations $(AXE) $(ICALJS)
 
 ## Compile the Dutch and English catalogs (.mo files are built, never committed).
 translations: $(STAMP)

@@ -1,5 +1,5 @@
 """Checking calendar data we produce with a parser we did not write with (vobject), plus the
-rules no parser checks: RFC 5545 framing and the RFC 5546 rules per METHOD (CALENDAR.md)."""
+rules no parser checks: RFC 5545 framing and the RFC 5546 rules per METHOD (docs/CALENDAR.md)."""
 
 from __future__ import annotations
 

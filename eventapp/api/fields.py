@@ -31,11 +31,19 @@ from ..services.errors import InvalidInput
 from ..services.programme.cleaning import (
     YEAR_MAX,
     YEAR_MIN,
+    clean_description,
     clean_timezone,
     datetime_message,
     parse_datetime,
 )
-from ..services.validation import EMAIL_MAX, ID_MAX, FieldErrors, clean_email, clean_text
+from ..services.validation import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    ID_MAX,
+    FieldErrors,
+    clean_email,
+    clean_text,
+)
 
 # No control characters (the rule clean_text applies), and for required text one that is
 # not white space: how the document says what clean_text checks.
@@ -84,6 +92,18 @@ def text(max_length: int, *, required: bool = False) -> Any:
         WithJsonSchema(schema),
     ]
 
+
+Description = Annotated[
+    str,
+    _by_rule(lambda value, errors: clean_description(value, "field", errors)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": DESCRIPTION_MAX,
+            "description": "May span lines (CR LF and CR become LF); no other control characters.",
+        }
+    ),
+]
 
 Email = Annotated[
     str,

@@ -29,6 +29,7 @@ class EventOut(Output):
     name: str
     description: str
     venue: str
+    organiser_email: str = Field(description="The event's contact address (ORGANIZER).")
     timezone: str
     starts_at: Instant
     ends_at: Instant
@@ -51,6 +52,7 @@ class EventOut(Output):
             name=event.name,
             description=event.description,
             venue=event.venue,
+            organiser_email=event.organiser_email or "",
             timezone=event.timezone,
             starts_at=iso(event.starts_at, tz),
             ends_at=iso(event.ends_at, tz),

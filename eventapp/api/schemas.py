@@ -31,13 +31,13 @@ from ..services.programme.cleaning import (
     VENUE_MAX,
 )
 from ..services.validation import (
-    DESCRIPTION_MAX,
     JOB_ROLE_MAX,
     NAME_MAX,
     ORGANISATION_MAX,
     TITLE_MAX,
 )
 from .fields import (
+    Description,
     Email,
     Id,
     Input,
@@ -60,8 +60,13 @@ class EventIn(Input):
 
     slug: str = Field(pattern=SLUG_PATTERN.pattern, description="Lower-case, digits, dashes.")
     name: text(NAME_MAX, required=True)
-    description: text(DESCRIPTION_MAX) = ""
+    description: Description = ""
     venue: text(VENUE_MAX) = ""
+    organiser_email: Email | None = Field(
+        None,
+        description="The event's contact address: ORGANIZER of its calendar invitations, "
+        "Reply-To of its emails and the questions line under them.",
+    )
     timezone: TimeZone = "Europe/Amsterdam"
     starts_at: LocalTime
     ends_at: LocalTime
@@ -105,7 +110,7 @@ class SessionIn(Input):
     """A new session."""
 
     title: text(TITLE_MAX, required=True)
-    description: text(DESCRIPTION_MAX) = ""
+    description: Description = ""
     kind: Literal[SESSION_KINDS] = "workshop"
     starts_at: LocalTime
     ends_at: LocalTime

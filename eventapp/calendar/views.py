@@ -2,7 +2,9 @@
 and the programme's per-session Google Calendar links, as short redirects.
 
 Responses are `text/calendar; charset=utf-8` with a strong ETag: a hash of everything the
-feed shows (services/calendar.py *_version), computed without building the calendar. A
+feed shows (services/calendar.py *_version), computed without building the calendar, and a
+Last-Modified: when what it shows last changed (also its DTSTAMP). Both validators give a
+304, the ETag compared weakly (docs/CALENDAR.md, "Feeds"). A
 calendar app polling a feed gets 304 Not Modified at the cost of a few narrow queries until
 something it shows has changed, and a built body is kept in memory under its version, so
 many subscribers of one programme cost one build per change.
@@ -12,6 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Response, abort, redirect, request, url_for
@@ -33,9 +36,11 @@ from .blueprint import bp
 def event_feed(slug: str):
     """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
     event = event_or_404(slug)
+    changed_at = calendar.programme_changed_at(event)
     return _ics_response(
-        calendar.programme_version(event),
-        lambda: calendar.programme_feed(event, programme.sessions_of(event)),
+        calendar.programme_version(event, changed_at=changed_at),
+        changed_at,
+        lambda: calendar.programme_feed(event, programme.sessions_of(event), stamp=changed_at),
         f"{event.slug}.ics",
         public=True,
     )
@@ -46,9 +51,11 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     """One session, for an "add to calendar" download from the programme."""
     event = event_or_404(slug)
     session = _session_or_404(event, id)
+    changed_at = calendar.programme_changed_at(event)
     return _ics_response(
-        calendar.programme_version(event, session_id=session.id),
-        lambda: calendar.session_file(session),
+        calendar.programme_version(event, session_id=session.id, changed_at=changed_at),
+        changed_at,
+        lambda: calendar.session_file(session, stamp=changed_at),
         f"{event.slug}-session-{session.id}.ics",
         public=True,
         download=True,
@@ -87,9 +94,11 @@ def personal_feed(token: str):
     """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link."""
     attendee = _attendee_by_feed_token(token)
     name = _("%(event)s: my sessions", event=attendee.event.name)
+    changed_at = calendar.personal_changed_at(attendee)
     response = _ics_response(
-        calendar.personal_version(attendee, name),
-        lambda: calendar.personal_feed(attendee, name),
+        calendar.personal_version(attendee, name, changed_at=changed_at),
+        changed_at,
+        lambda: calendar.personal_feed(attendee, name, stamp=changed_at),
         f"{attendee.event.slug}-my-sessions.ics",
         public=False,
     )
@@ -114,13 +123,14 @@ def _attendee_by_feed_token(token: str) -> Attendee:
 
 def _ics_response(
     version: str,
+    changed_at: datetime,
     build: Callable[[], bytes],
     filename: str,
     *,
     public: bool,
     download: bool = False,
 ):
-    if version in request.if_none_match:
+    if _not_modified(version, changed_at):
         response = Response(status=304)
     else:
         response = Response(
@@ -130,9 +140,20 @@ def _ics_response(
         safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
         response.headers["Content-Disposition"] = f'{disposition}; filename="{safe_name}"'
     response.set_etag(version)
+    response.last_modified = changed_at
     # Revalidate every time (cheap: 304 without a body), so changes show on the next poll.
     response.headers["Cache-Control"] = ("public" if public else "private") + ", no-cache"
     return response
+
+
+def _not_modified(version: str, changed_at: datetime) -> bool:
+    """RFC 9110 13.1: If-None-Match compares weakly (nginx turns ETags weak when it
+    compresses: `W/"..."` must match too) and, when present, decides alone; otherwise
+    If-Modified-Since, at HTTP's one-second resolution."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(version)
+    since = request.if_modified_since
+    return since is not None and changed_at.replace(microsecond=0) <= since
 
 
 class _BodyCache:

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    EmailField,
     IntegerField,
     SelectField,
     StringField,
@@ -36,6 +37,10 @@ class EventForm(ConfirmMixin, FlaskForm):
         _l("Short name in links (slug)"), validators=[DataRequired(), Length(max=80)]
     )
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    organiser_email = EmailField(
+        _l("Contact address (questions, replies to invitations)"),
+        validators=[Optional(), Length(max=254)],
+    )
     timezone = StringField(
         _l("Time zone"), default="Europe/Amsterdam", validators=[DataRequired(), Length(max=64)]
     )
@@ -86,6 +91,7 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "name",
                 "slug",
                 "venue",
+                "organiser_email",
                 "timezone",
                 "starts_at",
                 "ends_at",
@@ -102,6 +108,7 @@ class EventForm(ConfirmMixin, FlaskForm):
         data["registration_closes_at"] = self.registration_closes_at.data
         data["venue"] = data["venue"] or ""
         data["description"] = data["description"] or ""
+        data["organiser_email"] = data["organiser_email"] or None  # empty: keep the current
         for key in ("offer_hours", "reminder_hours"):
             if data[key] is None:  # left empty: keep the event's current setting
                 del data[key]

@@ -124,6 +124,7 @@ def _event_values(event):
         name=event.name,
         slug=event.slug,
         venue=event.venue,
+        organiser_email=event.organiser_email,
         timezone=event.timezone,
         starts_at=local_naive(event.starts_at, tz),
         ends_at=local_naive(event.ends_at, tz),

@@ -1,49 +1,56 @@
 """Calendar data (iCalendar, RFC 5545) for emails, downloads and subscribed feeds.
 
-Emails carry METHOD:REQUEST, one calendar object per session, each with the attendee as
-ATTENDEE. Why not one PUBLISH file with every session: mail clients (Gmail, Outlook, Apple
-Mail) show "add to calendar" / an event card only for iTIP invitations, and only a REQUEST
-with a known UID and a higher SEQUENCE *updates* the event already in the calendar when a
-session moves; the matching METHOD:CANCEL removes it. RFC 5546 says all VEVENTs of one
-REQUEST share one UID, hence one object (one attachment) per session. The UID is personal,
-`reg-<attendee>-session-<session>@<UID_DOMAIN>`, so each invitation has exactly one
-attendee and never names anyone else. ATTENDEE carries PARTSTAT=ACCEPTED and RSVP=FALSE:
-registering was the answer, and clients should not ask for another. Trade-off (seen in
-pretix): some clients still send "accepted" replies to ORGANIZER, which is the event's
-`organiser_email`; point it at a mailbox that can take them, or a documented no-reply.
+Emails carry iTIP objects: METHOD:REQUEST or CANCEL, one object per session (RFC 5546 wants
+every VEVENT of one object to share one UID), each naming the attendee as ATTENDEE, and at
+most one such object per email (docs/CALENDAR.md, "In the email", for the layout each client
+applies and how several sessions travel). Only a REQUEST with a known UID and a higher
+SEQUENCE *updates* the event already in a calendar when a session moves; the matching CANCEL
+removes it. The UID is personal, `reg-<attendee>-session-<session>@<UID_DOMAIN>`, so each
+invitation has exactly one attendee and never names anyone else. ATTENDEE carries
+PARTSTAT=ACCEPTED and RSVP=FALSE: registering was the answer. Some clients still send
+"accepted" replies to ORGANIZER, the event's `organiser_email`: a mailbox that takes them.
 
 Downloads and feeds are METHOD:PUBLISH without ATTENDEE: the programme (`session-<id>@...`
-UIDs) and the attendee's personal feed (the same personal UIDs as the emails, so a feed and
-an imported invitation describe the same events; cancelled ones stay, STATUS:CANCELLED).
+UIDs), the attendee's personal feed and the schedule file of a confirmation (the same
+personal UIDs as the emails, so they describe the same events; cancelled ones stay, as
+STATUS:CANCELLED).
 
 SEQUENCE is `session.sequence` for the programme and `Registration.calendar_sequence`
 (session plus registration) for personal objects, so organiser changes and the attendee's
 own drop/return both reach calendars as newer versions. Every TZID comes with a VTIMEZONE
-limited to the event's years (a short block that Google accepts).
+limited to the years the object mentions (a short block that Google accepts).
 
-Links (URL, the manage link in descriptions) come from `url_for(..., _external=True)`, so
-callers build calendars inside a request context: a real request for feeds, and for mail
-the context that eventapp.services.mail builds from SERVER_NAME_FOR_LINKS.
+No calendar object holds a private link (the manage page, the feed's own URL): calendar
+entries are shared with delegates and forwarded. The event URL comes from
+`url_for(..., _external=True)`, so callers build calendars inside a request context: a real
+request for feeds, and for mail the context that eventapp.services.mail builds from
+SERVER_NAME_FOR_LINKS.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Attendee, EventSession, Registration, Room, Speaker, session_speakers
+from ..models import (
+    Attendee,
+    AuditEntry,
+    EventSession,
+    Registration,
+    Room,
+    Speaker,
+    session_speakers,
+)
 from ..models import Event as EventModel
-from .links import feed_token, manage_token
+from ..vtimezone import vtimezone
 
 PRODID = "-//eventapp//eventapp calendar 1.0//EN"
 FEED_REFRESH = timedelta(hours=1)
@@ -61,9 +68,10 @@ def registration_uid(attendee_id: int, session_id: int) -> str:
 
 def to_ical(calendar: Calendar, event: EventModel) -> bytes:
     """The calendar as bytes, with the VTIMEZONE of the event's TZID put in front of its
-    events (every DTSTART/DTEND here uses that one TZID; DTSTAMP and CREATED are UTC)."""
+    events, covering every year a date-time of the file falls in (every DTSTART/DTEND here
+    uses that one TZID or UTC; DTSTAMP and CREATED are UTC)."""
     data = calendar.to_ical()
-    zone = _vtimezone(event.timezone, *_years(event))
+    zone = vtimezone(event.timezone, *_years(calendar, event))
     anchor = data.find(b"BEGIN:VEVENT\r\n")
     if anchor < 0:
         anchor = data.rfind(b"END:VCALENDAR")
@@ -83,7 +91,29 @@ def cancellation(registration: Registration, *, now: datetime) -> bytes:
     return to_ical(_personal_object(registration, "CANCEL", now=now), registration.session.event)
 
 
+def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
+    """METHOD:PUBLISH of several of one attendee's sessions, to add in one go (the file a
+    confirmation of several sessions carries instead of one invitation per session;
+    docs/CALENDAR.md, "How a confirmation of five sessions reaches the calendar"). Same
+    personal UIDs and SEQUENCE as the invitations, updates and cancellations that follow."""
+    event = registrations[0].session.event
+    calendar = _calendar(event, "PUBLISH")
+    for registration in sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id)):
+        calendar.add_component(
+            _vevent(
+                registration.session,
+                uid=registration_uid(registration.attendee_id, registration.session_id),
+                sequence=registration.calendar_sequence,
+                stamp=now,
+                cancelled=False,
+            )
+        )
+    return to_ical(calendar, event)
+
+
 def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
+    """One iTIP object: the session as the attendee's event, naming them as ATTENDEE. No
+    private link in it (docs/CALENDAR.md, "In the email"): entries get forwarded."""
     session, attendee = registration.session, registration.attendee
     event = session.event
     calendar = _calendar(event, method)
@@ -93,16 +123,10 @@ def _personal_object(registration: Registration, method: str, *, now: datetime) 
         sequence=registration.calendar_sequence,
         stamp=now,
         cancelled=method == "CANCEL",
-        description_link=url_for("manage.page", token=_manage_token(attendee), _external=True),
     )
     vevent.add("attendee", _attendee_address(attendee))
     calendar.add_component(vevent)
     return calendar
-
-
-def _manage_token(attendee: Attendee) -> str:
-
-    return manage_token(attendee)
 
 
 def _attendee_address(attendee: Attendee) -> vCalAddress:
@@ -118,22 +142,27 @@ def _attendee_address(attendee: Attendee) -> vCalAddress:
 # --- downloads and feeds: PUBLISH -----------------------------------------------------------
 
 
-def programme_feed(event: EventModel, sessions: Iterable[EventSession]) -> bytes:
-    """The whole programme, cancelled sessions included (STATUS:CANCELLED)."""
+def programme_feed(
+    event: EventModel, sessions: Iterable[EventSession], *, stamp: datetime | None = None
+) -> bytes:
+    """The whole programme, cancelled sessions included (STATUS:CANCELLED). `stamp` is
+    DTSTAMP: by default when the programme last changed (programme_changed_at)."""
+    stamp = stamp or programme_changed_at(event)
     calendar = _calendar(event, "PUBLISH", feed_name=event.name)
     for session in sessions:
-        calendar.add_component(_programme_vevent(session))
+        calendar.add_component(_programme_vevent(session, stamp))
     return to_ical(calendar, event)
 
 
-def session_file(session: EventSession) -> bytes:
+def session_file(session: EventSession, *, stamp: datetime | None = None) -> bytes:
     """One session of the programme, for an "add to calendar" download."""
+    stamp = stamp or programme_changed_at(session.event)
     calendar = _calendar(session.event, "PUBLISH")
-    calendar.add_component(_programme_vevent(session))
+    calendar.add_component(_programme_vevent(session, stamp))
     return to_ical(calendar, session.event)
 
 
-def personal_feed(attendee: Attendee, name: str) -> bytes:
+def personal_feed(attendee: Attendee, name: str, *, stamp: datetime | None = None) -> bytes:
     """The attendee's confirmed sessions; dropped or cancelled ones stay as STATUS:CANCELLED.
 
     Keeping cancelled events in the feed (rather than leaving them out) is what makes a
@@ -141,8 +170,8 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
     Waiting-list places are not in the feed: there is no seat to put in a calendar yet.
     """
     event = attendee.event
+    stamp = stamp or personal_changed_at(attendee)
     calendar = _calendar(event, "PUBLISH", feed_name=name)
-    link = url_for("calendar.personal_feed", token=_feed_token(attendee), _external=True)
     shown = personal_feed_registrations(attendee)
     for registration in sorted(shown, key=lambda r: (r.session.starts_at, r.session_id)):
         cancelled = registration.status == "cancelled" or attendee.status != "active"
@@ -151,9 +180,8 @@ def personal_feed(attendee: Attendee, name: str) -> bytes:
                 registration.session,
                 uid=registration_uid(attendee.id, registration.session_id),
                 sequence=registration.calendar_sequence,
-                stamp=_feed_stamp(event),
+                stamp=stamp,
                 cancelled=cancelled,
-                description_link=None if cancelled else link,
             )
         )
     return to_ical(calendar, event)
@@ -184,29 +212,65 @@ def personal_feed_registrations(attendee: Attendee) -> list[Registration]:
     )
 
 
-def _feed_token(attendee: Attendee) -> str:
-
-    return feed_token(attendee)
-
-
-def _programme_vevent(session: EventSession) -> Event:
+def _programme_vevent(session: EventSession, stamp: datetime) -> Event:
     return _vevent(
         session,
         uid=session_uid(session),
         sequence=session.sequence,
-        stamp=_feed_stamp(session.event),
+        stamp=stamp,
         cancelled=session.status == "cancelled",
-        description_link=None,
     )
 
 
-def _feed_stamp(event: EventModel) -> datetime:
-    """DTSTAMP for published objects: stable, so an unchanged feed keeps its ETag.
+# What the programme's calendar data is made of (audit object types): a message sent or an
+# attendee checked in changes no calendar, so it does not date the feeds.
+PROGRAMME_OBJECTS = ("event", "event_session", "room", "speaker")
 
-    `now` would change every response and defeat revalidation; SEQUENCE is what tells
-    clients a newer version, and it grows with every change they must pick up.
+
+def programme_changed_at(event: EventModel) -> datetime:
+    """When what the programme's files show last changed: DTSTAMP and Last-Modified.
+
+    Not the event row's own update time, which misses every session change (issue 17), and
+    not the sessions' update times, which every seat taken moves. Every change of the
+    programme is audited (services record it with its `now`), so the newest audit entry of
+    the event, or the event's or a session's creation when nothing was audited since, is
+    stable while nothing changes and later after every change.
     """
-    return event.updated_at or event.created_at or event.starts_at
+    return _changed_at(event, None)
+
+
+def personal_changed_at(attendee: Attendee) -> datetime:
+    """programme_changed_at, or the attendee's own latest change when that is newer."""
+    return _changed_at(attendee.event, attendee)
+
+
+def _changed_at(event: EventModel, attendee: Attendee | None) -> datetime:
+    """The newest of those times, read in one statement."""
+    latest = [
+        select(func.max(AuditEntry.created_at))
+        .where(
+            AuditEntry.event_id == event.id,
+            AuditEntry.object_type.in_(PROGRAMME_OBJECTS),
+        )
+        .scalar_subquery(),
+        select(func.max(EventSession.created_at))
+        .where(EventSession.event_id == event.id)
+        .scalar_subquery(),
+    ]
+    known = [event.updated_at, event.created_at]
+    if attendee is not None:
+        latest.append(
+            select(func.max(Registration.updated_at))
+            .where(Registration.attendee_id == attendee.id)
+            .scalar_subquery()
+        )
+        known.append(attendee.updated_at)
+    row = db.session.execute(select(*latest)).one()
+    return max(_utc(t) for t in (*row, *known) if t)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -219,7 +283,9 @@ def _calendar(event: EventModel, method: str, *, feed_name: str | None = None) -
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     if feed_name is not None:
-        name = _one_line(feed_name)
+        # TEXT values, escaped as such (icalendar leaves these two raw): a comma, semicolon
+        # or backslash in an event's name must not read as structure.
+        name = vText(_one_line(feed_name))
         calendar.add("name", name)  # RFC 7986
         calendar.add("x-wr-calname", name)
         calendar.add("x-wr-timezone", event.timezone)
@@ -236,21 +302,20 @@ def _vevent(
     sequence: int,
     stamp: datetime,
     cancelled: bool,
-    description_link: str | None,
 ) -> Event:
     event = session.event
     tz = event.tz
     vevent = Event()
     vevent.add("uid", uid)
     vevent.add("dtstamp", stamp.astimezone(UTC))
-    vevent.add("dtstart", session.starts_at.astimezone(tz))
-    vevent.add("dtend", session.ends_at.astimezone(tz))
+    vevent.add("dtstart", _local(session.starts_at, tz))
+    vevent.add("dtend", _local(session.ends_at, tz))
     vevent.add("sequence", sequence)
     vevent.add("summary", _text(session.title))
     location = location_of(session)
     if location:
         vevent.add("location", _text(location))
-    vevent.add("description", _text(description_of(session, description_link)))
+    vevent.add("description", _text(description_of(session)))
     vevent.add(
         "url",
         url_for("public.event_programme", slug=event.slug, _external=True)
@@ -271,14 +336,12 @@ def location_of(session: EventSession) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def description_of(session: EventSession, link: str | None) -> str:
+def description_of(session: EventSession) -> str:
     parts = []
     if session.description:
         parts.append(session.description)
     if session.speakers:
         parts.append(", ".join(_speaker_label(s) for s in session.speakers))
-    if link:
-        parts.append(link)
     return "\n\n".join(parts)
 
 
@@ -302,28 +365,33 @@ def _param(value: str) -> str:
     return _one_line(value).replace('"', "'")
 
 
-def _years(event: EventModel) -> tuple[int, int]:
-    return event.starts_at.astimezone(event.tz).year, event.ends_at.astimezone(event.tz).year
+def _years(calendar: Calendar, event: EventModel) -> tuple[int, int]:
+    """The first and last year of the file's date-times (the event's when it has none)."""
+    years = [
+        component.decoded(name).year
+        for component in calendar.walk("VEVENT")
+        for name in ("DTSTART", "DTEND")
+        if name in component
+    ] or [event.starts_at.astimezone(event.tz).year, event.ends_at.astimezone(event.tz).year]
+    return min(years), max(years)
 
 
-@functools.lru_cache(maxsize=32)
-def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
-    """VTIMEZONE for the event's years only (CALENDAR.md: the default spans decades, which
-    Google has trouble with). Built once per zone and years: icalendar takes milliseconds."""
-    probe = Calendar()
-    sample = Event()
-    sample.add("dtstart", datetime(first_year, 6, 1, tzinfo=ZoneInfo(tzid)))
-    probe.add_component(sample)
-    probe.add_missing_timezones(
-        first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
-    return b"".join(zone.to_ical() for zone in probe.walk("VTIMEZONE"))
+def _local(moment: datetime, tz) -> datetime:
+    """A date-time as written in the file: local to the event, except in the hour the clocks
+    repeat, which a local time cannot name (RFC 5545 reads it as the first occurrence): that
+    is written in UTC, the same instant in every parser (docs/CALENDAR.md)."""
+    local = moment.astimezone(tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local
 
 
 # --- versions: what a feed would contain, cheaply --------------------------------------------
 
 
-def programme_version(event: EventModel, *, session_id: int | None = None) -> str:
+def programme_version(
+    event: EventModel, *, session_id: int | None = None, changed_at: datetime | None = None
+) -> str:
     """A hash of everything the programme feed (or one session's file) shows.
 
     Computed from a few narrow queries instead of building the calendar, so a calendar app
@@ -331,11 +399,13 @@ def programme_version(event: EventModel, *, session_id: int | None = None) -> st
     events, and a built feed can be cached under this key. Seat counts are not part of it:
     they change all the time and show nowhere in a calendar.
     """
-    return _digest(_event_facts(event), _session_facts(event, session_id))
+    changed_at = changed_at or programme_changed_at(event)
+    return _digest(_event_facts(event), _session_facts(event, session_id), str(changed_at))
 
 
-def personal_version(attendee: Attendee, name: str) -> str:
+def personal_version(attendee: Attendee, name: str, *, changed_at: datetime | None = None) -> str:
     """A hash of everything `personal_feed(attendee, name)` shows."""
+    changed_at = changed_at or personal_changed_at(attendee)
     registrations = sorted(
         db.session.execute(
             select(Registration.session_id, Registration.status, Registration.sequence).where(
@@ -348,6 +418,7 @@ def personal_version(attendee: Attendee, name: str) -> str:
         _session_facts(attendee.event, None),
         (attendee.id, attendee.status, attendee.feed_nonce, name),
         registrations,
+        str(changed_at),
     )
 
 
@@ -359,7 +430,6 @@ def _event_facts(event: EventModel) -> tuple:
         event.venue,
         event.timezone,
         event.organiser_email,
-        str(_feed_stamp(event)),
     )
 
 
@@ -417,7 +487,7 @@ def google_calendar_url(session: EventSession) -> str:
         "action": "TEMPLATE",
         "text": session.title,
         "dates": f"{start}/{end}",
-        "details": description_of(session, None),
+        "details": description_of(session),
         "location": location_of(session),
         "ctz": session.event.timezone,
     }

@@ -1,12 +1,15 @@
 """Calendar data read back by vobject: framing, time zones, UIDs, METHOD rules, text."""
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from eventapp.extensions import db
 from eventapp.models import Speaker
 from eventapp.services import calendar
+from eventapp.services.links import feed_token, manage_token
 from eventapp.services.registration import register as registration_service
 from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
@@ -78,8 +81,10 @@ def test_times_land_on_the_right_instant_through_the_vtimezone(links, make_event
     assert starts == [winter.starts_at, summer.starts_at]
     [zone] = parsed.contents["vtimezone"]
     assert zone.tzid.value == "Europe/Amsterdam"
-    # Limited to the event's year: no rules from decades ago (CALENDAR.md, Google).
-    assert "1970" not in raw and "2026" not in raw.split("BEGIN:VEVENT")[0]
+    # Limited to the file's year: no rules from decades ago (docs/CALENDAR.md, Google); the
+    # change of October 2026 is the one in force on 1 January 2027.
+    onsets = re.findall(r"\r\nDTSTART:(\d{8})T", raw.split("BEGIN:VEVENT")[0])
+    assert onsets == ["20261025", "20270328", "20271031"]
 
 
 def test_a_time_zone_other_than_amsterdam_is_carried_too(links, make_event, make_session):
@@ -147,7 +152,8 @@ def test_invitation_is_a_request_for_one_attendee_with_a_personal_uid(
     assert vevent.sequence.value == "0"
     assert vevent.status.value == "CONFIRMED"
     assert vevent.dtstamp.value == now
-    assert "/manage/" in vevent.description.value  # the private link, for the attendee only
+    # No private link in calendar data: entries are forwarded and shared (issue 17 item 5).
+    assert "/manage/" not in vevent.description.value
 
 
 def test_personal_feed_lists_confirmed_and_keeps_dropped_as_cancelled(
@@ -178,6 +184,10 @@ def test_personal_feed_lists_confirmed_and_keeps_dropped_as_cancelled(
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in raw
     assert "X-PUBLISHED-TTL:PT1H\r\n" in raw
     assert "X-WR-CALNAME:My sessions\r\n" in raw
+    # No private link (issue 17 item 5): not the feed's own secret URL, not the manage page.
+    unfolded = raw.replace("\r\n ", "")
+    assert feed_token(result.attendee) not in unfolded and "/calendar/" not in unfolded
+    assert manage_token(result.attendee) not in unfolded and "/manage/" not in unfolded
 
 
 def test_feed_output_is_stable_while_nothing_changes(links, make_event, make_session, now):
@@ -212,3 +222,17 @@ def test_dtstamp_of_an_email_is_when_it_was_made(links, make_event, make_session
     parsed = parse_ics(calendar.cancellation(reg, now=later), "CANCEL")
 
     assert parsed.vevent.dtstamp.value == later
+
+
+def test_code_cites_the_calendar_notes_inside_the_repository():
+    """Issue 15 item 7: the calendar notes the code cites: docs/CALENDAR.md, in the repo."""
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "docs" / "CALENDAR.md").is_file()
+    for folder in ("eventapp", "tests", "templates"):
+        for path in (root / folder).rglob("*"):
+            if "node_modules" in path.parts or path.suffix not in {".py", ".html", ".txt"}:
+                continue
+            if path == Path(__file__).resolve():
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"(?<!docs/)CALENDAR\.md", text), path

@@ -9,10 +9,11 @@ from eventapp.extensions import db
 from eventapp.models import OutboxMessage, Registration
 from eventapp.services import calendar
 from eventapp.services.mail.worker import send_pending
-from eventapp.services.programme import notifications
+from eventapp.services.programme import notifications, schedule
 from eventapp.services.registration import capacity
 from eventapp.services.registration import register as service
 from tests.ical_checks import parse_ics
+from tests.mail_layout import itip_data
 from tests.registering import register
 
 
@@ -147,3 +148,82 @@ def test_two_moves_each_raise_the_sequence(app, make_event, make_session, now):
     db.session.commit()
 
     assert session.sequence == 2
+
+
+def outbox_rows(kind="session_moved"):
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+    ).all()
+
+
+def test_a_new_venue_updates_every_calendar_once_per_attendee(
+    app, smtp_server, make_event, make_session, make_room, now
+):
+    """Issue 17, item 3: the venue is in every LOCATION, so calendars must hear of it."""
+    event = make_event(venue="Hilversum")
+    first = make_session(event, start=0, title="Opening")
+    second = make_session(event, start=2, title="Cobots")
+    register(event, [first, second], now, "ada@example.org")
+    register(event, [second], now, "bob@example.org")
+    send_pending(now=now)
+    sequences = {s.id: s.sequence for s in (first, second)}
+
+    schedule.update_event(None, event, {"venue": "Hilversum"}, now)  # unchanged: nothing
+    db.session.commit()
+    assert outbox_rows() == []
+
+    later = now + timedelta(minutes=5)
+    schedule.update_event(None, event, {"venue": "Jaarbeurs, Utrecht"}, later)
+    db.session.commit()
+
+    rows = outbox_rows()
+    assert sorted(r.recipient for r in rows) == ["ada@example.org", "bob@example.org"]
+    assert {s.id: s.sequence for s in (first, second)} == {i: n + 1 for i, n in sequences.items()}
+    seen = len(smtp_server.received)
+    send_pending(now=later)
+    new = smtp_server.received[seen:]
+    to_ada = [m.message for m in new if m.rcpt_tos == ["ada@example.org"]]
+    assert len(to_ada) == 2  # one email for the change set, its second invitation following
+    assert to_ada[1]["In-Reply-To"] == to_ada[0]["Message-ID"]
+    updates = [parse_ics(itip_data(m), "REQUEST").vevent for m in to_ada]
+    assert {u.summary.value for u in updates} == {"Opening", "Cobots"}
+    for update in updates:
+        assert update.location.value.endswith("Jaarbeurs, Utrecht")
+        assert int(update.sequence.value) >= 1
+
+
+def test_a_renamed_room_updates_the_calendars_of_its_sessions_only(
+    app, make_event, make_session, make_room, now
+):
+    event = make_event()
+    studio, hall = make_room(event, "Studio 1"), make_room(event, "Main hall")
+    inside = make_session(event, start=0, room=studio, title="Inside")
+    outside = make_session(event, start=2, room=hall, title="Outside")
+    register(event, [inside, outside], now, "ada@example.org")
+    register(event, [outside], now, "bob@example.org")
+
+    schedule.update_room(None, studio, {"name": "Studio 1"}, now)
+    assert outbox_rows() == []
+    schedule.update_room(None, studio, {"name": "Studio Zuid"}, now)
+    db.session.commit()
+
+    [row] = outbox_rows()
+    assert row.recipient == "ada@example.org" and row.payload["session_ids"] == [inside.id]
+    assert (inside.sequence, outside.sequence) == (1, 0)
+
+
+def test_a_new_title_is_an_update_and_a_new_description_only_a_new_sequence(
+    app, make_event, make_session, now
+):
+    event = make_event()
+    session = make_session(event, title="Cobots")
+    register(event, [session], now, "ada@example.org")
+
+    schedule.update_session(None, session, {"description": "Bring a laptop."}, now)
+    db.session.commit()
+    assert outbox_rows() == [] and session.sequence == 1
+
+    schedule.update_session(None, session, {"title": "Cobots and twins"}, now)
+    db.session.commit()
+    [row] = outbox_rows()
+    assert row.payload["session_ids"] == [session.id] and session.sequence == 2

@@ -338,13 +338,14 @@ def test_a_move_queues_update_emails_and_bumps_the_sequence(make_event, make_ses
     assert entry.after["starts_at"] == "2027-03-18T11:00:00+00:00"
 
 
-def test_a_title_change_is_no_move_and_sends_nothing(make_event, make_session, now):
+def test_a_title_change_is_no_move_but_updates_calendars(make_event, make_session, now):
+    """Not a move; but the title is in every invitation, so one update (issue 17, item 3)."""
     event = make_event()
     session = make_session(event)
     register(event, [session.id], "ada@example.org", now)
     change = schedule.update_session(None, session, {"title": "Renamed"}, now)
     db.session.commit()
-    assert not change.moved and outbox_kinds() == []
+    assert not change.moved and outbox_kinds() == [("session_moved", "ada@example.org")]
 
 
 def test_cancel_queues_cancellations_and_frees_the_room(make_event, make_room, make_session, now):
@@ -419,3 +420,23 @@ def test_an_old_room_clash_does_not_block_renaming_but_a_new_one_does(
             confirm=True,
         )
     db.session.rollback()
+
+
+def test_moving_the_event_across_dst_keeps_local_times_and_sends_one_email_each(
+    make_event, make_session, now
+):
+    """Issue 17: the event moved by a week from winter into summer time keeps its sessions at
+    10:00 and 12:00 Amsterdam time, and an attendee of both hears once, not per session."""
+    event = make_event()
+    first = make_session(event, start=0)  # 09:00 UTC = 10:00 CET on 18 March
+    second = make_session(event, start=2)
+    register(event, [first.id, second.id], "ada@example.org", now)
+
+    schedule.move_event(None, event, "2027-03-29T09:00", now)  # a Monday in summer time
+    db.session.commit()
+
+    assert first.starts_at == datetime(2027, 3, 29, 8, 0, tzinfo=UTC)  # 10:00 CEST
+    assert second.starts_at == datetime(2027, 3, 29, 10, 0, tzinfo=UTC)
+    assert event.starts_at == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
+    assert outbox_kinds() == [("session_moved", "ada@example.org")]
+    assert (first.sequence, second.sequence) == (1, 1)

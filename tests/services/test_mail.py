@@ -1,20 +1,27 @@
 """Emails as received by a real SMTP server: recipients, subject, both alternatives, calendar
 parts read by vobject, the QR code, the attendee's language, and headers nobody can inject."""
 
+import email.header
+import email.message
+import email.policy
 import io
 from datetime import timedelta
 
+import flask_mail
+import pytest
 import segno
 from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Speaker
 from eventapp.services.links import feed_token, manage_token
+from eventapp.services.mail import transport
 from eventapp.services.mail.outbox import enqueue
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
+from tests.mail_layout import itip, itip_data, publish_files
 
 
 def register(event, sessions, now, **overrides):
@@ -39,6 +46,13 @@ def parts(message):
 
 def calendar_parts(message):
     return [p for kind, p in parts(message) if kind == "text/calendar"]
+
+
+def invitation_of(message, method="REQUEST"):
+    """The one iTIP object of the email, from its body, layout checked: a vobject VEVENT."""
+    data = itip_data(message)
+    assert data is not None, "no iTIP object in the body"
+    return parse_ics(data, method).vevent
 
 
 def body(message, kind):
@@ -95,20 +109,16 @@ def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
         assert attendee.checkin_code in content and attendee.reference in content
         assert content.count("Hello Ada Lovelace,") == 1  # the greeting, once (mail/_layout)
 
-    invitations = calendar_parts(message)
-    assert len(invitations) == 2  # the confirmed sessions; a waiting-list place has no event
-    uids = set()
-    for part in invitations:
-        assert part.get_content_type() == "text/calendar"
-        assert part.get_param("method") == "REQUEST"
-        assert part.get_param("charset").upper() == "UTF-8"
-        assert part["Content-Transfer-Encoding"] == "base64"
-        assert part.get_content_disposition() == "attachment"
-        parsed = parse_ics(part.get_payload(decode=True), "REQUEST")
-        uids.add(parsed.vevent.uid.value)
-        assert parsed.vevent.attendee.value == "mailto:ada@example.org"
-        assert parsed.vevent.organizer.value == "mailto:team@example.org"
+    # Two sessions confirmed: no iTIP object (one per email would mean two emails), but one
+    # PUBLISH file to add them both, with the UIDs later updates use (docs/CALENDAR.md).
+    assert itip(message) is None
+    [schedule] = publish_files(message)
+    parsed = parse_ics(schedule, "PUBLISH")
+    uids = {vevent.uid.value for vevent in parsed.contents["vevent"]}
     assert uids == {f"reg-{attendee.id}-session-{s.id}@eventapp.local" for s in (opening, twins)}
+    for vevent in parsed.contents["vevent"]:
+        assert vevent.organizer.value == "mailto:team@example.org"
+    assert b"/manage/" not in schedule and b"/calendar/" not in schedule
 
     [qr] = [p for kind, p in parts(message) if kind == "image/png"]
     assert f"cid:{qr['Content-ID'].strip('<>')}" in html
@@ -225,7 +235,7 @@ def test_without_a_mail_server_messages_become_eml_files_once(
 
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "Ada Lovelace <ada@example.org>"
-    assert len(calendar_parts(message)) == 1
+    assert invitation_of(message).summary.value == "Digital twins"
 
 
 def test_dropping_a_session_sends_a_cancel_with_a_higher_sequence(
@@ -237,12 +247,10 @@ def test_dropping_a_session_sends_a_cancel_with_a_higher_sequence(
     result = register(event, [kept, dropped], now)
     send_pending(now=now)
     [first] = smtp_server.received
-    invitation = {
-        parse_ics(p.get_payload(decode=True), "REQUEST").vevent.summary.value: parse_ics(
-            p.get_payload(decode=True), "REQUEST"
-        ).vevent
-        for p in calendar_parts(first.message)
-    }["Dropped"]
+    [schedule] = publish_files(first.message)
+    invitation = {e.summary.value: e for e in parse_ics(schedule, "PUBLISH").contents["vevent"]}[
+        "Dropped"
+    ]
 
     service.change_sessions(result.attendee, [kept.id], waitlist=False, now=now)
     db.session.commit()
@@ -250,9 +258,7 @@ def test_dropping_a_session_sends_a_cancel_with_a_higher_sequence(
 
     second = smtp_server.received[1].message
     assert second["Subject"] == "Your registration for Event 1 has changed"
-    [part] = calendar_parts(second)
-    assert part.get_param("method") == "CANCEL"
-    cancel = parse_ics(part.get_payload(decode=True), "CANCEL").vevent
+    cancel = invitation_of(second, "CANCEL")
     assert cancel.uid.value == invitation.uid.value
     assert int(cancel.sequence.value) > int(invitation.sequence.value)
     assert cancel.status.value == "CANCELLED"
@@ -271,12 +277,18 @@ def test_cancelling_everything_cancels_every_calendar_event(
 
     send_pending(now=now)
 
-    confirmation, cancellation = (r.message for r in smtp_server.received)
+    confirmation, cancellation, follower = (r.message for r in smtp_server.received)
     # The confirmation was rendered after the cancellation: it invites to nothing any more.
     assert calendar_parts(confirmation) == []
-    methods = [p.get_param("method") for p in calendar_parts(cancellation)]
-    assert methods == ["CANCEL", "CANCEL"]
+    # One CANCEL per email, each applied by itself: the second follows in the same thread.
+    uids = {invitation_of(m, "CANCEL").uid.value for m in (cancellation, follower)}
+    attendee_id = result.attendee.id
+    assert uids == {f"reg-{attendee_id}-session-{s.id}@eventapp.local" for s in (first, second)}
     assert cancellation["Subject"] == "Your registration for Event 1 is cancelled"
+    assert follower["Subject"] == cancellation["Subject"]
+    assert follower["In-Reply-To"] == cancellation["Message-ID"] == follower["References"]
+    assert follower["Message-ID"] not in (cancellation["Message-ID"], None)
+    assert "removes this session from your calendar" in body(follower, "text/plain")
 
 
 def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
@@ -297,8 +309,7 @@ def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
     assert received.rcpt_tos == ["bob@example.org"]
     message = received.message
     assert message["Subject"] == "A place became free: you are in for Popular"
-    [part] = calendar_parts(message)
-    assert parse_ics(part.get_payload(decode=True), "REQUEST").vevent.summary.value == "Popular"
+    assert invitation_of(message).summary.value == "Popular"
     assert [kind for kind, _ in parts(message)].count("image/png") == 1
 
 
@@ -319,5 +330,64 @@ def test_sessions_added_later_are_confirmed_as_an_update(
     assert "has been updated" not in welcome
     assert "Your registration for Expo has been updated" in update
     assert "* Cobots" in update
-    [invite] = calendar_parts(smtp_server.received[1].message)
-    assert parse_ics(invite.get_payload(decode=True), "REQUEST").vevent.summary.value == "Cobots"
+    assert invitation_of(smtp_server.received[1].message).summary.value == "Cobots"
+
+
+def test_mail_is_composed_with_the_standard_library_not_flask_mail_internals():
+    """Issue 15 item 6: no subclass of flask_mail.Message overriding its private _message()."""
+    assert not issubclass(transport.OutgoingMessage, flask_mail.Message)
+    message = transport.OutgoingMessage(
+        subject="Hello", recipients=[("Ada", "ada@example.org")], sender="Team <t@example.org>"
+    )
+    composed = transport.compose(message)
+    assert isinstance(composed, email.message.EmailMessage)
+    assert composed["From"] == "Team <t@example.org>" and composed["To"] == "Ada <ada@example.org>"
+
+
+def test_an_invitation_is_in_the_body_where_outlook_applies_it(
+    app, smtp_server, make_event, make_session, now
+):
+    """docs/CALENDAR.md "In the email": mixed [ related [ alternative [plain, html, calendar;
+    method=REQUEST], QR code ], the same calendar as invite.ics ] (Gmail's own layout)."""
+    event = make_event()
+    session = make_session(event, title="Digital twins")
+    register(event, [session], now)
+
+    send_pending(now=now)
+
+    [received] = smtp_server.received
+    message = received.message
+    tree = [
+        (p.get_content_type(), p.get_param("method"), p.get_content_disposition())
+        for p in message.walk()
+    ]
+    assert tree == [
+        ("multipart/mixed", None, None),
+        ("multipart/related", None, None),
+        ("multipart/alternative", None, None),
+        ("text/plain", None, None),
+        ("text/html", None, None),
+        ("text/calendar", "REQUEST", None),
+        ("image/png", None, "inline"),
+        ("text/calendar", "REQUEST", "attachment"),
+    ]
+    assert invitation_of(message).summary.value == "Digital twins"
+    assert [p.get_filename() for p in message.iter_attachments()] == ["invite.ics"]
+
+
+@pytest.mark.parametrize("padding", range(0, 60, 7))
+def test_a_subject_keeps_its_spaces_in_a_strict_rfc_2047_decoder(padding):
+    """RFC 2047 6.2: whitespace between two encoded words is dropped by the reader, so the
+    spaces must be inside them (issue 17: "Zuid— café" arrived as "Zuid—café")."""
+    subject = "Programme change: " + "x" * padding + " Zuid— café, Noord— thé 🤖 Zuid— café"
+    subject = " ".join(subject.split())
+    message = transport.OutgoingMessage(
+        subject=subject, recipients=["a@example.org"], sender="t@example.org"
+    )
+    raw = message.as_bytes()
+
+    header = email.message_from_bytes(raw)["Subject"]
+    strict = str(email.header.make_header(email.header.decode_header(header)))
+    assert strict == subject
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78 and max(raw) < 128

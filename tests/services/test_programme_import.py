@@ -218,3 +218,90 @@ def test_ics_refuses_all_day_and_repeating_events(make_event, now):
     report = run(event, text, now, filename="x.ics")
     assert [(p.line, p.field) for p in report.errors] == [(1, "start"), (2, "start")]
     assert run(event, "BEGIN:VCALENDAR\r\ngarbage", now, filename="x.ics").errors
+
+
+def calendar_file(*events, header=()):
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Google Inc//Google Calendar//EN"]
+    lines += list(header)
+    for uid, extra in events:
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20270101T000000Z", *extra, "END:VEVENT"]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""])
+
+
+def test_only_people_become_speakers(make_event, now):
+    """Issue 17, item 7: Google lists every invitee as ATTENDEE, rooms and the organiser too."""
+    event = make_event()
+    text = calendar_file(
+        (
+            "g1",
+            [
+                "SUMMARY:Digital twins",
+                "DTSTART:20270318T100000Z",
+                "DTEND:20270318T110000Z",
+                "X-CAPACITY:20",
+                "ORGANIZER;CN=Planner:mailto:planner@example.org",
+                "ATTENDEE;CN=Planner;CUTYPE=INDIVIDUAL:mailto:planner@example.org",
+                "ATTENDEE;CN=Studio 1;CUTYPE=RESOURCE:mailto:c_188@resource.calendar.google.com",
+                "ATTENDEE;CN=Zaal 2;CUTYPE=ROOM:mailto:zaal2@example.org",
+                "ATTENDEE;CN=bob@example.org:mailto:bob@example.org",
+                "ATTENDEE;CN=Grace Hopper;ROLE=REQ-PARTICIPANT:mailto:grace@example.org",
+            ],
+        )
+    )
+    report = run(event, text, now, filename="google.ics")
+    assert report.errors == []
+    [session] = db.session.scalars(select(EventSession))
+    assert [s.name for s in session.speakers] == ["Grace Hopper"]
+
+
+def test_rdate_and_a_lone_override_are_refused_with_a_message(make_event, now):
+    event = make_event()
+    text = calendar_file(
+        (
+            "r1",
+            [
+                "SUMMARY:Twice",
+                "DTSTART:20270318T100000Z",
+                "DTEND:20270318T110000Z",
+                "RDATE:20270318T130000Z,20270318T150000Z",
+            ],
+        ),
+        (
+            "r2",
+            [
+                "SUMMARY:Moved once",
+                "RECURRENCE-ID:20270318T100000Z",
+                "DTSTART:20270318T120000Z",
+                "DTEND:20270318T130000Z",
+            ],
+        ),
+    )
+    report = run(event, text, now, filename="series.ics")
+    messages = [(p.line, p.message) for p in report.errors]
+    assert messages[0][0] == 1 and "Repeating events can't be imported" in messages[0][1]
+    assert messages[1][0] == 2 and "one date of a repeating event" in messages[1][1]
+    assert not report.can_commit(confirm=True)
+
+
+def test_floating_times_follow_x_wr_timezone_and_an_unknown_tzid_is_a_warning(make_event, now):
+    event = make_event()  # Europe/Amsterdam
+    text = calendar_file(
+        ("f1", ["SUMMARY:Floating", "DTSTART:20270318T100000", "DTEND:20270318T110000"]),
+        (
+            "u1",
+            [
+                "SUMMARY:Martian",
+                "DTSTART;TZID=Mars/Olympus:20270318T140000",
+                "DTEND;TZID=Mars/Olympus:20270318T150000",
+            ],
+        ),
+        header=["X-WR-TIMEZONE:Europe/London"],
+    )
+    report = run(event, text.replace("DTEND", "X-CAPACITY:9\r\nDTEND"), now, filename="x.ics")
+    assert report.errors == []
+    [(line, warning)] = report.warnings
+    assert line == 2 and "Mars/Olympus" in warning.message
+    assert not report.can_commit(confirm=False) and report.can_commit(confirm=True)
+    stored = {s.title: s.starts_at for s in db.session.scalars(select(EventSession))}
+    assert stored["Floating"] == datetime(2027, 3, 18, 10, 0, tzinfo=UTC)  # 10:00 in London
+    assert stored["Martian"] == datetime(2027, 3, 18, 13, 0, tzinfo=UTC)  # read as Amsterdam

@@ -1,6 +1,7 @@
 """The ICS endpoints over HTTP: content type, revalidation (304), the personal feed's token,
 and the "add to calendar" links on the pages."""
 
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,7 +13,7 @@ from eventapp.calendar.views import google_calendar_link
 from eventapp.extensions import db
 from eventapp.models import Attendee, Speaker
 from eventapp.services.links import feed_token, manage_token
-from eventapp.services.programme import notifications
+from eventapp.services.programme import notifications, schedule
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
@@ -362,3 +363,67 @@ def test_every_visible_change_gives_a_new_feed_not_a_stale_copy(
         seen.add(response.headers["ETag"])
         parsed = parse_ics(response.data, "PUBLISH").vevent
         assert expected in parsed.location.value + parsed.description.value
+
+
+def test_a_weak_etag_revalidates_too(client, make_event, make_session):
+    """nginx turns an ETag weak when it compresses; If-None-Match compares weakly (issue 17)."""
+    event = make_event()
+    make_session(event)
+    url = f"/events/{event.slug}/calendar.ics"
+    etag = client.get(url).headers["ETag"]
+    assert not etag.startswith("W/")
+
+    weak = client.get(url, headers={"If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304 and weak.data == b""
+    other = client.get(url, headers={"If-None-Match": 'W/"something-else", "else"'})
+    assert other.status_code == 200
+
+
+def test_last_modified_and_if_modified_since(client, make_event, make_session, now):
+    event = make_event()
+    session = make_session(event)
+    url = f"/events/{event.slug}/sessions/{session.id}.ics"
+    first = client.get(url)
+    modified = first.headers["Last-Modified"]
+    assert first.last_modified is not None
+
+    again = client.get(url, headers={"If-Modified-Since": modified})
+    assert again.status_code == 304
+    later = now + timedelta(days=1)
+    schedule.move_session(
+        None,
+        session,
+        starts_at=session.starts_at + timedelta(hours=1),
+        ends_at=session.ends_at + timedelta(hours=1),
+        now=later,
+    )
+    db.session.commit()
+    changed = client.get(url, headers={"If-Modified-Since": modified})
+    assert changed.status_code == 200
+    assert changed.last_modified == later.replace(microsecond=0)
+    # DTSTAMP is when the data last changed, not the event row's update time.
+    assert parse_ics(changed.data, "PUBLISH").vevent.dtstamp.value == later
+    assert event.updated_at != later
+    # A matching If-None-Match wins over an old If-Modified-Since (RFC 9110 13.2.2).
+    both = client.get(
+        url, headers={"If-None-Match": changed.headers["ETag"], "If-Modified-Since": modified}
+    )
+    assert both.status_code == 304
+
+
+def test_the_personal_feed_is_dated_by_the_attendees_own_changes(
+    client, make_event, make_session, now
+):
+    event = make_event()
+    first, second = make_session(event, start=0), make_session(event, start=2)
+    attendee = register(event, [first, second], now).attendee
+    url = f"/calendar/{feed_token(attendee)}.ics"
+    before = client.get(url)
+    time.sleep(1.1)  # HTTP dates have one-second resolution; registrations use the clock
+
+    later = now + timedelta(hours=3)
+    service.change_sessions(attendee, [first.id], waitlist=False, now=later)
+    db.session.commit()
+
+    after = client.get(url, headers={"If-Modified-Since": before.headers["Last-Modified"]})
+    assert after.status_code == 200 and after.last_modified > before.last_modified

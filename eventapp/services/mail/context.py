@@ -110,6 +110,9 @@ class MailKind:
     subject: Callable[[MailContext], str]
     calendar: Callable[[MailContext], list[CalendarPart]] | None = None
     qr_code: bool = False
+    # Several invitations become one PUBLISH file to add (a confirmation), rather than one
+    # iTIP email per session (a change, which must apply by itself): docs/CALENDAR.md.
+    schedule_several: bool = False
 
 
 KINDS: dict[str, MailKind] = {}
@@ -121,6 +124,7 @@ def mail_kind(
     subject: Callable[[MailContext], str],
     calendar: Callable[[MailContext], list[CalendarPart]] | None = None,
     qr_code: bool = False,
+    schedule_several: bool = False,
 ) -> None:
     """Register how a kind of message is titled and what it carries besides its templates."""
-    KINDS[kind] = MailKind(subject, calendar, qr_code)
+    KINDS[kind] = MailKind(subject, calendar, qr_code, schedule_several)

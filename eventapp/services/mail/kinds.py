@@ -22,7 +22,7 @@ def invitations(context: MailContext) -> list[CalendarPart]:
         registration = context.registration_for(session)
         if registration and registration.status == "confirmed" and session.status == "scheduled":
             data = calendar.invitation(registration, now=context.now)
-            parts.append(CalendarPart(f"invite-{session.id}.ics", "REQUEST", data))
+            parts.append(CalendarPart("invite.ics", "REQUEST", data, session.id))
     return parts
 
 
@@ -40,17 +40,18 @@ def cancellations(context: MailContext) -> list[CalendarPart]:
         registration = context.registration_for(session)
         if registration and registration.status == "cancelled":
             data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart(f"cancel-{session.id}.ics", "CANCEL", data))
+            parts.append(CalendarPart("cancel.ics", "CANCEL", data, session.id))
     return parts
 
 
 def event_cancellations(context: MailContext) -> list[CalendarPart]:
     """METHOD:CANCEL for each session of a cancelled event the attendee had a seat in.
 
-    One calendar object (one attachment) per session, all in this one email: each carries
-    the UID of its own invitation, and RFC 5546 wants every VEVENT of an iTIP object to share
-    one UID (CALENDAR.md: one object per session), so a single CANCEL object naming several
-    UIDs is not something Outlook, Google and Apple can be trusted to apply to each event.
+    One calendar object per session: each carries the UID of its own invitation, and RFC 5546
+    wants every VEVENT of an iTIP object to share one UID (docs/CALENDAR.md, "Per METHOD"),
+    so a single CANCEL object naming several UIDs is not something Outlook, Google and Apple
+    can be trusted to apply to each event. The first travels in this email, the others in
+    calendar-only emails that follow it (render.py).
     Only `calendar_session_ids` get one: the sessions an invitation put in the calendar, not
     waiting-list places or offers, which were never there.
     """
@@ -60,7 +61,7 @@ def event_cancellations(context: MailContext) -> list[CalendarPart]:
         registration = context.registration_for(session)
         if session.id in in_calendar and registration and registration.status == "cancelled":
             data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart(f"cancel-{session.id}.ics", "CANCEL", data))
+            parts.append(CalendarPart("cancel.ics", "CANCEL", data, session.id))
     return parts
 
 
@@ -73,12 +74,14 @@ mail_kind(
     subject=lambda c: _("Your registration for %(event)s", event=c.event.name),
     calendar=invitations,
     qr_code=True,
+    schedule_several=True,
 )
 mail_kind(
     "promoted",
     subject=lambda c: _("A place became free: you are in for %(titles)s", titles=_titles(c)),
     calendar=invitations,
     qr_code=True,
+    schedule_several=True,
 )
 mail_kind(
     "sessions_dropped",

@@ -29,7 +29,7 @@ from ..links import feed_token, manage_token
 from ..registration.waitlist import waitlist_position
 from . import kinds  # noqa: F401  (registers every kind)
 from .context import KINDS, MailContext, MailKind, RecipientGone
-from .transport import InlineImage, OutgoingMessage, one_line
+from .transport import CalendarPart, InlineImage, OutgoingMessage, one_line
 
 
 def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
@@ -44,23 +44,86 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
         variables = context.template_vars()
         subject = kind.subject(context)
         text = tidy_text(render_template(f"mail/{message.kind}.txt", **variables))
+        text += questions_footer(event)
         html = render_template(f"mail/{message.kind}.html", **variables)
-        parts = kind.calendar(context) if kind.calendar else []
+        itip, attachments, later = _arrange(kind, context)
+        followers = [_follower(context, subject, part, n) for n, part in enumerate(later, 2)]
     images = [qr_image(attendee, context.qr_cid)] if context.qr_cid else []
-    config = current_app.config
     return OutgoingMessage(
         subject=subject,
-        recipients=[(one_line(attendee.name), message.recipient)],
-        sender=config["MAIL_DEFAULT_SENDER"],
-        reply_to=one_line(event.organiser_email) or None,
         body=text,
         html=html,
-        calendar_parts=parts,
+        itip=itip,
+        calendar_parts=attachments,
         inline_images=images,
         message_id=message.message_id,
+        followers=followers,
+        **_addressing(context),
+    )
+
+
+def _addressing(context: MailContext) -> dict:
+    """Who it is from and to, and the headers every email of a row shares."""
+    return dict(
+        recipients=[(one_line(context.attendee.name), context.message.recipient)],
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        reply_to=one_line(context.event.organiser_email) or None,
         # Out-of-office replies and Outlook's auto-responses have nowhere useful to go.
         extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
     )
+
+
+def _arrange(kind: MailKind, context: MailContext):
+    """(the iTIP object in this email, PUBLISH attachments, iTIP objects for followers).
+
+    One iTIP object per email (docs/CALENDAR.md, "In the email"). Several invitations of a
+    confirmation become one schedule file to add; several objects of a change, which must
+    apply by themselves, go one per email: the first here, the rest in followers.
+    """
+    parts = kind.calendar(context) if kind.calendar else []
+    if len(parts) <= 1:
+        return (parts[0] if parts else None), [], []
+    if kind.schedule_several:
+        wanted = {part.session_id for part in parts}
+        held = [r for r in context.registrations if r.session_id in wanted]
+        data = calendar.schedule_file(held, now=context.now)
+        return None, [CalendarPart("my-sessions.ics", "PUBLISH", data)], []
+    return parts[0], [], parts[1:]
+
+
+def _follower(context: MailContext, subject: str, part: CalendarPart, number: int):
+    """A calendar-only email carrying one more iTIP object, threaded under the first."""
+    session = next(s for s in context.sessions if s.id == part.session_id)
+    variables = context.template_vars() | {
+        "session": session,
+        "method": part.method,
+        "subject": subject,
+    }
+    first_id = context.message.message_id
+    return OutgoingMessage(
+        subject=subject,
+        body=tidy_text(render_template("mail/calendar_update.txt", **variables))
+        + questions_footer(context.event),
+        html=render_template("mail/calendar_update.html", **variables),
+        itip=part,
+        message_id=_numbered_id(first_id, number) if first_id else None,
+        in_reply_to=first_id,
+        **_addressing(context),
+    )
+
+
+def _numbered_id(message_id: str, number: int) -> str:
+    """<local@domain> -> <local.N@domain>: stable per row, so a resend has the same ids."""
+    local, _, domain = message_id.strip("<>").rpartition("@")
+    return f"<{local}.{number}@{domain}>"
+
+
+def questions_footer(event: EventModel) -> str:
+    """The last line of every plain-text email: where questions go (the event's contact
+    address, also its Reply-To and its invitations' ORGANIZER)."""
+    if not event.organiser_email:
+        return ""
+    return f"\n--\n{flask_babel.gettext('Questions?')} {one_line(event.organiser_email)}\n"
 
 
 def _unregistered_kind(kind: str) -> MailKind:

@@ -1,19 +1,28 @@
-"""Getting a rendered message out: SMTP through Flask-Mail, or .eml files under instance/mail/.
+"""Getting a rendered message out: SMTP through smtplib, or .eml files under instance/mail/.
 
-`OutgoingMessage` is Flask-Mail's Message with the MIME tree mail clients handle best:
+`OutgoingMessage` holds what an email says; `compose()` builds it as the standard library's
+`email.message.EmailMessage` (no mail library's private internals). The MIME tree is the one
+Outlook, Gmail, Apple Mail and Thunderbird all apply as an invitation (docs/CALENDAR.md,
+"In the email"; it is how Google and Thunderbird send their own):
 
     multipart/mixed
       multipart/related            (only when there are inline images, e.g. the QR code)
         multipart/alternative
           text/plain; charset=utf-8   quoted-printable
           text/html; charset=utf-8    quoted-printable
+          text/calendar; method=X; charset=UTF-8   base64: the one iTIP object, if any
         image/png                  Content-ID, inline
-      text/calendar; method=X; charset=UTF-8   base64 attachment, one per calendar object
+      text/calendar; method=X      attachment: the same iTIP object again, as invite.ics
+      text/calendar; method=PUBLISH  attachment: a file to add (a schedule), if any
 
-Bodies are quoted-printable rather than Flask-Mail's raw 8bit, which servers without
-8BITMIME may mangle, and calendar objects are attachments, never alternatives (RFC 6047 and
-CALENDAR.md). Header values that come from people (a name, a session title in a subject) go
-through `one_line()`, so a CR or LF can never start a new header.
+An email carries at most one iTIP object (REQUEST or CANCEL). A change that must reach
+several of an attendee's calendar events sends the others as `followers`: short emails in
+the same thread, one iTIP object each, sent right after the message itself.
+
+Bodies are quoted-printable and calendar data base64, so the message is 7-bit clean for
+servers without 8BITMIME. Header values that come from people (a name, a session title in a
+subject) go through `one_line()`, so a CR or LF can never start a new header; EmailMessage
+refuses one anyway, which becomes Flask-Mail's BadHeaderError (a permanent failure).
 """
 
 from __future__ import annotations
@@ -26,26 +35,18 @@ import smtplib
 import ssl
 import tempfile
 import time
-from dataclasses import dataclass
-from email import charset as email_charset
+from dataclasses import dataclass, field
 from email import policy as email_policy
-from email.encoders import encode_base64
-from email.mime.base import MIMEBase
-from email.mime.image import MIMEImage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formatdate
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 
 import flask_mail
 from flask import Flask, current_app
 
-from ...extensions import mail
-
 log = logging.getLogger(__name__)
-
-_QP_UTF8 = email_charset.Charset("utf-8")
-_QP_UTF8.body_encoding = email_charset.QP
 
 
 def one_line(value: str | None) -> str:
@@ -59,22 +60,14 @@ def one_line(value: str | None) -> str:
     return " ".join(cleaned.split())
 
 
-# Characters with a meaning in an address list. Python's email package decodes an encoded
-# display name when it re-folds the header and writes these out raw, so a name such as
-# `Eve <evil@example.org>, x` would become a second recipient in the To header.
+# Characters with a meaning in an address list. A display name holding them, once decoded by
+# a reader, could read as a second address (`Eve <evil@example.org>, x`): they become spaces.
 _ADDRESS_SPECIALS = re.compile(r'[<>@,;:"\\()\[\]]|=\?')
 
 
 def display_name(value: str | None) -> str:
     """A person's name made safe as an address's display name: one line, no specials."""
     return one_line(_ADDRESS_SPECIALS.sub(" ", one_line(value)))
-
-
-def _safe_recipient(recipient):
-    if isinstance(recipient, tuple):
-        name, address = recipient
-        return (display_name(name), address)
-    return recipient
 
 
 @dataclass
@@ -90,102 +83,204 @@ class CalendarPart:
     filename: str
     method: str  # REQUEST, CANCEL or PUBLISH: must equal the METHOD inside `data`
     data: bytes
+    session_id: int | None = None  # the session an iTIP object is about
 
 
-class OutgoingMessage(flask_mail.Message):
-    """A Flask-Mail message with calendar attachments, inline images and safe headers."""
+Recipient = str | tuple[str, str]  # "ada@example.org" or ("Ada Lovelace", "ada@example.org")
 
-    def __init__(self, *, calendar_parts=(), inline_images=(), message_id=None, **kwargs):
-        kwargs["subject"] = one_line(kwargs.get("subject"))  # before has_bad_headers() looks
-        super().__init__(**kwargs)
-        self.calendar_parts: list[CalendarPart] = list(calendar_parts)
-        self.inline_images: list[InlineImage] = list(inline_images)
-        if message_id:
-            self.msgId = message_id
 
-    def _message(self) -> MIMEBase:
-        encoding = "utf-8"
-        body: MIMEBase = MIMEMultipart("alternative")
-        body.attach(MIMEText(self.body or "", "plain", _QP_UTF8))
-        if self.html is not None:
-            body.attach(MIMEText(self.html, "html", _QP_UTF8))
-        if self.inline_images:
-            related = MIMEMultipart("related", type="multipart/alternative")
-            related.attach(body)
-            for image in self.inline_images:
-                part = MIMEImage(image.data, image.subtype)
-                part["Content-ID"] = f"<{image.content_id}>"
-                part.add_header("Content-Disposition", "inline", filename=image.filename)
-                related.attach(part)
-            body = related
-        message: MIMEBase = body
-        if self.calendar_parts or self.attachments:
-            message = MIMEMultipart("mixed")
-            message.attach(body)
-            for calendar in self.calendar_parts:
-                message.attach(_calendar_attachment(calendar))
-            for attachment in self.attachments:
-                message.attach(_plain_attachment(attachment))
+@dataclass
+class OutgoingMessage:
+    """What one email says; `compose()` turns it into MIME."""
 
-        message["Subject"] = flask_mail.sanitize_subject(one_line(self.subject), encoding)
-        message["From"] = flask_mail.sanitize_address(self.sender, encoding)
-        message["To"] = ", ".join(
-            flask_mail.sanitize_addresses([_safe_recipient(r) for r in self.recipients], encoding)
+    subject: str
+    recipients: list[Recipient]
+    sender: Recipient
+    body: str = ""
+    html: str | None = None
+    reply_to: str | None = None
+    itip: CalendarPart | None = None  # REQUEST or CANCEL: in the body, and attached
+    calendar_parts: list[CalendarPart] = field(default_factory=list)  # attachments only
+    inline_images: list[InlineImage] = field(default_factory=list)
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    date: float | None = None  # seconds since the epoch; None: when it is sent
+    followers: list[OutgoingMessage] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.itip is not None and self.itip.method not in ("REQUEST", "CANCEL"):
+            raise ValueError(f"not an iTIP method for an invitation: {self.itip.method}")
+
+    @property
+    def all_messages(self) -> list[OutgoingMessage]:
+        """This email and the calendar-only ones that follow it, in sending order."""
+        return [self, *self.followers]
+
+    @property
+    def envelope_sender(self) -> str:
+        return _address(self.sender).addr_spec
+
+    @property
+    def envelope_recipients(self) -> list[str]:
+        return [_address(r).addr_spec for r in self.recipients]
+
+    def as_bytes(self) -> bytes:
+        return compose(self).as_bytes()
+
+
+def compose(message: OutgoingMessage) -> EmailMessage:
+    """The email as MIME, with CRLF line ends (policy SMTP), ready for SMTP or a file."""
+    try:
+        return _compose(message)
+    except ValueError as error:  # a header with a line break, an address that is none
+        raise flask_mail.BadHeaderError(str(error)) from error
+
+
+def _compose(message: OutgoingMessage) -> EmailMessage:
+    root = _body(message)
+    if message.inline_images:
+        root = _related(root, message.inline_images)
+    attachments = ([message.itip] if message.itip else []) + message.calendar_parts
+    if attachments:
+        root = _mixed(root, attachments)
+    root["Subject"] = one_line(message.subject)
+    root["From"] = _address(message.sender)
+    root["To"] = [_address(r) for r in message.recipients]
+    root["Date"] = formatdate(message.date if message.date is not None else time.time(), True)
+    if message.message_id:
+        root["Message-ID"] = message.message_id
+    if message.in_reply_to:
+        root["In-Reply-To"] = message.in_reply_to
+        root["References"] = message.in_reply_to
+    if message.reply_to:
+        root["Reply-To"] = _address(message.reply_to)
+    for name, value in message.extra_headers.items():
+        root[one_line(name)] = one_line(value)
+    if "MIME-Version" not in root:
+        root["MIME-Version"] = "1.0"
+    return root
+
+
+class _MailPolicy(email_policy.EmailPolicy):
+    """The SMTP policy (CRLF), but a non-ASCII subject is written as encoded words that
+    hold its spaces inside them. The standard folding puts a space *between* two encoded
+    words, which RFC 2047 (6.2) tells decoders to drop: "Zuid— café" read "Zuid—café" in
+    strict clients (issue 17)."""
+
+    def fold(self, name, value):
+        if self._as_words(name, value):
+            return self._encoded_words(name, str(value))
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if self._as_words(name, value):
+            return self._encoded_words(name, str(value)).encode("ascii")
+        return super().fold_binary(name, value)
+
+    @staticmethod
+    def _as_words(name, value) -> bool:
+        return name.lower() == "subject" and not str(value).isascii()
+
+    def _encoded_words(self, name: str, value: str) -> str:
+        words = Header(value, "utf-8", header_name=name).encode(
+            linesep=self.linesep, maxlinelen=self.max_line_length
         )
-        message["Date"] = formatdate(self.date, localtime=True)
-        message["Message-ID"] = self.msgId
-        if self.reply_to:
-            message["Reply-To"] = flask_mail.sanitize_address(self.reply_to, encoding)
-        for name, value in (self.extra_headers or {}).items():
-            message[one_line(name)] = one_line(value)
-        message.policy = email_policy.SMTP
-        return message
+        return f"{name}: {words}{self.linesep}"
 
 
-def _calendar_attachment(calendar: CalendarPart) -> MIMEBase:
-    part = MIMEBase("text", "calendar", method=calendar.method, charset="UTF-8")
-    part.set_payload(calendar.data)
-    encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename=calendar.filename)
+_POLICY = _MailPolicy(linesep="\r\n")
+
+
+def _new_part() -> EmailMessage:
+    return EmailMessage(policy=_POLICY)
+
+
+def _text_part(text: str, subtype: str) -> EmailMessage:
+    part = _new_part()
+    part.set_content(text, subtype=subtype, charset="utf-8", cte="quoted-printable")
+    del part["MIME-Version"]  # only the top-level entity carries it
     return part
 
 
-def _plain_attachment(attachment: flask_mail.Attachment) -> MIMEBase:
-    maintype, _, subtype = attachment.content_type.partition("/")
-    part = MIMEBase(maintype, subtype or "octet-stream")
-    part.set_payload(attachment.data)
-    encode_base64(part)
-    part.add_header("Content-Disposition", attachment.disposition, filename=attachment.filename)
+def _body(message: OutgoingMessage) -> EmailMessage:
+    """multipart/alternative: text/plain, text/html, then the iTIP object if there is one
+    (where Outlook looks for it: MS-OXCMAIL 2.1.3.3.8, RFC 6047 2.4)."""
+    alternative = _new_part()
+    alternative.set_type("multipart/alternative")
+    alternative.attach(_text_part(message.body or "", "plain"))
+    if message.html is not None:
+        alternative.attach(_text_part(message.html, "html"))
+    if message.itip is not None:
+        alternative.attach(_calendar_part(message.itip, disposition=None))
+    return alternative
+
+
+def _related(body: EmailMessage, images: list[InlineImage]) -> EmailMessage:
+    related = _new_part()
+    related.set_type("multipart/related")
+    related.set_param("type", "multipart/alternative")
+    related.attach(body)
+    for image in images:
+        part = _new_part()
+        part.set_content(
+            image.data,
+            maintype="image",
+            subtype=image.subtype,
+            disposition="inline",
+            filename=image.filename,
+            cid=f"<{image.content_id}>",
+        )
+        del part["MIME-Version"]
+        related.attach(part)
+    return related
+
+
+def _mixed(body: EmailMessage, calendars: list[CalendarPart]) -> EmailMessage:
+    mixed = _new_part()
+    mixed.set_type("multipart/mixed")
+    mixed.attach(body)
+    for calendar in calendars:
+        mixed.attach(calendar_attachment(calendar))
+    return mixed
+
+
+def calendar_attachment(calendar: CalendarPart) -> EmailMessage:
+    return _calendar_part(calendar, disposition="attachment")
+
+
+def _calendar_part(calendar: CalendarPart, *, disposition: str | None) -> EmailMessage:
+    part = _new_part()
+    part.set_content(
+        calendar.data,
+        maintype="text",
+        subtype="calendar",
+        cte="base64",
+        disposition=disposition,
+        filename=calendar.filename if disposition else None,
+        params={"method": calendar.method, "charset": "UTF-8"},
+    )
+    del part["MIME-Version"]
     return part
+
+
+def _address(value: Recipient) -> Address:
+    """An address header value; the display name made safe, the address checked."""
+    if isinstance(value, tuple):
+        name, address = value
+    else:
+        name, address = parseaddr(value)
+        if not address:
+            raise ValueError(f"not an address: {value!r}")
+    address = one_line(address)
+    if "@" not in address:
+        raise ValueError(f"not an address: {address!r}")
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=display_name(name), username=username, domain=domain)
 
 
 class TransportDown(Exception):
     """The mail server could not be reached or refused us: retry every message later."""
-
-
-class SmtpConnection(flask_mail.Connection):
-    """Flask-Mail's connection with a socket timeout and a verifying TLS context.
-
-    Flask-Mail itself opens sockets without a timeout (a hung server would stall the worker
-    forever) and starts TLS without checking the certificate.
-    """
-
-    def configure_host(self) -> smtplib.SMTP:
-        config = current_app.config
-        timeout = config.get("MAIL_TIMEOUT", 30)
-        context = _tls_context(config)
-        if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(
-                self.mail.server, self.mail.port, timeout=timeout, context=context
-            )
-        else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
-        host.set_debuglevel(int(self.mail.debug))
-        if self.mail.use_tls:
-            host.starttls(context=context)
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
 
 
 def _tls_context(config) -> ssl.SSLContext:
@@ -196,37 +291,73 @@ def _tls_context(config) -> ssl.SSLContext:
     return context
 
 
+def open_smtp(config) -> smtplib.SMTP:
+    """A logged-in SMTP connection as configured: a socket timeout (a hung server must not
+    stall the worker forever) and TLS that checks the server's certificate."""
+    timeout = config.get("MAIL_TIMEOUT", 30)
+    server, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
+    context = _tls_context(config)
+    if config.get("MAIL_USE_SSL"):
+        host: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+    else:
+        host = smtplib.SMTP(server, port, timeout=timeout)
+    try:
+        host.set_debuglevel(int(bool(config.get("MAIL_DEBUG"))))
+        if config.get("MAIL_USE_TLS"):
+            host.starttls(context=context)
+        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
+            host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    except BaseException:
+        with contextlib.suppress(OSError):
+            host.close()
+        raise
+    return host
+
+
+def _dispatched(message: OutgoingMessage) -> None:
+    """Flask-Mail's public `email_dispatched` signal, for listeners (tests, logging)."""
+    flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)
+
+
 class SmtpTransport:
     """One SMTP connection, opened on first use and kept for the whole run."""
 
     def __init__(self, app: Flask):
-        # Built from the current config, not the one create_app saw, so settings changed
-        # later (instance config, tests) apply; the connection is Flask-Mail's.
-        self.state = mail.init_mail(app.config, app.debug, app.testing)
-        self.connection: SmtpConnection | None = None
+        # Read at send time from the current config, so settings changed after create_app
+        # (instance config, tests) apply.
+        self.config = app.config
+        self.host: smtplib.SMTP | None = None
 
     def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        if self.connection is None:
+        """The message, then its followers. A failure part-way fails the outbox row, whose
+        retry sends them all again: at least once, with the same Message-IDs, UIDs and
+        SEQUENCEs, which mail stores and calendars treat as what they already have."""
+        emails = [(m, m.as_bytes()) for m in message.all_messages]  # bad headers fail here
+        if self.host is None:
             try:
-                self.connection = SmtpConnection(self.state).__enter__()
+                self.host = open_smtp(self.config)
             except (OSError, smtplib.SMTPException) as error:
                 raise TransportDown(f"{type(error).__name__}: {error}") from error
-        self.connection.send(message)
+        for email, data in emails:
+            self.host.sendmail(email.envelope_sender, email.envelope_recipients, data)
+        _dispatched(message)
 
     def reset(self) -> None:
         """Forget a connection that may be broken; the next send opens a new one."""
-        connection, self.connection = self.connection, None
-        if connection is not None and connection.host is not None:
+        host, self.host = self.host, None
+        if host is not None:
             with contextlib.suppress(OSError):
-                connection.host.close()
+                host.close()
 
     def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
+        host, self.host = self.host, None
+        if host is not None:
             try:
-                connection.__exit__(None, None, None)
+                host.quit()
             except (OSError, smtplib.SMTPException):
                 log.info("closing the SMTP connection failed", exc_info=True)
+                with contextlib.suppress(OSError):
+                    host.close()
 
 
 class EmlTransport:
@@ -241,17 +372,20 @@ class EmlTransport:
         self.directory = Path(app.config.get("MAIL_EML_DIR") or Path(app.instance_path) / "mail")
 
     def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        if message.has_bad_headers():
-            raise flask_mail.BadHeaderError
-        if message.date is None:
-            message.date = time.time()
+        """<id>-<kind>.eml, and <id>-<kind>-2.eml, -3 ... for the followers."""
+        emails = [m.as_bytes() for m in message.all_messages]
         self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}.eml"
+        stem = f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}"
+        for number, data in enumerate(emails, start=1):
+            suffix = "" if number == 1 else f"-{number}"
+            self._write(self.directory / f"{stem}{suffix}.eml", data)
+        _dispatched(message)
+
+    def _write(self, target: Path, data: bytes) -> None:
         handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
-            out.write(message.as_bytes())
+            out.write(data)
         os.replace(temporary, target)
-        flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)
 
     def reset(self) -> None:
         pass

@@ -7,14 +7,23 @@ a form) and gets back typed values or an InvalidInput naming each field's proble
 from __future__ import annotations
 
 import re
-from datetime import datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 
 from ...models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..errors import InvalidInput
-from ..validation import DESCRIPTION_MAX, ID_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
+from ..validation import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+    FieldErrors,
+    clean_email,
+    clean_text,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ROOM_NAME_MAX = 120
@@ -87,19 +96,99 @@ def parse_datetime(value) -> datetime | None:
 
 
 def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
-    """An aware instant from ISO 8601 text or a datetime; times without offset are local to
-    the event's timezone `tz`."""
+    """An aware instant (in UTC) from ISO 8601 text or a datetime.
+
+    Times without an offset are local to the event's timezone `tz`, and must name one instant
+    (docs/CALENDAR.md, "Daylight saving"): a time in the spring-forward gap does not exist
+    and is refused; a time in the repeated autumn hour is refused unless its offset is given.
+    A datetime in a named zone (from an ICS file) is refused in the gap and, as RFC 5545 3.3.5
+    says, means the first occurrence in the fold. The result is UTC, so comparisons and
+    durations downstream are in absolute time, not on the wall clock.
+    """
     value = parse_datetime(value)
     if value is None:
         errors.add(field, datetime_message())
         return None
     if value.tzinfo is None:
         try:
-            value = value.replace(tzinfo=ZoneInfo(tz or "UTC"))
+            zone = ZoneInfo(tz or "UTC")
         except (ZoneInfoNotFoundError, ValueError):
             errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
             return None
-    return value
+        return _local_instant(value, zone, field, errors, ambiguous_ok=False)
+    if isinstance(value.tzinfo, ZoneInfo):
+        naive = value.replace(tzinfo=None, fold=0)
+        return _local_instant(naive, value.tzinfo, field, errors, ambiguous_ok=True)
+    return value.astimezone(UTC)
+
+
+def _local_instant(
+    naive: datetime, zone: ZoneInfo, field: str, errors: FieldErrors, *, ambiguous_ok: bool
+) -> datetime | None:
+    """The one UTC instant a wall-clock time in `zone` names, or an error saying why not."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    shown = naive.strftime("%Y-%m-%d %H:%M")
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        errors.add(
+            field,
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks go forward that night. "
+                "Choose a time before or after the change.",
+                time=shown,
+                zone=zone.key,
+            ),
+        )
+        return None
+    if first.utcoffset() != second.utcoffset() and not ambiguous_ok:
+        errors.add(
+            field,
+            _(
+                "%(time)s happens twice in %(zone)s: the clocks go back that night. "
+                "Give the offset, %(first)s for the first time or %(second)s for the second.",
+                time=shown,
+                zone=zone.key,
+                first=_offset(first),
+                second=_offset(second),
+            ),
+        )
+        return None
+    return first.astimezone(UTC)
+
+
+def shift_wall_clock(moment: datetime, delta: timedelta, tz: str, field: str) -> datetime:
+    """`moment` moved by `delta` on the event's wall clock, not in absolute time: an event
+    moved from winter to summer time keeps its sessions at 10:00 local. A session landing in
+    the spring gap is refused (InvalidInput naming it); in the autumn fold it takes the first
+    of the two (as an ICS file would mean it)."""
+    zone = ZoneInfo(tz)
+    naive = moment.astimezone(zone).replace(tzinfo=None) + delta
+    errors = FieldErrors()
+    shifted = _local_instant(naive, zone, field, errors, ambiguous_ok=True)
+    raise_if(errors)
+    return shifted
+
+
+def _offset(moment: datetime) -> str:
+    """+02:00 style, as ISO 8601 writes it after the time."""
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
+
+
+def clean_description(value, field: str, errors: FieldErrors) -> str:
+    """Text that may span lines (a description: every Outlook export has them). CR LF and CR
+    become LF; line breaks and tabs are allowed, every other control character is refused
+    as clean_text refuses it (docs/CALENDAR.md, "Every file")."""
+    if not isinstance(value, str):
+        return clean_text(value, field, errors, max_length=DESCRIPTION_MAX, required=False)
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    problems = FieldErrors()
+    flat = text.replace("\n", " ").replace("\t", " ")
+    clean_text(flat, field, problems, max_length=DESCRIPTION_MAX, required=False)
+    for reason in problems.get(field, []):
+        errors.add(field, reason)
+    lines = [line.rstrip() for line in unicodedata.normalize("NFC", text).split("\n")]
+    return "\n".join(lines).strip("\n ")
 
 
 def datetime_message() -> str:
@@ -153,8 +242,14 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
             errors.add("slug", _("Lower-case letters, digits and dashes, at most 80."))
         else:
             out["slug"] = slug
-    texts = {"venue": VENUE_MAX, "description": DESCRIPTION_MAX}
+    texts = {"venue": VENUE_MAX}
     _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, texts)
+    if "description" in data:
+        out["description"] = clean_description(data.get("description"), "description", errors)
+    if data.get("organiser_email") is not None:
+        # The event's contact address: ORGANIZER of its invitations, Reply-To of its emails,
+        # the "questions?" footer (docs/CALENDAR.md, "Per METHOD").
+        out["organiser_email"] = clean_email(data["organiser_email"], "organiser_email", errors)
     if "timezone" in data or not partial:
         tz = clean_timezone(data.get("timezone", "Europe/Amsterdam"), "timezone", errors)
         if tz:
@@ -232,7 +327,9 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
     """Typed session fields. `room_id` stays an id (or None); the service resolves it."""
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {"description": DESCRIPTION_MAX})
+    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {})
+    if "description" in data:
+        out["description"] = clean_description(data.get("description"), "description", errors)
     if "kind" in data or not partial:
         kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
         if kind:

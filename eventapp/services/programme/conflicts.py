@@ -42,6 +42,7 @@ OUTSIDE_EVENT_HOURS = "outside_event_hours"
 CAPACITY_ABOVE_ROOM = "capacity_above_room"
 CAPACITY_BELOW_TAKEN = "capacity_below_taken"
 ATTENDEE_OVERLAP = "attendee_overlap"
+UNKNOWN_TIMEZONE = "unknown_timezone"  # an imported file's TZID nobody knows (importing.py)
 
 SEVERITY = {
     ROOM_DOUBLE_BOOKED: HARD,
@@ -50,6 +51,7 @@ SEVERITY = {
     SPEAKER_DOUBLE_BOOKED: SOFT,
     OUTSIDE_EVENT_HOURS: SOFT,
     CAPACITY_ABOVE_ROOM: SOFT,
+    UNKNOWN_TIMEZONE: SOFT,
 }
 KINDS = tuple(SEVERITY)
 

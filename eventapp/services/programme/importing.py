@@ -11,9 +11,13 @@ Times are local to the event ("2027-03-18 09:30", "18-03-2027 09:30"; end may be
 Speakers are separated by ";" or "|". A room that doesn't exist yet is created with the
 row's capacity.
 
-ICS: one VEVENT per session: SUMMARY, DTSTART, DTEND or DURATION, LOCATION (room),
-DESCRIPTION, CATEGORIES (plenary, workshop, other/break), ATTENDEE;CN=... (speakers) and
-X-CAPACITY. All-day and recurring events are refused; cancelled ones are skipped.
+ICS: one VEVENT per session: SUMMARY, DTSTART, DTEND or DURATION (added in absolute time),
+LOCATION (room), DESCRIPTION, CATEGORIES (plenary, workshop, other/break), ATTENDEE;CN=...
+(speakers: people only, not rooms or resources, not the organiser, not a bare address) and
+X-CAPACITY. All-day events and repeating ones (RRULE, RDATE, or one changed date of them,
+RECURRENCE-ID) are refused with a message; cancelled ones are skipped. Floating times are
+read in the file's X-WR-TIMEZONE when it names a known zone, else in the event's; a TZID
+nobody knows is read as the event's local time, with a warning in the dry run.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from icalendar import Calendar
@@ -32,7 +37,7 @@ from ...models import Event, Organiser, Room
 from .. import audit
 from ..errors import Conflict, DomainError, InvalidInput
 from . import schedule
-from .conflicts import ConflictItem
+from .conflicts import UNKNOWN_TIMEZONE, ConflictItem
 
 MAX_ROWS = 2000
 COLUMNS = ("title", "kind", "start", "end", "room", "capacity", "speakers")
@@ -74,6 +79,7 @@ class ImportRow:
     capacity: object = ""
     speakers: list[str] = field(default_factory=list)
     description: str = ""
+    warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
 
 
 @dataclass
@@ -185,16 +191,18 @@ def parse_ics(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
     except (ValueError, IndexError, KeyError) as error:
         return [], [RowProblem(1, "file", _("Not a calendar file: %(error)s", error=str(error)))]
     rows, problems = [], []
+    floating_zone = _zone_or_none(str(calendar.get("X-WR-TIMEZONE", "")).strip())
     for number, component in enumerate(calendar.walk("VEVENT"), start=1):
         if len(rows) >= MAX_ROWS:
             problems.append(RowProblem(number, "file", _("At most %(n)d rows.", n=MAX_ROWS)))
             break
         if str(component.get("STATUS", "")).upper() == "CANCELLED":
             continue
-        if component.get("RRULE") is not None:
-            problems.append(RowProblem(number, "start", _("Repeating events can't be imported.")))
+        refusal = _repeating(component)
+        if refusal:
+            problems.append(RowProblem(number, "start", refusal))
             continue
-        row = _row_from_vevent(number, component, problems)
+        row = _row_from_vevent(number, component, problems, floating_zone)
         if row is not None:
             rows.append(row)
     if not rows and not problems:
@@ -202,18 +210,76 @@ def parse_ics(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
     return rows, problems
 
 
-def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> ImportRow | None:
-    start = component.decoded("DTSTART", None)
+def _repeating(component) -> str | None:
+    """Why a repeating event (or one changed date of one) is refused, or None."""
+    if component.get("RRULE") is not None or component.get("RDATE") is not None:
+        return _("Repeating events can't be imported: give each date its own event.")
+    if component.get("RECURRENCE-ID") is not None:
+        return _(
+            "This is a change to one date of a repeating event, which can't be imported: "
+            "give each date its own event."
+        )
+    return None
+
+
+def _zone_or_none(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _moment(component, name: str, floating_zone, warnings: list[str]):
+    """DTSTART or DTEND as an aware datetime where the file says which zone it means."""
+    value = component.decoded(name, None)
+    if not isinstance(value, datetime) or value.tzinfo is not None:
+        return value
+    tzid = component.get(name).params.get("TZID")
+    if tzid:  # icalendar knew no such zone and left the time naive
+        warnings.append(
+            _(
+                "Unknown time zone “%(tzid)s”: its times are read as the event's local time.",
+                tzid=str(tzid),
+            )
+        )
+        return value
+    return value.replace(tzinfo=floating_zone) if floating_zone else value
+
+
+def _speakers(component) -> list[str]:
+    """The people among the ATTENDEEs: Google lists every invitee, rooms as CUTYPE=RESOURCE
+    or ROOM, the organiser themself, and people by bare address; only named individuals who
+    are not the organiser are speakers."""
+    organiser = str(component.get("ORGANIZER", "")).lower()
+    names = []
+    for attendee in _as_list(component.get("ATTENDEE")):
+        params = getattr(attendee, "params", {})
+        name = str(params.get("CN", "")).strip()
+        kind = str(params.get("CUTYPE", "INDIVIDUAL")).upper()
+        if kind != "INDIVIDUAL" or not name or "@" in name:
+            continue
+        if organiser and str(attendee).lower() == organiser:
+            continue
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _row_from_vevent(
+    number: int, component, problems: list[RowProblem], floating_zone=None
+) -> ImportRow | None:
+    warnings: list[str] = []
+    start = _moment(component, "DTSTART", floating_zone, warnings)
     if start is None:
         problems.append(RowProblem(number, "start", _("The event has no start.")))
         return None
     if isinstance(start, date) and not isinstance(start, datetime):
         problems.append(RowProblem(number, "start", _("All-day events can't be imported.")))
         return None
-    end = component.decoded("DTEND", None)
+    end = _moment(component, "DTEND", floating_zone, warnings)
     if end is None and component.get("DURATION") is not None:
         duration = component.decoded("DURATION")
-        end = start + duration if isinstance(duration, timedelta) else None
+        end = _after(start, duration) if isinstance(duration, timedelta) else None
     if end is None:
         problems.append(RowProblem(number, "end", _("The event has no end.")))
         return None
@@ -221,11 +287,6 @@ def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> Impo
     for value in _as_list(component.get("CATEGORIES")):
         categories += [str(c).strip().lower() for c in getattr(value, "cats", [value])]
     kind = next((KIND_WORDS[c] for c in categories if c in KIND_WORDS), "workshop")
-    speakers = []
-    for attendee in _as_list(component.get("ATTENDEE")):
-        name = str(getattr(attendee, "params", {}).get("CN", "")).strip()
-        if name and name not in speakers:
-            speakers.append(name)
     return ImportRow(
         line=number,
         title=str(component.get("SUMMARY", "")).strip(),
@@ -234,9 +295,19 @@ def _row_from_vevent(number: int, component, problems: list[RowProblem]) -> Impo
         end=end,
         room=str(component.get("LOCATION", "")).strip(),
         capacity=str(component.get("X-CAPACITY", "")).strip(),
-        speakers=speakers,
+        speakers=_speakers(component),
         description=str(component.get("DESCRIPTION", "")).strip(),
+        warnings=list(dict.fromkeys(warnings)),
     )
+
+
+def _after(start: datetime, duration: timedelta) -> datetime:
+    """The end of a DURATION, in absolute time: across a DST change a two-hour session ends
+    two hours later, not at the wall-clock time two hours on (docs/CALENDAR.md). A floating
+    start (no zone) stays floating, read later in the event's zone."""
+    if start.tzinfo is None:
+        return start + duration
+    return start.astimezone(UTC) + duration
 
 
 def _as_list(value) -> list:
@@ -297,6 +368,7 @@ def _import_row(actor, event: Event, row: ImportRow, now: datetime, report: Impo
     report.sessions_created += 1
     report.rooms_created += new_rooms
     report.conflicts += [(row.line, c) for c in change.warnings]
+    report.conflicts += [(row.line, ConflictItem(UNKNOWN_TIMEZONE, w)) for w in row.warnings]
 
 
 def _report_error(row: ImportRow, error: DomainError, report: ImportReport) -> None:

@@ -56,6 +56,43 @@ def session_moved(session: EventSession, now: datetime, *, previous: dict | None
     return len(registrations)
 
 
+def sessions_changed(
+    sessions: list[EventSession], now: datetime, *, statuses: tuple[str, ...] = ("confirmed",)
+) -> int:
+    """Calendar data of these sessions changed without a move: a new title, their room's new
+    name, the event's new venue. Each scheduled one gets SEQUENCE + 1, and each attendee with
+    a seat in any of them one email for the whole change set, carrying the updated
+    invitations (docs/CALENDAR.md: the first in it, any others in calendar-only emails that
+    follow). `statuses=ACTIVE` tells the waiting list too (a move of the whole event).
+    Returns the number of messages queued."""
+    scheduled = [s for s in sessions if s.status == "scheduled"]
+    if not scheduled:
+        return 0
+    ids = [s.id for s in scheduled]
+    db.session.flush()
+    db.session.execute(
+        update(EventSession)
+        .where(EventSession.id.in_(ids))
+        .values(sequence=EventSession.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for session in scheduled:
+        db.session.expire(session, ["sequence"])
+    told: dict[int, tuple] = {}
+    seats = db.session.scalars(
+        select(Registration)
+        .where(Registration.session_id.in_(ids), Registration.status.in_(statuses))
+        .order_by(Registration.attendee_id, Registration.id)
+    )
+    for registration in seats:
+        entry = told.setdefault(registration.attendee_id, (registration.attendee, []))
+        entry[1].append(registration.session_id)
+    for attendee, session_ids in told.values():
+        enqueue("session_moved", attendee, {"session_ids": session_ids})
+    db.session.flush()
+    return len(told)
+
+
 def session_cancelled(session: EventSession, now: datetime, *, reason: str | None = None) -> int:
     """The organiser cancels a session: every registration for it ends, and its people hear.
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ....extensions import db
-from ....models import Event, EventSession, Organiser
+from ....models import Event, EventSession, Organiser, Registration
 from ... import audit
 from ...errors import AlreadyExists, NotFound
 from .. import conflicts, notifications
-from ..cleaning import clean_event_data, ensure_order
+from ..cleaning import clean_event_data, ensure_order, shift_wall_clock
 from . import changes
 from .changes import apply_changes, enforce_new
 
@@ -70,7 +70,11 @@ def update_event(
             conflicts.hours_conflicts(event, event.starts_at, event.ends_at),
             confirm=confirm,
         )
-    return apply_changes(actor, "event.updated", event, values, now)
+    new_venue = "venue" in values and values["venue"] != event.venue
+    event = apply_changes(actor, "event.updated", event, values, now)
+    if new_venue:  # calendars show the venue in every session's LOCATION
+        notifications.sessions_changed(sessions_of_event(event), now)
+    return event
 
 
 def move_event(
@@ -80,25 +84,28 @@ def move_event(
     so nothing new clashes. Attendees of each moved session are emailed. The registration
     deadline moves along; the opening date stays. Returns the sessions moved."""
     values = clean_event_data({"starts_at": starts_at}, partial=True, current_tz=event.timezone)
-    delta = values["starts_at"] - event.starts_at
+    tz = event.timezone
+    local = values["starts_at"].astimezone(event.tz).replace(tzinfo=None)
+    delta = local - event.starts_at.astimezone(event.tz).replace(tzinfo=None)
     if not delta:
         return []
     changes.lock_event(event)
     before = audit.snapshot(event)
-    event.starts_at += delta
-    event.ends_at += delta
+    event.starts_at = values["starts_at"]
+    event.ends_at = shift_wall_clock(event.ends_at, delta, tz, "ends_at")
     if event.registration_closes_at is not None:
-        event.registration_closes_at += delta
+        event.registration_closes_at = shift_wall_clock(
+            event.registration_closes_at, delta, tz, "registration_closes_at"
+        )
     moved = []
     for session in sessions_of_event(event):
-        previous = notifications.snapshot(session)
-        session.starts_at += delta
-        session.ends_at += delta
-        db.session.flush()
+        session.starts_at = shift_wall_clock(session.starts_at, delta, tz, "starts_at")
+        session.ends_at = shift_wall_clock(session.ends_at, delta, tz, "starts_at")
         if session.status == "scheduled":
-            notifications.session_moved(session, now, previous=previous)
             moved.append(session)
     db.session.flush()
+    # One email per attendee for the whole move, not one per session (issue 17).
+    notifications.sessions_changed(moved, now, statuses=Registration.ACTIVE)
     after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
     audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
     return moved

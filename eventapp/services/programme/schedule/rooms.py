@@ -10,10 +10,11 @@ from sqlalchemy import select
 from ....extensions import db
 from ....models import Event, Organiser, Room, Speaker
 from ...errors import InvalidInput, NotFound
-from .. import conflicts
+from .. import conflicts, notifications
 from ..cleaning import clean_room_data, clean_speaker_data
 from . import changes
 from .changes import add_new, apply_changes, enforce_new, ensure_name_free
+from .events import sessions_of_event
 
 
 def create_room(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Room:
@@ -41,7 +42,12 @@ def update_room(
             conflicts.room_capacity_conflicts(room, room.capacity),
             confirm=confirm,
         )
-    return apply_changes(actor, "room.updated", room, values, now)
+    renamed = "name" in values and values["name"] != room.name
+    room = apply_changes(actor, "room.updated", room, values, now)
+    if renamed:  # calendars show the room's name in LOCATION
+        in_room = [s for s in sessions_of_event(room.event) if s.room_id == room.id]
+        notifications.sessions_changed(in_room, now)
+    return room
 
 
 def get_room(event: Event, room_id: int) -> Room:

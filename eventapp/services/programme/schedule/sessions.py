@@ -169,13 +169,21 @@ def update_session(
     if "speakers" in values:
         session.speakers = speakers_named(event, speaker_names)
     change = SessionChange(session, moved=moved and not restored, warnings=found)
-    if not change.moved and (
-        restored or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
+    retitled = not change.moved and not restored and before.get("title") != session.title
+    if (
+        not change.moved
+        and not retitled
+        and (
+            restored
+            or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
+        )
     ):
-        session.sequence += 1  # a move's notification bumps it itself
+        session.sequence += 1  # a move's or a new title's notification bumps it itself
     db.session.flush()
     if change.moved and session.status == "scheduled":
         notifications.session_moved(session, now, previous=previous)
+    elif retitled:
+        notifications.sessions_changed([session], now)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
     action = "session.moved" if change.moved else "session.updated"

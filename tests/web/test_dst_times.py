@@ -1,0 +1,174 @@
+"""Local times on daylight-saving days (issue 17, item 2): a time in the spring-forward gap
+is refused with a 422 that names it (API, form, import) instead of a 503 or a silent shift;
+a time in the repeated autumn hour is asked for with its offset; what is stored is the
+instant the organiser meant. Europe/Amsterdam: 2027-03-28 02:00 -> 03:00, 2027-10-31
+03:00 -> 02:00."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventapp.extensions import db
+from eventapp.models import EventSession
+
+
+@pytest.fixture
+def api(client, make_organiser, api_token):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    headers = {"Authorization": f"Bearer {api_token(make_organiser())}"}
+
+    def call(method, path, json=None):
+        return client.open(path, method=method, json=json, headers=headers)
+
+    event = {
+        "slug": "dst",
+        "name": "DST days",
+        "timezone": "Europe/Amsterdam",
+        "starts_at": "2027-03-27T09:00",
+        "ends_at": "2027-11-01T18:00",
+        "status": "published",
+    }
+    assert call("POST", "/api/v1/events", event).status_code == 201
+    return call
+
+
+def new_session(api, starts_at, ends_at, title="Night owls"):
+    return api(
+        "POST",
+        "/api/v1/events/dst/sessions",
+        {"title": title, "starts_at": starts_at, "ends_at": ends_at, "capacity": 10},
+    )
+
+
+def sessions():
+    return db.session.scalars(select(EventSession).order_by(EventSession.id)).all()
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [("2027-03-28T02:30", "2027-03-28T03:30"), ("2027-03-28T02:15", "2027-03-28T02:45")],
+)
+def test_a_time_in_the_spring_gap_is_a_422_naming_it(api, starts_at, ends_at):
+    response = new_session(api, starts_at, ends_at)
+
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"] == "invalid"
+    [reason] = body["fields"]["starts_at"]
+    assert "2027-03-28 " + starts_at[-5:] in reason and "does not exist" in reason
+    assert sessions() == []
+
+
+def test_a_time_in_the_autumn_fold_needs_its_offset(api):
+    response = new_session(api, "2027-10-31T02:30", "2027-10-31T03:30")
+    assert response.status_code == 422
+    [reason] = response.get_json()["fields"]["starts_at"]
+    assert "happens twice" in reason and "+02:00" in reason and "+01:00" in reason
+
+    first = new_session(api, "2027-10-31T02:30+02:00", "2027-10-31T03:30", "First")
+    second = new_session(api, "2027-10-31T02:30+01:00", "2027-10-31T03:30", "Second")
+    assert (first.status_code, second.status_code) == (201, 201)
+    stored = {s.title: (s.starts_at, s.ends_at) for s in sessions()}
+    assert stored["First"] == (
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 2, 30, tzinfo=UTC),
+    )
+    assert stored["Second"][0] == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+    assert second.get_json()["starts_at"] == "2027-10-31T02:30:00+01:00"
+
+
+def test_the_same_wall_clock_span_is_compared_as_instants(api):
+    """02:30+02:00 to 02:15+01:00 is 45 minutes, though the end reads earlier."""
+    response = new_session(api, "2027-10-31T02:30+02:00", "2027-10-31T02:15+01:00")
+    assert response.status_code == 201, response.get_json()
+    [session] = sessions()
+    assert session.ends_at - session.starts_at == timedelta(minutes=45)
+
+
+@pytest.fixture
+def organiser(make_organiser, login, client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return login(make_organiser())
+
+
+def test_the_session_form_refuses_a_time_in_the_gap(client, organiser, api):
+    response = client.post(
+        "/organiser/events/dst/sessions/new",
+        data={
+            "title": "Night owls",
+            "kind": "workshop",
+            "starts_at": "2027-03-28T02:30",
+            "ends_at": "2027-03-28T03:30",
+        },
+    )
+    assert response.status_code == 422
+    assert "2027-03-28 02:30 does not exist in Europe/Amsterdam" in response.get_data(as_text=True)
+    assert sessions() == []
+
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//test//EN\r\n"
+    "BEGIN:VTIMEZONE\r\nTZID:Europe/Amsterdam\r\n"
+    "BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\n"
+    "DTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+    "BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n"
+    "DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+    "END:VTIMEZONE\r\n"
+    "{events}END:VCALENDAR\r\n"
+)
+
+
+def vevent(uid, title, start, end_or_duration):
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20270101T000000Z\r\nSUMMARY:{title}\r\n"
+        f"DTSTART;TZID=Europe/Amsterdam:{start}\r\n{end_or_duration}\r\nX-CAPACITY:10\r\n"
+        "END:VEVENT\r\n"
+    )
+
+
+def upload(client, content):
+    data = {
+        "file": (io.BytesIO(content.encode()), "programme.ics"),
+        "action": "import",
+        "confirm": "y",
+    }
+    return client.post(
+        "/organiser/events/dst/import", data=data, content_type="multipart/form-data"
+    )
+
+
+def test_an_import_with_a_time_in_the_gap_is_a_422_naming_the_row(client, organiser, api):
+    content = ICS.format(
+        events=vevent("a", "Fine", "20270328T100000", "DTEND;TZID=Europe/Amsterdam:20270328T110000")
+        + vevent("b", "Gap", "20270328T023000", "DTEND;TZID=Europe/Amsterdam:20270328T033000")
+    )
+    response = upload(client, content)
+
+    assert response.status_code == 422
+    assert "2027-03-28 02:30 does not exist" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(EventSession)) == 0
+
+
+def test_an_import_adds_durations_in_absolute_time_and_reads_the_fold_as_rfc_5545_says(
+    client, organiser, api
+):
+    content = ICS.format(
+        events=vevent("a", "Across spring", "20270328T013000", "DURATION:PT2H")
+        + vevent("b", "In the fold", "20271031T023000", "DURATION:PT30M")
+    )
+    response = upload(client, content)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    stored = {s.title: (s.starts_at, s.ends_at) for s in sessions()}
+    # 01:30 CET is 00:30 UTC; two hours later is 02:30 UTC (04:30 CEST), not 03:30 CEST.
+    assert stored["Across spring"] == (
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 2, 30, tzinfo=UTC),
+    )
+    # RFC 5545 3.3.5: an ambiguous local time in a file means its first occurrence (+02:00).
+    assert stored["In the fold"] == (
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
+    )
