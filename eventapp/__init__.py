@@ -21,7 +21,14 @@ from .organiser import bp as organiser_bp
 from .public import bp as public_bp
 from .services.mail.loop import start_in_process_worker
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_folder(name: str) -> Path:
+    """templates/ or migrations/: inside the package when installed from the wheel (setup.py
+    copies them there), else the checkout's top-level folder (editable install, tests)."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
 
 
 def N_(message: str) -> str:  # noqa: N802  (the name pybabel extracts by default)
@@ -30,12 +37,16 @@ def N_(message: str) -> str:  # noqa: N802  (the name pybabel extracts by defaul
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then FLASK_* env vars, then `config`."""
+    """Build the app: defaults, then instance/config.py, then FLASK_* env vars, then `config`.
+
+    The instance folder is `instance_path`, else EVENTAPP_INSTANCE_PATH, else Flask's choice
+    (instance/ in a checkout, <venv>/var/eventapp-instance for an installed wheel).
+    """
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        instance_path=instance_path or os.environ.get("EVENTAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(shipped_folder("templates")),
     )
     app.config.from_object(Config)
     app.config.from_pyfile("config.py", silent=True)
@@ -92,14 +103,14 @@ def _instance_secret_key(instance: Path) -> str:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engines(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(shipped_folder("migrations")), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
         timezone_selector=select_timezone,
-        default_translation_directories=str(PROJECT_ROOT / "eventapp" / "translations"),
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
     limiter.init_app(app)
     login_manager.init_app(app)
