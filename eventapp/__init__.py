@@ -7,13 +7,12 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import auth, bench_baseline, database, ratelimits, security, static_assets
+from . import auth, bench_baseline, database, ratelimits, security, settings, static_assets
 from . import cli as commands
 from . import errors as error_pages
 from .allocation_cli import allocate
 from .api import bp as api_bp
 from .calendar import bp as calendar_bp
-from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import register_filters, select_locale, select_timezone
 from .manage import bp as manage_bp
@@ -48,12 +47,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         instance_relative_config=True,
         template_folder=str(shipped_folder("templates")),
     )
-    app.config.from_object(Config)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env()
-    if config:
-        app.config.update(config)
-    _fill_derived_config(app)
+    app.cli = settings.EventappCli(app.name)
+    sources = settings.load(app, config)
+    _fill_derived_config(app, sources)
+    app.extensions["eventapp_config_sources"] = sources
+    settings.enforce(app, sources)
 
     register_extensions(app)
     security.bound_url_integers(app)
@@ -66,7 +64,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     return app
 
 
-def _fill_derived_config(app: Flask) -> None:
+def _fill_derived_config(app: Flask, sources: dict[str, str]) -> None:
     """Defaults that depend on where the instance folder is."""
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -79,6 +77,7 @@ def _fill_derived_config(app: Flask) -> None:
             app.config[key] = behind_tls
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+        sources["SECRET_KEY"] = settings.GENERATED
 
 
 def _engine_options(app: Flask) -> dict:
@@ -145,6 +144,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     commands.register(app)
     app.cli.add_command(allocate)
+    app.cli.add_command(settings.config_cli)
 
 
 def start_background_work(app: Flask) -> None:

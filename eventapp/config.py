@@ -20,8 +20,18 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     SQLITE_DEFERRED_READS = True  # GET/HEAD begin without the write lock (database.py)
 
+    # True on a developer's machine (`make run` sets FLASK_DEVELOPMENT=true): the three
+    # development defaults (no SECRET_KEY, links to 127.0.0.1:5000, SQLite in instance/) are
+    # accepted. Otherwise, outside debug mode and tests, the app refuses to start with them
+    # (eventapp/settings.py; `flask --app eventapp config check` shows what is in force).
+    DEVELOPMENT = False
+
     # Public base URL used in emails and calendar files, where no request is at hand.
+    # `make run PORT=N` sets it to http://127.0.0.1:N.
     SERVER_NAME_FOR_LINKS = "http://127.0.0.1:5000"
+    # Host names the app answers to (Flask's own setting), e.g. ["events.example.org"] or
+    # FLASK_TRUSTED_HOSTS='["events.example.org"]'; another Host header gets 400. None: any.
+    TRUSTED_HOSTS = None
     UID_DOMAIN = "eventapp.local"
 
     WTF_CSRF_TIME_LIMIT = None  # a registration form left open over lunch must still submit

@@ -51,6 +51,7 @@ def test_an_unreachable_database_gives_a_clear_503(uri, tmp_path):
         {
             "TESTING": False,
             "SECRET_KEY": "x",
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": uri,
             "RATELIMIT_ENABLED": False,
         },

@@ -38,7 +38,7 @@ def test_the_version_follows_the_file_content(app, tmp_path):
     static.mkdir()
     (static / "site.css").write_text("body { color: black }")
     other = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32},
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32},
         instance_path=str(tmp_path / "instance"),
     )
     other.static_folder = str(static)
@@ -68,6 +68,7 @@ def test_the_baseline_endpoint_exists_only_in_bench_mode(client, tmp_path):
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bench.sqlite",
             "SECRET_KEY": "x" * 32,
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
             "BENCH_BASELINE": True,
             "RATELIMIT_ENABLED": False,
         },
