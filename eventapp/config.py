@@ -58,10 +58,16 @@ class Config:
     MAIL_TIMEOUT = 30  # seconds per SMTP command; Flask-Mail alone would wait forever
     MAIL_SSL_VERIFY = True  # check the server certificate for STARTTLS and SSL
     MAIL_SSL_CAFILE = None  # a private CA bundle for the mail server, if needed
-    MAIL_EML_DIR = None  # where .eml files go without MAIL_SERVER; default instance/mail/
+    MAIL_EML_DIR = None
+    # The relay offers SMTPUTF8 (RFC 6531): addresses with non-ASCII characters before the @
+    # (jürgen@example.org) are accepted at registration and sent with it. False: such
+    # addresses are refused at registration (422), as they could never be delivered.
+    MAIL_SMTPUTF8 = False  # where .eml files go without MAIL_SERVER; default instance/mail/
     OUTBOX_MAX_ATTEMPTS = 8
     OUTBOX_RETRY_BASE_SECONDS = 60  # then 2, 4, 8, ... times that, at most the maximum
     OUTBOX_RETRY_MAX_SECONDS = 3600
+    # The mail server unreachable: messages wait (no attempt used) and are tried this often.
+    OUTBOX_OUTAGE_RETRY_SECONDS = 30
     OUTBOX_CLAIM_SECONDS = 300  # a claimed message is retried if not done by then
     OUTBOX_BATCH_SIZE = 100
     OUTBOX_POLL_SECONDS = 2  # the worker loop checks for new mail this often

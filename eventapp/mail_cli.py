@@ -30,7 +30,10 @@ def send(loop: bool, interval: float | None) -> None:
     """Send every due message once, or keep doing so with --loop (safe to run several)."""
     if not loop:
         report = run_once()
-        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+        waiting = f", {report.postponed} waiting for the mail server" if report.postponed else ""
+        click.echo(
+            f"{report.sent} sent, {report.retried} to retry, {report.failed} failed{waiting}."
+        )
         for error in report.errors[:10]:
             click.echo(f"  {error}", err=True)
         return

@@ -18,29 +18,20 @@ through `one_line()`, so a CR or LF can never start a new header.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
-import smtplib
-import ssl
-import tempfile
-import time
 from dataclasses import dataclass
 from email import charset as email_charset
 from email import policy as email_policy
 from email.encoders import encode_base64
+from email.header import Header
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate
-from pathlib import Path
+from email.utils import formatdate, parseaddr
 
 import flask_mail
-from flask import Flask, current_app
-
-from ...extensions import mail
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +59,16 @@ _ADDRESS_SPECIALS = re.compile(r'[<>@,;:"\\()\[\]]|=\?')
 def display_name(value: str | None) -> str:
     """A person's name made safe as an address's display name: one line, no specials."""
     return one_line(_ADDRESS_SPECIALS.sub(" ", one_line(value)))
+
+
+def format_address(address, encoding: str = "utf-8") -> str:
+    """An address for a header: Flask-Mail's (IDN domains in punycode) when the local part is
+    ASCII; otherwise the address stays UTF-8 (sent with SMTPUTF8, see delivery.py) and only
+    the display name is encoded."""
+    name, addr = address if isinstance(address, tuple) else parseaddr(address)
+    if addr.rpartition("@")[0].isascii():
+        return flask_mail.sanitize_address((name, addr), encoding)
+    return f"{Header(name, 'utf-8').encode()} <{addr}>" if name else f"<{addr}>"
 
 
 def _safe_recipient(recipient):
@@ -130,7 +131,7 @@ class OutgoingMessage(flask_mail.Message):
         message["Subject"] = flask_mail.sanitize_subject(one_line(self.subject), encoding)
         message["From"] = flask_mail.sanitize_address(self.sender, encoding)
         message["To"] = ", ".join(
-            flask_mail.sanitize_addresses([_safe_recipient(r) for r in self.recipients], encoding)
+            format_address(_safe_recipient(r), encoding) for r in self.recipients
         )
         message["Date"] = formatdate(self.date, localtime=True)
         message["Message-ID"] = self.msgId
@@ -157,108 +158,3 @@ def _plain_attachment(attachment: flask_mail.Attachment) -> MIMEBase:
     encode_base64(part)
     part.add_header("Content-Disposition", attachment.disposition, filename=attachment.filename)
     return part
-
-
-class TransportDown(Exception):
-    """The mail server could not be reached or refused us: retry every message later."""
-
-
-class SmtpConnection(flask_mail.Connection):
-    """Flask-Mail's connection with a socket timeout and a verifying TLS context.
-
-    Flask-Mail itself opens sockets without a timeout (a hung server would stall the worker
-    forever) and starts TLS without checking the certificate.
-    """
-
-    def configure_host(self) -> smtplib.SMTP:
-        config = current_app.config
-        timeout = config.get("MAIL_TIMEOUT", 30)
-        context = _tls_context(config)
-        if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(
-                self.mail.server, self.mail.port, timeout=timeout, context=context
-            )
-        else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
-        host.set_debuglevel(int(self.mail.debug))
-        if self.mail.use_tls:
-            host.starttls(context=context)
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
-
-
-def _tls_context(config) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=config.get("MAIL_SSL_CAFILE") or None)
-    if not config.get("MAIL_SSL_VERIFY", True):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-class SmtpTransport:
-    """One SMTP connection, opened on first use and kept for the whole run."""
-
-    def __init__(self, app: Flask):
-        # Built from the current config, not the one create_app saw, so settings changed
-        # later (instance config, tests) apply; the connection is Flask-Mail's.
-        self.state = mail.init_mail(app.config, app.debug, app.testing)
-        self.connection: SmtpConnection | None = None
-
-    def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        if self.connection is None:
-            try:
-                self.connection = SmtpConnection(self.state).__enter__()
-            except (OSError, smtplib.SMTPException) as error:
-                raise TransportDown(f"{type(error).__name__}: {error}") from error
-        self.connection.send(message)
-
-    def reset(self) -> None:
-        """Forget a connection that may be broken; the next send opens a new one."""
-        connection, self.connection = self.connection, None
-        if connection is not None and connection.host is not None:
-            with contextlib.suppress(OSError):
-                connection.host.close()
-
-    def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            try:
-                connection.__exit__(None, None, None)
-            except (OSError, smtplib.SMTPException):
-                log.info("closing the SMTP connection failed", exc_info=True)
-
-
-class EmlTransport:
-    """No MAIL_SERVER: each message becomes instance/mail/<outbox id>-<kind>.eml.
-
-    Named by the outbox row, so delivering a message again overwrites the same file: in
-    this mode delivery is exactly once. Written to a temporary file and renamed, so a reader
-    never sees half a message.
-    """
-
-    def __init__(self, app: Flask):
-        self.directory = Path(app.config.get("MAIL_EML_DIR") or Path(app.instance_path) / "mail")
-
-    def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        if message.has_bad_headers():
-            raise flask_mail.BadHeaderError
-        if message.date is None:
-            message.date = time.time()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}.eml"
-        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(message.as_bytes())
-        os.replace(temporary, target)
-        flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)
-
-    def reset(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def open_transport(app: Flask) -> SmtpTransport | EmlTransport:
-    return SmtpTransport(app) if app.config.get("MAIL_SERVER") else EmlTransport(app)
