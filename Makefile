@@ -65,7 +65,8 @@ screenshots: install-test
 ## Serve the demo event on http://127.0.0.1:$(PORT) (5000) with SQLite and an in-process mail
 ## worker. FLASK_DEVELOPMENT=true accepts the development defaults (eventapp/settings.py);
 ## links in emails and calendar files use the same port.
-DEV_ENV := FLASK_DEVELOPMENT=true FLASK_SERVER_NAME_FOR_LINKS=http://127.0.0.1:$(PORT)
+DEV_ENV := FLASK_DEVELOPMENT=true FLASK_SERVER_NAME_FOR_LINKS=http://127.0.0.1:$(PORT) \
+	FLASK_MAIL_LOOP_RUNS_PERIODIC=true
 run: install
 	$(DEV_ENV) $(FLASK) db upgrade
 	$(DEV_ENV) $(FLASK) demo

@@ -71,6 +71,7 @@ def _fill_derived_config(app: Flask, sources: dict[str, str]) -> None:
         db_path = Path(app.instance_path) / "eventapp.sqlite"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    settings.share_through_redis(app.config, sources)
     behind_tls = app.config.get("PREFERRED_URL_SCHEME") == "https"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:

@@ -71,8 +71,16 @@ class Config:
     OUTBOX_CLAIM_SECONDS = 300  # a claimed message is retried if not done by then
     OUTBOX_BATCH_SIZE = 100
     OUTBOX_POLL_SECONDS = 2  # the worker loop checks for new mail this often
+    # Periodic jobs: `flask --app eventapp periodic` every minute (cron, systemd timer) on any
+    # number of machines runs each job once per tick. The mail loop runs them too only when
+    # MAIL_LOOP_RUNS_PERIODIC is on (`make run` turns it on; same once-per-tick claim).
+    PERIODIC_TICK_SECONDS = 60
+    MAIL_LOOP_RUNS_PERIODIC = False
 
     RATELIMIT_ENABLED = True
+    # Several processes or machines: REDIS_URL=redis://host:6379/0 shares the rate-limit
+    # counts (login limits included) between them; RATELIMIT_STORAGE_URI, if set, wins.
+    REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     # Redis down: count in each process's memory until it is back, rather than answer 500s.

@@ -43,6 +43,7 @@ SHOWN = (
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_DEFAULT_SENDER",
+    "REDIS_URL",
     "RATELIMIT_STORAGE_URI",
     "DEVELOPMENT",
 )
@@ -78,6 +79,14 @@ def load(app: Flask, overrides: dict | None) -> dict[str, str]:
         app.config.update(overrides)
         sources.update(dict.fromkeys(overrides, ARGUMENT))
     return sources
+
+
+def share_through_redis(config, sources: dict[str, str]) -> None:
+    """With REDIS_URL set, rate-limit counts (and so the login limits) live in that Redis,
+    shared by every process and machine, unless RATELIMIT_STORAGE_URI names another."""
+    if config.get("REDIS_URL") and sources.get("RATELIMIT_STORAGE_URI", DEFAULT) == DEFAULT:
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+        sources["RATELIMIT_STORAGE_URI"] = "REDIS_URL"
 
 
 def development_defaults(app: Flask, sources: dict[str, str]) -> list[str]:

@@ -309,23 +309,31 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
     assert max(sent.values()) > 1
 
 
-def test_each_round_runs_the_periodic_jobs_first(
+def test_with_mail_loop_runs_periodic_each_round_runs_the_jobs_first(
     app, smtp_server, make_event, make_session, now, monkeypatch
 ):
+    app.config["MAIL_LOOP_RUNS_PERIODIC"] = True
     event = make_event()
     attendee = register(event, [make_session(event)], now).attendee
     calls = []
 
-    def run_periodic(moment):
+    def run_tick(moment):
         calls.append(moment)
         enqueue("confirmation", attendee, {"session_ids": []}, dedupe_key="from-periodic")
 
-    monkeypatch.setattr(periodic, "run_periodic", run_periodic)
+    monkeypatch.setattr(periodic, "run_tick", run_tick)
 
     report = run_once(now)
 
     assert calls == [now]
     assert report.sent == 2  # the registration's confirmation and the periodic job's message
+
+
+def test_by_default_the_mail_loop_leaves_the_jobs_to_the_timer(app, smtp_server, now, monkeypatch):
+    calls = []
+    monkeypatch.setattr(periodic, "run_tick", calls.append)
+    run_once(now)
+    assert calls == []
 
 
 def test_the_cli_sends_what_is_due(app, runner, smtp_server, make_event, make_session, now):
