@@ -8,7 +8,7 @@ TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 5000
 
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
-	serve-postgres bench bench-quick worker clean
+	serve-postgres bench bench-outbox bench-quick worker clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -108,6 +108,11 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_outbox.py $(BENCH_OUTBOX_ARGS)
+
+## The outbox alone: 2,000 confirmations with 1, 2 and 4 workers (bench/bench_outbox.py).
+bench-outbox: $(BENCH_STAMP) translations
+	$(BIN)/python bench/bench_outbox.py $(BENCH_OUTBOX_ARGS)
 
 bench-quick: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

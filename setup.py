@@ -3,7 +3,8 @@
 Everything else about the build is declared in pyproject.toml. This file adds the one step
 setuptools cannot declare: at `build_py` (run by `pip install .`, `pip wheel .` and
 `python -m build`), copy the top-level templates/ and migrations/ into the package as
-eventapp/templates/ and eventapp/migrations/, and compile the gettext catalogs
+eventapp/templates/ and eventapp/migrations/ (and gunicorn.conf.py as
+eventapp/gunicorn_conf.py), and compile the gettext catalogs
 (eventapp/translations/*/LC_MESSAGES/messages.po) into the .mo files Flask-Babel reads.
 
 Why a build_py step rather than the alternatives:
@@ -30,6 +31,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 TOP_LEVEL_FOLDERS = ("templates", "migrations")
+# gunicorn's settings, importable from the wheel: `gunicorn -c python:eventapp.gunicorn_conf`.
+TOP_LEVEL_FILES = {"gunicorn.conf.py": "gunicorn_conf.py"}
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
 
 
@@ -59,6 +62,8 @@ class BuildWholeApp(build_py):
         package = Path(self.build_lib) / "eventapp"
         for folder in TOP_LEVEL_FOLDERS:
             shutil.copytree(ROOT / folder, package / folder, ignore=SKIPPED, dirs_exist_ok=True)
+        for source, target in TOP_LEVEL_FILES.items():
+            shutil.copyfile(ROOT / source, package / target)
         compile_catalogs(package / "translations")
 
 

@@ -186,6 +186,7 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(installed):
         "translations/nl/LC_MESSAGES/messages.mo",
         "translations/en/LC_MESSAGES/messages.mo",
         "wsgi.py",
+        "gunicorn_conf.py",
     ):
         assert (package / shipped).is_file(), shipped
 
@@ -205,6 +206,8 @@ def test_migrate_demo_serve_in_both_languages_and_send_mail(installed):
             f"127.0.0.1:{port}",
             "--workers",
             "1",
+            "-c",
+            "python:eventapp.gunicorn_conf",
             "eventapp.wsgi:app",
         ],
         cwd=folder,
