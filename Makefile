@@ -10,7 +10,7 @@ PORT ?= 5000
 
 .PHONY: static-vendor
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
-	serve-postgres bench bench-quick worker clean
+	serve-postgres bench bench-outbox bench-quick worker clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -84,11 +84,15 @@ screenshots: install-test
 	@if command -v pngquant >/dev/null 2>&1; then \
 		pngquant --quality=70-95 --speed 1 --force --ext .png docs/screenshots/*.png; fi
 
-## Serve the demo event on http://127.0.0.1:5000 with SQLite and an in-process mail worker.
+## Serve the demo event on http://127.0.0.1:$(PORT) (5000) with SQLite and an in-process mail
+## worker. FLASK_DEVELOPMENT=true accepts the development defaults (eventapp/settings.py);
+## links in emails and calendar files use the same port.
+DEV_ENV := FLASK_DEVELOPMENT=true FLASK_SERVER_NAME_FOR_LINKS=http://127.0.0.1:$(PORT) \
+	FLASK_MAIL_LOOP_RUNS_PERIODIC=true
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) demo
-	FLASK_MAIL_WORKER_IN_PROCESS=true $(FLASK) run --port $(PORT)
+	$(DEV_ENV) $(FLASK) db upgrade
+	$(DEV_ENV) $(FLASK) demo
+	$(DEV_ENV) FLASK_MAIL_WORKER_IN_PROCESS=true $(FLASK) run --port $(PORT)
 
 ## The whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-test
@@ -112,9 +116,9 @@ serve-postgres: install
 	@psql "postgresql://$(PG_SERVER)/postgres" -tAc \
 		"SELECT 1 FROM pg_database WHERE datname = '$(PG_DATABASE)'" | grep -q 1 \
 		|| psql "postgresql://$(PG_SERVER)/postgres" -c 'CREATE DATABASE "$(PG_DATABASE)"'
-	FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) db upgrade
-	@if [ "$(DEMO)" = "yes" ]; then FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) demo; fi
-	FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) GUNICORN_BIND=$${GUNICORN_BIND:-127.0.0.1:$(PORT)} \
+	$(DEV_ENV) FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) db upgrade
+	@if [ "$(DEMO)" = "yes" ]; then $(DEV_ENV) FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) $(FLASK) demo; fi
+	$(DEV_ENV) FLASK_SQLALCHEMY_DATABASE_URI=$(PG_URI) GUNICORN_BIND=$${GUNICORN_BIND:-127.0.0.1:$(PORT)} \
 		$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## Load tests and timings on loopback (gunicorn + locust, PostgreSQL and SQLite); prints a
@@ -128,12 +132,17 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_outbox.py $(BENCH_OUTBOX_ARGS)
+
+## The outbox alone: 2,000 confirmations with 1, 2 and 4 workers (bench/bench_outbox.py).
+bench-outbox: $(BENCH_STAMP) translations
+	$(BIN)/python bench/bench_outbox.py $(BENCH_OUTBOX_ARGS)
 
 bench-quick: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 worker: install
-	$(FLASK) mail send --loop
+	$(DEV_ENV) $(FLASK) mail send --loop
 
 clean:
 	rm -rf $(VENV) .pytest_cache

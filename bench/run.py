@@ -103,6 +103,7 @@ class Server:
         self.env = os.environ | {
             "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
             "FLASK_SECRET_KEY": "bench-secret-key-not-for-production",
+            "FLASK_SERVER_NAME_FOR_LINKS": "http://127.0.0.1",
             "FLASK_RATELIMIT_ENABLED": "false",
             "FLASK_MAIL_WORKER_IN_PROCESS": "false",
             "FLASK_SQLALCHEMY_ENGINE_OPTIONS__pool_size": str(threads + 1),
@@ -524,6 +525,7 @@ def scenario_outbox(app, database_url, burst_event_id, total, outdir) -> dict:
         env = os.environ | {
             "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
             "FLASK_SECRET_KEY": "bench-secret-key-not-for-production",
+            "FLASK_SERVER_NAME_FOR_LINKS": "http://127.0.0.1",
             "FLASK_MAIL_SERVER": "127.0.0.1",
             "FLASK_MAIL_PORT": str(port),
         }

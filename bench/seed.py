@@ -52,6 +52,7 @@ def bench_app(database_url: str, instance_path: str) -> Flask:
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": SECRET_KEY,
+            "SERVER_NAME_FOR_LINKS": "http://127.0.0.1",
             "RATELIMIT_ENABLED": False,
             "MAIL_WORKER_IN_PROCESS": False,
         },

@@ -7,13 +7,12 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import auth, database, ratelimits, security, static_assets
+from . import auth, database, ratelimits, security, settings, static_assets
 from . import cli as commands
 from . import errors as error_pages
 from .allocation_cli import allocate
 from .api import bp as api_bp
 from .calendar import bp as calendar_bp
-from .config import Config
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import register_filters, select_locale, select_timezone
 from .manage import bp as manage_bp
@@ -21,7 +20,14 @@ from .organiser import bp as organiser_bp
 from .public import bp as public_bp
 from .services.mail.loop import start_in_process_worker
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_folder(name: str) -> Path:
+    """templates/ or migrations/: inside the package when installed from the wheel (setup.py
+    copies them there), else the checkout's top-level folder (editable install, tests)."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
 
 
 def N_(message: str) -> str:  # noqa: N802  (the name pybabel extracts by default)
@@ -30,19 +36,22 @@ def N_(message: str) -> str:  # noqa: N802  (the name pybabel extracts by defaul
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then FLASK_* env vars, then `config`."""
+    """Build the app: defaults, then instance/config.py, then FLASK_* env vars, then `config`.
+
+    The instance folder is `instance_path`, else EVENTAPP_INSTANCE_PATH, else Flask's choice
+    (instance/ in a checkout, <venv>/var/eventapp-instance for an installed wheel).
+    """
     app = Flask(
         __name__,
-        instance_path=instance_path,
+        instance_path=instance_path or os.environ.get("EVENTAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(shipped_folder("templates")),
     )
-    app.config.from_object(Config)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env()
-    if config:
-        app.config.update(config)
-    _fill_derived_config(app)
+    app.cli = settings.EventappCli(app.name)
+    sources = settings.load(app, config)
+    _fill_derived_config(app, sources)
+    app.extensions["eventapp_config_sources"] = sources
+    settings.enforce(app, sources)
 
     register_extensions(app)
     security.bound_url_integers(app)
@@ -55,19 +64,21 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     return app
 
 
-def _fill_derived_config(app: Flask) -> None:
+def _fill_derived_config(app: Flask, sources: dict[str, str]) -> None:
     """Defaults that depend on where the instance folder is."""
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         db_path = Path(app.instance_path) / "eventapp.sqlite"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app)
+    settings.share_through_redis(app.config, sources)
     behind_tls = app.config.get("PREFERRED_URL_SCHEME") == "https"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if app.config.get(key) is None:
             app.config[key] = behind_tls
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+        sources["SECRET_KEY"] = settings.GENERATED
 
 
 def _engine_options(app: Flask) -> dict:
@@ -92,14 +103,14 @@ def _instance_secret_key(instance: Path) -> str:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engines(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(shipped_folder("migrations")), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
         timezone_selector=select_timezone,
-        default_translation_directories=str(PROJECT_ROOT / "eventapp" / "translations"),
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -133,6 +144,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     commands.register(app)
     app.cli.add_command(allocate)
+    app.cli.add_command(settings.config_cli)
 
 
 def start_background_work(app: Flask) -> None:

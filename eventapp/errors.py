@@ -2,7 +2,8 @@
 
 import contextlib
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -20,6 +21,10 @@ def error_response(status: int, code: str, message: str, **extra):
         response = jsonify({"error": code, "message": message, **extra})
         response.status_code = status
         return response
+    if request_ctx.url_adapter is None:
+        # The Host header was refused (malformed, or not in TRUSTED_HOSTS) before routing:
+        # the page layout cannot build its links, so answer in plain text.
+        return Response(message, status, mimetype="text/plain")
     return render_template("errors/error.html", status=status, message=message), status
 
 

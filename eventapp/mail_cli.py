@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -30,7 +31,10 @@ def send(loop: bool, interval: float | None) -> None:
     """Send every due message once, or keep doing so with --loop (safe to run several)."""
     if not loop:
         report = run_once()
-        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+        waiting = f", {report.postponed} waiting for the mail server" if report.postponed else ""
+        click.echo(
+            f"{report.sent} sent, {report.retried} to retry, {report.failed} failed{waiting}."
+        )
         for error in report.errors[:10]:
             click.echo(f"  {error}", err=True)
         return
@@ -45,7 +49,8 @@ def send(loop: bool, interval: float | None) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     pause = interval if interval is not None else float(app.config.get("OUTBOX_POLL_SECONDS", 2))
-    where = app.config.get("MAIL_SERVER") or "instance/mail/*.eml"
+    eml_dir = app.config.get("MAIL_EML_DIR") or os.path.join(app.instance_path, "mail")
+    where = app.config.get("MAIL_SERVER") or os.path.join(eml_dir, "*.eml")
     click.echo(f"Sending queued mail via {where} every {pause:g}s; Ctrl+C stops.")
     db.session.remove()
     run_forever(app, stop, pause)

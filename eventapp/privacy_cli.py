@@ -10,7 +10,7 @@ from .extensions import db
 from .models.types import utcnow
 from .services import privacy
 from .services.errors import DomainError
-from .services.periodic import run_periodic
+from .services.periodic import SKIPPED, run_periodic, run_tick
 from .services.programme import reading as programme
 
 privacy_cli = AppGroup("privacy", help="Anonymise attendees' personal data.")
@@ -43,13 +43,23 @@ def apply_retention() -> None:
 
 
 @click.command("periodic")
-def periodic() -> None:
-    """Run the time-based jobs once: expire waiting-list offers, queue reminders, retention.
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run every job now, even if another node already ran it in this tick.",
+)
+def periodic(force: bool) -> None:
+    """Run the due time-based jobs once: expire waiting-list offers, queue reminders,
+    retention, allocation at the deadline.
 
-    `flask mail send --loop` already runs them every round; this is for cron setups.
+    Start it every minute from cron or a systemd timer, on as many machines as you like:
+    each job runs once per tick (PERIODIC_TICK_SECONDS) however many nodes start it; the
+    others print `skipped`. See services/periodic.py.
     """
-
-    done = run_periodic(utcnow())
+    now = utcnow()
+    done = run_periodic(now) if force else run_tick(now)
     click.echo(", ".join(f"{name}: {value}" for name, value in done.items()))
     if None in done.values():
         raise click.ClickException("a job failed; see the log")
+    if all(value == SKIPPED for value in done.values()):
+        click.echo("Every job of this tick ran elsewhere (or is still running).")

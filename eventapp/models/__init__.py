@@ -5,6 +5,7 @@ from .attendee import Attendee, Preference, Registration
 from .event import Event, EventSession, Room, Speaker, session_speakers
 from .organiser import ApiToken, AuditEntry, Organiser
 from .outbox import OutboxMessage
+from .periodic import PeriodicRun
 
 __all__ = [
     "AllocationRun",
@@ -15,6 +16,7 @@ __all__ = [
     "EventSession",
     "Organiser",
     "OutboxMessage",
+    "PeriodicRun",
     "Preference",
     "Registration",
     "Room",

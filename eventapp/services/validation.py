@@ -3,6 +3,7 @@
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
 
 NAME_MAX = 200
@@ -46,10 +47,21 @@ def clean_email(value, field: str, errors: FieldErrors) -> str:
         errors.add(field, _("At most %(n)d characters.", n=EMAIL_MAX))
         return value
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         errors.add(field, _("This is not a valid email address."))
         return value
+    if not checked.local_part.isascii() and not current_app.config.get("MAIL_SMTPUTF8"):
+        # Deliverable only over SMTPUTF8, which the configured mail server does not offer
+        # (MAIL_SMTPUTF8): refused now rather than accepted and never delivered.
+        errors.add(
+            field,
+            _(
+                "Our mail server cannot deliver to addresses with accented or other "
+                "non-ASCII letters before the @. Please use another address."
+            ),
+        )
+    return checked.normalized
 
 
 def normalize_email(email: str) -> str:

@@ -142,7 +142,7 @@ def test_an_untrusted_certificate_is_refused_and_the_mail_waits(
         report = send_pending(now=now)
     finally:
         server.stop()
-    assert (report.sent, report.retried) == (0, 1)
+    assert (report.sent, report.postponed) == (0, 1)
     row = db.session.scalar(select(OutboxMessage))
     assert row.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in row.last_error
     assert server.handler.sessions == []
@@ -169,6 +169,7 @@ def test_a_wrong_password_keeps_the_mail_for_later(app, certificate, make_event,
         report = send_pending(now=now)
     finally:
         server.stop()
-    # A configuration problem, not the message's: it is retried, not failed.
-    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    # A configuration problem, not the message's: it waits, using none of its attempts.
+    assert (report.sent, report.postponed, report.failed) == (0, 1, 0)
+    assert db.session.scalar(select(OutboxMessage)).attempts == 0
     assert "SMTPAuthenticationError" in db.session.scalar(select(OutboxMessage)).last_error

@@ -14,10 +14,10 @@ from eventapp.extensions import db
 from eventapp.models import OutboxMessage
 from eventapp.services import periodic
 from eventapp.services.mail import worker
+from eventapp.services.mail.delivery import SmtpTransport
 from eventapp.services.mail.loop import run_once, should_run_in_process
 from eventapp.services.mail.outbox import enqueue
 from eventapp.services.mail.render import render
-from eventapp.services.mail.transport import SmtpTransport
 from eventapp.services.mail.worker import claim_batch, send_pending
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
@@ -51,44 +51,51 @@ def test_smtp_down_registration_succeeds_and_the_mail_arrives_once_when_it_is_ba
 
     report = send_pending(now=now)
     [row] = outbox()
-    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
-    assert (row.status, row.attempts) == ("pending", 1)
-    assert row.next_attempt_at == now + timedelta(seconds=60)
+    assert (report.sent, report.postponed, report.retried, report.failed) == (0, 1, 0, 0)
+    assert (row.status, row.attempts) == ("pending", 0)  # an outage uses no attempt
+    assert row.next_attempt_at == now + timedelta(seconds=30)  # OUTBOX_OUTAGE_RETRY_SECONDS
     assert "Connection refused" in row.last_error or "ConnectionRefused" in row.last_error
 
-    # Not due yet: nothing is attempted before the backoff has passed.
-    assert send_pending(now=now + timedelta(seconds=30)).handled == 0
+    # Not due yet: nothing is attempted before the wait has passed.
+    assert send_pending(now=now + timedelta(seconds=20)).handled == 0
 
     server.start()
     try:
-        assert send_pending(now=now + timedelta(seconds=61)).sent == 1
+        assert send_pending(now=now + timedelta(seconds=31)).sent == 1
         assert send_pending(now=now + timedelta(hours=1)).handled == 0
         assert len(server.received) == 1
         assert server.received[0].rcpt_tos == ["ada@example.org"]
     finally:
         server.stop()
     [row] = outbox()
-    assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)
 
 
 def test_backoff_doubles_then_the_message_fails_with_its_error(app, make_event, make_session, now):
-    SmtpServer(port=free_port()).configure(app)  # nobody listens
+    """A temporary refusal of this message (4xx for its recipient), not an outage."""
+    server = SmtpServer()
+    server.handler = RefusingHandler()
+    server.start()
+    server.configure(app)
     app.config.update(OUTBOX_MAX_ATTEMPTS=4, OUTBOX_RETRY_BASE_SECONDS=10)
     event = make_event()
-    register(event, [make_session(event)], now)
+    register(event, [make_session(event)], now, email="busy@example.org")
 
     moment, delays = now, []
-    for _attempt in range(4):
-        send_pending(now=moment)
-        [row] = outbox()
-        if row.status == "failed":
-            break
-        delays.append((row.next_attempt_at - moment).total_seconds())
-        moment = row.next_attempt_at
+    try:
+        for _attempt in range(4):
+            send_pending(now=moment)
+            [row] = outbox()
+            if row.status == "failed":
+                break
+            delays.append((row.next_attempt_at - moment).total_seconds())
+            moment = row.next_attempt_at
+    finally:
+        server.stop()
 
     assert delays == [10, 20, 40]
     assert (row.status, row.attempts) == ("failed", 4)
-    assert "refused" in row.last_error.lower()
+    assert "451" in row.last_error
     assert send_pending(now=moment + timedelta(days=1)).handled == 0  # failed stays failed
 
 
@@ -315,23 +322,31 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
     assert max(sent.values()) > 1
 
 
-def test_each_round_runs_the_periodic_jobs_first(
+def test_with_mail_loop_runs_periodic_each_round_runs_the_jobs_first(
     app, smtp_server, make_event, make_session, now, monkeypatch
 ):
+    app.config["MAIL_LOOP_RUNS_PERIODIC"] = True
     event = make_event()
     attendee = register(event, [make_session(event)], now).attendee
     calls = []
 
-    def run_periodic(moment):
+    def run_tick(moment):
         calls.append(moment)
         enqueue("confirmation", attendee, {"session_ids": []}, dedupe_key="from-periodic")
 
-    monkeypatch.setattr(periodic, "run_periodic", run_periodic)
+    monkeypatch.setattr(periodic, "run_tick", run_tick)
 
     report = run_once(now)
 
     assert calls == [now]
     assert report.sent == 2  # the registration's confirmation and the periodic job's message
+
+
+def test_by_default_the_mail_loop_leaves_the_jobs_to_the_timer(app, smtp_server, now, monkeypatch):
+    calls = []
+    monkeypatch.setattr(periodic, "run_tick", calls.append)
+    run_once(now)
+    assert calls == []
 
 
 def test_the_cli_sends_what_is_due(app, runner, smtp_server, make_event, make_session, now):

@@ -51,6 +51,7 @@ def test_an_unreachable_database_gives_a_clear_503(uri, tmp_path):
         {
             "TESTING": False,
             "SECRET_KEY": "x",
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": uri,
             "RATELIMIT_ENABLED": False,
         },
@@ -212,7 +213,7 @@ def test_registrations_survive_an_smtp_outage_and_are_mailed_once(
         )
         assert response.status_code == 201  # registering does not wait for mail
     down = send_pending(now=utcnow())
-    assert down.sent == 0 and down.retried >= 1
+    assert down.sent == 0 and down.postponed == 5 and down.retried == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
     smtp_server.start()
     later = utcnow() + timedelta(hours=2)  # past every backoff

@@ -204,13 +204,15 @@ def test_cookies_are_secure_behind_tls(tmp_path):
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PREFERRED_URL_SCHEME": "https",
             "SECRET_KEY": "x",
+            "SERVER_NAME_FOR_LINKS": "https://events.example.org",
         },
         instance_path=str(tmp_path),
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     plain = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}, instance_path=str(tmp_path)
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"},
+        instance_path=str(tmp_path),
     )
     assert plain.config["SESSION_COOKIE_SECURE"] is False
 

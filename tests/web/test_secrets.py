@@ -184,6 +184,7 @@ def test_no_secret_reaches_gunicorns_access_log(app, registered, tmp_path):
         **os.environ,
         "FLASK_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "FLASK_SECRET_KEY": app.config["SECRET_KEY"],
+        "FLASK_SERVER_NAME_FOR_LINKS": app.config["SERVER_NAME_FOR_LINKS"],
         "FLASK_RATELIMIT_ENABLED": "false",
     }
     log_path = tmp_path / "gunicorn.log"

@@ -39,7 +39,7 @@ def test_the_version_follows_the_file_content(app, tmp_path):
     static.mkdir()
     (static / "site.css").write_text("body { color: black }")
     other = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32},
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 32},
         instance_path=str(tmp_path / "instance"),
     )
     other.static_folder = str(static)
@@ -71,6 +71,7 @@ def test_the_baseline_endpoints_are_mounted_only_by_the_bench_entry_point(client
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/bench.sqlite",
             "SECRET_KEY": "x" * 32,
+            "SERVER_NAME_FOR_LINKS": "http://localhost",
             "RATELIMIT_ENABLED": False,
         },
         instance_path=str(tmp_path / "instance"),

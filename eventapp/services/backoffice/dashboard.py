@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, OutboxMessage, Registration
+from ..mail.outbox import OUTAGE_PREFIX
 
 FAILED_SHOWN = 20
 
@@ -92,6 +93,8 @@ class OutboxFigures:
     sent: int = 0
     failed: int = 0
     failed_messages: list[OutboxMessage] = field(default_factory=list)
+    # Why mail waits, while the mail server cannot be reached (None when it can).
+    outage: str | None = None
 
 
 @dataclass
@@ -240,6 +243,18 @@ def outbox_figures(event: Event) -> OutboxFigures:
             .limit(FAILED_SHOWN)
         )
     )
+    latest_wait = db.session.scalar(
+        select(OutboxMessage.last_error)
+        .where(
+            OutboxMessage.event_id == event.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.last_error.startswith(OUTAGE_PREFIX, autoescape=True),
+        )
+        .order_by(OutboxMessage.next_attempt_at.desc())
+        .limit(1)
+    )
+    if latest_wait:
+        figures.outage = latest_wait.removeprefix(OUTAGE_PREFIX)
     return figures
 
 

@@ -1,7 +1,10 @@
 """Running the worker: once, in a loop (`flask mail send --loop`), or as a thread of `flask run`.
 
-Each round first gives `services.periodic.run_periodic(now)` a turn (reminders, expiring
-waiting-list offers: work that enqueues mail on a schedule), then drains the outbox.
+Each round drains the outbox. The periodic jobs (reminders, expiring waiting-list offers,
+retention, allocation) are started by `flask --app eventapp periodic` from cron or a systemd
+timer; with MAIL_LOOP_RUNS_PERIODIC (on under `make run`, off by default) each round also
+gives them a turn first, through the same once-per-tick claim (services/periodic.py), so a
+worker that runs them never repeats what a timer on another machine did.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import threading
 from datetime import datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.helpers import get_debug_flag
 
 from ...extensions import db
@@ -24,9 +27,9 @@ log = logging.getLogger(__name__)
 
 
 def run_periodic(now: datetime) -> None:
-    """Run the scheduled jobs and commit what they did."""
+    """The jobs due in this tick that no other node has taken; commit what they did."""
     try:
-        periodic.run_periodic(now)
+        periodic.run_tick(now)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -34,12 +37,13 @@ def run_periodic(now: datetime) -> None:
 
 
 def run_once(now: datetime | None = None, stop: threading.Event | None = None) -> DeliveryReport:
-    """One round: the scheduled jobs, then every due message (until `stop` is set)."""
-    moment = now or utcnow()
-    try:
-        run_periodic(moment)
-    except Exception:  # a broken job must not keep confirmations from going out
-        log.exception("the periodic jobs failed")
+    """One round: the periodic jobs if MAIL_LOOP_RUNS_PERIODIC, then every due message
+    (until `stop` is set)."""
+    if current_app.config.get("MAIL_LOOP_RUNS_PERIODIC"):
+        try:
+            run_periodic(now or utcnow())
+        except Exception:  # a broken job must not keep confirmations from going out
+            log.exception("the periodic jobs failed")
     return send_pending(now=now, stop=stop)
 
 

@@ -11,6 +11,10 @@ from ...extensions import db
 from ...models import Attendee, OutboxMessage
 from ...models.types import utcnow
 
+# How the worker's last_error starts while a row waits out a mail-server outage
+# (worker._postpone); the dashboard looks for it.
+OUTAGE_PREFIX = "Mail server unreachable, waiting: "
+
 
 def enqueue(
     kind: str,

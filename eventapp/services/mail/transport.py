@@ -1,4 +1,4 @@
-"""Getting a rendered message out: SMTP through smtplib, or .eml files under instance/mail/.
+"""Composing a rendered message as MIME; delivery.py sends it (SMTP) or writes it (.eml).
 
 `OutgoingMessage` holds what an email says; `compose()` builds it as the standard library's
 `email.message.EmailMessage` (no mail library's private internals). The MIME tree is the one
@@ -27,13 +27,8 @@ refuses one anyway, which becomes Flask-Mail's BadHeaderError (a permanent failu
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
-import smtplib
-import ssl
-import tempfile
 import time
 from dataclasses import dataclass, field
 from email import policy as email_policy
@@ -41,10 +36,8 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from pathlib import Path
 
 import flask_mail
-from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
@@ -277,122 +270,3 @@ def _address(value: Recipient) -> Address:
         raise ValueError(f"not an address: {address!r}")
     username, _, domain = address.rpartition("@")
     return Address(display_name=display_name(name), username=username, domain=domain)
-
-
-class TransportDown(Exception):
-    """The mail server could not be reached or refused us: retry every message later."""
-
-
-def _tls_context(config) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=config.get("MAIL_SSL_CAFILE") or None)
-    if not config.get("MAIL_SSL_VERIFY", True):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def open_smtp(config) -> smtplib.SMTP:
-    """A logged-in SMTP connection as configured: a socket timeout (a hung server must not
-    stall the worker forever) and TLS that checks the server's certificate."""
-    timeout = config.get("MAIL_TIMEOUT", 30)
-    server, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25)
-    context = _tls_context(config)
-    if config.get("MAIL_USE_SSL"):
-        host: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
-    else:
-        host = smtplib.SMTP(server, port, timeout=timeout)
-    try:
-        host.set_debuglevel(int(bool(config.get("MAIL_DEBUG"))))
-        if config.get("MAIL_USE_TLS"):
-            host.starttls(context=context)
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            host.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-    except BaseException:
-        with contextlib.suppress(OSError):
-            host.close()
-        raise
-    return host
-
-
-def _dispatched(message: OutgoingMessage) -> None:
-    """Flask-Mail's public `email_dispatched` signal, for listeners (tests, logging)."""
-    flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)
-
-
-class SmtpTransport:
-    """One SMTP connection, opened on first use and kept for the whole run."""
-
-    def __init__(self, app: Flask):
-        # Read at send time from the current config, so settings changed after create_app
-        # (instance config, tests) apply.
-        self.config = app.config
-        self.host: smtplib.SMTP | None = None
-
-    def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        """The message, then its followers. A failure part-way fails the outbox row, whose
-        retry sends them all again: at least once, with the same Message-IDs, UIDs and
-        SEQUENCEs, which mail stores and calendars treat as what they already have."""
-        emails = [(m, m.as_bytes()) for m in message.all_messages]  # bad headers fail here
-        if self.host is None:
-            try:
-                self.host = open_smtp(self.config)
-            except (OSError, smtplib.SMTPException) as error:
-                raise TransportDown(f"{type(error).__name__}: {error}") from error
-        for email, data in emails:
-            self.host.sendmail(email.envelope_sender, email.envelope_recipients, data)
-        _dispatched(message)
-
-    def reset(self) -> None:
-        """Forget a connection that may be broken; the next send opens a new one."""
-        host, self.host = self.host, None
-        if host is not None:
-            with contextlib.suppress(OSError):
-                host.close()
-
-    def close(self) -> None:
-        host, self.host = self.host, None
-        if host is not None:
-            try:
-                host.quit()
-            except (OSError, smtplib.SMTPException):
-                log.info("closing the SMTP connection failed", exc_info=True)
-                with contextlib.suppress(OSError):
-                    host.close()
-
-
-class EmlTransport:
-    """No MAIL_SERVER: each message becomes instance/mail/<outbox id>-<kind>.eml.
-
-    Named by the outbox row, so delivering a message again overwrites the same file: in
-    this mode delivery is exactly once. Written to a temporary file and renamed, so a reader
-    never sees half a message.
-    """
-
-    def __init__(self, app: Flask):
-        self.directory = Path(app.config.get("MAIL_EML_DIR") or Path(app.instance_path) / "mail")
-
-    def send(self, message: OutgoingMessage, outbox_id: int, kind: str) -> None:
-        """<id>-<kind>.eml, and <id>-<kind>-2.eml, -3 ... for the followers."""
-        emails = [m.as_bytes() for m in message.all_messages]
-        self.directory.mkdir(parents=True, exist_ok=True)
-        stem = f"{outbox_id:08d}-{one_line(kind).replace(' ', '_')}"
-        for number, data in enumerate(emails, start=1):
-            suffix = "" if number == 1 else f"-{number}"
-            self._write(self.directory / f"{stem}{suffix}.eml", data)
-        _dispatched(message)
-
-    def _write(self, target: Path, data: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-
-    def reset(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def open_transport(app: Flask) -> SmtpTransport | EmlTransport:
-    return SmtpTransport(app) if app.config.get("MAIL_SERVER") else EmlTransport(app)

@@ -24,12 +24,19 @@ duplicate is harmless by construction: the Message-ID is fixed per row at its fi
 same UID and SEQUENCE, which calendars treat as the event they already have. Writing .eml
 files is exactly once: the file is named after the row and simply rewritten.
 
-Failures. A failed attempt is retried after OUTBOX_RETRY_BASE_SECONDS * 2**(attempts-1),
-capped at OUTBOX_RETRY_MAX_SECONDS; after OUTBOX_MAX_ATTEMPTS it is `failed` with the error
-in `last_error`, for the organisers' outbox view. Permanent refusals (SMTP 5xx for the
-recipient or the message, a header that would inject lines, a deleted attendee) fail at once.
-When the server cannot be reached at all the batch stops and every claimed row is retried
-later: nothing is lost while SMTP is down.
+Outages are not failures. When the mail server cannot be reached at all (refused, timed
+out, TLS or login failing, a connection that breaks and cannot be opened again: delivery's
+TransportDown), the batch stops and every claimed row goes back to `pending` with its
+attempt refunded, due again after OUTBOX_OUTAGE_RETRY_SECONDS, its `last_error` saying why.
+However long the outage, no message uses up its attempts on it, and when the server answers
+again the rows go out by themselves, without `flask mail retry`.
+
+Failures of one message. A permanent refusal (SMTP 5xx for the recipient or the message, a
+header that would inject lines, an address needing SMTPUTF8 the server does not offer, a
+deleted attendee) fails at once. Anything else about the message (a 4xx reply to it, a
+render error) is retried after OUTBOX_RETRY_BASE_SECONDS * 2**(attempts-1), capped at
+OUTBOX_RETRY_MAX_SECONDS, and after OUTBOX_MAX_ATTEMPTS it is `failed`, with the error in
+`last_error` for the organisers' dashboard.
 """
 
 from __future__ import annotations
@@ -49,8 +56,9 @@ from sqlalchemy import and_, or_, select, update
 from ...extensions import db
 from ...models import OutboxMessage
 from ...models.types import utcnow
+from .delivery import TransportDown, Utf8NotOffered, open_transport
+from .outbox import OUTAGE_PREFIX
 from .render import RecipientGone, render
-from .transport import TransportDown, open_transport
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +78,12 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    postponed: int = 0  # handed back, attempts refunded: the mail server was unreachable
     errors: list[str] = field(default_factory=list)
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retried + self.failed
+        return self.sent + self.retried + self.failed + self.postponed
 
 
 def send_pending(
@@ -175,8 +184,7 @@ def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> boo
             transport.send(message, claim.id, claim.kind)
         except TransportDown as error:
             transport.reset()
-            for rest in batch[index:]:
-                _record_failure(rest, moment, error, permanent=False, report=report)
+            _postpone(batch[index:], moment, error, report)
             return False
         except Exception as error:  # noqa: BLE001  (every failure is recorded on the row)
             db.session.rollback()
@@ -202,7 +210,7 @@ def _render(claim: Claim, now: datetime):
 
 
 def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, RecipientGone | flask_mail.BadHeaderError):
+    if isinstance(error, RecipientGone | flask_mail.BadHeaderError | Utf8NotOffered):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
@@ -263,6 +271,30 @@ def _record_failure(claim: Claim, now: datetime, error, *, permanent: bool, repo
         report.retried += 1
         log.warning("outbox %s (%s) will be retried: %s", claim.id, claim.kind, text)
     report.errors.append(text)
+
+
+def _postpone(claims: list[Claim], now: datetime, error: Exception, report) -> None:
+    """The server is down: hand the rows back pending, attempts refunded, due again after
+    OUTBOX_OUTAGE_RETRY_SECONDS, with the reason for the dashboard."""
+    delay = timedelta(seconds=int(current_app.config.get("OUTBOX_OUTAGE_RETRY_SECONDS", 30)))
+    text = f"{OUTAGE_PREFIX}{error}"[:ERROR_MAX_LENGTH]
+    for claim in claims:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(_owned(claim))
+            .values(
+                status="pending",
+                claimed_until=None,
+                attempts=OutboxMessage.attempts - 1,
+                next_attempt_at=now + delay,
+                last_error=text,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    report.postponed += len(claims)
+    report.errors.append(text)
+    log.warning("outbox: %s message(s) wait for the mail server: %s", len(claims), error)
 
 
 def _release(claims: list[Claim]) -> None:
