@@ -2,11 +2,12 @@
 
 import contextlib
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .database import start_writing
 from .extensions import db
 from .services.errors import DomainError
 
@@ -23,10 +24,32 @@ def error_response(status: int, code: str, message: str, **extra):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def follow_up_after_rollback(error: DomainError) -> None:
+    """Write what a refusal must leave behind although its own changes were rolled back
+    (a domain error may carry `after_rollback`, e.g. telling an address's owner that
+    someone tried to register it: services/registration/known_email.py).
+
+    Best effort in a transaction of its own: if it fails, the refusal is still the answer.
+    """
+    follow_up = getattr(error, "after_rollback", None)
+    if follow_up is None:
+        return
+    try:
+        start_writing()
+        follow_up()
+        db.session.commit()
+    except SQLAlchemyError as failure:
+        db.session.rollback()
+        current_app.logger.warning(
+            "follow-up of %s not written (%s)", error.code, failure.__class__.__name__
+        )
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
+        follow_up_after_rollback(error)
         return error_response(error.http_status, error.code, error.message, **error.details)
 
     @app.errorhandler(HTTPException)

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
+from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
@@ -126,6 +127,7 @@ def register(slug: str):
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
+            follow_up_after_rollback(error)
             _show_error_on_form(form, error)
         else:
             session["just_registered"] = result.attendee.id

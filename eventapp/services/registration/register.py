@@ -22,13 +22,11 @@ from ...models import Attendee, Event, EventSession, Organiser, OutboxMessage, R
 from .. import links
 from ..allocation import runs as allocation
 from ..errors import (
-    AlreadyRegistered,
     Forbidden,
     InvalidInput,
     NotFound,
     RegistrationClosed,
     ScheduleConflict,
-    SessionFull,
 )
 from ..mail.outbox import enqueue, message_values
 from ..programme import reading as programme
@@ -43,7 +41,7 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
-from . import capacity, writes
+from . import capacity, known_email, writes
 from .capacity import lock_attendee
 from .waitlist import SEAT_HOLDING, promote_from_waitlist
 
@@ -174,15 +172,6 @@ def ensure_no_overlap(sessions: list[EventSession]) -> None:
     )
 
 
-def already_registered() -> AlreadyRegistered:
-    return AlreadyRegistered(
-        _(
-            "This email address is already registered for this event. "
-            "Use the link in your confirmation email to change your registration."
-        )
-    )
-
-
 def _write_new_registration(
     event: Event, fields: dict, data: RegistrationInput, sessions: list[EventSession], now
 ) -> tuple[Attendee, dict[int, Registration], set[int]]:
@@ -225,7 +214,8 @@ def _write_new_registration(
     row = _confirmed_row(now)
     written = writes.write_new_registration(attendee_values, message, row, [s.id for s in sessions])
     if written.attendee_id is None:
-        raise already_registered()
+        waitlist = bool(data.waitlist)
+        known_email.refuse_known_email(event, fields["email"], sessions, waitlist=waitlist)
     attendee = adopt(Attendee, attendee_values | {"id": written.attendee_id})
     set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
     rows = _adopt_rows(
@@ -316,12 +306,7 @@ def _settle(
         else:
             full.append(session)
     if full:
-        raise SessionFull(
-            _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
-            + " "
-            + _("You can join the waiting list."),
-            [session_summary(s) for s in full],
-        )
+        raise known_email.session_full(full)
     capacity.refresh_counters(*[s for s in wanted if s.id not in seated])
     return [rows[s.id] for s in wanted]
 
