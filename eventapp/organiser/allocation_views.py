@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
+from ..services.validation import database_id
 from .access import role_required
 from .blueprint import bp
 from .common import load_event
@@ -144,11 +145,11 @@ def allocation_dry_run(slug: str):
 def allocation_publish(slug: str):
     event = load_event(slug)
     form = PublishForm()
-    if not form.validate_on_submit() or not form.run_id.data.isdigit():
+    if not form.validate_on_submit() or database_id(form.run_id.data) is None:
         flash(_("Tick the box to confirm the publication."), "error")
         return redirect(url_for("organiser.allocation_page", slug=slug))
     try:
-        run = allocation.get_run(event, int(form.run_id.data))
+        run = allocation.get_run(event, database_id(form.run_id.data))
         result = allocation.publish(event, run, now=utcnow(), actor=current_user)
         db.session.commit()
     except DomainError as error:

@@ -14,6 +14,7 @@ from ..services.backoffice import export
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
 from ..services.errors import DomainError, InvalidInput
 from ..services.registration import waitlist
+from ..services.validation import page_number
 from .access import role_required, safe_next_url
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
 from .blueprint import bp
@@ -40,7 +41,7 @@ def attendees(slug: str):
     wanted = AttendeeFilter.from_args(request.args)
     sessions = attendee_service.event_sessions(event)
     pagination = attendee_service.attendee_page(
-        event, wanted, request.args.get("page", 1, type=int)
+        event, wanted, page_number(request.args.get("page"))
     )
     return render_template(
         "organiser/attendees/list.html",

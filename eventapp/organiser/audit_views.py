@@ -3,6 +3,7 @@
 from flask import render_template, request
 
 from ..services import audit
+from ..services.validation import page_number
 from .access import role_required
 from .blueprint import bp
 from .common import load_event
@@ -14,7 +15,7 @@ PER_PAGE = 50
 @role_required("organiser")
 def audit_log(slug: str):
     event = load_event(slug)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page"))
     entries, total = audit.entries_for(event, page=max(page, 1), per_page=PER_PAGE)
     return render_template(
         "organiser/audit.html",

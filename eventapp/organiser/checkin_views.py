@@ -15,6 +15,7 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import DomainError
+from ..services.validation import database_id, page_number
 from .access import role_required
 from .attendee_forms import ActionForm
 from .blueprint import bp
@@ -27,10 +28,11 @@ class CodeForm(FlaskForm):
 
 def _session_from(event, value):
     """The session chosen on the page (an id in the query or form), or None for the event."""
-    if not value or not str(value).isdigit():
+    session_id = database_id(value)
+    if session_id is None:
         return None, attendee_service.event_sessions(event)
     sessions = attendee_service.event_sessions(event)
-    chosen = next((s for s in sessions if s.id == int(value)), None)
+    chosen = next((s for s in sessions if s.id == session_id), None)
     if chosen is None:
         abort(404)
     return chosen, sessions
@@ -69,8 +71,8 @@ def checkin_page(slug: str):
     session, sessions = _session_from(event, request.args.get("session"))
     term = (request.args.get("q") or "").strip()[:200]
     last = None
-    if request.args.get("last", "").isdigit():
-        last = db.session.get(Attendee, int(request.args["last"]))
+    if (last_id := database_id(request.args.get("last"))) is not None:
+        last = db.session.get(Attendee, last_id)
         if last is not None and last.event_id != event.id:
             last = None
     return render_template(
@@ -157,6 +159,6 @@ def checkin_missing(slug: str):
         event=event,
         session=session,
         attendance=checkin.attendance(event, session),
-        pagination=checkin.not_arrived(event, session, page=request.args.get("page", 1, type=int)),
+        pagination=checkin.not_arrived(event, session, page=page_number(request.args.get("page"))),
         action_form=ActionForm(),
     )

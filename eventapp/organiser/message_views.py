@@ -13,6 +13,7 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import messages
 from ..services.errors import DomainError, InvalidInput
+from ..services.validation import whole_number
 from .access import role_required
 from .blueprint import bp
 from .dashboard import event_or_404
@@ -56,10 +57,8 @@ def messages_page(slug: str):
     preview = None
     status = 200
     if form.validate_on_submit():
-        sending = (
-            form.expected_count.data
-            and form.expected_count.data.isdigit()
-            and ("send" in _submitted_actions())
+        sending = whole_number(form.expected_count.data) is not None and (
+            "send" in _submitted_actions()
         )
         try:
             audience = messages.Audience.parse(event, form.audience.data)
@@ -71,7 +70,7 @@ def messages_page(slug: str):
                     form.body.data,
                     actor=current_user._get_current_object(),
                     now=utcnow(),
-                    expected_count=int(form.expected_count.data),
+                    expected_count=whole_number(form.expected_count.data),
                 )
                 db.session.commit()
                 flash(_("The message is on its way to %(n)d attendees.", n=count), "success")

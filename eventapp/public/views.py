@@ -1,7 +1,5 @@
 """Public pages: the events, a programme, the registration form and its confirmation."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -11,6 +9,7 @@ from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
+from ..security import local_path_or
 from ..services import links
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput, NotFound
@@ -35,11 +34,7 @@ def switch_language(code: str):
     """Remember the chosen language, then go back where the visitor was (same site only)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next", "/")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(local_path_or(request.args.get("next"), "/"))
 
 
 def _load_event(slug: str):

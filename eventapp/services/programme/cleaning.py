@@ -7,14 +7,22 @@ a form) and gets back typed values or an InvalidInput naming each field's proble
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 
 from ...models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..errors import InvalidInput
-from ..validation import DESCRIPTION_MAX, ID_MAX, NAME_MAX, TITLE_MAX, FieldErrors, clean_text
+from ..validation import (
+    DESCRIPTION_MAX,
+    ID_MAX,
+    NAME_MAX,
+    TITLE_MAX,
+    FieldErrors,
+    clean_text,
+    whole_number,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ROOM_NAME_MAX = 120
@@ -39,8 +47,9 @@ def clean_int(
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON's 30.0 is the integer 30
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value.strip())
+        spelled = whole_number(value) if isinstance(value, str) else None
+        if spelled is not None:
+            value = spelled
         else:
             errors.add(field, _("Must be a whole number."))
             return None
@@ -89,10 +98,16 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
             errors.add(field, _("Not a known time zone (for example Europe/Amsterdam)."))
             return None
     # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
-    if not YEAR_MIN <= value.year <= YEAR_MAX:
+    # The year of the instant in UTC, as stored: 2000-01-01T00:30+14:00 is 1999 in UTC.
+    if not within_years(value):
         errors.add(field, _("Not a date and time (use 2027-03-18T09:30 or with an offset)."))
         return None
     return value
+
+
+def within_years(value: datetime) -> bool:
+    """Whether an aware instant lies in the years an event may have, counted in UTC."""
+    return YEAR_MIN <= value.astimezone(UTC).year <= YEAR_MAX
 
 
 def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:

@@ -32,6 +32,7 @@ from .cleaning import (
     clean_session_data,
     clean_speaker_data,
     ensure_order,
+    within_years,
 )
 from .conflicts import ConflictItem, SessionPlan
 
@@ -144,13 +145,15 @@ def move_event(
     if not delta:
         return []
     lock_event(event)
+    sessions = sessions_of_event(event)
+    _ensure_move_stays_in_range(event, sessions, delta)
     before = audit.snapshot(event)
     event.starts_at += delta
     event.ends_at += delta
     if event.registration_closes_at is not None:
         event.registration_closes_at += delta
     moved = []
-    for session in sessions_of_event(event):
+    for session in sessions:
         previous = _notifications().snapshot(session)
         session.starts_at += delta
         session.ends_at += delta
@@ -162,6 +165,21 @@ def move_event(
     after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
     audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
     return moved
+
+
+def _ensure_move_stays_in_range(event: Event, sessions: list[EventSession], delta) -> None:
+    """Refuse a move that would carry any date of the event past the years an event may
+    have (cleaning.within_years): the new start is checked, but a session or deadline far
+    from it rides along, and repeated moves would push it to year 9959, then past 9999."""
+    instants = [event.starts_at, event.ends_at, event.registration_closes_at]
+    instants += [t for s in sessions for t in (s.starts_at, s.ends_at)]
+    try:
+        fits = all(within_years(t + delta) for t in instants if t is not None)
+    except OverflowError:
+        fits = False
+    if not fits:
+        message = _("This move would put part of the programme outside the years 2000–2999.")
+        raise InvalidInput(message, {"starts_at": [message]})
 
 
 def cancel_event(actor: Organiser | None, event: Event, now: datetime) -> list[EventSession]:
