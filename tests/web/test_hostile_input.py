@@ -12,6 +12,7 @@ from eventapp.models import Attendee, Event, EventSession, Room
 
 ODD_DIGITS = ["²", "①"]
 HUGE_PAGE = str(2**64 + 1)
+CSV_HEADER = "title,start,end,room,capacity\n"
 
 
 @pytest.fixture
@@ -92,9 +93,7 @@ def test_odd_digits_in_numbers_are_refused_not_a_500(client, world, digits):
             f"/organiser/events/{slug}/import",
             data={
                 "file": (
-                    io.BytesIO(
-                        f"title,start,end,room,capacity\nT,2027-03-18 14:00,15:00,New,{digits}\n".encode()
-                    ),
+                    io.BytesIO(f"{CSV_HEADER}T,2027-03-18 14:00,15:00,New,{digits}\n".encode()),
                     "p.csv",
                 ),
                 "action": "import",
