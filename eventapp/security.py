@@ -180,8 +180,14 @@ def _add_security_headers(response):
     return response
 
 
+# Pages that show a private link although their URL holds none.
+PRIVATE_ENDPOINTS = frozenset({"public.confirmation"})
+
+
 def _is_private(req) -> bool:
     if req.path.startswith("/organiser/") or req.path == "/organiser":
+        return True
+    if req.endpoint in PRIVATE_ENDPOINTS:
         return True
     args = req.view_args or {}
     # An ICS feed by private link keeps its own revalidation rules (calendar/views.py).

@@ -67,7 +67,7 @@ def event_programme(slug: str):
 
 def _visitor_choices(event) -> tuple[set[int], set[int]]:
     """The sessions this browser's attendee (just registered here) holds or waits for."""
-    attendee_id = session.get("just_registered")
+    attendee_id = session.get("just_registered") or session.get("registered_here")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return set(), set()
@@ -182,7 +182,12 @@ def _ranked_titles(attendee) -> list[str]:
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
     event = _load_event(slug)
-    attendee_id = session.get("just_registered")
+    # Shown once: the next person at a shared computer (a kiosk at the door, a library PC)
+    # must not find someone's private links by opening the page again; the links are in the
+    # confirmation email too. The programme keeps marking the sessions chosen here.
+    attendee_id = session.pop("just_registered", None)
+    if attendee_id:
+        session["registered_here"] = attendee_id
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return redirect(url_for("public.event_programme", slug=slug))
