@@ -395,8 +395,11 @@ def change_sessions(
 
     wanted_set = {s.id for s in wanted}
     dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
-    for registration in dropped:
-        _drop(registration, now)
+    active_ids = {r.session_id for r in active_registrations(attendee)}
+    capacity.lock_sessions(
+        [r.session_id for r in dropped] + [s.id for s in wanted if s.id not in active_ids]
+    )
+    freed = [r for r in dropped if _drop(r, now)]
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
     take_seats(
         attendee,
@@ -405,7 +408,7 @@ def change_sessions(
         now=now,
         override_by=actor if override_capacity else None,
     )
-    for registration in dropped:
+    for registration in freed:
         promote_from_waitlist(registration.session, now)
     if added:
         enqueue("confirmation", attendee, {"session_ids": [s.id for s in added]})
@@ -420,7 +423,12 @@ def _active_ids(attendee: Attendee, exclude: list[Registration]) -> set[int]:
     return {r.session_id for r in active_registrations(attendee) if r.id not in excluded}
 
 
-def _drop(registration: Registration, now: datetime) -> None:
+def _drop(registration: Registration, now: datetime) -> bool:
+    """Cancel one registration; True if it held a seat, which went back to the session.
+
+    The caller has locked the session (capacity.lock_sessions) before this locks the row.
+    Leaving a waiting list frees no seat: the caller runs no promotion for it.
+    """
     # Read the status under a row lock: a concurrent promotion may have turned this
     # waiting-list place into a seat since the page loaded, and that seat must go back.
     db.session.scalar(
@@ -429,12 +437,14 @@ def _drop(registration: Registration, now: datetime) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if registration.status in SEAT_HOLDING:
+    held_seat = registration.status in SEAT_HOLDING
+    if held_seat:
         capacity.release_seat(registration.session_id)
     registration.status = "cancelled"
     registration.waitlisted_at = None
     registration.offer_expires_at = None
     registration.sequence += 1
+    return held_seat
 
 
 def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
@@ -448,8 +458,9 @@ def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
     if len(dropped) == len(active):
         cancel_registration(attendee, now)
         return
-    _drop(dropped[0], now)
-    promote_from_waitlist(dropped[0].session, now)
+    capacity.lock_sessions([session_id])
+    if _drop(dropped[0], now):
+        promote_from_waitlist(dropped[0].session, now)
     enqueue("sessions_dropped", attendee, {"session_ids": [session_id]})
     db.session.flush()
 
@@ -465,9 +476,9 @@ def drop_all_sessions(attendee: Attendee, now: datetime) -> list[Registration]:
     """Give back every seat and waiting-list place; the seats pass on in this transaction."""
     lock_attendee(attendee)
     dropped = sorted(active_registrations(attendee), key=lambda r: r.session_id)
-    for registration in dropped:
-        _drop(registration, now)
-    for registration in dropped:
+    capacity.lock_sessions(r.session_id for r in dropped)
+    freed = [r for r in dropped if _drop(r, now)]
+    for registration in freed:
         promote_from_waitlist(registration.session, now)
     return dropped
 
