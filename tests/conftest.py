@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from eventapp import create_app
 from eventapp.extensions import db
-from eventapp.models import Event, EventSession, Room
+from eventapp.models import Event, EventSession, Organiser, Room
+from eventapp.services.backoffice.accounts import grant_event_role
 from eventapp.services.registration.capacity import RaceSwitches
 from eventapp.services.registration.writes import Switches as RegistrationWriteSwitches
 from tests.catalogs import compile_catalogs
@@ -111,7 +112,9 @@ def now():
 def make_event(app):
     """An open, published event on 2027-03-18 in Amsterdam; override what matters."""
 
-    def make(**overrides) -> Event:
+    def make(*, team="all", **overrides) -> Event:
+        """`team`: the organiser accounts given their role at the new event (roles are per
+        event): "all" existing non-admin accounts, or a list of them ([] for none)."""
         counter = db.session.query(Event).count() + 1
         values = {
             "slug": f"event-{counter}",
@@ -127,6 +130,11 @@ def make_event(app):
         values.update(overrides)
         event = Event(**values)
         db.session.add(event)
+        db.session.flush()
+        if team == "all":
+            team = db.session.scalars(select(Organiser).where(Organiser.role != "admin")).all()
+        for member in team:
+            grant_event_role(member, event.id, member.role)
         db.session.commit()
         return event
 
@@ -185,10 +193,17 @@ def make_organiser(app):
     """An organiser account: `make_organiser("checkin")`; password ORGANISER_PASSWORD."""
     from eventapp.services.backoffice.accounts import create_organiser
 
-    def make(role: str = "organiser", email: str | None = None):
+    def make(role: str = "organiser", email: str | None = None, *, events="all"):
+        """`events`: where a non-admin account gets its role (roles are per event): "all"
+        existing events, or a list of them ([] for none)."""
         organiser = create_organiser(
             email or f"{role}-{os.urandom(3).hex()}@example.org", ORGANISER_PASSWORD, role=role
         )
+        if role != "admin":
+            if events == "all":
+                events = db.session.scalars(select(Event)).all()
+            for event in events:
+                grant_event_role(organiser, event.id, role)
         db.session.commit()
         return organiser
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..organiser.access import role_required
+from ..organiser.access import event_role_required
 from ..services.allocation import runs as allocation
 from ..services.errors import InvalidInput
 from ..services.programme import schedule
@@ -15,7 +15,7 @@ from .public import json_body
 
 
 @bp.post("/events/<slug>/allocation")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocate_event(slug: str):
     """Body `{"dry_run": bool (default true), "seed": int (optional)}`: the run's figures.
 

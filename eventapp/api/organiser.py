@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
-from ..organiser.access import role_required
+from ..organiser.access import event_role_required, role_required
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
@@ -62,7 +62,7 @@ def create_event():
 
 
 @bp.patch("/events/<slug>")
-@role_required("organiser")
+@event_role_required("organiser")
 def update_event(slug: str):
     event = schedule.get_event_for_organiser(slug)
     body = json_body()
@@ -72,7 +72,7 @@ def update_event(slug: str):
 
 
 @bp.post("/events/<slug>/move")
-@role_required("organiser")
+@event_role_required("organiser")
 def move_event(slug: str):
     """Move the whole event to a new start; sessions keep their relative times."""
     event = schedule.get_event_for_organiser(slug)
@@ -86,7 +86,7 @@ def move_event(slug: str):
 
 
 @bp.post("/events/<slug>/cancel")
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_event(slug: str):
     """Cancel every session (attendees are emailed) and close the event."""
     event = schedule.get_event_for_organiser(slug)
@@ -96,7 +96,7 @@ def cancel_event(slug: str):
 
 
 @bp.post("/events/<slug>/rooms")
-@role_required("organiser")
+@event_role_required("organiser")
 def create_room(slug: str):
     event = schedule.get_event_for_organiser(slug)
     room = schedule.create_room(current_user, event, json_body(), utcnow())
@@ -105,7 +105,7 @@ def create_room(slug: str):
 
 
 @bp.post("/events/<slug>/sessions")
-@role_required("organiser")
+@event_role_required("organiser")
 def create_session(slug: str):
     event = schedule.get_event_for_organiser(slug)
     body = json_body()
@@ -115,7 +115,7 @@ def create_session(slug: str):
 
 
 @bp.patch("/sessions/<int:session_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 def update_session(session_id: int):
     session = schedule.get_session(session_id)
     body = json_body()
@@ -125,7 +125,7 @@ def update_session(session_id: int):
 
 
 @bp.delete("/sessions/<int:session_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_session(session_id: int):
     session = schedule.get_session(session_id)
     change = schedule.cancel_session(current_user, session, utcnow())
@@ -134,7 +134,7 @@ def cancel_session(session_id: int):
 
 
 @bp.get("/events/<slug>/conflicts")
-@role_required("organiser")
+@event_role_required("organiser")
 def list_conflicts(slug: str):
     event = schedule.get_event_for_organiser(slug)
     found = conflicts.event_conflicts(event)
@@ -157,7 +157,7 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 
 
 @bp.get("/events/<slug>/registrations")
-@role_required("organiser")
+@event_role_required("organiser")
 def list_registrations(slug: str):
     """Attendees with their registrations, a page at a time, oldest first.
 
@@ -222,7 +222,7 @@ def _attendee_row(attendee: Attendee, tz) -> dict:
 
 
 @bp.get("/sessions/<int:session_id>/waitlist")
-@role_required("organiser")
+@event_role_required("organiser")
 def session_waitlist(session_id: int):
     session = schedule.get_session(session_id)
     tz = session.event.tz

@@ -17,7 +17,7 @@ from ..models.types import utcnow
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
 from ..services.validation import database_id
-from .access import role_required
+from .access import event_role_required
 from .blueprint import bp
 from .common import load_event
 
@@ -94,7 +94,7 @@ def fill_groups(stats: dict, titles: dict[int, str], width: float = 300) -> list
 
 
 @bp.get("/events/<slug>/allocation")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_page(slug: str):
     event = load_event(slug)
     run = None
@@ -123,7 +123,7 @@ def allocation_page(slug: str):
 
 
 @bp.post("/events/<slug>/allocation/dry-run")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_dry_run(slug: str):
     event = load_event(slug)
     form = DryRunForm()
@@ -141,7 +141,7 @@ def allocation_dry_run(slug: str):
 
 
 @bp.post("/events/<slug>/allocation/publish")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_publish(slug: str):
     event = load_event(slug)
     form = PublishForm()

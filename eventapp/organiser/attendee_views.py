@@ -15,7 +15,7 @@ from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
 from ..services.errors import DomainError, InvalidInput
 from ..services.registration import waitlist
 from ..services.validation import page_number
-from .access import role_required, safe_next_url
+from .access import event_role_required, safe_next_url
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
 from .blueprint import bp
 from .dashboard import event_or_404
@@ -35,7 +35,7 @@ def _session_label(session, event) -> str:
 
 
 @bp.get("/events/<slug>/attendees")
-@role_required("organiser")
+@event_role_required("organiser")
 def attendees(slug: str):
     event = event_or_404(slug)
     wanted = AttendeeFilter.from_args(request.args)
@@ -92,7 +92,7 @@ def _attendee_or_404(event, attendee_id: int):
 
 
 @bp.get("/events/<slug>/attendees/<int:attendee_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 def attendee(slug: str, attendee_id: int):
     event = event_or_404(slug)
     return _render_attendee(event, _attendee_or_404(event, attendee_id))
@@ -112,7 +112,7 @@ def _errors_to_form(form, error: DomainError) -> None:
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/edit")
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug)
     person = _attendee_or_404(event, attendee_id)
@@ -133,7 +133,7 @@ def edit_attendee(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
-@role_required("organiser")
+@event_role_required("organiser")
 def move_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug)
     person = _attendee_or_404(event, attendee_id)
@@ -163,7 +163,7 @@ def move_attendee(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug)
     person = _attendee_or_404(event, attendee_id)
@@ -182,7 +182,7 @@ def cancel_attendee(slug: str, attendee_id: int):
 
 
 @bp.get("/events/<slug>/waitlists")
-@role_required("organiser")
+@event_role_required("organiser")
 def waitlists(slug: str):
     event = event_or_404(slug)
     return render_template(
@@ -194,7 +194,7 @@ def waitlists(slug: str):
 
 
 @bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
-@role_required("organiser")
+@event_role_required("organiser")
 def promote(slug: str, registration_id: int):
     event = event_or_404(slug)
     registration = attendee_service.get_registration(event, registration_id)
@@ -261,7 +261,7 @@ def _log_export(action: str, obj, event, after: dict) -> None:
 
 
 @bp.get("/events/<slug>/attendees.csv")
-@role_required("organiser")
+@event_role_required("organiser")
 def export_attendees(slug: str):
     event = event_or_404(slug)
     wanted = AttendeeFilter.from_args(request.args)
@@ -272,7 +272,7 @@ def export_attendees(slug: str):
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/attendees.csv")
-@role_required("organiser")
+@event_role_required("organiser")
 def export_session(slug: str, session_id: int):
     event = event_or_404(slug)
     session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)

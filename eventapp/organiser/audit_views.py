@@ -4,7 +4,7 @@ from flask import render_template, request
 
 from ..services import audit
 from ..services.validation import page_number
-from .access import role_required
+from .access import event_role_required
 from .blueprint import bp
 from .common import load_event
 
@@ -12,7 +12,7 @@ PER_PAGE = 50
 
 
 @bp.get("/events/<slug>/audit")
-@role_required("organiser")
+@event_role_required("organiser")
 def audit_log(slug: str):
     event = load_event(slug)
     page = page_number(request.args.get("page"))

@@ -16,7 +16,7 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import DomainError
 from ..services.validation import database_id, page_number
-from .access import role_required
+from .access import event_role_required
 from .attendee_forms import ActionForm
 from .blueprint import bp
 from .dashboard import event_or_404
@@ -65,7 +65,7 @@ def _report(result: checkin.CheckinResult) -> None:
 
 # The endpoint is `organiser.checkin`; the function has another name, as `checkin` is the service.
 @bp.get("/events/<slug>/checkin", endpoint="checkin")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_page(slug: str):
     event = event_or_404(slug)
     session, sessions = _session_from(event, request.args.get("session"))
@@ -92,7 +92,7 @@ def checkin_page(slug: str):
 
 
 @bp.post("/events/<slug>/checkin/code")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_code(slug: str):
     event = event_or_404(slug)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -115,7 +115,7 @@ def checkin_code(slug: str):
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -137,7 +137,7 @@ def checkin_attendee(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_undo(slug: str, attendee_id: int):
     event = event_or_404(slug)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -150,7 +150,7 @@ def checkin_undo(slug: str, attendee_id: int):
 
 
 @bp.get("/events/<slug>/checkin/missing")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_missing(slug: str):
     event = event_or_404(slug)
     session, sessions = _session_from(event, request.args.get("session"))

@@ -9,11 +9,11 @@ from flask import abort, g, render_template
 from flask_login import current_user
 
 from ..models.types import utcnow
-from ..services.backoffice import dashboard
+from ..services.backoffice import accounts, dashboard
 from ..services.errors import NotFound
 from ..services.programme import conflicts
 from ..services.programme import reading as programme
-from .access import role_required
+from .access import event_role_required, role_required
 from .blueprint import bp
 from .charts import timeline_chart
 
@@ -35,7 +35,8 @@ def all_events():
 
     The check-in role sees only the way to each event's check-in page.
     """
-    summaries = dashboard.all_events()
+    allowed = accounts.event_ids_of(current_user)  # None: an admin, every event
+    summaries = [s for s in dashboard.all_events() if allowed is None or s.event.id in allowed]
     if current_user.role == "checkin":
         return render_template("organiser/checkin_events.html", summaries=summaries)
     if len(summaries) == 1:
@@ -44,7 +45,7 @@ def all_events():
 
 
 @bp.get("/events/<slug>/")
-@role_required("organiser")
+@event_role_required("organiser")
 def event_dashboard(slug: str):
     return _event_dashboard(event_or_404(slug))
 

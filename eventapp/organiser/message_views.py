@@ -14,7 +14,7 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import messages
 from ..services.errors import DomainError, InvalidInput
 from ..services.validation import whole_number
-from .access import role_required
+from .access import event_role_required
 from .blueprint import bp
 from .dashboard import event_or_404
 
@@ -49,7 +49,7 @@ def _audience_choices(event) -> list[tuple[str, str]]:
 
 # The endpoint is `organiser.messages`; the function is named apart from the service module.
 @bp.route("/events/<slug>/messages", methods=["GET", "POST"], endpoint="messages")
-@role_required("organiser")
+@event_role_required("organiser")
 def messages_page(slug: str):
     event = event_or_404(slug)
     form = MessageForm()

@@ -10,7 +10,7 @@ from ..models.types import utcnow
 from ..services.errors import DomainError, NotFound
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
-from .access import role_required
+from .access import event_role_required, role_required
 from .blueprint import bp
 from .common import load_event, show_error
 from .programme_forms import (
@@ -42,7 +42,7 @@ def _saved(message: str, slug: str):
 
 
 @bp.get("/events/<slug>/programme", endpoint="programme")
-@role_required("organiser")
+@event_role_required("organiser")
 def programme_page(slug: str):
     event = load_event(slug)
     return render_template(
@@ -60,7 +60,7 @@ def _speakers(event):
 
 
 @bp.get("/events/<slug>/conflicts", endpoint="conflicts")
-@role_required("organiser")
+@event_role_required("organiser")
 def conflicts_page(slug: str):
     event = load_event(slug)
     return render_template(
@@ -83,7 +83,7 @@ def new_event():
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_event(slug: str):
     event = load_event(slug)
     form = EventForm(obj=None if request.method == "POST" else _event_values(event))
@@ -128,7 +128,7 @@ def _event_values(event):
 
 
 @bp.route("/events/<slug>/rooms/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_room(slug: str):
     event = load_event(slug)
     form = RoomForm()
@@ -143,7 +143,7 @@ def new_room(slug: str):
 
 
 @bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_room(slug: str, room_id: int):
     event = load_event(slug)
     room = _or_404(lambda: schedule.get_room(event, room_id))
@@ -169,7 +169,7 @@ def _or_404(load):
 
 
 @bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_speaker(slug: str):
     event = load_event(slug)
     form = SpeakerForm()
@@ -184,7 +184,7 @@ def new_speaker(slug: str):
 
 
 @bp.route("/events/<slug>/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_speaker(slug: str, speaker_id: int):
     event = load_event(slug)
     speaker = db.session.get(Speaker, speaker_id)
@@ -202,7 +202,7 @@ def edit_speaker(slug: str, speaker_id: int):
 
 
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_session(slug: str):
     event = load_event(slug)
     form = SessionForm()
@@ -236,7 +236,7 @@ def _session_values(session):
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_session(slug: str, session_id: int):
     event = load_event(slug)
     session = _or_404(lambda: schedule.get_session(session_id, event))
@@ -265,7 +265,7 @@ def _change_message(change) -> str:
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def move_session(slug: str, session_id: int):
     event = load_event(slug)
     session = _or_404(lambda: schedule.get_session(session_id, event))
@@ -291,7 +291,7 @@ def move_session(slug: str, session_id: int):
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_session(slug: str, session_id: int):
     event = load_event(slug)
     session = _or_404(lambda: schedule.get_session(session_id, event))
@@ -321,7 +321,7 @@ def cancel_session(slug: str, session_id: int):
 
 
 @bp.route("/events/<slug>/move", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def move_event(slug: str):
     event = load_event(slug)
     form = MoveEventForm(
@@ -343,7 +343,7 @@ def move_event(slug: str):
 
 
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_event(slug: str):
     event = load_event(slug)
     form = CancelEventForm()

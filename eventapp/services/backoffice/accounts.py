@@ -5,13 +5,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.orm import attributes
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...extensions import db
-from ...models import ApiToken, Organiser
-from ...models.organiser import ROLES
+from ...models import ApiToken, Event, EventRole, Organiser
+from ...models.organiser import EVENT_ROLES, ROLES
 from .. import links
 from ..errors import DomainError, InvalidInput, NotFound
 from ..validation import FieldErrors, clean_email
@@ -256,3 +256,72 @@ def revoke_api_tokens(email: str, now: datetime, *, token_id: int | None = None)
             revoked += 1
     db.session.flush()
     return revoked
+
+
+# -- roles per event ------------------------------------------------------------------
+
+
+def has_event_role(organiser: Organiser, event_id: int, roles: tuple[str, ...]) -> bool:
+    """Whether the account may act at this event in one of `roles`: admins everywhere,
+    everyone else only where an EventRole names them (an "organiser" role at an event
+    also covers what its check-in accounts do there)."""
+    if organiser.role == "admin":
+        return True
+    role = db.session.scalar(
+        select(EventRole.role).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return role is not None and (role in roles or role == "organiser")
+
+
+def event_ids_of(organiser: Organiser) -> set[int] | None:
+    """The events the account has a role at; None for an admin (every event)."""
+    if organiser.role == "admin":
+        return None
+    return set(
+        db.session.scalars(select(EventRole.event_id).where(EventRole.organiser_id == organiser.id))
+    )
+
+
+def grant_event_role(organiser: Organiser, event_id: int, role: str) -> EventRole:
+    """Give the account `role` at the event (replacing the role it had there)."""
+    if role not in EVENT_ROLES:
+        raise InvalidInput(_("Unknown role."), {"role": [_("Unknown role.")]})
+    existing = db.session.scalar(
+        select(EventRole).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    if existing is None:
+        existing = EventRole(organiser_id=organiser.id, event_id=event_id, role=role)
+        db.session.add(existing)
+    existing.role = role
+    db.session.flush()
+    return existing
+
+
+def revoke_event_role(organiser: Organiser, event_id: int) -> bool:
+    """Take the account's role at the event away; True if it had one."""
+    result = db.session.execute(
+        delete(EventRole).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return result.rowcount > 0
+
+
+def set_event_role(email: str, slug: str, role: str | None) -> str:
+    """Give the account `role` at the event named by `slug`, or take it away (None); for
+    the CLI. Returns what was done, for people."""
+    organiser = find_organiser(email)
+    event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
+    if event_id is None:
+        raise NotFound(_("No event with this slug."))
+    if organiser.role == "admin":
+        return f"{organiser.email} is an admin: every event, no role needed."
+    if role is None:
+        removed = revoke_event_role(organiser, event_id)
+        return f"{organiser.email}: {'no role' if removed else 'had no role'} at {slug}."
+    grant_event_role(organiser, event_id, role)
+    return f"{organiser.email}: {role} at {slug}."

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
-from ...models import Event, EventSession, Organiser, Registration, Room, Speaker
+from ...models import Event, EventRole, EventSession, Organiser, Registration, Room, Speaker
 from .. import audit
 from ..errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from ..registration.waitlist import promote_from_waitlist
@@ -96,6 +96,10 @@ def create_event(actor: Organiser | None, data: dict, now: datetime) -> Event:
     except IntegrityError:
         raise _slug_taken() from None
     audit.record(actor, "event.created", event, None, audit.snapshot(event), now=now)
+    if actor is not None and actor.role != "admin":
+        # Whoever creates an event runs it: roles are per event (models.EventRole).
+        db.session.add(EventRole(event_id=event.id, organiser_id=actor.id, role="organiser"))
+        db.session.flush()
     return event
 
 
