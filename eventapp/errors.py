@@ -123,7 +123,10 @@ def register(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         follow_up_after_rollback(error)
-        return error_response(error.http_status, error.code, error.message, **error.details)
+        response = error_response(error.http_status, error.code, error.message, **error.details)
+        if error.http_status == 429:  # a limit of the domain (services/registration/limits.py)
+            return with_retry_after(response, int(error.details.get("retry_after", 60)))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
+from .auth import bearer_token_given, load_organiser_from_token
 from .extensions import limiter
+from .services.registration import limits
 
 DEFAULTS = {
     # All registration POSTs from one address, successful or not.
@@ -99,6 +101,16 @@ def retry_after_only_when_refused(response):
     if response.status_code not in (429, 503):
         response.headers.pop("Retry-After", None)
     return response
+
+
+def registration_source() -> str | None:
+    """The client of this public registration, for the per-address limit and the burst
+    view (services/registration/limits.py): a keyed hash of the client address. None for
+    an organiser's API client (a valid Bearer token): integrations that register people
+    on the organiser's behalf are neither challenged nor limited per address."""
+    if bearer_token_given() and load_organiser_from_token(request) is not None:
+        return None
+    return limits.source_of(request.remote_addr)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
 from ..public.forms import consent_record
+from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput
@@ -84,6 +85,7 @@ def create_registration(slug: str):
         locale=locale,
         consent_text=consent_record("api", locale),
         preferences=body.get("preferences"),
+        source=registration_source(),
     )
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -112,6 +113,9 @@ class RegistrationForm(RankingMixin, FlaskForm):
         CONSENT_LABEL,
         validators=[DataRequired(_l("Please agree to the processing of your data to register."))],
     )
+    # Bot checks (public/bot_checks.py): a field people never see, and when the form was served.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    started = HiddenField()
 
     def round_fields(self):
         return [self[name] for name in self._round_names]

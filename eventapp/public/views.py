@@ -9,6 +9,7 @@ from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
+from ..ratelimits import registration_source
 from ..security import local_path_or
 from ..services import links
 from ..services.allocation import runs as allocation
@@ -16,7 +17,7 @@ from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
-from . import timetable
+from . import bot_checks, timetable
 from .blueprint import bp
 from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
 
@@ -104,7 +105,9 @@ def register(slug: str):
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
-    if form.validate_on_submit() and not closed_message:
+    if not form.is_submitted():
+        form.started.data = bot_checks.stamp()
+    if form.validate_on_submit() and not closed_message and not bot_checks.stop_bots(event, form):
         data = RegistrationInput(
             name=form.name.data,
             email=form.email.data,
@@ -116,6 +119,7 @@ def register(slug: str):
             locale=_current_locale(),
             consent_text=consent_record("form", _current_locale()),
             preferences=form.ranked_preferences() if ranked else None,
+            source=registration_source(),
         )
         try:
             result = registration.register(event, data, now)

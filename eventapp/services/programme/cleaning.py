@@ -194,6 +194,7 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
             hours = clean_int(data[key], key, errors, minimum=1, maximum=HOURS_MAX)
             if hours is not None:
                 out[key] = hours
+    _clean_bot_defences(data, out, errors)
     if "retention_days" in data:
         if data["retention_days"] is None or data["retention_days"] == "":
             out["retention_days"] = None
@@ -203,6 +204,28 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
             )
             if days is not None:
                 out["retention_days"] = days
+
+
+REGISTRATION_LIMIT_MAX = 100_000
+
+
+def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
+    """The event's switches against scripted registrations (services/registration/limits.py,
+    public/bot_checks.py); an empty limit switches that limit off."""
+    if "bot_form_checks" in data:
+        if isinstance(data["bot_form_checks"], bool):
+            out["bot_form_checks"] = data["bot_form_checks"]
+        else:
+            errors.add("bot_form_checks", _("Must be true or false."))
+    for key in ("max_registrations_per_address", "max_registrations_per_domain"):
+        if key not in data:
+            continue
+        if data[key] is None or data[key] == "":
+            out[key] = None
+            continue
+        limit = clean_int(data[key], key, errors, minimum=1, maximum=REGISTRATION_LIMIT_MAX)
+        if limit is not None:
+            out[key] = limit
 
 
 def clean_room_data(data: dict, *, partial: bool) -> dict:

@@ -41,7 +41,7 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
-from . import capacity, known_email, writes
+from . import capacity, known_email, limits, writes
 from .capacity import lock_attendee
 from .waitlist import SEAT_HOLDING, promote_from_waitlist
 
@@ -62,6 +62,9 @@ class RegistrationInput:
     consent_text: str = ""
     # {round_key: [workshop ids, best first]}: used while the event collects preferences.
     preferences: object = None
+    # A public registration's client address, as limits.source_of hashed it; None for
+    # the CLI and organiser clients, which the per-address and per-domain limits spare.
+    source: str | None = None
 
 
 @dataclass
@@ -86,6 +89,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     if ranked is not None:
         allocation.ensure_no_workshops(event, sessions)
     ensure_no_overlap(sessions)
+    limits.ensure_within_limits(event, data.source, fields["email"], now)
 
     start_writing()  # SQLite: the write lock from here, not during the reads and checks above
     attendee, rows, seated = _write_new_registration(event, fields, data, sessions, now)
@@ -198,6 +202,8 @@ def _write_new_registration(
             "consent_at": now,
             "consent_text": data.consent_text,
             "created_at": now,
+            "source": data.source,
+            "email_domain": limits.domain_of(fields["email"]),
             **links.new_token_columns(),
         },
     )
