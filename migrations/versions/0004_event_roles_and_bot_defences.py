@@ -49,7 +49,7 @@ def upgrade():
 
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('bot_form_checks', sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch_op.add_column(sa.Column('max_registrations_per_address', sa.Integer(), nullable=True, server_default='20'))
+        batch_op.add_column(sa.Column('max_registrations_per_address', sa.Integer(), nullable=True, server_default='30'))
         batch_op.add_column(sa.Column('max_registrations_per_domain', sa.Integer(), nullable=True, server_default='50'))
     # The model supplies the defaults from here on; the server defaults only filled old rows.
     with op.batch_alter_table('event', schema=None) as batch_op:
