@@ -153,6 +153,7 @@ def _rows_as_registered(event_id: int, body: dict, session_ids: list[int]):
             "name": body["name"],
             "email": email,
             "email_normalized": email.lower(),
+            "email_domain": email.rpartition("@")[2].lower(),
             "organisation": body.get("organisation", ""),
             "job_role": "",
             "locale": "en",

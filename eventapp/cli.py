@@ -38,6 +38,34 @@ def create_organiser(email: str, password: str | None, role: str, name: str) -> 
     click.echo(f"Created {organiser.role} {organiser.email}.")
 
 
+@organiser_cli.command("grant")
+@click.argument("email")
+@click.argument("event")
+@click.option("--role", type=click.Choice(["organiser", "checkin"]), help="Default: the account's.")
+def grant_event_role(email: str, event: str, role: str | None) -> None:
+    """Give EMAIL a role at EVENT (a slug): non-admin accounts see only such events."""
+    try:
+        role = role or accounts.find_organiser(email).role
+        click.echo(accounts.set_event_role(email, event, role))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+
+
+@organiser_cli.command("ungrant")
+@click.argument("email")
+@click.argument("event")
+def ungrant_event_role(email: str, event: str) -> None:
+    """Take EMAIL's role at EVENT (a slug) away."""
+    try:
+        click.echo(accounts.set_event_role(email, event, None))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+
+
 @organiser_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="cli", help="A label to recognise the token by.")

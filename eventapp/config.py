@@ -95,3 +95,6 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     PASSWORD_MIN_LENGTH = 12
+    # The registration form is refused if sent sooner than this after it was served (a bot);
+    # 0 switches the check off for every event (public/bot_checks.py).
+    REGISTRATION_MIN_FILL_SECONDS = 3

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
+from .auth import bearer_token_given, load_organiser_from_token
 from .extensions import limiter
+from .services.registration import limits
 
 DEFAULTS = {
     # All registration POSTs from one address, successful or not.
@@ -91,10 +93,33 @@ def _disabled_for_this_app() -> bool:
     return not current_app.config.get("RATELIMIT_ENABLED", True)
 
 
+def retry_after_only_when_refused(response):
+    """Flask-Limiter puts Retry-After on every response of a limited endpoint, even a 201.
+    It means "try again later", so it belongs on 429 (limited) and 503 (unavailable) only;
+    elsewhere clients and proxies would read it as a refusal. The X-RateLimit-* headers
+    stay: they tell a client how much is left."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def registration_source() -> str | None:
+    """The client of this public registration, for the per-address limit and the burst
+    view (services/registration/limits.py): a keyed hash of the client address. None for
+    an organiser's API client (a valid Bearer token): integrations that register people
+    on the organiser's behalf are neither challenged nor limited per address."""
+    if bearer_token_given() and load_organiser_from_token(request) is not None:
+        return None
+    return limits.source_of(request.remote_addr)
+
+
 def init_app(app: Flask) -> None:
     """Wrap the view functions named in the table; call after registering blueprints."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    # after_request functions run last-registered first: at the front of the list this one
+    # runs after Flask-Limiter's own, which adds the headers.
+    app.after_request_funcs.setdefault(None, []).insert(0, retry_after_only_when_refused)
     arguments: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         arguments.setdefault(rule.endpoint, set()).update(rule.arguments)

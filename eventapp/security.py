@@ -19,10 +19,13 @@ Settings (config.py defaults, or FLASK_* environment variables):
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,9 +75,73 @@ def bound_url_integers(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInteger
 
 
+def local_path_or(target: object, default: str) -> str:
+    """`target` if it is a path on this site, else `default`: no open redirect, and no
+    control character (a line break in a Location header is a 500 in werkzeug, and a
+    header injection where it is not)."""
+    if not target or not isinstance(target, str):
+        return default
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested deeper than Python's recursion limit (a
+    thousand `[`) is malformed JSON, a 400, instead of a RecursionError and a 500.
+
+    The error is a ValueError, which is what request.get_json() turns into a 400 (and
+    get_json(silent=True) into None), as for any other body that does not parse."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+# RFC 1035: a label of a host name is at most 63 octets, the name at most 253.
+HOST_LABEL_MAX, HOST_NAME_MAX = 63, 253
+
+
+def host_is_valid(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name.startswith("["):  # an IPv6 literal, [::1]:5000
+        return len(host) <= HOST_NAME_MAX
+    return len(name) <= HOST_NAME_MAX and all(
+        len(label) <= HOST_LABEL_MAX for label in name.split(".")
+    )
+
+
+class RefuseBadHosts:
+    """WSGI middleware: a Host header Python's IDNA codec cannot encode (a label over 63
+    characters) breaks URL building deep inside Flask, error pages included, so it is
+    answered 400 before the app sees it."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if not host_is_valid(environ.get("HTTP_HOST", "")):
+            message = "The Host header is not a valid host name."
+            if environ.get("PATH_INFO", "").startswith("/api/"):  # the API's error format
+                body = json.dumps({"error": "bad_request", "message": message}).encode()
+                content_type = "application/json"
+            else:
+                body, content_type = f"Bad Request: {message}\n".encode(), "text/plain"
+            start_response("400 Bad Request", [("Content-Type", f"{content_type}; charset=utf-8")])
+            return [body]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    app.json = BoundedJSONProvider(app)
+    app.wsgi_app = RefuseBadHosts(app.wsgi_app)
     _install_proxy_fix(app)
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -120,8 +187,14 @@ def _add_security_headers(response):
     return response
 
 
+# Pages that show a private link although their URL holds none.
+PRIVATE_ENDPOINTS = frozenset({"public.confirmation"})
+
+
 def _is_private(req) -> bool:
     if req.path.startswith("/organiser/") or req.path == "/organiser":
+        return True
+    if req.endpoint in PRIVATE_ENDPOINTS:
         return True
     args = req.view_args or {}
     # An ICS feed by private link keeps its own revalidation rules (calendar/views.py).

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from eventapp import create_app
 from eventapp.extensions import db
-from eventapp.models import Event, EventSession, Room
+from eventapp.models import Event, EventSession, Organiser, Room
+from eventapp.services.backoffice.accounts import grant_event_role
 from tests.catalogs import compile_catalogs
 from tests.mailserver import smtp_server  # noqa: F401  (a fixture for every test module)
 
@@ -51,6 +52,8 @@ def database_app(request, tmp_path_factory):
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME_FOR_LINKS": "http://localhost",
         "MAIL_SUPPRESS_SEND": False,
+        # Tests about other things post the form at once; tests of the bot checks set it.
+        "REGISTRATION_MIN_FILL_SECONDS": 0,
     }
     app = create_app(config, instance_path=str(instance))
     if kind == "postgresql":
@@ -106,7 +109,9 @@ def now():
 def make_event(app):
     """An open, published event on 2027-03-18 in Amsterdam; override what matters."""
 
-    def make(**overrides) -> Event:
+    def make(*, team="all", **overrides) -> Event:
+        """`team`: the organiser accounts given their role at the new event (roles are per
+        event): "all" existing non-admin accounts, or a list of them ([] for none)."""
         counter = db.session.query(Event).count() + 1
         values = {
             "slug": f"event-{counter}",
@@ -122,6 +127,11 @@ def make_event(app):
         values.update(overrides)
         event = Event(**values)
         db.session.add(event)
+        db.session.flush()
+        if team == "all":
+            team = db.session.scalars(select(Organiser).where(Organiser.role != "admin")).all()
+        for member in team:
+            grant_event_role(member, event.id, member.role)
         db.session.commit()
         return event
 
@@ -180,10 +190,17 @@ def make_organiser(app):
     """An organiser account: `make_organiser("checkin")`; password ORGANISER_PASSWORD."""
     from eventapp.services.backoffice.accounts import create_organiser
 
-    def make(role: str = "organiser", email: str | None = None):
+    def make(role: str = "organiser", email: str | None = None, *, events="all"):
+        """`events`: where a non-admin account gets its role (roles are per event): "all"
+        existing events, or a list of them ([] for none)."""
         organiser = create_organiser(
             email or f"{role}-{os.urandom(3).hex()}@example.org", ORGANISER_PASSWORD, role=role
         )
+        if role != "admin":
+            if events == "all":
+                events = db.session.scalars(select(Event)).all()
+            for event in events:
+                grant_event_role(organiser, event.id, role)
         db.session.commit()
         return organiser
 

@@ -6,7 +6,7 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services.allocation import runs as allocation
 from ..services.programme import schedule
-from ..web.access import role_required
+from ..web.access import event_role_required
 from .blueprint import bp
 from .openapi import Error, operation
 from .replies import AllocationRunOut, PublishedAllocation
@@ -14,7 +14,7 @@ from .schemas import AllocationIn
 
 
 @bp.post("/events/<slug>/allocation")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation(
     (AllocationRunOut, "The run and its figures."),
     404,

@@ -15,7 +15,7 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice.attendees import AttendeeFilter
 from ..services.programme import conflicts, schedule
 from ..services.registration import waitlist
-from ..web.access import role_required
+from ..web.access import event_role_required, role_required
 from .blueprint import bp
 from .fields import iso
 from .openapi import operation
@@ -57,7 +57,7 @@ def create_event(json: EventIn):
 
 
 @bp.patch("/events/<slug>")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((EventOut, "The event as saved."), 404, 409, organiser=True)
 def update_event(slug: str, json: EventPatch):
     """Change an event; new hours that leave sessions outside them need "confirm": true."""
@@ -69,7 +69,7 @@ def update_event(slug: str, json: EventPatch):
 
 
 @bp.post("/events/<slug>/move")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((EventMoved, "The moved event."), 404, organiser=True)
 def move_event(slug: str, json: EventMoveIn):
     """Move the whole event to a new start; sessions keep their relative times and their
@@ -81,7 +81,7 @@ def move_event(slug: str, json: EventMoveIn):
 
 
 @bp.post("/events/<slug>/cancel")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((EventCancelled, "The cancelled event (status closed)."), 404, organiser=True)
 def cancel_event(slug: str):
     """Cancel every session (attendees are emailed) and close the event."""
@@ -92,7 +92,7 @@ def cancel_event(slug: str):
 
 
 @bp.post("/events/<slug>/rooms")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((RoomOut, "The new room."), 404, 409, status=201, organiser=True)
 def create_room(slug: str, json: RoomIn):
     """Add a room."""
@@ -103,7 +103,7 @@ def create_room(slug: str, json: RoomIn):
 
 
 @bp.post("/events/<slug>/sessions")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((SessionChange, "The new session."), 404, 409, status=201, organiser=True)
 def create_session(slug: str, json: SessionIn):
     """Add a session."""
@@ -115,7 +115,7 @@ def create_session(slug: str, json: SessionIn):
 
 
 @bp.patch("/sessions/<int:session_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((SessionChange, "The session as saved."), 404, 409, organiser=True)
 def update_session(session_id: int, json: SessionPatch):
     """Edit, move, resize, cancel or restore a session."""
@@ -129,7 +129,7 @@ def update_session(session_id: int, json: SessionPatch):
 
 
 @bp.delete("/sessions/<int:session_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((SessionChange, "The cancelled session."), 404, organiser=True)
 def cancel_session(session_id: int):
     """Cancel a session; its attendees are emailed."""
@@ -140,7 +140,7 @@ def cancel_session(session_id: int):
 
 
 @bp.get("/events/<slug>/conflicts")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((ConflictList, "Hard conflicts first."), 404, organiser=True)
 def list_conflicts(slug: str):
     """Every current conflict of the event, warnings too."""
@@ -152,7 +152,7 @@ def list_conflicts(slug: str):
 
 
 @bp.get("/events/<slug>/registrations")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((RegistrationPage, "One page."), 404, 422, organiser=True)
 def list_registrations(slug: str, query: RegistrationQuery):
     """Attendees and their registrations, a page at a time, oldest first.
@@ -179,7 +179,7 @@ def list_registrations(slug: str, query: RegistrationQuery):
 
 
 @bp.get("/sessions/<int:session_id>/waitlist")
-@role_required("organiser")
+@event_role_required("organiser")
 @operation((Waitlist, "First in line first."), 404, organiser=True)
 def session_waitlist(session_id: int):
     """A session's waiting list in order."""

@@ -6,6 +6,7 @@ from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..models.types import utcnow
+from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
@@ -93,6 +94,7 @@ def create_registration(slug: str, json: RegistrationIn):
         locale=locale,
         consent_text=consent_record("api", locale),
         preferences=json.preferences,
+        source=registration_source(),
     )
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written

@@ -3,7 +3,7 @@
 from .allocation import AllocationRun
 from .attendee import Attendee, Preference, Registration
 from .event import Event, EventSession, Room, Speaker, session_speakers
-from .organiser import ApiToken, AuditEntry, Organiser
+from .organiser import ApiToken, AuditEntry, EventRole, Organiser
 from .outbox import OutboxMessage
 from .periodic import PeriodicRun
 
@@ -13,6 +13,7 @@ __all__ = [
     "Attendee",
     "AuditEntry",
     "Event",
+    "EventRole",
     "EventSession",
     "Organiser",
     "OutboxMessage",

@@ -46,6 +46,10 @@ class Attendee(db.Model):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Where a public registration came from, for the per-address limit and the burst view:
+    # a keyed hash of the client address (never the address itself), and the email's domain.
+    source: Mapped[str | None] = mapped_column(String(32))
+    email_domain: Mapped[str | None] = mapped_column(String(254))
 
     event: Mapped[Event] = relationship()
     registrations: Mapped[list[Registration]] = relationship(
@@ -56,6 +60,10 @@ class Attendee(db.Model):
         UniqueConstraint("event_id", "email_normalized"),
         CheckConstraint("status IN ('active', 'cancelled')", name="status"),
         Index("ix_attendee_event_id_created_at", "event_id", "created_at"),
+        Index("ix_attendee_event_id_source_created_at", "event_id", "source", "created_at"),
+        Index(
+            "ix_attendee_event_id_email_domain_created_at", "event_id", "email_domain", "created_at"
+        ),
     )
 
     def __repr__(self) -> str:

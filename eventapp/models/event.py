@@ -52,6 +52,12 @@ class Event(db.Model):
     # "fcfs" (first come, first served) or "preferences" (ranked choices, then an allocation).
     allocation_mode: Mapped[str] = mapped_column(String(16), default="fcfs")
     allocation_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Defences against scripted registrations (docs: SECURITY.md), each on by default:
+    # the honeypot field and minimum fill time of the form; successful registrations per
+    # client address and per email domain in the last hour (None: no limit).
+    bot_form_checks: Mapped[bool] = mapped_column(default=True)
+    max_registrations_per_address: Mapped[int | None] = mapped_column(default=30)
+    max_registrations_per_domain: Mapped[int | None] = mapped_column(default=50)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 ROLES = ("admin", "organiser", "checkin")
+# What an account may do at one event; admins need none (they cover every event).
+EVENT_ROLES = ("organiser", "checkin")
 
 
 class Organiser(UserMixin, db.Model):
@@ -43,6 +45,27 @@ class Organiser(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         """Admins may do everything; others only what their role names."""
         return self.role == "admin" or self.role in roles
+
+
+class EventRole(db.Model):
+    """An organiser or check-in account's role at one event: without one, a non-admin
+    account sees nothing of the event (its attendees, pages, API, exports)."""
+
+    __tablename__ = "event_role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organiser.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organiser: Mapped[Organiser] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("organiser_id", "event_id", name="uq_event_role_organiser_id_event_id"),
+        Index("ix_event_role_event_id", "event_id"),
+        CheckConstraint("role IN ('organiser', 'checkin')", name="event_role"),
+    )
 
 
 class ApiToken(db.Model):

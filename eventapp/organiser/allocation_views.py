@@ -16,7 +16,8 @@ from ..extensions import db
 from ..models.types import utcnow
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
-from ..web.access import role_required
+from ..services.validation import database_id
+from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 
@@ -93,7 +94,7 @@ def fill_groups(stats: dict, titles: dict[int, str], width: float = 300) -> list
 
 
 @bp.get("/events/<slug>/allocation")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_page(slug: str):
     event = event_or_404(slug, drafts=True)
     run = None
@@ -122,7 +123,7 @@ def allocation_page(slug: str):
 
 
 @bp.post("/events/<slug>/allocation/dry-run")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_dry_run(slug: str):
     event = event_or_404(slug, drafts=True)
     form = DryRunForm()
@@ -140,15 +141,15 @@ def allocation_dry_run(slug: str):
 
 
 @bp.post("/events/<slug>/allocation/publish")
-@role_required("organiser")
+@event_role_required("organiser")
 def allocation_publish(slug: str):
     event = event_or_404(slug, drafts=True)
     form = PublishForm()
-    if not form.validate_on_submit() or not form.run_id.data.isdigit():
+    if not form.validate_on_submit() or database_id(form.run_id.data) is None:
         flash(_("Tick the box to confirm the publication."), "error")
         return redirect(url_for("organiser.allocation_page", slug=slug))
     try:
-        run = allocation.get_run(event, int(form.run_id.data))
+        run = allocation.get_run(event, database_id(form.run_id.data))
         result = allocation.publish(event, run, now=utcnow(), actor=current_user)
         db.session.commit()
     except DomainError as error:

@@ -13,7 +13,8 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export, spreadsheet
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
 from ..services.registration import waitlist
-from ..web.access import role_required, safe_next_url
+from ..services.validation import page_number
+from ..web.access import event_role_required, safe_next_url
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
@@ -34,13 +35,13 @@ def _session_label(session, event) -> str:
 
 
 @bp.get("/events/<slug>/attendees")
-@role_required("organiser")
+@event_role_required("organiser")
 def attendees(slug: str):
     event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
     sessions = attendee_service.event_sessions(event)
     pagination = attendee_service.attendee_page(
-        event, wanted, request.args.get("page", 1, type=int)
+        event, wanted, page_number(request.args.get("page"))
     )
     return render_template(
         "organiser/attendees/list.html",
@@ -89,14 +90,14 @@ def _attendee_or_404(event, attendee_id: int):
 
 
 @bp.get("/events/<slug>/attendees/<int:attendee_id>")
-@role_required("organiser")
+@event_role_required("organiser")
 def attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     return _render_attendee(event, _attendee_or_404(event, attendee_id))
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/edit")
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
@@ -116,7 +117,7 @@ def edit_attendee(slug: str, attendee_id: int):
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/sessions")
-@role_required("organiser")
+@event_role_required("organiser")
 def move_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
@@ -152,7 +153,7 @@ def _attendee_form_posted(event, person, form, change, saved_message, *, slot: s
 
 
 @bp.post("/events/<slug>/attendees/<int:attendee_id>/cancel")
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     person = _attendee_or_404(event, attendee_id)
@@ -164,7 +165,7 @@ def cancel_attendee(slug: str, attendee_id: int):
 
 
 @bp.get("/events/<slug>/waitlists")
-@role_required("organiser")
+@event_role_required("organiser")
 def waitlists(slug: str):
     event = event_or_404(slug, drafts=True)
     return render_template(
@@ -176,7 +177,7 @@ def waitlists(slug: str):
 
 
 @bp.post("/events/<slug>/registrations/<int:registration_id>/promote")
-@role_required("organiser")
+@event_role_required("organiser")
 def promote(slug: str, registration_id: int):
     event = event_or_404(slug, drafts=True)
     registration = attendee_service.get_registration(event, registration_id)
@@ -250,7 +251,7 @@ def _table_response(table: export.Table, fmt: str, name: str) -> Response:
 
 
 @bp.get("/events/<slug>/attendees.<any(csv, xlsx):fmt>")
-@role_required("organiser")
+@event_role_required("organiser")
 def export_attendees(slug: str, fmt: str):
     event = event_or_404(slug, drafts=True)
     wanted = AttendeeFilter.from_args(request.args)
@@ -261,7 +262,7 @@ def export_attendees(slug: str, fmt: str):
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>/attendees.<any(csv, xlsx):fmt>")
-@role_required("organiser")
+@event_role_required("organiser")
 def export_session(slug: str, session_id: int, fmt: str):
     event = event_or_404(slug, drafts=True)
     session = next((s for s in attendee_service.event_sessions(event) if s.id == session_id), None)

@@ -3,7 +3,8 @@
 from flask import render_template, request
 
 from ..services import audit
-from ..web.access import role_required
+from ..services.validation import page_number
+from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 
@@ -11,10 +12,10 @@ PER_PAGE = 50
 
 
 @bp.get("/events/<slug>/audit")
-@role_required("organiser")
+@event_role_required("organiser")
 def audit_log(slug: str):
     event = event_or_404(slug, drafts=True)
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args.get("page"))
     entries, total = audit.entries_for(event, page=max(page, 1), per_page=PER_PAGE)
     return render_template(
         "organiser/audit.html",

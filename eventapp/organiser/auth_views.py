@@ -39,8 +39,11 @@ def login():
         return redirect(next_url)
     form = LoginForm()
     if form.validate_on_submit():
+        now = utcnow()
+        attempt = accounts.begin_login(form.email.data, now)
+        db.session.commit()  # counted before the password check: see begin_login
         try:
-            organiser = accounts.authenticate(form.email.data, form.password.data, utcnow())
+            organiser = accounts.finish_login(attempt, form.password.data, now)
         except accounts.InvalidCredentials as error:
             db.session.commit()  # keep the failed-attempt count
             form.form_errors.append(error.message)
@@ -64,6 +67,11 @@ def logout():
     if not form.validate_on_submit():
         flash(_("Your session expired; please try again."), "error")
         return redirect(url_for("organiser.dashboard"))
+    if current_user.is_authenticated:
+        # The cookie alone is no session: a copy of it (a shared computer, a stolen laptop
+        # backup) must stop working too, so the server forgets the session it names.
+        accounts.end_sessions_of(current_user)
+        db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()

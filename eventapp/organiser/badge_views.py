@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from ..services.backoffice import badges
 from ..services.backoffice.attendees import AttendeeFilter
-from ..web.access import role_required
+from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .attendee_views import log_export
 from .blueprint import bp
@@ -23,7 +23,7 @@ def _selection(event):
 
 
 @bp.get("/events/<slug>/badges")
-@role_required("organiser")
+@event_role_required("organiser")
 def badge_preview(slug: str):
     event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)
@@ -41,7 +41,7 @@ def badge_preview(slug: str):
 
 
 @bp.get("/events/<slug>/badges.pdf")
-@role_required("organiser")
+@event_role_required("organiser")
 def badge_pdf(slug: str):
     event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)

@@ -15,7 +15,8 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import NotFound
-from ..web.access import role_required
+from ..services.validation import database_id, page_number
+from ..web.access import event_role_required
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .attendee_forms import ActionForm
@@ -28,10 +29,11 @@ class CodeForm(FlaskForm):
 
 def _session_from(event, value):
     """The session chosen on the page (an id in the query or form), or None for the event."""
-    if not value or not str(value).isdigit():
+    session_id = database_id(value)
+    if session_id is None:
         return None, attendee_service.event_sessions(event)
     sessions = attendee_service.event_sessions(event)
-    chosen = next((s for s in sessions if s.id == int(value)), None)
+    chosen = next((s for s in sessions if s.id == session_id), None)
     if chosen is None:
         abort(404)
     return chosen, sessions
@@ -64,14 +66,14 @@ def _report(result: checkin.CheckinResult) -> None:
 
 # The endpoint is `organiser.checkin`; the function has another name, as `checkin` is the service.
 @bp.get("/events/<slug>/checkin", endpoint="checkin")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_page(slug: str):
     event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
     term = (request.args.get("q") or "").strip()[:200]
     last = None
-    if request.args.get("last", "").isdigit():
-        last = db.session.get(Attendee, int(request.args["last"]))
+    if (last_id := database_id(request.args.get("last"))) is not None:
+        last = db.session.get(Attendee, last_id)
         if last is not None and last.event_id != event.id:
             last = None
     return render_template(
@@ -91,7 +93,7 @@ def checkin_page(slug: str):
 
 
 @bp.post("/events/<slug>/checkin/code")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_code(slug: str):
     event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -113,7 +115,7 @@ def checkin_code(slug: str):
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_attendee(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -138,7 +140,7 @@ def _check_in_and_back(event, session, find_person, *, last=None):
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_undo(slug: str, attendee_id: int):
     event = event_or_404(slug, drafts=True)
     session, _sessions = _session_from(event, request.form.get("session"))
@@ -151,7 +153,7 @@ def checkin_undo(slug: str, attendee_id: int):
 
 
 @bp.get("/events/<slug>/checkin/missing")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def checkin_missing(slug: str):
     event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
@@ -160,6 +162,6 @@ def checkin_missing(slug: str):
         event=event,
         session=session,
         attendance=checkin.attendance(event, session),
-        pagination=checkin.not_arrived(event, session, page=request.args.get("page", 1, type=int)),
+        pagination=checkin.not_arrived(event, session, page=page_number(request.args.get("page"))),
         action_form=ActionForm(),
     )

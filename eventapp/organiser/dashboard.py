@@ -9,9 +9,9 @@ from flask import g, render_template
 from flask_login import current_user
 
 from ..models.types import utcnow
-from ..services.backoffice import dashboard
+from ..services.backoffice import accounts, dashboard
 from ..services.programme import conflicts
-from ..web.access import role_required
+from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 from .charts import timeline_chart
@@ -24,7 +24,8 @@ def all_events():
 
     The check-in role sees only the way to each event's check-in page.
     """
-    summaries = dashboard.all_events()
+    allowed = accounts.event_ids_of(current_user)  # None: an admin, every event
+    summaries = [s for s in dashboard.all_events() if allowed is None or s.event.id in allowed]
     if current_user.role == "checkin":
         return render_template("organiser/checkin_events.html", summaries=summaries)
     if len(summaries) == 1:
@@ -33,7 +34,7 @@ def all_events():
 
 
 @bp.get("/events/<slug>/")
-@role_required("organiser")
+@event_role_required("organiser")
 def event_dashboard(slug: str):
     return _event_dashboard(event_or_404(slug, drafts=True))
 

@@ -22,7 +22,7 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import checkin
 from ..services.errors import DomainError
 from ..services.validation import ID_MAX
-from ..web.access import role_required
+from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 
@@ -96,7 +96,7 @@ def _answer(event, session, outcome: checkin.ScanOutcome):
 
 
 @bp.get("/events/<slug>/door")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def door(slug: str):
     event = event_or_404(slug, drafts=True)
     session = _chosen_session(event, request.args.get("session"))
@@ -113,7 +113,7 @@ def door(slug: str):
 
 
 @bp.post("/events/<slug>/door/scan")
-@role_required("checkin", "organiser")
+@event_role_required("checkin", "organiser")
 def door_scan(slug: str):
     """One entry from the door: {"code"} or {"attendee_id"} (picked from a name search), with
     "session" and, for entries queued offline, "scanned_at"."""

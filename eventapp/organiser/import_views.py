@@ -11,7 +11,7 @@ from wtforms import BooleanField, HiddenField
 from ..extensions import db
 from ..models.types import utcnow
 from ..services.programme import importing as programme_import
-from ..web.access import role_required
+from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 
@@ -25,7 +25,7 @@ class ImportForm(FlaskForm):
 
 
 @bp.route("/events/<slug>/import", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def import_programme(slug: str):
     event = event_or_404(slug, drafts=True)
     form = ImportForm()

@@ -13,7 +13,8 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import messages
 from ..services.errors import DomainError
-from ..web.access import role_required
+from ..services.validation import whole_number
+from ..web.access import event_role_required
 from ..web.form_errors import show_on_form
 from ..web.loading import event_or_404
 from .blueprint import bp
@@ -49,7 +50,7 @@ def _audience_choices(event) -> list[tuple[str, str]]:
 
 # The endpoint is `organiser.messages`; the function is named apart from the service module.
 @bp.route("/events/<slug>/messages", methods=["GET", "POST"], endpoint="messages")
-@role_required("organiser")
+@event_role_required("organiser")
 def messages_page(slug: str):
     event = event_or_404(slug, drafts=True)
     form = MessageForm()
@@ -57,10 +58,8 @@ def messages_page(slug: str):
     preview = None
     status = 200
     if form.validate_on_submit():
-        sending = (
-            form.expected_count.data
-            and form.expected_count.data.isdigit()
-            and ("send" in _submitted_actions())
+        sending = whole_number(form.expected_count.data) is not None and (
+            "send" in _submitted_actions()
         )
         try:
             audience = messages.Audience.parse(event, form.audience.data)
@@ -72,7 +71,7 @@ def messages_page(slug: str):
                     form.body.data,
                     actor=current_user._get_current_object(),
                     now=utcnow(),
-                    expected_count=int(form.expected_count.data),
+                    expected_count=whole_number(form.expected_count.data),
                 )
                 db.session.commit()
                 flash(_("The message is on its way to %(n)d attendees.", n=count), "success")

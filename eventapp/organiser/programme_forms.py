@@ -83,6 +83,20 @@ class EventForm(ConfirmMixin, FlaskForm):
         _l("Anonymise attendees this many days after the event (empty: keep)"),
         validators=[Optional(), NumberRange(min=0, max=RETENTION_DAYS_MAX)],
     )
+    bot_form_checks = BooleanField(
+        _l("Refuse forms filled in by bots (a hidden field, a minimum time to fill in)"),
+        default=True,
+    )
+    max_registrations_per_address = IntegerField(
+        _l("At most this many registrations per hour from one network address (empty: no limit)"),
+        default=30,
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+    )
+    max_registrations_per_domain = IntegerField(
+        _l("At most this many registrations per hour from one email domain (empty: no limit)"),
+        default=50,
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+    )
 
     def service_data(self) -> dict:
         data = {
@@ -102,6 +116,9 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "offer_hours",
                 "reminder_hours",
                 "retention_days",
+                "bot_form_checks",
+                "max_registrations_per_address",
+                "max_registrations_per_domain",
             )
         }
         data["registration_opens_at"] = self.registration_opens_at.data

@@ -10,7 +10,7 @@ from ..models.types import utcnow
 from ..services.errors import DomainError, NotFound
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
-from ..web.access import role_required
+from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 from .common import show_error
@@ -59,7 +59,7 @@ def _form_page(form, save, *, saved, title: str, event=None, **context):
 
 
 @bp.get("/events/<slug>/programme", endpoint="programme")
-@role_required("organiser")
+@event_role_required("organiser")
 def programme_page(slug: str):
     event = event_or_404(slug, drafts=True)
     return render_template(
@@ -77,7 +77,7 @@ def _speakers(event):
 
 
 @bp.get("/events/<slug>/conflicts", endpoint="conflicts")
-@role_required("organiser")
+@event_role_required("organiser")
 def conflicts_page(slug: str):
     event = event_or_404(slug, drafts=True)
     return render_template(
@@ -98,7 +98,7 @@ def new_event():
 
 
 @bp.route("/events/<slug>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_event(slug: str):
     event = event_or_404(slug, drafts=True)
     form = EventForm(obj=None if request.method == "POST" else _event_values(event))
@@ -137,12 +137,15 @@ def _event_values(event):
         offer_hours=event.offer_hours,
         reminder_hours=event.reminder_hours,
         retention_days=event.retention_days,
+        bot_form_checks=event.bot_form_checks,
+        max_registrations_per_address=event.max_registrations_per_address,
+        max_registrations_per_domain=event.max_registrations_per_domain,
         confirm=False,
     )
 
 
 @bp.route("/events/<slug>/rooms/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_room(slug: str):
     event = event_or_404(slug, drafts=True)
     form = RoomForm()
@@ -156,7 +159,7 @@ def new_room(slug: str):
 
 
 @bp.route("/events/<slug>/rooms/<int:room_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_room(slug: str, room_id: int):
     event = event_or_404(slug, drafts=True)
     room = _or_404(lambda: schedule.get_room(event, room_id))
@@ -180,7 +183,7 @@ def _or_404(load):
 
 
 @bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_speaker(slug: str):
     event = event_or_404(slug, drafts=True)
     form = SpeakerForm()
@@ -194,7 +197,7 @@ def new_speaker(slug: str):
 
 
 @bp.route("/events/<slug>/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_speaker(slug: str, speaker_id: int):
     event = event_or_404(slug, drafts=True)
     speaker = db.session.get(Speaker, speaker_id)
@@ -211,7 +214,7 @@ def edit_speaker(slug: str, speaker_id: int):
 
 
 @bp.route("/events/<slug>/sessions/new", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def new_session(slug: str):
     event = event_or_404(slug, drafts=True)
     form = SessionForm()
@@ -243,13 +246,13 @@ def _session_values(session):
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def edit_session(slug: str, session_id: int):
     return _session_change_page(slug, session_id, SessionForm, lambda session: _("Edit session"))
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/move", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def move_session(slug: str, session_id: int):
     return _session_change_page(
         slug, session_id, MoveForm, lambda session: _("Move “%(title)s”", title=session.title)
@@ -284,7 +287,7 @@ def _change_message(change) -> str:
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_session(slug: str, session_id: int):
     event = event_or_404(slug, drafts=True)
     session = _or_404(lambda: schedule.get_session(session_id, event))
@@ -314,7 +317,7 @@ def cancel_session(slug: str, session_id: int):
 
 
 @bp.route("/events/<slug>/move", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def move_event(slug: str):
     event = event_or_404(slug, drafts=True)
     form = MoveEventForm(
@@ -334,7 +337,7 @@ def move_event(slug: str):
 
 
 @bp.route("/events/<slug>/cancel", methods=["GET", "POST"])
-@role_required("organiser")
+@event_role_required("organiser")
 def cancel_event(slug: str):
     event = event_or_404(slug, drafts=True)
     form = CancelEventForm()

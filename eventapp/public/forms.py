@@ -5,7 +5,12 @@ are shared with the API and the attendee's private page."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..services.programme.reading import Round
@@ -42,6 +47,9 @@ class RegistrationForm(SessionChoiceMixin, RankingMixin, FlaskForm):
         CONSENT_LABEL,
         validators=[DataRequired(_l("Please agree to the processing of your data to register."))],
     )
+    # Bot checks (public/bot_checks.py): a field people never see, and when the form was served.
+    website = StringField(_l("Leave this field empty"), validators=[Optional()])
+    started = HiddenField()
 
 
 def registration_form_for(

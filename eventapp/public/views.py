@@ -5,9 +5,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
+from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
+from ..ratelimits import registration_source
 from ..services import links
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError
@@ -19,7 +21,7 @@ from ..web.consent import PRIVACY_NOTICE, consent_record
 from ..web.fields import RANK_LABELS
 from ..web.form_errors import show_on_form
 from ..web.loading import event_or_404
-from . import timetable
+from . import bot_checks, timetable
 from .blueprint import bp
 from .forms import registration_form_for
 
@@ -61,7 +63,7 @@ def event_programme(slug: str):
 
 def _visitor_choices(event) -> tuple[set[int], set[int]]:
     """The sessions this browser's attendee (just registered here) holds or waits for."""
-    attendee_id = session.get("just_registered")
+    attendee_id = session.get("just_registered") or session.get("registered_here")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return set(), set()
@@ -98,7 +100,9 @@ def register(slug: str):
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
-    if form.validate_on_submit() and not closed_message:
+    if not form.is_submitted():
+        form.started.data = bot_checks.stamp()
+    if form.validate_on_submit() and not closed_message and not bot_checks.stop_bots(event, form):
         data = RegistrationInput(
             name=form.name.data,
             email=form.email.data,
@@ -110,12 +114,14 @@ def register(slug: str):
             locale=_current_locale(),
             consent_text=consent_record("form", _current_locale()),
             preferences=form.ranked_preferences() if ranked else None,
+            source=registration_source(),
         )
         try:
             result = registration.register(event, data, now)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
+            follow_up_after_rollback(error)
             _show_error_on_form(form, error)
         else:
             session["just_registered"] = result.attendee.id
@@ -167,7 +173,12 @@ def _ranked_titles(attendee) -> list[str]:
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
     event = event_or_404(slug)
-    attendee_id = session.get("just_registered")
+    # Shown once: the next person at a shared computer (a kiosk at the door, a library PC)
+    # must not find someone's private links by opening the page again; the links are in the
+    # confirmation email too. The programme keeps marking the sessions chosen here.
+    attendee_id = session.pop("just_registered", None)
+    if attendee_id:
+        session["registered_here"] = attendee_id
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return redirect(url_for("public.event_programme", slug=slug))

@@ -33,6 +33,8 @@ PERSONAL_KEYS = (
     "consent_text",
     "reference",
     "checkin_code",
+    "email_domain",
+    "source",
 )
 PURPOSE = (
     "Your name, email address, organisation, job role and session choices are stored to "
@@ -171,6 +173,10 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.organisation = ""
     attendee.job_role = ""
     attendee.consent_text = ""
+    # The bot defences' traces (services/registration/limits.py) name the mail domain and a
+    # hash of the client address; past the event they count nothing any more.
+    attendee.email_domain = None
+    attendee.source = None
     attendee.reference = links.new_code(registration_service.REFERENCE_LENGTH)
     attendee.checkin_code = links.new_code(registration_service.CHECKIN_CODE_LENGTH)
     links.issue_tokens(attendee)  # the private links stop working

@@ -1,5 +1,6 @@
 """Field rules shared by every entry point, so the form, the API and the CLI agree."""
 
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -88,3 +89,40 @@ def clean_id_list(value, field: str, errors: FieldErrors, *, max_items: int = 10
         if item not in ids:
             ids.append(item)
     return ids
+
+
+# Past any real page of any list, and small enough that page * per_page stays far inside
+# the 64-bit OFFSET a database takes.
+PAGE_MAX = 1_000_000
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
+def whole_number(raw: object) -> int | None:
+    """The integer `raw` spells in ASCII digits (an optional minus, at most 18 digits), else None.
+
+    `str.isdigit()` says yes to "²" and "①", which int() refuses (a 500 where it was
+    trusted), and int() itself takes Arabic-Indic digits, underscores and spaces: text from
+    outside goes through this one door instead.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+def database_id(raw: object) -> int | None:
+    """A row id from text (a query parameter, a form field), or None if it cannot be one."""
+    number = whole_number(raw)
+    return number if number is not None and 0 < number <= ID_MAX else None
+
+
+def page_number(raw: object) -> int:
+    """A page number from a query parameter: 1 unless it is a whole number, at most PAGE_MAX."""
+    number = whole_number(raw)
+    if number is None or number < 1:
+        return 1
+    return min(number, PAGE_MAX)

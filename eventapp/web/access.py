@@ -11,9 +11,12 @@ from urllib.parse import urlsplit
 
 from flask import abort, g, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..auth import load_organiser_from_token
-from ..extensions import login_manager
+from ..extensions import db, login_manager
+from ..models import Event, EventSession
+from ..services.backoffice import accounts
 
 ROLE_NAMES = ("admin", "organiser", "checkin")
 
@@ -43,6 +46,48 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def event_role_required(*roles: str):
+    """`role_required`, and a role at the event the URL names: `@event_role_required("organiser")`.
+
+    For views whose URL names an event (`<slug>`) or one of its sessions (`<session_id>`).
+    Admins cover every event; an organiser or check-in account only the events where it
+    has a role (models.EventRole), so one event's team cannot see another event's
+    attendees in pages, API or exports. Another event's URL answers 403. An unknown slug
+    or session falls through to the view, which answers 404 as before.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def at_event(*args, **kwargs):
+            event_id = event_id_from_url(kwargs)
+            if event_id is not None:
+                require_event_role(event_id, roles)
+            return view(*args, **kwargs)
+
+        wrapped = role_required(*roles)(at_event)
+        wrapped.event_scoped = True  # read by the tests that walk every organiser URL
+        return wrapped
+
+    return decorator
+
+
+def require_event_role(event_id: int, roles) -> None:
+    """403 unless the signed-in (or bearer-token) organiser has one of `roles` at the event."""
+    if not accounts.has_event_role(current_user, event_id, tuple(roles)):
+        abort(403)
+
+
+def event_id_from_url(view_args: dict) -> int | None:
+    """The id of the event a URL names by slug or by one of its sessions, or None."""
+    if "slug" in view_args:
+        return db.session.scalar(select(Event.id).where(Event.slug == view_args["slug"]))
+    if "session_id" in view_args:
+        return db.session.scalar(
+            select(EventSession.event_id).where(EventSession.id == view_args["session_id"])
+        )
+    return None
 
 
 def _api_organiser():

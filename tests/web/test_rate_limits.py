@@ -330,3 +330,34 @@ def test_lost_link_requests_are_limited_per_client(app, limited, make_event):
         ).status_code
         == 303
     )
+
+
+def test_retry_after_only_on_429_and_503(app, tmp_path, make_event, make_session):
+    """Flask-Limiter adds Retry-After to every limited response; only a refusal keeps it."""
+    event = make_event()
+    slug, session_id = event.slug, make_session(event, kind="plenary", capacity=5).id
+    end_transaction()
+    with other_app(
+        app, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_REGISTRATION_FAILED="2 per minute"
+    ) as limited_app:
+        client = limited_app.test_client()
+        answers = [
+            client.get("/api/v1/events"),
+            client.get(f"/api/v1/events/{slug}/sessions"),
+            client.post(
+                f"/api/v1/events/{slug}/registrations",
+                json={
+                    "name": "Ada",
+                    "email": "ada@example.org",
+                    "session_ids": [session_id],
+                    "consent": True,
+                },
+            ),
+        ]
+        answers += [
+            client.post(f"/api/v1/events/{slug}/registrations", json={"name": ""}) for _ in range(3)
+        ]
+    statuses = [r.status_code for r in answers]
+    assert statuses == [200, 200, 201, 422, 422, 429]
+    assert [("Retry-After" in r.headers) for r in answers] == [False] * 5 + [True]
+    assert "X-RateLimit-Limit" in answers[0].headers  # the budget is still told

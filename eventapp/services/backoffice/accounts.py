@@ -1,15 +1,17 @@
 """Organiser accounts and API tokens."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.orm import attributes
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...extensions import db
-from ...models import ApiToken, Organiser
-from ...models.organiser import ROLES
+from ...models import ApiToken, Event, EventRole, Organiser
+from ...models.organiser import EVENT_ROLES, ROLES
 from .. import links
 from ..errors import DomainError, InvalidInput, NotFound
 from ..validation import FieldErrors, clean_email
@@ -112,35 +114,85 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 # Checked when the email is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
+WRONG_CREDENTIALS = _l("Wrong email address or password.")
+LOCKED = _l("Too many failed attempts. Try again in a few minutes, or ask an admin.")
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """One counted sign-in attempt: the account (None for an unknown email) and the
+    attempt's number in the account's current streak of unproven attempts."""
+
+    organiser: Organiser | None
+    number: int
+
+
+def begin_login(email: object, now: datetime) -> LoginAttempt:
+    """Count a sign-in attempt before its password is checked; the caller commits at once.
+
+    The count is one conditional UPDATE on the row, not a read then a write: ten attempts
+    at once each add one (a read-then-write lets them all read 0 and write 1). The attempt
+    that brings the streak to MAX_FAILED_LOGINS locks the account for LOCKOUT in the same
+    statement; attempts after it, during the lock, still count but are refused without a
+    password check. An expired lock starts a new streak. Committing the count before the
+    slow password check is what makes the attempts of a burst see each other.
+    """
+    if not isinstance(email, str):
+        return LoginAttempt(None, 0)
+    organiser = db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
+    if organiser is None:
+        return LoginAttempt(None, 0)
+    table = Organiser.__table__
+    expired = and_(table.c.locked_until.is_not(None), table.c.locked_until <= now)
+    db.session.execute(
+        update(table)
+        .where(table.c.id == organiser.id)
+        .values(
+            failed_logins=case((expired, 1), else_=table.c.failed_logins + 1),
+            locked_until=case(
+                (expired, None),
+                (table.c.failed_logins + 1 == MAX_FAILED_LOGINS, now + LOCKOUT),
+                else_=table.c.locked_until,
+            ),
+        )
+    )
+    number = db.session.scalar(select(table.c.failed_logins).where(table.c.id == organiser.id))
+    db.session.refresh(organiser)
+    return LoginAttempt(organiser, number)
+
+
+def finish_login(attempt: LoginAttempt, password: object, now: datetime) -> Organiser:
+    """The attempt's organiser if the password is right, else InvalidCredentials.
+
+    A right password signs in only if no other attempt was counted since this one (the
+    streak still stands at this attempt's number): a correct password hidden in a burst of
+    wrong ones does not get through, and a lock set meanwhile holds. Sequential sign-ins
+    behave as always: four wrong, then the right one, signs in; five wrong lock.
+    """
+    organiser = attempt.organiser
+    if organiser is None or not isinstance(password, str):
+        check_password_hash(_DUMMY_HASH, password if isinstance(password, str) else "")
+        raise InvalidCredentials(str(WRONG_CREDENTIALS))
+    if attempt.number > MAX_FAILED_LOGINS:
+        raise InvalidCredentials(str(LOCKED))
+    if not check_password_hash(organiser.password_hash, password) or not organiser.active:
+        raise InvalidCredentials(str(WRONG_CREDENTIALS))
+    table = Organiser.__table__
+    cleared = db.session.execute(
+        update(table)
+        .where(table.c.id == organiser.id, table.c.failed_logins == attempt.number)
+        .values(failed_logins=0, locked_until=None)
+    )
+    if cleared.rowcount != 1:
+        raise InvalidCredentials(str(LOCKED))
+    db.session.refresh(organiser)
+    return organiser
 
 
 def authenticate(email: object, password: object, now: datetime) -> Organiser:
-    """The organiser with this email and password, or InvalidCredentials.
-
-    After MAX_FAILED_LOGINS wrong passwords in a row the account is locked for LOCKOUT;
-    the message does not say whether the email exists.
-    """
-    if not isinstance(email, str) or not isinstance(password, str):
-        raise InvalidCredentials(_("Wrong email address or password."))
-    organiser = db.session.scalar(select(Organiser).where(Organiser.email == email.strip().lower()))
-    if organiser is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise InvalidCredentials(_("Wrong email address or password."))
-    if organiser.locked_until is not None and organiser.locked_until > now:
-        raise InvalidCredentials(
-            _("Too many failed attempts. Try again in a few minutes, or ask an admin.")
-        )
-    if not check_password_hash(organiser.password_hash, password) or not organiser.active:
-        organiser.failed_logins += 1
-        if organiser.failed_logins >= MAX_FAILED_LOGINS:
-            organiser.locked_until = now + LOCKOUT
-            organiser.failed_logins = 0
-        db.session.flush()
-        raise InvalidCredentials(_("Wrong email address or password."))
-    organiser.failed_logins = 0
-    organiser.locked_until = None
-    db.session.flush()
-    return organiser
+    """begin_login then finish_login in one transaction (the CLI, scripts): the caller
+    that serves concurrent sign-ins commits between the two, as the login view does."""
+    return finish_login(begin_login(email, now), password, now)
 
 
 def find_organiser(email: str) -> Organiser:
@@ -169,9 +221,25 @@ def set_password(email: str, password: str) -> Organiser:
 def end_all_sessions(email: str) -> Organiser:
     """Sign the organiser out on every device (a lost laptop, a shared computer)."""
     organiser = find_organiser(email)
-    organiser.session_version += 1
-    db.session.flush()
+    end_sessions_of(organiser)
     return organiser
+
+
+def end_sessions_of(organiser: Organiser) -> None:
+    """Make every cookie naming the organiser's current session version worthless.
+
+    Sign-out calls this: a session cookie is signed, not stored, so the only way for the
+    server to end it is to stop accepting the version it carries (auth.load_organiser).
+    The organiser's other devices sign in again too; that is the price of a server-side
+    end without a session table. One UPDATE adding one, so two sign-outs at once both count.
+    """
+    table = Organiser.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == organiser.id)
+        .values(session_version=table.c.session_version + 1)
+    )
+    db.session.refresh(organiser)
 
 
 def list_api_tokens(email: str) -> list[ApiToken]:
@@ -188,3 +256,72 @@ def revoke_api_tokens(email: str, now: datetime, *, token_id: int | None = None)
             revoked += 1
     db.session.flush()
     return revoked
+
+
+# -- roles per event ------------------------------------------------------------------
+
+
+def has_event_role(organiser: Organiser, event_id: int, roles: tuple[str, ...]) -> bool:
+    """Whether the account may act at this event in one of `roles`: admins everywhere,
+    everyone else only where an EventRole names them (an "organiser" role at an event
+    also covers what its check-in accounts do there)."""
+    if organiser.role == "admin":
+        return True
+    role = db.session.scalar(
+        select(EventRole.role).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return role is not None and (role in roles or role == "organiser")
+
+
+def event_ids_of(organiser: Organiser) -> set[int] | None:
+    """The events the account has a role at; None for an admin (every event)."""
+    if organiser.role == "admin":
+        return None
+    return set(
+        db.session.scalars(select(EventRole.event_id).where(EventRole.organiser_id == organiser.id))
+    )
+
+
+def grant_event_role(organiser: Organiser, event_id: int, role: str) -> EventRole:
+    """Give the account `role` at the event (replacing the role it had there)."""
+    if role not in EVENT_ROLES:
+        raise InvalidInput(_("Unknown role."), {"role": [_("Unknown role.")]})
+    existing = db.session.scalar(
+        select(EventRole).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    if existing is None:
+        existing = EventRole(organiser_id=organiser.id, event_id=event_id, role=role)
+        db.session.add(existing)
+    existing.role = role
+    db.session.flush()
+    return existing
+
+
+def revoke_event_role(organiser: Organiser, event_id: int) -> bool:
+    """Take the account's role at the event away; True if it had one."""
+    result = db.session.execute(
+        delete(EventRole).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return result.rowcount > 0
+
+
+def set_event_role(email: str, slug: str, role: str | None) -> str:
+    """Give the account `role` at the event named by `slug`, or take it away (None); for
+    the CLI. Returns what was done, for people."""
+    organiser = find_organiser(email)
+    event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
+    if event_id is None:
+        raise NotFound(_("No event with this slug."))
+    if organiser.role == "admin":
+        return f"{organiser.email} is an admin: every event, no role needed."
+    if role is None:
+        removed = revoke_event_role(organiser, event_id)
+        return f"{organiser.email}: {'no role' if removed else 'had no role'} at {slug}."
+    grant_event_role(organiser, event_id, role)
+    return f"{organiser.email}: {role} at {slug}."

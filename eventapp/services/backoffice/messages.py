@@ -21,7 +21,7 @@ from ...models import Attendee, AuditEntry, Event, EventSession, Organiser, Regi
 from .. import audit
 from ..errors import DomainError, InvalidInput
 from ..mail.outbox import enqueue
-from ..validation import FieldErrors, clean_text
+from ..validation import FieldErrors, clean_text, database_id
 
 KIND = "organiser_message"
 SUBJECT_MAX = 200
@@ -50,8 +50,9 @@ class Audience:
         if value in (None, "", "all"):
             return cls()
         kind, _sep, number = str(value).partition(":")
-        if kind in ("session", "waitlist") and number.isdigit():
-            session = db.session.get(EventSession, int(number))
+        session_id = database_id(number)
+        if kind in ("session", "waitlist") and session_id is not None:
+            session = db.session.get(EventSession, session_id)
             if session is not None and session.event_id == event.id:
                 return cls(kind, session)
         raise InvalidInput(

@@ -23,6 +23,7 @@ from ..validation import (
     FieldErrors,
     clean_email,
     clean_text,
+    whole_number,
 )
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -48,8 +49,9 @@ def clean_int(
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # JSON's 30.0 is the integer 30
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value.strip())
+        spelled = whole_number(value) if isinstance(value, str) else None
+        if spelled is not None:
+            value = spelled
         else:
             errors.add(field, _("Must be a whole number."))
             return None
@@ -109,6 +111,21 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
     if value is None:
         errors.add(field, datetime_message())
         return None
+    instant = _instant(value, field, errors, tz)
+    # Events happen in this millennium, counted in UTC as stored: 2000-01-01T00:30+14:00 is
+    # 1999 in UTC.
+    if instant is not None and not within_years(instant):
+        errors.add(field, datetime_message())
+        return None
+    return instant
+
+
+def within_years(value: datetime) -> bool:
+    """Whether an aware instant lies in the years an event may have, counted in UTC."""
+    return YEAR_MIN <= value.astimezone(UTC).year <= YEAR_MAX
+
+
+def _instant(value: datetime, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
     if value.tzinfo is None:
         try:
             zone = ZoneInfo(tz or "UTC")
@@ -292,6 +309,7 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
             hours = clean_int(data[key], key, errors, minimum=1, maximum=HOURS_MAX)
             if hours is not None:
                 out[key] = hours
+    _clean_bot_defences(data, out, errors)
     if "retention_days" in data:
         if data["retention_days"] is None or data["retention_days"] == "":
             out["retention_days"] = None
@@ -301,6 +319,28 @@ def _clean_attendee_settings(data: dict, out: dict, errors: FieldErrors) -> None
             )
             if days is not None:
                 out["retention_days"] = days
+
+
+REGISTRATION_LIMIT_MAX = 100_000
+
+
+def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
+    """The event's switches against scripted registrations (services/registration/limits.py,
+    public/bot_checks.py); an empty limit switches that limit off."""
+    if "bot_form_checks" in data:
+        if isinstance(data["bot_form_checks"], bool):
+            out["bot_form_checks"] = data["bot_form_checks"]
+        else:
+            errors.add("bot_form_checks", _("Must be true or false."))
+    for key in ("max_registrations_per_address", "max_registrations_per_domain"):
+        if key not in data:
+            continue
+        if data[key] is None or data[key] == "":
+            out[key] = None
+            continue
+        limit = clean_int(data[key], key, errors, minimum=1, maximum=REGISTRATION_LIMIT_MAX)
+        if limit is not None:
+            out[key] = limit
 
 
 def clean_room_data(data: dict, *, partial: bool) -> dict:

@@ -137,6 +137,16 @@ def parse_csv(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
         return [], [RowProblem(1, "file", _("The file is empty."))]
     delimiter = max(",;\t", key=lines[0].count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        return _read_csv(reader)
+    except csv.Error as error:
+        # A cell over the csv module's field limit (131,072 characters), a NUL byte: the
+        # file is not a programme, and the organiser is told which line, not shown a 500.
+        why = _("This line cannot be read: %(why)s.", why=str(error))
+        return [], [RowProblem(max(reader.line_num, 1), "file", why)]
+
+
+def _read_csv(reader) -> tuple[list[ImportRow], list[RowProblem]]:
     header = [_column(name) for name in next(reader)]
     missing = [c for c in ("title", "start", "end") if c not in header]
     if missing:

@@ -165,5 +165,33 @@ def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> b
 
 
 def lock_attendee(attendee: Attendee) -> None:
-    """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL."""
-    db.session.execute(select(Attendee.id).where(Attendee.id == attendee.id).with_for_update())
+    """Serialise changes to one attendee (two tabs, two requests) on PostgreSQL.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a promotion in another transaction queues an email
+    for this attendee, and the outbox row's foreign key takes a KEY SHARE lock on the
+    attendee, which FOR UPDATE would block (a deadlock when this attendee then waits for a
+    session that promotion holds). Two lock_attendee calls still exclude each other."""
+    db.session.execute(
+        select(Attendee.id).where(Attendee.id == attendee.id).with_for_update(key_share=True)
+    )
+
+
+def lock_sessions(session_ids: Iterable[int]) -> None:
+    """Lock these sessions' rows, in id order, before any registration row is locked.
+
+    The one lock order of every path that frees or takes seats of existing registrations
+    (cancel, switch, decline, expire, promote): attendee, then sessions by id, then
+    registration rows. Promotion holds the session and then flips waiting rows; a cancel
+    that locked its registration row first and the session second, while a promotion
+    waited on that row, deadlocked (PostgreSQL answers one of them with an error). On
+    SQLite the writing transaction already holds the one database lock; this is a no-op.
+    """
+    ids = sorted(set(session_ids))
+    if not ids:
+        return
+    db.session.execute(
+        select(EventSession.id)
+        .where(EventSession.id.in_(ids))
+        .order_by(EventSession.id)
+        .with_for_update(key_share=True)
+    )

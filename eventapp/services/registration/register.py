@@ -21,7 +21,6 @@ from ...models import Attendee, Event, EventSession, Organiser, OutboxMessage, R
 from .. import links
 from ..allocation import runs as allocation
 from ..errors import (
-    AlreadyRegistered,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -41,7 +40,7 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
-from . import writes
+from . import capacity, known_email, limits, writes
 from .capacity import lock_attendee
 from .seating import adopt_rows, confirmed_row, release, settle, take_seats
 from .waitlist import promote_from_waitlist
@@ -63,6 +62,9 @@ class RegistrationInput:
     consent_text: str = ""
     # {round_key: [workshop ids, best first]}: used while the event collects preferences.
     preferences: object = None
+    # A public registration's client address, as limits.source_of hashed it; None for
+    # the CLI and organiser clients, which the per-address and per-domain limits spare.
+    source: str | None = None
 
 
 @dataclass
@@ -87,6 +89,7 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     if ranked is not None:
         allocation.ensure_no_workshops(event, sessions)
     ensure_no_overlap(sessions)
+    limits.ensure_within_limits(event, data.source, fields["email"], now)
 
     start_writing()  # SQLite: the write lock from here, not during the reads and checks above
     attendee, rows, seated = _write_new_registration(event, fields, data, sessions, now)
@@ -173,15 +176,6 @@ def ensure_no_overlap(sessions: list[EventSession]) -> None:
     )
 
 
-def already_registered() -> AlreadyRegistered:
-    return AlreadyRegistered(
-        _(
-            "This email address is already registered for this event. "
-            "Use the link in your confirmation email to change your registration."
-        )
-    )
-
-
 def _write_new_registration(
     event: Event, fields: dict, data: RegistrationInput, sessions: list[EventSession], now
 ) -> tuple[Attendee, dict[int, Registration], set[int]]:
@@ -208,6 +202,8 @@ def _write_new_registration(
             "consent_at": now,
             "consent_text": data.consent_text,
             "created_at": now,
+            "source": data.source,
+            "email_domain": limits.domain_of(fields["email"]),
             **links.new_token_columns(),
         },
     )
@@ -224,7 +220,8 @@ def _write_new_registration(
     row = confirmed_row(now)
     written = writes.write_new_registration(attendee_values, message, row, [s.id for s in sessions])
     if written.attendee_id is None:
-        raise already_registered()
+        waitlist = bool(data.waitlist)
+        known_email.refuse_known_email(event, fields["email"], sessions, waitlist=waitlist)
     attendee = adopt(Attendee, attendee_values | {"id": written.attendee_id})
     set_committed_value(attendee, "registrations", [])  # known to be empty: saves a query
     rows = adopt_rows(
@@ -299,8 +296,11 @@ def change_sessions(
 
     wanted_set = {s.id for s in wanted}
     dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
-    for registration in dropped:
-        release(registration, now)
+    active_ids = {r.session_id for r in active_registrations(attendee)}
+    capacity.lock_sessions(
+        [r.session_id for r in dropped] + [s.id for s in wanted if s.id not in active_ids]
+    )
+    freed = [r for r in dropped if release(r, now)]
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]
     take_seats(
         attendee,
@@ -309,7 +309,7 @@ def change_sessions(
         now=now,
         override_by=actor if override_capacity else None,
     )
-    for registration in dropped:
+    for registration in freed:
         promote_from_waitlist(registration.session, now)
     if added:
         enqueue("confirmation", attendee, {"session_ids": [s.id for s in added]})
@@ -335,8 +335,9 @@ def cancel_session(attendee: Attendee, session_id: int, now: datetime) -> None:
     if len(dropped) == len(active):
         cancel_registration(attendee, now)
         return
-    release(dropped[0], now)
-    promote_from_waitlist(dropped[0].session, now)
+    capacity.lock_sessions([session_id])
+    if release(dropped[0], now):
+        promote_from_waitlist(dropped[0].session, now)
     enqueue("sessions_dropped", attendee, {"session_ids": [session_id]})
     db.session.flush()
 
@@ -352,9 +353,9 @@ def drop_all_sessions(attendee: Attendee, now: datetime) -> list[Registration]:
     """Give back every seat and waiting-list place; the seats pass on in this transaction."""
     lock_attendee(attendee)
     dropped = sorted(active_registrations(attendee), key=lambda r: r.session_id)
-    for registration in dropped:
-        release(registration, now)
-    for registration in dropped:
+    capacity.lock_sessions(r.session_id for r in dropped)
+    freed = [r for r in dropped if release(r, now)]
+    for registration in freed:
         promote_from_waitlist(registration.session, now)
     return dropped
 

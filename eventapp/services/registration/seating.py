@@ -130,9 +130,13 @@ def _set_status(registration: Registration, status: str, now: datetime) -> None:
         registration.sequence += 1  # a returning session is a new version for calendars
 
 
-def release(registration: Registration, now: datetime) -> None:
-    """Cancel one registration; a seat it held goes back (to the waiting list: the caller
-    promotes once every dropped row is released)."""
+def release(registration: Registration, now: datetime) -> bool:
+    """Cancel one registration; True if it held a seat, which went back to the session (to
+    the waiting list: the caller promotes once every dropped row is released).
+
+    The caller has locked the session (capacity.lock_sessions) before this locks the row:
+    one lock order against waiting-list promotion. Leaving a waiting list frees no seat, and
+    the caller runs no promotion for it."""
     # Read the status under a row lock: a concurrent promotion may have turned this
     # waiting-list place into a seat since the page loaded, and that seat must go back.
     db.session.scalar(
@@ -141,9 +145,11 @@ def release(registration: Registration, now: datetime) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if registration.holds_seat:
+    held_seat = registration.holds_seat
+    if held_seat:
         capacity.release_seat(registration.session_id)
     registration.status = "cancelled"
     registration.waitlisted_at = None
     registration.offer_expires_at = None
     registration.sequence += 1
+    return held_seat

@@ -193,6 +193,7 @@ def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registra
 def decline_offer(attendee: Attendee, session_id: int, now: datetime) -> Registration:
     """Give an offered seat back; it goes to the next in line at once."""
     registration = open_offer(attendee, session_id)
+    capacity.lock_sessions([session_id])  # the session before the row: one lock order
     if not _flip(registration, "offered", "cancelled"):
         raise NotFound(_("There is no open offer for this session."))
     capacity.release_seat(session_id)
@@ -213,6 +214,7 @@ def expire_offers(now: datetime) -> int:
     expired_sessions: set[int] = set()
     count = 0
     for registration_id, session_id in due:
+        capacity.lock_sessions([session_id])  # the session before the row: one lock order
         # Conditional, so an offer accepted at the same instant is either accepted or expired.
         result = db.session.execute(
             update(Registration)

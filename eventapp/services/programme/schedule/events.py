@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ....extensions import db
-from ....models import Event, EventSession, Organiser, Registration
+from ....models import Event, EventRole, EventSession, Organiser, Registration
 from ... import audit
-from ...errors import AlreadyExists, NotFound
+from ...errors import AlreadyExists, InvalidInput, NotFound
 from .. import conflicts, notifications
-from ..cleaning import clean_event_data, ensure_order, shift_wall_clock
+from ..cleaning import clean_event_data, ensure_order, shift_wall_clock, within_years
 from . import changes
 from .changes import apply_changes, enforce_new
 
@@ -37,6 +37,10 @@ def create_event(actor: Organiser | None, data: dict, now: datetime) -> Event:
             db.session.flush()
     except IntegrityError:
         raise _slug_taken() from None
+    if actor is not None and actor.role != "admin":
+        # Whoever creates an event runs it: roles are per event (models.EventRole).
+        db.session.add(EventRole(event_id=event.id, organiser_id=actor.id, role="organiser"))
+        db.session.flush()
     audit.record(actor, "event.created", event, None, audit.snapshot(event), now=now)
     return event
 
@@ -89,6 +93,8 @@ def move_event(
     delta = local - event.starts_at.astimezone(event.tz).replace(tzinfo=None)
     if not delta:
         return []
+    sessions = sessions_of_event(event)
+    _ensure_move_stays_in_range(event, sessions, delta)
     changes.lock_event(event)
     before = audit.snapshot(event)
     event.starts_at = values["starts_at"]
@@ -98,7 +104,7 @@ def move_event(
             event.registration_closes_at, delta, tz, "registration_closes_at"
         )
     moved = []
-    for session in sessions_of_event(event):
+    for session in sessions:
         session.starts_at = shift_wall_clock(session.starts_at, delta, tz, "starts_at")
         session.ends_at = shift_wall_clock(session.ends_at, delta, tz, "starts_at")
         if session.status == "scheduled":
@@ -109,6 +115,21 @@ def move_event(
     after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
     audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
     return moved
+
+
+def _ensure_move_stays_in_range(event: Event, sessions: list[EventSession], delta) -> None:
+    """Refuse a move that would carry any date of the event past the years an event may
+    have (cleaning.within_years): the new start is checked, but a session or deadline far
+    from it rides along, and repeated moves would push it to year 9959, then past 9999."""
+    instants = [event.starts_at, event.ends_at, event.registration_closes_at]
+    instants += [t for s in sessions for t in (s.starts_at, s.ends_at)]
+    try:
+        fits = all(within_years(t + delta) for t in instants if t is not None)
+    except OverflowError:
+        fits = False
+    if not fits:
+        message = _("This move would put part of the programme outside the years 2000–2999.")
+        raise InvalidInput(message, {"starts_at": [message]})
 
 
 def cancel_event(actor: Organiser | None, event: Event, now: datetime) -> list[EventSession]:

@@ -1,0 +1,118 @@
+"""Sign-in and sign-out hold under attack: the failed-login count is one atomic UPDATE, so a
+burst of wrong passwords locks the account and a right one hidden in the burst gets no
+session; signing out ends the session on the server, so a copied cookie stops working."""
+
+import threading
+import time
+
+from flask import g
+
+from eventapp.extensions import db
+from eventapp.models import Organiser
+from eventapp.services.backoffice import accounts
+from tests.conftest import ORGANISER_PASSWORD
+
+BURST = 10
+
+
+def slow_password_checks(monkeypatch, seconds: float = 0.4) -> None:
+    """Open the race window from outside: every password check takes `seconds`, so the
+    burst's attempts are all in flight at once, as they are against a real server."""
+    real = accounts.check_password_hash
+
+    def slow(hashed, password):
+        time.sleep(seconds)
+        return real(hashed, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", slow)
+
+
+def sign_in_at_once(app, email: str, passwords: list[str]) -> list[int]:
+    """POST the login form once per password, all released together, each its own client."""
+    db.session.commit()
+    barrier = threading.Barrier(len(passwords))
+    statuses: list[int] = [0] * len(passwords)
+
+    def attempt(index: int, password: str) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        response = client.post("/organiser/login", data={"email": email, "password": password})
+        statuses[index] = response.status_code
+
+    threads = [
+        threading.Thread(target=attempt, args=(index, password))
+        for index, password in enumerate(passwords)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return statuses
+
+
+def stored(organiser_id: int) -> Organiser:
+    db.session.expire_all()
+    return db.session.get(Organiser, organiser_id)
+
+
+def test_ten_wrong_passwords_at_once_lock_the_account(app, make_organiser, monkeypatch, now):
+    organiser = make_organiser()
+    organiser_id, email = organiser.id, organiser.email
+    slow_password_checks(monkeypatch)
+    statuses = sign_in_at_once(app, email, ["not the password"] * BURST)
+    assert statuses == [401] * BURST
+    account = stored(organiser_id)
+    assert account.failed_logins == BURST  # every attempt counted, none lost
+    assert account.locked_until is not None
+    g.pop("_login_user", None)
+    right = app.test_client().post(
+        "/organiser/login", data={"email": email, "password": ORGANISER_PASSWORD}
+    )
+    assert right.status_code == 401  # locked, even with the right password
+
+
+def test_a_right_password_hidden_in_a_burst_of_wrong_ones_does_not_sign_in(
+    app, make_organiser, monkeypatch
+):
+    organiser = make_organiser()
+    organiser_id, email = organiser.id, organiser.email
+    slow_password_checks(monkeypatch)
+    passwords = ["not the password"] * (BURST - 1)
+    passwords.insert(BURST // 2, ORGANISER_PASSWORD)
+    statuses = sign_in_at_once(app, email, passwords)
+    assert statuses == [401] * BURST, statuses
+    assert stored(organiser_id).locked_until is not None
+
+
+def test_four_wrong_then_the_right_password_signs_in(app, client, make_organiser):
+    """One after another the rule is the familiar one: the lock needs five failures."""
+    organiser = make_organiser()
+    for _ in range(accounts.MAX_FAILED_LOGINS - 1):
+        g.pop("_login_user", None)
+        response = client.post(
+            "/organiser/login", data={"email": organiser.email, "password": "not the password"}
+        )
+        assert response.status_code == 401
+    g.pop("_login_user", None)
+    response = client.post(
+        "/organiser/login", data={"email": organiser.email, "password": ORGANISER_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert stored(organiser.id).failed_logins == 0
+
+
+def test_a_copied_session_cookie_stops_working_after_sign_out(app, make_organiser, login, client):
+    login(make_organiser())
+    cookie = client.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    g.pop("_login_user", None)
+    assert thief.get("/organiser/").status_code == 200  # the copy works while signed in
+    g.pop("_login_user", None)
+    client.post("/organiser/logout", data={})
+    g.pop("_login_user", None)
+    db.session.expire_all()
+    response = thief.get("/organiser/")
+    assert response.status_code == 302
+    assert "/organiser/login" in response.headers["Location"]
