@@ -29,7 +29,9 @@ import scipy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventapp.services.allocation.solver import Ranking, Workshop, allocate, compare
+from eventapp.services.allocation.baselines import compare
+from eventapp.services.allocation.problem import Ranking, Workshop
+from eventapp.services.allocation.solver import allocate
 
 DAY = datetime(2025, 6, 14, 9, 0)
 

@@ -17,17 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventapp.services.allocation import solver
-from eventapp.services.allocation.solver import (
-    Allocation,
-    AllocationStats,
-    Ranking,
-    Workshop,
-    allocate,
-    audit_record,
+from eventapp.services.allocation.baselines import (
     compare,
     first_come_first_served,
     random_serial_dictatorship,
 )
+from eventapp.services.allocation.problem import Ranking, Workshop
+from eventapp.services.allocation.quality import Allocation, AllocationStats, audit_record
+from eventapp.services.allocation.solver import allocate
 
 DAY = datetime(2025, 6, 14, 9, 0)
 

@@ -1,16 +1,14 @@
-"""Fair allocation of workshops from ranked preferences: the database side.
+"""The allocation's database side: dry runs, publication, the deadline job.
 
-In an event whose `allocation_mode` is "preferences", registration confirms the plenary
-sessions at once and stores the attendee's ranked workshop choices per round as Preference
-rows (no seat is taken). The organiser then runs a dry run, which builds the solver's inputs
-from the database, runs the fair optimum (services/allocation_solver.py) and both baselines,
-and stores seed, inputs and result in an AllocationRun, so the run can be replayed. Publishing
-a run writes it in one transaction: seats through the capacity guard, waiting-list places for
-whoever got nothing in a round, confirmation emails through the outbox; from then on the event
-is first come, first served for the seats left.
+The organiser runs a dry run, which builds the solver's inputs from the database (seats left,
+everyone's rankings, preferences.py), runs the fair optimum (solver.py) and both baselines
+(baselines.py), and stores seed, inputs and result in an AllocationRun, so the run can be
+replayed. Publishing a run writes it in one transaction: seats through the capacity guard,
+waiting-list places for whoever got nothing in a round, confirmation emails through the
+outbox; from then on the event is first come, first served for the seats left.
 
-A round here is programme.workshop_rounds(): workshops that overlap in time. The mode is per
-event (every round of the event is allocated).
+A round here is preferences.rounds_of(). The mode is per event (every round of the event is
+allocated).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -36,211 +34,38 @@ from ...models import (
     Registration,
 )
 from .. import audit
-from ..errors import DomainError, InvalidInput, NotFound, RegistrationClosed
+from ..errors import InvalidInput, NotFound
 from ..mail.outbox import enqueue
-from ..programme.reading import Round, ensure_open, workshop_rounds
 from ..registration import capacity
-from ..registration.capacity import lock_attendee
 from ..registration.waitlist import SEAT_HOLDING
-from ..validation import FieldErrors
-from .solver import (
+from .baselines import first_come_first_served, random_serial_dictatorship
+from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
+    MAX_CHOICES,
+    AllocationError,
+    WorkshopDemand,
+    change_preferences,
+    clean_preferences,
+    collects_preferences,
+    demand,
+    ensure_no_workshops,
+    preferences_of,
+    record_preferences,
+    rounds_of,
+    workshop_ids,
+)
+from .problem import (  # noqa: F401 (METHODS: re-exported)
     METHOD_FCFS,
     METHOD_OPTIMAL,
     METHOD_RSD,
+    METHODS,
     Ranking,
     Workshop,
-    allocate,
-    audit_record,
-    first_come_first_served,
-    random_serial_dictatorship,
 )
+from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
+from .solver import allocate
 
-# How many workshops an attendee ranks per round (first, second, third choice).
-MAX_CHOICES = 3
 # Seeds are stored in a BIGINT column.
 SEED_MAX = 2**63 - 1
-METHODS = (METHOD_OPTIMAL, METHOD_FCFS, METHOD_RSD)
-
-
-class AllocationError(DomainError):
-    """The allocation cannot run or be published now (409, with a stable code)."""
-
-    def __init__(self, message: str, code: str = "allocation"):
-        super().__init__(message, code, 409)
-
-
-# --------------------------------------------------------------------------------------------
-# The mode and the rounds
-# --------------------------------------------------------------------------------------------
-
-
-def collects_preferences(event: Event) -> bool:
-    """True while the event takes ranked workshop choices instead of seats."""
-    return event.allocation_mode == "preferences" and event.allocation_published_at is None
-
-
-def rounds_of(event: Event) -> list[Round]:
-    """The event's workshop rounds (scheduled workshops grouped by overlap in time)."""
-    sessions = db.session.scalars(
-        select(EventSession)
-        .where(EventSession.event_id == event.id, EventSession.kind == "workshop")
-        .order_by(EventSession.starts_at, EventSession.id)
-    )
-    return workshop_rounds(sessions)
-
-
-def workshop_ids(event: Event) -> set[int]:
-    return {s.id for r in rounds_of(event) for s in r.sessions}
-
-
-# --------------------------------------------------------------------------------------------
-# Attendees' preferences
-# --------------------------------------------------------------------------------------------
-
-
-def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None = None) -> dict:
-    """Validate `{round_key: [session ids, best first]}`; the cleaned dict, or InvalidInput.
-
-    Each list holds at most MAX_CHOICES distinct workshops of that round; an empty list (or a
-    missing round) means "none is fine".
-    """
-    own_errors = errors is None
-    errors = errors if errors is not None else FieldErrors()
-    if ranked is None:
-        ranked = {}
-    if not isinstance(ranked, dict):
-        errors.add("preferences", _("Give your choices per round."))
-        ranked = {}
-    rounds = {r.key: {s.id for s in r.sessions} for r in rounds_of(event)}
-    cleaned: dict[str, list[int]] = {}
-    for key, ids in ranked.items():
-        if key not in rounds:
-            errors.add("preferences", _("Unknown round: %(round)s.", round=str(key)))
-            continue
-        if not isinstance(ids, list) or any(
-            isinstance(i, bool) or not isinstance(i, int) for i in ids
-        ):
-            errors.add("preferences", _("Choices must be a list of workshop ids."))
-            continue
-        if len(set(ids)) != len(ids):
-            errors.add("preferences", _("Choose a workshop only once per round."))
-            continue
-        if len(ids) > MAX_CHOICES:
-            errors.add(
-                "preferences", _("Rank at most %(count)d workshops per round.", count=MAX_CHOICES)
-            )
-            continue
-        unknown = [i for i in ids if i not in rounds[key]]
-        if unknown:
-            errors.add(
-                "preferences",
-                _("Not a workshop of this round: %(ids)s.", ids=", ".join(map(str, unknown))),
-            )
-            continue
-        if ids:
-            cleaned[key] = ids
-    if own_errors and errors:
-        raise InvalidInput(_("Please correct the marked fields."), errors)
-    return cleaned
-
-
-def ensure_no_workshops(event: Event, sessions: list[EventSession]) -> None:
-    """While preferences are collected, workshops are ranked, not booked."""
-    workshops = [s for s in sessions if s.kind == "workshop"]
-    if workshops:
-        message = _(
-            "Workshops of this event are allocated from your ranked preferences: "
-            "rank them instead of choosing them."
-        )
-        raise InvalidInput(message, {"session_ids": [message]})
-
-
-def record_preferences(attendee: Attendee, ranked: object) -> dict[str, list[int]]:
-    """Replace the attendee's ranked choices with `ranked` ({round_key: [ids, best first]})."""
-    cleaned = clean_preferences(attendee.event, ranked)
-    db.session.execute(delete(Preference).where(Preference.attendee_id == attendee.id))
-    for ids in cleaned.values():
-        for rank, session_id in enumerate(ids, start=1):
-            db.session.add(Preference(attendee_id=attendee.id, session_id=session_id, rank=rank))
-    db.session.flush()
-    return cleaned
-
-
-def preferences_of(attendee: Attendee) -> dict[str, list[int]]:
-    """The attendee's ranked choices per current round key, best first."""
-    rows = db.session.execute(
-        select(Preference.session_id)
-        .where(Preference.attendee_id == attendee.id)
-        .order_by(Preference.rank, Preference.id)
-    ).scalars()
-    ranked = list(rows)
-    result: dict[str, list[int]] = {}
-    for workshop_round in rounds_of(attendee.event):
-        ids = {s.id for s in workshop_round.sessions}
-        chosen = [i for i in ranked if i in ids]
-        if chosen:
-            result[workshop_round.key] = chosen
-    return result
-
-
-def change_preferences(
-    attendee: Attendee, ranked: object, now: datetime, actor: Organiser | None = None
-) -> dict[str, list[int]]:
-    """The attendee (or an organiser for them) changes their ranking, until publication."""
-    event = attendee.event
-    if not collects_preferences(event):
-        raise AllocationError(
-            _("Workshops are no longer chosen by preference for this event."), "not_collecting"
-        )
-    if attendee.status != "active":
-        raise RegistrationClosed(_("This registration has been cancelled."))
-    if actor is None:
-        ensure_open(event, now)
-    lock_attendee(attendee)
-    return record_preferences(attendee, ranked)
-
-
-# --------------------------------------------------------------------------------------------
-# Demand, for the dashboard and the allocation page
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkshopDemand:
-    session: EventSession
-    round_key: str
-    first_choice: int
-    total: int
-
-    @property
-    def capacity(self) -> int:
-        return self.session.capacity
-
-    @property
-    def oversubscribed(self) -> bool:
-        return self.first_choice > self.session.seats_left
-
-
-def demand(event: Event) -> list[WorkshopDemand]:
-    """Per workshop: how many ranked it first, how many ranked it at all (active attendees)."""
-    counts = {
-        session_id: (first, total)
-        for session_id, first, total in db.session.execute(
-            select(
-                Preference.session_id,
-                func.sum(case((Preference.rank == 1, 1), else_=0)),
-                func.count(),
-            )
-            .join(Attendee, Attendee.id == Preference.attendee_id)
-            .where(Attendee.event_id == event.id, Attendee.status == "active")
-            .group_by(Preference.session_id)
-        )
-    }
-    return [
-        WorkshopDemand(s, r.key, int(counts.get(s.id, (0, 0))[0] or 0), counts.get(s.id, (0, 0))[1])
-        for r in rounds_of(event)
-        for s in r.sessions
-    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -549,31 +374,6 @@ def _set_registration(attendee: Attendee, session: EventSession, status: str, wh
     existing.waitlisted_at = when if status == "waitlisted" else None
 
 
-def quality_rows(stats: dict) -> list[dict]:
-    """The comparison as rows (one per method) with first/second/third/none and mean fill."""
-    rows = []
-    for method in METHODS:
-        s = stats.get(method)
-        if s is None:
-            continue
-        fill = s["fill"]
-        seats = sum(f["capacity"] for f in fill)
-        rows.append(
-            {
-                "method": method,
-                "first": s["by_rank"][0] if len(s["by_rank"]) > 0 else 0,
-                "second": s["by_rank"][1] if len(s["by_rank"]) > 1 else 0,
-                "third": s["by_rank"][2] if len(s["by_rank"]) > 2 else 0,
-                "none": s["none"],
-                "assigned": s["assigned"],
-                "seats": seats,
-                "fill_percent": round(100 * s["assigned"] / seats) if seats else 0,
-            }
-        )
-    return rows
-
-
-# At the deadline
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,207 @@
+"""Attendees' ranked workshop choices: the rounds, the rules of a ranking, demand.
+
+In an event whose `allocation_mode` is "preferences", registration confirms the plenary
+sessions at once and stores the attendee's ranked workshop choices per round as Preference
+rows (no seat is taken). This module owns those rows: which rounds there are, what a valid
+ranking is (at most MAX_CHOICES distinct workshops of the round), who may change it until
+publication, and how much each workshop is wanted. runs.py turns them into an allocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import case, delete, func, select
+
+from ...extensions import db
+from ...models import Attendee, Event, EventSession, Organiser, Preference
+from ..errors import DomainError, InvalidInput, RegistrationClosed
+from ..programme.reading import Round, ensure_open, workshop_rounds
+from ..registration.capacity import lock_attendee
+from ..validation import FieldErrors
+
+# How many workshops an attendee ranks per round (first, second, third choice).
+MAX_CHOICES = 3
+
+
+class AllocationError(DomainError):
+    """The allocation cannot run or be published now (409, with a stable code)."""
+
+    def __init__(self, message: str, code: str = "allocation"):
+        super().__init__(message, code, 409)
+
+
+# --------------------------------------------------------------------------------------------
+# The mode and the rounds
+# --------------------------------------------------------------------------------------------
+
+
+def collects_preferences(event: Event) -> bool:
+    """True while the event takes ranked workshop choices instead of seats."""
+    return event.allocation_mode == "preferences" and event.allocation_published_at is None
+
+
+def rounds_of(event: Event) -> list[Round]:
+    """The event's workshop rounds (scheduled workshops grouped by overlap in time)."""
+    sessions = db.session.scalars(
+        select(EventSession)
+        .where(EventSession.event_id == event.id, EventSession.kind == "workshop")
+        .order_by(EventSession.starts_at, EventSession.id)
+    )
+    return workshop_rounds(sessions)
+
+
+def workshop_ids(event: Event) -> set[int]:
+    return {s.id for r in rounds_of(event) for s in r.sessions}
+
+
+# --------------------------------------------------------------------------------------------
+# Attendees' preferences
+# --------------------------------------------------------------------------------------------
+
+
+def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None = None) -> dict:
+    """Validate `{round_key: [session ids, best first]}`; the cleaned dict, or InvalidInput.
+
+    Each list holds at most MAX_CHOICES distinct workshops of that round; an empty list (or a
+    missing round) means "none is fine".
+    """
+    own_errors = errors is None
+    errors = errors if errors is not None else FieldErrors()
+    if ranked is None:
+        ranked = {}
+    if not isinstance(ranked, dict):
+        errors.add("preferences", _("Give your choices per round."))
+        ranked = {}
+    rounds = {r.key: {s.id for s in r.sessions} for r in rounds_of(event)}
+    cleaned: dict[str, list[int]] = {}
+    for key, ids in ranked.items():
+        if key not in rounds:
+            errors.add("preferences", _("Unknown round: %(round)s.", round=str(key)))
+            continue
+        if not isinstance(ids, list) or any(
+            isinstance(i, bool) or not isinstance(i, int) for i in ids
+        ):
+            errors.add("preferences", _("Choices must be a list of workshop ids."))
+            continue
+        if len(set(ids)) != len(ids):
+            errors.add("preferences", _("Choose a workshop only once per round."))
+            continue
+        if len(ids) > MAX_CHOICES:
+            errors.add(
+                "preferences", _("Rank at most %(count)d workshops per round.", count=MAX_CHOICES)
+            )
+            continue
+        unknown = [i for i in ids if i not in rounds[key]]
+        if unknown:
+            errors.add(
+                "preferences",
+                _("Not a workshop of this round: %(ids)s.", ids=", ".join(map(str, unknown))),
+            )
+            continue
+        if ids:
+            cleaned[key] = ids
+    if own_errors and errors:
+        raise InvalidInput(_("Please correct the marked fields."), errors)
+    return cleaned
+
+
+def ensure_no_workshops(event: Event, sessions: list[EventSession]) -> None:
+    """While preferences are collected, workshops are ranked, not booked."""
+    workshops = [s for s in sessions if s.kind == "workshop"]
+    if workshops:
+        message = _(
+            "Workshops of this event are allocated from your ranked preferences: "
+            "rank them instead of choosing them."
+        )
+        raise InvalidInput(message, {"session_ids": [message]})
+
+
+def record_preferences(attendee: Attendee, ranked: object) -> dict[str, list[int]]:
+    """Replace the attendee's ranked choices with `ranked` ({round_key: [ids, best first]})."""
+    cleaned = clean_preferences(attendee.event, ranked)
+    db.session.execute(delete(Preference).where(Preference.attendee_id == attendee.id))
+    for ids in cleaned.values():
+        for rank, session_id in enumerate(ids, start=1):
+            db.session.add(Preference(attendee_id=attendee.id, session_id=session_id, rank=rank))
+    db.session.flush()
+    return cleaned
+
+
+def preferences_of(attendee: Attendee) -> dict[str, list[int]]:
+    """The attendee's ranked choices per current round key, best first."""
+    rows = db.session.execute(
+        select(Preference.session_id)
+        .where(Preference.attendee_id == attendee.id)
+        .order_by(Preference.rank, Preference.id)
+    ).scalars()
+    ranked = list(rows)
+    result: dict[str, list[int]] = {}
+    for workshop_round in rounds_of(attendee.event):
+        ids = {s.id for s in workshop_round.sessions}
+        chosen = [i for i in ranked if i in ids]
+        if chosen:
+            result[workshop_round.key] = chosen
+    return result
+
+
+def change_preferences(
+    attendee: Attendee, ranked: object, now: datetime, actor: Organiser | None = None
+) -> dict[str, list[int]]:
+    """The attendee (or an organiser for them) changes their ranking, until publication."""
+    event = attendee.event
+    if not collects_preferences(event):
+        raise AllocationError(
+            _("Workshops are no longer chosen by preference for this event."), "not_collecting"
+        )
+    if attendee.status != "active":
+        raise RegistrationClosed(_("This registration has been cancelled."))
+    if actor is None:
+        ensure_open(event, now)
+    lock_attendee(attendee)
+    return record_preferences(attendee, ranked)
+
+
+# --------------------------------------------------------------------------------------------
+# Demand, for the dashboard and the allocation page
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkshopDemand:
+    session: EventSession
+    round_key: str
+    first_choice: int
+    total: int
+
+    @property
+    def capacity(self) -> int:
+        return self.session.capacity
+
+    @property
+    def oversubscribed(self) -> bool:
+        return self.first_choice > self.session.seats_left
+
+
+def demand(event: Event) -> list[WorkshopDemand]:
+    """Per workshop: how many ranked it first, how many ranked it at all (active attendees)."""
+    counts = {
+        session_id: (first, total)
+        for session_id, first, total in db.session.execute(
+            select(
+                Preference.session_id,
+                func.sum(case((Preference.rank == 1, 1), else_=0)),
+                func.count(),
+            )
+            .join(Attendee, Attendee.id == Preference.attendee_id)
+            .where(Attendee.event_id == event.id, Attendee.status == "active")
+            .group_by(Preference.session_id)
+        )
+    }
+    return [
+        WorkshopDemand(s, r.key, int(counts.get(s.id, (0, 0))[0] or 0), counts.get(s.id, (0, 0))[1])
+        for r in rounds_of(event)
+        for s in r.sessions
+    ]
