@@ -18,6 +18,7 @@ from .problem import (
     METHOD_FCFS,
     METHOD_OPTIMAL,
     METHOD_RSD,
+    HeldSeat,
     Problem,
     Ranking,
     Workshop,
@@ -47,7 +48,10 @@ def _greedy(problem: Problem, order: Sequence[int]) -> dict[tuple[int, str], int
 
 
 def first_come_first_served(
-    workshops: Iterable[Workshop], rankings: Iterable[Ranking], arrival_order: Sequence[int]
+    workshops: Iterable[Workshop],
+    rankings: Iterable[Ranking],
+    arrival_order: Sequence[int],
+    held: Iterable[HeldSeat] = (),
 ) -> Allocation:
     """Baseline: attendees in ``arrival_order`` each take their best still-available choice.
 
@@ -55,7 +59,7 @@ def first_come_first_served(
     ranking are ignored), because silently serving someone last would be unfair and unnoticed.
     """
     started = time.perf_counter()
-    problem = prepare(workshops, rankings)
+    problem = prepare(workshops, rankings, held)
     order = list(arrival_order)
     if len(set(order)) != len(order):
         raise ValueError("arrival_order lists an attendee more than once")
@@ -73,12 +77,15 @@ def first_come_first_served(
 
 
 def random_serial_dictatorship(
-    workshops: Iterable[Workshop], rankings: Iterable[Ranking], seed: int
+    workshops: Iterable[Workshop],
+    rankings: Iterable[Ranking],
+    seed: int,
+    held: Iterable[HeldSeat] = (),
 ) -> Allocation:
     """Baseline: a seeded random order of attendees, then the same greedy as FCFS."""
     check_seed(seed)
     started = time.perf_counter()
-    problem = prepare(workshops, rankings)
+    problem = prepare(workshops, rankings, held)
     attendees = np.asarray(sorted(problem.pairs_by_attendee), dtype=np.int64)
     order = np.random.default_rng(int(seed)).permutation(attendees).tolist()
     assignments = _greedy(problem, order)
@@ -96,15 +103,17 @@ def compare(
     rankings: Iterable[Ranking],
     seed: int,
     arrival_order: Sequence[int],
+    held: Iterable[HeldSeat] = (),
 ) -> dict[str, dict[str, Any]]:
     """Stats of the optimum and both baselines side by side, keyed by method name.
 
     Values are :meth:`AllocationStats.to_dict` dicts, ready for a dry-run page or JSON.
     """
-    workshops = list(workshops)
-    rankings = list(rankings)
+    workshops, rankings, held = list(workshops), list(rankings), list(held)
     return {
-        METHOD_OPTIMAL: allocate(workshops, rankings, seed).stats.to_dict(),
-        METHOD_FCFS: first_come_first_served(workshops, rankings, arrival_order).stats.to_dict(),
-        METHOD_RSD: random_serial_dictatorship(workshops, rankings, seed).stats.to_dict(),
+        METHOD_OPTIMAL: allocate(workshops, rankings, seed, held).stats.to_dict(),
+        METHOD_FCFS: first_come_first_served(
+            workshops, rankings, arrival_order, held
+        ).stats.to_dict(),
+        METHOD_RSD: random_serial_dictatorship(workshops, rankings, seed, held).stats.to_dict(),
     }

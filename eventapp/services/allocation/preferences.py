@@ -9,6 +9,7 @@ publication, and how much each workshop is wanted. runs.py turns them into an al
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,10 +17,11 @@ from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
 
 from ...extensions import db
-from ...models import Attendee, Event, EventSession, Organiser, Preference
+from ...models import Attendee, Event, EventSession, Organiser, Preference, Registration
 from ..errors import DomainError, InvalidInput, RegistrationClosed
 from ..programme.reading import Round, ensure_open, workshop_rounds
 from ..registration.capacity import lock_attendee
+from ..registration.waitlist import SEAT_HOLDING
 from ..validation import FieldErrors
 
 # How many workshops an attendee ranks per round (first, second, third choice).
@@ -62,11 +64,17 @@ def workshop_ids(event: Event) -> set[int]:
 # --------------------------------------------------------------------------------------------
 
 
-def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None = None) -> dict:
+def clean_preferences(
+    event: Event,
+    ranked: object,
+    errors: FieldErrors | None = None,
+    held: Iterable[EventSession] = (),
+) -> dict:
     """Validate `{round_key: [session ids, best first]}`; the cleaned dict, or InvalidInput.
 
-    Each list holds at most MAX_CHOICES distinct workshops of that round; an empty list (or a
-    missing round) means "none is fine".
+    Each list holds at most MAX_CHOICES distinct workshops of that round, none overlapping a
+    session in `held` (seats the attendee already holds: ranking a clash would be a promise
+    the allocation cannot keep); an empty list (or a missing round) means "none is fine".
     """
     own_errors = errors is None
     errors = errors if errors is not None else FieldErrors()
@@ -75,7 +83,10 @@ def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None =
     if not isinstance(ranked, dict):
         errors.add("preferences", _("Give your choices per round."))
         ranked = {}
-    rounds = {r.key: {s.id for s in r.sessions} for r in rounds_of(event)}
+    all_rounds = rounds_of(event)
+    rounds = {r.key: {s.id for s in r.sessions} for r in all_rounds}
+    sessions = {s.id: s for r in all_rounds for s in r.sessions}
+    held = list(held)
     cleaned: dict[str, list[int]] = {}
     for key, ids in ranked.items():
         if key not in rounds:
@@ -101,7 +112,18 @@ def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None =
                 _("Not a workshop of this round: %(ids)s.", ids=", ".join(map(str, unknown))),
             )
             continue
-        if ids:
+        clashes = [(sessions[i], h) for i in ids for h in held if sessions[i].overlaps(h)]
+        for workshop, seat in clashes:
+            errors.add(
+                "preferences",
+                _(
+                    "“%(workshop)s” overlaps “%(held)s”, where you already have a seat: "
+                    "rank another workshop, or none.",
+                    workshop=workshop.title,
+                    held=seat.title,
+                ),
+            )
+        if ids and not clashes:
             cleaned[key] = ids
     if own_errors and errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
@@ -119,9 +141,25 @@ def ensure_no_workshops(event: Event, sessions: list[EventSession]) -> None:
         raise InvalidInput(message, {"session_ids": [message]})
 
 
+def held_sessions(attendee: Attendee) -> list[EventSession]:
+    """Sessions the attendee holds a seat in (confirmed or offered), plenaries included."""
+    return list(
+        db.session.scalars(
+            select(EventSession)
+            .join(Registration, Registration.session_id == EventSession.id)
+            .where(Registration.attendee_id == attendee.id, Registration.status.in_(SEAT_HOLDING))
+            .order_by(EventSession.starts_at, EventSession.id)
+        )
+    )
+
+
 def record_preferences(attendee: Attendee, ranked: object) -> dict[str, list[int]]:
-    """Replace the attendee's ranked choices with `ranked` ({round_key: [ids, best first]})."""
-    cleaned = clean_preferences(attendee.event, ranked)
+    """Replace the attendee's ranked choices with `ranked` ({round_key: [ids, best first]}).
+
+    Checked against the seats they hold now, so at registration the plenaries just chosen
+    count too (an overlapping ranking is refused and the caller rolls the registration back).
+    """
+    cleaned = clean_preferences(attendee.event, ranked, held=held_sessions(attendee))
     db.session.execute(delete(Preference).where(Preference.attendee_id == attendee.id))
     for ids in cleaned.values():
         for rank, session_id in enumerate(ids, start=1):

@@ -114,6 +114,51 @@ class Ranking:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HeldSeat:
+    """A seat the attendee already holds (a plenary, a workshop an organiser gave them).
+
+    Nothing that overlaps it in time may be given to them: such a ranked workshop is treated
+    like an invalid choice (ignored, the ranks close up), by the optimum and the baselines.
+    """
+
+    attendee_id: int
+    session_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("attendee_id", "session_id"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"HeldSeat {name} must be an int, got {value!r}")
+        if not isinstance(self.starts_at, datetime) or not isinstance(self.ends_at, datetime):
+            raise ValueError(f"HeldSeat {self.session_id}: starts_at and ends_at must be datetimes")
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"HeldSeat {self.session_id}: ends_at must be after starts_at")
+
+    def overlaps(self, workshop: Workshop) -> bool:
+        return self.starts_at < workshop.ends_at and workshop.starts_at < self.ends_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for audit (a replay needs the held seats as much as the rankings)."""
+        return {
+            "attendee_id": self.attendee_id,
+            "session_id": self.session_id,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeldSeat:
+        return cls(
+            int(data["attendee_id"]),
+            int(data["session_id"]),
+            datetime.fromisoformat(data["starts_at"]),
+            datetime.fromisoformat(data["ends_at"]),
+        )
+
+
 @dataclass(frozen=True)
 class Problem:
     """Validated, canonically ordered input shared by the optimum and the baselines."""
@@ -125,11 +170,19 @@ class Problem:
     max_rank: int
     conflicts: dict[int, frozenset[int]]  # workshop -> overlapping workshops of other rounds
     pairs_by_attendee: dict[int, tuple[int, ...]]  # pair indices in chronological round order
+    held: dict[int, tuple[HeldSeat, ...]]  # seats each attendee already holds
 
 
-def prepare(workshops: Iterable[Workshop], rankings: Iterable[Ranking]) -> Problem:
+def prepare(
+    workshops: Iterable[Workshop], rankings: Iterable[Ranking], held: Iterable[HeldSeat] = ()
+) -> Problem:
     workshops = list(workshops)
     rankings = list(rankings)
+    held_by: dict[int, list[HeldSeat]] = {}
+    for seat in held:
+        if not isinstance(seat, HeldSeat):
+            raise ValueError(f"expected HeldSeat, got {type(seat).__name__}")
+        held_by.setdefault(seat.attendee_id, []).append(seat)
     by_id: dict[int, Workshop] = {}
     for w in workshops:
         if not isinstance(w, Workshop):
@@ -170,9 +223,11 @@ def prepare(workshops: Iterable[Workshop], rankings: Iterable[Ranking]) -> Probl
     pairs_by_attendee: dict[int, list[int]] = {}
     for r in ordered:
         valid: list[int] = []
+        seats = held_by.get(r.attendee_id, ())
         for wid in r.choices:
             w = by_id.get(wid)
-            if w is not None and w.round_key == r.round_key and wid not in valid:
+            clash = w is not None and any(seat.overlaps(w) for seat in seats)
+            if w is not None and w.round_key == r.round_key and wid not in valid and not clash:
                 valid.append(wid)
         pairs_by_attendee.setdefault(r.attendee_id, []).append(len(pairs))
         pairs.append((r.attendee_id, r.round_key))
@@ -198,6 +253,7 @@ def prepare(workshops: Iterable[Workshop], rankings: Iterable[Ranking]) -> Probl
         max_rank=max((len(c) for c in choices), default=0),
         conflicts={wid: frozenset(s) for wid, s in conflicts.items()},
         pairs_by_attendee={a: tuple(p) for a, p in pairs_by_attendee.items()},
+        held={a: tuple(seats) for a, seats in held_by.items()},
     )
 
 
@@ -224,3 +280,8 @@ def verify(problem: Problem, assignments: dict[tuple[int, str], int | None]) -> 
         for i, a in enumerate(got):
             if any(b in problem.conflicts[a] for b in got[i + 1 :]):
                 raise RuntimeError("allocation gave an attendee two overlapping sessions")
+    for (attendee, _key), wid in assignments.items():
+        if wid is not None and any(
+            seat.overlaps(problem.workshops[wid]) for seat in problem.held.get(attendee, ())
+        ):
+            raise RuntimeError(f"allocation gave attendee {attendee} a clash with a held seat")

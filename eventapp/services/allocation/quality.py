@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from .problem import METHODS, Problem, Ranking, Workshop
+from .problem import METHODS, HeldSeat, Problem, Ranking, Workshop
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
@@ -130,7 +130,10 @@ class Allocation:
 
 
 def audit_record(
-    workshops: Iterable[Workshop], rankings: Iterable[Ranking], allocation: Allocation
+    workshops: Iterable[Workshop],
+    rankings: Iterable[Ranking],
+    allocation: Allocation,
+    held: Iterable[HeldSeat] = (),
 ) -> dict[str, Any]:
     """Everything needed to re-run and check an allocation later: inputs, seed and result.
 
@@ -144,6 +147,7 @@ def audit_record(
         "rankings": [
             r.to_dict() for r in sorted(rankings, key=lambda r: (r.attendee_id, r.round_key))
         ],
+        "held": [h.to_dict() for h in sorted(held, key=lambda h: (h.attendee_id, h.session_id))],
         **allocation.to_dict(),
     }
 

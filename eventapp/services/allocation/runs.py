@@ -58,6 +58,7 @@ from .problem import (  # noqa: F401 (METHODS: re-exported)
     METHOD_OPTIMAL,
     METHOD_RSD,
     METHODS,
+    HeldSeat,
     Ranking,
     Workshop,
 )
@@ -78,13 +79,15 @@ class SolverInputs:
     workshops: list[Workshop]
     rankings: list[Ranking]
     arrival_order: list[int]  # attendees in registration order, for the FCFS baseline
+    held: list[HeldSeat]  # seats attendees with a ranking already hold (plenaries too)
 
 
 def build_inputs(event: Event) -> SolverInputs:
     """The solver's view of the event now: seats left per workshop and everyone's rankings.
 
     A round in which an attendee already holds a workshop (an organiser seated them) is left
-    out for them, so nobody gets two workshops in one round.
+    out for them, so nobody gets two workshops in one round; every seat they hold (a plenary
+    too) goes to the solver, which never gives them anything overlapping it.
     """
     rounds = rounds_of(event)
     round_of = {s.id: r.key for r in rounds for s in r.sessions}
@@ -93,18 +96,19 @@ def build_inputs(event: Event) -> SolverInputs:
         for r in rounds
         for s in r.sessions
     ]
-    held = set(
-        db.session.execute(
-            select(Registration.attendee_id, Registration.session_id)
-            .join(Attendee, Attendee.id == Registration.attendee_id)
-            .where(
-                Attendee.event_id == event.id,
-                Registration.status.in_(SEAT_HOLDING),
-                Registration.session_id.in_(list(round_of) or [-1]),
-            )
-        ).all()
-    )
-    held_rounds = {(a, round_of[s]) for a, s in held}
+    seats = db.session.execute(
+        select(
+            Registration.attendee_id,
+            Registration.session_id,
+            EventSession.starts_at,
+            EventSession.ends_at,
+        )
+        .join(Attendee, Attendee.id == Registration.attendee_id)
+        .join(EventSession, EventSession.id == Registration.session_id)
+        .where(Attendee.event_id == event.id, Registration.status.in_(SEAT_HOLDING))
+        .order_by(Registration.attendee_id, Registration.session_id)
+    ).all()
+    held_rounds = {(a, round_of[s]) for a, s, _start, _end in seats if s in round_of}
     rows = db.session.execute(
         select(Preference.attendee_id, Preference.session_id)
         .join(Attendee, Attendee.id == Preference.attendee_id)
@@ -118,6 +122,7 @@ def build_inputs(event: Event) -> SolverInputs:
             choices[(attendee_id, key)].append(session_id)
     rankings = [Ranking(a, key, tuple(ids)) for (a, key), ids in sorted(choices.items())]
     ranked_attendees = {a for a, _key in choices}
+    held = [HeldSeat(a, s, start, end) for a, s, start, end in seats if a in ranked_attendees]
     arrival_order = [
         a
         for a in db.session.scalars(
@@ -127,7 +132,7 @@ def build_inputs(event: Event) -> SolverInputs:
         )
         if a in ranked_attendees
     ]
-    return SolverInputs(workshops, rankings, arrival_order)
+    return SolverInputs(workshops, rankings, arrival_order, held)
 
 
 def _ensure_collecting(event: Event) -> None:
@@ -160,10 +165,12 @@ def dry_run(
     _ensure_collecting(event)
     seed = clean_seed(seed)
     inputs = build_inputs(event)
-    optimum = allocate(inputs.workshops, inputs.rankings, seed)
-    fcfs = first_come_first_served(inputs.workshops, inputs.rankings, inputs.arrival_order)
-    rsd = random_serial_dictatorship(inputs.workshops, inputs.rankings, seed)
-    record = audit_record(inputs.workshops, inputs.rankings, optimum)
+    optimum = allocate(inputs.workshops, inputs.rankings, seed, inputs.held)
+    fcfs = first_come_first_served(
+        inputs.workshops, inputs.rankings, inputs.arrival_order, inputs.held
+    )
+    rsd = random_serial_dictatorship(inputs.workshops, inputs.rankings, seed, inputs.held)
+    record = audit_record(inputs.workshops, inputs.rankings, optimum, inputs.held)
     run = AllocationRun(
         event_id=event.id,
         organiser_id=actor.id if actor is not None else None,
@@ -173,6 +180,7 @@ def dry_run(
             "versions": record["versions"],
             "workshops": record["workshops"],
             "rankings": record["rankings"],
+            "held": record["held"],
             "arrival_order": inputs.arrival_order,
         },
         result={"seed": seed, "assignments": record["assignments"]},
@@ -196,8 +204,8 @@ def dry_run(
     return run
 
 
-def replay(run: AllocationRun):
-    """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
+def stored_inputs(run: AllocationRun) -> SolverInputs:
+    """The solver's inputs as the run stored them (runs from before held seats have none)."""
     workshops = [
         Workshop(
             w["id"],
@@ -212,7 +220,14 @@ def replay(run: AllocationRun):
         Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
         for r in run.inputs["rankings"]
     ]
-    return allocate(workshops, rankings, run.seed)
+    held = [HeldSeat.from_dict(h) for h in run.inputs.get("held", [])]
+    return SolverInputs(workshops, rankings, list(run.inputs.get("arrival_order", [])), held)
+
+
+def replay(run: AllocationRun):
+    """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
+    inputs = stored_inputs(run)
+    return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held)
 
 
 def latest_run(event: Event) -> AllocationRun | None:

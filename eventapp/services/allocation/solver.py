@@ -56,7 +56,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from .model import Model, aggregate, build_models
-from .problem import METHOD_OPTIMAL, Ranking, Workshop, check_seed, prepare, verify
+from .problem import METHOD_OPTIMAL, HeldSeat, Ranking, Workshop, check_seed, prepare, verify
 from .quality import Allocation, build_stats
 
 # Reduced costs and duals of a totally unimodular LP with 0/1 objective are integers, so
@@ -240,14 +240,19 @@ def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
     return x
 
 
-def allocate(workshops: Iterable[Workshop], rankings: Iterable[Ranking], seed: int) -> Allocation:
+def allocate(
+    workshops: Iterable[Workshop],
+    rankings: Iterable[Ranking],
+    seed: int,
+    held: Iterable[HeldSeat] = (),
+) -> Allocation:
     """The lexicographically fair optimum (see the module docstring), ties by seeded lottery.
 
     Same inputs (in any order) and seed give the identical allocation.
     """
     check_seed(seed)
     started = time.perf_counter()
-    problem = prepare(workshops, rankings)
+    problem = prepare(workshops, rankings, held)
     models, variables = build_models(problem)
     # Drawn over all variables in canonical order, before splitting into groups, so the weights
     # do not depend on how the rounds happen to decompose.
