@@ -18,13 +18,18 @@ METHOD_LABELS = {
 
 
 def quality_table(stats: dict) -> str:
-    """First/second/third/none and the overall fill rate, one line per method."""
-    header = f"{'method':<26}{'1st':>7}{'2nd':>7}{'3rd':>7}{'none':>7}{'seats':>8}{'fill':>7}"
+    """First/second/third/none, attendees with 2+ misses and the fill rate, per method."""
+    header = (
+        f"{'method':<26}{'1st':>7}{'2nd':>7}{'3rd':>7}{'none':>7}{'2+ miss':>9}"
+        f"{'seats':>12}{'fill':>7}"
+    )
     lines = [header, "-" * len(header)]
     for row in allocation.quality_rows(stats):
+        two_plus = "-" if row["two_plus"] is None else row["two_plus"]
+        seats = f"{row['assigned']}/{row['seats']}"
         lines.append(
             f"{METHOD_LABELS[row['method']]:<26}{row['first']:>7}{row['second']:>7}"
-            f"{row['third']:>7}{row['none']:>7}{row['assigned']:>4}/{row['seats']:<3}"
+            f"{row['third']:>7}{row['none']:>7}{two_plus:>9}{seats:>12}"
             f"{row['fill_percent']:>6}%"
         )
     return "\n".join(lines)

@@ -6,7 +6,9 @@ The database side:
 
 The pure core (no database):
 - problem.py: workshops, rankings, their canonical form and the check of every hard rule;
-- model.py: the optimum's sparse model; solver.py: its levels and :func:`allocate`;
+- solver.py: the levels and :func:`allocate`; model.py: the per-attendee model of rounds a
+  double session couples; fairness.py: independent rounds per ranking type, and the level
+  that spreads misses over people;
 - baselines.py: first come first served and random serial dictatorship, and the comparison;
 - quality.py: what an allocation achieved (the statistics every report shows).
 """

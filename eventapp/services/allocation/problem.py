@@ -221,17 +221,17 @@ def prepare(
     pairs: list[tuple[int, str]] = []
     choices: list[tuple[int, ...]] = []
     pairs_by_attendee: dict[int, list[int]] = {}
+    round_of = {wid: w.round_key for wid, w in by_id.items()}
     for r in ordered:
-        valid: list[int] = []
-        seats = held_by.get(r.attendee_id, ())
-        for wid in r.choices:
-            w = by_id.get(wid)
-            clash = w is not None and any(seat.overlaps(w) for seat in seats)
-            if w is not None and w.round_key == r.round_key and wid not in valid and not clash:
-                valid.append(wid)
+        key = r.round_key
+        # Workshops of this round only, first occurrence of a repeated id keeps its rank.
+        valid = tuple(dict.fromkeys(w for w in r.choices if round_of.get(w) == key))
+        seats = held_by.get(r.attendee_id)
+        if seats:
+            valid = tuple(w for w in valid if not any(s.overlaps(by_id[w]) for s in seats))
         pairs_by_attendee.setdefault(r.attendee_id, []).append(len(pairs))
-        pairs.append((r.attendee_id, r.round_key))
-        choices.append(tuple(valid))
+        pairs.append((r.attendee_id, key))
+        choices.append(valid)
 
     # Cross-round overlaps by a sweep over start times (same-round overlaps need no rows:
     # nobody gets two workshops of one round anyway).
@@ -274,14 +274,15 @@ def verify(problem: Problem, assignments: dict[tuple[int, str], int | None]) -> 
     for wid, n in load.items():
         if n > problem.workshops[wid].capacity:
             raise RuntimeError(f"allocation overfills workshop {wid}")
-    for idxs in problem.pairs_by_attendee.values():
-        got = [assignments[problem.pairs[p]] for p in idxs]
-        got = [w for w in got if w is not None]
-        for i, a in enumerate(got):
-            if any(b in problem.conflicts[a] for b in got[i + 1 :]):
-                raise RuntimeError("allocation gave an attendee two overlapping sessions")
-    for (attendee, _key), wid in assignments.items():
-        if wid is not None and any(
-            seat.overlaps(problem.workshops[wid]) for seat in problem.held.get(attendee, ())
-        ):
-            raise RuntimeError(f"allocation gave attendee {attendee} a clash with a held seat")
+    if any(problem.conflicts.values()):
+        for idxs in problem.pairs_by_attendee.values():
+            got = [assignments[problem.pairs[p]] for p in idxs]
+            got = [w for w in got if w is not None]
+            for i, a in enumerate(got):
+                if any(b in problem.conflicts[a] for b in got[i + 1 :]):
+                    raise RuntimeError("allocation gave an attendee two overlapping sessions")
+    for attendee, seats in problem.held.items():
+        for p in problem.pairs_by_attendee.get(attendee, ()):
+            wid = assignments[problem.pairs[p]]
+            if wid is not None and any(s.overlaps(problem.workshops[wid]) for s in seats):
+                raise RuntimeError(f"allocation gave attendee {attendee} a clash with a held seat")

@@ -26,7 +26,8 @@ class AllocationStats:
     ``by_rank[k]`` counts (attendee, round) pairs that got their (k+1)-th valid choice.
     ``none`` counts pairs that ranked something valid and got nothing (what level 1 minimises);
     ``unranked`` counts pairs with no valid choice at all (nothing to give, never a failure).
-    ``fill`` maps workshop id to (assigned, capacity).
+    ``fill`` maps workshop id to (assigned, capacity). ``misses_per_attendee[k]`` counts
+    attendees left with nothing in exactly k of their rounds (what the fairness level spreads).
     """
 
     method: str
@@ -36,6 +37,18 @@ class AllocationStats:
     fill: dict[int, tuple[int, int]] = field(hash=False)
     total_attendees: int
     wall_time_s: float
+    misses_per_attendee: tuple[int, ...] = ()
+
+    def missing_at_least(self, rounds: int) -> int:
+        """Attendees left with nothing they ranked in ``rounds`` or more of their rounds."""
+        return sum(self.misses_per_attendee[rounds:])
+
+    def fairness(self) -> tuple[int, ...]:
+        """The fairness level's key, worst first: attendees with K or more misses, ..., with 2
+        or more (smaller is fairer, compared lexicographically at a common length)."""
+        return tuple(
+            self.missing_at_least(k) for k in range(len(self.misses_per_attendee) - 1, 1, -1)
+        )
 
     @property
     def first(self) -> int:
@@ -86,6 +99,8 @@ class AllocationStats:
             ],
             "total_attendees": int(self.total_attendees),
             "wall_time_s": float(self.wall_time_s),
+            "misses_per_attendee": [int(n) for n in self.misses_per_attendee],
+            "two_or_more_misses": int(self.missing_at_least(2)),
         }
 
     @classmethod
@@ -102,6 +117,7 @@ class AllocationStats:
             },
             total_attendees=int(data["total_attendees"]),
             wall_time_s=float(data["wall_time_s"]),
+            misses_per_attendee=tuple(int(n) for n in data.get("misses_per_attendee", ())),
         )
 
 
@@ -161,12 +177,14 @@ def build_stats(
     by_rank = [0] * problem.max_rank
     none = unranked = 0
     assigned = dict.fromkeys(problem.workshops, 0)
+    misses = dict.fromkeys(problem.pairs_by_attendee, 0)
     for pair, valid in zip(problem.pairs, problem.choices, strict=True):
         wid = assignments[pair]
         if not valid:
             unranked += 1
         elif wid is None:
             none += 1
+            misses[pair[0]] += 1
         else:
             by_rank[valid.index(wid)] += 1
         if wid is not None:
@@ -179,6 +197,9 @@ def build_stats(
         fill={wid: (assigned[wid], w.capacity) for wid, w in problem.workshops.items()},
         total_attendees=len(problem.pairs_by_attendee),
         wall_time_s=wall_time_s,
+        misses_per_attendee=tuple(
+            np.bincount(np.fromiter(misses.values(), dtype=np.int64), minlength=1).tolist()
+        ),
     )
 
 
@@ -198,6 +219,8 @@ def quality_rows(stats: dict) -> list[dict]:
                 "second": s["by_rank"][1] if len(s["by_rank"]) > 1 else 0,
                 "third": s["by_rank"][2] if len(s["by_rank"]) > 2 else 0,
                 "none": s["none"],
+                # Attendees with nothing in 2 or more rounds (absent from runs made before).
+                "two_plus": s.get("two_or_more_misses"),
                 "assigned": s["assigned"],
                 "seats": seats,
                 "fill_percent": round(100 * s["assigned"] / seats) if seats else 0,

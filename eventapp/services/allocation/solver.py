@@ -14,32 +14,34 @@ level can ever buy back a worse result on a higher one):
    rounds where the attendee ranked at least one valid workshop. Seating one more person
    somewhere they asked for beats giving anyone a better rank.
 2. Then maximise the number of first choices, then of second choices, then third, and so on.
-3. Remaining ties (several allocations equal on every level) are broken by a seeded lottery:
-   every (attendee, round, choice) gets an independent weight drawn uniformly from [0, 1) by
-   NumPy's PCG64 seeded with ``seed``, in a canonical order (attendee id, round in time
-   order, rank), and the allocation with the largest total weight among the lexicographically
-   optimal ones wins. The levels are fixed as hard constraints before the lottery runs, so the
-   lottery cannot outweigh any level (no big-M weights, no precision trade-off).
+3. Then spread the misses over people (fairness.py): fewest attendees left with nothing in K or
+   more of their rounds, then K-1, ..., then 2. It only chooses among allocations optimal on
+   1 and 2, so it never costs a seat or a better choice (docs/ALLOCATION.md: the trade-off).
+4. Remaining ties are broken by a lottery seeded with ``seed`` (NumPy's PCG64, drawn in a
+   canonical order): random weights on the choices of each ranking type and on who misses,
+   the allocation of largest weight among the optimal ones wins, and within a type a seeded
+   permutation says who gets which of the type's seats. The levels are fixed as hard
+   constraints before the lottery runs, so it cannot outweigh any level (no big-M weights).
    Inputs are canonicalised (sorted) first, so the same workshops, rankings and seed give the
    identical allocation whatever order they arrive in.
 
 How it is solved (a well-kept solver, HiGHS through SciPy, not a hand-written search). Rounds
 that no cross-round overlap ties together are independent, and each is a transportation problem
-(attendees x workshops, a bipartite incidence matrix, totally unimodular), so its LP optimum is
-integral. The levels are optimised one after another, each restricting the LP to the optimal
-face of the previous one (columns with a non-zero reduced cost fixed at 0, rows with a non-zero
-dual made equalities), which keeps the matrix totally unimodular; the final lottery LP then has
-an integral optimum. Because attendees with identical rankings are interchangeable, the level
-LPs run on an aggregated model (one column per distinct ranking and choice: with 8 workshops
-and 3 choices at most 8 x 7 x 6 = 336 rankings, so at most 1,008 columns, measured 939-957 on
-the benchmark's rounds, against 15,000 for 5,000 attendees) and only the lottery LP sees every
-attendee. Rounds coupled by a session that spans rounds get
-per-attendee conflict rows, which break total unimodularity: there each level's LP bound is
-imposed as an equality, and a final integral LP solution certifies itself as the exact
-optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and cut) solves
-the same levels exactly. Everything is built as sparse matrices; ``bench/bench_allocation.py``
-measures 5,000 attendees x 4 rounds x 8 workshops at about 1.4 s of CPU time (about
-3.7 s when a double session couples two rounds).
+(ranking types x workshops, a bipartite incidence matrix, totally unimodular), so its LP
+optimum is integral. Attendees with identical rankings are interchangeable, so a round's LPs
+have one column per distinct ranking and choice: with 8 workshops and 3 choices at most
+8 x 7 x 6 = 336 rankings, so at most 1,008 columns (939-957 on the benchmark's rounds), against
+15,000 per-attendee columns for 5,000 attendees. The levels are optimised one after another,
+each restricting the LP to the optimal face of the previous one (columns with a non-zero
+reduced cost fixed at 0, rows with a non-zero dual made equalities), which keeps the matrix
+totally unimodular; fairness.py then runs the fairness levels and the lottery on the product
+of those faces. Rounds coupled by a session that spans rounds get per-attendee conflict rows,
+which break total unimodularity: they are solved first and per attendee (model.py), each
+level's LP bound imposed as an equality, and a final integral LP solution certifies itself as
+the exact optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and
+cut) solves the same levels exactly (``fairness.milp_rounds`` likewise for the independent
+rounds). Their misses count as fixed for the fairness level. ``bench/bench_allocation.py``
+prints the times and figures (docs/PERFORMANCE.md has the measurements).
 
 The model is built in model.py, the inputs checked in problem.py; the two greedy baselines
 the optimum is compared with are in baselines.py, the statistics in quality.py.
@@ -47,6 +49,7 @@ the optimum is compared with are in baselines.py, the statistics in quality.py.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -55,8 +58,18 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from .fairness import RoundModel, milp_rounds, round_models, spread_misses
 from .model import Model, aggregate, build_models
-from .problem import METHOD_OPTIMAL, HeldSeat, Ranking, Workshop, check_seed, prepare, verify
+from .problem import (
+    METHOD_OPTIMAL,
+    HeldSeat,
+    Problem,
+    Ranking,
+    Workshop,
+    check_seed,
+    prepare,
+    verify,
+)
 from .quality import Allocation, build_stats
 
 # Reduced costs and duals of a totally unimodular LP with 0/1 objective are integers, so
@@ -129,41 +142,31 @@ def _certified(
     return rounded
 
 
-def _solve_round(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
-    """Lexicographic optimum of one round (a transportation problem) by successive optimal faces.
+def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
+    """The levels' optimal face of one independent round, on its per-type model.
 
     After each level, the optimal solutions are exactly the feasible points complementary to
     the optimal duals: columns with a non-zero reduced cost stay at 0 and rows with a non-zero
-    dual stay tight. Imposing that by bounds and equalities keeps the matrix totally unimodular,
-    so the final lottery LP has an integral vertex optimum. The levels are solved on the
-    aggregated model; its optimal duals, copied to every unit of a type, are optimal duals of
-    the full model (feasible, same objective), so they cut out the same face there. Returns
-    None if anything numerical looks off, so the caller can use the MILP instead.
+    dual stay tight. Imposing that by bounds and equalities keeps the matrix (a bipartite
+    incidence matrix, types against workshops) totally unimodular, so the faces stay integral
+    for the fairness levels and the lottery (fairness.py). Returns None if anything numerical
+    looks off, so the caller can use the MILP instead.
     """
-    agg = aggregate(model)
-    upper = np.full(agg.rank.size, np.inf)
-    tight = np.zeros(agg.rhs.size, dtype=bool)
+    upper = np.full(model.rank.size, np.inf)
+    tight = np.zeros(model.rhs.size, dtype=bool)
     targets: list[tuple[np.ndarray, float]] = []
-    full_levels = _level_objectives(model.rank, max_rank)
-    for c, c_full in zip(_level_objectives(agg.rank, max_rank), full_levels, strict=True):
-        res = _highs_lp(c, agg.matrix, agg.rhs, tight, upper)
+    for c in _level_objectives(model.rank, max_rank):
+        res = _highs_lp(c, model.matrix, model.rhs, tight, upper, "highs-ipm")
         if res.status != 0:
             return None
-        targets.append((c_full, -res.fun))
+        targets.append((c, -res.fun))
         upper = np.where(np.asarray(res.lower.marginals) > _DUAL_THRESHOLD, 0.0, upper)
-        duals = np.zeros(agg.rhs.size)
+        duals = np.zeros(model.rhs.size)
         if (~tight).any():
             duals[~tight] = res.ineqlin.marginals
         tight |= np.abs(duals) > _DUAL_THRESHOLD
-    res = _highs_lp(
-        lottery,
-        model.matrix,
-        model.rhs,
-        tight[agg.of_row],
-        np.where(upper[agg.of_col] == 0.0, 0.0, 1.0),
-    )
-    # A misread dual would show up as a level below its optimum: then _certified says None.
-    return _certified(model, res, targets)
+    model.upper, model.tight, model.targets = upper, tight, targets
+    return model
 
 
 def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
@@ -240,6 +243,50 @@ def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
     return x
 
 
+def _coupled_rounds(problem: Problem) -> set[str]:
+    """Rounds that a double session ties to another for at least one attendee (who ranked
+    both it and an overlapping workshop of the other round): those are solved per attendee."""
+    clashing = {w for w, others in problem.conflicts.items() if others}
+    if not clashing:
+        return set()
+    rankers: dict[int, set[int]] = {}
+    for (attendee, _key), choices in zip(problem.pairs, problem.choices, strict=True):
+        for w in choices:
+            if w in clashing:
+                rankers.setdefault(w, set()).add(attendee)
+    coupled: set[str] = set()
+    for w, others in problem.conflicts.items():
+        for v in others:
+            if rankers.get(w, set()) & rankers.get(v, set()):
+                coupled |= {problem.workshops[w].round_key, problem.workshops[v].round_key}
+    return coupled
+
+
+def _solve_coupled_rounds(
+    problem: Problem, coupled: set[str], rng: np.random.Generator
+) -> dict[int, int | None]:
+    """Workshop (or None) per pair index of the coupled rounds: per attendee, exactly."""
+    only = tuple(
+        c if k in coupled else () for (_a, k), c in zip(problem.pairs, problem.choices, strict=True)
+    )
+    models, variables = build_models(dataclasses.replace(problem, choices=only))
+    # Drawn over all variables in canonical order, before splitting into groups, so the weights
+    # do not depend on how the rounds happen to decompose.
+    lottery_all = rng.random(len(variables))
+    result: dict[int, int | None] = {p: None for p, c in enumerate(only) if c}
+    for model in models:
+        lottery = lottery_all[model.var_ids]
+        x = _solve_coupled(model, lottery, problem.max_rank)
+        if x is None:
+            x = _solve_milp(model, lottery, problem.max_rank)
+        for j in model.var_ids[x > 0.5]:
+            p, wid = variables[int(j)]
+            if result[p] is not None:
+                raise RuntimeError("solver gave a pair two workshops")
+            result[p] = wid
+    return result
+
+
 def allocate(
     workshops: Iterable[Workshop],
     rankings: Iterable[Ranking],
@@ -253,25 +300,25 @@ def allocate(
     check_seed(seed)
     started = time.perf_counter()
     problem = prepare(workshops, rankings, held)
-    models, variables = build_models(problem)
-    # Drawn over all variables in canonical order, before splitting into groups, so the weights
-    # do not depend on how the rounds happen to decompose.
-    lottery_all = np.random.default_rng(int(seed)).random(len(variables))
-
-    chosen = np.zeros(len(variables), dtype=bool)
-    for model in models:
-        lottery = lottery_all[model.var_ids]
-        solve = _solve_coupled if model.coupled else _solve_round
-        x = solve(model, lottery, problem.max_rank)
-        if x is None:
-            x = _solve_milp(model, lottery, problem.max_rank)
-        chosen[model.var_ids[x > 0.5]] = True
+    rng = np.random.default_rng(int(seed))
+    coupled = _coupled_rounds(problem)
+    chosen = _solve_coupled_rounds(problem, coupled, rng) if coupled else {}
+    fixed: dict[int, int] = {}
+    for p, wid in chosen.items():
+        if wid is None:
+            attendee = problem.pairs[p][0]
+            fixed[attendee] = fixed.get(attendee, 0) + 1
+    independent = [k for k in problem.round_order if k not in coupled]
+    models = [_solve_round(m, problem.max_rank) for m in round_models(problem, independent)]
+    spread = None
+    if all(m is not None for m in models):
+        spread = spread_misses(problem, models, fixed, rng)
+    if spread is None:
+        spread = milp_rounds(problem, independent, fixed, rng)
+    chosen.update(spread)
 
     assignments: dict[tuple[int, str], int | None] = dict.fromkeys(problem.pairs)
-    for j in np.flatnonzero(chosen):
-        p, wid = variables[int(j)]
-        if assignments[problem.pairs[p]] is not None:
-            raise RuntimeError("solver gave a pair two workshops")
+    for p, wid in chosen.items():
         assignments[problem.pairs[p]] = wid
     verify(problem, assignments)
     elapsed = time.perf_counter() - started
