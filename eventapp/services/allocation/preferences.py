@@ -31,8 +31,8 @@ MAX_CHOICES = 3
 class AllocationError(DomainError):
     """The allocation cannot run or be published now (409, with a stable code)."""
 
-    def __init__(self, message: str, code: str = "allocation"):
-        super().__init__(message, code, 409)
+    def __init__(self, message: str, code: str = "allocation", **details):
+        super().__init__(message, code, 409, details)
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,15 +30,15 @@ from ...models import (
     Event,
     EventSession,
     Organiser,
-    Preference,
     Registration,
 )
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..mail.outbox import enqueue
 from ..registration import capacity
-from ..registration.waitlist import SEAT_HOLDING
+from ..registration.waitlist import promote_from_waitlist
 from .baselines import first_come_first_served, random_serial_dictatorship
+from .inputs import build_inputs, input_changes, stored_inputs
 from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
     MAX_CHOICES,
     AllocationError,
@@ -53,86 +53,12 @@ from .preferences import (  # noqa: F401 (re-exported: callers outside the packa
     rounds_of,
     workshop_ids,
 )
-from .problem import (  # noqa: F401 (METHODS: re-exported)
-    METHOD_FCFS,
-    METHOD_OPTIMAL,
-    METHOD_RSD,
-    METHODS,
-    HeldSeat,
-    Ranking,
-    Workshop,
-)
+from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS  # noqa: F401
 from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
 from .solver import allocate
 
 # Seeds are stored in a BIGINT column.
 SEED_MAX = 2**63 - 1
-
-
-# --------------------------------------------------------------------------------------------
-# Solver inputs, dry run, replay
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SolverInputs:
-    workshops: list[Workshop]
-    rankings: list[Ranking]
-    arrival_order: list[int]  # attendees in registration order, for the FCFS baseline
-    held: list[HeldSeat]  # seats attendees with a ranking already hold (plenaries too)
-
-
-def build_inputs(event: Event) -> SolverInputs:
-    """The solver's view of the event now: seats left per workshop and everyone's rankings.
-
-    A round in which an attendee already holds a workshop (an organiser seated them) is left
-    out for them, so nobody gets two workshops in one round; every seat they hold (a plenary
-    too) goes to the solver, which never gives them anything overlapping it.
-    """
-    rounds = rounds_of(event)
-    round_of = {s.id: r.key for r in rounds for s in r.sessions}
-    workshops = [
-        Workshop(s.id, r.key, s.seats_left, s.starts_at, s.ends_at)
-        for r in rounds
-        for s in r.sessions
-    ]
-    seats = db.session.execute(
-        select(
-            Registration.attendee_id,
-            Registration.session_id,
-            EventSession.starts_at,
-            EventSession.ends_at,
-        )
-        .join(Attendee, Attendee.id == Registration.attendee_id)
-        .join(EventSession, EventSession.id == Registration.session_id)
-        .where(Attendee.event_id == event.id, Registration.status.in_(SEAT_HOLDING))
-        .order_by(Registration.attendee_id, Registration.session_id)
-    ).all()
-    held_rounds = {(a, round_of[s]) for a, s, _start, _end in seats if s in round_of}
-    rows = db.session.execute(
-        select(Preference.attendee_id, Preference.session_id)
-        .join(Attendee, Attendee.id == Preference.attendee_id)
-        .where(Attendee.event_id == event.id, Attendee.status == "active")
-        .order_by(Preference.attendee_id, Preference.rank, Preference.id)
-    ).all()
-    choices: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for attendee_id, session_id in rows:
-        key = round_of.get(session_id)
-        if key is not None and (attendee_id, key) not in held_rounds:
-            choices[(attendee_id, key)].append(session_id)
-    rankings = [Ranking(a, key, tuple(ids)) for (a, key), ids in sorted(choices.items())]
-    ranked_attendees = {a for a, _key in choices}
-    held = [HeldSeat(a, s, start, end) for a, s, start, end in seats if a in ranked_attendees]
-    arrival_order = [
-        a
-        for a in db.session.scalars(
-            select(Attendee.id)
-            .where(Attendee.event_id == event.id)
-            .order_by(Attendee.created_at, Attendee.id)
-        )
-        if a in ranked_attendees
-    ]
-    return SolverInputs(workshops, rankings, arrival_order, held)
 
 
 def _ensure_collecting(event: Event) -> None:
@@ -204,30 +130,45 @@ def dry_run(
     return run
 
 
-def stored_inputs(run: AllocationRun) -> SolverInputs:
-    """The solver's inputs as the run stored them (runs from before held seats have none)."""
-    workshops = [
-        Workshop(
-            w["id"],
-            w["round_key"],
-            w["capacity"],
-            datetime.fromisoformat(w["starts_at"]),
-            datetime.fromisoformat(w["ends_at"]),
-        )
-        for w in run.inputs["workshops"]
-    ]
-    rankings = [
-        Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
-        for r in run.inputs["rankings"]
-    ]
-    held = [HeldSeat.from_dict(h) for h in run.inputs.get("held", [])]
-    return SolverInputs(workshops, rankings, list(run.inputs.get("arrival_order", [])), held)
-
-
 def replay(run: AllocationRun):
     """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
     inputs = stored_inputs(run)
     return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held)
+
+
+def changes_since(event: Event, run: AllocationRun) -> list[str]:
+    """What differs between the run's stored inputs and the event now (empty: nothing)."""
+    titles = {
+        s.id: s.title
+        for s in db.session.scalars(select(EventSession).where(EventSession.event_id == event.id))
+    }
+    return input_changes(stored_inputs(run), build_inputs(event), titles)
+
+
+@dataclass(frozen=True)
+class RunDifference:
+    """Why a run was redone and what it changed: the input changes in words, and how many
+    (attendee, round) pairs got a different workshop (or none) than in the stale run."""
+
+    inputs: list[str]
+    moved: int
+
+
+def rerun_if_stale(
+    event: Event, run: AllocationRun, *, now: datetime, actor: Organiser | None = None
+) -> tuple[AllocationRun, RunDifference]:
+    """The run itself if it still matches the event; else a new dry run with the same seed,
+    and the difference, so the organiser sees what publishing now would really do."""
+    changes = changes_since(event, run)
+    if not changes:
+        return run, RunDifference([], 0)
+    fresh = dry_run(event, run.seed, now=now, actor=actor)
+    old = {(a["attendee_id"], a["round_key"]): a["workshop_id"] for a in run.result["assignments"]}
+    new = {
+        (a["attendee_id"], a["round_key"]): a["workshop_id"] for a in fresh.result["assignments"]
+    }
+    moved = sum(old.get(k) != new.get(k) for k in old.keys() | new.keys())
+    return fresh, RunDifference(changes, moved)
 
 
 def latest_run(event: Event) -> AllocationRun | None:
@@ -276,12 +217,16 @@ def publish(
     _ensure_collecting(event)
     if run.event_id != event.id or run.status != "dry_run":
         raise AllocationError(_("This allocation run cannot be published."), "not_publishable")
-    if build_inputs(event).rankings != [
-        Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
-        for r in run.inputs["rankings"]
-    ]:
+    changes = changes_since(event, run)
+    if changes:
         raise AllocationError(
-            _("Preferences have changed since this dry run. Run a new dry run first."), "stale"
+            _(
+                "The programme or the rankings changed since this dry run (%(changes)s). "
+                "Run it again: the same seed gives the same lottery.",
+                changes="; ".join(changes),
+            ),
+            "stale",
+            changes=changes,
         )
 
     assignments = run.result["assignments"]
@@ -336,6 +281,11 @@ def publish(
     if actor is not None:
         run.organiser_id = run.organiser_id or actor.id
     db.session.flush()
+    # From here on the event is first come, first served: a seat still free goes to the
+    # first in line who can take it, by the waiting list's own rules.
+    for session in sessions.values():
+        if session.seats_left > 0:
+            promote_from_waitlist(session, now)
     audit.record(
         actor,
         "allocation.published",
