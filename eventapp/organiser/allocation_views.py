@@ -118,6 +118,7 @@ def allocation_page(slug: str):
         dry_run_form=DryRunForm(),
         publish_form=publish_form,
         collecting=allocation.collects_preferences(event),
+        failure=None if event.allocation_published_at else allocation.last_failure(event),
     )
 
 

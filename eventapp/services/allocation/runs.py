@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,6 +28,7 @@ from ...extensions import db
 from ...models import (
     AllocationRun,
     Attendee,
+    AuditEntry,
     Event,
     EventSession,
     Organiser,
@@ -349,9 +351,14 @@ def allocate_due_events(now: datetime) -> int:
     no organiser starts it. A fresh random seed is drawn and stored with the run, as for a
     dry run started by hand. Another worker that got there first wins: the event row's lock
     in publish() makes this one see the publication and skip the event.
+
+    Each event is allocated and committed in its own transaction (the one place this package
+    commits): one event that fails, whatever the reason, is rolled back alone, logged with
+    its traceback, and recorded in its audit log as "allocation.failed", which its organisers
+    see on the allocation page; the other events go on. The next periodic run tries it again.
     """
     due = db.session.scalars(
-        select(Event).where(
+        select(Event.id).where(
             Event.allocation_mode == "preferences",
             Event.allocation_published_at.is_(None),
             Event.status == "published",
@@ -359,12 +366,43 @@ def allocate_due_events(now: datetime) -> int:
             Event.registration_closes_at <= now,
         )
     ).all()
+    db.session.commit()  # end the reading transaction: each event gets its own
     published = 0
-    for event in due:
+    for event_id in due:
+        event = db.session.get(Event, event_id)
         try:
-            with db.session.begin_nested():
-                publish(event, dry_run(event, None, now=now), now=now)
+            publish(event, dry_run(event, None, now=now), now=now)
+            db.session.commit()
         except AllocationError:
-            continue  # published meanwhile by another worker or an organiser
+            db.session.rollback()  # published meanwhile by another worker or an organiser
+            continue
+        except Exception as error:
+            db.session.rollback()
+            current_app.logger.exception("allocation at the deadline failed for event %s", event_id)
+            _record_failure(db.session.get(Event, event_id), error, now)
+            continue
         published += 1
     return published
+
+
+def _record_failure(event: Event, error: Exception, now: datetime) -> None:
+    """The audit entry the organisers see; not repeated while the same error persists."""
+    text = f"{type(error).__name__}: {error}"[:500]
+    if last_failure(event) == text:
+        return
+    audit.record(None, "allocation.failed", event, after={"error": text}, event=event, now=now)
+    db.session.commit()
+
+
+def last_failure(event: Event) -> str | None:
+    """The error of the deadline job's last failed attempt, unless a run was made since."""
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == "allocation.failed")
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    latest = latest_run(event)
+    if entry is None or (latest is not None and latest.created_at > entry.created_at):
+        return None
+    return (entry.after or {}).get("error")
