@@ -29,6 +29,7 @@ class Model:
 
     var_ids: np.ndarray  # global variable index of each column
     rank: np.ndarray  # 0-based rank of each column
+    weight: np.ndarray  # pairs a column fills: 1, plus the rounds a double workshop covers
     matrix: sparse.csr_matrix
     rhs: np.ndarray
     n_own_rows: int  # rows before the capacity rows
@@ -50,6 +51,7 @@ class Aggregate:
     matrix: sparse.csr_matrix
     rhs: np.ndarray
     rank: np.ndarray
+    weight: np.ndarray
     of_col: np.ndarray  # aggregated column of each full column
     of_row: np.ndarray  # aggregated row of each full row
 
@@ -90,11 +92,25 @@ def aggregate(model: Model) -> Aggregate:
             [model.rhs[sel_own] * np.repeat(counts, row_len[rep]), model.rhs[model.n_own_rows :]]
         ),
         rank=model.rank[sel_cols],
+        weight=model.weight[sel_cols],
         of_col=type_col_off[unit_type[unit_of_col]]
         + (np.arange(n_cols) - model.unit_cols[unit_of_col]),
         of_row=np.concatenate(
             [of_own_row, type_row_off[-1] + np.arange(n_rows - model.n_own_rows)]
         ),
+    )
+
+
+def _covered_count(problem: Problem, p: int, wid: int) -> int:
+    """How many of the attendee's other ranked rounds workshop ``wid`` fills (a double)."""
+    rounds = problem.covers.get(wid)
+    if not rounds:
+        return 0
+    attendee = problem.pairs[p][0]
+    return sum(
+        1
+        for q in problem.pairs_by_attendee[attendee]
+        if q != p and problem.pairs[q][1] in rounds and problem.choices[q]
     )
 
 
@@ -106,12 +122,14 @@ def build_models(problem: Problem) -> tuple[list[Model], list[tuple[int, int]]]:
     """
     variables: list[tuple[int, int]] = []
     var_rank: list[int] = []
+    var_weight: list[int] = []
     first_var: list[int] = []  # first variable of each pair
     for p, valid in enumerate(problem.choices):
         first_var.append(len(variables))
         for k, wid in enumerate(valid):
             variables.append((p, wid))
             var_rank.append(k)
+            var_weight.append(1 + _covered_count(problem, p, wid))
 
     # Conflict rows: a ranked workshop w plus all of the attendee's choices in another round
     # that overlap w sum to at most 1 (valid because at most one per round is given anyway,
@@ -223,6 +241,7 @@ def build_models(problem: Problem) -> tuple[list[Model], list[tuple[int, int]]]:
             Model(
                 var_ids=var_ids,
                 rank=np.asarray(var_rank, dtype=np.int64)[var_ids],
+                weight=np.asarray(var_weight, dtype=float)[var_ids],
                 matrix=matrix,
                 rhs=rhs,
                 n_own_rows=n_own,

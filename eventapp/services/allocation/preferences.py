@@ -19,7 +19,7 @@ from sqlalchemy import case, delete, func, select
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, Organiser, Preference, Registration
 from ..errors import DomainError, InvalidInput, RegistrationClosed
-from ..programme.reading import Round, ensure_open, workshop_rounds
+from ..programme.reading import Round, ensure_open
 from ..registration.capacity import lock_attendee
 from ..registration.waitlist import SEAT_HOLDING
 from ..validation import FieldErrors
@@ -46,13 +46,34 @@ def collects_preferences(event: Event) -> bool:
 
 
 def rounds_of(event: Event) -> list[Round]:
-    """The event's workshop rounds (scheduled workshops grouped by overlap in time)."""
+    """The event's workshop rounds, as the organiser laid them out.
+
+    Workshops are taken in order of start; one joins the current round when it starts before
+    the round's earliest end (it runs alongside the round's shortest session), else it opens
+    the next round. So a double session that starts in round 1 and runs through round 2 stays
+    in round 1 and does not merge the two rounds: the allocation places whoever gets it in
+    both (solver: a workshop "covers" the rounds it runs through).
+    """
     sessions = db.session.scalars(
         select(EventSession)
-        .where(EventSession.event_id == event.id, EventSession.kind == "workshop")
+        .where(
+            EventSession.event_id == event.id,
+            EventSession.kind == "workshop",
+            EventSession.status == "scheduled",
+        )
         .order_by(EventSession.starts_at, EventSession.id)
     )
-    return workshop_rounds(sessions)
+    rounds: list[Round] = []
+    first_end = None
+    for session in sessions:
+        if rounds and session.starts_at < first_end:
+            rounds[-1].sessions.append(session)
+            rounds[-1].ends_at = max(rounds[-1].ends_at, session.ends_at)
+            first_end = min(first_end, session.ends_at)
+        else:
+            rounds.append(Round(session.starts_at, session.ends_at, [session]))
+            first_end = session.ends_at
+    return rounds
 
 
 def workshop_ids(event: Event) -> set[int]:

@@ -15,7 +15,7 @@ same attendee and round, mixed naive/aware datetimes, a bad seed or arrival orde
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -171,6 +171,8 @@ class Problem:
     conflicts: dict[int, frozenset[int]]  # workshop -> overlapping workshops of other rounds
     pairs_by_attendee: dict[int, tuple[int, ...]]  # pair indices in chronological round order
     held: dict[int, tuple[HeldSeat, ...]]  # seats each attendee already holds
+    # workshop -> other rounds it fills for whoever gets it (it overlaps all their workshops)
+    covers: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def prepare(
@@ -254,7 +256,48 @@ def prepare(
         conflicts={wid: frozenset(s) for wid, s in conflicts.items()},
         pairs_by_attendee={a: tuple(p) for a, p in pairs_by_attendee.items()},
         held={a: tuple(seats) for a, seats in held_by.items()},
+        covers=round_covers(by_id.values()),
     )
+
+
+def round_covers(workshops: Iterable[Workshop]) -> dict[int, frozenset[str]]:
+    """Workshop -> the other rounds it covers: it runs through their whole span (from the
+    round's first start to its last end), a double session. Whoever gets it is placed in
+    both rounds (finding 3 of allocation round two)."""
+    workshops = list(workshops)
+    span: dict[str, tuple[datetime, datetime]] = {}
+    for w in workshops:
+        first, last = span.get(w.round_key, (w.starts_at, w.ends_at))
+        span[w.round_key] = (min(first, w.starts_at), max(last, w.ends_at))
+    covers = {}
+    for w in workshops:
+        rounds = frozenset(
+            k
+            for k, (first, last) in span.items()
+            if k != w.round_key and w.starts_at <= first and last <= w.ends_at
+        )
+        if rounds:
+            covers[w.id] = rounds
+    return covers
+
+
+def spanned_pairs(problem: Problem, assignments: dict[tuple[int, str], int | None]) -> set:
+    """Pairs left empty because the attendee holds a double workshop from another round
+    that fills theirs: they count as assigned (finding 3 of allocation round two)."""
+    spanned: set[tuple[int, str]] = set()
+    if not problem.covers:
+        return spanned
+    for idxs in problem.pairs_by_attendee.values():
+        rounds: set[str] = set()
+        for p in idxs:
+            wid = assignments[problem.pairs[p]]
+            if wid is not None:
+                rounds |= problem.covers.get(wid, frozenset())
+        for p in idxs:
+            pair = problem.pairs[p]
+            if pair[1] in rounds and assignments[pair] is None and problem.choices[p]:
+                spanned.add(pair)
+    return spanned
 
 
 def check_seed(seed: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import scipy
 
-from .problem import METHODS, HeldSeat, Problem, Ranking, Workshop
+from .problem import METHODS, HeldSeat, Problem, Ranking, Workshop, spanned_pairs
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
@@ -38,6 +38,7 @@ class AllocationStats:
     total_attendees: int
     wall_time_s: float
     misses_per_attendee: tuple[int, ...] = ()
+    spanned: int = 0  # pairs filled by a double workshop of another round (not in ``none``)
 
     def missing_at_least(self, rounds: int) -> int:
         """Attendees left with nothing they ranked in ``rounds`` or more of their rounds."""
@@ -100,6 +101,7 @@ class AllocationStats:
             "total_attendees": int(self.total_attendees),
             "wall_time_s": float(self.wall_time_s),
             "misses_per_attendee": [int(n) for n in self.misses_per_attendee],
+            "spanned": int(self.spanned),
             "two_or_more_misses": int(self.missing_at_least(2)),
         }
 
@@ -118,6 +120,7 @@ class AllocationStats:
             total_attendees=int(data["total_attendees"]),
             wall_time_s=float(data["wall_time_s"]),
             misses_per_attendee=tuple(int(n) for n in data.get("misses_per_attendee", ())),
+            spanned=int(data.get("spanned", 0)),
         )
 
 
@@ -178,10 +181,13 @@ def build_stats(
     none = unranked = 0
     assigned = dict.fromkeys(problem.workshops, 0)
     misses = dict.fromkeys(problem.pairs_by_attendee, 0)
+    spanned = spanned_pairs(problem, assignments)
     for pair, valid in zip(problem.pairs, problem.choices, strict=True):
         wid = assignments[pair]
         if not valid:
             unranked += 1
+        elif pair in spanned:
+            pass  # a double workshop from another round fills it: assigned, not missed
         elif wid is None:
             none += 1
             misses[pair[0]] += 1
@@ -197,6 +203,7 @@ def build_stats(
         fill={wid: (assigned[wid], w.capacity) for wid, w in problem.workshops.items()},
         total_attendees=len(problem.pairs_by_attendee),
         wall_time_s=wall_time_s,
+        spanned=len(spanned),
         misses_per_attendee=tuple(
             np.bincount(np.fromiter(misses.values(), dtype=np.int64), minlength=1).tolist()
         ),

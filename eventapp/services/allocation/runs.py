@@ -55,7 +55,7 @@ from .preferences import (  # noqa: F401 (re-exported: callers outside the packa
     rounds_of,
     workshop_ids,
 )
-from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS  # noqa: F401
+from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS, round_covers  # noqa: F401
 from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
 from .solver import allocate
 
@@ -303,10 +303,20 @@ def _waitlist_the_rest(run, attendees, sessions, touched, now) -> int:
     """Pairs left with nothing: a waiting-list place on each workshop they ranked, in order
     of rank first (all first choices before any second choice), then of a seeded lottery."""
     ranked = {(r["attendee_id"], r["round_key"]): r["choices"] for r in run.inputs["rankings"]}
+    # A round filled by a double workshop from another round is not missed (finding 3).
+    covers = round_covers(stored_inputs(run).workshops)
+    filled = {
+        (row["attendee_id"], key)
+        for row in run.result["assignments"]
+        if row["workshop_id"] is not None
+        for key in covers.get(row["workshop_id"], ())
+    }
     unassigned = [
         (row["attendee_id"], row["round_key"])
         for row in run.result["assignments"]
-        if row["workshop_id"] is None and ranked.get((row["attendee_id"], row["round_key"]))
+        if row["workshop_id"] is None
+        and ranked.get((row["attendee_id"], row["round_key"]))
+        and (row["attendee_id"], row["round_key"]) not in filled
     ]
     lottery = sorted({a for a, _key in unassigned})
     random.Random(run.seed).shuffle(lottery)

@@ -68,6 +68,7 @@ from .problem import (
     Workshop,
     check_seed,
     prepare,
+    spanned_pairs,
     verify,
 )
 from .quality import Allocation, build_stats
@@ -81,14 +82,18 @@ _INTEGRALITY_TOLERANCE = 1e-6
 _REDUCED_COST_EPS = 1e-6
 
 
-def _level_objectives(rank: np.ndarray, max_rank: int) -> list[np.ndarray]:
+def _level_objectives(
+    rank: np.ndarray, max_rank: int, weight: np.ndarray | None = None
+) -> list[np.ndarray]:
     """Maximisation objectives, most important first: seated pairs, then 1st, 2nd... choices.
 
-    The last rank's count follows from the others once the number seated is fixed, so it is
-    not a separate level.
+    ``weight`` is how many pairs a column fills: more than one for a double workshop, which
+    also fills the rounds it covers. The last rank's count follows from the others once the
+    number seated is fixed (without doubles), so it is not a separate level then.
     """
-    levels = [np.ones(rank.size)]
-    for k in range(max_rank - 1):
+    levels = [np.ones(rank.size) if weight is None else weight]
+    doubles = weight is not None and bool((weight > 1).any())
+    for k in range(max_rank if doubles else max_rank - 1):
         c = (rank == k).astype(float)
         if c.any():
             levels.append(c)
@@ -184,7 +189,7 @@ def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarr
     agg = aggregate(model)
     rows, rhs = [agg.matrix], [agg.rhs]
     bests: list[float] = []
-    levels = _level_objectives(agg.rank, max_rank)
+    levels = _level_objectives(agg.rank, max_rank, agg.weight)
     for c in levels:
         matrix = sparse.vstack(rows).tocsr()
         tight = np.arange(matrix.shape[0]) >= agg.rhs.size
@@ -203,7 +208,7 @@ def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarr
     if abs(-res.fun - bests[-1]) <= _INTEGRALITY_TOLERANCE:
         fixed = np.asarray(res.lower.marginals) > _REDUCED_COST_EPS
         upper[fixed[agg.of_col]] = 0.0
-    full_levels = _level_objectives(model.rank, max_rank)
+    full_levels = _level_objectives(model.rank, max_rank, model.weight)
     matrix = sparse.vstack([model.matrix, *(sparse.csr_matrix(c) for c in full_levels)]).tocsr()
     res = _highs_lp(
         lottery,
@@ -226,7 +231,7 @@ def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
     constraints = [LinearConstraint(model.matrix, -np.inf, model.rhs)]
     options = {"mip_rel_gap": 0.0, "presolve": True}
     x = np.zeros(n)
-    for c in [*_level_objectives(model.rank, max_rank), lottery]:
+    for c in [*_level_objectives(model.rank, max_rank, model.weight), lottery]:
         res = milp(
             -c,
             integrality=np.ones(n),
@@ -303,9 +308,10 @@ def allocate(
     rng = np.random.default_rng(int(seed))
     coupled = _coupled_rounds(problem)
     chosen = _solve_coupled_rounds(problem, coupled, rng) if coupled else {}
+    spanned = spanned_pairs(problem, {pair: chosen.get(p) for p, pair in enumerate(problem.pairs)})
     fixed: dict[int, int] = {}
     for p, wid in chosen.items():
-        if wid is None:
+        if wid is None and problem.pairs[p] not in spanned:
             attendee = problem.pairs[p][0]
             fixed[attendee] = fixed.get(attendee, 0) + 1
     independent = [k for k in problem.round_order if k not in coupled]
