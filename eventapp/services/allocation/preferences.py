@@ -18,7 +18,9 @@ from sqlalchemy import case, delete, func, select
 
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, Organiser, Preference, Registration
+from .. import audit
 from ..errors import DomainError, InvalidInput, RegistrationClosed
+from ..mail.outbox import enqueue
 from ..programme.reading import Round, ensure_open
 from ..registration.capacity import lock_attendee
 from ..registration.waitlist import SEAT_HOLDING
@@ -264,3 +266,56 @@ def demand(event: Event) -> list[WorkshopDemand]:
         for r in rounds_of(event)
         for s in r.sessions
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Programme edits that touch rankings (finding 4 of allocation round two)
+# --------------------------------------------------------------------------------------------
+
+
+def rankers_of(session: EventSession) -> list[Attendee]:
+    """Active attendees who ranked this workshop, while the event collects preferences."""
+    if session.kind != "workshop" or not collects_preferences(session.event):
+        return []
+    return list(
+        db.session.scalars(
+            select(Attendee)
+            .join(Preference, Preference.attendee_id == Attendee.id)
+            .where(Preference.session_id == session.id, Attendee.status == "active")
+            .order_by(Attendee.id)
+            .distinct()
+        )
+    )
+
+
+def ranking_change(session: EventSession, values: dict) -> str | None:
+    """How a planned edit of `session` touches the rankings that name it: "moved" (new
+    times), "resized" (new capacity), "cancelled", or None when it leaves them as they are."""
+    if values.get("status") == "cancelled" and session.status == "scheduled":
+        return "cancelled"
+    if any(k in values and values[k] != getattr(session, k) for k in ("starts_at", "ends_at")):
+        return "moved"
+    if "capacity" in values and values["capacity"] != session.capacity:
+        return "resized"
+    return None
+
+
+def tell_rankers(
+    session: EventSession, change: str, now: datetime, actor: Organiser | None = None
+) -> int:
+    """After a saved edit that touches rankings: ask everyone who ranked the workshop to
+    review their choices (an email through the outbox), and write it in the audit log. The
+    rankings themselves are never rewritten; each attendee decides."""
+    attendees = rankers_of(session)
+    for attendee in attendees:
+        enqueue("ranking_review", attendee, {"session_ids": [session.id], "change": change})
+    if attendees:
+        audit.record(
+            actor,
+            "preferences.touched",
+            session,
+            after={"change": change, "attendees": len(attendees)},
+            event=session.event,
+            now=now,
+        )
+    return len(attendees)

@@ -13,6 +13,8 @@ Hard conflicts block a change; soft ones are warnings an organiser may accept ex
 |                        |          | that can be in two rooms at once                          |
 | outside_event_hours    | soft     | a set-up session or the evening dinner may be deliberate  |
 | capacity_above_room    | soft     | standing room, or a room estimate that is out of date     |
+| rankings_touched       | soft     | attendees ranked this workshop (preference mode): they    |
+|                        |          | are emailed to review their ranking (allocation/)         |
 
 Checks read the proposed state (a `SessionPlan`) without flushing it, so nothing half-saved
 is ever seen; the caller writes only when the list allows it.
@@ -42,6 +44,7 @@ OUTSIDE_EVENT_HOURS = "outside_event_hours"
 CAPACITY_ABOVE_ROOM = "capacity_above_room"
 CAPACITY_BELOW_TAKEN = "capacity_below_taken"
 ATTENDEE_OVERLAP = "attendee_overlap"
+RANKINGS_TOUCHED = "rankings_touched"
 
 SEVERITY = {
     ROOM_DOUBLE_BOOKED: HARD,
@@ -50,6 +53,7 @@ SEVERITY = {
     SPEAKER_DOUBLE_BOOKED: SOFT,
     OUTSIDE_EVENT_HOURS: SOFT,
     CAPACITY_ABOVE_ROOM: SOFT,
+    RANKINGS_TOUCHED: SOFT,
 }
 KINDS = tuple(SEVERITY)
 

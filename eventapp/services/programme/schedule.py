@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Event, EventSession, Organiser, Registration, Room, Speaker
 from .. import audit
+from ..allocation.preferences import rankers_of, ranking_change, tell_rankers
 from ..errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from ..registration.waitlist import promote_from_waitlist
 from . import conflicts, notifications
@@ -393,10 +395,13 @@ def update_session(
     """
     event = session.event
     values = clean_session_data(data, tz=event.timezone, partial=True)
+    touched = ranking_change(session, values)
+    rankings = _rankings_touched(session, touched)
     if values.get("status") == "cancelled" and session.status == "scheduled":
+        conflicts.enforce(rankings, confirm=confirm)
         other = {k: v for k, v in values.items() if k != "status"}
         if other:
-            update_session(actor, session, other, now, confirm=confirm)
+            update_session(actor, session, other, now, confirm=True)
         return cancel_session(actor, session, now)
     starts_at = values.get("starts_at", session.starts_at)
     ends_at = values.get("ends_at", session.ends_at)
@@ -427,7 +432,7 @@ def update_session(
         status=status,
         check_attendees=restored or (starts_at, ends_at) != (session.starts_at, session.ends_at),
     )
-    found = conflicts.check_session(plan)
+    found = conflicts.check_session(plan) + rankings
     already = set() if restored else {_key(c) for c in conflicts.check_session(_plan_of(session))}
     # Conflicts the session already had (accepted warnings, or old data) don't block an
     # unrelated edit; the conflicts panel keeps showing them.
@@ -454,6 +459,8 @@ def update_session(
         notify_session_moved(session, now, previous)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
+    if touched:
+        tell_rankers(session, touched, now, actor)
     action = "session.moved" if change.moved else "session.updated"
     _record_change(actor, "session.restored" if restored else action, session, before, now)
     return change
@@ -505,6 +512,27 @@ def _set_capacity(session: EventSession, capacity: int) -> None:
         raise Conflict(item.message, [item.to_dict()])
 
 
+def _rankings_touched(session: EventSession, change: str | None) -> list[ConflictItem]:
+    """The warning an organiser confirms before an edit that touches attendees' rankings."""
+    count = len(rankers_of(session)) if change else 0
+    if not count:
+        return []
+    message = ngettext(
+        "%(num)d attendee ranked “%(title)s”: they will be emailed to review their ranking.",
+        "%(num)d attendees ranked “%(title)s”: they will be emailed to review their ranking.",
+        count,
+        title=session.title,
+    )
+    return [
+        ConflictItem(
+            conflicts.RANKINGS_TOUCHED,
+            message,
+            [conflicts.session_summary(session)],
+            {"rankings": count, "change": change},
+        )
+    ]
+
+
 def move_session(
     actor: Organiser | None,
     session: EventSession,
@@ -529,6 +557,7 @@ def cancel_session(actor: Organiser | None, session: EventSession, now: datetime
         return SessionChange(session, cancelled=True)
     lock_event(session.event)
     before = audit.snapshot(session)
+    tell_rankers(session, "cancelled", now, actor)  # before the status changes: still ranked
     # Sets the status, bumps the sequence, ends the registrations and queues the emails.
     told = notify_session_cancelled(session, now)
     _record_change(actor, "session.cancelled", session, before, now)
