@@ -138,6 +138,36 @@ def replay(run: AllocationRun):
     return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held)
 
 
+@dataclass(frozen=True)
+class Verification:
+    """A stored run recomputed from its stored inputs and seed, compared seat for seat."""
+
+    run: AllocationRun
+    pairs: int
+    differences: list[tuple[int, str, int | None, int | None]]  # attendee, round, stored, now
+
+    @property
+    def matches(self) -> bool:
+        return not self.differences
+
+
+def verify_run(run: AllocationRun) -> Verification:
+    """Anyone can repeat the allocation: the same inputs and seed must give the same result.
+
+    A mismatch means the solver or its libraries changed since (the run stores the NumPy and
+    SciPy versions it used), or the stored result was altered."""
+    stored = {
+        (a["attendee_id"], a["round_key"]): a["workshop_id"] for a in run.result["assignments"]
+    }
+    again = replay(run).assignments
+    differences = [
+        (attendee, key, stored.get((attendee, key)), again.get((attendee, key)))
+        for attendee, key in sorted(stored.keys() | again.keys())
+        if stored.get((attendee, key)) != again.get((attendee, key))
+    ]
+    return Verification(run, len(stored), differences)
+
+
 def changes_since(event: Event, run: AllocationRun) -> list[str]:
     """What differs between the run's stored inputs and the event now (empty: nothing)."""
     titles = {
