@@ -606,3 +606,24 @@ def test_medium_event_with_a_double_session():
     # Oversubscribed: the optimum seats strictly more people than at least one baseline
     # or gives strictly more first choices.
     assert result.stats.objective(3) > min(fcfs.stats.objective(3), rsd.stats.objective(3))
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events(max_attendees=10, max_rounds=3, max_per_round=4, max_capacity=3),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_coupled_faces_route_agrees_with_the_bound_rows_route(event, seed):
+    """Double sessions: the optimal-faces route (fast) and the bound-rows route reach the
+    same levels; the brute-force test above checks both against every allocation."""
+    workshops, rankings = event
+    fast = allocate(workshops, rankings, seed)
+    saved = solver._solve_coupled_faces
+    try:
+        solver._solve_coupled_faces = lambda *args: None  # force the bound rows
+        rows = allocate(workshops, rankings, seed)
+    finally:
+        solver._solve_coupled_faces = saved
+    assert_feasible(workshops, rankings, rows)
+    depth = depth_of(workshops, rankings)
+    assert fast.stats.objective(depth) == rows.stats.objective(depth)

