@@ -44,7 +44,7 @@ def test_each_attendee_sees_what_they_got_and_why(client, published):
         text = page.get_data(as_text=True)
         seen[seat_of(person)] = text
         # The demand is shown for every choice: 3 ranked Robots first for 1 seat.
-        assert "<td>Robots <span class=\"badge\">oversubscribed</span></td>" in text
+        assert '<td>Robots <span class="badge">oversubscribed</span></td>' in text
         assert "<td>3</td><td>3</td><td>1</td>" in text
     assert "You got your choice number 1: Robots." in seen["Robots"]
     assert "You got your choice number 2: Sensors." in seen["Sensors"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import case, delete, func, select
 
 from ...extensions import db
@@ -21,7 +22,8 @@ from ...models import Attendee, Event, EventSession, Organiser, Preference, Regi
 from .. import audit
 from ..errors import DomainError, InvalidInput, RegistrationClosed
 from ..mail.outbox import enqueue
-from ..programme.reading import Round, ensure_open
+from ..programme.conflicts import RANKINGS_TOUCHED, ConflictItem
+from ..programme.reading import Round, ensure_open, session_summary
 from ..registration.capacity import lock_attendee
 from ..registration.waitlist import SEAT_HOLDING
 from ..validation import FieldErrors
@@ -298,6 +300,28 @@ def ranking_change(session: EventSession, values: dict) -> str | None:
     if "capacity" in values and values["capacity"] != session.capacity:
         return "resized"
     return None
+
+
+def rankings_warning(session: EventSession, change: str | None) -> list[ConflictItem]:
+    """The warning an organiser confirms before an edit that touches attendees' rankings: a
+    soft conflict for programme/schedule.py, so the form and the API show the count first."""
+    count = len(rankers_of(session)) if change else 0
+    if not count:
+        return []
+    message = ngettext(
+        "%(num)d attendee ranked “%(title)s”: they will be emailed to review their ranking.",
+        "%(num)d attendees ranked “%(title)s”: they will be emailed to review their ranking.",
+        count,
+        title=session.title,
+    )
+    return [
+        ConflictItem(
+            RANKINGS_TOUCHED,
+            message,
+            [session_summary(session)],
+            {"rankings": count, "change": change},
+        )
+    ]
 
 
 def tell_rankers(

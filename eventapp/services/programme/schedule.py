@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Event, EventSession, Organiser, Registration, Room, Speaker
 from .. import audit
-from ..allocation.preferences import rankers_of, ranking_change, tell_rankers
+from ..allocation.preferences import ranking_change, rankings_warning, tell_rankers
 from ..errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from ..registration.waitlist import promote_from_waitlist
 from . import conflicts, notifications
@@ -396,7 +395,7 @@ def update_session(
     event = session.event
     values = clean_session_data(data, tz=event.timezone, partial=True)
     touched = ranking_change(session, values)
-    rankings = _rankings_touched(session, touched)
+    rankings = rankings_warning(session, touched)
     if values.get("status") == "cancelled" and session.status == "scheduled":
         conflicts.enforce(rankings, confirm=confirm)
         other = {k: v for k, v in values.items() if k != "status"}
@@ -510,27 +509,6 @@ def _set_capacity(session: EventSession, capacity: int) -> None:
             {"capacity": capacity, "seats_taken": session.seats_taken},
         )
         raise Conflict(item.message, [item.to_dict()])
-
-
-def _rankings_touched(session: EventSession, change: str | None) -> list[ConflictItem]:
-    """The warning an organiser confirms before an edit that touches attendees' rankings."""
-    count = len(rankers_of(session)) if change else 0
-    if not count:
-        return []
-    message = ngettext(
-        "%(num)d attendee ranked “%(title)s”: they will be emailed to review their ranking.",
-        "%(num)d attendees ranked “%(title)s”: they will be emailed to review their ranking.",
-        count,
-        title=session.title,
-    )
-    return [
-        ConflictItem(
-            conflicts.RANKINGS_TOUCHED,
-            message,
-            [conflicts.session_summary(session)],
-            {"rankings": count, "change": change},
-        )
-    ]
 
 
 def move_session(
