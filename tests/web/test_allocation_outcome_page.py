@@ -46,6 +46,10 @@ def test_each_attendee_sees_what_they_got_and_why(client, published):
         # The demand is shown for every choice: 3 ranked Robots first for 1 seat.
         assert '<td>Robots <span class="badge">oversubscribed</span></td>' in text
         assert "<td>3</td><td>3</td><td>1</td>" in text
+    # The demand is counted once, at the dry run, and stored with the run.
+    robots = db.session.scalar(select(EventSession.id).where(EventSession.title == "Robots"))
+    demand = {d["workshop_id"]: d for d in allocation.latest_run(published).result["demand"]}
+    assert (demand[robots]["first_choices"], demand[robots]["ranked"]) == (3, 3)
     assert "You got your choice number 1: Robots." in seen["Robots"]
     assert "You got your choice number 2: Sensors." in seen["Sensors"]
     assert "You got none of your choices" in seen[None]

@@ -41,6 +41,20 @@ class RoundOutcome:
     filled_by: str | None = None  # the title of a double workshop that fills this round
 
 
+def ranking_demand(rankings: list[dict]) -> list[dict]:
+    """Per workshop: how many ranked it first and how many ranked it at all. Stored with a
+    run (its result's "demand"), so the attendees' pages after publication need not count
+    every ranking again on each view."""
+    first, ranked = Counter(), Counter()
+    for r in rankings:
+        if r["choices"]:
+            first[r["choices"][0]] += 1
+        ranked.update(set(r["choices"]))
+    return [
+        {"workshop_id": w, "first_choices": first[w], "ranked": ranked[w]} for w in sorted(ranked)
+    ]
+
+
 def published_run(attendee: Attendee) -> AllocationRun | None:
     return db.session.scalars(
         select(AllocationRun).where(
@@ -62,14 +76,14 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
             )
         ).all()
     )
-    first, ranked = Counter(), Counter()
-    mine: dict[str, list[int]] = {}
-    for r in run.inputs["rankings"]:
-        if r["choices"]:
-            first[r["choices"][0]] += 1
-        ranked.update(set(r["choices"]))
-        if r["attendee_id"] == attendee.id:
-            mine[r["round_key"]] = r["choices"]
+    demand = run.result.get("demand") or ranking_demand(run.inputs["rankings"])
+    first = {d["workshop_id"]: d["first_choices"] for d in demand}
+    ranked = {d["workshop_id"]: d["ranked"] for d in demand}
+    mine = {
+        r["round_key"]: r["choices"]
+        for r in run.inputs["rankings"]
+        if r["attendee_id"] == attendee.id
+    }
     got = {
         a["round_key"]: a["workshop_id"]
         for a in run.result["assignments"]
@@ -84,8 +98,8 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
                 titles.get(i, f"#{i}"),
                 rank,
                 workshops[i]["capacity"],
-                first[i],
-                ranked[i],
+                first.get(i, 0),
+                ranked.get(i, 0),
             )
             for rank, i in enumerate((i for i in ids if i in workshops), start=1)
         ]

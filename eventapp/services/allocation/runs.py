@@ -41,6 +41,7 @@ from ..registration import capacity
 from ..registration.waitlist import promote_from_waitlist
 from .baselines import first_come_first_served, random_serial_dictatorship
 from .inputs import build_inputs, input_changes, stored_inputs
+from .outcome import ranking_demand
 from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
     MAX_CHOICES,
     AllocationError,
@@ -111,7 +112,11 @@ def dry_run(
             "held": record["held"],
             "arrival_order": inputs.arrival_order,
         },
-        result={"seed": seed, "assignments": record["assignments"]},
+        result={
+            "seed": seed,
+            "assignments": record["assignments"],
+            "demand": ranking_demand(record["rankings"]),
+        },
         stats={
             METHOD_OPTIMAL: optimum.stats.to_dict(),
             METHOD_FCFS: fcfs.stats.to_dict(),
