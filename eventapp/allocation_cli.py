@@ -18,13 +18,18 @@ METHOD_LABELS = {
 
 
 def quality_table(stats: dict) -> str:
-    """First/second/third/none and the overall fill rate, one line per method."""
-    header = f"{'method':<26}{'1st':>7}{'2nd':>7}{'3rd':>7}{'none':>7}{'seats':>8}{'fill':>7}"
+    """First/second/third/none, attendees with 2+ misses and the fill rate, per method."""
+    header = (
+        f"{'method':<26}{'1st':>7}{'2nd':>7}{'3rd':>7}{'none':>7}{'2+ miss':>9}"
+        f"{'seats':>12}{'fill':>7}"
+    )
     lines = [header, "-" * len(header)]
     for row in allocation.quality_rows(stats):
+        two_plus = "-" if row["two_plus"] is None else row["two_plus"]
+        seats = f"{row['assigned']}/{row['seats']}"
         lines.append(
             f"{METHOD_LABELS[row['method']]:<26}{row['first']:>7}{row['second']:>7}"
-            f"{row['third']:>7}{row['none']:>7}{row['assigned']:>4}/{row['seats']:<3}"
+            f"{row['third']:>7}{row['none']:>7}{two_plus:>9}{seats:>12}"
             f"{row['fill_percent']:>6}%"
         )
     return "\n".join(lines)
@@ -39,14 +44,27 @@ def quality_table(stats: dict) -> str:
     default=None,
     help="Lottery seed for ties (random when left out; stored with the run).",
 )
-def allocate(event: str, dry_run: bool, seed: int | None) -> None:
+@click.option(
+    "--verify",
+    "verify_run",
+    type=int,
+    default=None,
+    metavar="RUN",
+    help="Recompute stored run RUN from its stored inputs and seed; say if it matches.",
+)
+def allocate(event: str, dry_run: bool, seed: int | None, verify_run: int | None) -> None:
     """Allocate EVENT's workshops from the attendees' ranked preferences.
 
     Prints how many got their first, second, third choice or none, and the fill rate, for
     the fair optimum beside first come, first served and a random serial order. Without
     --dry-run the optimum is published: seats confirmed, the rest on waiting lists,
     confirmation emails queued; after that the event is first come, first served.
+    With --verify RUN nothing is written: the stored run is recomputed and compared seat for
+    seat (exit status 1 if it differs).
     """
+    if verify_run is not None:
+        _verify(event, verify_run)
+        return
     try:
         found = programme.get_event(event, public=False)
         now = utcnow()
@@ -66,3 +84,24 @@ def allocate(event: str, dry_run: bool, seed: int | None) -> None:
         f"Published: {result.confirmed} seat(s) confirmed, {result.waitlisted} waiting-list "
         f"place(s), {result.emails} email(s) queued."
     )
+
+
+def _verify(event: str, run_id: int) -> None:
+    try:
+        found = programme.get_event(event, public=False)
+        result = allocation.verify_run(allocation.get_run(found, run_id))
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    versions = result.run.inputs.get("versions", {})
+    click.echo(
+        f"Run {run_id} of '{found.slug}' ({result.run.status}, seed {result.run.seed}, "
+        f"numpy {versions.get('numpy', '?')}, scipy {versions.get('scipy', '?')}): "
+        f"recomputed {result.pairs} (attendee, round) places from the stored inputs."
+    )
+    if result.matches:
+        click.echo("It matches the stored result, seat for seat.")
+        return
+    click.echo(f"It does NOT match: {len(result.differences)} place(s) differ.")
+    for attendee, key, stored, now in result.differences[:50]:
+        click.echo(f"  attendee {attendee}, round {key}: stored {stored}, recomputed {now}")
+    raise SystemExit(1)

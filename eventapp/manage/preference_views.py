@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..models.types import utcnow
+from ..services.allocation import outcome
 from ..services.allocation import runs as allocation
 from ..web.attempt import attempt
 from ..web.fields import preferences_form_for
@@ -41,3 +42,20 @@ def preferences(token: str):
         form=form,
         rounds=rounds,
     ), 422 if form.is_submitted() else 200
+
+
+@bp.get("/manage/<token>/allocation")
+def allocation_outcome(token: str):
+    """After publication: per round, which of their choices the attendee got, and where they
+    got none, how oversubscribed their choices were (demand against seats)."""
+    attendee = load_attendee(token)
+    event = attendee.event
+    if event.allocation_published_at is None:
+        return redirect(url_for("manage.page", token=token), code=303)
+    return render_template(
+        "manage/allocation.html",
+        event=event,
+        attendee=attendee,
+        token=token,
+        rounds=outcome.outcome_for(attendee),
+    )

@@ -119,6 +119,7 @@ def allocation_page(slug: str):
         dry_run_form=DryRunForm(),
         publish_form=publish_form,
         collecting=allocation.collects_preferences(event),
+        failure=None if event.allocation_published_at else allocation.last_failure(event),
     )
 
 
@@ -140,6 +141,18 @@ def allocation_dry_run(slug: str):
     return redirect(url_for("organiser.allocation_page", slug=slug, run=run.id))
 
 
+def _stale_message(run, fresh, difference) -> str:
+    return _(
+        "Not published: the programme or the rankings changed since run %(old)d "
+        "(%(changes)s). Run %(new)d below is the same allocation run again with the same "
+        "seed: %(moved)d place(s) differ. Check it, then publish it.",
+        old=run.id,
+        new=fresh.id,
+        changes="; ".join(difference.inputs),
+        moved=difference.moved,
+    )
+
+
 @bp.post("/events/<slug>/allocation/publish")
 @event_role_required("organiser")
 def allocation_publish(slug: str):
@@ -148,9 +161,15 @@ def allocation_publish(slug: str):
     if not form.validate_on_submit() or database_id(form.run_id.data) is None:
         flash(_("Tick the box to confirm the publication."), "error")
         return redirect(url_for("organiser.allocation_page", slug=slug))
+    now = utcnow()
     try:
         run = allocation.get_run(event, database_id(form.run_id.data))
-        result = allocation.publish(event, run, now=utcnow(), actor=current_user)
+        fresh, difference = allocation.rerun_if_stale(event, run, now=now, actor=current_user)
+        if difference.inputs:
+            db.session.commit()
+            flash(_stale_message(run, fresh, difference), "error")
+            return redirect(url_for("organiser.allocation_page", slug=slug, run=fresh.id))
+        result = allocation.publish(event, run, now=now, actor=current_user)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

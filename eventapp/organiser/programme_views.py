@@ -7,6 +7,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Registration, Speaker
 from ..models.types import utcnow
+from ..services.allocation import preferences as allocation_preferences
 from ..services.errors import DomainError, NotFound
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
@@ -313,6 +314,7 @@ def cancel_session(slug: str, session_id: int):
         session=session,
         form=form,
         affected=affected,
+        ranked=len(allocation_preferences.rankers_of(session)),
     ), (422 if form.is_submitted() else 200)
 
 

@@ -90,8 +90,9 @@ def register(slug: str):
     event = event_or_404(slug)
     sessions = programme.sessions_of(event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
-    rounds = programme.workshop_rounds(sessions)
     ranked = allocation.collects_preferences(event)
+    # Ranked rounds are the allocation's (a double session keeps the rounds apart).
+    rounds = allocation.rounds_of(event) if ranked else programme.workshop_rounds(sessions)
     # A ranking's <select> shows each choice's label; the radio and checkbox options are
     # written out by the template (register.html) from the session itself, so there the
     # label is only the title, not a second rendering of the times and seats.

@@ -1,16 +1,14 @@
-"""Fair allocation of workshops from ranked preferences: the database side.
+"""The allocation's database side: dry runs, publication, the deadline job.
 
-In an event whose `allocation_mode` is "preferences", registration confirms the plenary
-sessions at once and stores the attendee's ranked workshop choices per round as Preference
-rows (no seat is taken). The organiser then runs a dry run, which builds the solver's inputs
-from the database, runs the fair optimum (services/allocation_solver.py) and both baselines,
-and stores seed, inputs and result in an AllocationRun, so the run can be replayed. Publishing
-a run writes it in one transaction: seats through the capacity guard, waiting-list places for
-whoever got nothing in a round, confirmation emails through the outbox; from then on the event
-is first come, first served for the seats left.
+The organiser runs a dry run, which builds the solver's inputs from the database (seats left,
+everyone's rankings, preferences.py), runs the fair optimum (solver.py) and both baselines
+(baselines.py), and stores seed, inputs and result in an AllocationRun, so the run can be
+replayed. Publishing a run writes it in one transaction: seats through the capacity guard,
+waiting-list places for whoever got nothing in a round, confirmation emails through the
+outbox; from then on the event is first come, first served for the seats left.
 
-A round here is programme.workshop_rounds(): workshops that overlap in time. The mode is per
-event (every round of the event is allocated).
+A round here is preferences.rounds_of(). The mode is per event (every round of the event is
+allocated).
 """
 
 from __future__ import annotations
@@ -21,288 +19,49 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
     AllocationRun,
     Attendee,
+    AuditEntry,
     Event,
     EventSession,
     Organiser,
-    Preference,
     Registration,
 )
 from .. import audit
-from ..errors import DomainError, InvalidInput, NotFound, RegistrationClosed
+from ..errors import InvalidInput, NotFound
 from ..mail.outbox import enqueue
-from ..programme.reading import Round, ensure_open, workshop_rounds
 from ..registration import capacity
-from ..registration.capacity import lock_attendee
-from ..registration.waitlist import SEAT_HOLDING
-from ..validation import FieldErrors
-from .solver import (
-    METHOD_FCFS,
-    METHOD_OPTIMAL,
-    METHOD_RSD,
-    Ranking,
-    Workshop,
-    allocate,
-    audit_record,
-    first_come_first_served,
-    random_serial_dictatorship,
+from ..registration.waitlist import promote_from_waitlist
+from .baselines import first_come_first_served, random_serial_dictatorship
+from .inputs import build_inputs, input_changes, stored_inputs
+from .outcome import ranking_demand
+from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
+    MAX_CHOICES,
+    AllocationError,
+    WorkshopDemand,
+    change_preferences,
+    clean_preferences,
+    collects_preferences,
+    demand,
+    ensure_no_workshops,
+    preferences_of,
+    record_preferences,
+    rounds_of,
+    workshop_ids,
 )
+from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS, round_covers  # noqa: F401
+from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
+from .solver import allocate
 
-# How many workshops an attendee ranks per round (first, second, third choice).
-MAX_CHOICES = 3
 # Seeds are stored in a BIGINT column.
 SEED_MAX = 2**63 - 1
-METHODS = (METHOD_OPTIMAL, METHOD_FCFS, METHOD_RSD)
-
-
-class AllocationError(DomainError):
-    """The allocation cannot run or be published now (409, with a stable code)."""
-
-    def __init__(self, message: str, code: str = "allocation"):
-        super().__init__(message, code, 409)
-
-
-# --------------------------------------------------------------------------------------------
-# The mode and the rounds
-# --------------------------------------------------------------------------------------------
-
-
-def collects_preferences(event: Event) -> bool:
-    """True while the event takes ranked workshop choices instead of seats."""
-    return event.allocation_mode == "preferences" and event.allocation_published_at is None
-
-
-def rounds_of(event: Event) -> list[Round]:
-    """The event's workshop rounds (scheduled workshops grouped by overlap in time)."""
-    sessions = db.session.scalars(
-        select(EventSession)
-        .where(EventSession.event_id == event.id, EventSession.kind == "workshop")
-        .order_by(EventSession.starts_at, EventSession.id)
-    )
-    return workshop_rounds(sessions)
-
-
-def workshop_ids(event: Event) -> set[int]:
-    return {s.id for r in rounds_of(event) for s in r.sessions}
-
-
-# --------------------------------------------------------------------------------------------
-# Attendees' preferences
-# --------------------------------------------------------------------------------------------
-
-
-def clean_preferences(event: Event, ranked: object, errors: FieldErrors | None = None) -> dict:
-    """Validate `{round_key: [session ids, best first]}`; the cleaned dict, or InvalidInput.
-
-    Each list holds at most MAX_CHOICES distinct workshops of that round; an empty list (or a
-    missing round) means "none is fine".
-    """
-    own_errors = errors is None
-    errors = errors if errors is not None else FieldErrors()
-    if ranked is None:
-        ranked = {}
-    if not isinstance(ranked, dict):
-        errors.add("preferences", _("Give your choices per round."))
-        ranked = {}
-    rounds = {r.key: {s.id for s in r.sessions} for r in rounds_of(event)}
-    cleaned: dict[str, list[int]] = {}
-    for key, ids in ranked.items():
-        if key not in rounds:
-            errors.add("preferences", _("Unknown round: %(round)s.", round=str(key)))
-            continue
-        if not isinstance(ids, list) or any(
-            isinstance(i, bool) or not isinstance(i, int) for i in ids
-        ):
-            errors.add("preferences", _("Choices must be a list of workshop ids."))
-            continue
-        if len(set(ids)) != len(ids):
-            errors.add("preferences", _("Choose a workshop only once per round."))
-            continue
-        if len(ids) > MAX_CHOICES:
-            errors.add(
-                "preferences", _("Rank at most %(count)d workshops per round.", count=MAX_CHOICES)
-            )
-            continue
-        unknown = [i for i in ids if i not in rounds[key]]
-        if unknown:
-            errors.add(
-                "preferences",
-                _("Not a workshop of this round: %(ids)s.", ids=", ".join(map(str, unknown))),
-            )
-            continue
-        if ids:
-            cleaned[key] = ids
-    if own_errors and errors:
-        raise InvalidInput(_("Please correct the marked fields."), errors)
-    return cleaned
-
-
-def ensure_no_workshops(event: Event, sessions: list[EventSession]) -> None:
-    """While preferences are collected, workshops are ranked, not booked."""
-    workshops = [s for s in sessions if s.kind == "workshop"]
-    if workshops:
-        message = _(
-            "Workshops of this event are allocated from your ranked preferences: "
-            "rank them instead of choosing them."
-        )
-        raise InvalidInput(message, {"session_ids": [message]})
-
-
-def record_preferences(attendee: Attendee, ranked: object) -> dict[str, list[int]]:
-    """Replace the attendee's ranked choices with `ranked` ({round_key: [ids, best first]})."""
-    cleaned = clean_preferences(attendee.event, ranked)
-    db.session.execute(delete(Preference).where(Preference.attendee_id == attendee.id))
-    for ids in cleaned.values():
-        for rank, session_id in enumerate(ids, start=1):
-            db.session.add(Preference(attendee_id=attendee.id, session_id=session_id, rank=rank))
-    db.session.flush()
-    return cleaned
-
-
-def preferences_of(attendee: Attendee) -> dict[str, list[int]]:
-    """The attendee's ranked choices per current round key, best first."""
-    rows = db.session.execute(
-        select(Preference.session_id)
-        .where(Preference.attendee_id == attendee.id)
-        .order_by(Preference.rank, Preference.id)
-    ).scalars()
-    ranked = list(rows)
-    result: dict[str, list[int]] = {}
-    for workshop_round in rounds_of(attendee.event):
-        ids = {s.id for s in workshop_round.sessions}
-        chosen = [i for i in ranked if i in ids]
-        if chosen:
-            result[workshop_round.key] = chosen
-    return result
-
-
-def change_preferences(
-    attendee: Attendee, ranked: object, now: datetime, actor: Organiser | None = None
-) -> dict[str, list[int]]:
-    """The attendee (or an organiser for them) changes their ranking, until publication."""
-    event = attendee.event
-    if not collects_preferences(event):
-        raise AllocationError(
-            _("Workshops are no longer chosen by preference for this event."), "not_collecting"
-        )
-    if attendee.status != "active":
-        raise RegistrationClosed(_("This registration has been cancelled."))
-    if actor is None:
-        ensure_open(event, now)
-    lock_attendee(attendee)
-    return record_preferences(attendee, ranked)
-
-
-# --------------------------------------------------------------------------------------------
-# Demand, for the dashboard and the allocation page
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkshopDemand:
-    session: EventSession
-    round_key: str
-    first_choice: int
-    total: int
-
-    @property
-    def capacity(self) -> int:
-        return self.session.capacity
-
-    @property
-    def oversubscribed(self) -> bool:
-        return self.first_choice > self.session.seats_left
-
-
-def demand(event: Event) -> list[WorkshopDemand]:
-    """Per workshop: how many ranked it first, how many ranked it at all (active attendees)."""
-    counts = {
-        session_id: (first, total)
-        for session_id, first, total in db.session.execute(
-            select(
-                Preference.session_id,
-                func.sum(case((Preference.rank == 1, 1), else_=0)),
-                func.count(),
-            )
-            .join(Attendee, Attendee.id == Preference.attendee_id)
-            .where(Attendee.event_id == event.id, Attendee.status == "active")
-            .group_by(Preference.session_id)
-        )
-    }
-    return [
-        WorkshopDemand(s, r.key, int(counts.get(s.id, (0, 0))[0] or 0), counts.get(s.id, (0, 0))[1])
-        for r in rounds_of(event)
-        for s in r.sessions
-    ]
-
-
-# --------------------------------------------------------------------------------------------
-# Solver inputs, dry run, replay
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class SolverInputs:
-    workshops: list[Workshop]
-    rankings: list[Ranking]
-    arrival_order: list[int]  # attendees in registration order, for the FCFS baseline
-
-
-def build_inputs(event: Event) -> SolverInputs:
-    """The solver's view of the event now: seats left per workshop and everyone's rankings.
-
-    A round in which an attendee already holds a workshop (an organiser seated them) is left
-    out for them, so nobody gets two workshops in one round.
-    """
-    rounds = rounds_of(event)
-    round_of = {s.id: r.key for r in rounds for s in r.sessions}
-    workshops = [
-        Workshop(s.id, r.key, s.seats_left, s.starts_at, s.ends_at)
-        for r in rounds
-        for s in r.sessions
-    ]
-    held = set(
-        db.session.execute(
-            select(Registration.attendee_id, Registration.session_id)
-            .join(Attendee, Attendee.id == Registration.attendee_id)
-            .where(
-                Attendee.event_id == event.id,
-                Registration.status.in_(SEAT_HOLDING),
-                Registration.session_id.in_(list(round_of) or [-1]),
-            )
-        ).all()
-    )
-    held_rounds = {(a, round_of[s]) for a, s in held}
-    rows = db.session.execute(
-        select(Preference.attendee_id, Preference.session_id)
-        .join(Attendee, Attendee.id == Preference.attendee_id)
-        .where(Attendee.event_id == event.id, Attendee.status == "active")
-        .order_by(Preference.attendee_id, Preference.rank, Preference.id)
-    ).all()
-    choices: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for attendee_id, session_id in rows:
-        key = round_of.get(session_id)
-        if key is not None and (attendee_id, key) not in held_rounds:
-            choices[(attendee_id, key)].append(session_id)
-    rankings = [Ranking(a, key, tuple(ids)) for (a, key), ids in sorted(choices.items())]
-    ranked_attendees = {a for a, _key in choices}
-    arrival_order = [
-        a
-        for a in db.session.scalars(
-            select(Attendee.id)
-            .where(Attendee.event_id == event.id)
-            .order_by(Attendee.created_at, Attendee.id)
-        )
-        if a in ranked_attendees
-    ]
-    return SolverInputs(workshops, rankings, arrival_order)
 
 
 def _ensure_collecting(event: Event) -> None:
@@ -335,10 +94,12 @@ def dry_run(
     _ensure_collecting(event)
     seed = clean_seed(seed)
     inputs = build_inputs(event)
-    optimum = allocate(inputs.workshops, inputs.rankings, seed)
-    fcfs = first_come_first_served(inputs.workshops, inputs.rankings, inputs.arrival_order)
-    rsd = random_serial_dictatorship(inputs.workshops, inputs.rankings, seed)
-    record = audit_record(inputs.workshops, inputs.rankings, optimum)
+    optimum = allocate(inputs.workshops, inputs.rankings, seed, inputs.held)
+    fcfs = first_come_first_served(
+        inputs.workshops, inputs.rankings, inputs.arrival_order, inputs.held
+    )
+    rsd = random_serial_dictatorship(inputs.workshops, inputs.rankings, seed, inputs.held)
+    record = audit_record(inputs.workshops, inputs.rankings, optimum, inputs.held)
     run = AllocationRun(
         event_id=event.id,
         organiser_id=actor.id if actor is not None else None,
@@ -348,9 +109,14 @@ def dry_run(
             "versions": record["versions"],
             "workshops": record["workshops"],
             "rankings": record["rankings"],
+            "held": record["held"],
             "arrival_order": inputs.arrival_order,
         },
-        result={"seed": seed, "assignments": record["assignments"]},
+        result={
+            "seed": seed,
+            "assignments": record["assignments"],
+            "demand": ranking_demand(record["rankings"]),
+        },
         stats={
             METHOD_OPTIMAL: optimum.stats.to_dict(),
             METHOD_FCFS: fcfs.stats.to_dict(),
@@ -373,21 +139,73 @@ def dry_run(
 
 def replay(run: AllocationRun):
     """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
-    workshops = [
-        Workshop(
-            w["id"],
-            w["round_key"],
-            w["capacity"],
-            datetime.fromisoformat(w["starts_at"]),
-            datetime.fromisoformat(w["ends_at"]),
-        )
-        for w in run.inputs["workshops"]
+    inputs = stored_inputs(run)
+    return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A stored run recomputed from its stored inputs and seed, compared seat for seat."""
+
+    run: AllocationRun
+    pairs: int
+    differences: list[tuple[int, str, int | None, int | None]]  # attendee, round, stored, now
+
+    @property
+    def matches(self) -> bool:
+        return not self.differences
+
+
+def verify_run(run: AllocationRun) -> Verification:
+    """Anyone can repeat the allocation: the same inputs and seed must give the same result.
+
+    A mismatch means the solver or its libraries changed since (the run stores the NumPy and
+    SciPy versions it used), or the stored result was altered."""
+    stored = {
+        (a["attendee_id"], a["round_key"]): a["workshop_id"] for a in run.result["assignments"]
+    }
+    again = replay(run).assignments
+    differences = [
+        (attendee, key, stored.get((attendee, key)), again.get((attendee, key)))
+        for attendee, key in sorted(stored.keys() | again.keys())
+        if stored.get((attendee, key)) != again.get((attendee, key))
     ]
-    rankings = [
-        Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
-        for r in run.inputs["rankings"]
-    ]
-    return allocate(workshops, rankings, run.seed)
+    return Verification(run, len(stored), differences)
+
+
+def changes_since(event: Event, run: AllocationRun) -> list[str]:
+    """What differs between the run's stored inputs and the event now (empty: nothing)."""
+    titles = {
+        s.id: s.title
+        for s in db.session.scalars(select(EventSession).where(EventSession.event_id == event.id))
+    }
+    return input_changes(stored_inputs(run), build_inputs(event), titles)
+
+
+@dataclass(frozen=True)
+class RunDifference:
+    """Why a run was redone and what it changed: the input changes in words, and how many
+    (attendee, round) pairs got a different workshop (or none) than in the stale run."""
+
+    inputs: list[str]
+    moved: int
+
+
+def rerun_if_stale(
+    event: Event, run: AllocationRun, *, now: datetime, actor: Organiser | None = None
+) -> tuple[AllocationRun, RunDifference]:
+    """The run itself if it still matches the event; else a new dry run with the same seed,
+    and the difference, so the organiser sees what publishing now would really do."""
+    changes = changes_since(event, run)
+    if not changes:
+        return run, RunDifference([], 0)
+    fresh = dry_run(event, run.seed, now=now, actor=actor)
+    old = {(a["attendee_id"], a["round_key"]): a["workshop_id"] for a in run.result["assignments"]}
+    new = {
+        (a["attendee_id"], a["round_key"]): a["workshop_id"] for a in fresh.result["assignments"]
+    }
+    moved = sum(old.get(k) != new.get(k) for k in old.keys() | new.keys())
+    return fresh, RunDifference(changes, moved)
 
 
 def latest_run(event: Event) -> AllocationRun | None:
@@ -436,12 +254,16 @@ def publish(
     _ensure_collecting(event)
     if run.event_id != event.id or run.status != "dry_run":
         raise AllocationError(_("This allocation run cannot be published."), "not_publishable")
-    if build_inputs(event).rankings != [
-        Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
-        for r in run.inputs["rankings"]
-    ]:
+    changes = changes_since(event, run)
+    if changes:
         raise AllocationError(
-            _("Preferences have changed since this dry run. Run a new dry run first."), "stale"
+            _(
+                "The programme or the rankings changed since this dry run (%(changes)s). "
+                "Run it again: the same seed gives the same lottery.",
+                changes="; ".join(changes),
+            ),
+            "stale",
+            changes=changes,
         )
 
     assignments = run.result["assignments"]
@@ -496,6 +318,11 @@ def publish(
     if actor is not None:
         run.organiser_id = run.organiser_id or actor.id
     db.session.flush()
+    # From here on the event is first come, first served: a seat still free goes to the
+    # first in line who can take it, by the waiting list's own rules.
+    for session in sessions.values():
+        if session.seats_left > 0:
+            promote_from_waitlist(session, now)
     audit.record(
         actor,
         "allocation.published",
@@ -511,10 +338,20 @@ def _waitlist_the_rest(run, attendees, sessions, touched, now) -> int:
     """Pairs left with nothing: a waiting-list place on each workshop they ranked, in order
     of rank first (all first choices before any second choice), then of a seeded lottery."""
     ranked = {(r["attendee_id"], r["round_key"]): r["choices"] for r in run.inputs["rankings"]}
+    # A round filled by a double workshop from another round is not missed (finding 3).
+    covers = round_covers(stored_inputs(run).workshops)
+    filled = {
+        (row["attendee_id"], key)
+        for row in run.result["assignments"]
+        if row["workshop_id"] is not None
+        for key in covers.get(row["workshop_id"], ())
+    }
     unassigned = [
         (row["attendee_id"], row["round_key"])
         for row in run.result["assignments"]
-        if row["workshop_id"] is None and ranked.get((row["attendee_id"], row["round_key"]))
+        if row["workshop_id"] is None
+        and ranked.get((row["attendee_id"], row["round_key"]))
+        and (row["attendee_id"], row["round_key"]) not in filled
     ]
     lottery = sorted({a for a, _key in unassigned})
     random.Random(run.seed).shuffle(lottery)
@@ -549,31 +386,6 @@ def _set_registration(attendee: Attendee, session: EventSession, status: str, wh
     existing.waitlisted_at = when if status == "waitlisted" else None
 
 
-def quality_rows(stats: dict) -> list[dict]:
-    """The comparison as rows (one per method) with first/second/third/none and mean fill."""
-    rows = []
-    for method in METHODS:
-        s = stats.get(method)
-        if s is None:
-            continue
-        fill = s["fill"]
-        seats = sum(f["capacity"] for f in fill)
-        rows.append(
-            {
-                "method": method,
-                "first": s["by_rank"][0] if len(s["by_rank"]) > 0 else 0,
-                "second": s["by_rank"][1] if len(s["by_rank"]) > 1 else 0,
-                "third": s["by_rank"][2] if len(s["by_rank"]) > 2 else 0,
-                "none": s["none"],
-                "assigned": s["assigned"],
-                "seats": seats,
-                "fill_percent": round(100 * s["assigned"] / seats) if seats else 0,
-            }
-        )
-    return rows
-
-
-# At the deadline
 # --------------------------------------------------------------------------------------------
 
 
@@ -584,9 +396,14 @@ def allocate_due_events(now: datetime) -> int:
     no organiser starts it. A fresh random seed is drawn and stored with the run, as for a
     dry run started by hand. Another worker that got there first wins: the event row's lock
     in publish() makes this one see the publication and skip the event.
+
+    Each event is allocated and committed in its own transaction (the one place this package
+    commits): one event that fails, whatever the reason, is rolled back alone, logged with
+    its traceback, and recorded in its audit log as "allocation.failed", which its organisers
+    see on the allocation page; the other events go on. The next periodic run tries it again.
     """
     due = db.session.scalars(
-        select(Event).where(
+        select(Event.id).where(
             Event.allocation_mode == "preferences",
             Event.allocation_published_at.is_(None),
             Event.status == "published",
@@ -594,12 +411,43 @@ def allocate_due_events(now: datetime) -> int:
             Event.registration_closes_at <= now,
         )
     ).all()
+    db.session.commit()  # end the reading transaction: each event gets its own
     published = 0
-    for event in due:
+    for event_id in due:
+        event = db.session.get(Event, event_id)
         try:
-            with db.session.begin_nested():
-                publish(event, dry_run(event, None, now=now), now=now)
+            publish(event, dry_run(event, None, now=now), now=now)
+            db.session.commit()
         except AllocationError:
-            continue  # published meanwhile by another worker or an organiser
+            db.session.rollback()  # published meanwhile by another worker or an organiser
+            continue
+        except Exception as error:
+            db.session.rollback()
+            current_app.logger.exception("allocation at the deadline failed for event %s", event_id)
+            _record_failure(db.session.get(Event, event_id), error, now)
+            continue
         published += 1
     return published
+
+
+def _record_failure(event: Event, error: Exception, now: datetime) -> None:
+    """The audit entry the organisers see; not repeated while the same error persists."""
+    text = f"{type(error).__name__}: {error}"[:500]
+    if last_failure(event) == text:
+        return
+    audit.record(None, "allocation.failed", event, after={"error": text}, event=event, now=now)
+    db.session.commit()
+
+
+def last_failure(event: Event) -> str | None:
+    """The error of the deadline job's last failed attempt, unless a run was made since."""
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == "allocation.failed")
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    latest = latest_run(event)
+    if entry is None or (latest is not None and latest.created_at > entry.created_at):
+        return None
+    return (entry.after or {}).get("error")

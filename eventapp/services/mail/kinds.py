@@ -110,6 +110,10 @@ mail_kind(
 )
 
 mail_kind(
+    "ranking_review",
+    subject=lambda c: _("Please review your workshop ranking for %(event)s", event=c.event.name),
+)
+mail_kind(
     "offer",
     subject=lambda c: _("A place is free for you: %(titles)s", titles=_titles(c)),
 )

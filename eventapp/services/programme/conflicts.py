@@ -13,6 +13,8 @@ Hard conflicts block a change; soft ones are warnings an organiser may accept ex
 |                        |          | that can be in two rooms at once                          |
 | outside_event_hours    | soft     | a set-up session or the evening dinner may be deliberate  |
 | capacity_above_room    | soft     | standing room, or a room estimate that is out of date     |
+| rankings_touched       | soft     | attendees ranked this workshop (preference mode): they    |
+|                        |          | are emailed to review their ranking (allocation/)         |
 
 Checks read the proposed state (a `SessionPlan`) without flushing it, so nothing half-saved
 is ever seen; the caller writes only when the list allows it.
@@ -43,6 +45,7 @@ CAPACITY_ABOVE_ROOM = "capacity_above_room"
 CAPACITY_BELOW_TAKEN = "capacity_below_taken"
 ATTENDEE_OVERLAP = "attendee_overlap"
 UNKNOWN_TIMEZONE = "unknown_timezone"  # an imported file's TZID nobody knows (importing.py)
+RANKINGS_TOUCHED = "rankings_touched"  # a change to a workshop attendees have ranked
 
 SEVERITY = {
     ROOM_DOUBLE_BOOKED: HARD,
@@ -52,6 +55,7 @@ SEVERITY = {
     OUTSIDE_EVENT_HOURS: SOFT,
     CAPACITY_ABOVE_ROOM: SOFT,
     UNKNOWN_TIMEZONE: SOFT,
+    RANKINGS_TOUCHED: SOFT,
 }
 KINDS = tuple(SEVERITY)
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from ....extensions import db
 from ....models import Event, EventSession, Organiser, Registration, Room
 from ... import audit
+from ...allocation.preferences import ranking_change, rankings_warning, tell_rankers
 from ...errors import Conflict, InvalidInput, NotFound
 from ...registration.waitlist import promote_from_waitlist
 from .. import conflicts, notifications
@@ -119,10 +120,13 @@ def update_session(
     """
     event = session.event
     values = clean_session_data(data, tz=event.timezone, partial=True)
+    touched = ranking_change(session, values)
+    rankings = rankings_warning(session, touched)
     if values.get("status") == "cancelled" and session.status == "scheduled":
+        conflicts.enforce(rankings, confirm=confirm)
         other = {k: v for k, v in values.items() if k != "status"}
         if other:
-            update_session(actor, session, other, now, confirm=confirm)
+            update_session(actor, session, other, now, confirm=True)
         return cancel_session(actor, session, now)
     starts_at = values.get("starts_at", session.starts_at)
     ends_at = values.get("ends_at", session.ends_at)
@@ -153,7 +157,7 @@ def update_session(
         status=status,
         check_attendees=restored or (starts_at, ends_at) != (session.starts_at, session.ends_at),
     )
-    found = conflicts.check_session(plan)
+    found = conflicts.check_session(plan) + rankings
     before_edit = [] if restored else conflicts.check_session(_plan_of(session))
     enforce_new(found, before_edit, confirm=confirm)
 
@@ -186,6 +190,8 @@ def update_session(
         notifications.sessions_changed([session], now)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
+    if touched:
+        tell_rankers(session, touched, now, actor)
     action = "session.moved" if change.moved else "session.updated"
     record_change(actor, "session.restored" if restored else action, session, before, now)
     return change
@@ -255,6 +261,7 @@ def cancel_session(actor: Organiser | None, session: EventSession, now: datetime
         return SessionChange(session, cancelled=True)
     changes.lock_event(session.event)
     before = audit.snapshot(session)
+    tell_rankers(session, "cancelled", now, actor)  # before the status changes: still ranked
     # Sets the status, bumps the sequence, ends the registrations and queues the emails.
     told = notifications.session_cancelled(session, now)
     record_change(actor, "session.cancelled", session, before, now)

@@ -1,0 +1,132 @@
+"""What the published allocation gave one attendee, and why: the transparency of round two.
+
+Per round: the workshops they ranked (best first), which one they got and as which choice, or,
+where they got none, how oversubscribed each of their choices was (first choices and all
+rankings against its seats), all read from the published run's stored inputs and result, so
+the page shows exactly what the allocation saw.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import AllocationRun, Attendee, EventSession
+from .problem import Workshop, round_covers
+
+
+@dataclass(frozen=True)
+class Choice:
+    session_id: int
+    title: str
+    rank: int  # 1-based
+    seats: int  # seats the allocation had
+    first_choices: int  # how many ranked it first
+    ranked: int  # how many ranked it at all
+
+    @property
+    def oversubscribed(self) -> bool:
+        return self.first_choices > self.seats
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    starts_at: datetime
+    choices: list[Choice] = field(default_factory=list)
+    got: Choice | None = None
+    filled_by: str | None = None  # the title of a double workshop that fills this round
+
+
+def ranking_demand(rankings: list[dict]) -> list[dict]:
+    """Per workshop: how many ranked it first and how many ranked it at all. Stored with a
+    run (its result's "demand"), so the attendees' pages after publication need not count
+    every ranking again on each view."""
+    first, ranked = Counter(), Counter()
+    for r in rankings:
+        if r["choices"]:
+            first[r["choices"][0]] += 1
+        ranked.update(set(r["choices"]))
+    return [
+        {"workshop_id": w, "first_choices": first[w], "ranked": ranked[w]} for w in sorted(ranked)
+    ]
+
+
+def published_run(attendee: Attendee) -> AllocationRun | None:
+    return db.session.scalars(
+        select(AllocationRun).where(
+            AllocationRun.event_id == attendee.event_id, AllocationRun.status == "published"
+        )
+    ).first()
+
+
+def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
+    """The attendee's rounds in time order; empty before publication or without a ranking."""
+    run = published_run(attendee)
+    if run is None:
+        return []
+    workshops = {w["id"]: w for w in run.inputs["workshops"]}
+    titles = dict(
+        db.session.execute(
+            select(EventSession.id, EventSession.title).where(
+                EventSession.id.in_(list(workshops) or [-1])
+            )
+        ).all()
+    )
+    demand = run.result.get("demand") or ranking_demand(run.inputs["rankings"])
+    first = {d["workshop_id"]: d["first_choices"] for d in demand}
+    ranked = {d["workshop_id"]: d["ranked"] for d in demand}
+    mine = {
+        r["round_key"]: r["choices"]
+        for r in run.inputs["rankings"]
+        if r["attendee_id"] == attendee.id
+    }
+    got = {
+        a["round_key"]: a["workshop_id"]
+        for a in run.result["assignments"]
+        if a["attendee_id"] == attendee.id
+    }
+    covers = round_covers(_workshop(w) for w in workshops.values())
+    outcomes = []
+    for key, ids in mine.items():
+        choices = [
+            Choice(
+                i,
+                titles.get(i, f"#{i}"),
+                rank,
+                workshops[i]["capacity"],
+                first.get(i, 0),
+                ranked.get(i, 0),
+            )
+            for rank, i in enumerate((i for i in ids if i in workshops), start=1)
+        ]
+        if not choices:
+            continue
+        filled_by = next(
+            (titles.get(w, f"#{w}") for w in got.values() if w and key in covers.get(w, ())),
+            None,
+        )
+        outcomes.append(
+            RoundOutcome(
+                starts_at=min(
+                    datetime.fromisoformat(workshops[c.session_id]["starts_at"]) for c in choices
+                ),
+                choices=choices,
+                got=next((c for c in choices if c.session_id == got.get(key)), None),
+                filled_by=filled_by,
+            )
+        )
+    return sorted(outcomes, key=lambda o: o.starts_at)
+
+
+def _workshop(data: dict):
+    return Workshop(
+        data["id"],
+        data["round_key"],
+        data["capacity"],
+        datetime.fromisoformat(data["starts_at"]),
+        datetime.fromisoformat(data["ends_at"]),
+    )
