@@ -98,11 +98,7 @@ def checkin_code(slug: str):
     if not form.validate_on_submit():
         flash(_("Type or scan a check-in code."), "error")
         return _back(event, session)
-    done, result = attempt(lambda: _check_in(checkin.find_by_code(event, form.code.data), session))
-    if not done:
-        return _back(event, session)
-    _report(result)
-    return _back(event, session, last=result.attendee.id)
+    return _check_in_and_back(event, session, lambda: checkin.find_by_code(event, form.code.data))
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
@@ -114,16 +110,20 @@ def checkin_attendee(slug: str, attendee_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return _back(event, session)
-    done, result = attempt(lambda: _check_in(person, session))
+    return _check_in_and_back(event, session, lambda: person, last=person.id)
+
+
+def _check_in_and_back(event, session, find_person, *, last=None):
+    """Check in the attendee `find_person()` names, say how it went, and go back to the
+    door page (with the attendee's card when there is one to show)."""
+    done, result = attempt(
+        lambda: checkin.check_in(
+            find_person(), now=utcnow(), actor=current_user._get_current_object(), session=session
+        )
+    )
     if done:
         _report(result)
-    return _back(event, session, last=person.id)
-
-
-def _check_in(person, session) -> checkin.CheckinResult:
-    return checkin.check_in(
-        person, now=utcnow(), actor=current_user._get_current_object(), session=session
-    )
+    return _back(event, session, last=result.attendee.id if done else last)
 
 
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")

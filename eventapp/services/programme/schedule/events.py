@@ -14,8 +14,7 @@ from ... import audit
 from ...errors import AlreadyExists, NotFound
 from .. import conflicts, notifications
 from ..cleaning import clean_event_data, ensure_order
-from . import changes
-from .changes import apply_changes, enforce_new
+from .changes import apply_changes, enforce_new, lock_event
 
 
 def get_event_for_organiser(slug: str) -> Event:
@@ -58,7 +57,7 @@ def update_event(
 ) -> Event:
     """Change an event; new hours that leave sessions outside them need confirmation."""
     values = clean_event_data(data, partial=True, current_tz=event.timezone)
-    changes.lock_event(event)
+    lock_event(event)
     starts_at = values.get("starts_at", event.starts_at)
     ends_at = values.get("ends_at", event.ends_at)
     ensure_order(starts_at, ends_at)
@@ -83,7 +82,7 @@ def move_event(
     delta = values["starts_at"] - event.starts_at
     if not delta:
         return []
-    changes.lock_event(event)
+    lock_event(event)
     before = audit.snapshot(event)
     event.starts_at += delta
     event.ends_at += delta
@@ -110,7 +109,7 @@ def cancel_event(actor: Organiser | None, event: Event, now: datetime) -> list[E
     Each attendee gets one email for the whole event, not one per session (see
     notifications.event_cancelled); an event already cancelled sends nothing new. Returns the
     sessions cancelled."""
-    changes.lock_event(event)
+    lock_event(event)
     before = audit.snapshot(event)
     cancelled = [s for s in sessions_of_event(event) if s.status == "scheduled"]
     notifications.event_cancelled(cancelled, now)

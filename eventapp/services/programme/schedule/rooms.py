@@ -12,8 +12,7 @@ from ....models import Event, Organiser, Room, Speaker
 from ...errors import InvalidInput, NotFound
 from .. import conflicts
 from ..cleaning import clean_room_data, clean_speaker_data
-from . import changes
-from .changes import add_new, apply_changes, enforce_new, ensure_name_free
+from .changes import add_new, apply_changes, enforce_new, ensure_name_free, lock_event
 
 
 def create_room(actor: Organiser | None, event: Event, data: dict, now: datetime) -> Room:
@@ -32,7 +31,7 @@ def update_room(
 ) -> Room:
     """Rename or resize a room; sessions that would then exceed it need confirmation."""
     values = clean_room_data(data, partial=True)
-    changes.lock_event(room.event)
+    lock_event(room.event)
     if "name" in values:
         _ensure_room_name_free(room.event, values["name"], except_id=room.id)
     if "capacity" in values and values["capacity"] < room.capacity:
