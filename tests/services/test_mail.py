@@ -118,6 +118,9 @@ def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
     for vevent in parsed.contents["vevent"]:
         assert vevent.organizer.value == "mailto:team@example.org"
     assert b"/manage/" not in schedule and b"/calendar/" not in schedule
+    assert "Open the attached file my-sessions.ics to add these sessions" in body(
+        message, "text/plain"
+    )
 
     [qr] = [p for kind, p in parts(message) if kind == "image/png"]
     assert f"cid:{qr['Content-ID'].strip('<>')}" in html
@@ -288,6 +291,9 @@ def test_cancelling_everything_cancels_every_calendar_event(
     assert follower["In-Reply-To"] == cancellation["Message-ID"] == follower["References"]
     assert follower["Message-ID"] not in (cancellation["Message-ID"], None)
     assert "removes this session from your calendar" in body(follower, "text/plain")
+    explained = "This email and the short one that follows it remove these sessions"
+    assert explained in body(cancellation, "text/plain")
+    assert explained in body(cancellation, "text/html")
 
 
 def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
