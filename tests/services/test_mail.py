@@ -396,3 +396,20 @@ def test_a_subject_keeps_its_spaces_in_a_strict_rfc_2047_decoder(padding):
     assert strict == subject
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
     assert max(len(line) for line in raw.split(b"\r\n")) <= 78 and max(raw) < 128
+
+
+def test_a_waiting_list_only_confirmation_claims_no_calendar_file(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event()
+    full = make_session(event, title="Cobots", capacity=0)
+    register(event, [full], now)
+
+    send_pending(now=now)
+
+    [received] = smtp_server.received
+    assert calendar_parts(received.message) == []
+    for kind in ("text/plain", "text/html"):
+        text = body(received.message, kind)
+        assert "On the waiting list, position 1" in text
+        assert "attached" not in text and "my-sessions.ics" not in text
