@@ -143,6 +143,9 @@ class EventSession(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     # Grows with every change attendees' calendars must pick up (RFC 5545 SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
+    # The UID of the calendar file it was imported from: importing the file again updates
+    # this session instead of adding a second one (services/programme/importing.py).
+    import_uid: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -163,6 +166,7 @@ class EventSession(db.Model):
         ),
         Index("ix_event_session_event_id_starts_at", "event_id", "starts_at"),
         Index("ix_event_session_room_id", "room_id"),
+        UniqueConstraint("event_id", "import_uid"),
     )
 
     @property

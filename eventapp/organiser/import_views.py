@@ -51,7 +51,7 @@ def import_programme(slug: str):
         flash(
             _(
                 "Imported %(sessions)d sessions and %(rooms)d new rooms.",
-                sessions=report.sessions_created,
+                sessions=report.sessions_created + report.sessions_updated,
                 rooms=len(report.rooms_created),
             ),
             "success",

@@ -119,6 +119,9 @@ def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
     for vevent in parsed.contents["vevent"]:
         assert vevent.organizer.value == "mailto:team@example.org"
     assert b"/manage/" not in schedule and b"/calendar/" not in schedule
+    assert "Open the attached file my-sessions.ics to add these sessions" in body(
+        message, "text/plain"
+    )
 
     [qr] = [p for kind, p in parts(message) if kind == "image/png"]
     assert f"cid:{qr['Content-ID'].strip('<>')}" in html
@@ -289,6 +292,9 @@ def test_cancelling_everything_cancels_every_calendar_event(
     assert follower["In-Reply-To"] == cancellation["Message-ID"] == follower["References"]
     assert follower["Message-ID"] not in (cancellation["Message-ID"], None)
     assert "removes this session from your calendar" in body(follower, "text/plain")
+    explained = "This email and the short one that follows it remove these sessions"
+    assert explained in body(cancellation, "text/plain")
+    assert explained in body(cancellation, "text/html")
 
 
 def test_promotion_from_the_waiting_list_is_a_confirmation_with_invitation(
@@ -391,3 +397,20 @@ def test_a_subject_keeps_its_spaces_in_a_strict_rfc_2047_decoder(padding):
     assert strict == subject
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
     assert max(len(line) for line in raw.split(b"\r\n")) <= 78 and max(raw) < 128
+
+
+def test_a_waiting_list_only_confirmation_claims_no_calendar_file(
+    app, smtp_server, make_event, make_session, now
+):
+    event = make_event()
+    full = make_session(event, title="Cobots", capacity=0)
+    register(event, [full], now)
+
+    send_pending(now=now)
+
+    [received] = smtp_server.received
+    assert calendar_parts(received.message) == []
+    for kind in ("text/plain", "text/html"):
+        text = body(received.message, kind)
+        assert "On the waiting list, position 1" in text
+        assert "attached" not in text and "my-sessions.ics" not in text

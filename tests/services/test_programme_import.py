@@ -305,3 +305,31 @@ def test_floating_times_follow_x_wr_timezone_and_an_unknown_tzid_is_a_warning(ma
     stored = {s.title: s.starts_at for s in db.session.scalars(select(EventSession))}
     assert stored["Floating"] == datetime(2027, 3, 18, 10, 0, tzinfo=UTC)  # 10:00 in London
     assert stored["Martian"] == datetime(2027, 3, 18, 13, 0, tzinfo=UTC)  # read as Amsterdam
+
+
+def test_importing_the_same_file_again_updates_by_uid(make_event, make_session, now):
+    """Issue 17, item 7: a second import of a calendar (a newer export) updates its sessions,
+    and an attendee of a moved one hears of it, instead of getting a duplicate session."""
+    event = make_event()
+    first = calendar_file(
+        ("same-1", ["SUMMARY:Keynote", "DTSTART:20270318T090000Z", "DTEND:20270318T100000Z"]),
+        ("same-2", ["SUMMARY:Cobots", "DTSTART:20270318T110000Z", "DTEND:20270318T120000Z"]),
+    ).replace("DTEND", "X-CAPACITY:50\r\nDTEND")
+    report = run(event, first, now, filename="cal.ics")
+    assert (report.errors, report.sessions_created) == ([], 2)
+    db.session.commit()
+
+    moved = first.replace("SUMMARY:Keynote", "SUMMARY:Keynote, moved").replace(
+        "DTSTART:20270318T090000Z\r\nX-CAPACITY:50\r\nDTEND:20270318T100000Z",
+        "DTSTART:20270318T093000Z\r\nX-CAPACITY:50\r\nDTEND:20270318T103000Z",
+    )
+    again = run(event, moved, now, filename="cal.ics")
+    assert again.errors == []
+    assert (again.sessions_created, again.sessions_updated) == (0, 2)
+    db.session.commit()
+    sessions = db.session.scalars(select(EventSession).order_by(EventSession.starts_at)).all()
+    assert [(s.title, s.starts_at) for s in sessions] == [
+        ("Keynote, moved", datetime(2027, 3, 18, 9, 30, tzinfo=UTC)),
+        ("Cobots", datetime(2027, 3, 18, 11, 0, tzinfo=UTC)),
+    ]
+    assert sessions[0].sequence >= 1 and sessions[1].sequence == 0

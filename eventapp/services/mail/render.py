@@ -41,12 +41,19 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
     kind = KINDS.get(message.kind) or _unregistered_kind(message.kind)
     with in_language_and_zone(event, message.locale):
         context = _context(message, attendee, event, now, with_qr=kind.qr_code)
-        variables = context.template_vars()
+        itip, attachments, later = _arrange(kind, context)
+        variables = context.template_vars() | {
+            # What the calendar data of this email is, for the sentence that explains it.
+            "calendar_mail": {
+                "method": itip.method if itip else None,
+                "schedule": bool(attachments),
+                "followers": len(later),
+            }
+        }
         subject = kind.subject(context)
         text = tidy_text(render_template(f"mail/{message.kind}.txt", **variables))
         text += questions_footer(event)
         html = render_template(f"mail/{message.kind}.html", **variables)
-        itip, attachments, later = _arrange(kind, context)
         followers = [_follower(context, subject, part, n) for n, part in enumerate(later, 2)]
     images = [qr_image(attendee, context.qr_cid)] if context.qr_cid else []
     return OutgoingMessage(

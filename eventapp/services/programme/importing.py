@@ -31,9 +31,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from icalendar import Calendar
+from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Event, Organiser, Room
+from ...models import Event, EventSession, Organiser, Room
 from .. import audit
 from ..errors import Conflict, DomainError, InvalidInput
 from . import schedule
@@ -80,6 +81,7 @@ class ImportRow:
     speakers: list[str] = field(default_factory=list)
     description: str = ""
     warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
+    uid: str = ""  # an ICS event's UID: a second import of it updates, not duplicates
 
 
 @dataclass
@@ -95,6 +97,7 @@ class ImportReport:
     errors: list[RowProblem] = field(default_factory=list)
     conflicts: list[tuple[int, ConflictItem]] = field(default_factory=list)
     sessions_created: int = 0
+    sessions_updated: int = 0
     rooms_created: list[str] = field(default_factory=list)
 
     @property
@@ -114,6 +117,7 @@ class ImportReport:
         return {
             "rows": len(self.rows),
             "sessions_created": self.sessions_created,
+            "sessions_updated": self.sessions_updated,
             "rooms_created": self.rooms_created,
             "errors": [vars(p) for p in self.errors],
             "conflicts": [{"line": line, **c.to_dict()} for line, c in self.conflicts],
@@ -308,6 +312,7 @@ def _row_from_vevent(
         speakers=_speakers(component),
         description=str(component.get("DESCRIPTION", "")).strip(),
         warnings=list(dict.fromkeys(warnings)),
+        uid=str(component.get("UID", "")).strip()[:255],
     )
 
 
@@ -367,18 +372,38 @@ def import_programme(
 
 def _import_row(actor, event: Event, row: ImportRow, now: datetime, report: ImportReport):
     new_rooms: list[str] = []
+    existing = _imported_before(event, row.uid)
     try:
         with db.session.begin_nested():
             data = _session_data(actor, event, row, now, new_rooms)
-            change = schedule.create_session(actor, event, data, now, confirm=True)
+            if existing is not None:
+                change = schedule.update_session(actor, existing, data, now, confirm=True)
+            else:
+                change = schedule.create_session(actor, event, data, now, confirm=True)
+                change.session.import_uid = row.uid or None
+                db.session.flush()
     except DomainError as error:
         db.session.expire(event, ["rooms"])  # a room made for this row is gone again
         _report_error(row, error, report)
         return
-    report.sessions_created += 1
+    if existing is not None:
+        report.sessions_updated += 1
+    else:
+        report.sessions_created += 1
     report.rooms_created += new_rooms
     report.conflicts += [(row.line, c) for c in change.warnings]
     report.conflicts += [(row.line, ConflictItem(UNKNOWN_TIMEZONE, w)) for w in row.warnings]
+
+
+def _imported_before(event: Event, uid: str) -> EventSession | None:
+    """The session an earlier import made from this UID (a re-import updates it)."""
+    if not uid:
+        return None
+    return db.session.scalar(
+        select(EventSession).where(
+            EventSession.event_id == event.id, EventSession.import_uid == uid
+        )
+    )
 
 
 def _report_error(row: ImportRow, error: DomainError, report: ImportReport) -> None:
