@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models.types import utcnow
-from ..services import privacy
+from ..services import links, privacy
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
@@ -38,7 +38,8 @@ def load_attendee(token: str):
     return attendee
 
 
-def _active(attendee) -> list:
+def active_registrations(attendee) -> list:
+    """The attendee's sessions held or waited for, in programme order."""
     registrations = [r for r in attendee.registrations if r.status != "cancelled"]
     return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
@@ -47,7 +48,7 @@ def _sessions_form(attendee, **kwargs):
     sessions = programme.sessions_of(attendee.event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
-    current = {r.session_id for r in _active(attendee)}
+    current = {r.session_id for r in active_registrations(attendee)}
     return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
 
 
@@ -55,7 +56,7 @@ def _render_page(attendee, token, *, sessions_form=None, details_form=None, stat
     event = attendee.event
     now = utcnow()
     form, plenaries, rounds = _sessions_form(attendee)
-    active = _active(attendee)
+    active = active_registrations(attendee)
     return render_template(
         "manage/page.html",
         event=event,
@@ -73,6 +74,7 @@ def _render_page(attendee, token, *, sessions_form=None, details_form=None, stat
         confirm_form=ConfirmForm(),
         closed_message=programme.closed_reason(event, now),
         event_over=now >= event.ends_at,
+        qr_uri=links.ticket_qr_data_uri(attendee),
     ), status
 
 
@@ -161,7 +163,7 @@ def _attempt(token: str, action, success: str):
 @bp.route("/manage/<token>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 def cancel_session(token: str, session_id: int):
     attendee = load_attendee(token)
-    held = next((r for r in _active(attendee) if r.session_id == session_id), None)
+    held = next((r for r in active_registrations(attendee) if r.session_id == session_id), None)
     if held is None:
         abort(404)
     form = ConfirmForm()

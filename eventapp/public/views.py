@@ -195,6 +195,8 @@ def confirmation(slug: str):
         attendee=attendee,
         preferences=_ranked_titles(attendee),
         manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
+        token=links.manage_token(attendee),
+        qr_uri=links.ticket_qr_data_uri(attendee),
         feed_url=url_for(
             "calendar.personal_feed", token=links.feed_token(attendee), _external=True
         ),

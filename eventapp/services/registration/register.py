@@ -47,7 +47,7 @@ from . import capacity, writes
 from .capacity import lock_attendee
 from .waitlist import SEAT_HOLDING, promote_from_waitlist
 
-REFERENCE_LENGTH = 8
+REFERENCE_LENGTH = 8  # attendees registered before the one code; see _write_new_registration
 CHECKIN_CODE_LENGTH = 10
 
 
@@ -194,18 +194,20 @@ def _write_new_registration(
     unique index on (event, normalised email) decides, also between concurrent requests.
     """
     locale = attendee_locale(event, data.locale)
+    # One short code to show, type, quote to the help desk and scan at the door.
+    code = links.new_code(CHECKIN_CODE_LENGTH)
     attendee_values = writes.complete_row(
         Attendee.__table__,
         {
             "event_id": event.id,
-            "reference": links.new_code(REFERENCE_LENGTH),
+            "reference": code,
             "name": fields["name"],
             "email": fields["email"],
             "email_normalized": normalize_email(fields["email"]),
             "organisation": fields["organisation"],
             "job_role": fields["job_role"],
             "locale": locale,
-            "checkin_code": links.new_code(CHECKIN_CODE_LENGTH),
+            "checkin_code": code,
             "consent_at": now,
             "consent_text": data.consent_text,
             "created_at": now,
