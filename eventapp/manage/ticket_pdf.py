@@ -108,13 +108,14 @@ def _styles() -> dict[str, ParagraphStyle]:
         "code": ParagraphStyle("code", base, fontName=BOLD, fontSize=18, leading=24),
         "heading": ParagraphStyle("heading", base, fontName=BOLD, fontSize=13, spaceBefore=8),
         "cell": ParagraphStyle("cell", base, fontSize=10, leading=13),
+        "head": ParagraphStyle("head", base, fontName=BOLD, fontSize=10, leading=13),
         "small": ParagraphStyle("small", base, fontSize=9, textColor=colors.HexColor("#555555")),
     }
 
 
 def _sessions_table(text: TicketText, styles) -> Table:
     cell = styles["cell"]
-    rows = [[Paragraph(escape(head), styles["heading"]) for head in text.column_heads]]
+    rows = [[Paragraph(escape(head), styles["head"]) for head in text.column_heads]]
     for line in text.lines:
         title = escape(line.title) + (f" ({escape(line.note)})" if line.note else "")
         rows.append([Paragraph(escape(line.time), cell), Paragraph(title, cell),

@@ -15,6 +15,7 @@ from eventapp.models import Attendee
 from eventapp.services import links
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as service
+from eventapp.services.registration import self_service
 from eventapp.services.registration.register import RegistrationInput
 from tests.qr_reading import pdf_pages_as_images, qr_images_on_page, read_qr
 
@@ -208,3 +209,41 @@ def test_a_cancelled_registration_has_no_qr_code(client, programme, now):
 def test_a_ticket_needs_the_private_link(client, programme):
     assert client.get("/manage/not-a-real-token-at-all-000000/ticket").status_code == 404
     assert client.get("/manage/not-a-real-token-at-all-000000/ticket.pdf").status_code == 404
+
+
+# --- the lost-link form, where people look for it -----------------------------------------
+
+
+def test_the_lost_link_form_is_linked_from_the_event_page_the_form_and_the_emails(
+    client, programme, now, smtp_server
+):
+    event, opening, twins = programme
+    lost_link = f"/events/{event.slug}/lost-link"
+    for path in (f"/events/{event.slug}/", f"/events/{event.slug}/register"):
+        page = client.get(path).get_data(as_text=True)
+        assert f'href="{lost_link}"' in page, path
+    assert client.get(lost_link).status_code == 200
+
+    ada, _token = sign_up(event, [opening], now)
+    send_pending(now=now)
+    [message] = smtp_server.messages
+    [html] = [p.get_content() for p in message.walk() if p.get_content_type() == "text/html"]
+    assert f'href="http://localhost{lost_link}"' in html
+
+
+def test_the_emails_give_the_one_code_also_to_an_older_attendee(programme, now, smtp_server):
+    """Before the one code, the confirmation gave a reference and a check-in code; an older
+    attendee asking for their link again now gets only the code the door accepts."""
+    event, opening, twins = programme
+    old, _token = sign_up(event, [opening], now)
+    old.reference = links.new_code(service.REFERENCE_LENGTH)
+    db.session.commit()
+    send_pending(now=now)
+    self_service.send_lost_link(event, "ada@example.org")
+    db.session.commit()
+    send_pending(now=now)
+    for message in smtp_server.messages:
+        for part in message.walk():
+            if part.get_content_type() in ("text/plain", "text/html"):
+                content = part.get_content()
+                assert old.checkin_code in content and old.reference not in content
