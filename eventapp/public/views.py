@@ -41,7 +41,7 @@ def switch_language(code: str):
     return redirect(target)
 
 
-def _load_event(slug: str):
+def load_event(slug: str):
     try:
         g.event = programme.get_event(slug)
     except NotFound:
@@ -52,10 +52,10 @@ def _load_event(slug: str):
 
 @bp.get("/events/<slug>/")
 def event_programme(slug: str):
-    event = _load_event(slug)
+    event = load_event(slug)
     sessions = programme.sessions_of(event)
     rooms = programme.rooms_in_use(sessions)
-    chosen, waitlisted = _visitor_choices(event)
+    chosen, waitlisted = visitor_choices(event)
     return render_template(
         "public/programme.html",
         event=event,
@@ -69,11 +69,19 @@ def event_programme(slug: str):
     )
 
 
-def _visitor_choices(event) -> tuple[set[int], set[int]]:
-    """The sessions this browser's attendee (just registered here) holds or waits for."""
+def visitor_attendee(event) -> Attendee | None:
+    """The attendee who registered for this event in this browser, if any."""
     attendee_id = session.get("just_registered")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
+        return None
+    return attendee
+
+
+def visitor_choices(event) -> tuple[set[int], set[int]]:
+    """The sessions this browser's attendee (just registered here) holds or waits for."""
+    attendee = visitor_attendee(event)
+    if attendee is None:
         return set(), set()
     registrations: list[Registration] = attendee.registrations
     chosen = {r.session_id for r in registrations if r.status == "confirmed"}
@@ -95,7 +103,7 @@ def _session_label(session) -> str:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @reads_before_writing
 def register(slug: str):
-    event = _load_event(slug)
+    event = load_event(slug)
     sessions = programme.sessions_of(event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
@@ -105,6 +113,8 @@ def register(slug: str):
     # label is only the title, not a second rendering of the times and seats.
     label_for = _session_label if ranked else (lambda session: session.title)
     form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
+    if not ranked and not form.is_submitted():
+        _preselect(form, plenaries, rounds, request.args.get("session", type=int))
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
@@ -142,6 +152,20 @@ def register(slug: str):
         privacy_notice=PRIVACY_NOTICE,
         waitlists=programme.waitlist_lengths(event),
     ), status
+
+
+def _preselect(form, plenaries, rounds, session_id: int | None) -> None:
+    """`?session=<id>` from a session's page: that session ticked (its round's choice), and
+    the waiting list ticked too when it is full, as the page's button said."""
+    for workshop_round, round_field in zip(rounds, form.round_fields(), strict=True):
+        chosen = next((s for s in workshop_round.sessions if s.id == session_id), None)
+        if chosen is not None:
+            round_field.data = str(chosen.id)
+            form.waitlist.data = form.waitlist.data or chosen.is_full
+    plenary = next((s for s in plenaries if s.id == session_id), None)
+    if plenary is not None and plenary.id not in form.plenary.data:
+        form.plenary.data = [*form.plenary.data, plenary.id]
+        form.waitlist.data = form.waitlist.data or plenary.is_full
 
 
 def _current_locale() -> str:
@@ -184,7 +208,7 @@ def _ranked_titles(attendee) -> list[str]:
 
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
-    event = _load_event(slug)
+    event = load_event(slug)
     attendee_id = session.get("just_registered")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
