@@ -21,7 +21,9 @@ class DetailsForm(FlaskForm):
         _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
     )
     organisation = StringField(
-        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
+        _l("Organisation (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=ORGANISATION_MAX)],
     )
     locale = SelectField(_l("Language of our emails"), validate_choice=True)
 

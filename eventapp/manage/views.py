@@ -49,6 +49,9 @@ def _sessions_form(attendee, **kwargs):
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
     current = {r.session_id for r in active_registrations(attendee)}
+    if attendee.status == "cancelled":
+        # Registering again starts as the registration form does: the plenaries with seats.
+        current = {s.id for s in plenaries if not s.is_full}
     return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
 
 

@@ -99,7 +99,9 @@ class RegistrationForm(RankingMixin, FlaskForm):
         _l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
     )
     organisation = StringField(
-        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
+        _l("Organisation (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=ORGANISATION_MAX)],
     )
     job_role = StringField(
         _l("Job role (optional)"),

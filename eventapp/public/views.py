@@ -2,8 +2,18 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask import (
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
@@ -27,6 +37,14 @@ def index():
     if len(events) == 1:
         return redirect(url_for("public.event_programme", slug=events[0].slug))
     return render_template("public/index.html", events=events)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask every site for /favicon.ico; without it each page view logged a 404."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 @bp.get("/lang/<code>")
@@ -95,7 +113,7 @@ def _session_label(session) -> str:
     if session.is_full:
         state = _("Full: join the waiting list")
     else:
-        state = _("%(n)d places left", n=session.seats_left)
+        state = ngettext("%(num)d place left", "%(num)d places left", session.seats_left)
     room = f" · {session.room.name}" if session.room else ""
     return f"{times} {session.title}{room} ({state})"
 

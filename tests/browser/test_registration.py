@@ -49,7 +49,9 @@ def option(page, title: str):
 def fill_about_you(page, name, email, organisation, *, dutch=True):
     page.get_by_label("Naam" if dutch else "Name", exact=True).fill(name)
     page.get_by_label("E-mail" if dutch else "Email", exact=True).fill(email)
-    page.get_by_label("Organisatie" if dutch else "Organisation", exact=True).fill(organisation)
+    page.get_by_label(
+        "Organisatie (optioneel)" if dutch else "Organisation (optional)", exact=True
+    ).fill(organisation)
 
 
 def agree(page, dutch=True):

@@ -4,6 +4,7 @@ get no calendar buttons."""
 
 import re
 
+import flask_babel
 import pytest
 
 from eventapp.extensions import db
@@ -146,6 +147,7 @@ def test_unknown_or_foreign_sessions_and_speakers_are_404(
 def test_the_pages_speak_dutch(client, programme):
     event, opening, twins, lab, lunch, grace = programme
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    flask_babel.refresh()  # the test's app context outlives requests; Babel caches the locale
     page = client.get(f"/events/{event.slug}/sessions/{twins.id}").get_data(as_text=True)
     assert "Aanmelden voor deze sessie" in page and "Spreker" in page
     page = client.get(f"/events/{event.slug}/speakers/{grace.id}").get_data(as_text=True)
