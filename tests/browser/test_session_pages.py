@@ -5,6 +5,7 @@ links to the page instead of cutting the description off."""
 import pytest
 from playwright.sync_api import expect
 
+from eventapp.extensions import db
 from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -57,3 +58,35 @@ def test_a_break_has_no_calendar_buttons(demo_event, new_page):
         "article.session-card", has=page.get_by_role("link", name=WORKSHOP, exact=True)
     )
     expect(workshop.locator(".calendar-links")).to_have_count(1)
+
+
+@pytest.fixture
+def ten_rooms(make_event, make_session, make_room):
+    """Ten workshops side by side, each almost full: the narrowest cards with the longest
+    badges ("Bijna vol · nog 5 plaatsen")."""
+    event = make_event(name="Crowded")
+    for number in range(10):
+        room = make_room(event, f"Zaal {number + 1}", 200)
+        session = make_session(event, start=1, capacity=200, title=f"W{number}", room=room)
+        session.seats_taken = 195
+    make_session(event, start=0, kind="plenary", title="Opening", capacity=500)
+    db.session.commit()
+    slug = event.slug
+    db.session.remove()
+    return slug
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1100, "height": 900}, PHONE], ids=["1100", "phone"])
+def test_no_badge_overflows_its_card(ten_rooms, new_page, viewport):
+    """Long badges wrap inside their card, however narrow the timetable's columns get."""
+    page = new_page(viewport=viewport)
+    page.goto(f"/events/{ten_rooms}/")
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.session-card .badge')].filter(badge => {
+            const card = badge.closest('.session-card').getBoundingClientRect();
+            const box = badge.getBoundingClientRect();
+            return box.right > card.right + 0.5 || box.left < card.left - 0.5;
+        }).map(badge => badge.textContent.trim())"""
+    )
+    expect(page.locator(".session-card .badge-almost")).to_have_count(10)
+    assert overflowing == []
