@@ -26,6 +26,7 @@ from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
+from ..services.registration.waitlist import waitlist_position
 from . import timetable
 from .blueprint import bp
 from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
@@ -236,6 +237,7 @@ def confirmation(slug: str):
         event=event,
         attendee=attendee,
         preferences=_ranked_titles(attendee),
+        positions={r.id: waitlist_position(r) for r in attendee.registrations},
         manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
         token=links.manage_token(attendee),
         qr_uri=links.ticket_qr_data_uri(attendee),

@@ -4,6 +4,7 @@ ticket; each image read back by an independent decoder (tests/qr_reading.py) giv
 code the door's check-in page accepts."""
 
 import io
+from datetime import timedelta
 
 import pytest
 import segno
@@ -247,3 +248,31 @@ def test_the_emails_give_the_one_code_also_to_an_older_attendee(programme, now, 
             if part.get_content_type() in ("text/plain", "text/html"):
                 content = part.get_content()
                 assert old.checkin_code in content and old.reference not in content
+
+
+def test_the_confirmation_page_shows_each_waiting_position(client, make_event, make_session):
+    """Two registered on the day registration opened; the form's registration comes later."""
+    event = make_event()
+    now = event.registration_opens_at + timedelta(hours=1)
+    lab = make_session(event, start=1, capacity=1, title="Lab")
+    for email in ("first@example.org", "second@example.org"):
+        service.register(
+            event,
+            RegistrationInput(
+                name="X", email=email, session_ids=[lab.id], consent=True, waitlist=True
+            ),
+            now,
+        )
+    db.session.commit()
+    client.post(
+        f"/events/{event.slug}/register",
+        data={
+            "name": "Third",
+            "email": "third@example.org",
+            "round_" + lab.starts_at.strftime("%Y%m%dT%H%M"): str(lab.id),
+            "waitlist": "y",
+            "consent": "y",
+        },
+    )
+    page = client.get(f"/events/{event.slug}/confirmation").get_data(as_text=True)
+    assert "On the waiting list, position 2" in page
