@@ -13,13 +13,19 @@ from ..services import links
 from ..services.registration.waitlist import waitlist_position
 from .blueprint import bp
 from .ticket_pdf import TicketLine, TicketText, build_ticket_pdf
-from .views import active_registrations, load_attendee
+from .views import load_attendee
+
+
+def _held(attendee) -> list:
+    """Seats, offers and waiting-list places, in programme order (as the manage page lists)."""
+    registrations = [r for r in attendee.registrations if r.status != "cancelled"]
+    return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
 
 @bp.get("/manage/<token>/ticket")
 def ticket(token: str):
     attendee = load_attendee(token)
-    registrations = active_registrations(attendee)
+    registrations = _held(attendee)
     return render_template(
         "manage/ticket.html",
         event=attendee.event,
@@ -63,7 +69,7 @@ def ticket_pdf(token: str):
         code=attendee.checkin_code if attendee.status == "active" else None,
         sessions_heading=_("Your sessions"),
         column_heads=(_("Time"), _("Session"), _("Room")),
-        lines=[_ticket_line(r, event.timezone) for r in active_registrations(attendee)],
+        lines=[_ticket_line(r, event.timezone) for r in _held(attendee)],
         no_sessions=(
             _("This registration has been cancelled.")
             if attendee.status != "active"

@@ -38,8 +38,7 @@ def load_attendee(token: str):
     return attendee
 
 
-def active_registrations(attendee) -> list:
-    """The attendee's sessions held or waited for, in programme order."""
+def _active(attendee) -> list:
     registrations = [r for r in attendee.registrations if r.status != "cancelled"]
     return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
@@ -48,7 +47,7 @@ def _sessions_form(attendee, **kwargs):
     sessions = programme.sessions_of(attendee.event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
-    current = {r.session_id for r in active_registrations(attendee)}
+    current = {r.session_id for r in _active(attendee)}
     if attendee.status == "cancelled":
         # Registering again starts as the registration form does: the plenaries with seats.
         current = {s.id for s in plenaries if not s.is_full}
@@ -59,7 +58,7 @@ def _render_page(attendee, token, *, sessions_form=None, details_form=None, stat
     event = attendee.event
     now = utcnow()
     form, plenaries, rounds = _sessions_form(attendee)
-    active = active_registrations(attendee)
+    active = _active(attendee)
     return render_template(
         "manage/page.html",
         event=event,
@@ -166,7 +165,7 @@ def _attempt(token: str, action, success: str):
 @bp.route("/manage/<token>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 def cancel_session(token: str, session_id: int):
     attendee = load_attendee(token)
-    held = next((r for r in active_registrations(attendee) if r.session_id == session_id), None)
+    held = next((r for r in _active(attendee) if r.session_id == session_id), None)
     if held is None:
         abort(404)
     form = ConfirmForm()

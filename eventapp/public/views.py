@@ -2,17 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import (
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_from_directory,
-    session,
-    url_for,
-)
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
@@ -40,14 +30,6 @@ def index():
     return render_template("public/index.html", events=events)
 
 
-@bp.get("/favicon.ico")
-def favicon():
-    """Browsers ask every site for /favicon.ico; without it each page view logged a 404."""
-    return send_from_directory(
-        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
-    )
-
-
 @bp.get("/lang/<code>")
 def switch_language(code: str):
     """Remember the chosen language, then go back where the visitor was (same site only)."""
@@ -60,7 +42,7 @@ def switch_language(code: str):
     return redirect(target)
 
 
-def load_event(slug: str):
+def _load_event(slug: str):
     try:
         g.event = programme.get_event(slug)
     except NotFound:
@@ -71,10 +53,10 @@ def load_event(slug: str):
 
 @bp.get("/events/<slug>/")
 def event_programme(slug: str):
-    event = load_event(slug)
+    event = _load_event(slug)
     sessions = programme.sessions_of(event)
     rooms = programme.rooms_in_use(sessions)
-    chosen, waitlisted = visitor_choices(event)
+    chosen, waitlisted = _visitor_choices(event)
     return render_template(
         "public/programme.html",
         event=event,
@@ -88,19 +70,11 @@ def event_programme(slug: str):
     )
 
 
-def visitor_attendee(event) -> Attendee | None:
-    """The attendee who registered for this event in this browser, if any."""
+def _visitor_choices(event) -> tuple[set[int], set[int]]:
+    """The sessions this browser's attendee (just registered here) holds or waits for."""
     attendee_id = session.get("just_registered")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
-        return None
-    return attendee
-
-
-def visitor_choices(event) -> tuple[set[int], set[int]]:
-    """The sessions this browser's attendee (just registered here) holds or waits for."""
-    attendee = visitor_attendee(event)
-    if attendee is None:
         return set(), set()
     registrations: list[Registration] = attendee.registrations
     chosen = {r.session_id for r in registrations if r.status == "confirmed"}
@@ -122,7 +96,7 @@ def _session_label(session) -> str:
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @reads_before_writing
 def register(slug: str):
-    event = load_event(slug)
+    event = _load_event(slug)
     sessions = programme.sessions_of(event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
@@ -227,7 +201,7 @@ def _ranked_titles(attendee) -> list[str]:
 
 @bp.get("/events/<slug>/confirmation")
 def confirmation(slug: str):
-    event = load_event(slug)
+    event = _load_event(slug)
     attendee_id = session.get("just_registered")
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
