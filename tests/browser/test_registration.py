@@ -234,5 +234,5 @@ def test_a_full_session_is_refused_until_the_waiting_list_is_chosen(demo_event, 
     page.get_by_role("button", name="Aanmelden").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("je bent aangemeld")
     waiting = page.locator(".my-sessions li").filter(has_text="Flexible Manufacturing")
-    expect(waiting.locator(".badge")).to_have_text("Op de wachtlijst")
+    expect(waiting.locator(".badge")).to_have_text("Op de wachtlijst, plaats 1")
     assert registrations_of("fatima@example.nl")["waitlisted"] == {title}
