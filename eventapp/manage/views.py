@@ -47,7 +47,9 @@ def _sessions_form(attendee, **kwargs):
     sessions = programme.sessions_of(attendee.event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
-    current = {r.session_id for r in _active(attendee)}
+    # A seat kept while waiting is not a choice of its own: the round shows the one waited for.
+    fallbacks = {r.fallback_session_id for r in _active(attendee) if r.status == "waitlisted"}
+    current = {r.session_id for r in _active(attendee)} - fallbacks
     if attendee.status == "cancelled":
         # Registering again starts as the registration form does: the plenaries with seats.
         current = {s.id for s in plenaries if not s.is_full}

@@ -73,6 +73,11 @@ class Registration(db.Model):
     # Waiting-list order: earlier first, id breaks ties.
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On a waiting-list place: the session in the same round whose seat the attendee keeps
+    # meanwhile, given back automatically when this place turns into a seat (issue 19.4).
+    fallback_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_session.id", ondelete="SET NULL"), index=True
+    )
     # Added to the session's sequence in calendar data, so an attendee-side change
     # (drop, come back) also reaches their calendar as a newer version.
     sequence: Mapped[int] = mapped_column(default=0)
@@ -81,7 +86,8 @@ class Registration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     attendee: Mapped[Attendee] = relationship(back_populates="registrations")
-    session: Mapped[EventSession] = relationship()
+    session: Mapped[EventSession] = relationship(foreign_keys=[session_id])
+    fallback_session: Mapped[EventSession | None] = relationship(foreign_keys=[fallback_session_id])
 
     __table_args__ = (
         UniqueConstraint("attendee_id", "session_id"),

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ..services.programme.reading import Round
 from ..services.validation import EMAIL_MAX, JOB_ROLE_MAX, NAME_MAX, ORGANISATION_MAX
+from .fallback_fields import add_fallback_fields
 
 NO_WORKSHOP = ""
 CONSENT_VERSION = "2026-11"
@@ -163,6 +164,7 @@ def registration_form_for(
         _add_rank_fields(EventRegistrationForm, rounds, label_for)
     else:
         add_round_fields(EventRegistrationForm, rounds, label_for)
+        add_fallback_fields(EventRegistrationForm, rounds)
     form = EventRegistrationForm(**kwargs)
     form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
     if not form.is_submitted():

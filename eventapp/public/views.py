@@ -14,11 +14,13 @@ from ..services import links
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, InvalidInput, NotFound
 from ..services.programme import reading as programme
+from ..services.registration import fallback
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
 from ..services.registration.waitlist import waitlist_position
 from . import timetable
 from .blueprint import bp
+from .fallback_fields import chosen_fallbacks
 from .forms import PRIVACY_NOTICE, RANK_LABELS, consent_record, registration_form_for
 
 
@@ -126,6 +128,9 @@ def register(slug: str):
         )
         try:
             result = registration.register(event, data, now)
+            if not ranked:
+                for waited, kept in chosen_fallbacks(form, rounds).items():
+                    fallback.hold_fallback(result.attendee, waited, kept, now)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -411,7 +411,13 @@ def change_sessions(
         )
 
     wanted_set = {s.id for s in wanted}
-    dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
+    # A seat kept while waiting (fallback.py) stays as long as the waiting-list place does.
+    kept = wanted_set | {
+        r.fallback_session_id
+        for r in active_registrations(attendee)
+        if r.status == "waitlisted" and r.session_id in wanted_set and r.fallback_session_id
+    }
+    dropped = [r for r in active_registrations(attendee) if r.session_id not in kept]
     for registration in dropped:
         _drop(registration, now)
     added = [s for s in wanted if s.id not in _active_ids(attendee, exclude=dropped)]

@@ -1,0 +1,40 @@
+"""registration fallback session: a seat kept while waiting for another in the same round
+
+Revision ID: 0006
+Revises: 0003
+Create Date: 2026-12-06 21:05:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('fallback_session_id', sa.Integer(), nullable=True))
+        batch_op.create_index(
+            'ix_registration_fallback_session_id', ['fallback_session_id'], unique=False
+        )
+        batch_op.create_foreign_key(
+            'fk_registration_fallback_session_id_event_session',
+            'event_session',
+            ['fallback_session_id'],
+            ['id'],
+            ondelete='SET NULL',
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_constraint(
+            'fk_registration_fallback_session_id_event_session', type_='foreignkey'
+        )
+        batch_op.drop_index('ix_registration_fallback_session_id')
+        batch_op.drop_column('fallback_session_id')
