@@ -30,12 +30,14 @@ def test_wait_for_a_full_workshop_and_keep_another_meanwhile(full_workshop, page
     page.goto(f"/events/{full_workshop.slug}/register")
     fallback = page.get_by_label("Zolang je wacht op een volle workshop")
     expect(fallback).to_have_count(1)  # round 1 only: the other rounds have no full workshop
-    assert axe_audit(page) == []
 
     fill_about_you(page, "Fatima El Amrani", "fatima@example.nl", "Fieldlab Campione")
+    expect(fallback).to_be_hidden()  # only while the round's choice is a full workshop
     option(page, FULL).get_by_role("radio").check()
+    expect(fallback).to_be_visible()
     page.get_by_label("Zet me op de wachtlijst als een sessie vol is").check()
     fallback.select_option(label=KEPT)
+    assert axe_audit(page) == []
     agree(page)
     page.get_by_role("button", name="Aanmelden").click()
 
@@ -46,3 +48,9 @@ def test_wait_for_a_full_workshop_and_keep_another_meanwhile(full_workshop, page
     assert axe_audit(page) == []
     stored = registrations_of("fatima@example.nl")
     assert FULL in stored["waitlisted"] and KEPT in stored["confirmed"]
+
+
+def test_without_javascript_the_fallback_is_there_all_the_same(full_workshop, new_page):
+    page = new_page(javascript=False)
+    page.goto(f"/events/{full_workshop.slug}/register")
+    expect(page.get_by_label("Zolang je wacht op een volle workshop")).to_be_visible()
