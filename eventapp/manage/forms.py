@@ -84,3 +84,11 @@ class LostLinkForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
     )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(
+        _l("New email address"),
+        filters=[strip],
+        validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
+    )

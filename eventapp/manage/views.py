@@ -20,7 +20,7 @@ from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.waitlist import waitlist_position
 from .blueprint import bp
-from .forms import ConfirmForm, details_form_for, sessions_form_for
+from .forms import ConfirmForm, EmailChangeForm, details_form_for, sessions_form_for
 
 
 def load_attendee(token: str):
@@ -56,7 +56,9 @@ def _sessions_form(attendee, **kwargs):
     return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
 
 
-def _render_page(attendee, token, *, sessions_form=None, details_form=None, status=200):
+def _render_page(
+    attendee, token, *, sessions_form=None, details_form=None, email_form=None, status=200
+):
     event = attendee.event
     now = utcnow()
     form, plenaries, rounds = _sessions_form(attendee)
@@ -79,6 +81,7 @@ def _render_page(attendee, token, *, sessions_form=None, details_form=None, stat
         closed_message=programme.closed_reason(event, now),
         event_over=now >= event.ends_at,
         qr_uri=links.ticket_qr_data_uri(attendee),
+        email_form=email_form or EmailChangeForm(),
     ), status
 
 

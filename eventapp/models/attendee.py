@@ -35,6 +35,12 @@ class Attendee(db.Model):
     token_nonce: Mapped[str] = mapped_column(String(64))
     feed_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     feed_nonce: Mapped[str] = mapped_column(String(64))
+    # A new address waiting for its owner to confirm it (a link sent to it): the nonce the
+    # link is derived from, as the private links are, and the hash it is looked up by.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    email_change_nonce: Mapped[str | None] = mapped_column(String(64))
+    email_change_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email_change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Printed as a QR code for the door; not a secret that opens anything by itself.
     checkin_code: Mapped[str] = mapped_column(String(16), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
