@@ -143,12 +143,22 @@ def logout_all(email: str) -> None:
 
 
 @click.command("demo")
-def load_demo() -> None:
-    """Load the Smart Industry demo event (safe to run again: it changes nothing twice)."""
+@click.option("--empty", is_flag=True, help="Only the programme, without the demo's registrations.")
+def load_demo(empty: bool) -> None:
+    """Load the Smart Industry demo event (safe to run again: it changes nothing twice),
+    with registrations that fill one workshop and start its waiting list."""
     event, created = demo.load_demo_event()
     db.session.commit()
     state = "loaded" if created else "already present"
     click.echo(f"Demo event '{event.slug}' {state}: {len(event.sessions)} sessions.")
+    if created and not empty:
+        filled = demo.load_demo_registrations(event, utcnow())
+        db.session.commit()
+        if filled is not None:
+            click.echo(
+                f"{filled.attendees} demo registrations (@example.org): "
+                f"'{filled.full_session}' is full, {filled.waiting} on its waiting list."
+            )
 
 
 def register(app: Flask) -> None:

@@ -111,6 +111,7 @@ class World:
 
     def __init__(self, text: str, make_event, make_room, make_session, now):
         from eventapp.models import Speaker
+        from eventapp.services.registration import email_change
         from eventapp.services.registration import register as registration
         from eventapp.services.registration.register import RegistrationInput
 
@@ -167,6 +168,10 @@ class World:
             "fmt": "csv",
         }
         self.per_endpoint = {"calendar.personal_feed": {"token": self.feed_token}}
+        # An email change waiting for confirmation: its page shows the names and addresses.
+        email_change.request_email_change(self.attendee, "new-address@example.org", now)
+        db.session.commit()
+        self.values["change_token"] = email_change.email_change_token(self.attendee)
 
     def urls(self, app, method: str = "GET") -> tuple[list[tuple[str, str]], list[str]]:
         """(endpoint, URL) of every route taking `method`, and the routes it could not fill."""

@@ -247,6 +247,7 @@ def test_migrate_demo_serve_in_both_languages_and_send_mail(installed):
         server.terminate()
         server.wait(timeout=30)
 
-    assert "1 sent" in flask(installed, "mail", "send")
-    [message] = (folder / "instance" / "mail").glob("*.eml")
-    assert b"jet@example.org" in message.read_bytes()
+    sent = flask(installed, "mail", "send")  # the demo's registrations' confirmations too
+    assert " sent" in sent and "failed" not in sent.replace("0 failed", "")
+    messages = [m.read_bytes() for m in (folder / "instance" / "mail").glob("*.eml")]
+    assert sum(b"jet@example.org" in m for m in messages) == 1

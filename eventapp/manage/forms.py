@@ -27,7 +27,9 @@ class DetailsForm(FlaskForm):
         _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
     )
     organisation = StringField(
-        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
+        _l("Organisation (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=ORGANISATION_MAX)],
     )
     locale = SelectField(_l("Language of our emails"), validate_choice=True)
 
@@ -75,6 +77,14 @@ def sessions_form_for(
 class LostLinkForm(FlaskForm):
     email = EmailField(
         _l("Email address you registered with"),
+        filters=[strip],
+        validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
+    )
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(
+        _l("New email address"),
         filters=[strip],
         validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)],
     )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models.types import utcnow
-from ..services import privacy
+from ..services import links, privacy
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
 from ..services.registration import register as registration
@@ -22,7 +22,7 @@ from ..services.registration.waitlist import waitlist_position
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .blueprint import bp
-from .forms import ConfirmForm, details_form_for, sessions_form_for
+from .forms import ConfirmForm, EmailChangeForm, details_form_for, sessions_form_for
 
 
 def load_attendee(token: str):
@@ -49,11 +49,18 @@ def _sessions_form(attendee, **kwargs):
     sessions = programme.sessions_of(attendee.event)
     plenaries = [s for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
-    current = {r.session_id for r in _active(attendee)}
+    # A seat kept while waiting is not a choice of its own: the round shows the one waited for.
+    fallbacks = {r.fallback_session_id for r in _active(attendee) if r.status == "waitlisted"}
+    current = {r.session_id for r in _active(attendee)} - fallbacks
+    if attendee.status == "cancelled":
+        # Registering again starts as the registration form does: the plenaries with seats.
+        current = {s.id for s in plenaries if not s.is_full}
     return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
 
 
-def _render_page(attendee, token, *, sessions_form=None, details_form=None, status=200):
+def _render_page(
+    attendee, token, *, sessions_form=None, details_form=None, email_form=None, status=200
+):
     event = attendee.event
     now = utcnow()
     form, plenaries, rounds = _sessions_form(attendee)
@@ -75,6 +82,8 @@ def _render_page(attendee, token, *, sessions_form=None, details_form=None, stat
         confirm_form=ConfirmForm(),
         closed_message=programme.closed_reason(event, now),
         event_over=now >= event.ends_at,
+        qr_uri=links.ticket_qr_data_uri(attendee),
+        email_form=email_form or EmailChangeForm(),
     ), status
 
 

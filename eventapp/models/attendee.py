@@ -36,6 +36,12 @@ class Attendee(db.Model):
     token_nonce: Mapped[str] = mapped_column(String(64))
     feed_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     feed_nonce: Mapped[str] = mapped_column(String(64))
+    # A new address waiting for its owner to confirm it (a link sent to it): the nonce the
+    # link is derived from, as the private links are, and the hash it is looked up by.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    email_change_nonce: Mapped[str | None] = mapped_column(String(64))
+    email_change_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email_change_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Printed as a QR code for the door; not a secret that opens anything by itself.
     checkin_code: Mapped[str] = mapped_column(String(16), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -89,6 +95,11 @@ class Registration(db.Model):
     # Waiting-list order: earlier first, id breaks ties.
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On a waiting-list place: the session in the same round whose seat the attendee keeps
+    # meanwhile, given back automatically when this place turns into a seat (issue 19.4).
+    fallback_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_session.id", ondelete="SET NULL"), index=True
+    )
     # Added to the session's sequence in calendar data, so an attendee-side change
     # (drop, come back) also reaches their calendar as a newer version.
     sequence: Mapped[int] = mapped_column(default=0)
@@ -97,7 +108,8 @@ class Registration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     attendee: Mapped[Attendee] = relationship(back_populates="registrations")
-    session: Mapped[EventSession] = relationship()
+    session: Mapped[EventSession] = relationship(foreign_keys=[session_id])
+    fallback_session: Mapped[EventSession | None] = relationship(foreign_keys=[fallback_session_id])
 
     __table_args__ = (
         UniqueConstraint("attendee_id", "session_id"),

@@ -24,6 +24,7 @@ from ..web.fields import (
     add_round_fields,
     strip,
 )
+from .fallback_fields import add_fallback_fields
 
 
 class RegistrationForm(SessionChoiceMixin, RankingMixin, FlaskForm):
@@ -34,7 +35,9 @@ class RegistrationForm(SessionChoiceMixin, RankingMixin, FlaskForm):
         _l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=EMAIL_MAX)]
     )
     organisation = StringField(
-        _l("Organisation"), filters=[strip], validators=[Optional(), Length(max=ORGANISATION_MAX)]
+        _l("Organisation (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=ORGANISATION_MAX)],
     )
     job_role = StringField(
         _l("Job role (optional)"),
@@ -65,6 +68,7 @@ def registration_form_for(
         add_rank_fields(EventRegistrationForm, rounds, label_for)
     else:
         add_round_fields(EventRegistrationForm, rounds, label_for)
+        add_fallback_fields(EventRegistrationForm, rounds)
     form = EventRegistrationForm(**kwargs)
     form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
     if not form.is_submitted():

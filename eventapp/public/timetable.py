@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
 from ..models import EventSession, Room
 
 MAX_ROW_LINE = 50  # the stylesheet has placement classes up to these lines
@@ -58,6 +60,8 @@ class DayTable:
     columns: list[Room | None]  # None: the column for sessions without a room
     entries: list[Entry]
     is_grid: bool
+    # Why a day with rooms is a list even on wide screens; shown to signed-in organisers.
+    fallback_reason: str | None = None
 
     @property
     def first_start(self) -> datetime:
@@ -158,13 +162,20 @@ def _day_table(day, sessions, rooms, states) -> DayTable:
             )
         entries.extend(sorted(cards, key=lambda e: (e.column, e.session.id)))
 
-    is_grid = (
-        bool(columns)
-        and len(lines) + 1 <= MAX_ROW_LINE
-        and last_column_line <= MAX_COLUMN_LINE
-        and not _cells_collide([e for e in entries if e.kind == "session"])
-    )
-    return DayTable(day=day, columns=columns, entries=entries, is_grid=is_grid)
+    reason = _fallback_reason(columns, len(lines), last_column_line, entries)
+    is_grid = bool(columns) and reason is None
+    return DayTable(day, columns, entries, is_grid, reason if columns else None)
+
+
+def _fallback_reason(columns, line_count: int, last_column_line: int, entries) -> str | None:
+    """Why the day can't be drawn as a grid of rooms and times (None: it can)."""
+    if line_count + 1 > MAX_ROW_LINE:
+        return _("more than %(n)d different start and end times on one day", n=MAX_ROW_LINE - 1)
+    if last_column_line > MAX_COLUMN_LINE:
+        return _("more than %(n)d rooms on one day", n=MAX_COLUMN_LINE - 2)
+    if _cells_collide([e for e in entries if e.kind == "session"]):
+        return _("two sessions overlap in one room")
+    return None
 
 
 def _cells_collide(cards: list[Entry]) -> bool:

@@ -1,7 +1,7 @@
 """Public pages: the events, a programme, the registration form and its confirmation."""
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from ..database import reads_before_writing
@@ -14,8 +14,10 @@ from ..services import links
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError
 from ..services.programme import reading as programme
+from ..services.registration import fallback
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
+from ..services.registration.waitlist import waitlist_position
 from ..web.access import safe_next_url
 from ..web.consent import PRIVACY_NOTICE, consent_record
 from ..web.fields import RANK_LABELS
@@ -23,6 +25,7 @@ from ..web.form_errors import show_on_form
 from ..web.loading import event_or_404
 from . import bot_checks, timetable
 from .blueprint import bp
+from .fallback_fields import chosen_fallbacks
 from .forms import registration_form_for
 
 
@@ -79,7 +82,7 @@ def _session_label(session) -> str:
     if session.is_full:
         state = _("Full: join the waiting list")
     else:
-        state = _("%(n)d places left", n=session.seats_left)
+        state = ngettext("%(num)d place left", "%(num)d places left", session.seats_left)
     room = f" · {session.room.name}" if session.room else ""
     return f"{times} {session.title}{room} ({state})"
 
@@ -98,6 +101,8 @@ def register(slug: str):
     # label is only the title, not a second rendering of the times and seats.
     label_for = _session_label if ranked else (lambda session: session.title)
     form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
+    if not ranked and not form.is_submitted():
+        _preselect(form, plenaries, rounds, request.args.get("session", type=int))
     now = utcnow()
     closed_message = programme.closed_reason(event, now)
 
@@ -119,6 +124,9 @@ def register(slug: str):
         )
         try:
             result = registration.register(event, data, now)
+            if not ranked:
+                for waited, kept in chosen_fallbacks(form, rounds).items():
+                    fallback.hold_fallback(result.attendee, waited, kept, now)
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -139,6 +147,20 @@ def register(slug: str):
         privacy_notice=PRIVACY_NOTICE,
         waitlists=programme.waitlist_lengths(event),
     ), status
+
+
+def _preselect(form, plenaries, rounds, session_id: int | None) -> None:
+    """`?session=<id>` from a session's page: that session ticked (its round's choice), and
+    the waiting list ticked too when it is full, as the page's button said."""
+    for workshop_round, round_field in zip(rounds, form.round_fields(), strict=True):
+        chosen = next((s for s in workshop_round.sessions if s.id == session_id), None)
+        if chosen is not None:
+            round_field.data = str(chosen.id)
+            form.waitlist.data = form.waitlist.data or chosen.is_full
+    plenary = next((s for s in plenaries if s.id == session_id), None)
+    if plenary is not None and plenary.id not in form.plenary.data:
+        form.plenary.data = [*form.plenary.data, plenary.id]
+        form.waitlist.data = form.waitlist.data or plenary.is_full
 
 
 def _current_locale() -> str:
@@ -188,7 +210,10 @@ def confirmation(slug: str):
         event=event,
         attendee=attendee,
         preferences=_ranked_titles(attendee),
+        positions={r.id: waitlist_position(r) for r in attendee.registrations},
         manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
+        token=links.manage_token(attendee),
+        qr_uri=links.ticket_qr_data_uri(attendee),
         feed_url=url_for(
             "calendar.personal_feed", token=links.feed_token(attendee), _external=True
         ),

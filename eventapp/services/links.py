@@ -1,4 +1,4 @@
-"""Private links, API tokens and short codes.
+"""Private links, API tokens and short codes, and the check-in code's QR symbol.
 
 Private links are HMAC-SHA256(SECRET_KEY, purpose + nonce), the nonce being 256 random bits
 from `secrets`. The database stores the nonce and the SHA-256 of the link token, never the
@@ -10,8 +10,10 @@ revokes the link. API tokens are plain random tokens shown once; only their hash
 import base64
 import hashlib
 import hmac
+import io
 import secrets
 
+import segno
 from flask import current_app
 
 from ..models import Attendee
@@ -19,6 +21,11 @@ from ..models import Attendee
 # Crockford's base32 without I, L, O, U: nothing to misread when spoken at the door.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_SIZE = len(CODE_ALPHABET)  # 32, which divides 256: see new_code
+# Quartile: a quarter of the symbol may be smudged, folded or glared on a phone screen and
+# it still reads; a 10-letter code stays a small version-1/2 symbol.
+QR_ERROR_LEVEL = "q"
+# The four-module quiet zone the QR standard asks for: scanners find the symbol by it.
+QR_QUIET_ZONE = 4
 
 
 def new_nonce() -> str:
@@ -51,6 +58,35 @@ def looks_like_token(value: str) -> bool:
 def new_code(length: int) -> str:
     # 32 letters divide 256 evenly: each random byte picks one without bias.
     return "".join(CODE_ALPHABET[byte % _CODE_SIZE] for byte in secrets.token_bytes(length))
+
+
+def checkin_qr(code: str) -> segno.QRCode:
+    """The check-in code as a regular QR code, never a Micro QR.
+
+    segno.make() picks Micro QR by itself for content this short, and the phone cameras,
+    Chrome's BarcodeDetector, jsQR and ZXing's usual settings do not read Micro QR at all;
+    make_qr always draws a full QR code.
+    """
+    return segno.make_qr(code, error=QR_ERROR_LEVEL)
+
+
+def checkin_qr_png(code: str, scale: int = 6) -> bytes:
+    """PNG of the check-in QR code with its quiet zone, `scale` pixels per module."""
+    buffer = io.BytesIO()
+    checkin_qr(code).save(buffer, kind="png", scale=scale, border=QR_QUIET_ZONE)
+    return buffer.getvalue()
+
+
+def checkin_qr_data_uri(code: str, scale: int = 6) -> str:
+    """The same PNG as a data: URI, for an <img> on a page (the CSP allows data: images)."""
+    return checkin_qr(code).png_data_uri(scale=scale, border=QR_QUIET_ZONE)
+
+
+def ticket_qr_data_uri(attendee: Attendee, scale: int = 6) -> str | None:
+    """The attendee's QR code for a page, or None once their registration is cancelled."""
+    if attendee.status != "active":
+        return None
+    return checkin_qr_data_uri(attendee.checkin_code, scale=scale)
 
 
 def new_token_columns() -> dict:

@@ -180,6 +180,9 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.reference = links.new_code(registration_service.REFERENCE_LENGTH)
     attendee.checkin_code = links.new_code(registration_service.CHECKIN_CODE_LENGTH)
     links.issue_tokens(attendee)  # the private links stop working
+    # An email change waiting for confirmation holds an address too (email_change.py).
+    attendee.pending_email = attendee.email_change_nonce = attendee.email_change_hash = None
+    attendee.email_change_requested_at = None
     attendee.anonymised_at = now
     # The messages sent to them hold their address; pending ones must not go out anymore.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.attendee_id == attendee.id))

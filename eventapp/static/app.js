@@ -1,7 +1,8 @@
 /* Small enhancements shared by every page. Served from the app: no inline script (CSP).
    - After a failed submit, move focus to the error summary so it is read out first.
    - A link in the error summary moves focus to its field, not only the scroll position.
-   - <form data-confirm="Question?"> asks before submitting (cancelling, deleting). */
+   - <form data-confirm="Question?"> asks before submitting (cancelling, deleting).
+   - <button data-print> opens the browser's print dialog (the printable ticket). */
 (function () {
   "use strict";
 
@@ -47,6 +48,16 @@
       focusErrorSummary();
     }
   });
+  function printButtons() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-print]");
+      if (button) {
+        window.print();
+      }
+    });
+  }
+
   focusFieldsFromErrorLinks();
   confirmDangerousForms();
+  printButtons();
 })();

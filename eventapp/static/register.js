@@ -110,3 +110,33 @@
 
   update();
 })();
+
+/* "While you wait" (a fallback workshop): shown only while the round's choice is a full
+   workshop. Without JavaScript it is always there, and the server ignores it when the choice
+   has a seat. */
+(function () {
+  "use strict";
+
+  var fields = Array.prototype.slice.call(document.querySelectorAll(".fallback-choice"));
+  fields.forEach(function (field) {
+    var round = field.closest("fieldset");
+    var select = field.querySelector("select");
+    if (!round || !select) {
+      return;
+    }
+    function update() {
+      var chosen = round.querySelector("input[type=radio]:checked");
+      var waiting = Boolean(chosen && chosen.closest(".option.is-full"));
+      field.hidden = !waiting;
+      if (!waiting) {
+        select.value = "";
+      }
+    }
+    round.addEventListener("change", function (event) {
+      if (event.target.type === "radio") {
+        update();
+      }
+    });
+    update();
+  });
+})();

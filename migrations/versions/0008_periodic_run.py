@@ -1,7 +1,7 @@
 """periodic_run: one row per periodic job and tick, so each job runs once per tick
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 20:40:00
 
 """
@@ -13,7 +13,7 @@ import eventapp.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -49,7 +49,9 @@ def option(page, title: str):
 def fill_about_you(page, name, email, organisation, *, dutch=True):
     page.get_by_label("Naam" if dutch else "Name", exact=True).fill(name)
     page.get_by_label("E-mail" if dutch else "Email", exact=True).fill(email)
-    page.get_by_label("Organisatie" if dutch else "Organisation", exact=True).fill(organisation)
+    page.get_by_label(
+        "Organisatie (optioneel)" if dutch else "Organisation (optional)", exact=True
+    ).fill(organisation)
 
 
 def agree(page, dutch=True):
@@ -232,5 +234,5 @@ def test_a_full_session_is_refused_until_the_waiting_list_is_chosen(demo_event, 
     page.get_by_role("button", name="Aanmelden").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("je bent aangemeld")
     waiting = page.locator(".my-sessions li").filter(has_text="Flexible Manufacturing")
-    expect(waiting.locator(".badge")).to_have_text("Op de wachtlijst")
+    expect(waiting.locator(".badge")).to_have_text("Op de wachtlijst, plaats 1")
     assert registrations_of("fatima@example.nl")["waitlisted"] == {title}

@@ -4,12 +4,10 @@ parts read by vobject, the QR code, the attendee's language, and headers nobody 
 import email.header
 import email.message
 import email.policy
-import io
 from datetime import timedelta
 
 import flask_mail
 import pytest
-import segno
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -22,6 +20,7 @@ from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
 from tests.ical_checks import parse_ics
 from tests.mail_layout import itip, itip_data, publish_files
+from tests.qr_reading import read_qr
 
 
 def register(event, sessions, now, **overrides):
@@ -125,9 +124,7 @@ def test_confirmation_arrives_with_both_alternatives_calendar_and_qr(
 
     [qr] = [p for kind, p in parts(message) if kind == "image/png"]
     assert f"cid:{qr['Content-ID'].strip('<>')}" in html
-    expected = io.BytesIO()
-    segno.make(attendee.checkin_code, error="m").save(expected, kind="png", scale=6, border=4)
-    assert qr.get_payload(decode=True) == expected.getvalue()
+    assert read_qr(qr.get_payload(decode=True)) == [attendee.checkin_code]  # a regular QR code
 
     row = db.session.scalar(select(OutboxMessage))
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, None)

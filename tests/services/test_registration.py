@@ -56,7 +56,8 @@ def test_register_confirms_seats_and_queues_one_confirmation(make_event, make_se
 
     assert [r.status for r in result.registrations] == ["confirmed", "confirmed"]
     assert workshop.seats_taken == 1 and workshop.seats_left == 2
-    assert result.attendee.reference and len(result.attendee.reference) == 8
+    assert result.attendee.reference == result.attendee.checkin_code  # one code, not two
+    assert len(result.attendee.checkin_code) == 10
     outbox = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.kind, m.recipient) for m in outbox] == [("confirmation", "ada@example.org")]
 

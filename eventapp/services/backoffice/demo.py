@@ -6,13 +6,18 @@ Duisterwinkel for SMITZH, three rounds of parallel workshops and fieldlab demos,
 and a closing plenary presenting TNO's publication on the fieldlabs.
 """
 
-from datetime import date, datetime, time
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Event, EventSession, Room, Speaker
+from ...models import Attendee, Event, EventSession, Room, Speaker
+from ..programme import reading as programme
+from ..registration import register as registration
+from ..registration.register import RegistrationInput
 
 DEMO_SLUG = "smart-industry-jaarevent"
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -286,3 +291,80 @@ def load_demo_event() -> tuple[Event, bool]:
         )
     db.session.flush()
     return event, True
+
+
+# --- demo registrations: a product that shows itself -------------------------------------------
+
+DEMO_ATTENDEES = 60
+# Lab 4's demo in the first round (12 seats) is the one most people want: it fills up early
+# and the later ones wait for it, so the waiting list has people on it.
+POPULAR_WORKSHOP = "Fieldlab demo: Flexible Manufacturing"
+FIRST_NAMES = (
+    "Anne", "Bram", "Chantal", "Daan", "Eva", "Fleur", "Hamza", "Ilse", "Jeroen", "Kim",
+    "Lotte", "Mehmet", "Noor", "Olaf", "Priya", "Ruben", "Sanne", "Thijs", "Yara", "Zoë",
+)  # fmt: skip
+LAST_NAMES = (
+    "de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+    "Yılmaz", "Bos", "Vos", "Peters", "Hendriks", "van Dijk", "El Amrani", "Dekker",
+)  # fmt: skip
+ORGANISATIONS = (
+    "Metaalbedrijf Oost", "Kunststof Twente", "Brainport Machines", "Fieldlab Campione",
+    "Hogeschool Utrecht", "Precisie Delft", "Food Tech Venlo", "",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoRegistrations:
+    attendees: int
+    full_session: str
+    waiting: int
+
+
+def load_demo_registrations(event: Event, now: datetime) -> DemoRegistrations | None:
+    """Register DEMO_ATTENDEES people through the real registration service, spread over the
+    registration period, so the programme shows seats taken, one workshop full with a
+    waiting list, and the dashboard has figures and a chart. Addresses are @example.org
+    (reserved: their confirmations reach nobody). None if the event has attendees already.
+    """
+    if db.session.scalar(select(func.count(Attendee.id)).where(Attendee.event_id == event.id)):
+        return None
+    rng = random.Random(2027)  # the same demo every time
+    sessions = programme.sessions_of(event)
+    plenaries = [s.id for s in sessions if s.kind == "plenary" and s.registrable]
+    rounds = programme.workshop_rounds(sessions)
+    first = event.registration_opens_at or now
+    last = min(now, event.registration_closes_at or now)
+    span = max((last - first).total_seconds(), 0)
+    moments = sorted(first + timedelta(seconds=span * rng.random()) for _ in range(DEMO_ATTENDEES))
+    for number, moment in enumerate(moments):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        chosen = list(plenaries) + [_demo_choice(workshop_round, rng) for workshop_round in rounds]
+        registration.register(
+            event,
+            RegistrationInput(
+                name=name,
+                email=f"demo{number + 1:03d}@example.org",
+                organisation=rng.choice(ORGANISATIONS),
+                session_ids=[i for i in chosen if i is not None],
+                waitlist=True,
+                consent=True,
+                consent_text="demo data",
+                locale="en" if rng.random() < 0.2 else "nl",
+            ),
+            moment,
+        )
+    popular = next(s for s in sessions if s.title == POPULAR_WORKSHOP)
+    waiting = programme.waitlist_lengths(event).get(popular.id, 0)
+    return DemoRegistrations(DEMO_ATTENDEES, popular.title, waiting)
+
+
+def _demo_choice(workshop_round, rng: random.Random) -> int | None:
+    """Most people pick a workshop per round: the popular one twice as often as the others,
+    the other small labs less often (so that one workshop is full, not all of Lab 4's)."""
+    if rng.random() < 0.15:
+        return None
+    weights = [
+        2 if s.title == POPULAR_WORKSHOP else 0.6 if s.capacity < 20 else 1
+        for s in workshop_round.sessions
+    ]
+    return rng.choices(workshop_round.sessions, weights=weights)[0].id

@@ -10,13 +10,11 @@ The kinds and what each carries are registered in kinds.py.
 
 from __future__ import annotations
 
-import io
 import re
 from contextlib import contextmanager
 from datetime import datetime
 
 import flask_babel
-import segno
 from flask import current_app, g, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,7 +23,7 @@ from ...extensions import db
 from ...models import Attendee, EventSession, OutboxMessage, Registration
 from ...models import Event as EventModel
 from .. import calendar
-from ..links import feed_token, manage_token
+from ..links import checkin_qr_png, feed_token, manage_token
 from ..registration.waitlist import waitlist_position
 from . import kinds  # noqa: F401  (registers every kind)
 from .context import KINDS, MailContext, MailKind, RecipientGone
@@ -201,10 +199,9 @@ def _context(message, attendee, event, now, *, with_qr: bool) -> MailContext:
 
 
 def qr_image(attendee: Attendee, content_id: str) -> InlineImage:
-    """The check-in code as a QR code, scanned at the door."""
-    buffer = io.BytesIO()
-    segno.make(attendee.checkin_code, error="m").save(buffer, kind="png", scale=6, border=4)
-    return InlineImage(content_id=content_id, filename="checkin.png", data=buffer.getvalue())
+    """The check-in code as a regular QR code (never Micro QR: phones can't read it)."""
+    data = checkin_qr_png(attendee.checkin_code)
+    return InlineImage(content_id=content_id, filename="checkin.png", data=data)
 
 
 def tidy_text(text: str) -> str:

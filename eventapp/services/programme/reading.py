@@ -13,7 +13,7 @@ from sqlalchemy.orm.base import instance_state
 
 from ...database import loaded
 from ...extensions import db
-from ...models import Event, EventSession, Registration
+from ...models import Event, EventSession, Registration, Speaker
 from ..errors import NotFound, RegistrationClosed
 from ..validation import FieldErrors, clean_id_list
 
@@ -96,6 +96,30 @@ def sessions_of(event: Event) -> list[EventSession]:
             .order_by(EventSession.starts_at, EventSession.id)
         )
     )
+
+
+def session_of(event: Event, session_id: int) -> EventSession:
+    """One session of the event, with room and speakers; NotFound for another event's."""
+    session = db.session.scalar(
+        select(EventSession)
+        .where(EventSession.event_id == event.id, EventSession.id == session_id)
+        .options(selectinload(EventSession.speakers), selectinload(EventSession.room))
+    )
+    if session is None:
+        raise NotFound(_("This event has no such session."))
+    return session
+
+
+def speaker_of(event: Event, speaker_id: int) -> Speaker:
+    """One speaker of the event with their sessions (room loaded), in programme order."""
+    speaker = db.session.scalar(
+        select(Speaker)
+        .where(Speaker.event_id == event.id, Speaker.id == speaker_id)
+        .options(selectinload(Speaker.sessions).selectinload(EventSession.room))
+    )
+    if speaker is None:
+        raise NotFound(_("This event has no such speaker."))
+    return speaker
 
 
 def waitlist_lengths(event: Event) -> dict[int, int]:

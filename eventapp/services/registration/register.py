@@ -45,7 +45,7 @@ from .capacity import lock_attendee
 from .seating import adopt_rows, confirmed_row, release, settle, take_seats
 from .waitlist import promote_from_waitlist
 
-REFERENCE_LENGTH = 8
+REFERENCE_LENGTH = 8  # attendees registered before the one code; see _write_new_registration
 CHECKIN_CODE_LENGTH = 10
 
 
@@ -187,18 +187,20 @@ def _write_new_registration(
     unique index on (event, normalised email) decides, also between concurrent requests.
     """
     locale = attendee_locale(event, data.locale)
+    # One short code to show, type, quote to the help desk and scan at the door.
+    code = links.new_code(CHECKIN_CODE_LENGTH)
     attendee_values = writes.complete_row(
         Attendee.__table__,
         {
             "event_id": event.id,
-            "reference": links.new_code(REFERENCE_LENGTH),
+            "reference": code,
             "name": fields["name"],
             "email": fields["email"],
             "email_normalized": normalize_email(fields["email"]),
             "organisation": fields["organisation"],
             "job_role": fields["job_role"],
             "locale": locale,
-            "checkin_code": links.new_code(CHECKIN_CODE_LENGTH),
+            "checkin_code": code,
             "consent_at": now,
             "consent_text": data.consent_text,
             "created_at": now,
@@ -295,7 +297,13 @@ def change_sessions(
         )
 
     wanted_set = {s.id for s in wanted}
-    dropped = [r for r in active_registrations(attendee) if r.session_id not in wanted_set]
+    # A seat kept while waiting (fallback.py) stays as long as the waiting-list place does.
+    kept = wanted_set | {
+        r.fallback_session_id
+        for r in active_registrations(attendee)
+        if r.status == "waitlisted" and r.session_id in wanted_set and r.fallback_session_id
+    }
+    dropped = [r for r in active_registrations(attendee) if r.session_id not in kept]
     active_ids = {r.session_id for r in active_registrations(attendee)}
     capacity.lock_sessions(
         [r.session_id for r in dropped] + [s.id for s in wanted if s.id not in active_ids]

@@ -60,24 +60,32 @@ def waitlist_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
-def conflicting_session(registration: Registration, session: EventSession) -> EventSession | None:
-    """A session the attendee holds a seat for that overlaps `session`, if any."""
+def conflicting_session(
+    registration: Registration, session: EventSession, *, ignoring: int | None = None
+) -> EventSession | None:
+    """A session the attendee holds a seat for that overlaps `session`, if any; `ignoring`
+    one session (the fallback kept while waiting, given back when the seat comes)."""
+    conditions = [
+        Registration.attendee_id == registration.attendee_id,
+        Registration.holds_seat,
+        EventSession.id != session.id,
+        EventSession.overlaps(session),
+    ]
+    if ignoring is not None:
+        conditions.append(EventSession.id != ignoring)
     return db.session.scalars(
         select(EventSession)
         .join(Registration, Registration.session_id == EventSession.id)
-        .where(
-            Registration.attendee_id == registration.attendee_id,
-            Registration.holds_seat,
-            EventSession.id != session.id,
-            EventSession.overlaps(session),
-        )
+        .where(*conditions)
     ).first()
 
 
-def _ensure_no_clash(registration: Registration, session: EventSession, message) -> None:
+def _ensure_no_clash(
+    registration: Registration, session: EventSession, message, *, ignoring: int | None = None
+) -> None:
     """ScheduleConflict naming both sessions when the attendee holds a seat that overlaps
     `session`; `message(held)` says it in the caller's words."""
-    clash = conflicting_session(registration, session)
+    clash = conflicting_session(registration, session, ignoring=ignoring)
     if clash is not None:
         raise ScheduleConflict(message(clash), [session_summary(session), session_summary(clash)])
 
@@ -85,6 +93,29 @@ def _ensure_no_clash(registration: Registration, session: EventSession, message)
 def has_conflict(registration: Registration, session: EventSession) -> bool:
     """Would this session overlap one the attendee already holds a seat for?"""
     return conflicting_session(registration, session) is not None
+
+
+def release_fallback(registration: Registration, now: datetime) -> None:
+    """Give back the seat kept while waiting, now that `registration` holds its own seat;
+    it passes to the next on the fallback's waiting list in this transaction."""
+    fallback_id = registration.fallback_session_id
+    if fallback_id is None:
+        return
+    registration.fallback_session_id = None
+    kept = db.session.scalar(
+        select(Registration)
+        .where(
+            Registration.attendee_id == registration.attendee_id,
+            Registration.session_id == fallback_id,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if kept is None or not _flip(kept, "confirmed", "cancelled"):
+        return  # given up meanwhile: nothing to give back
+    capacity.release_seat(fallback_id)
+    db.session.refresh(kept)
+    kept.sequence += 1  # the calendars drop it as a newer version
+    promote_from_waitlist(kept.session, now)
 
 
 def offer_deadline(session: EventSession, now: datetime) -> datetime | None:
@@ -105,7 +136,7 @@ def promote_from_waitlist(session: EventSession, now: datetime) -> list[Registra
     if offering and expires_at is None:
         return promoted
     for registration in waitlist(session.id):
-        if has_conflict(registration, session):
+        if conflicting_session(registration, session, ignoring=registration.fallback_session_id):
             continue
         if not capacity.take_seat(session.id):
             break
@@ -119,6 +150,7 @@ def promote_from_waitlist(session: EventSession, now: datetime) -> list[Registra
             payload = {"session_ids": [session.id], "expires_at": expires_at.isoformat()}
             enqueue("offer", registration.attendee, payload)
         else:
+            release_fallback(registration, now)
             enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
         promoted.append(registration)
     capacity.refresh_counters(session)
@@ -180,11 +212,13 @@ def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registra
             offered=session.title,
             held=held.title,
         ),
+        ignoring=registration.fallback_session_id,
     )
     # The expiry job may be flipping the same row: whoever updates first wins, once.
     if not _flip(registration, "offered", "confirmed", unexpired_at=now):
         raise OfferExpired(_("This offer has expired."))
     db.session.refresh(registration)
+    release_fallback(registration, now)
     enqueue("promoted", attendee, {"session_ids": [session_id]})
     db.session.flush()
     return registration
@@ -266,6 +300,7 @@ def promote_registration(
             held=held.title,
             name=registration.attendee.name,
         ),
+        ignoring=registration.fallback_session_id,
     )
     took = capacity.take_seat(session.id)
     if not took and override_capacity:
@@ -285,6 +320,7 @@ def promote_registration(
         capacity.release_seat(session.id)
         raise InvalidInput(_("This registration is not on the waiting list."))
     db.session.refresh(registration)
+    release_fallback(registration, now)
     capacity.refresh_counters(session)
     enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
     audit.record(

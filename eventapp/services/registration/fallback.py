@@ -1,0 +1,89 @@
+"""A fallback while waiting (issue 19.4).
+
+On a full workshop the attendee joins its waiting list and may keep a seat in another
+workshop of the same round meanwhile. The waiting-list row names that session
+(Registration.fallback_session_id); when the place turns into a seat, waitlist.py gives the
+fallback seat back in the same transaction, and it passes to the next on that session's own
+waiting list. The seat is taken through the same capacity guard as any other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Attendee, OutboxMessage, Registration
+from ..errors import InvalidInput, NotFound, ScheduleConflict
+from ..programme import reading as programme
+from ..programme.reading import session_summary
+from .register import take_seats
+from .waitlist import conflicting_session
+
+
+def hold_fallback(
+    attendee: Attendee, waited_session_id: int, fallback_session_id: int, now: datetime
+) -> Registration | None:
+    """Keep a seat in `fallback_session_id` while the attendee waits for `waited_session_id`.
+
+    None, and nothing taken, when there is no waiting-list place to cover (the waited
+    session had a seat after all). InvalidInput when the fallback is not another workshop
+    at the same time, ScheduleConflict when it clashes with another seat they hold,
+    SessionFull when it is full: the caller rolls back.
+    """
+    waited = next(
+        (
+            r
+            for r in attendee.registrations
+            if r.session_id == waited_session_id and r.status == "waitlisted"
+        ),
+        None,
+    )
+    if waited is None:
+        return None
+    try:
+        fallback = programme.session_of(attendee.event, fallback_session_id)
+    except NotFound:
+        fallback = None
+    if (
+        fallback is None
+        or not fallback.registrable
+        or fallback.kind != "workshop"
+        or fallback.id == waited.session_id
+        or not fallback.overlaps(waited.session)
+    ):
+        raise InvalidInput(
+            _("Choose another workshop of the same round to keep while you wait."),
+            {"fallback": [_("Choose another workshop of the same round.")]},
+        )
+    clash = conflicting_session(waited, fallback)
+    if clash is not None:
+        raise ScheduleConflict(
+            _("“%(a)s” clashes with “%(b)s”.", a=fallback.title, b=clash.title),
+            [session_summary(fallback), session_summary(clash)],
+        )
+    [kept] = take_seats(attendee, [fallback], waitlist=False, now=now)
+    waited.fallback_session_id = fallback.id
+    _add_to_pending_confirmation(attendee, fallback.id)
+    db.session.flush()
+    return kept
+
+
+def _add_to_pending_confirmation(attendee: Attendee, session_id: int) -> None:
+    """The fallback's invitation goes in the confirmation not yet sent (one email, not two)."""
+    message = db.session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.attendee_id == attendee.id,
+            OutboxMessage.kind == "confirmation",
+            OutboxMessage.status == "pending",
+        )
+        .order_by(OutboxMessage.id.desc())
+    )
+    if message is None:
+        return
+    payload = dict(message.payload or {})
+    payload["session_ids"] = [*payload.get("session_ids", []), session_id]
+    message.payload = payload  # a new dict: the JSON column sees the change
