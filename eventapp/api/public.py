@@ -122,9 +122,8 @@ def change_registration(token: str, json: RegistrationPatch):
     if details:
         self_service.update_details(attendee, **details)
     if "session_ids" in sent:
-        self_service.change_choices(
-            attendee, sent["session_ids"], waitlist=json.waitlist, now=utcnow()
-        )
+        waitlist = sent.get("waitlist", False)
+        self_service.change_choices(attendee, sent["session_ids"], waitlist=waitlist, now=utcnow())
     if "preferences" in sent:
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
