@@ -197,11 +197,9 @@ def session_waitlist(session_id: int):
         capacity=session.capacity,
         seats_taken=session.seats_taken,
         waitlist=[
-            WaitlistEntry(
+            WaitlistEntry.from_row(
+                attendees[r.attendee_id],
                 position=position,
-                reference=attendees[r.attendee_id].reference,
-                name=attendees[r.attendee_id].name,
-                email=attendees[r.attendee_id].email,
                 waitlisted_at=iso(r.waitlisted_at, tz),
             )
             for position, r in enumerate(queue, start=1)

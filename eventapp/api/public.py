@@ -83,16 +83,7 @@ def create_registration(slug: str, json: RegistrationIn):
     event = programme.get_event(slug, with_sessions=json.session_ids)
     locale = registration.attendee_locale(event, json.locale)
     data = RegistrationInput(
-        name=json.name,
-        email=json.email,
-        organisation=json.organisation,
-        job_role=json.job_role,
-        session_ids=json.session_ids,
-        waitlist=json.waitlist,
-        consent=json.consent,
-        locale=locale,
-        consent_text=consent_record("api", locale),
-        preferences=json.preferences,
+        **{**json.model_dump(), "locale": locale, "consent_text": consent_record("api", locale)}
     )
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
