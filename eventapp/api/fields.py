@@ -61,6 +61,19 @@ class Input(BaseModel):
 class Output(BaseModel):
     """A response body, built from the models by a classmethod `of` on each schema."""
 
+    @classmethod
+    def from_row(cls, row, tz=None, **computed):
+        """The schema's fields from the attributes of the same name on `row` (a model),
+        times in the event's time zone `tz`; `computed` gives the fields that are not
+        plain attributes (or not under that name)."""
+        values = {name: getattr(row, name) for name in cls.model_fields.keys() - computed.keys()}
+        if tz is not None:
+            values = {
+                name: value.astimezone(tz) if isinstance(value, datetime) else value
+                for name, value in values.items()
+            }
+        return cls(**values, **computed)
+
 
 def _by_rule(clean: Callable[[Any, FieldErrors], Any]) -> AfterValidator:
     """A pydantic validator from a service's `clean_*` rule: its value, or its first reason."""

@@ -46,6 +46,13 @@ def _session_reply(change) -> SessionChange:
     return SessionChange.of_change(change, len(waitlist.waitlist(change.session.id)))
 
 
+def _changed_session(session_id: int, change) -> SessionChange:
+    """The session after `change(actor, session, now)`, committed."""
+    made = change(current_user, schedule.get_session(session_id), utcnow())
+    db.session.commit()
+    return _session_reply(made)
+
+
 @bp.post("/events")
 @role_required("organiser")
 @operation((EventOut, "The new event."), 409, status=201, organiser=True)
@@ -119,13 +126,14 @@ def create_session(slug: str, json: SessionIn):
 @operation((SessionChange, "The session as saved."), 404, 409, organiser=True)
 def update_session(session_id: int, json: SessionPatch):
     """Edit, move, resize, cancel or restore a session."""
-    session = schedule.get_session(session_id)
     sent = json.model_dump(exclude_unset=True)
-    change = schedule.update_session(
-        current_user, session, sent, utcnow(), confirm=sent.get("confirm", False)
+    confirm = sent.get("confirm", False)
+    return _changed_session(
+        session_id,
+        lambda actor, session, now: schedule.update_session(
+            actor, session, sent, now, confirm=confirm
+        ),
     )
-    db.session.commit()
-    return _session_reply(change)
 
 
 @bp.delete("/sessions/<int:session_id>")
@@ -133,10 +141,7 @@ def update_session(session_id: int, json: SessionPatch):
 @operation((SessionChange, "The cancelled session."), 404, organiser=True)
 def cancel_session(session_id: int):
     """Cancel a session; its attendees are emailed."""
-    session = schedule.get_session(session_id)
-    change = schedule.cancel_session(current_user, session, utcnow())
-    db.session.commit()
-    return _session_reply(change)
+    return _changed_session(session_id, schedule.cancel_session)
 
 
 @bp.get("/events/<slug>/conflicts")
@@ -197,11 +202,9 @@ def session_waitlist(session_id: int):
         capacity=session.capacity,
         seats_taken=session.seats_taken,
         waitlist=[
-            WaitlistEntry(
+            WaitlistEntry.from_row(
+                attendees[r.attendee_id],
                 position=position,
-                reference=attendees[r.attendee_id].reference,
-                name=attendees[r.attendee_id].name,
-                email=attendees[r.attendee_id].email,
                 waitlisted_at=iso(r.waitlisted_at, tz),
             )
             for position, r in enumerate(queue, start=1)

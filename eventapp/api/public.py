@@ -1,5 +1,7 @@
 """The public JSON API: events, sessions with seats, and one's own registration."""
 
+from functools import partial
+
 from flask import request
 
 from ..auth import bearer_token_given, load_organiser_from_token
@@ -42,6 +44,14 @@ REGISTRATION_409 = (
     "`full` or `schedule_conflict` (naming the sessions), `already_registered`, or "
     "`registration_closed`.",
 )
+
+
+def _changed_by_token(token: str, change) -> RegistrationOut:
+    """The attendee of the private link, after `change(attendee, now)` is committed."""
+    attendee = registration.find_by_token(token)
+    change(attendee, now=utcnow())
+    db.session.commit()
+    return RegistrationOut.of(attendee)
 
 
 @bp.get("/events")
@@ -124,9 +134,8 @@ def change_registration(token: str, json: RegistrationPatch):
     if details:
         self_service.update_details(attendee, **details)
     if "session_ids" in sent:
-        self_service.change_choices(
-            attendee, sent["session_ids"], waitlist=json.waitlist, now=utcnow()
-        )
+        waitlist = sent.get("waitlist", False)
+        self_service.change_choices(attendee, sent["session_ids"], waitlist=waitlist, now=utcnow())
     if "preferences" in sent:
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
@@ -144,10 +153,7 @@ def change_registration(token: str, json: RegistrationPatch):
 )
 def cancel_registration(token: str):
     """Cancel one's registration."""
-    attendee = registration.find_by_token(token)
-    registration.cancel_registration(attendee, utcnow())
-    db.session.commit()
-    return RegistrationOut.of(attendee)
+    return _changed_by_token(token, registration.cancel_registration)
 
 
 @bp.post("/registrations/<token>/offers/<int:session_id>/accept")
@@ -159,20 +165,14 @@ def cancel_registration(token: str):
 )
 def accept_offer(token: str, session_id: int):
     """Accept a waiting-list offer (events with promotion by offer) before it expires."""
-    attendee = registration.find_by_token(token)
-    waitlist_service.accept_offer(attendee, session_id, utcnow())
-    db.session.commit()
-    return RegistrationOut.of(attendee)
+    return _changed_by_token(token, partial(waitlist_service.accept_offer, session_id=session_id))
 
 
 @bp.post("/registrations/<token>/offers/<int:session_id>/decline")
 @operation((RegistrationOut, "The registration without the offer."), *PUBLIC_READ, 429)
 def decline_offer(token: str, session_id: int):
     """Decline a waiting-list offer; the seat goes to the next in line."""
-    attendee = registration.find_by_token(token)
-    waitlist_service.decline_offer(attendee, session_id, utcnow())
-    db.session.commit()
-    return RegistrationOut.of(attendee)
+    return _changed_by_token(token, partial(waitlist_service.decline_offer, session_id=session_id))
 
 
 @bp.get("/registrations/<token>/export")

@@ -19,7 +19,7 @@ from ..services.allocation.runs import preferences_of
 from ..services.programme import conflicts
 from ..services.programme.cleaning import ALLOCATION_MODES, PROMOTION_MODES
 from ..services.registration.waitlist import waitlist_position
-from .fields import Instant, Output, iso
+from .fields import Instant, Output
 
 ATTENDEE_STATUSES = ("active", "cancelled")
 
@@ -46,28 +46,9 @@ class EventOut(Output):
 
     @classmethod
     def of(cls, event: Event, **extra) -> "EventOut":
-        tz = event.tz
-        return cls(
-            slug=event.slug,
-            name=event.name,
-            description=event.description,
-            venue=event.venue,
-            organiser_email=event.organiser_email or "",
-            timezone=event.timezone,
-            starts_at=iso(event.starts_at, tz),
-            ends_at=iso(event.ends_at, tz),
-            registration_opens_at=iso(event.registration_opens_at, tz),
-            registration_closes_at=iso(event.registration_closes_at, tz),
-            status=event.status,
-            promotion_mode=event.promotion_mode,
-            allocation_mode=event.allocation_mode,
-            allocation_published_at=iso(event.allocation_published_at, tz),
-            offer_hours=event.offer_hours,
-            reminder_hours=event.reminder_hours,
-            retention_days=event.retention_days,
-            url=url_for("public.event_programme", slug=event.slug, _external=True),
-            **extra,
-        )
+        url = url_for("public.event_programme", slug=event.slug, _external=True)
+        organiser_email = event.organiser_email or ""
+        return cls.from_row(event, event.tz, url=url, organiser_email=organiser_email, **extra)
 
 
 class EventList(Output):
@@ -89,7 +70,7 @@ class RoomOut(Output):
 
     @classmethod
     def of(cls, room: Room) -> "RoomOut":
-        return cls(id=room.id, name=room.name, capacity=room.capacity)
+        return cls.from_row(room)
 
 
 class SessionOut(Output):
@@ -110,22 +91,12 @@ class SessionOut(Output):
 
     @classmethod
     def of(cls, session: EventSession, waitlist_length: int = 0, **extra) -> "SessionOut":
-        tz = session.event.tz
-        return cls(
-            id=session.id,
-            title=session.title,
-            description=session.description,
-            kind=session.kind,
-            starts_at=iso(session.starts_at, tz),
-            ends_at=iso(session.ends_at, tz),
+        return cls.from_row(
+            session,
+            session.event.tz,
             room=session.room.name if session.room else None,
-            room_id=session.room_id,
             speakers=[speaker.name for speaker in session.speakers],
-            capacity=session.capacity,
-            seats_taken=session.seats_taken,
-            seats_left=session.seats_left,
             waitlist_length=waitlist_length,
-            status=session.status,
             **extra,
         )
 
@@ -182,12 +153,12 @@ class RegisteredSession(Output):
 
     @classmethod
     def of(cls, registration: Registration) -> "RegisteredSession":
-        return cls(
+        return cls.from_row(
+            registration,
+            registration.session.event.tz,
             id=registration.session_id,
             title=registration.session.title,
-            status=registration.status,
             waitlist_position=waitlist_position(registration),
-            offer_expires_at=iso(registration.offer_expires_at, registration.session.event.tz),
         )
 
 
@@ -219,13 +190,8 @@ class RegistrationOut(Output):
         if attendee.event.allocation_mode == "preferences":
             # Ranked workshops per round, until (and after) the allocation is published.
             preferences = preferences_of(attendee)
-        return cls(
-            reference=attendee.reference,
-            name=attendee.name,
-            email=attendee.email,
-            organisation=attendee.organisation,
-            job_role=attendee.job_role,
-            locale=attendee.locale,
+        return cls.from_row(
+            attendee,
             status=status or attendee.status,
             sessions=[
                 RegisteredSession.of(r) for r in attendee.registrations if r.status != "cancelled"
@@ -261,18 +227,8 @@ class AttendeeRow(Output):
 
     @classmethod
     def of(cls, attendee: Attendee, tz) -> "AttendeeRow":
-        return cls(
-            reference=attendee.reference,
-            name=attendee.name,
-            email=attendee.email,
-            organisation=attendee.organisation,
-            status=attendee.status,
-            created_at=iso(attendee.created_at, tz),
-            checked_in_at=iso(attendee.checked_in_at, tz),
-            sessions=[
-                SessionStatus(id=r.session_id, status=r.status) for r in attendee.registrations
-            ],
-        )
+        sessions = [SessionStatus(id=r.session_id, status=r.status) for r in attendee.registrations]
+        return cls.from_row(attendee, tz, sessions=sessions)
 
 
 class RegistrationPage(Output):

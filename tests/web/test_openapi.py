@@ -4,8 +4,11 @@ import re
 
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from eventapp.api.openapi import openapi_document
+from eventapp.extensions import db
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -122,3 +125,79 @@ def test_the_reference_page_is_served_from_the_document_without_outside_scripts(
     assert all('src="/static/' in tag for tag in scripts), scripts
     assert "script-src" in page.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"].split("script-src")[1]
+
+
+def reply_validator(document: dict, path: str, method: str, status: str) -> Draft202012Validator:
+    """A validator for the documented reply, its $refs resolved within the document."""
+    answer = document["paths"][path][method]["responses"][status]
+    registry = Registry().with_resource(
+        "urn:eventapp-api", Resource(contents=document, specification=DRAFT202012)
+    )
+    schema = answer["content"]["application/json"]["schema"]
+    return Draft202012Validator(
+        {"$ref": "urn:eventapp-api" + schema["$ref"]},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def test_the_replies_are_what_the_document_says(
+    client, make_event, make_session, make_room, make_organiser, api_token
+):
+    """The replies are serialised by the schemas the document is generated from; checked
+    here from outside, reply by reply, against the served document."""
+    event = make_event(slug="doc")
+    room = make_room(event)
+    plenary = make_session(event, start=0, kind="plenary", capacity=100, room=room)
+    small = make_session(event, start=1, capacity=1)
+    headers = {"Authorization": f"Bearer {api_token(make_organiser())}"}
+    plenary_id, small_id = plenary.id, small.id
+    document = client.get("/api/v1/openapi.json").get_json()
+    first = {"name": "Ada", "email": "ada@example.org", "consent": True}
+    registered = client.post(
+        "/api/v1/events/doc/registrations", json={**first, "session_ids": [plenary_id, small_id]}
+    )
+    second = {**first, "email": "bob@example.org", "session_ids": [small_id], "waitlist": True}
+    client.post("/api/v1/events/doc/registrations", json=second)
+    token = registered.get_json()["manage_url"].rsplit("/", 1)[1]
+    # The requests share the test's app context and so its session; end the transaction the
+    # last POST's reply began, or on SQLite the token's use (noted on a connection of its
+    # own) waits for its write lock.
+    db.session.commit()
+
+    def call(method: str, url: str, body: dict | None = None):
+        return client.open(url, method=method.upper(), json=body, headers=headers)
+
+    replies = [
+        ("post", "/api/v1/events/{slug}/registrations", registered),
+        ("get", "/api/v1/events", call("get", "/api/v1/events")),
+        ("get", "/api/v1/events/{slug}", call("get", "/api/v1/events/doc")),
+        ("get", "/api/v1/events/{slug}/sessions", call("get", "/api/v1/events/doc/sessions")),
+        ("get", "/api/v1/registrations/{token}", call("get", f"/api/v1/registrations/{token}")),
+        (
+            "get",
+            "/api/v1/events/{slug}/registrations",
+            call("get", "/api/v1/events/doc/registrations"),
+        ),
+        (
+            "get",
+            "/api/v1/sessions/{session_id}/waitlist",
+            call("get", f"/api/v1/sessions/{small_id}/waitlist"),
+        ),
+        ("get", "/api/v1/events/{slug}/conflicts", call("get", "/api/v1/events/doc/conflicts")),
+        (
+            "patch",
+            "/api/v1/sessions/{session_id}",
+            call("patch", f"/api/v1/sessions/{small_id}", {"capacity": 2}),
+        ),
+    ]
+    assert list(reply_validator(document, "/api/v1/events/{slug}", "get", "200").iter_errors({}))
+    for method, template, response in replies:
+        status = str(response.status_code)
+        assert status in ("200", "201"), (template, response.get_json())
+        validator = reply_validator(document, template, method, status)
+        errors = [e.message for e in validator.iter_errors(response.get_json())]
+        assert errors == [], (template, errors)
+    refused = client.post("/api/v1/events/doc/registrations", json={"consent": False})
+    errors = reply_validator(document, "/api/v1/events/{slug}/registrations", "post", "422")
+    assert list(errors.iter_errors(refused.get_json())) == []
