@@ -23,7 +23,22 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(STAMP) translations
+install: $(STAMP) translations $(ALTCHA)
+
+## The ALTCHA proof-of-work widget (eventapp/bot_challenge.py), from npm (assets/package-lock.json),
+## served from our own static files: the "external" build (no inline styles or blob: workers,
+## so the CSP stays strict) and its SHA worker.
+ALTCHA_DIR := eventapp/static/vendor/altcha
+ALTCHA := $(ALTCHA_DIR)/altcha.min.js
+$(ALTCHA): assets/package.json assets/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the registration form's anti-bot widget (apt-get install npm)"; exit 1; }
+	npm ci --prefix assets --no-audit --no-fund --loglevel=error
+	mkdir -p $(ALTCHA_DIR)/workers
+	cp assets/node_modules/altcha/dist/external/altcha.min.js $(ALTCHA)
+	cp assets/node_modules/altcha/dist/external/altcha.css $(ALTCHA_DIR)/altcha.css
+	cp assets/node_modules/altcha/dist/workers/sha.js $(ALTCHA_DIR)/workers/sha.js
+	cp assets/node_modules/altcha/LICENSE.txt $(ALTCHA_DIR)/LICENSE.txt
+	@touch $@
 
 ## axe-core for the browser tests' accessibility audit, from npm (tests/browser/package-lock.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js

@@ -3,6 +3,7 @@
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from .. import bot_challenge
 from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
@@ -87,6 +88,8 @@ def create_registration(slug: str):
         preferences=body.get("preferences"),
         source=registration_source(),
     )
+    if data.source is not None:  # not an organiser's client (ratelimits.registration_source)
+        bot_challenge.check(event, body.get("altcha"))
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
     payload = attendee_json(result.attendee)

@@ -1,7 +1,7 @@
 """The public blueprint: the programme, session pages and the registration form."""
 
-from . import views
+from . import challenge_views, views
 from .blueprint import bp
 
 # Importing the view modules registers their routes on bp.
-__all__ = ["bp", "views"]
+__all__ = ["bp", "challenge_views", "views"]
