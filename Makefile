@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app eventapp
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 5000
+ALTCHA_DIR := eventapp/static/vendor/altcha
+ALTCHA := $(ALTCHA_DIR)/altcha.min.js
 
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
 	serve-postgres bench bench-quick worker clean
@@ -28,8 +30,6 @@ install: $(STAMP) translations $(ALTCHA)
 ## The ALTCHA proof-of-work widget (eventapp/bot_challenge.py), from npm (assets/package-lock.json),
 ## served from our own static files: the "external" build (no inline styles or blob: workers,
 ## so the CSP stays strict) and its SHA worker.
-ALTCHA_DIR := eventapp/static/vendor/altcha
-ALTCHA := $(ALTCHA_DIR)/altcha.min.js
 $(ALTCHA): assets/package.json assets/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the registration form's anti-bot widget (apt-get install npm)"; exit 1; }
 	npm ci --prefix assets --no-audit --no-fund --loglevel=error
