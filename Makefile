@@ -47,7 +47,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install-test: $(TEST_STAMP) translations $(AXE)
+install-test: $(TEST_STAMP) translations $(AXE) $(ALTCHA)
 
 ## Compile the Dutch and English catalogs (.mo files are built, never committed).
 translations: $(STAMP)
