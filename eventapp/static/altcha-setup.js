@@ -2,6 +2,9 @@
 // the "external" build bundles no worker, so the Content-Security-Policy needs no blob: or inline script.
 (function () {
   "use strict";
+  document.querySelectorAll("[data-needs-javascript]").forEach(function (notice) {
+    notice.remove();
+  });
   if (!window.$altcha || !window.$altcha.algorithms) {
     return;
   }
