@@ -8,7 +8,7 @@ nothing is sent to a third party, and no cookie or personal data is involved.
   no inline script) solves it and sends the solution as the `altcha` field. An API client
   sends the same base64 payload as `"altcha"` in the JSON body.
 - A registration without a valid solution is refused (403 `challenge_failed`): the check
-  fails closed, so a browser without JavaScript gets the form's <noscript> message.
+  fails closed, so a browser without JavaScript sees the form's notice saying why.
 - A solution is good for one registration: its signature is remembered until the
   challenge expires, in RATELIMIT_STORAGE_URI (Redis when several processes serve).
 - Organiser API clients (a valid Bearer token) are not challenged.
