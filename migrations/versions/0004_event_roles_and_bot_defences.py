@@ -5,7 +5,7 @@ has a role at; admins stay global. Existing non-admin accounts get their role at
 existing event, so nobody loses access through the upgrade; events created later are
 granted one by one (`flask organiser grant`), and whoever creates an event gets it.
 
-Bot defences per event (event.bot_challenge, bot_form_checks, max_registrations_per_address,
+Bot defences per event (event.bot_form_checks, max_registrations_per_address,
 max_registrations_per_domain) and where a public registration came from
 (attendee.source: a keyed hash of the client address; attendee.email_domain).
 
@@ -48,13 +48,11 @@ def upgrade():
     )
 
     with op.batch_alter_table('event', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('bot_challenge', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('bot_form_checks', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('max_registrations_per_address', sa.Integer(), nullable=True, server_default='30'))
         batch_op.add_column(sa.Column('max_registrations_per_domain', sa.Integer(), nullable=True, server_default='50'))
     # The model supplies the defaults from here on; the server defaults only filled old rows.
     with op.batch_alter_table('event', schema=None) as batch_op:
-        batch_op.alter_column('bot_challenge', server_default=None)
         batch_op.alter_column('bot_form_checks', server_default=None)
         batch_op.alter_column('max_registrations_per_address', server_default=None)
         batch_op.alter_column('max_registrations_per_domain', server_default=None)
@@ -76,7 +74,6 @@ def downgrade():
         batch_op.drop_column('max_registrations_per_domain')
         batch_op.drop_column('max_registrations_per_address')
         batch_op.drop_column('bot_form_checks')
-        batch_op.drop_column('bot_challenge')
     with op.batch_alter_table('event_role', schema=None) as batch_op:
         batch_op.drop_index('ix_event_role_event_id')
     op.drop_table('event_role')
