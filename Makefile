@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app eventapp
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?= 5000
+ALTCHA_DIR := eventapp/static/vendor/altcha
+ALTCHA := $(ALTCHA_DIR)/altcha.min.js
 
 
 .PHONY: static-vendor
@@ -31,13 +33,26 @@ install: $(STAMP) translations static-vendor
 ## installed from npm and copied into eventapp/static/vendor/: served by the app, never a CDN.
 ## jsQR decodes QR codes from the camera where the browser has no BarcodeDetector (Safari, Firefox).
 VENDOR := eventapp/static/vendor
-VENDOR_FILES := $(VENDOR)/jsQR.js
+VENDOR_FILES := $(VENDOR)/jsQR.js $(ALTCHA)
 static-vendor: $(VENDOR_FILES)
 $(VENDOR)/jsQR.js: assets/package.json assets/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the static assets (apt-get install npm)"; exit 1; }
 	npm ci --prefix assets --no-audit --no-fund --loglevel=error
 	@mkdir -p $(VENDOR)
 	cp assets/node_modules/jsqr/dist/jsQR.js $@
+
+## The ALTCHA proof-of-work widget (eventapp/bot_challenge.py), from npm (assets/package-lock.json),
+## served from our own static files: the "external" build (no inline styles or blob: workers,
+## so the CSP stays strict) and its SHA worker.
+$(ALTCHA): assets/package.json assets/package-lock.json $(VENDOR)/jsQR.js
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the registration form's anti-bot widget (apt-get install npm)"; exit 1; }
+	npm ci --prefix assets --no-audit --no-fund --loglevel=error
+	mkdir -p $(ALTCHA_DIR)/workers
+	cp assets/node_modules/altcha/dist/external/altcha.min.js $(ALTCHA)
+	cp assets/node_modules/altcha/dist/external/altcha.css $(ALTCHA_DIR)/altcha.css
+	cp assets/node_modules/altcha/dist/workers/sha.js $(ALTCHA_DIR)/workers/sha.js
+	cp assets/node_modules/altcha/LICENSE.txt $(ALTCHA_DIR)/LICENSE.txt
+	@touch $@
 
 ## axe-core for the browser tests' accessibility audit, from npm (tests/browser/package-lock.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import auth, database, ratelimits, security, settings, static_assets
+from . import auth, bot_challenge, database, ratelimits, security, settings, static_assets
 from . import cli as commands
 from . import errors as error_pages
 from .allocation_cli import allocate
@@ -134,6 +134,7 @@ def register_security(app: Flask) -> None:
     """Headers, log redaction and rate limits: they read the URL map, so after blueprints."""
 
     security.init_app(app)
+    bot_challenge.init_app(app)
     ratelimits.init_app(app)
 
 

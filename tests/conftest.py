@@ -54,6 +54,7 @@ def database_app(request, tmp_path_factory):
         "MAIL_SUPPRESS_SEND": False,
         # Tests about other things post the form at once; tests of the bot checks set it.
         "REGISTRATION_MIN_FILL_SECONDS": 0,
+        "BOT_CHALLENGE_ENABLED": False,
     }
     app = create_app(config, instance_path=str(instance))
     if kind == "postgresql":

@@ -37,6 +37,7 @@ def other_app(base_app, tmp_path, **overrides):
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME_FOR_LINKS": base_app.config["SERVER_NAME_FOR_LINKS"],
         "REGISTRATION_MIN_FILL_SECONDS": base_app.config["REGISTRATION_MIN_FILL_SECONDS"],
+        "BOT_CHALLENGE_ENABLED": base_app.config["BOT_CHALLENGE_ENABLED"],
     }
     config.update(overrides)
     instance = tmp_path / f"instance-{len(list(tmp_path.iterdir()))}"

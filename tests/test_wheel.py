@@ -148,6 +148,9 @@ def installed(tmp_path_factory):
         FLASK_SERVER_NAME_FOR_LINKS=f"http://127.0.0.1:{port}",
         EVENTAPP_INSTANCE_PATH=str(folder / "instance"),
         FLASK_RATELIMIT_ENABLED="false",
+        # The API registration below is a script: the proof-of-work check would stop it
+        # (tests/web/test_bot_challenge.py covers that check).
+        FLASK_BOT_CHALLENGE_ENABLED="false",
         PORT=str(port),
     )
     return python, env, folder

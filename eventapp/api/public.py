@@ -4,6 +4,7 @@ from functools import partial
 
 from flask import request
 
+from .. import bot_challenge
 from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
@@ -18,7 +19,7 @@ from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record
 from .blueprint import bp
-from .openapi import PUBLIC_READ, SessionsError, operation
+from .openapi import PUBLIC_READ, Error, SessionsError, operation
 from .replies import (
     AttendeeExport,
     EventList,
@@ -87,6 +88,11 @@ def list_sessions(slug: str):
     *PUBLIC_READ,
     429,
     status=201,
+    HTTP_403=(
+        Error,
+        "The proof-of-work challenge is missing or wrong (`challenge_failed`): anonymous "
+        "clients solve GET /challenge while the event's bot challenge is on.",
+    ),
     HTTP_409=REGISTRATION_409,
 )
 def create_registration(slug: str, json: RegistrationIn):
@@ -106,6 +112,8 @@ def create_registration(slug: str, json: RegistrationIn):
         preferences=json.preferences,
         source=registration_source(),
     )
+    if data.source is not None:  # not an organiser's client (ratelimits.registration_source)
+        bot_challenge.check(event, json.altcha)
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
     return RegistrationOut.of(result.attendee, status=result.status), 201

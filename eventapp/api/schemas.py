@@ -155,6 +155,13 @@ class RegistrationIn(Input):
     locale: Any = Field(
         None, description="The attendee's language (nl or en); another value gives the event's."
     )
+    altcha: Any = Field(
+        None,
+        description="The solved proof-of-work challenge (GET /challenge, ALTCHA's "
+        "payload), required from anonymous clients while the event's bot challenge is on; "
+        "organiser clients with a bearer token need none. Checked by the server: 403 "
+        "`challenge_failed` when missing or wrong.",
+    )
 
     @field_validator("session_ids")
     @classmethod

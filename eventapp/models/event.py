@@ -55,6 +55,7 @@ class Event(db.Model):
     # Defences against scripted registrations (docs: SECURITY.md), each on by default:
     # the honeypot field and minimum fill time of the form; successful registrations per
     # client address and per email domain in the last hour (None: no limit).
+    bot_challenge: Mapped[bool] = mapped_column(default=True)  # eventapp/bot_challenge.py
     bot_form_checks: Mapped[bool] = mapped_column(default=True)
     max_registrations_per_address: Mapped[int | None] = mapped_column(default=30)
     max_registrations_per_domain: Mapped[int | None] = mapped_column(default=50)

@@ -83,6 +83,10 @@ class EventForm(ConfirmMixin, FlaskForm):
         _l("Anonymise attendees this many days after the event (empty: keep)"),
         validators=[Optional(), NumberRange(min=0, max=RETENTION_DAYS_MAX)],
     )
+    bot_challenge = BooleanField(
+        _l("Ask for a proof-of-work check against bots (self-hosted, no third party)"),
+        default=True,
+    )
     bot_form_checks = BooleanField(
         _l("Refuse forms filled in by bots (a hidden field, a minimum time to fill in)"),
         default=True,
@@ -116,6 +120,7 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "offer_hours",
                 "reminder_hours",
                 "retention_days",
+                "bot_challenge",
                 "bot_form_checks",
                 "max_registrations_per_address",
                 "max_registrations_per_domain",

@@ -138,6 +138,7 @@ def _event_values(event):
         offer_hours=event.offer_hours,
         reminder_hours=event.reminder_hours,
         retention_days=event.retention_days,
+        bot_challenge=event.bot_challenge,
         bot_form_checks=event.bot_form_checks,
         max_registrations_per_address=event.max_registrations_per_address,
         max_registrations_per_domain=event.max_registrations_per_domain,

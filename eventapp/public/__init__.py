@@ -1,7 +1,7 @@
 """The public blueprint: the programme, session pages and the registration form."""
 
-from . import session_views, site_views, views
+from . import challenge_views, session_views, site_views, views
 from .blueprint import bp
 
 # Importing the view modules registers their routes on bp.
-__all__ = ["bp", "session_views", "site_views", "views"]
+__all__ = ["bp", "challenge_views", "session_views", "site_views", "views"]

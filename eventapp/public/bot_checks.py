@@ -19,6 +19,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, TimestampSigner
 
+from .. import bot_challenge
+
 SALT = "registration-form-served"
 
 
@@ -42,8 +44,13 @@ def seconds_since(value: object) -> float | None:
     return (datetime.now(UTC) - made).total_seconds()
 
 
-def stop_bots(event, form) -> bool:
+def stop_bots(event, form, challenge_payload: object) -> bool:
     """True if the form is refused as a bot's; the reason is put on the form."""
+    try:
+        bot_challenge.check(event, challenge_payload)
+    except bot_challenge.ChallengeFailed as error:
+        form.form_errors.append(error.message)
+        return True
     if not event.bot_form_checks:
         return False
     if form.website.data:

@@ -4,6 +4,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
+from .. import bot_challenge
 from ..database import reads_before_writing
 from ..errors import follow_up_after_rollback
 from ..extensions import db
@@ -108,7 +109,11 @@ def register(slug: str):
 
     if not form.is_submitted():
         form.started.data = bot_checks.stamp()
-    if form.validate_on_submit() and not closed_message and not bot_checks.stop_bots(event, form):
+    if (
+        form.validate_on_submit()
+        and not closed_message
+        and not bot_checks.stop_bots(event, form, request.form.get("altcha"))
+    ):
         data = RegistrationInput(
             name=form.name.data,
             email=form.email.data,
@@ -145,6 +150,7 @@ def register(slug: str):
         ranked=ranked,
         closed_message=closed_message,
         privacy_notice=PRIVACY_NOTICE,
+        challenge_required=bot_challenge.required(event),
         waitlists=programme.waitlist_lengths(event),
     ), status
 

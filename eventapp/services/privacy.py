@@ -28,6 +28,8 @@ PERSONAL_KEYS = (
     "name",
     "email",
     "email_normalized",
+    "email_domain",
+    "source",
     "organisation",
     "job_role",
     "consent_text",
@@ -170,6 +172,8 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.name = ANONYMISED_NAME
     attendee.email = f"anonymised-{attendee.id}@anonymised.invalid"
     attendee.email_normalized = attendee.email
+    attendee.email_domain = None  # and where they registered from (limits, burst view)
+    attendee.source = None
     attendee.organisation = ""
     attendee.job_role = ""
     attendee.consent_text = ""

@@ -327,11 +327,12 @@ REGISTRATION_LIMIT_MAX = 100_000
 def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
     """The event's switches against scripted registrations (services/registration/limits.py,
     public/bot_checks.py); an empty limit switches that limit off."""
-    if "bot_form_checks" in data:
-        if isinstance(data["bot_form_checks"], bool):
-            out["bot_form_checks"] = data["bot_form_checks"]
-        else:
-            errors.add("bot_form_checks", _("Must be true or false."))
+    for key in ("bot_challenge", "bot_form_checks"):
+        if key in data:
+            if isinstance(data[key], bool):
+                out[key] = data[key]
+            else:
+                errors.add(key, _("Must be true or false."))
     for key in ("max_registrations_per_address", "max_registrations_per_domain"):
         if key not in data:
             continue
