@@ -10,6 +10,7 @@ both machines at once ran once. Bounded: every wait has a deadline, the burst a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ from tests.mailserver import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+LOST_LINK_SUBJECTS = ("Your personal link for", "Je persoonlijke link voor")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DEMO = "smart-industry-jaarevent"
 BURST = 80
@@ -130,11 +132,16 @@ class Cluster:
                 self.kill(process)
 
 
-def _request(url: str, body: dict | None = None) -> tuple[int, dict | None]:
+def _request(
+    url: str, body: dict | None = None, client: str | None = None
+) -> tuple[int, dict | None]:
+    """`client`: the visitor's address as the proxy in front reports it (X-Forwarded-For,
+    trusted through PROXY_FIX_X_FOR): the burst comes from many people, as behind nginx."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310  (http on loopback)
-        url, data=data, headers={"Content-Type": "application/json", "Accept": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if client:
+        headers["X-Forwarded-For"] = client
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310  (loopback)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, _json(response)
@@ -168,6 +175,13 @@ def _serving(base: str):
     return check
 
 
+def _client_address(email: str) -> str:
+    """A distinct documentation address (TEST-NET-3, RFC 5737) per guest: a header value
+    only, no traffic goes there."""
+    number = int(hashlib.sha256(email.encode()).hexdigest(), 16) % 250 + 1
+    return f"203.0.113.{number}"
+
+
 def register_with_retry(servers: list[str], first: int, email: str, sessions: list[int]):
     """Post to one server; on a lost connection retry the same body on the other. Returns
     every (server, status, error) seen: the last must be 201, or 409 already_registered when
@@ -177,7 +191,8 @@ def register_with_retry(servers: list[str], first: int, email: str, sessions: li
     for attempt in range(4):
         base = servers[(first + attempt) % len(servers)]
         try:
-            status, answer = _request(f"{base}/api/v1/events/{DEMO}/registrations", body)
+            url = f"{base}/api/v1/events/{DEMO}/registrations"
+            status, answer = _request(url, body, client=_client_address(email))
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             seen.append((base, None, type(error).__name__))
             continue
@@ -201,6 +216,10 @@ def test_two_servers_two_workers_one_database_one_redis(database, tmp_path):
         FLASK_RATELIMIT_REGISTRATION="100000 per minute",
         FLASK_RATELIMIT_REGISTRATION_FAILED="100000 per minute",
         FLASK_RATELIMIT_API="100000 per minute",
+        FLASK_PROXY_FIX_X_FOR="1",  # the guests' addresses, as a proxy in front reports them
+        # A scripted burst cannot do the browser's proof of work (tests/web/test_bot_challenge.py
+        # covers the challenge); the per-address limits stay on, with an address per guest.
+        FLASK_BOT_CHALLENGE_ENABLED="false",
         FLASK_RATELIMIT_PRIVATE_LINK_FAILED="3 per minute",
         FLASK_MAIL_SERVER="127.0.0.1",
         FLASK_MAIL_PORT=str(smtp.port),
@@ -215,7 +234,7 @@ def test_two_servers_two_workers_one_database_one_redis(database, tmp_path):
     started = time.monotonic()
     try:
         cluster.flask("db", "upgrade")
-        cluster.flask("demo")
+        cluster.flask("demo", "--empty")  # the burst's guests are all the attendees
         servers = [f"http://127.0.0.1:{port}" for port in ports]
         doomed_server = cluster.server("server-a", ports[0])
         cluster.server("server-b", ports[1])
@@ -235,7 +254,8 @@ def test_two_servers_two_workers_one_database_one_redis(database, tmp_path):
 
         sessions = _request(f"{servers[1]}/api/v1/events/{DEMO}/sessions")[1]["sessions"]
         plenary = [s["id"] for s in sessions if s["kind"] == "plenary"]
-        emails = [f"guest{n:03d}@example.org" for n in range(BURST)]
+        # Guests of ten companies: a real crowd, within the per-domain limit of an hour.
+        emails = [f"guest{n:03d}@company{n % 10}.example.org" for n in range(BURST)]
         with ThreadPoolExecutor(max_workers=6) as pool:
             first_half = [
                 pool.submit(register_with_retry, servers, n % 2, email, plenary)
@@ -310,6 +330,11 @@ def test_two_servers_two_workers_one_database_one_redis(database, tmp_path):
         per_recipient: dict[str, set[str]] = {}
         copies = Counter()
         for item in received:
+            if str(item.message["Subject"]).startswith(LOST_LINK_SUBJECTS):
+                # A retry whose first answer was lost meets its own registration: the answer
+                # is already_registered, and the owner is sent their link (issue 18's answer
+                # to the enumeration oracle). Not a confirmation.
+                continue
             message_id = item.message["Message-ID"]
             for rcpt in item.rcpt_tos:
                 per_recipient.setdefault(rcpt, set()).add(message_id)

@@ -1,7 +1,7 @@
 """One session's page and one speaker's page: the full description, who, where, when, the
 seats and the waiting list, and the way to register for it or add it to a calendar."""
 
-from flask import abort, g, render_template, session, url_for
+from flask import abort, render_template, session, url_for
 
 from ..extensions import db
 from ..models import Attendee
@@ -9,18 +9,9 @@ from ..models.types import utcnow
 from ..services import links
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
+from ..web.loading import event_or_404
 from .blueprint import bp
 from .timetable import session_states
-
-
-def _event_or_404(slug: str):
-    """The published event, its language the page's default (as the programme page does)."""
-    try:
-        g.event = programme.get_event(slug)
-    except NotFound:
-        abort(404)
-    g.event_locale = g.event.default_locale
-    return g.event
 
 
 def _visitor(event) -> Attendee | None:
@@ -34,7 +25,7 @@ def _visitor(event) -> Attendee | None:
 
 @bp.get("/events/<slug>/sessions/<int:session_id>")
 def session_page(slug: str, session_id: int):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     try:
         shown = programme.session_of(event, session_id)
     except NotFound:
@@ -42,7 +33,7 @@ def session_page(slug: str, session_id: int):
     visitor = _visitor(event)
     state = None
     if visitor is not None:  # mark their choice, or a clash with it, as the programme does
-        held = [r for r in visitor.registrations if r.status != "cancelled"]
+        held = [r for r in visitor.registrations if r.is_active]
         chosen = {r.session_id for r in held if r.status == "confirmed"}
         waiting = {r.session_id for r in held if r.status != "confirmed"}
         states = session_states(programme.sessions_of(event), chosen, waiting)
@@ -62,7 +53,7 @@ def session_page(slug: str, session_id: int):
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>")
 def speaker_page(slug: str, speaker_id: int):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     try:
         speaker = programme.speaker_of(event, speaker_id)
     except NotFound:

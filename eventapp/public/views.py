@@ -1,5 +1,8 @@
 """Public pages: the events, a programme, the registration form and its confirmation."""
 
+import time
+from urllib.parse import urlsplit
+
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -43,7 +46,25 @@ def switch_language(code: str):
     """Remember the chosen language, then go back where the visitor was (same site only)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(safe_next_url(request.args.get("next"), "/"))
+    target = safe_next_url(request.args.get("next"), "/")
+    if urlsplit(target).path.endswith("/confirmation") and _just_confirmed():
+        # Reading one's confirmation again in the other language, right after registering,
+        # is the same person: the page may show once more. Later it stays private.
+        session["just_registered"] = session["registered_here"]
+    return redirect(target)
+
+
+# How long after the confirmation page was shown the language switch may show it again.
+CONFIRMATION_RELANGUAGE_SECONDS = 600
+
+
+def _just_confirmed() -> bool:
+    shown_at = session.get("confirmation_shown_at")
+    return (
+        bool(session.get("registered_here"))
+        and isinstance(shown_at, int | float)
+        and 0 <= time.time() - shown_at <= CONFIRMATION_RELANGUAGE_SECONDS
+    )
 
 
 @bp.get("/events/<slug>/")
@@ -208,6 +229,7 @@ def confirmation(slug: str):
     attendee_id = session.pop("just_registered", None)
     if attendee_id:
         session["registered_here"] = attendee_id
+        session["confirmation_shown_at"] = time.time()
     attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return redirect(url_for("public.event_programme", slug=slug))

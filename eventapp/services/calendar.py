@@ -98,16 +98,7 @@ def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
     personal UIDs and SEQUENCE as the invitations, updates and cancellations that follow."""
     event = registrations[0].session.event
     calendar = _calendar(event, "PUBLISH")
-    for registration in sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id)):
-        calendar.add_component(
-            _vevent(
-                registration.session,
-                uid=registration_uid(registration.attendee_id, registration.session_id),
-                sequence=registration.calendar_sequence,
-                stamp=now,
-                cancelled=False,
-            )
-        )
+    _add_registrations(calendar, registrations, stamp=now)
     return to_ical(calendar, event)
 
 
@@ -173,18 +164,28 @@ def personal_feed(attendee: Attendee, name: str, *, stamp: datetime | None = Non
     stamp = stamp or personal_changed_at(attendee)
     calendar = _calendar(event, "PUBLISH", feed_name=name)
     shown = personal_feed_registrations(attendee)
-    for registration in sorted(shown, key=lambda r: (r.session.starts_at, r.session_id)):
-        cancelled = registration.status == "cancelled" or attendee.status != "active"
+    _add_registrations(
+        calendar,
+        shown,
+        stamp=stamp,
+        cancelled=lambda r: r.status == "cancelled" or attendee.status != "active",
+    )
+    return to_ical(calendar, event)
+
+
+def _add_registrations(calendar: Calendar, registrations, *, stamp, cancelled=None) -> None:
+    """One VEVENT per registration, in programme order, with the attendee's own UID and
+    SEQUENCE: the same event their invitations put in their calendar."""
+    for registration in sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id)):
         calendar.add_component(
             _vevent(
                 registration.session,
-                uid=registration_uid(attendee.id, registration.session_id),
+                uid=registration_uid(registration.attendee_id, registration.session_id),
                 sequence=registration.calendar_sequence,
                 stamp=stamp,
-                cancelled=cancelled,
+                cancelled=bool(cancelled and cancelled(registration)),
             )
         )
-    return to_ical(calendar, event)
 
 
 def personal_feed_registrations(attendee: Attendee) -> list[Registration]:

@@ -33,16 +33,8 @@
 
   function scanWithJsQR() {
     if (!stream) return;
-    var width = video.videoWidth;
-    var height = video.videoHeight;
-    if (width && height) {
-      canvas.width = width;
-      canvas.height = height;
-      var context = canvas.getContext("2d", { willReadFrequently: true });
-      context.drawImage(video, 0, 0, width, height);
-      var found = window.jsQR(context.getImageData(0, 0, width, height).data, width, height);
-      if (found && found.data) { submit(found.data); return; }
-    }
+    var found = window.eventappQrFromVideo(video, canvas);
+    if (found) { submit(found); return; }
     window.setTimeout(scanWithJsQR, 150);
   }
 

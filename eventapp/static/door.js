@@ -239,19 +239,6 @@
     enter({ code: code });
   }
 
-  function readWithJsQR() {
-    var width = video.videoWidth;
-    var height = video.videoHeight;
-    if (!width || !height) return null;
-    canvas.width = width;
-    canvas.height = height;
-    var context = canvas.getContext("2d", { willReadFrequently: true });
-    context.drawImage(video, 0, 0, width, height);
-    var image = context.getImageData(0, 0, width, height);
-    var code = window.jsQR(image.data, width, height, { inversionAttempts: "dontInvert" });
-    return code && code.data ? code.data : null;
-  }
-
   function tick() {
     if (!stream) return;
     if (detector) {
@@ -261,7 +248,7 @@
       }).catch(function () { window.setTimeout(tick, 300); });
       return;
     }
-    var code = readWithJsQR();
+    var code = window.eventappQrFromVideo(video, canvas);
     if (code) found(code);
     window.setTimeout(tick, 150);
   }

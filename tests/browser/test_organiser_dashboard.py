@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from eventapp.extensions import db
 from eventapp.models import Attendee, Event, EventSession, Registration
 from eventapp.models.types import utcnow
-from eventapp.services.backoffice.accounts import create_organiser
+from eventapp.services.backoffice.accounts import create_organiser, grant_event_role
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
 from tests.browser.conftest import PHONE, WIDE
@@ -37,7 +37,9 @@ def door_event(demo_event):
             utcnow(),  # the demo event is open now (see demo_event)
         )
         codes[name] = result.attendee.checkin_code
-    create_organiser("door@example.org", ORGANISER_PASSWORD, role="checkin")
+    door = create_organiser("door@example.org", ORGANISER_PASSWORD, role="checkin")
+    db.session.flush()
+    grant_event_role(door, event.id, "checkin")  # roles are per event (issue 18)
     create_organiser("boss@example.org", ORGANISER_PASSWORD, role="admin")
     db.session.commit()
     db.session.remove()

@@ -7,15 +7,17 @@ import pytest
 from playwright.sync_api import expect
 
 from eventapp.extensions import db
-from eventapp.services.backoffice.accounts import create_organiser
+from eventapp.services.backoffice.accounts import create_organiser, grant_event_role
 from tests.conftest import ORGANISER_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def organiser_email(app):
-    create_organiser("planner@example.nl", ORGANISER_PASSWORD, role="organiser")
+def organiser_email(app, demo_event):
+    planner = create_organiser("planner@example.nl", ORGANISER_PASSWORD, role="organiser")
+    db.session.flush()
+    grant_event_role(planner, demo_event.id, "organiser")  # roles are per event (issue 18)
     db.session.commit()
     db.session.remove()
     return "planner@example.nl"
