@@ -5,6 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .backup_cli import backup
+from .cli_support import committed
 from .extensions import db
 from .mail_cli import mail_cli
 from .models.types import utcnow
@@ -29,12 +30,7 @@ def create_organiser(email: str, password: str | None, role: str, name: str) -> 
     """Create an organiser account (the first one should be an admin)."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        organiser = accounts.create_organiser(email, password, role=role, name=name)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    organiser = committed(lambda: accounts.create_organiser(email, password, role=role, name=name))
     click.echo(f"Created {organiser.role} {organiser.email}.")
 
 
@@ -58,12 +54,7 @@ def grant_event_role(email: str, event: str, role: str | None) -> None:
 @click.argument("event")
 def ungrant_event_role(email: str, event: str) -> None:
     """Take EMAIL's role at EVENT (a slug) away."""
-    try:
-        click.echo(accounts.set_event_role(email, event, None))
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    click.echo(committed(lambda: accounts.set_event_role(email, event, None)))
 
 
 @organiser_cli.command("token")
@@ -71,12 +62,7 @@ def ungrant_event_role(email: str, event: str) -> None:
 @click.option("--name", default="cli", help="A label to recognise the token by.")
 def create_token(email: str, name: str) -> None:
     """Print a new API token for EMAIL. It is shown once; only its hash is stored."""
-    try:
-        token = accounts.issue_api_token(email, name=name)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    token = committed(lambda: accounts.issue_api_token(email, name=name))
     click.echo(token)
 
 
@@ -104,12 +90,7 @@ def list_tokens(email: str) -> None:
 def revoke_tokens(email: str, token_id: int | None) -> None:
     """Revoke EMAIL's API tokens: all of them, or the one given with --id."""
 
-    try:
-        count = accounts.revoke_api_tokens(email, utcnow(), token_id=token_id)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    count = committed(lambda: accounts.revoke_api_tokens(email, utcnow(), token_id=token_id))
     click.echo(f"Revoked {count} token(s).")
 
 
@@ -120,12 +101,7 @@ def set_password(email: str, password: str | None) -> None:
     """Set a new password for EMAIL; their open sessions end and a lockout is lifted."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        accounts.set_password(email, password)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    committed(lambda: accounts.set_password(email, password))
     click.echo(f"Password changed for {email.strip().lower()}.")
 
 
@@ -133,12 +109,7 @@ def set_password(email: str, password: str | None) -> None:
 @click.argument("email")
 def logout_all(email: str) -> None:
     """Sign EMAIL out on every device (their API tokens stay; see `organiser revoke`)."""
-    try:
-        accounts.end_all_sessions(email)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+    committed(lambda: accounts.end_all_sessions(email))
     click.echo(f"Every session of {email.strip().lower()} has ended.")
 
 

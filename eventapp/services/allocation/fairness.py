@@ -219,12 +219,12 @@ def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, in
     )
 
 
-def _lp(c, matrix, rhs, tight, lower, upper, method: str = "highs-ipm") -> Any:
+def highs_lp(c, matrix, rhs, tight, lower, upper, method: str = "highs-ipm") -> Any:
     """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), lower <= x <= upper.
 
-    The interior point method with crossover ends on a vertex (basic duals, integral here),
-    measured two to three times faster than the dual simplex on these models; the simplex
-    is the fallback when it stalls.
+    Both HiGHS methods end on a vertex (basic duals, integral for these totally unimodular
+    models): the dual simplex directly, the interior point method after crossover, measured
+    two to three times faster here; the simplex is the fallback when it stalls.
     """
     loose = ~tight
     res = linprog(
@@ -237,7 +237,7 @@ def _lp(c, matrix, rhs, tight, lower, upper, method: str = "highs-ipm") -> Any:
         method=method,
     )
     if res.status != 0 and method != "highs-ds":
-        return _lp(c, matrix, rhs, tight, lower, upper, "highs-ds")
+        return highs_lp(c, matrix, rhs, tight, lower, upper, "highs-ds")
     return res
 
 
@@ -268,7 +268,7 @@ def spread_misses(
     lower, upper, tight = joint.lower.copy(), joint.upper.copy(), joint.tight.copy()
     targets = []
     for c in fairness_levels(joint.s_level, joint.s_col0, n):
-        res = _lp(c, joint.matrix, joint.rhs, tight, lower, upper)
+        res = highs_lp(c, joint.matrix, joint.rhs, tight, lower, upper)
         if res.status != 0:
             return None
         targets.append((c, -res.fun))
@@ -282,7 +282,7 @@ def spread_misses(
             tight = tight | (np.abs(duals) > _DUAL_THRESHOLD)
     lottery = np.zeros(n)
     lottery[: joint.s_col0] = rng.random(joint.s_col0)
-    res = _lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
+    res = highs_lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
     if res.status != 0 or res.x is None:
         return None
     x = np.asarray(res.x)

@@ -56,9 +56,9 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .fairness import RoundModel, milp_rounds, round_models, spread_misses
+from .fairness import RoundModel, highs_lp, milp_rounds, round_models, spread_misses
 from .model import Model, aggregate, build_models
 from .problem import (
     METHOD_OPTIMAL,
@@ -108,25 +108,8 @@ def _highs_lp(
     upper: np.ndarray,
     method: str = "highs-ds",
 ) -> Any:
-    """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), 0 <= x <= upper.
-
-    Both HiGHS methods return a basic (vertex) solution: the dual simplex directly, the interior
-    point method after crossover. Basic duals of a totally unimodular matrix are integral.
-    """
-    loose = ~tight
-    res = linprog(
-        -c,
-        A_ub=matrix[loose] if loose.any() else None,
-        b_ub=rhs[loose] if loose.any() else None,
-        A_eq=matrix[tight] if tight.any() else None,
-        b_eq=rhs[tight] if tight.any() else None,
-        bounds=np.column_stack([np.zeros(c.size), upper]),
-        method=method,
-    )
-    if res.status != 0 and method != "highs-ds":
-        # The interior point method can stall on degenerate models; simplex is slower but sure.
-        return _highs_lp(c, matrix, rhs, tight, upper, "highs-ds")
-    return res
+    """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), 0 <= x <= upper."""
+    return highs_lp(c, matrix, rhs, tight, np.zeros(c.size), upper, method)
 
 
 def _certified(
