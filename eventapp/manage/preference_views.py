@@ -34,14 +34,8 @@ def preferences(token: str):
         if changed:
             flash(_("Your workshop preferences are saved."), "success")
             return redirect(url_for("manage.page", token=token), code=303)
-    return render_template(
-        "manage/preferences.html",
-        event=event,
-        attendee=attendee,
-        token=token,
-        form=form,
-        rounds=rounds,
-    ), 422 if form.is_submitted() else 200
+    page = _attendee_page("manage/preferences.html", attendee, token, form=form, rounds=rounds)
+    return page, 422 if form.is_submitted() else 200
 
 
 @bp.get("/manage/<token>/allocation")
@@ -52,10 +46,11 @@ def allocation_outcome(token: str):
     event = attendee.event
     if event.allocation_published_at is None:
         return redirect(url_for("manage.page", token=token), code=303)
-    return render_template(
-        "manage/allocation.html",
-        event=event,
-        attendee=attendee,
-        token=token,
-        rounds=outcome.outcome_for(attendee),
+    return _attendee_page(
+        "manage/allocation.html", attendee, token, rounds=outcome.outcome_for(attendee)
     )
+
+
+def _attendee_page(template: str, attendee, token: str, **values) -> str:
+    """One of the attendee's own pages, with what every such page shows."""
+    return render_template(template, event=attendee.event, attendee=attendee, token=token, **values)

@@ -117,13 +117,19 @@ def checkin_code(slug: str):
 @bp.post("/events/<slug>/checkin/<int:attendee_id>")
 @event_role_required("checkin", "organiser")
 def checkin_attendee(slug: str, attendee_id: int):
-    event = event_or_404(slug, drafts=True)
-    session, _sessions = _session_from(event, request.form.get("session"))
-    person = attendee_service.get_attendee(event, attendee_id)
+    event, session, person = _posted_for(slug, attendee_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return _back(event, session)
     return _check_in_and_back(event, session, lambda: person, last=person.id)
+
+
+def _posted_for(slug: str, attendee_id: int):
+    """The event, the session chosen on the page (or None) and the attendee a door form is
+    about."""
+    event = event_or_404(slug, drafts=True)
+    session, _sessions = _session_from(event, request.form.get("session"))
+    return event, session, attendee_service.get_attendee(event, attendee_id)
 
 
 def _check_in_and_back(event, session, find_person, *, last=None):
@@ -142,9 +148,7 @@ def _check_in_and_back(event, session, find_person, *, last=None):
 @bp.post("/events/<slug>/checkin/<int:attendee_id>/undo")
 @event_role_required("checkin", "organiser")
 def checkin_undo(slug: str, attendee_id: int):
-    event = event_or_404(slug, drafts=True)
-    session, _sessions = _session_from(event, request.form.get("session"))
-    person = attendee_service.get_attendee(event, attendee_id)
+    event, session, person = _posted_for(slug, attendee_id)
     if ActionForm().validate_on_submit():
         checkin.undo_check_in(person, actor=current_user._get_current_object(), session=session)
         db.session.commit()

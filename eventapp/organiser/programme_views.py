@@ -8,11 +8,11 @@ from ..extensions import db
 from ..models import Registration, Speaker
 from ..models.types import utcnow
 from ..services.allocation import preferences as allocation_preferences
-from ..services.errors import DomainError, NotFound
+from ..services.errors import DomainError
 from ..services.programme import conflicts, schedule
 from ..services.programme import reading as programme
 from ..web.access import event_role_required, role_required
-from ..web.loading import event_or_404
+from ..web.loading import event_or_404, or_404
 from .blueprint import bp
 from .common import show_error
 from .programme_forms import (
@@ -164,7 +164,7 @@ def new_room(slug: str):
 @event_role_required("organiser")
 def edit_room(slug: str, room_id: int):
     event = event_or_404(slug, drafts=True)
-    room = _or_404(lambda: schedule.get_room(event, room_id))
+    room = or_404(lambda: schedule.get_room(event, room_id))
     form = RoomForm(obj=None if request.method == "POST" else room)
     return _form_page(
         form,
@@ -175,13 +175,6 @@ def edit_room(slug: str, room_id: int):
         title=_("Edit room"),
         event=event,
     )
-
-
-def _or_404(load):
-    try:
-        return load()
-    except NotFound:
-        abort(404)
 
 
 @bp.route("/events/<slug>/speakers/new", methods=["GET", "POST"])
@@ -264,7 +257,7 @@ def move_session(slug: str, session_id: int):
 def _session_change_page(slug: str, session_id: int, form_class, title_for):
     """Editing a session and moving it: one service call, different forms."""
     event = event_or_404(slug, drafts=True)
-    session = _or_404(lambda: schedule.get_session(session_id, event))
+    session = or_404(lambda: schedule.get_session(session_id, event))
     form = form_class(obj=None if request.method == "POST" else _session_values(session))
     form.room_id.choices = room_choices(event)
     return _form_page(
@@ -292,7 +285,7 @@ def _change_message(change) -> str:
 @event_role_required("organiser")
 def cancel_session(slug: str, session_id: int):
     event = event_or_404(slug, drafts=True)
-    session = _or_404(lambda: schedule.get_session(session_id, event))
+    session = or_404(lambda: schedule.get_session(session_id, event))
     form = CancelForm()
     if form.validate_on_submit():
         try:

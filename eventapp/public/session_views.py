@@ -1,15 +1,14 @@
 """One session's page and one speaker's page: the full description, who, where, when, the
 seats and the waiting list, and the way to register for it or add it to a calendar."""
 
-from flask import abort, render_template, session, url_for
+from flask import render_template, session, url_for
 
 from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
 from ..services import links
-from ..services.errors import NotFound
 from ..services.programme import reading as programme
-from ..web.loading import event_or_404
+from ..web.loading import event_or_404, or_404
 from .blueprint import bp
 from .timetable import session_states
 
@@ -26,10 +25,7 @@ def _visitor(event) -> Attendee | None:
 @bp.get("/events/<slug>/sessions/<int:session_id>")
 def session_page(slug: str, session_id: int):
     event = event_or_404(slug)
-    try:
-        shown = programme.session_of(event, session_id)
-    except NotFound:
-        abort(404)
+    shown = or_404(lambda: programme.session_of(event, session_id))
     visitor = _visitor(event)
     state = None
     if visitor is not None:  # mark their choice, or a clash with it, as the programme does
@@ -54,10 +50,7 @@ def session_page(slug: str, session_id: int):
 @bp.get("/events/<slug>/speakers/<int:speaker_id>")
 def speaker_page(slug: str, speaker_id: int):
     event = event_or_404(slug)
-    try:
-        speaker = programme.speaker_of(event, speaker_id)
-    except NotFound:
-        abort(404)
+    speaker = or_404(lambda: programme.speaker_of(event, speaker_id))
     return render_template(
         "public/speaker.html",
         event=event,

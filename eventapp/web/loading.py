@@ -22,3 +22,11 @@ def event_or_404(slug: str, *, drafts: bool = False) -> Event:
     if not drafts:
         g.event_locale = event.default_locale  # eventapp.i18n.select_locale's last resort
     return event
+
+
+def or_404(load):
+    """What `load()` finds, or a 404 page when the service says there is no such thing."""
+    try:
+        return load()
+    except NotFound:
+        abort(404)

@@ -219,6 +219,18 @@ def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, in
     )
 
 
+def integral_solution(res: Any) -> np.ndarray | None:
+    """The LP's solution rounded, if HiGHS found one and it is integral (as a vertex of these
+    totally unimodular models is); else None, and the caller falls back."""
+    if res.status != 0 or res.x is None:
+        return None
+    x = np.asarray(res.x)
+    rounded = np.rint(x)
+    if np.abs(x - rounded).max(initial=0.0) > _INTEGRALITY_TOLERANCE:
+        return None
+    return rounded
+
+
 def highs_lp(c, matrix, rhs, tight, lower, upper, method: str = "highs-ipm") -> Any:
     """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), lower <= x <= upper.
 
@@ -283,11 +295,8 @@ def spread_misses(
     lottery = np.zeros(n)
     lottery[: joint.s_col0] = rng.random(joint.s_col0)
     res = highs_lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
-    if res.status != 0 or res.x is None:
-        return None
-    x = np.asarray(res.x)
-    rounded = np.rint(x)
-    if np.abs(x - rounded).max(initial=0.0) > _INTEGRALITY_TOLERANCE:
+    rounded = integral_solution(res)
+    if rounded is None:
         return None
     if np.any(joint.matrix @ rounded > joint.rhs + 0.5) or np.any(
         np.abs(joint.matrix[joint.tight] @ rounded - joint.rhs[joint.tight]) > 0.5

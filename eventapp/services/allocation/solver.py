@@ -58,7 +58,14 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .fairness import RoundModel, highs_lp, milp_rounds, round_models, spread_misses
+from .fairness import (
+    RoundModel,
+    highs_lp,
+    integral_solution,
+    milp_rounds,
+    round_models,
+    spread_misses,
+)
 from .model import Model, aggregate, build_models
 from .problem import (
     METHOD_OPTIMAL,
@@ -116,11 +123,8 @@ def _certified(
     model: Model, res: Any, targets: list[tuple[np.ndarray, float]]
 ) -> np.ndarray | None:
     """The final LP's solution if it is integral, feasible and meets every level's bound."""
-    if res.status != 0 or res.x is None:
-        return None
-    x = np.asarray(res.x)
-    rounded = np.rint(x)
-    if np.abs(x - rounded).max(initial=0.0) > _INTEGRALITY_TOLERANCE:
+    rounded = integral_solution(res)
+    if rounded is None:
         return None
     if np.any(model.matrix @ rounded > model.rhs + 0.5):
         return None
