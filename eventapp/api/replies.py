@@ -193,9 +193,7 @@ class RegistrationOut(Output):
         return cls.from_row(
             attendee,
             status=status or attendee.status,
-            sessions=[
-                RegisteredSession.of(r) for r in attendee.registrations if r.status != "cancelled"
-            ],
+            sessions=[RegisteredSession.of(r) for r in attendee.registrations if r.is_active],
             preferences=preferences,
             manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
             calendar_url=url_for(

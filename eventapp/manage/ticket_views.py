@@ -18,7 +18,7 @@ from .views import load_attendee
 
 def _held(attendee) -> list:
     """Seats, offers and waiting-list places, in programme order (as the manage page lists)."""
-    registrations = [r for r in attendee.registrations if r.status != "cancelled"]
+    registrations = [r for r in attendee.registrations if r.is_active]
     return sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
 
 

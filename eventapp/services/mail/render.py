@@ -170,7 +170,7 @@ def _context(message, attendee, event, now, *, with_qr: bool) -> MailContext:
         )
     )
     by_start = sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
-    active = [r for r in by_start if r.status != "cancelled"]
+    active = [r for r in by_start if r.is_active]
     wanted = {int(i) for i in (message.payload or {}).get("session_ids", []) if str(i).isdigit()}
     sessions = [r.session for r in by_start if r.session_id in wanted]
     missing = wanted - {s.id for s in sessions}
