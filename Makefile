@@ -69,7 +69,7 @@ $(ICALJS): tests/calendar_js/package.json tests/calendar_js/package-lock.json
 	npm ci --prefix tests/calendar_js --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install-test: $(TEST_STAMP) translations $(AXE) $(ICALJS)
+install-test: $(TEST_STAMP) translations static-vendor $(AXE) $(ICALJS)
 
 ## Compile the Dutch and English catalogs (.mo files are built, never committed).
 translations: $(STAMP)
