@@ -41,6 +41,7 @@ def test_demand_dry_run_and_publish(client, login, make_organiser, event):
     assert run.seed == 8 and run.status == "dry_run"
     page = client.get(ran.headers["Location"]).get_data(as_text=True)
     assert "seed 8" in page and "<svg" in page
+    assert "count attendee-rounds" in page  # the unit of the choice columns (issue 20)
     optimal = re.search(r'data-method="optimal">(.*?)</tr>', page, re.S).group(1)
     assert re.findall(r"<td>(\d+)</td>", optimal) == ["1", "1", "0", "1"]
     assert 'data-method="first_come_first_served"' in page
