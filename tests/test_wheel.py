@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -251,6 +252,6 @@ def test_migrate_demo_serve_in_both_languages_and_send_mail(installed):
         server.wait(timeout=30)
 
     sent = flask(installed, "mail", "send")  # the demo's registrations' confirmations too
-    assert " sent" in sent and "failed" not in sent.replace("0 failed", "")
+    assert re.search(r"\b[1-9]\d* sent, 0 to retry, 0 failed\b", sent), sent
     messages = [m.read_bytes() for m in (folder / "instance" / "mail").glob("*.eml")]
     assert sum(b"jet@example.org" in m for m in messages) == 1

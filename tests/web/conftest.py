@@ -8,12 +8,13 @@ from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
 
 
-def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False):
+def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False, organisation=""):
     result = registration.register(
         event,
         RegistrationInput(
             name=name or email.split("@")[0].title(),
             email=email,
+            organisation=organisation,
             session_ids=[s.id for s in sessions],
             waitlist=waitlist_ok,
             consent=True,

@@ -12,24 +12,7 @@ from eventapp.extensions import db
 from eventapp.models import AuditEntry, OutboxMessage, Registration
 from eventapp.services.mail import outbox
 from eventapp.services.registration import register as registration
-from eventapp.services.registration.register import RegistrationInput
-
-
-def sign_up(event, sessions, email, now, *, name=None, waitlist_ok=False, organisation=""):
-    result = registration.register(
-        event,
-        RegistrationInput(
-            name=name or email.split("@")[0].title(),
-            email=email,
-            organisation=organisation,
-            session_ids=[s.id for s in sessions],
-            waitlist=waitlist_ok,
-            consent=True,
-        ),
-        now,
-    )
-    db.session.commit()
-    return result.attendee
+from tests.web.conftest import sign_up
 
 
 @pytest.fixture
