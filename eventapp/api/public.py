@@ -13,6 +13,7 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
+from ..services.registration import holds
 from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
@@ -84,7 +85,12 @@ def list_sessions(slug: str):
 @bp.post("/events/<slug>/registrations")
 @reads_before_writing
 @operation(
-    (RegistrationOut, "Registered (confirmed or waitlisted)."),
+    (
+        RegistrationOut,
+        "Registered (confirmed or waitlisted), or, on events that confirm the email first, "
+        "held: the seats are the attendee's until `hold_expires_at`, and the private links "
+        "are only in the email, whose link confirms them.",
+    ),
     *PUBLIC_READ,
     429,
     status=201,
@@ -99,6 +105,7 @@ def create_registration(slug: str, json: RegistrationIn):
     """Register for sessions of a published event."""
     event = programme.get_event(slug, with_sessions=json.session_ids)
     locale = registration.attendee_locale(event, json.locale)
+    source = registration_source()  # None: an organiser's client (ratelimits.py)
     data = RegistrationInput(
         name=json.name,
         email=json.email,
@@ -110,9 +117,10 @@ def create_registration(slug: str, json: RegistrationIn):
         locale=locale,
         consent_text=consent_record("api", locale),
         preferences=json.preferences,
-        source=registration_source(),
+        source=source,
+        public=source is not None,
     )
-    if data.source is not None:  # not an organiser's client (ratelimits.registration_source)
+    if data.public:
         bot_challenge.check(event, json.altcha)
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
@@ -162,6 +170,19 @@ def change_registration(token: str, json: RegistrationPatch):
 def cancel_registration(token: str):
     """Cancel one's registration."""
     return _changed_by_token(token, registration.cancel_registration)
+
+
+@bp.post("/registrations/<token>/confirm")
+@operation(
+    (RegistrationOut, "The registration, its email address confirmed (again: no change)."),
+    *PUBLIC_READ,
+    429,
+    HTTP_409=(SessionsError, "Not confirmed in time: cancelled (`registration_closed`)."),
+)
+def confirm_registration(token: str):
+    """Confirm the email address of a registration whose seats are held (the token is in
+    the email only); the usual confirmation email follows."""
+    return _changed_by_token(token, holds.confirm_hold)
 
 
 @bp.post("/registrations/<token>/offers/<int:session_id>/accept")

@@ -42,6 +42,12 @@ class EventOut(Output):
     offer_hours: int
     reminder_hours: int
     retention_days: int | None
+    bot_challenge: bool
+    bot_form_checks: bool
+    max_registrations_per_address: int | None
+    max_registrations_per_domain: int | None
+    confirm_email_first: bool
+    hold_minutes: int
     url: str = Field(json_schema_extra={"format": "uri"}, description="The programme page.")
 
     @classmethod
@@ -173,7 +179,12 @@ class RegistrationOut(Output):
     locale: str
     status: str = Field(
         description="The attendee's (active, cancelled); right after registering: confirmed "
-        "or waitlisted."
+        "or waitlisted, or held: the seats wait for the email address to be confirmed."
+    )
+    hold_expires_at: Instant | None = Field(
+        description="Events that confirm the email first: until when the seats of a public "
+        "registration are held unconfirmed; the email's link confirms them. Null when "
+        "confirmed (or never held)."
     )
     sessions: list[RegisteredSession] = Field(description="Not the cancelled ones.")
     preferences: dict[str, list[int]] | None = Field(
@@ -181,8 +192,14 @@ class RegistrationOut(Output):
         exclude_if=lambda value: value is None,
         description="Events in preference mode only: ranked workshops per round.",
     )
-    manage_url: str = Field(json_schema_extra={"format": "uri"})
-    calendar_url: str = Field(json_schema_extra={"format": "uri"})
+    manage_url: str | None = Field(
+        json_schema_extra={"format": "uri"},
+        description="Null while the seats are held: the link travels only in the email, so "
+        "that confirming needs the mailbox.",
+    )
+    calendar_url: str | None = Field(
+        json_schema_extra={"format": "uri"}, description="Null while the seats are held."
+    )
 
     @classmethod
     def of(cls, attendee: Attendee, status: str | None = None) -> "RegistrationOut":
@@ -190,15 +207,21 @@ class RegistrationOut(Output):
         if attendee.event.allocation_mode == "preferences":
             # Ranked workshops per round, until (and after) the allocation is published.
             preferences = preferences_of(attendee)
+        private = not attendee.on_hold  # services/registration/holds.py
         return cls.from_row(
             attendee,
+            attendee.event.tz,
             status=status or attendee.status,
             sessions=[RegisteredSession.of(r) for r in attendee.registrations if r.is_active],
             preferences=preferences,
-            manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
+            manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True)
+            if private
+            else None,
             calendar_url=url_for(
                 "calendar.personal_feed", token=links.feed_token(attendee), _external=True
-            ),
+            )
+            if private
+            else None,
         )
 
 
@@ -221,6 +244,9 @@ class AttendeeRow(Output):
     status: Literal[ATTENDEE_STATUSES]
     created_at: Instant
     checked_in_at: Instant | None
+    hold_expires_at: Instant | None = Field(
+        description="Seats held until the attendee confirms the email (null: confirmed)."
+    )
     sessions: list[SessionStatus]
 
     @classmethod

@@ -22,7 +22,10 @@ from ..services.backoffice.attendees import (
 from ..services.programme.cleaning import (
     ALLOCATION_MODES,
     CAPACITY_MAX,
+    HOLD_MINUTES_MAX,
+    HOLD_MINUTES_MIN,
     HOURS_MAX,
+    REGISTRATION_LIMIT_MAX,
     PROMOTION_MODES,
     RETENTION_DAYS_MAX,
     ROOM_NAME_MAX,
@@ -86,6 +89,35 @@ class EventIn(Input):
         ge=0,
         le=RETENTION_DAYS_MAX,
         description="Anonymise attendees this many days after the end; null: keep.",
+    )
+    bot_challenge: bool = Field(
+        True, description="Anonymous registrations solve the proof-of-work challenge."
+    )
+    bot_form_checks: bool = Field(
+        True, description="The form's honeypot field and minimum fill time."
+    )
+    max_registrations_per_address: int | None = Field(
+        30,
+        ge=1,
+        le=REGISTRATION_LIMIT_MAX,
+        description="New public registrations per client address in any hour; null: no limit.",
+    )
+    max_registrations_per_domain: int | None = Field(
+        50,
+        ge=1,
+        le=REGISTRATION_LIMIT_MAX,
+        description="New public registrations per email domain in any hour; null: no limit.",
+    )
+    confirm_email_first: bool = Field(
+        True,
+        description="A public registration's seats are held for `hold_minutes` until the "
+        "attendee confirms through the link in the email; then they go back by themselves.",
+    )
+    hold_minutes: int = Field(
+        30,
+        ge=HOLD_MINUTES_MIN,
+        le=HOLD_MINUTES_MAX,
+        description="Minutes a public registration has to confirm its email address.",
     )
     confirm: bool = CONFIRM
 

@@ -15,6 +15,7 @@ from ..models.types import utcnow
 from ..services import links, privacy
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
+from ..services.registration import holds
 from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
@@ -93,7 +94,31 @@ def _back(token: str):
 
 @bp.get("/manage/<token>")
 def page(token: str):
-    return _render_page(load_attendee(token), token)
+    attendee = load_attendee(token)
+    if attendee.on_hold:
+        # The email's link: opening it confirms nothing (mail filters open links too);
+        # the button does, with a POST (holds.py).
+        return render_template(
+            "manage/confirm_hold.html",
+            event=attendee.event,
+            attendee=attendee,
+            token=token,
+            registrations=_active(attendee),
+            form=ConfirmForm(),
+        )
+    return _render_page(attendee, token)
+
+
+@bp.post("/manage/<token>/confirm")
+def confirm_hold(token: str):
+    """Confirm the email address: the held seats become the attendee's."""
+    attendee = load_attendee(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    done, confirmed = attempt(lambda: holds.confirm_hold(attendee, utcnow()))
+    if done and confirmed:
+        flash(_("Your registration is confirmed. We have sent you the confirmation."), "success")
+    return _back(token)
 
 
 @bp.post("/manage/<token>/sessions")

@@ -56,6 +56,10 @@ class Attendee(db.Model):
     # a keyed hash of the client address (never the address itself), and the email's domain.
     source: Mapped[str | None] = mapped_column(String(32))
     email_domain: Mapped[str | None] = mapped_column(String(254))
+    # Until when the seats of a public registration are held unconfirmed (events with
+    # confirm_email_first): None once the address is confirmed, or when nothing was held.
+    # Kept on an attendee the periodic job cancelled, as the record of why.
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     registrations: Mapped[list[Registration]] = relationship(
@@ -70,7 +74,13 @@ class Attendee(db.Model):
         Index(
             "ix_attendee_event_id_email_domain_created_at", "event_id", "email_domain", "created_at"
         ),
+        Index("ix_attendee_status_hold_expires_at", "status", "hold_expires_at"),
     )
+
+    @property
+    def on_hold(self) -> bool:
+        """Active with seats held until the email address is confirmed."""
+        return self.status == "active" and self.hold_expires_at is not None
 
     def __repr__(self) -> str:
         return f"<Attendee {self.reference}>"

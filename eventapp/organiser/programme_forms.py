@@ -13,7 +13,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..services.programme.cleaning import CAPACITY_MAX, HOURS_MAX, RETENTION_DAYS_MAX
+from ..services.programme.cleaning import (
+    CAPACITY_MAX,
+    HOLD_MINUTES_MAX,
+    HOLD_MINUTES_MIN,
+    HOURS_MAX,
+    RETENTION_DAYS_MAX,
+)
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 NO_ROOM = 0
@@ -102,6 +108,16 @@ class EventForm(ConfirmMixin, FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100_000)],
     )
 
+    confirm_email_first = BooleanField(
+        _l("Hold the seats of a registration until its email address is confirmed"),
+        default=True,
+    )
+    hold_minutes = IntegerField(
+        _l("Minutes to confirm before the held seats go back"),
+        default=30,
+        validators=[Optional(), NumberRange(min=HOLD_MINUTES_MIN, max=HOLD_MINUTES_MAX)],
+    )
+
     def service_data(self) -> dict:
         data = {
             key: getattr(self, key).data
@@ -124,6 +140,8 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "bot_form_checks",
                 "max_registrations_per_address",
                 "max_registrations_per_domain",
+                "confirm_email_first",
+                "hold_minutes",
             )
         }
         data["registration_opens_at"] = self.registration_opens_at.data
@@ -131,7 +149,7 @@ class EventForm(ConfirmMixin, FlaskForm):
         data["venue"] = data["venue"] or ""
         data["description"] = data["description"] or ""
         data["organiser_email"] = data["organiser_email"] or None  # empty: keep the current
-        for key in ("offer_hours", "reminder_hours"):
+        for key in ("offer_hours", "reminder_hours", "hold_minutes"):
             if data[key] is None:  # left empty: keep the event's current setting
                 del data[key]
         return data
@@ -170,6 +188,16 @@ class SessionForm(ConfirmMixin, FlaskForm):
     )
     speakers = TextAreaField(_l("Speakers, one per line"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+
+    confirm_email_first = BooleanField(
+        _l("Hold the seats of a registration until its email address is confirmed"),
+        default=True,
+    )
+    hold_minutes = IntegerField(
+        _l("Minutes to confirm before the held seats go back"),
+        default=30,
+        validators=[Optional(), NumberRange(min=HOLD_MINUTES_MIN, max=HOLD_MINUTES_MAX)],
+    )
 
     def service_data(self) -> dict:
         data = {

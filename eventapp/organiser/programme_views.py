@@ -142,6 +142,8 @@ def _event_values(event):
         bot_form_checks=event.bot_form_checks,
         max_registrations_per_address=event.max_registrations_per_address,
         max_registrations_per_domain=event.max_registrations_per_domain,
+        confirm_email_first=event.confirm_email_first,
+        hold_minutes=event.hold_minutes,
         confirm=False,
     )
 

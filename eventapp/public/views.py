@@ -147,6 +147,7 @@ def register(slug: str):
             consent_text=consent_record("form", _current_locale()),
             preferences=form.ranked_preferences() if ranked else None,
             source=registration_source(),
+            public=True,
         )
         try:
             result = registration.register(event, data, now)
@@ -239,10 +240,18 @@ def confirmation(slug: str):
         attendee=attendee,
         preferences=_ranked_titles(attendee),
         positions={r.id: waitlist_position(r) for r in attendee.registrations},
-        manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
-        token=links.manage_token(attendee),
-        qr_uri=links.ticket_qr_data_uri(attendee),
-        feed_url=url_for(
+        **({} if attendee.on_hold else _private_links(attendee)),
+    )
+
+
+def _private_links(attendee) -> dict:
+    """The confirmation page's private links and ticket. Not for seats held until the email
+    is confirmed (services/registration/holds.py): the mailbox must be the only way in."""
+    return {
+        "manage_url": url_for("manage.page", token=links.manage_token(attendee), _external=True),
+        "token": links.manage_token(attendee),
+        "qr_uri": links.ticket_qr_data_uri(attendee),
+        "feed_url": url_for(
             "calendar.personal_feed", token=links.feed_token(attendee), _external=True
         ),
-    )
+    }

@@ -3,6 +3,7 @@ or a systemd timer on any number of machines, each job once per tick.
 
 The jobs (each commits on its own, so one failing neither undoes nor blocks the others):
 - expire waiting-list offers past their time and pass the seats on;
+- release seats held for registrations whose email was not confirmed in time;
 - queue the reminders that are due, once per attendee;
 - anonymise events whose retention period is over;
 - allocate and publish preference-mode events whose registration has closed.
@@ -36,10 +37,12 @@ from ..models.types import utcnow
 from .allocation.runs import allocate_due_events
 from .mail.reminders import send_reminders
 from .privacy import apply_retention
+from .registration.holds import release_expired_holds
 from .registration.waitlist import expire_offers
 
 TASKS: tuple[tuple[str, Callable[[datetime], int]], ...] = (
     ("offers_expired", expire_offers),
+    ("holds_released", release_expired_holds),
     ("reminders_queued", send_reminders),
     ("events_anonymised", apply_retention),
     ("allocations_published", allocate_due_events),

@@ -17,7 +17,10 @@ def english(client):
 
 
 def demo_event():
+    """The demo, its registrations confirmed at once: holding seats until the email is
+    confirmed (on in the demo) has tests of its own (tests/web/test_holds.py)."""
     event, _ = load_demo_event()
+    event.confirm_email_first = False
     db.session.commit()
     return event
 

@@ -34,7 +34,8 @@ from ..validation import (
 PER_PAGE = 50
 # Registration statuses an attendee list can be filtered on (besides the attendee's own).
 REGISTRATION_STATUS_FILTERS = Registration.ACTIVE
-STATUS_FILTERS = ("active", "cancelled", *REGISTRATION_STATUS_FILTERS)
+# "held": active, with seats that wait for the email address to be confirmed (holds.py).
+STATUS_FILTERS = ("active", "cancelled", "held", *REGISTRATION_STATUS_FILTERS)
 SEARCH_MAX_LENGTH = 200
 CHECKED_IN_FILTERS = ("yes", "no")
 SORTS = {
@@ -151,6 +152,8 @@ def attendee_query(event: Event, wanted: AttendeeFilter) -> Select:
             stmt = stmt.where(Attendee.checked_in_at.is_not(None))
         elif wanted.checked_in == "no":
             stmt = stmt.where(Attendee.checked_in_at.is_(None))
+    if wanted.status == "held":
+        stmt = stmt.where(Attendee.status == "active", Attendee.hold_expires_at.is_not(None))
     return stmt.order_by(*SORTS[wanted.sort])
 
 

@@ -25,6 +25,8 @@ class SessionFigures:
     confirmed: int = 0  # holding a seat: confirmed, or offered and not yet answered
     waitlisted: int = 0
     checked_in: int = 0
+    # Of `confirmed`: seats held until the attendee confirms the email (registration/holds.py).
+    held: int = 0
 
     @property
     def capacity(self) -> int:
@@ -54,6 +56,8 @@ class Totals:
     seats_taken: int = 0
     capacity: int = 0
     waitlisted: int = 0
+    held_attendees: int = 0  # active, their email not confirmed yet
+    held_seats: int = 0  # of seats_taken
     # Plenary halls and workshop rooms apart: 600 empty plenary seats hide a full workshop
     # programme in the sum.
     plenary_taken: int = 0
@@ -116,43 +120,50 @@ def session_figures(event: Event) -> list[SessionFigures]:
         .order_by(EventSession.starts_at, EventSession.id)
     ).all()
     figures = {s.id: SessionFigures(s) for s in sessions}
+    held = Attendee.hold_expires_at.is_not(None)
     rows = db.session.execute(
         select(
             Registration.session_id,
             Registration.status,
+            held,
             func.count(),
             func.count(Registration.checked_in_at),
         )
         .join(EventSession, EventSession.id == Registration.session_id)
+        .join(Attendee, Attendee.id == Registration.attendee_id)
         .where(EventSession.event_id == event.id, Registration.is_active)
-        .group_by(Registration.session_id, Registration.status)
+        .group_by(Registration.session_id, Registration.status, held)
     )
-    for session_id, status, count, checked_in in rows:
+    for session_id, status, on_hold, count, checked_in in rows:
         figure = figures[session_id]
         if status == "waitlisted":
             figure.waitlisted += count
         else:
             figure.confirmed += count
             figure.checked_in += checked_in
+            figure.held += count if on_hold else 0
     return list(figures.values())
 
 
 def totals(event: Event, sessions: list[SessionFigures]) -> Totals:
     result = Totals()
+    held = Attendee.hold_expires_at.is_not(None)
     rows = db.session.execute(
-        select(Attendee.status, func.count(), func.count(Attendee.checked_in_at))
+        select(Attendee.status, held, func.count(), func.count(Attendee.checked_in_at))
         .where(Attendee.event_id == event.id)
-        .group_by(Attendee.status)
+        .group_by(Attendee.status, held)
     )
-    for status, count, checked_in in rows:
+    for status, on_hold, count, checked_in in rows:
         if status == "active":
             result.attendees += count
             result.checked_in += checked_in
+            result.held_attendees += count if on_hold else 0
         else:
             result.cancelled += count
     for figure in sessions:
         if figure.session.status == "scheduled" and figure.session.kind != "other":
             result.seats_taken += figure.confirmed
+            result.held_seats += figure.held
             result.capacity += figure.capacity
             result.waitlisted += figure.waitlisted
             if figure.session.kind == "plenary":

@@ -267,6 +267,7 @@ def load_demo_event() -> tuple[Event, bool]:
         status="published",
         default_locale="nl",
         organiser_email="info@smartindustry.example",
+        confirm_email_first=True,  # as every new event through the form or the API
     )
     db.session.add(event)
     rooms = {name: Room(event=event, name=name, capacity=cap) for name, cap in ROOMS.items()}

@@ -1,9 +1,9 @@
 """Every kind of email the app sends: its subject and the calendar objects it carries.
 
-Templates: templates/mail/<kind>.txt and .html. The self-service kinds ("offer",
-"offer_expired", "lost_link", "reminder") carry no calendar data: an offer is not a seat
-yet, and the reminder's sessions are already in the attendee's calendar from their
-confirmations.
+Templates: templates/mail/<kind>.txt and .html. The self-service kinds ("confirm_email",
+"offer", "offer_expired", "lost_link", "reminder") carry no calendar data: held seats and
+an offer are not seats yet, and the reminder's sessions are already in the attendee's
+calendar from their confirmations.
 """
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ mail_kind(
     calendar=invitations,
     qr_code=True,
     schedule_several=True,
+)
+mail_kind(
+    # Seats held until the address is confirmed (registration/holds.py): no calendar data
+    # and no check-in code yet; the confirmation carries them once the link is confirmed.
+    "confirm_email",
+    subject=lambda c: _("Confirm your registration for %(event)s", event=c.event.name),
 )
 mail_kind(
     "promoted",

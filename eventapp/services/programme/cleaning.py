@@ -36,6 +36,9 @@ PROMOTION_MODES = ("auto", "offer")
 ALLOCATION_MODES = ("fcfs", "preferences")
 HOURS_MAX = 24 * 30
 RETENTION_DAYS_MAX = 3650
+# How long a registration's seats wait for its email to be confirmed (confirm_email_first):
+# long enough to find the email, short enough that a script's seats come back soon.
+HOLD_MINUTES_MIN, HOLD_MINUTES_MAX = 5, 24 * 60
 
 
 def raise_if(errors: FieldErrors) -> None:
@@ -290,6 +293,10 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
         if status:
             out["status"] = status
     _clean_attendee_settings(data, out, errors)
+    if not partial:
+        # New events confirm the email before seats are held unless told otherwise; the
+        # model's default (off) is for events that existed before the setting.
+        out.setdefault("confirm_email_first", True)
     raise_if(errors)
     return out
 
@@ -327,7 +334,7 @@ REGISTRATION_LIMIT_MAX = 100_000
 def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
     """The event's switches against scripted registrations (services/registration/limits.py,
     public/bot_checks.py); an empty limit switches that limit off."""
-    for key in ("bot_challenge", "bot_form_checks"):
+    for key in ("bot_challenge", "bot_form_checks", "confirm_email_first"):
         if key in data:
             if isinstance(data[key], bool):
                 out[key] = data[key]
@@ -342,6 +349,16 @@ def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
         limit = clean_int(data[key], key, errors, minimum=1, maximum=REGISTRATION_LIMIT_MAX)
         if limit is not None:
             out[key] = limit
+    if "hold_minutes" in data:
+        minutes = clean_int(
+            data["hold_minutes"],
+            "hold_minutes",
+            errors,
+            minimum=HOLD_MINUTES_MIN,
+            maximum=HOLD_MINUTES_MAX,
+        )
+        if minutes is not None:
+            out["hold_minutes"] = minutes
 
 
 def clean_room_data(data: dict, *, partial: bool) -> dict:

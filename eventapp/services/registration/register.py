@@ -8,7 +8,7 @@ or nothing: any error raises before the caller commits, so a rollback leaves no 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -65,6 +65,9 @@ class RegistrationInput:
     # A public registration's client address, as limits.source_of hashed it; None for
     # the CLI and organiser clients, which the per-address and per-domain limits spare.
     source: str | None = None
+    # By the public (the form, an anonymous API client): the event's "confirm email before
+    # seats are held" applies. Organiser clients, the CLI and the demo are never held.
+    public: bool = False
 
 
 @dataclass
@@ -76,6 +79,8 @@ class RegistrationResult:
 
     @property
     def status(self) -> str:
+        if self.attendee.on_hold:
+            return "held"
         statuses = {r.status for r in self.registrations}
         return "waitlisted" if "waitlisted" in statuses else "confirmed"
 
@@ -187,6 +192,7 @@ def _write_new_registration(
     unique index on (event, normalised email) decides, also between concurrent requests.
     """
     locale = attendee_locale(event, data.locale)
+    hold_expires_at = hold_deadline(event, data, now)
     # One short code to show, type, quote to the help desk and scan at the door.
     code = links.new_code(CHECKIN_CODE_LENGTH)
     attendee_values = writes.complete_row(
@@ -206,17 +212,22 @@ def _write_new_registration(
             "created_at": now,
             "source": data.source,
             "email_domain": limits.domain_of(fields["email"]),
+            "hold_expires_at": hold_expires_at,
             **links.new_token_columns(),
         },
     )
+    payload = {"session_ids": [s.id for s in sessions]}
+    if hold_expires_at is not None:
+        # Held seats: the email asks to confirm (holds.py); the confirmation follows then.
+        payload["expires_at"] = hold_expires_at.isoformat()
     message = writes.complete_row(
         OutboxMessage.__table__,
         message_values(
-            "confirmation",
+            "confirmation" if hold_expires_at is None else "confirm_email",
             event_id=event.id,
             recipient=fields["email"],
             locale=locale,
-            payload={"session_ids": [s.id for s in sessions]},
+            payload=payload,
         ),
     )
     row = confirmed_row(now)
@@ -235,6 +246,14 @@ def _write_new_registration(
         sessions,
     )
     return attendee, {r.session_id: r for r in rows}, written.seated
+
+
+def hold_deadline(event: Event, data: RegistrationInput, now: datetime) -> datetime | None:
+    """Until when a public registration's seats are held unconfirmed, on events that want
+    the email confirmed first (services/registration/holds.py); None: not held."""
+    if not (data.public and event.confirm_email_first):
+        return None
+    return now + timedelta(minutes=event.hold_minutes)
 
 
 def attendee_locale(event: Event, asked: object) -> str:
@@ -368,12 +387,16 @@ def drop_all_sessions(attendee: Attendee, now: datetime) -> list[Registration]:
     return dropped
 
 
-def cancel_registration(attendee: Attendee, now: datetime) -> None:
-    """Cancel everything: seats go back and pass to the waiting lists in this transaction."""
+def cancel_registration(attendee: Attendee, now: datetime, *, email: bool = True) -> None:
+    """Cancel everything: seats go back and pass to the waiting lists in this transaction.
+
+    `email=False` (a hold that ran out, holds.py) sends no cancellation: nobody confirmed
+    the address, and it may not be the registrant's."""
     _ensure_not_over(attendee, now)
     dropped = drop_all_sessions(attendee, now)
     attendee.status = "cancelled"
-    enqueue("cancelled", attendee, {"session_ids": [r.session_id for r in dropped]})
+    if email:
+        enqueue("cancelled", attendee, {"session_ids": [r.session_id for r in dropped]})
     db.session.flush()
 
 

@@ -67,6 +67,7 @@ def change_choices(
     if attendee.status == "cancelled":
         ensure_open(attendee.event, now)
         attendee.status = "active"
+        attendee.hold_expires_at = None  # back through the private link: the mailbox is theirs
     return registration_service.change_sessions(attendee, session_ids, waitlist=waitlist, now=now)
 
 
