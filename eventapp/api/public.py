@@ -13,9 +13,8 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
-from ..services.registration import holds
+from ..services.registration import holds, self_service
 from ..services.registration import register as registration
-from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record

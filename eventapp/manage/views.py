@@ -15,9 +15,8 @@ from ..models.types import utcnow
 from ..services import links, privacy
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
-from ..services.registration import holds
+from ..services.registration import holds, self_service
 from ..services.registration import register as registration
-from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.waitlist import waitlist_position
 from ..web.attempt import attempt
