@@ -49,8 +49,8 @@ def apply_retention() -> None:
     help="Run every job now, even if another node already ran it in this tick.",
 )
 def periodic(force: bool) -> None:
-    """Run the due time-based jobs once: expire waiting-list offers, queue reminders,
-    retention, allocation at the deadline.
+    """Run the due time-based jobs once: expire waiting-list offers, release seats held
+    for unconfirmed email addresses, queue reminders, retention, allocation at the deadline.
 
     Start it every minute from cron or a systemd timer, on as many machines as you like:
     each job runs once per tick (PERIODIC_TICK_SECONDS) however many nodes start it; the

@@ -82,6 +82,7 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
             "consent_text": attendee.consent_text,
             "checked_in_at": _iso(attendee.checked_in_at),
             "reminder_sent_at": _iso(attendee.reminder_sent_at),
+            "hold_expires_at": _iso(attendee.hold_expires_at),
             "created_at": _iso(attendee.created_at),
             "updated_at": _iso(attendee.updated_at),
         },
