@@ -107,7 +107,6 @@ class EventForm(ConfirmMixin, FlaskForm):
         default=50,
         validators=[Optional(), NumberRange(min=1, max=100_000)],
     )
-
     confirm_email_first = BooleanField(
         _l("Hold the seats of a registration until its email address is confirmed"),
         default=True,
@@ -188,16 +187,6 @@ class SessionForm(ConfirmMixin, FlaskForm):
     )
     speakers = TextAreaField(_l("Speakers, one per line"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
-
-    confirm_email_first = BooleanField(
-        _l("Hold the seats of a registration until its email address is confirmed"),
-        default=True,
-    )
-    hold_minutes = IntegerField(
-        _l("Minutes to confirm before the held seats go back"),
-        default=30,
-        validators=[Optional(), NumberRange(min=HOLD_MINUTES_MIN, max=HOLD_MINUTES_MAX)],
-    )
 
     def service_data(self) -> dict:
         data = {
