@@ -15,7 +15,7 @@ from eventapp.extensions import db
 from eventapp.models import EventSession
 from eventapp.services.programme import conflicts
 from eventapp.services.programme.schedule import changes as schedule_changes
-from eventapp.services.registration import capacity, writes
+from eventapp.services.registration import capacity, holds, writes
 
 
 def write_step_by_step(monkeypatch) -> None:
@@ -85,3 +85,18 @@ def pause_after_the_conflict_check(monkeypatch, seconds: float) -> None:
 def drop_the_event_lock(monkeypatch) -> None:
     """The control: programme changes no longer take the event's row lock."""
     monkeypatch.setattr(schedule_changes, "lock_event", lambda _event: None)
+
+
+def decide_holds_unlocked(monkeypatch, pause_seconds: float) -> None:
+    """The control of the hold races: a confirmation and the release job decide on the
+    attendee as they loaded it, without locking it or reading it again, after a pause. A
+    confirmation then lands on a registration the job has just cancelled, or the job
+    cancels one that was just confirmed."""
+
+    def as_loaded(attendee):
+        for name in ("status", "hold_expires_at"):
+            getattr(attendee, name)  # loaded now, decided on after the pause
+        time.sleep(pause_seconds)
+        return attendee
+
+    monkeypatch.setattr(holds, "_locked", as_loaded)
