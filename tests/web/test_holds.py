@@ -277,14 +277,14 @@ def test_the_cli_job_reports_the_released_holds(client, held_event, runner):
 
 
 def test_the_organiser_sees_held_registrations_and_held_seats(
-    client, held_event, make_organiser, login
+    client, held_event, make_organiser, login, api_token
 ):
     event, plenary, _lab = held_event
     sign_up_by_api(client, event, plenary, "held@example.org")
     sign_up_by_api(client, event, plenary, "sure@example.org")
     sure = attendee_of("sure@example.org")
     client.post(f"/manage/{links.manage_token(sure)}/confirm")
-    login(make_organiser())
+    organiser = login(make_organiser())
 
     dashboard = client.get(f"/organiser/events/{event.slug}/").get_data(as_text=True)
     assert "held, email unconfirmed: 1" in dashboard
@@ -293,6 +293,12 @@ def test_the_organiser_sees_held_registrations_and_held_seats(
     text = listing.get_data(as_text=True)
     assert "held@example.org" in text and "sure@example.org" not in text
     assert "Email not confirmed: seats held until" in text
+    organiser_api = {"Authorization": f"Bearer {api_token(organiser)}"}
+    rows = client.get(
+        f"/api/v1/events/{event.slug}/registrations?status=held", headers=organiser_api
+    ).get_json()["registrations"]
+    assert [row["email"] for row in rows] == ["held@example.org"]
+    assert rows[0]["hold_expires_at"]
 
     client.get("/lang/nl")
     flask_babel.refresh()  # the test's app context outlives requests; Babel caches the locale
@@ -344,6 +350,9 @@ def test_new_events_confirm_the_email_first_through_the_form_the_api_and_the_dem
     assert posted.status_code == 302, posted.get_data(as_text=True)
     by_form = db.session.scalar(select(Event).where(Event.slug == "by-form"))
     assert (by_form.confirm_email_first, by_form.hold_minutes) == (True, 45)
+
+    session_form = client.get("/organiser/events/by-form/sessions/new").get_data(as_text=True)
+    assert "hold_minutes" not in session_form  # an event's setting, not a session's
 
     demo, _created = load_demo_event()
     assert demo.confirm_email_first is True
