@@ -386,3 +386,17 @@ def test_the_organiser_switches_it_off_and_sets_the_time_through_the_api(
     assert response.get_json()["confirm_email_first"] is False
     stored = fresh(Event, event.id)
     assert (stored.confirm_email_first, stored.hold_minutes) == (False, 90)
+
+
+def test_a_missing_confirm_email_comes_again_by_the_lost_link_form(
+    client, held_event, now, smtp_server
+):
+    event, plenary, _lab = held_event
+    sign_up_by_api(client, event, plenary, "lost@example.org")
+    asked = client.post(f"/events/{event.slug}/lost-link", data={"email": "lost@example.org"})
+    assert asked.status_code in (302, 303)
+    send_pending(now=now)
+    [_confirm, again] = mail_to(smtp_server, "lost@example.org")
+    assert again["Subject"] == "Your personal link for Smart Industry 2027"
+    page = client.get(manage_path_in(again)).get_data(as_text=True)
+    assert "Yes, confirm my registration" in page
