@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, OutboxMessage, Registration
 from ..errors import InvalidInput, NotFound, ScheduleConflict
 from ..programme import reading as programme
@@ -61,7 +62,11 @@ def hold_fallback(
     clash = conflicting_session(waited, fallback)
     if clash is not None:
         raise ScheduleConflict(
-            _("“%(a)s” clashes with “%(b)s”.", a=fallback.title, b=clash.title),
+            _(
+                "“%(a)s” clashes with “%(b)s”.",
+                a=in_reader_language(fallback, "title"),
+                b=in_reader_language(clash, "title"),
+            ),
             [session_summary(fallback), session_summary(clash)],
         )
     [kept] = take_seats(attendee, [fallback], waitlist=False, now=now)

@@ -29,7 +29,19 @@ from .rooms import room_named, speakers_named
 KEEP_ROOM = object()  # move_session(): leave the room as it is
 
 # Changes an attendee's calendar must pick up: they bump the session's SEQUENCE.
-CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "room_id")
+CALENDAR_FIELDS = (
+    "title",
+    "title_translated",
+    "description",
+    "description_translated",
+    "starts_at",
+    "ends_at",
+    "room_id",
+)
+# What a calendar shows as the session's name (SUMMARY), in either language.
+TITLE_FIELDS = ("title", "title_translated")
+# The texts a session is created and edited with, in the event's language and its other one.
+TEXT_FIELDS = ("title", "title_translated", "description", "description_translated")
 
 
 @dataclass
@@ -74,8 +86,7 @@ def create_session(
     session = EventSession(
         event=event,
         kind=values["kind"],
-        title=values["title"],
-        description=values.get("description", ""),
+        **{key: values.get(key, "") for key in TEXT_FIELDS},
         starts_at=values["starts_at"],
         ends_at=values["ends_at"],
         room=room,
@@ -166,14 +177,18 @@ def update_session(
     old_capacity = session.capacity
     if capacity != old_capacity:
         set_capacity(session, capacity)
-    for key in ("title", "description", "kind", "starts_at", "ends_at", "status"):
+    for key in (*TEXT_FIELDS, "kind", "starts_at", "ends_at", "status"):
         if key in values:
             setattr(session, key, values[key])
     session.room = room
     if "speakers" in values:
         session.speakers = speakers_named(event, speaker_names)
     change = SessionChange(session, moved=moved and not restored, warnings=found)
-    retitled = not change.moved and not restored and before.get("title") != session.title
+    retitled = (
+        not change.moved
+        and not restored
+        and any(before.get(key) != getattr(session, key) for key in TITLE_FIELDS)
+    )
     if (
         not change.moved
         and not retitled
