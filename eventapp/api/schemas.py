@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..services.allocation.runs import SEED_MAX
 from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
@@ -50,6 +50,17 @@ from .fields import (
     text,
 )
 
+# The texts of an event, a session or a room in the event's second language: `name`,
+# `title` and `description` are in the event's `default_locale`, these in the other one
+# (English for a Dutch event). Readers of that language see them, or the main text when
+# they are empty (docs/ARCHITECTURE.md, "Content in two languages").
+TRANSLATED = "In the event's other language than default_locale (nl: en, en: nl); empty: "
+
+
+def translated(what: str) -> Any:
+    return Field("", description=TRANSLATED + f"its readers see `{what}`.")
+
+
 CONFIRM = Field(
     default=False, description='Accept the warnings a 409 `conflict` named ("confirm_required").'
 )
@@ -60,7 +71,14 @@ class EventIn(Input):
 
     slug: str = Field(pattern=SLUG_PATTERN.pattern, description="Lower-case, digits, dashes.")
     name: text(NAME_MAX, required=True)
+    name_translated: text(NAME_MAX) = translated("name")
     description: Description = ""
+    description_translated: Description = translated("description")
+    default_locale: Literal[CONTENT_LOCALES] = Field(
+        "nl",
+        description="The language of `name` and `description` (and of sessions' `title` and "
+        "`description`, rooms' `name`); the *_translated fields are in the other one.",
+    )
     venue: text(VENUE_MAX) = ""
     organiser_email: Email | None = Field(
         None,
@@ -103,6 +121,7 @@ class EventMoveIn(Input):
 
 class RoomIn(Input):
     name: text(ROOM_NAME_MAX, required=True)
+    name_translated: text(ROOM_NAME_MAX) = translated("name")
     capacity: int = Field(ge=0, le=CAPACITY_MAX)
 
 
@@ -110,7 +129,9 @@ class SessionIn(Input):
     """A new session."""
 
     title: text(TITLE_MAX, required=True)
+    title_translated: text(TITLE_MAX) = translated("title")
     description: Description = ""
+    description_translated: Description = translated("description")
     kind: Literal[SESSION_KINDS] = "workshop"
     starts_at: LocalTime
     ends_at: LocalTime

@@ -123,6 +123,8 @@ def _event_values(event):
     tz = event.tz
     return _Values(
         name=event.name,
+        name_translated=event.name_translated,
+        default_locale=event.default_locale,
         slug=event.slug,
         venue=event.venue,
         organiser_email=event.organiser_email,
@@ -133,6 +135,7 @@ def _event_values(event):
         registration_closes_at=local_naive(event.registration_closes_at, tz),
         status=event.status,
         description=event.description,
+        description_translated=event.description_translated,
         promotion_mode=event.promotion_mode,
         allocation_mode=event.allocation_mode,
         offer_hours=event.offer_hours,
@@ -229,6 +232,7 @@ def _session_values(session):
     tz = session.event.tz
     return _Values(
         title=session.title,
+        title_translated=session.title_translated,
         kind=session.kind,
         starts_at=local_naive(session.starts_at, tz),
         ends_at=local_naive(session.ends_at, tz),
@@ -236,6 +240,7 @@ def _session_values(session):
         capacity=session.capacity,
         speakers="\n".join(s.name for s in session.speakers),
         description=session.description,
+        description_translated=session.description_translated,
         confirm=False,
     )
 
