@@ -69,6 +69,14 @@ LABELS = {
         "registration.promote": _l("Moved up from the waiting list"),
         "preferences.touched": _l("Rankings affected"),
     },
+    "object_type": {
+        "event": _l("Event"),
+        "event_session": _l("Session"),
+        "room": _l("Room"),
+        "speaker": _l("Speaker"),
+        "attendee": _l("Attendee"),
+        "registration": _l("Registration"),
+    },
     "language": {"nl": _l("Dutch"), "en": _l("English")},
 }
 

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
@@ -282,7 +283,11 @@ def _change_message(change) -> str:
     if change.moved:
         message += " " + _("Its attendees are emailed about the change.")
     if change.promoted:
-        message += " " + _("%(n)d people moved up from the waiting list.", n=len(change.promoted))
+        message += " " + ngettext(
+            "%(num)d person moved up from the waiting list.",
+            "%(num)d people moved up from the waiting list.",
+            len(change.promoted),
+        )
     return message
 
 
@@ -329,8 +334,10 @@ def move_event(slug: str):
     return _form_page(
         form,
         lambda: schedule.move_event(current_user, event, form.starts_at.data, utcnow()),
-        saved=lambda moved: _(
-            "Event moved; the attendees of %(n)d sessions are emailed.", n=len(moved)
+        saved=lambda moved: ngettext(
+            "Event moved; the attendees of %(num)d session are emailed.",
+            "Event moved; the attendees of %(num)d sessions are emailed.",
+            len(moved),
         ),
         title=_("Move the event"),
         event=event,
@@ -345,8 +352,10 @@ def cancel_event(slug: str):
     return _form_page(
         form,
         lambda: schedule.cancel_event(current_user, event, utcnow()),
-        saved=lambda cancelled: _(
-            "Event cancelled: %(n)d sessions; their attendees are emailed.", n=len(cancelled)
+        saved=lambda cancelled: ngettext(
+            "Event cancelled: %(num)d session; its attendees are emailed.",
+            "Event cancelled: %(num)d sessions; their attendees are emailed.",
+            len(cancelled),
         ),
         title=_("Cancel the event"),
         event=event,

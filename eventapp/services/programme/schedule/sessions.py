@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from ....extensions import db
@@ -241,10 +242,12 @@ def set_capacity(session: EventSession, capacity: int) -> None:
     if result.rowcount != 1:
         item = ConflictItem(
             conflicts.CAPACITY_BELOW_TAKEN,
-            _(
-                "%(taken)d seats are already taken; the capacity can't go below that "
+            ngettext(
+                "%(num)d seat is already taken; the capacity can't go below that "
                 "(cancel or move attendees first).",
-                taken=session.seats_taken,
+                "%(num)d seats are already taken; the capacity can't go below that "
+                "(cancel or move attendees first).",
+                session.seats_taken,
             ),
             [conflicts.session_summary(session)],
             {"capacity": capacity, "seats_taken": session.seats_taken},
