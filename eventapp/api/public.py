@@ -13,8 +13,8 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
+from ..services.registration import fallback, self_service
 from ..services.registration import register as registration
-from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record
@@ -114,7 +114,10 @@ def create_registration(slug: str, json: RegistrationIn):
     )
     if data.source is not None:  # not an organiser's client (ratelimits.registration_source)
         bot_challenge.check(event, json.altcha)
-    result = registration.register(event, data, utcnow())
+    now = utcnow()
+    result = registration.register(event, data, now)
+    for choice in json.fallbacks:
+        fallback.hold_fallback(result.attendee, choice.session_id, choice.fallback_session_id, now)
     commit_without_expiring()  # the response is built from the rows just written
     return RegistrationOut.of(result.attendee, status=result.status), 201
 
@@ -148,6 +151,10 @@ def change_registration(token: str, json: RegistrationPatch):
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
         allocation.change_preferences(attendee, sent["preferences"], utcnow())
+    for choice in json.fallbacks or []:
+        fallback.change_fallback(
+            attendee, choice.session_id, choice.fallback_session_id, now=utcnow()
+        )
     db.session.commit()
     return RegistrationOut.of(attendee)
 

@@ -161,6 +161,9 @@ class RegisteredSession(Output):
     status: Literal[REGISTRATION_STATUSES]
     waitlist_position: int | None
     offer_expires_at: Instant | None
+    fallback_session_id: int | None = Field(
+        description="On a waiting-list place: the workshop whose seat is kept meanwhile."
+    )
 
     @classmethod
     def of(cls, registration: Registration) -> "RegisteredSession":

@@ -155,6 +155,27 @@ SessionPatch = partial(
 )
 
 
+class FallbackChoice(Input):
+    """A seat kept while waiting (issue 19.4): on the waiting list of the full workshop
+    `session_id`, keep a seat in `fallback_session_id`, another workshop of the same round,
+    until the waiting-list place turns into a seat; then it is given back by itself."""
+
+    session_id: Id = Field(description="The full workshop waited for (in session_ids).")
+    fallback_session_id: Id | None = Field(
+        description="The workshop with places left to keep meanwhile; null: none (PATCH: the "
+        "kept seat is given back, the waiting-list place stays)."
+    )
+
+
+FALLBACKS = Field(
+    [],
+    max_length=SPEAKERS_MAX,
+    description="With waitlist: per full workshop waited for, the workshop of the same round "
+    "to keep a seat in meanwhile. 422 `invalid` when it is not one, 409 `full` when it has no "
+    "seat left either.",
+)
+
+
 class RegistrationIn(Input):
     """A registration for sessions of a published event."""
 
@@ -172,6 +193,7 @@ class RegistrationIn(Input):
         [], validate_default=True, description="At least one, unless `preferences` ranks workshops."
     )
     waitlist: bool = Field(False, description="Join the waiting list of full sessions.")
+    fallbacks: list[FallbackChoice] = FALLBACKS
     consent: Literal[True] = Field(description="Agreement to the privacy notice.")
     locale: Any = Field(
         None, description="The attendee's language (nl or en); another value gives the event's."
@@ -183,6 +205,17 @@ class RegistrationIn(Input):
         "organiser clients with a bearer token need none. Checked by the server: 403 "
         "`challenge_failed` when missing or wrong.",
     )
+
+    @field_validator("fallbacks")
+    @classmethod
+    def _waiting_for_a_chosen_workshop(
+        cls, fallbacks: list[FallbackChoice], info: ValidationInfo
+    ) -> list[FallbackChoice]:
+        chosen = set(info.data.get("session_ids") or [])
+        if any(f.session_id not in chosen or f.fallback_session_id is None for f in fallbacks):
+            reason = _("Name a workshop of session_ids, and a workshop to keep meanwhile.")
+            raise PydanticCustomError("field_rule", "{reason}", {"reason": reason})
+        return fallbacks
 
     @field_validator("session_ids")
     @classmethod
@@ -201,6 +234,12 @@ class RegistrationChange(Input):
     locale: str = Field(description="nl or en.")
     session_ids: SessionIds = Field(min_length=1)
     waitlist: bool = Field(False, description="Join the waiting list of full sessions.")
+    fallbacks: list[FallbackChoice] = Field(
+        max_length=SPEAKERS_MAX,
+        description="Choose, change or drop (null) the seat kept while waiting for a full "
+        "workshop, after session_ids (if sent) are changed. 422 `invalid` when not on that "
+        "waiting list or not another workshop of the round; 409 `full`.",
+    )
     preferences: Ranking = Field(
         description="Events in preference mode, until the allocation is published: the new "
         "ranking, per round key up to three workshop ids, best first; it replaces the old "
