@@ -64,9 +64,9 @@ def sessions_form_for(
     class AttendeeSessionsForm(SessionsForm):
         pass
 
-    add_round_fields(AttendeeSessionsForm, rounds, lambda session: session.title)
+    add_round_fields(AttendeeSessionsForm, rounds, lambda s: in_reader_language(s, "title"))
     form = AttendeeSessionsForm(**kwargs)
-    form.plenary.choices = [(s.id, s.title) for s in plenaries]
+    form.plenary.choices = [(s.id, in_reader_language(s, "title")) for s in plenaries]
     if not form.is_submitted():
         form.plenary.data = [s.id for s in plenaries if s.id in current_ids]
         for field, workshop_round in zip(form.round_fields(), rounds, strict=True):

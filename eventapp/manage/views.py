@@ -11,6 +11,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import in_reader_language
 from ..models.types import utcnow
 from ..services import links, privacy
 from ..services.errors import NotFound
@@ -219,7 +220,7 @@ def cancel_session(token: str, session_id: int):
     if held is None:
         abort(404)
     form = ConfirmForm()
-    title = held.session.title
+    title = in_reader_language(held.session, "title")
     if form.validate_on_submit():
         return _attempt(
             token,

@@ -328,3 +328,24 @@ def test_the_demo_event_is_bilingual(client, app):
     assert all(s.title_translated and s.description_translated for s in workshops)
     assert "Van lean naar smart management" in page(client, f"/events/{DEMO_SLUG}/", "nl")
     assert "From lean to smart management" in page(client, f"/events/{DEMO_SLUG}/", "en")
+
+
+def test_the_ticket_and_the_fallback_choice_use_the_readers_language(client, bilingual, now):
+    event, twins, cobots = bilingual
+    twins.capacity = 0  # full: the form offers a place elsewhere while waiting
+    parallel = EventSession(
+        event=event,
+        kind="workshop",
+        title="Robots in de fabriek",
+        title_translated="Robots in the factory",
+        starts_at=twins.starts_at,
+        ends_at=twins.ends_at,
+        capacity=10,
+    )
+    db.session.add(parallel)
+    db.session.commit()
+    form = page(client, f"/events/{event.slug}/register", "en")
+    assert f'<option value="{parallel.id}">Robots in the factory</option>' in form
+    ada = register(event, [cobots], now, "ada@example.org", locale="en")
+    ticket = page(client, f"/manage/{links.manage_token(ada)}/ticket", "nl")
+    assert "Smart Industry Annual Event" in ticket and "Cobots op de werkvloer" in ticket
