@@ -132,8 +132,16 @@ def api_register(client, full_lab):
     event = full_lab[0]
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
-    def post(**fields):
-        body = {"name": "Cas", "email": "cas@example.org", "consent": True, **fields}
+    def post(waited, kept):
+        """Cas registers for the full Lab's waiting list and names `waited` and `kept`."""
+        body = {
+            "name": "Cas",
+            "email": "cas@example.org",
+            "consent": True,
+            "session_ids": [full_lab[1].id],
+            "waitlist": True,
+            "fallbacks": [{"session_id": waited.id, "fallback_session_id": kept.id}],
+        }
         return client.post(f"/api/v1/events/{event.slug}/registrations", json=body)
 
     return post
@@ -141,11 +149,7 @@ def api_register(client, full_lab):
 
 def test_the_api_registers_with_a_fallback(api_register, full_lab):
     event, lab, studio, atelier, bob = full_lab
-    response = api_register(
-        session_ids=[lab.id],
-        waitlist=True,
-        fallbacks=[{"session_id": lab.id, "fallback_session_id": studio.id}],
-    )
+    response = api_register(lab, studio)
     assert response.status_code == 201, response.get_json()
     sessions = {s["id"]: s for s in response.get_json()["sessions"]}
     assert sessions[lab.id]["status"] == "waitlisted"
@@ -155,17 +159,9 @@ def test_the_api_registers_with_a_fallback(api_register, full_lab):
 
 def test_the_api_refuses_a_fallback_that_is_not_one(api_register, full_lab):
     event, lab, studio, atelier, bob = full_lab
-    outside = api_register(
-        session_ids=[lab.id],
-        waitlist=True,
-        fallbacks=[{"session_id": studio.id, "fallback_session_id": atelier.id}],
-    )
+    outside = api_register(studio, atelier)
     assert outside.status_code == 422 and "fallbacks" in outside.get_json()["fields"]
-    itself = api_register(
-        session_ids=[lab.id],
-        waitlist=True,
-        fallbacks=[{"session_id": lab.id, "fallback_session_id": lab.id}],
-    )
+    itself = api_register(lab, lab)
     assert itself.status_code == 422 and "fallback" in itself.get_json()["fields"]
     assert db.session.scalar(select(Attendee).where(Attendee.email == "cas@example.org")) is None
 
