@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone
 
+from .labels import label
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
@@ -52,6 +54,15 @@ def _formatted(kind: str, value: datetime, tz: str | None, fmt: str, locale: str
     return format_datetime(local, fmt)
 
 
+def in_reader_language(item, field: str) -> str:
+    """`item`'s text (an event's name, a session's title or description, a room's name) in
+    the language of this page or email, the other language's when it has none there: the
+    one way pages, emails and calendars choose (models.event.Bilingual). "" for no item."""
+    if item is None:
+        return ""
+    return item.text_in(field, str(get_locale()))
+
+
 def register_filters(app: Flask) -> None:
     """Jinja filters that format in the event's timezone and the page's language."""
 
@@ -66,6 +77,9 @@ def register_filters(app: Flask) -> None:
     @app.template_filter("event_date")
     def event_date(value: datetime, tz: str | None = None) -> str:
         return _formatted("date", value, tz, "full", *_display_context())
+
+    app.add_template_filter(in_reader_language, "localised")
+    app.add_template_filter(lambda value, group: label(group, value), "label")
 
     @app.context_processor
     def inject_locale():

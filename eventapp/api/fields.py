@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from annotated_types import Interval, MaxLen
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,6 +44,7 @@ from ..services.validation import (
     FieldErrors,
     clean_email,
     clean_text,
+    too_long,
 )
 
 # No control characters (the rule clean_text applies), and for required text one that is
@@ -217,11 +219,11 @@ def _reason(problem: dict) -> str:
     if kind in simple:
         return simple[kind]()
     if kind == "string_too_long":
-        return _("At most %(n)d characters.", n=context["max_length"])
+        return too_long(context["max_length"])
     if kind == "string_too_short":
         return _("This field is required.")
     if kind == "too_long":
-        return _("At most %(n)d items.", n=context["max_length"])
+        return ngettext("At most %(num)d item.", "At most %(num)d items.", context["max_length"])
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = context.get("ge", context.get("le"))
         if kind == "greater_than_equal":

@@ -13,7 +13,7 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
-from ..services.registration import holds, self_service
+from ..services.registration import fallback, holds, self_service
 from ..services.registration import register as registration
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.register import RegistrationInput
@@ -121,7 +121,10 @@ def create_registration(slug: str, json: RegistrationIn):
     )
     if data.public:
         bot_challenge.check(event, json.altcha)
-    result = registration.register(event, data, utcnow())
+    now = utcnow()
+    result = registration.register(event, data, now)
+    for choice in json.fallbacks:
+        fallback.hold_fallback(result.attendee, choice.session_id, choice.fallback_session_id, now)
     commit_without_expiring()  # the response is built from the rows just written
     return RegistrationOut.of(result.attendee, status=result.status), 201
 
@@ -155,6 +158,10 @@ def change_registration(token: str, json: RegistrationPatch):
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
         allocation.change_preferences(attendee, sent["preferences"], utcnow())
+    for choice in json.fallbacks or []:
+        fallback.change_fallback(
+            attendee, choice.session_id, choice.fallback_session_id, now=utcnow()
+        )
     db.session.commit()
     return RegistrationOut.of(attendee)
 

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 from ..models import Attendee, Event, EventSession, Registration, Room
 from ..models.allocation import ALLOCATION_RUN_STATUSES
 from ..models.attendee import REGISTRATION_STATUSES
-from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..services import links
 from ..services.allocation.runs import preferences_of
 from ..services.programme import conflicts
@@ -24,10 +24,18 @@ from .fields import Instant, Output
 ATTENDEE_STATUSES = ("active", "cancelled")
 
 
+TRANSLATED = "The text in the event's other language than default_locale; empty: not given."
+
+
 class EventOut(Output):
     slug: str
     name: str
+    name_translated: str = Field(description=TRANSLATED)
     description: str
+    description_translated: str = Field(description=TRANSLATED)
+    default_locale: Literal[CONTENT_LOCALES] = Field(
+        description="The language of name and description, and of the sessions' and rooms' texts."
+    )
     venue: str
     organiser_email: str = Field(description="The event's contact address (ORGANIZER).")
     timezone: str
@@ -72,6 +80,7 @@ class EventCancelled(EventOut):
 class RoomOut(Output):
     id: int
     name: str
+    name_translated: str = Field(description=TRANSLATED)
     capacity: int
 
     @classmethod
@@ -82,7 +91,9 @@ class RoomOut(Output):
 class SessionOut(Output):
     id: int
     title: str
+    title_translated: str = Field(description=TRANSLATED)
     description: str
+    description_translated: str = Field(description=TRANSLATED)
     kind: Literal[SESSION_KINDS]
     starts_at: Instant
     ends_at: Instant
@@ -156,6 +167,9 @@ class RegisteredSession(Output):
     status: Literal[REGISTRATION_STATUSES]
     waitlist_position: int | None
     offer_expires_at: Instant | None
+    fallback_session_id: int | None = Field(
+        description="On a waiting-list place: the workshop whose seat is kept meanwhile."
+    )
 
     @classmethod
     def of(cls, registration: Registration) -> "RegisteredSession":

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..services.allocation.runs import SEED_MAX
 from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
@@ -53,6 +53,17 @@ from .fields import (
     text,
 )
 
+# The texts of an event, a session or a room in the event's second language: `name`,
+# `title` and `description` are in the event's `default_locale`, these in the other one
+# (English for a Dutch event). Readers of that language see them, or the main text when
+# they are empty (docs/ARCHITECTURE.md, "Content in two languages").
+TRANSLATED = "In the event's other language than default_locale (nl: en, en: nl); empty: "
+
+
+def translated(what: str) -> Any:
+    return Field("", description=TRANSLATED + f"its readers see `{what}`.")
+
+
 CONFIRM = Field(
     default=False, description='Accept the warnings a 409 `conflict` named ("confirm_required").'
 )
@@ -63,7 +74,14 @@ class EventIn(Input):
 
     slug: str = Field(pattern=SLUG_PATTERN.pattern, description="Lower-case, digits, dashes.")
     name: text(NAME_MAX, required=True)
+    name_translated: text(NAME_MAX) = translated("name")
     description: Description = ""
+    description_translated: Description = translated("description")
+    default_locale: Literal[CONTENT_LOCALES] = Field(
+        "nl",
+        description="The language of `name` and `description` (and of sessions' `title` and "
+        "`description`, rooms' `name`); the *_translated fields are in the other one.",
+    )
     venue: text(VENUE_MAX) = ""
     organiser_email: Email | None = Field(
         None,
@@ -135,6 +153,7 @@ class EventMoveIn(Input):
 
 class RoomIn(Input):
     name: text(ROOM_NAME_MAX, required=True)
+    name_translated: text(ROOM_NAME_MAX) = translated("name")
     capacity: int = Field(ge=0, le=CAPACITY_MAX)
 
 
@@ -142,7 +161,9 @@ class SessionIn(Input):
     """A new session."""
 
     title: text(TITLE_MAX, required=True)
+    title_translated: text(TITLE_MAX) = translated("title")
     description: Description = ""
+    description_translated: Description = translated("description")
     kind: Literal[SESSION_KINDS] = "workshop"
     starts_at: LocalTime
     ends_at: LocalTime
@@ -166,6 +187,27 @@ SessionPatch = partial(
 )
 
 
+class FallbackChoice(Input):
+    """A seat kept while waiting (issue 19.4): on the waiting list of the full workshop
+    `session_id`, keep a seat in `fallback_session_id`, another workshop of the same round,
+    until the waiting-list place turns into a seat; then it is given back by itself."""
+
+    session_id: Id = Field(description="The full workshop waited for (in session_ids).")
+    fallback_session_id: Id | None = Field(
+        description="The workshop with places left to keep meanwhile; null: none (PATCH: the "
+        "kept seat is given back, the waiting-list place stays)."
+    )
+
+
+FALLBACKS = Field(
+    [],
+    max_length=SPEAKERS_MAX,
+    description="With waitlist: per full workshop waited for, the workshop of the same round "
+    "to keep a seat in meanwhile. 422 `invalid` when it is not one, 409 `full` when it has no "
+    "seat left either.",
+)
+
+
 class RegistrationIn(Input):
     """A registration for sessions of a published event."""
 
@@ -183,6 +225,7 @@ class RegistrationIn(Input):
         [], validate_default=True, description="At least one, unless `preferences` ranks workshops."
     )
     waitlist: bool = Field(False, description="Join the waiting list of full sessions.")
+    fallbacks: list[FallbackChoice] = FALLBACKS
     consent: Literal[True] = Field(description="Agreement to the privacy notice.")
     locale: Any = Field(
         None, description="The attendee's language (nl or en); another value gives the event's."
@@ -194,6 +237,17 @@ class RegistrationIn(Input):
         "organiser clients with a bearer token need none. Checked by the server: 403 "
         "`challenge_failed` when missing or wrong.",
     )
+
+    @field_validator("fallbacks")
+    @classmethod
+    def _waiting_for_a_chosen_workshop(
+        cls, fallbacks: list[FallbackChoice], info: ValidationInfo
+    ) -> list[FallbackChoice]:
+        chosen = set(info.data.get("session_ids") or [])
+        if any(f.session_id not in chosen or f.fallback_session_id is None for f in fallbacks):
+            reason = _("Name a workshop of session_ids, and a workshop to keep meanwhile.")
+            raise PydanticCustomError("field_rule", "{reason}", {"reason": reason})
+        return fallbacks
 
     @field_validator("session_ids")
     @classmethod
@@ -212,6 +266,12 @@ class RegistrationChange(Input):
     locale: str = Field(description="nl or en.")
     session_ids: SessionIds = Field(min_length=1)
     waitlist: bool = Field(False, description="Join the waiting list of full sessions.")
+    fallbacks: list[FallbackChoice] = Field(
+        max_length=SPEAKERS_MAX,
+        description="Choose, change or drop (null) the seat kept while waiting for a full "
+        "workshop, after session_ids (if sent) are changed. 422 `invalid` when not on that "
+        "waiting list or not another workshop of the round; 409 `full`.",
+    )
     preferences: Ranking = Field(
         description="Events in preference mode, until the allocation is published: the new "
         "ranking, per round key up to three workshop ids, best first; it replaces the old "

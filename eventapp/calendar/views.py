@@ -17,7 +17,8 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -37,10 +38,13 @@ def event_feed(slug: str):
     """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
     event = event_or_404(slug)
     changed_at = calendar.programme_changed_at(event)
+    locale = _asked_language(event)
     return _ics_response(
-        calendar.programme_version(event, changed_at=changed_at),
+        calendar.programme_version(event, changed_at=changed_at) + locale,
         changed_at,
-        lambda: calendar.programme_feed(event, programme.sessions_of(event), stamp=changed_at),
+        lambda: calendar.programme_feed(
+            event, programme.sessions_of(event), stamp=changed_at, locale=locale
+        ),
         f"{event.slug}.ics",
         public=True,
     )
@@ -52,10 +56,11 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     event = event_or_404(slug)
     session = _session_or_404(event, id)
     changed_at = calendar.programme_changed_at(event)
+    locale = _asked_language(event)
     return _ics_response(
-        calendar.programme_version(event, session_id=session.id, changed_at=changed_at),
+        calendar.programme_version(event, session_id=session.id, changed_at=changed_at) + locale,
         changed_at,
-        lambda: calendar.session_file(session, stamp=changed_at),
+        lambda: calendar.session_file(session, stamp=changed_at, locale=locale),
         f"{event.slug}-session-{session.id}.ics",
         public=True,
         download=True,
@@ -77,9 +82,17 @@ def session_google(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     session = _session_or_404(event, id)
     if session.status != "scheduled":
         return error_response(404, "session_cancelled", _("This session has been cancelled."))
-    response = redirect(calendar.google_calendar_url(session), code=302)
+    locale = _asked_language(event)
+    response = redirect(calendar.google_calendar_url(session, locale), code=302)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _asked_language(event) -> str:
+    """The programme's files are in the event's own language, or in the one `?lang=` names
+    (the pages link with the reader's): a link or subscription always gives the same file."""
+    asked = request.args.get("lang")
+    return asked if asked in current_app.config["LANGUAGES"] else event.default_locale
 
 
 def _session_or_404(event, id: int) -> EventSession:  # noqa: A002
@@ -93,7 +106,8 @@ def _session_or_404(event, id: int) -> EventSession:  # noqa: A002
 def personal_feed(token: str):
     """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link."""
     attendee = _attendee_by_feed_token(token)
-    name = _("%(event)s: my sessions", event=attendee.event.name)
+    with force_locale(attendee.locale):  # the feed speaks the attendee's language throughout
+        name = _("%(event)s: my sessions", event=attendee.event.name_in(attendee.locale))
     changed_at = calendar.personal_changed_at(attendee)
     response = _ics_response(
         calendar.personal_version(attendee, name, changed_at=changed_at),
@@ -187,13 +201,21 @@ def personal_feed_url(attendee: Attendee) -> str:
 
 
 @bp.app_template_global()
+def reader_language_args(event) -> dict:
+    """`lang=` for links to the programme's files when the reader's language is not the
+    event's own (calendar/_event_links.html, _session_links.html)."""
+    locale = str(get_locale())
+    return {} if locale == event.default_locale else {"lang": locale}
+
+
+@bp.app_template_global()
 def webcal(url: str) -> str:
     return calendar.webcal_url(url)
 
 
 @bp.app_template_global()
 def google_calendar_link(session: EventSession) -> str:
-    return calendar.google_calendar_url(session)
+    return calendar.google_calendar_url(session, str(get_locale()))
 
 
 @bp.app_template_global()

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..i18n import in_reader_language
 from ..services.programme.reading import Round
 from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 from ..web.fields import (
@@ -63,14 +64,41 @@ def sessions_form_for(
     class AttendeeSessionsForm(SessionsForm):
         pass
 
-    add_round_fields(AttendeeSessionsForm, rounds, lambda session: session.title)
+    add_round_fields(AttendeeSessionsForm, rounds, lambda s: in_reader_language(s, "title"))
     form = AttendeeSessionsForm(**kwargs)
-    form.plenary.choices = [(s.id, s.title) for s in plenaries]
+    form.plenary.choices = [(s.id, in_reader_language(s, "title")) for s in plenaries]
     if not form.is_submitted():
         form.plenary.data = [s.id for s in plenaries if s.id in current_ids]
         for field, workshop_round in zip(form.round_fields(), rounds, strict=True):
             held = [s.id for s in workshop_round.sessions if s.id in current_ids]
             field.data = str(held[0]) if held else NO_WORKSHOP
+    return form
+
+
+NO_FALLBACK = ""
+
+
+class FallbackForm(FlaskForm):
+    """On a waiting-list place for a full workshop: the workshop of that round whose seat the
+    attendee keeps meanwhile (services/registration/fallback.py), or none."""
+
+    fallback = SelectField(_l("While you wait, keep a place in"), validate_choice=True)
+
+
+def fallback_form_for(registration, workshop_round: Round, **kwargs) -> FallbackForm:
+    """The choices: the round's other workshops with places left, and the one kept now."""
+    form = FallbackForm(prefix=f"fallback-{registration.session_id}", **kwargs)
+    kept = registration.fallback_session_id
+    options = [
+        s
+        for s in workshop_round.sessions
+        if s.id != registration.session_id and s.registrable and (not s.is_full or s.id == kept)
+    ]
+    form.fallback.choices = [(NO_FALLBACK, str(_l("No other workshop")))] + [
+        (str(s.id), in_reader_language(s, "title")) for s in options
+    ]
+    if not form.is_submitted():
+        form.fallback.data = str(kept) if kept else NO_FALLBACK
     return form
 
 

@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..i18n import in_reader_language
 from ..models.types import utcnow
 from ..services.allocation import outcome
 from ..services.allocation import runs as allocation
@@ -15,7 +16,7 @@ from .views import load_attendee
 def _label(session) -> str:
     tz = session.event.tz
     starts, ends = session.starts_at.astimezone(tz), session.ends_at.astimezone(tz)
-    return f"{starts:%H:%M}–{ends:%H:%M} {session.title}"
+    return f"{starts:%H:%M}–{ends:%H:%M} {in_reader_language(session, 'title')}"
 
 
 @bp.route("/manage/<token>/preferences", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from flask import Response, render_template
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 
-from ..i18n import in_zone
+from ..i18n import in_reader_language, in_zone
 from ..services import links
 from ..services.registration.waitlist import waitlist_position
 from .blueprint import bp
@@ -47,8 +47,8 @@ def _ticket_line(registration, tz: str) -> TicketLine:
         note = _("Place offered")
     return TicketLine(
         time=f"{starts:%H:%M}–{ends:%H:%M}",
-        title=session.title,
-        room=session.room.name if session.room else "–",
+        title=in_reader_language(session, "title"),
+        room=in_reader_language(session.room, "name") or "–",
         note=note,
     )
 
@@ -61,7 +61,7 @@ def ticket_pdf(token: str):
     when = f"{format_date(starts, 'full')}, {format_time(starts, 'HH:mm')}"
     text = TicketText(
         title=_("Ticket"),
-        event_name=event.name,
+        event_name=in_reader_language(event, "name"),
         when_where=f"{when} · {event.venue}" if event.venue else when,
         name=attendee.name,
         organisation=attendee.organisation or "",

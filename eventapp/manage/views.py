@@ -11,10 +11,12 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import in_reader_language
 from ..models.types import utcnow
 from ..services import links, privacy
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
+from ..services.registration import fallback as fallback_service
 from ..services.registration import holds, self_service
 from ..services.registration import register as registration
 from ..services.registration import waitlist as waitlist_service
@@ -22,7 +24,13 @@ from ..services.registration.waitlist import waitlist_position
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .blueprint import bp
-from .forms import ConfirmForm, EmailChangeForm, details_form_for, sessions_form_for
+from .forms import (
+    ConfirmForm,
+    EmailChangeForm,
+    details_form_for,
+    fallback_form_for,
+    sessions_form_for,
+)
 
 
 def load_attendee(token: str):
@@ -58,13 +66,37 @@ def _sessions_form(attendee, **kwargs):
     return sessions_form_for(plenaries, rounds, current, **kwargs), plenaries, rounds
 
 
+def _fallback_forms(attendee, rounds, submitted=None) -> dict:
+    """{waited session id: its "keep a place in" form}, for each waiting-list place in a
+    workshop round with another workshop to keep (the submitted one as it was sent)."""
+    forms = {}
+    for r in _active(attendee):
+        workshop_round = next((w for w in rounds if r.session in w.sessions), None)
+        if r.status != "waitlisted" or workshop_round is None or len(workshop_round.sessions) < 2:
+            continue
+        if submitted is not None and submitted[0] == r.session_id:
+            forms[r.session_id] = submitted[1]
+        else:
+            forms[r.session_id] = fallback_form_for(r, workshop_round, formdata=None)
+    return forms
+
+
 def _render_page(
-    attendee, token, *, sessions_form=None, details_form=None, email_form=None, status=200
+    attendee,
+    token,
+    *,
+    sessions_form=None,
+    details_form=None,
+    email_form=None,
+    fallback_form=None,
+    status=200,
 ):
     event = attendee.event
     now = utcnow()
     form, plenaries, rounds = _sessions_form(attendee)
     active = _active(attendee)
+    closed_message = programme.closed_reason(event, now)
+    fallback_forms = {} if closed_message else _fallback_forms(attendee, rounds, fallback_form)
     return render_template(
         "manage/page.html",
         event=event,
@@ -80,7 +112,8 @@ def _render_page(
         waitlists=programme.waitlist_lengths(event),
         details_form=details_form or details_form_for(attendee, current_app.config["LANGUAGES"]),
         confirm_form=ConfirmForm(),
-        closed_message=programme.closed_reason(event, now),
+        closed_message=closed_message,
+        fallback_forms=fallback_forms,
         event_over=now >= event.ends_at,
         qr_uri=links.ticket_qr_data_uri(attendee),
         email_form=email_form or EmailChangeForm(),
@@ -141,6 +174,28 @@ def change_sessions(token: str):
     return _render_page(attendee, token, sessions_form=form, status=422)
 
 
+@bp.post("/manage/<token>/fallback/<int:session_id>")
+def change_fallback(token: str, session_id: int):
+    """Choose, change or drop the workshop kept while waiting for `session_id`."""
+    attendee = load_attendee(token)
+    held = next((r for r in _active(attendee) if r.session_id == session_id), None)
+    rounds = programme.workshop_rounds(programme.sessions_of(attendee.event))
+    workshop_round = next((w for w in rounds if held and held.session in w.sessions), None)
+    if held is None or workshop_round is None:
+        abort(404)
+    form = fallback_form_for(held, workshop_round)
+    if form.validate_on_submit():
+        chosen = int(form.fallback.data) if form.fallback.data else None
+        changed, _none = attempt(
+            lambda: fallback_service.change_fallback(attendee, session_id, chosen, utcnow()),
+            form=form,
+        )
+        if changed:
+            flash(_("Your choice while you wait has been saved."), "success")
+            return _back(token)
+    return _render_page(attendee, token, fallback_form=(session_id, form), status=422)
+
+
 @bp.post("/manage/<token>/details")
 def change_details(token: str):
     attendee = load_attendee(token)
@@ -189,7 +244,7 @@ def cancel_session(token: str, session_id: int):
     if held is None:
         abort(404)
     form = ConfirmForm()
-    title = held.session.title
+    title = in_reader_language(held.session, "title")
     if form.validate_on_submit():
         return _attempt(
             token,

@@ -25,15 +25,50 @@ EVENT_STATUSES = ("draft", "published", "closed")
 SESSION_KINDS = ("plenary", "workshop", "other")
 SESSION_STATUSES = ("scheduled", "cancelled")
 REGISTRABLE_KINDS = ("plenary", "workshop")
+# The languages content can be written in; an event's texts are in its `default_locale`
+# (today's columns) and may be given in the other one too (the *_translated columns).
+CONTENT_LOCALES = ("nl", "en")
 
 
-class Event(db.Model):
+def other_locale(locale: str) -> str:
+    """The event's second language: the one its *_translated columns are written in."""
+    return next(code for code in CONTENT_LOCALES if code != locale)
+
+
+class Bilingual:
+    """Texts in two languages: a field in the event's own language and `<field>_translated`
+    in its other one. A reader sees their language's text, or the other when it is empty
+    (docs/ARCHITECTURE.md, "Content in two languages")."""
+
+    def content_locale(self) -> str:
+        raise NotImplementedError
+
+    def text_in(self, field: str, locale: str) -> str:
+        main = getattr(self, field) or ""
+        translated = getattr(self, f"{field}_translated") or ""
+        if locale == self.content_locale():
+            return main or translated
+        return translated or main
+
+    def texts_by_locale(self, field: str) -> dict[str, str]:
+        """{"nl": ..., "en": ...} as written (empty where not given): for the API and exports."""
+        main = self.content_locale()
+        return {
+            main: getattr(self, field) or "",
+            other_locale(main): getattr(self, f"{field}_translated") or "",
+        }
+
+
+class Event(Bilingual, db.Model):
     __tablename__ = "event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The name and description in the event's other language (other_locale(default_locale)).
+    name_translated: Mapped[str] = mapped_column(String(200), default="")
+    description_translated: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -78,6 +113,19 @@ class Event(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
     )
 
+    def content_locale(self) -> str:
+        return self.default_locale
+
+    @property
+    def translated_locale(self) -> str:
+        return other_locale(self.default_locale)
+
+    def name_in(self, locale: str) -> str:
+        return self.text_in("name", locale)
+
+    def description_in(self, locale: str) -> str:
+        return self.text_in("description", locale)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -90,12 +138,13 @@ class Event(db.Model):
         return f"<Event {self.slug}>"
 
 
-class Room(db.Model):
+class Room(Bilingual, db.Model):
     __tablename__ = "room"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_translated: Mapped[str] = mapped_column(String(120), default="")
     capacity: Mapped[int] = mapped_column()
 
     event: Mapped[Event] = relationship(back_populates="rooms")
@@ -104,6 +153,12 @@ class Room(db.Model):
         UniqueConstraint("event_id", "name"),
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     )
+
+    def content_locale(self) -> str:
+        return self.event.default_locale
+
+    def name_in(self, locale: str) -> str:
+        return self.text_in("name", locale)
 
 
 session_speakers = Table(
@@ -131,7 +186,7 @@ class Speaker(db.Model):
     __table_args__ = (UniqueConstraint("event_id", "name"),)
 
 
-class EventSession(db.Model):
+class EventSession(Bilingual, db.Model):
     """A plenary session, workshop or break. Not `Session`, which means the db session."""
 
     __tablename__ = "event_session"
@@ -142,6 +197,9 @@ class EventSession(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default="workshop")
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The title and description in the event's other language (Event.translated_locale).
+    title_translated: Mapped[str] = mapped_column(String(300), default="")
+    description_translated: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int] = mapped_column(default=0)
@@ -175,6 +233,15 @@ class EventSession(db.Model):
         Index("ix_event_session_room_id", "room_id"),
         UniqueConstraint("event_id", "import_uid"),
     )
+
+    def content_locale(self) -> str:
+        return self.event.default_locale
+
+    def title_in(self, locale: str) -> str:
+        return self.text_in("title", locale)
+
+    def description_in(self, locale: str) -> str:
+        return self.text_in("description", locale)
 
     @property
     def registrable(self) -> bool:

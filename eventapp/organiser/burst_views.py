@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField
@@ -55,5 +56,12 @@ def cancel_burst(slug: str):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("organiser.bursts_page", slug=slug))
-    flash(_("%(n)d registrations cancelled; their seats went back.", n=count), "success")
+    flash(
+        ngettext(
+            "%(num)d registration cancelled; its seats went back.",
+            "%(num)d registrations cancelled; their seats went back.",
+            count,
+        ),
+        "success",
+    )
     return redirect(url_for("organiser.bursts_page", slug=slug))

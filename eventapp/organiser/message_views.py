@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -74,7 +75,14 @@ def messages_page(slug: str):
                     expected_count=whole_number(form.expected_count.data),
                 )
                 db.session.commit()
-                flash(_("The message is on its way to %(n)d attendees.", n=count), "success")
+                flash(
+                    ngettext(
+                        "The message is on its way to %(num)d attendee.",
+                        "The message is on its way to %(num)d attendees.",
+                        count,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("organiser.messages", slug=slug))
             preview = messages.preview(event, audience, form.subject.data, form.body.data)
             form.expected_count.data = str(preview.count)

@@ -1,5 +1,7 @@
 """Forms for building the programme. Times are typed in the event's own timezone."""
 
+from flask import g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,6 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..labels import label
+from ..models.event import CONTENT_LOCALES, other_locale
 from ..services.programme.cleaning import (
     CAPACITY_MAX,
     HOLD_MINUTES_MAX,
@@ -37,8 +41,42 @@ class ConfirmMixin:
     confirm = BooleanField(_l("Save anyway: I have read the warnings above"))
 
 
-class EventForm(ConfirmMixin, FlaskForm):
+class TranslatedTextsMixin:
+    """The `*_translated` fields hold the texts in the event's other language: their labels
+    name it ("Title in English") from the event being edited (g.event), or from the language
+    chosen on the event form itself. Empty means "show the other language's"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event = g.get("event")
+        main = event.default_locale if event is not None else CONTENT_LOCALES[0]
+        if "default_locale" in self._fields and self.default_locale.data in CONTENT_LOCALES:
+            main = self.default_locale.data
+        language = label("language", other_locale(main))
+        for name, field in self._fields.items():
+            if name.endswith("_translated"):
+                main_label = self._fields[name.removesuffix("_translated")].label.text
+                field.label.text = _(
+                    "%(field)s in %(language)s (optional)", field=main_label, language=language
+                )
+
+
+def translated_text(max_length: int):
+    return StringField(validators=[Optional(), Length(max=max_length)])
+
+
+def translated_description():
+    return TextAreaField(validators=[Optional(), Length(max=10_000)])
+
+
+class EventForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name_translated = translated_text(200)
+    default_locale = SelectField(
+        _l("Language of the name and description"),
+        choices=[(code, label("language", code)) for code in CONTENT_LOCALES],
+        default=CONTENT_LOCALES[0],
+    )
     slug = StringField(
         _l("Short name in links (slug)"), validators=[DataRequired(), Length(max=80)]
     )
@@ -59,6 +97,7 @@ class EventForm(ConfirmMixin, FlaskForm):
         choices=[("draft", _l("Draft")), ("published", _l("Published")), ("closed", _l("Closed"))],
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    description_translated = translated_description()
     promotion_mode = SelectField(
         _l("When a place frees up"),
         choices=[
@@ -122,6 +161,8 @@ class EventForm(ConfirmMixin, FlaskForm):
             key: getattr(self, key).data
             for key in (
                 "name",
+                "name_translated",
+                "default_locale",
                 "slug",
                 "venue",
                 "organiser_email",
@@ -130,6 +171,7 @@ class EventForm(ConfirmMixin, FlaskForm):
                 "ends_at",
                 "status",
                 "description",
+                "description_translated",
                 "promotion_mode",
                 "allocation_mode",
                 "offer_hours",
@@ -146,7 +188,8 @@ class EventForm(ConfirmMixin, FlaskForm):
         data["registration_opens_at"] = self.registration_opens_at.data
         data["registration_closes_at"] = self.registration_closes_at.data
         data["venue"] = data["venue"] or ""
-        data["description"] = data["description"] or ""
+        for key in ("name_translated", "description", "description_translated"):
+            data[key] = data[key] or ""
         data["organiser_email"] = data["organiser_email"] or None  # empty: keep the current
         for key in ("offer_hours", "reminder_hours", "hold_minutes"):
             if data[key] is None:  # left empty: keep the event's current setting
@@ -154,14 +197,19 @@ class EventForm(ConfirmMixin, FlaskForm):
         return data
 
 
-class RoomForm(ConfirmMixin, FlaskForm):
+class RoomForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name_translated = translated_text(120)
     capacity = IntegerField(
         _l("Capacity (people)"), validators=[InputRequired(), NumberRange(0, CAPACITY_MAX)]
     )
 
     def service_data(self) -> dict:
-        return {"name": self.name.data, "capacity": self.capacity.data}
+        return {
+            "name": self.name.data,
+            "name_translated": self.name_translated.data or "",
+            "capacity": self.capacity.data,
+        }
 
 
 class SpeakerForm(FlaskForm):
@@ -172,8 +220,9 @@ class SpeakerForm(FlaskForm):
         return {"name": self.name.data, "organisation": self.organisation.data or ""}
 
 
-class SessionForm(ConfirmMixin, FlaskForm):
+class SessionForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    title_translated = translated_text(300)
     kind = SelectField(
         _l("Kind"),
         choices=[("workshop", _l("Workshop")), ("plenary", _l("Plenary")), ("other", _l("Break"))],
@@ -187,10 +236,13 @@ class SessionForm(ConfirmMixin, FlaskForm):
     )
     speakers = TextAreaField(_l("Speakers, one per line"), validators=[Optional()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    description_translated = translated_description()
 
     def service_data(self) -> dict:
         data = {
             "title": self.title.data,
+            "title_translated": self.title_translated.data or "",
+            "description_translated": self.description_translated.data or "",
             "kind": self.kind.data,
             "starts_at": self.starts_at.data,
             "ends_at": self.ends_at.data,

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Optional
 
+from ..i18n import in_reader_language
 from ..services.programme.reading import Round
 
 NO_FALLBACK = ""
@@ -24,7 +25,7 @@ def add_fallback_fields(form_class, rounds: list[Round]) -> None:
         if not open_ones:
             continue
         choices = [(NO_FALLBACK, str(_l("No other workshop")))] + [
-            (str(s.id), s.title) for s in open_ones
+            (str(s.id), in_reader_language(s, "title")) for s in open_ones
         ]
         field = SelectField(
             _l("While you wait for a full workshop, keep a place in (optional)"),

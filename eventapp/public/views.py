@@ -11,6 +11,7 @@ from .. import bot_challenge
 from ..database import reads_before_writing
 from ..errors import follow_up_after_rollback
 from ..extensions import db
+from ..i18n import in_reader_language
 from ..models import Attendee, Registration
 from ..models.types import utcnow
 from ..ratelimits import registration_source
@@ -105,8 +106,8 @@ def _session_label(session) -> str:
         state = _("Full: join the waiting list")
     else:
         state = ngettext("%(num)d place left", "%(num)d places left", session.seats_left)
-    room = f" · {session.room.name}" if session.room else ""
-    return f"{times} {session.title}{room} ({state})"
+    room = f" · {in_reader_language(session.room, 'name')}" if session.room else ""
+    return f"{times} {in_reader_language(session, 'title')}{room} ({state})"
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
@@ -121,7 +122,7 @@ def register(slug: str):
     # A ranking's <select> shows each choice's label; the radio and checkbox options are
     # written out by the template (register.html) from the session itself, so there the
     # label is only the title, not a second rendering of the times and seats.
-    label_for = _session_label if ranked else (lambda session: session.title)
+    label_for = _session_label if ranked else (lambda s: in_reader_language(s, "title"))
     form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
     if not ranked and not form.is_submitted():
         _preselect(form, plenaries, rounds, request.args.get("session", type=int))
@@ -211,7 +212,11 @@ def _ranked_titles(attendee) -> list[str]:
     """The attendee's ranked workshops, in round and rank order, while they wait."""
     if not allocation.collects_preferences(attendee.event):
         return []
-    titles = {s.id: s.title for r in allocation.rounds_of(attendee.event) for s in r.sessions}
+    titles = {
+        s.id: in_reader_language(s, "title")
+        for r in allocation.rounds_of(attendee.event)
+        for s in r.sessions
+    }
     ranked = allocation.preferences_of(attendee)
     return [
         f"{titles[i]} ({RANK_LABELS[rank - 1]})"

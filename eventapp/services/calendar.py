@@ -98,7 +98,7 @@ def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
     personal UIDs and SEQUENCE as the invitations, updates and cancellations that follow."""
     event = registrations[0].session.event
     calendar = _calendar(event, "PUBLISH")
-    _add_registrations(calendar, registrations, stamp=now)
+    _add_registrations(calendar, registrations, stamp=now, locale=registrations[0].attendee.locale)
     return to_ical(calendar, event)
 
 
@@ -114,6 +114,7 @@ def _personal_object(registration: Registration, method: str, *, now: datetime) 
         sequence=registration.calendar_sequence,
         stamp=now,
         cancelled=method == "CANCEL",
+        locale=attendee.locale,
     )
     vevent.add("attendee", _attendee_address(attendee))
     calendar.add_component(vevent)
@@ -134,22 +135,29 @@ def _attendee_address(attendee: Attendee) -> vCalAddress:
 
 
 def programme_feed(
-    event: EventModel, sessions: Iterable[EventSession], *, stamp: datetime | None = None
+    event: EventModel,
+    sessions: Iterable[EventSession],
+    *,
+    stamp: datetime | None = None,
+    locale: str | None = None,
 ) -> bytes:
     """The whole programme, cancelled sessions included (STATUS:CANCELLED). `stamp` is
-    DTSTAMP: by default when the programme last changed (programme_changed_at)."""
+    DTSTAMP: by default when the programme last changed; texts in `locale` or the event's."""
     stamp = stamp or programme_changed_at(event)
-    calendar = _calendar(event, "PUBLISH", feed_name=event.name)
+    locale = locale or event.default_locale
+    calendar = _calendar(event, "PUBLISH", feed_name=event.name_in(locale))
     for session in sessions:
-        calendar.add_component(_programme_vevent(session, stamp))
+        calendar.add_component(_programme_vevent(session, stamp, locale))
     return to_ical(calendar, event)
 
 
-def session_file(session: EventSession, *, stamp: datetime | None = None) -> bytes:
+def session_file(
+    session: EventSession, *, stamp: datetime | None = None, locale: str | None = None
+) -> bytes:
     """One session of the programme, for an "add to calendar" download."""
     stamp = stamp or programme_changed_at(session.event)
     calendar = _calendar(session.event, "PUBLISH")
-    calendar.add_component(_programme_vevent(session, stamp))
+    calendar.add_component(_programme_vevent(session, stamp, locale))
     return to_ical(calendar, session.event)
 
 
@@ -169,13 +177,14 @@ def personal_feed(attendee: Attendee, name: str, *, stamp: datetime | None = Non
         shown,
         stamp=stamp,
         cancelled=lambda r: r.status == "cancelled" or attendee.status != "active",
+        locale=attendee.locale,
     )
     return to_ical(calendar, event)
 
 
-def _add_registrations(calendar: Calendar, registrations, *, stamp, cancelled=None) -> None:
+def _add_registrations(calendar: Calendar, registrations, *, stamp, locale, cancelled=None):
     """One VEVENT per registration, in programme order, with the attendee's own UID and
-    SEQUENCE: the same event their invitations put in their calendar."""
+    SEQUENCE: the same event their invitations put in their calendar, in their language."""
     for registration in sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id)):
         calendar.add_component(
             _vevent(
@@ -184,6 +193,7 @@ def _add_registrations(calendar: Calendar, registrations, *, stamp, cancelled=No
                 sequence=registration.calendar_sequence,
                 stamp=stamp,
                 cancelled=bool(cancelled and cancelled(registration)),
+                locale=locale,
             )
         )
 
@@ -213,13 +223,14 @@ def personal_feed_registrations(attendee: Attendee) -> list[Registration]:
     )
 
 
-def _programme_vevent(session: EventSession, stamp: datetime) -> Event:
+def _programme_vevent(session: EventSession, stamp: datetime, locale: str | None) -> Event:
     return _vevent(
         session,
         uid=session_uid(session),
         sequence=session.sequence,
         stamp=stamp,
         cancelled=session.status == "cancelled",
+        locale=locale or session.event.default_locale,
     )
 
 
@@ -303,7 +314,9 @@ def _vevent(
     sequence: int,
     stamp: datetime,
     cancelled: bool,
+    locale: str,
 ) -> Event:
+    """The texts in `locale` (the attendee's, or the feed's), the other language's if empty."""
     event = session.event
     tz = event.tz
     vevent = Event()
@@ -312,18 +325,18 @@ def _vevent(
     vevent.add("dtstart", _local(session.starts_at, tz))
     vevent.add("dtend", _local(session.ends_at, tz))
     vevent.add("sequence", sequence)
-    vevent.add("summary", _text(session.title))
-    location = location_of(session)
+    vevent.add("summary", _text(session.title_in(locale)))
+    location = location_of(session, locale)
     if location:
         vevent.add("location", _text(location))
-    vevent.add("description", _text(description_of(session)))
+    vevent.add("description", _text(description_of(session, locale)))
     vevent.add(
         "url",
         url_for("public.event_programme", slug=event.slug, _external=True)
         + f"#session-{session.id}",
     )
     organizer = vCalAddress(f"mailto:{event.organiser_email}")
-    organizer.params["CN"] = vText(_param(event.name))
+    organizer.params["CN"] = vText(_param(event.name_in(locale)))
     vevent.add("organizer", organizer)
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     vevent.add("transp", "OPAQUE")
@@ -332,18 +345,16 @@ def _vevent(
     return vevent
 
 
-def location_of(session: EventSession) -> str:
-    parts = [session.room.name if session.room else "", session.event.venue]
+def location_of(session: EventSession, locale: str) -> str:
+    parts = [session.room.name_in(locale) if session.room else "", session.event.venue]
     return ", ".join(p for p in parts if p)
 
 
-def description_of(session: EventSession) -> str:
-    parts = []
-    if session.description:
-        parts.append(session.description)
+def description_of(session: EventSession, locale: str) -> str:
+    parts = [session.description_in(locale)]
     if session.speakers:
         parts.append(", ".join(_speaker_label(s) for s in session.speakers))
-    return "\n\n".join(parts)
+    return "\n\n".join(part for part in parts if part)
 
 
 def _speaker_label(speaker) -> str:
@@ -417,36 +428,29 @@ def personal_version(attendee: Attendee, name: str, *, changed_at: datetime | No
     return _digest(
         _event_facts(attendee.event),
         _session_facts(attendee.event, None),
-        (attendee.id, attendee.status, attendee.feed_nonce, name),
+        (attendee.id, attendee.status, attendee.feed_nonce, attendee.locale, name),
         registrations,
         str(changed_at),
     )
 
 
+# What a calendar shows of the event and of each session (in both languages): the versions
+# hash these, so a change to any of them gives the feeds a new ETag.
+EVENT_FACTS = "id slug name name_translated default_locale venue timezone organiser_email"
+SESSION_FACTS = (
+    "id title title_translated description description_translated starts_at ends_at status "
+    "sequence created_at"
+)
+
+
 def _event_facts(event: EventModel) -> tuple:
-    return (
-        event.id,
-        event.slug,
-        event.name,
-        event.venue,
-        event.timezone,
-        event.organiser_email,
-    )
+    return tuple(getattr(event, key) for key in EVENT_FACTS.split())
 
 
 def _session_facts(event: EventModel, session_id: int | None) -> tuple:
+    columns = [getattr(EventSession, key) for key in SESSION_FACTS.split()]
     query = (
-        select(
-            EventSession.id,
-            EventSession.title,
-            EventSession.description,
-            EventSession.starts_at,
-            EventSession.ends_at,
-            EventSession.status,
-            EventSession.sequence,
-            EventSession.created_at,
-            Room.name,
-        )
+        select(*columns, Room.name, Room.name_translated)
         .outerjoin(Room, Room.id == EventSession.room_id)
         .where(EventSession.event_id == event.id)
         .order_by(EventSession.id)
@@ -479,17 +483,18 @@ def webcal_url(url: str) -> str:
     return urlunsplit(("webcal",) + tuple(parts[1:]))
 
 
-def google_calendar_url(session: EventSession) -> str:
+def google_calendar_url(session: EventSession, locale: str | None = None) -> str:
     """Google Calendar's "add event" template link (Google imports no ICS from a click)."""
+    locale = locale or session.event.default_locale
     start, end = (
         t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") for t in (session.starts_at, session.ends_at)
     )
     query = {
         "action": "TEMPLATE",
-        "text": session.title,
+        "text": session.title_in(locale),
         "dates": f"{start}/{end}",
-        "details": description_of(session),
-        "location": location_of(session),
+        "details": description_of(session, locale),
+        "location": location_of(session, locale),
         "ctz": session.event.timezone,
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(query)

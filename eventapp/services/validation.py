@@ -6,6 +6,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 NAME_MAX = 200
 EMAIL_MAX = 254
@@ -22,6 +23,11 @@ class FieldErrors(dict):
         self.setdefault(field, []).append(str(reason))
 
 
+def too_long(limit: int) -> str:
+    """Why a text is refused as too long, in the request's language (and its plural)."""
+    return ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)
+
+
 def clean_text(value, field: str, errors: FieldErrors, *, max_length: int, required: bool) -> str:
     """Trim, normalise to NFC, refuse control characters and overlong text."""
     if value is None:
@@ -33,7 +39,7 @@ def clean_text(value, field: str, errors: FieldErrors, *, max_length: int, requi
     if required and not value:
         errors.add(field, _("This field is required."))
     elif len(value) > max_length:
-        errors.add(field, _("At most %(n)d characters.", n=max_length))
+        errors.add(field, too_long(max_length))
     elif any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):  # control, surrogate
         errors.add(field, _("Contains characters that are not allowed."))
     return value
@@ -45,7 +51,7 @@ def clean_email(value, field: str, errors: FieldErrors) -> str:
         return ""
     value = value.strip()
     if len(value) > EMAIL_MAX:
-        errors.add(field, _("At most %(n)d characters.", n=EMAIL_MAX))
+        errors.add(field, too_long(EMAIL_MAX))
         return value
     try:
         checked = validate_email(value, check_deliverability=False)

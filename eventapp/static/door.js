@@ -51,7 +51,8 @@
 
   function renderQueue(entries) {
     var waiting = entries.length;
-    queueStatus.textContent = waiting ? texts.waiting.replace("{count}", String(waiting)) : "";
+    var text = waiting === 1 ? texts.waitingOne : texts.waiting;  // ngettext's two forms
+    queueStatus.textContent = waiting ? text.replace("{count}", String(waiting)) : "";
     if (waiting || queueList.children.length) queueBox.hidden = false;
   }
 

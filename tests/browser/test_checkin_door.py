@@ -77,7 +77,7 @@ def test_check_ins_survive_a_wifi_drop(door_event, new_page):  # noqa: F811
     code.type(codes["Chen Wei"])
     code.press("Enter")
     expect(page.locator("#door-result")).to_have_attribute("data-state", "queued")
-    expect(page.locator("#door-queue-status")).to_contain_text("2 waiting")
+    expect(page.locator("#door-queue-status")).to_contain_text("2 check-ins waiting")
     scanned_before = datetime.now(UTC)
     assert arrival("Ëlise Müller") is None
 

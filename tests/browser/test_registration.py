@@ -118,7 +118,7 @@ def test_register_in_english_then_switch_to_dutch(demo_event, new_page):
     page.goto(f"/events/{demo_event.slug}/register")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Register for Smart Industry Jaarevent 2027"
+        "Register for Smart Industry Annual Event 2027"  # the demo's English name
     )
     expect(page.locator(".event-meta")).to_contain_text(
         demo_event.starts_at.astimezone(demo_event.tz).strftime("%A, %B %-d, %Y, 09:00")

@@ -10,7 +10,7 @@ from tests.browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
-WORKSHOP = "Van lean naar smart management"
+WORKSHOP = "From lean to smart management"  # the demo's English title: read in English
 
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["wide", "phone"])

@@ -136,12 +136,14 @@ def test_programme_page_has_add_to_calendar_links(client, make_event, make_sessi
         as_text=True
     )
 
-    assert f'href="webcal://localhost/events/{event.slug}/calendar.ics"' in page
-    assert f'href="/events/{event.slug}/calendar.ics"' in page
-    assert f'href="/events/{event.slug}/sessions/{session.id}.ics"' in page
+    # An English reader of a Dutch event: the files in English (?lang=en; the event's own
+    # language needs no parameter).
+    assert f'href="webcal://localhost/events/{event.slug}/calendar.ics?lang=en"' in page
+    assert f'href="/events/{event.slug}/calendar.ics?lang=en"' in page
+    assert f'href="/events/{event.slug}/sessions/{session.id}.ics?lang=en"' in page
     # Google Calendar per session: a short link to our redirect, same text, target and rel.
     assert (
-        f'<a href="/events/{event.slug}/sessions/{session.id}/google" target="_blank" '
+        f'<a href="/events/{event.slug}/sessions/{session.id}/google?lang=en" target="_blank" '
         'rel="noopener noreferrer">Google Calendar<span class="visually-hidden">: '
         "Digital twins</span></a>"
     ) in page

@@ -138,7 +138,7 @@ def test_programme_shows_rooms_speakers_and_seats_in_event_time(client):
     demo_event()
     page = client.get(f"/events/{DEMO_SLUG}/").get_data(as_text=True)
     assert "09:30" in page  # opening at 09:30 Amsterdam time
-    assert "Mona Keijzer" in page and "Grote Zaal" in page
+    assert "Mona Keijzer" in page and "Main Hall" in page  # the English name of the Grote Zaal
     assert "12 places left" in page
 
 

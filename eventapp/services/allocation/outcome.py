@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import AllocationRun, Attendee, EventSession
 from .problem import Workshop, round_covers
 
@@ -69,13 +70,12 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
     if run is None:
         return []
     workshops = {w["id"]: w for w in run.inputs["workshops"]}
-    titles = dict(
-        db.session.execute(
-            select(EventSession.id, EventSession.title).where(
-                EventSession.id.in_(list(workshops) or [-1])
-            )
-        ).all()
-    )
+    titles = {  # in the reader's language, as on every page they see
+        session.id: in_reader_language(session, "title")
+        for session in db.session.scalars(
+            select(EventSession).where(EventSession.id.in_(list(workshops) or [-1]))
+        )
+    }
     demand = run.result.get("demand") or ranking_demand(run.inputs["rankings"])
     first = {d["workshop_id"]: d["first_choices"] for d in demand}
     ranked = {d["workshop_id"]: d["ranked"] for d in demand}

@@ -127,7 +127,12 @@ def clean_preferences(
             continue
         if len(ids) > MAX_CHOICES:
             errors.add(
-                "preferences", _("Rank at most %(count)d workshops per round.", count=MAX_CHOICES)
+                "preferences",
+                ngettext(
+                    "Rank at most %(num)d workshop per round.",
+                    "Rank at most %(num)d workshops per round.",
+                    MAX_CHOICES,
+                ),
             )
             continue
         unknown = [i for i in ids if i not in rounds[key]]

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -289,12 +290,13 @@ def publish(
             seated = by_workshop[workshop_id]
             if not capacity.take_seats(workshop_id, len(seated)):
                 raise AllocationError(
-                    _(
-                        "“%(title)s” no longer has %(count)d seats free. Run a new dry run.",
+                    ngettext(
+                        "“%(title)s” no longer has %(num)d seat free. Run a new dry run.",
+                        "“%(title)s” no longer has %(num)d seats free. Run a new dry run.",
+                        len(seated),
                         title=sessions[workshop_id].title
                         if workshop_id in sessions
                         else workshop_id,
-                        count=len(seated),
                     ),
                     "stale",
                 )

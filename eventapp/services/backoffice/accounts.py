@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.orm import attributes
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -32,7 +33,7 @@ def create_organiser(
     if role not in ROLES:
         errors.add("role", _("Unknown role."))
     if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
-        errors.add("password", _("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH))
+        errors.add("password", _password_too_short())
     if not errors and db.session.scalar(select(Organiser.id).where(Organiser.email == email)):
         errors.add("email", _("An organiser with this email address already exists."))
     if errors:
@@ -207,8 +208,8 @@ def set_password(email: str, password: str) -> Organiser:
     organiser = find_organiser(email)
     if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
         raise InvalidInput(
-            _("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH),
-            {"password": [_("At least %(n)d characters.", n=PASSWORD_MIN_LENGTH)]},
+            _password_too_short(),
+            {"password": [_password_too_short()]},
         )
     organiser.password_hash = generate_password_hash(password)
     organiser.session_version += 1
@@ -325,3 +326,9 @@ def set_event_role(email: str, slug: str, role: str | None) -> str:
         return f"{organiser.email}: {'no role' if removed else 'had no role'} at {slug}."
     grant_event_role(organiser, event_id, role)
     return f"{organiser.email}: {role} at {slug}."
+
+
+def _password_too_short() -> str:
+    return ngettext(
+        "At least %(num)d character.", "At least %(num)d characters.", PASSWORD_MIN_LENGTH
+    )

@@ -46,7 +46,7 @@ SPEAKERS = {
 
 # (start, end, kind, room, title, description, speakers, capacity or None for the room's)
 PROGRAMME = [
-    ("09:00", "09:30", "other", None, "Ontvangst met koffie / Welcome coffee", "", [], None),
+    ("09:00", "09:30", "other", None, "Ontvangst met koffie", "", [], None),
     (
         "09:30",
         "10:30",
@@ -70,7 +70,7 @@ PROGRAMME = [
         ["Mona Keijzer", "Anton Duisterwinkel"],
         None,
     ),
-    ("11:15", "11:30", "other", None, "Pauze / Break", "", [], None),
+    ("11:15", "11:30", "other", None, "Pauze", "", [], None),
     # Round 1
     (
         "11:30",
@@ -100,8 +100,8 @@ PROGRAMME = [
         "workshop",
         "Lab 4",
         "Fieldlab demo: Flexible Manufacturing",
-        "Hands-on demo in a small group: robots that switch products without stopping the line. "
-        "Demo in English.",
+        "Hands-on demo in een kleine groep: robots die van product wisselen zonder de lijn stil "
+        "te zetten. Demo in het Engels.",
         ["Fieldlab Flexible Manufacturing"],
         None,
     ),
@@ -112,7 +112,7 @@ PROGRAMME = [
         "Studio 3",
         "Internationale samenwerking met Duitsland",
         "Actiepunt uit de Smart Industry Declaration 2019: samenwerken over de grens. "
-        "Session in English and Dutch.",
+        "Sessie in het Engels en Nederlands.",
         ["SMITZH"],
         None,
     ),
@@ -174,11 +174,11 @@ PROGRAMME = [
         "workshop",
         "Fieldlab Demohal",
         "Cobots op de werkvloer",
-        "Collaborative robots: veilig samenwerken met mensen. Demo in English.",
+        "Collaborative robots: veilig samenwerken met mensen. Demo in het Engels.",
         ["Fieldlab Flexible Manufacturing"],
         20,
     ),
-    ("14:30", "14:45", "other", None, "Pauze / Break", "", [], None),
+    ("14:30", "14:45", "other", None, "Pauze", "", [], None),
     # Round 3
     (
         "14:45",
@@ -206,7 +206,7 @@ PROGRAMME = [
         "workshop",
         "Lab 4",
         "Fieldlab demo: 3D-printen van metaal",
-        "Van ontwerp tot onderdeel in één middag. Small group, hands-on.",
+        "Van ontwerp tot onderdeel in één middag. Kleine groep, hands-on.",
         ["Fieldlab Zero Defect Manufacturing"],
         None,
     ),
@@ -221,7 +221,7 @@ PROGRAMME = [
         ["SMITZH"],
         None,
     ),
-    ("15:45", "16:00", "other", None, "Pauze / Break", "", [], None),
+    ("15:45", "16:00", "other", None, "Pauze", "", [], None),
     (
         "16:00",
         "16:45",
@@ -235,8 +235,95 @@ PROGRAMME = [
         ["TNO", "Ineke Dezentjé Hamming-Bluemink"],
         None,
     ),
-    ("16:45", "18:00", "other", None, "Netwerkborrel / Networking drinks", "", [], None),
+    ("16:45", "18:00", "other", None, "Netwerkborrel", "", [], None),
 ]
+
+# The programme in English: Dutch title -> (English title, English description). The event
+# is Dutch (default_locale "nl"); English readers see these (models.event.Bilingual).
+ROOMS_EN = {"Grote Zaal": "Main Hall", "Fieldlab Demohal": "Fieldlab Demo Hall"}
+ENGLISH = {
+    "Ontvangst met koffie": ("Welcome coffee", ""),
+    "Pauze": ("Break", ""),
+    "Netwerkborrel": ("Networking drinks", ""),
+    "Plenaire opening": (
+        "Plenary opening",
+        "Opening of the Smart Industry annual event and signing of the Smart Industry "
+        "Declaration. “As an entrepreneur, start thinking now about how to keep productivity "
+        "up: from ‘lean management’ to ‘smart management’.”",
+    ),
+    "De regionale Smart Industry hubs": (
+        "The regional Smart Industry hubs",
+        "Results and plans of the five Smart Industry hubs: working together, events, and "
+        "links with fieldlabs, regionally and nationally.",
+    ),
+    "Van lean naar smart management": (
+        "From lean to smart management",
+        "How do you keep productivity up and involve everyone in your company in going "
+        "digital? Workshop in Dutch.",
+    ),
+    "Scholing en omscholing: leren in de fabriek": (
+        "Training and retraining: learning on the shop floor",
+        "Today's knowledge is outdated tomorrow. Examples of upskilling in manufacturing.",
+    ),
+    "Internationale samenwerking met Duitsland": (
+        "Working together with Germany",
+        "An action point of the Smart Industry Declaration 2019: cooperation across the "
+        "border. Session in English and Dutch.",
+    ),
+    "Fieldlab demo: Flexible Manufacturing": (
+        "Fieldlab demo: Flexible Manufacturing",
+        "Hands-on demo in a small group: robots that switch products without stopping the line. "
+        "Demo in English.",
+    ),
+    "Fieldlab demo: Zero Defect Manufacturing": (
+        "Fieldlab demo: Zero Defect Manufacturing",
+        "Quality control with sensors and data: fewer rejects, less waste.",
+    ),
+    "Smart Connected Supplier Network": (
+        "Smart Connected Supplier Network",
+        "Sharing data along the supply chain without custom interfaces: lessons from the fieldlab.",
+    ),
+    "Digital twins voor het mkb": (
+        "Digital twins for small businesses",
+        "What does it cost, what does it bring? Cases from three fieldlabs.",
+    ),
+    "Fieldlab demo: Campione, onderhoud op afstand": (
+        "Fieldlab demo: Campione, remote maintenance",
+        "Predictive maintenance in the process industry. Small group, hands-on.",
+    ),
+    "Hubs in de regio: waar vind ik hulp?": (
+        "Hubs in the regions: where do I find help?",
+        "Speed dates with the five Smart Industry hubs and their regional fieldlabs.",
+    ),
+    "Cobots op de werkvloer": (
+        "Cobots on the shop floor",
+        "Collaborative robots: working safely alongside people. Demo in English.",
+    ),
+    "Personeelstekort? Automatiseren en opleiden": (
+        "Short of staff? Automate and train",
+        "Retraining and upskilling as an answer to staff shortages: government and industry "
+        "together.",
+    ),
+    "Cybersecurity in de slimme fabriek": (
+        "Cybersecurity in the smart factory",
+        "Connected machines, new risks: practical measures for manufacturers.",
+    ),
+    "Fieldlab demo: 3D-printen van metaal": (
+        "Fieldlab demo: 3D printing in metal",
+        "From design to part in one afternoon. Small group, hands-on.",
+    ),
+    "Business cases voor Smart Industry": (
+        "Business cases for Smart Industry",
+        "New technology, new materials, new business cases: devise solutions together with "
+        "other companies and apply them in your own.",
+    ),
+    "Plenaire afsluiting: Fieldlabs 2018": (
+        "Closing plenary: Fieldlabs 2018",
+        "Presentation of TNO's publication “Fieldlabs 2018, results and impact of 35 "
+        "innovation accelerators”: 240 million euros invested, 600 companies, 430 direct "
+        "jobs. Twelve fieldlabs tell in a video what a fieldlab means to them.",
+    ),
+}
 
 
 def at(hhmm: str) -> datetime:
@@ -252,11 +339,14 @@ def load_demo_event() -> tuple[Event, bool]:
     event = Event(
         slug=DEMO_SLUG,
         name="Smart Industry Jaarevent 2027",
+        name_translated="Smart Industry Annual Event 2027",
         description=(
             "Het landelijke Smart Industry Jaarevent helpt bedrijven uit de industrie verder te "
-            "digitaliseren met praktijkvoorbeelden, workshops en fieldlab-demo's. "
-            "The national Smart Industry annual event: practical examples, workshops and "
-            "fieldlab demos."
+            "digitaliseren met praktijkvoorbeelden, workshops en fieldlab-demo's."
+        ),
+        description_translated=(
+            "The national Smart Industry annual event helps manufacturers go further digital "
+            "with practical examples, workshops and fieldlab demos."
         ),
         venue="Hilversum",
         timezone="Europe/Amsterdam",
@@ -270,20 +360,26 @@ def load_demo_event() -> tuple[Event, bool]:
         confirm_email_first=True,  # as every new event through the form or the API
     )
     db.session.add(event)
-    rooms = {name: Room(event=event, name=name, capacity=cap) for name, cap in ROOMS.items()}
+    rooms = {
+        name: Room(event=event, name=name, name_translated=ROOMS_EN.get(name, ""), capacity=cap)
+        for name, cap in ROOMS.items()
+    }
     speakers = {
         name: Speaker(event=event, name=name, organisation=org) for name, org in SPEAKERS.items()
     }
     db.session.add_all([*rooms.values(), *speakers.values()])
     for start, end, kind, room, title, description, names, capacity in PROGRAMME:
         room_obj = rooms.get(room) if room else None
+        title_en, description_en = ENGLISH.get(title, ("", ""))
         db.session.add(
             EventSession(
                 event=event,
                 kind=kind,
                 room=room_obj,
                 title=title,
+                title_translated=title_en,
                 description=description,
+                description_translated=description_en,
                 starts_at=at(start),
                 ends_at=at(end),
                 capacity=capacity or (room_obj.capacity if room_obj else 0),

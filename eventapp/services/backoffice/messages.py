@@ -21,7 +21,7 @@ from ...models import Attendee, AuditEntry, Event, EventSession, Organiser, Regi
 from .. import audit
 from ..errors import DomainError, InvalidInput
 from ..mail.outbox import enqueue
-from ..validation import FieldErrors, clean_text, database_id
+from ..validation import FieldErrors, clean_text, database_id, too_long
 
 KIND = "organiser_message"
 SUBJECT_MAX = 200
@@ -108,7 +108,10 @@ def clean_message(subject: object, body: object) -> tuple[str, str]:
         if not body.strip():
             errors.add("body", _("This field is required."))
         elif len(body) > BODY_MAX:
-            errors.add("body", _("At most %(n)d characters.", n=BODY_MAX))
+            errors.add(
+                "body",
+                too_long(BODY_MAX),
+            )
     else:
         errors.add("body", _("This field is required."))
         body = ""

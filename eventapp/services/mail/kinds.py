@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ...i18n import in_reader_language
 from .. import calendar
 from .context import MailContext, mail_kind
 from .transport import CalendarPart
@@ -66,12 +67,14 @@ def event_cancellations(context: MailContext) -> list[CalendarPart]:
 
 
 def _titles(context: MailContext) -> str:
-    return ", ".join(s.title for s in context.sessions)
+    return ", ".join(in_reader_language(s, "title") for s in context.sessions)
 
 
 mail_kind(
     "confirmation",
-    subject=lambda c: _("Your registration for %(event)s", event=c.event.name),
+    subject=lambda c: _(
+        "Your registration for %(event)s", event=in_reader_language(c.event, "name")
+    ),
     calendar=invitations,
     qr_code=True,
     schedule_several=True,
@@ -80,7 +83,9 @@ mail_kind(
     # Seats held until the address is confirmed (registration/holds.py): no calendar data
     # and no check-in code yet; the confirmation carries them once the link is confirmed.
     "confirm_email",
-    subject=lambda c: _("Confirm your registration for %(event)s", event=c.event.name),
+    subject=lambda c: _(
+        "Confirm your registration for %(event)s", event=in_reader_language(c.event, "name")
+    ),
 )
 mail_kind(
     "promoted",
@@ -91,12 +96,16 @@ mail_kind(
 )
 mail_kind(
     "sessions_dropped",
-    subject=lambda c: _("Your registration for %(event)s has changed", event=c.event.name),
+    subject=lambda c: _(
+        "Your registration for %(event)s has changed", event=in_reader_language(c.event, "name")
+    ),
     calendar=cancellations,
 )
 mail_kind(
     "cancelled",
-    subject=lambda c: _("Your registration for %(event)s is cancelled", event=c.event.name),
+    subject=lambda c: _(
+        "Your registration for %(event)s is cancelled", event=in_reader_language(c.event, "name")
+    ),
     calendar=cancellations,
 )
 mail_kind(
@@ -111,13 +120,16 @@ mail_kind(
 )
 mail_kind(
     "event_cancelled",
-    subject=lambda c: _("%(event)s is cancelled", event=c.event.name),
+    subject=lambda c: _("%(event)s is cancelled", event=in_reader_language(c.event, "name")),
     calendar=event_cancellations,
 )
 
 mail_kind(
     "ranking_review",
-    subject=lambda c: _("Please review your workshop ranking for %(event)s", event=c.event.name),
+    subject=lambda c: _(
+        "Please review your workshop ranking for %(event)s",
+        event=in_reader_language(c.event, "name"),
+    ),
 )
 mail_kind(
     "offer",
@@ -129,10 +141,14 @@ mail_kind(
 )
 mail_kind(
     "lost_link",
-    subject=lambda c: _("Your personal link for %(event)s", event=c.event.name),
+    subject=lambda c: _(
+        "Your personal link for %(event)s", event=in_reader_language(c.event, "name")
+    ),
 )
 mail_kind(
     "reminder",
-    subject=lambda c: _("Soon: %(event)s, your schedule", event=c.event.name),
+    subject=lambda c: _(
+        "Soon: %(event)s, your schedule", event=in_reader_language(c.event, "name")
+    ),
     qr_code=True,
 )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, EventSession, OutboxMessage, Registration
 from ...models import Event as EventModel
 from .. import calendar
@@ -133,7 +134,7 @@ def questions_footer(event: EventModel) -> str:
 
 def _unregistered_kind(kind: str) -> MailKind:
     def subject(context: MailContext) -> str:
-        return str(context.payload.get("subject") or context.event.name)
+        return str(context.payload.get("subject") or in_reader_language(context.event, "name"))
 
     return MailKind(subject)
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import gettext as _
 
-from ...models.event import EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ...models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
 from ..errors import InvalidInput
 from ..validation import (
     DESCRIPTION_MAX,
@@ -252,6 +252,13 @@ def _clean_texts(data: dict, out: dict, errors: FieldErrors, partial, required, 
             out[key] = clean_text(data.get(key), key, errors, max_length=max_length, required=False)
 
 
+def _clean_descriptions(data: dict, out: dict, errors: FieldErrors) -> None:
+    """The description in the event's language and in its other one, when given."""
+    for key in ("description", "description_translated"):
+        if key in data:
+            out[key] = clean_description(data.get(key), key, errors)
+
+
 def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None) -> dict:
     """Typed event fields; on `partial` (PATCH) only the fields present."""
     errors = FieldErrors()
@@ -262,10 +269,13 @@ def clean_event_data(data: dict, *, partial: bool, current_tz: str | None = None
             errors.add("slug", _("Lower-case letters, digits and dashes, at most 80."))
         else:
             out["slug"] = slug
-    texts = {"venue": VENUE_MAX}
+    texts = {"venue": VENUE_MAX, "name_translated": NAME_MAX}
     _clean_texts(data, out, errors, partial, {"name": NAME_MAX}, texts)
-    if "description" in data:
-        out["description"] = clean_description(data.get("description"), "description", errors)
+    _clean_descriptions(data, out, errors)
+    if "default_locale" in data:
+        locale = clean_choice(data["default_locale"], "default_locale", errors, CONTENT_LOCALES)
+        if locale:
+            out["default_locale"] = locale
     if data.get("organiser_email") is not None:
         # The event's contact address: ORGANIZER of its invitations, Reply-To of its emails,
         # the "questions?" footer (docs/CALENDAR.md, "Per METHOD").
@@ -364,7 +374,8 @@ def _clean_bot_defences(data: dict, out: dict, errors: FieldErrors) -> None:
 def clean_room_data(data: dict, *, partial: bool) -> dict:
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(data, out, errors, partial, {"name": ROOM_NAME_MAX})
+    texts = {"name_translated": ROOM_NAME_MAX}
+    _clean_texts(data, out, errors, partial, {"name": ROOM_NAME_MAX}, texts)
     if _given(data, "capacity", partial):
         capacity = clean_int(data.get("capacity"), "capacity", errors)
         if capacity is not None:
@@ -385,9 +396,8 @@ def clean_session_data(data: dict, *, tz: str, partial: bool) -> dict:
     """Typed session fields. `room_id` stays an id (or None); the service resolves it."""
     errors = FieldErrors()
     out: dict = {}
-    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {})
-    if "description" in data:
-        out["description"] = clean_description(data.get("description"), "description", errors)
+    _clean_texts(data, out, errors, partial, {"title": TITLE_MAX}, {"title_translated": TITLE_MAX})
+    _clean_descriptions(data, out, errors)
     if "kind" in data or not partial:
         kind = clean_choice(data.get("kind", "workshop"), "kind", errors, SESSION_KINDS)
         if kind:

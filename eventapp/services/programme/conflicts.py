@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
@@ -282,9 +283,10 @@ def _attendee_overlaps(plan: SessionPlan) -> list[ConflictItem]:
 def _overlap_item(summary: dict, other: EventSession, attendees: list[Attendee]) -> ConflictItem:
     return ConflictItem(
         ATTENDEE_OVERLAP,
-        _(
-            "%(count)d attendees of “%(title)s” also have a seat at “%(other)s” at that time.",
-            count=len(attendees),
+        ngettext(
+            "%(num)d attendee of “%(title)s” also has a seat at “%(other)s” at that time.",
+            "%(num)d attendees of “%(title)s” also have a seat at “%(other)s” at that time.",
+            len(attendees),
             title=summary["title"],
             other=other.title,
         ),

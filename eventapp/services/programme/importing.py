@@ -6,7 +6,8 @@ also between rows of the same file) and reports per row what is wrong or clashes
 caller rolls back after a dry run, and commits a real run only when `report.can_commit`.
 
 CSV: a header row with title, kind, start, end, room, capacity, speakers (description
-optional), comma, semicolon or tab separated, UTF-8 (with or without BOM) or Windows-1252.
+optional), comma, semicolon or tab separated, UTF-8 (with or without BOM) or Windows-1252;
+title_en, description_nl, room_en: a text in one language (the event's, or its other one).
 Times are local to the event ("2027-03-18 09:30", "18-03-2027 09:30"; end may be "10:30").
 Speakers are separated by ";" or "|". A room that doesn't exist yet is created with the
 row's capacity.
@@ -65,6 +66,7 @@ KIND_WORDS = {
 }
 LOCAL_FORMATS = ("%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M", "%d-%m-%Y %H:%M:%S")
 TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}$")
+IN_LANGUAGE = re.compile(r"^(title|description|room)_(nl|en)$")  # title_en: the English title
 
 
 @dataclass
@@ -80,6 +82,7 @@ class ImportRow:
     capacity: object = ""
     speakers: list[str] = field(default_factory=list)
     description: str = ""
+    in_languages: dict[str, str] = field(default_factory=dict)  # {"title_en": ...}
     warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
     uid: str = ""  # an ICS event's UID: a second import of it updates, not duplicates
 
@@ -152,7 +155,7 @@ def parse_csv(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
 
 def _read_csv(reader) -> tuple[list[ImportRow], list[RowProblem]]:
     header = [_column(name) for name in next(reader)]
-    missing = [c for c in ("title", "start", "end") if c not in header]
+    missing = sorted({"end", "start", "title"} - {IN_LANGUAGE.sub(r"\1", c) for c in header})
     if missing:
         return [], [
             RowProblem(
@@ -184,6 +187,7 @@ def _read_csv(reader) -> tuple[list[ImportRow], list[RowProblem]]:
                 capacity=cells.get("capacity", ""),
                 speakers=split_speakers(cells.get("speakers", "")),
                 description=cells.get("description", ""),
+                in_languages={k: v for k, v in cells.items() if IN_LANGUAGE.match(k)},
             )
         )
     return rows, problems
@@ -326,9 +330,7 @@ def _after(start: datetime, duration: timedelta) -> datetime:
 
 
 def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def parse(filename: str, text: str) -> tuple[list[ImportRow], list[RowProblem]]:
@@ -425,31 +427,44 @@ def _item(data: dict) -> ConflictItem:
     return ConflictItem(data["kind"], data["message"], data["sessions"], extra)
 
 
+def _in_languages(event: Event, row: ImportRow, name: str) -> tuple[str, str]:
+    """The row's text in the event's language (title, title_nl) and in its other (title_en)."""
+    main = getattr(row, name) or row.in_languages.get(f"{name}_{event.default_locale}", "")
+    return main, row.in_languages.get(f"{name}_{event.translated_locale}", "")
+
+
 def _session_data(actor, event: Event, row: ImportRow, now: datetime, new_rooms: list[str]):
+    title = _in_languages(event, row, "title")
+    description = _in_languages(event, row, "description")
     data = {
-        "title": row.title,
+        "title": title[0],
         "kind": KIND_WORDS.get(str(row.kind).strip().lower(), row.kind) or "workshop",
         "starts_at": _when(row.start, event),
         "ends_at": _end(row.end, row.start, event),
         "speakers": row.speakers,
-        "description": row.description,
+        "description": description[0],
     }
+    if title[1] or description[1]:  # given in the other language (an ICS re-import keeps those)
+        data.update(title_translated=title[1], description_translated=description[1])
     if str(row.capacity).strip():
         data["capacity"] = str(row.capacity).strip()
-    if row.room:
-        data["room_id"] = _room(actor, event, row, now, new_rooms).id
+    names = _in_languages(event, row, "room")
+    if names[0]:
+        data["room_id"] = _room(actor, event, row, names, now, new_rooms).id
     return data
 
 
-def _room(actor, event: Event, row: ImportRow, now: datetime, new_rooms: list[str]) -> Room:
+def _room(actor, event: Event, row: ImportRow, names, now: datetime, new_rooms) -> Room:
     """The event's room of that name (any case), or a new one holding the row's capacity."""
+    name, translated = names
     for room in event.rooms:
-        if room.name.casefold() == row.room.casefold():
+        if room.name.casefold() == name.casefold():
             return room
     if not str(row.capacity).strip():
-        message = _("New room “%(room)s”: give the row a capacity.", room=row.room)
+        message = _("New room “%(room)s”: give the row a capacity.", room=name)
         raise InvalidInput(message, {"capacity": [message]})
-    room = schedule.create_room(actor, event, {"name": row.room, "capacity": row.capacity}, now)
+    values = {"name": name, "name_translated": translated, "capacity": row.capacity}
+    room = schedule.create_room(actor, event, values, now)
     db.session.refresh(event, ["rooms"])
     new_rooms.append(room.name)
     return room

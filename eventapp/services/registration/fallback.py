@@ -5,6 +5,10 @@ workshop of the same round meanwhile. The waiting-list row names that session
 (Registration.fallback_session_id); when the place turns into a seat, waitlist.py gives the
 fallback seat back in the same transaction, and it passes to the next on that session's own
 waiting list. The seat is taken through the same capacity guard as any other.
+
+The attendee names the fallback when registering (the form, the API's `fallbacks`) or later
+(change_fallback: the manage page, the API's PATCH): choosing another gives the old seat
+back, and choosing none keeps only the waiting-list place.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, OutboxMessage, Registration
-from ..errors import InvalidInput, NotFound, ScheduleConflict
+from ..errors import InvalidInput, NotFound, RegistrationClosed, ScheduleConflict
+from ..mail.outbox import enqueue
 from ..programme import reading as programme
-from ..programme.reading import session_summary
+from ..programme.reading import ensure_open, session_summary
+from .capacity import lock_attendee
 from .register import take_seats
-from .waitlist import conflicting_session
+from .waitlist import conflicting_session, release_fallback
 
 
 def hold_fallback(
@@ -61,7 +68,11 @@ def hold_fallback(
     clash = conflicting_session(waited, fallback)
     if clash is not None:
         raise ScheduleConflict(
-            _("“%(a)s” clashes with “%(b)s”.", a=fallback.title, b=clash.title),
+            _(
+                "“%(a)s” clashes with “%(b)s”.",
+                a=in_reader_language(fallback, "title"),
+                b=in_reader_language(clash, "title"),
+            ),
             [session_summary(fallback), session_summary(clash)],
         )
     [kept] = take_seats(attendee, [fallback], waitlist=False, now=now)
@@ -71,8 +82,45 @@ def hold_fallback(
     return kept
 
 
+def change_fallback(
+    attendee: Attendee, waited_session_id: int, fallback_session_id: int | None, now: datetime
+) -> Registration | None:
+    """Choose, change or drop (None) the seat kept while waiting for `waited_session_id`,
+    after registering: the old fallback's seat goes back to its waiting list and out of the
+    attendee's calendar (sessions_dropped), the new one is taken as hold_fallback takes it
+    (and confirmed by email). Nothing changes when the choice is the current one; an error
+    (not waiting for that workshop, a full or unsuitable fallback) leaves the caller to roll
+    back. Returns the new fallback's registration, if any."""
+    if attendee.status != "active":
+        raise RegistrationClosed(_("This registration has been cancelled."))
+    ensure_open(attendee.event, now)
+    lock_attendee(attendee)
+    waited = next(
+        (
+            r
+            for r in attendee.registrations
+            if r.session_id == waited_session_id and r.status == "waitlisted"
+        ),
+        None,
+    )
+    if waited is None:
+        message = _("You are not on the waiting list of this workshop.")
+        raise InvalidInput(message, {"session_id": [message]})
+    previous = waited.fallback_session_id
+    if previous == fallback_session_id:
+        return None
+    if previous is not None:
+        release_fallback(waited, now)
+        enqueue("sessions_dropped", attendee, {"session_ids": [previous]})
+    if fallback_session_id is None:
+        db.session.flush()
+        return None
+    return hold_fallback(attendee, waited_session_id, fallback_session_id, now)
+
+
 def _add_to_pending_confirmation(attendee: Attendee, session_id: int) -> None:
-    """The fallback's invitation goes in the confirmation not yet sent (one email, not two)."""
+    """The fallback's invitation goes in the confirmation not yet sent (one email, not two),
+    or in a confirmation of its own when that one has gone (a fallback chosen later)."""
     message = db.session.scalar(
         select(OutboxMessage)
         .where(
@@ -83,6 +131,7 @@ def _add_to_pending_confirmation(attendee: Attendee, session_id: int) -> None:
         .order_by(OutboxMessage.id.desc())
     )
     if message is None:
+        enqueue("confirmation", attendee, {"session_ids": [session_id]})
         return
     payload = dict(message.payload or {})
     payload["session_ids"] = [*payload.get("session_ids", []), session_id]

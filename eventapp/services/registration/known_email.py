@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, Event, EventSession, OutboxMessage
 from ..errors import AlreadyRegistered, SessionFull
 from ..mail.outbox import enqueue
@@ -30,7 +31,10 @@ from ..validation import normalize_email
 
 def session_full(full: list[EventSession]) -> SessionFull:
     return SessionFull(
-        _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
+        _(
+            "Full: %(titles)s.",
+            titles=", ".join(f"“{in_reader_language(s, 'title')}”" for s in full),
+        )
         + " "
         + _("You can join the waiting list."),
         [session_summary(s) for s in full],

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ...database import adopt, start_writing
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, Event, EventSession, Organiser, OutboxMessage, Registration
 from .. import links
 from ..allocation import runs as allocation
@@ -154,7 +155,7 @@ def load_registrable_sessions(event: Event, session_ids: list[int]) -> list[Even
         )
     closed = [s for s in found.values() if not s.registrable]
     if closed:
-        titles = ", ".join(s.title for s in closed)
+        titles = ", ".join(in_reader_language(s, "title") for s in closed)
         message = _("These sessions take no registrations: %(titles)s.", titles=titles)
         raise InvalidInput(message, {"session_ids": [message]})
     return [found[i] for i in sorted(found)]
@@ -170,10 +171,10 @@ def ensure_no_overlap(sessions: list[EventSession]) -> None:
         _(
             "“%(a)s” (%(a_start)s–%(a_end)s) and “%(b)s” (%(b_start)s–%(b_end)s) "
             "take place at the same time. Choose one of them.",
-            a=first.title,
+            a=in_reader_language(first, "title"),
             a_start=first.starts_at.astimezone(tz).strftime("%H:%M"),
             a_end=first.ends_at.astimezone(tz).strftime("%H:%M"),
-            b=second.title,
+            b=in_reader_language(second, "title"),
             b_start=second.starts_at.astimezone(tz).strftime("%H:%M"),
             b_end=second.ends_at.astimezone(tz).strftime("%H:%M"),
         ),

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ...database import adopt
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, EventSession, Organiser, Registration
 from ..errors import SessionFull
 from ..programme.reading import session_summary
@@ -92,7 +93,10 @@ def settle(
             full.append(session)
     if full:
         raise SessionFull(
-            _("Full: %(titles)s.", titles=", ".join(f"“{s.title}”" for s in full))
+            _(
+                "Full: %(titles)s.",
+                titles=", ".join(f"“{in_reader_language(s, 'title')}”" for s in full),
+            )
             + " "
             + _("You can join the waiting list."),
             [session_summary(s) for s in full],

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, EventSession, Registration
 from .. import audit
 from ..errors import Forbidden, InvalidInput, NotFound, OfferExpired, ScheduleConflict, SessionFull
@@ -209,8 +210,8 @@ def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registra
         lambda held: _(
             "“%(offered)s” takes place at the same time as “%(held)s”. "
             "Cancel that session first, or decline the offer.",
-            offered=session.title,
-            held=held.title,
+            offered=in_reader_language(session, "title"),
+            held=in_reader_language(held, "title"),
         ),
         ignoring=registration.fallback_session_id,
     )
@@ -296,8 +297,8 @@ def promote_registration(
         lambda held: _(
             "“%(wanted)s” takes place at the same time as “%(held)s”, "
             "which %(name)s already attends. Move them out of it first.",
-            wanted=session.title,
-            held=held.title,
+            wanted=in_reader_language(session, "title"),
+            held=in_reader_language(held, "title"),
             name=registration.attendee.name,
         ),
         ignoring=registration.fallback_session_id,
@@ -307,7 +308,8 @@ def promote_registration(
         took = capacity.take_seat_over_capacity(session, actor, attendee=registration.attendee)
     if not took:
         raise SessionFull(
-            _("“%(title)s” is full.", title=session.title), [session_summary(session)]
+            _("“%(title)s” is full.", title=in_reader_language(session, "title")),
+            [session_summary(session)],
         )
     flipped = db.session.execute(
         update(Registration)

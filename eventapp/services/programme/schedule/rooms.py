@@ -42,7 +42,9 @@ def update_room(
             conflicts.room_capacity_conflicts(room, room.capacity),
             confirm=confirm,
         )
-    renamed = "name" in values and values["name"] != room.name
+    renamed = any(
+        key in values and values[key] != getattr(room, key) for key in ("name", "name_translated")
+    )
     room = apply_changes(actor, "room.updated", room, values, now)
     if renamed:  # calendars show the room's name in LOCATION
         in_room = [s for s in sessions_of_event(room.event) if s.room_id == room.id]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from ....extensions import db
@@ -29,7 +30,19 @@ from .rooms import room_named, speakers_named
 KEEP_ROOM = object()  # move_session(): leave the room as it is
 
 # Changes an attendee's calendar must pick up: they bump the session's SEQUENCE.
-CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "room_id")
+CALENDAR_FIELDS = (
+    "title",
+    "title_translated",
+    "description",
+    "description_translated",
+    "starts_at",
+    "ends_at",
+    "room_id",
+)
+# What a calendar shows as the session's name (SUMMARY), in either language.
+TITLE_FIELDS = ("title", "title_translated")
+# The texts a session is created and edited with, in the event's language and its other one.
+TEXT_FIELDS = ("title", "title_translated", "description", "description_translated")
 
 
 @dataclass
@@ -74,8 +87,7 @@ def create_session(
     session = EventSession(
         event=event,
         kind=values["kind"],
-        title=values["title"],
-        description=values.get("description", ""),
+        **{key: values.get(key, "") for key in TEXT_FIELDS},
         starts_at=values["starts_at"],
         ends_at=values["ends_at"],
         room=room,
@@ -166,14 +178,18 @@ def update_session(
     old_capacity = session.capacity
     if capacity != old_capacity:
         set_capacity(session, capacity)
-    for key in ("title", "description", "kind", "starts_at", "ends_at", "status"):
+    for key in (*TEXT_FIELDS, "kind", "starts_at", "ends_at", "status"):
         if key in values:
             setattr(session, key, values[key])
     session.room = room
     if "speakers" in values:
         session.speakers = speakers_named(event, speaker_names)
     change = SessionChange(session, moved=moved and not restored, warnings=found)
-    retitled = not change.moved and not restored and before.get("title") != session.title
+    retitled = (
+        not change.moved
+        and not restored
+        and any(before.get(key) != getattr(session, key) for key in TITLE_FIELDS)
+    )
     if (
         not change.moved
         and not retitled
@@ -226,10 +242,12 @@ def set_capacity(session: EventSession, capacity: int) -> None:
     if result.rowcount != 1:
         item = ConflictItem(
             conflicts.CAPACITY_BELOW_TAKEN,
-            _(
-                "%(taken)d seats are already taken; the capacity can't go below that "
+            ngettext(
+                "%(num)d seat is already taken; the capacity can't go below that "
                 "(cancel or move attendees first).",
-                taken=session.seats_taken,
+                "%(num)d seats are already taken; the capacity can't go below that "
+                "(cancel or move attendees first).",
+                session.seats_taken,
             ),
             [conflicts.session_summary(session)],
             {"capacity": capacity, "seats_taken": session.seats_taken},
