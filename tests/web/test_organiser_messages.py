@@ -128,8 +128,7 @@ def test_the_worker_renders_the_message_in_both_alternatives(
     messages.send_message(
         event,
         messages.Audience(),
-        "Parking <today>",
-        "Use entrance B & C.\n\nSee you!",
+        messages.draft(event, "Parking <today>", "Use entrance B & C.\n\nSee you!"),
         actor=make_organiser("admin"),
         now=now,
     )

@@ -130,3 +130,7 @@ mail_kind(
     subject=lambda c: _("Soon: %(event)s, your schedule", event=c.event.name),
     qr_code=True,
 )
+mail_kind(
+    "message_test",
+    subject=lambda c: _("[Test] %(subject)s", subject=c.payload.get("subject", "")),
+)
