@@ -97,8 +97,8 @@ def render_composer(event, form: MessageForm, preview=None, status: int = 200):
         language_names=LANGUAGE_NAMES,
         event_language=event.default_locale,
         other_language=messages.other_locale(event),
-        greeting=messages.greeting(event.default_locale, _("[name]")),
-        other_greeting=messages.greeting(messages.other_locale(event), _("[name]")),
+        greeting=messages.greeting(event.default_locale),
+        other_greeting=messages.greeting(messages.other_locale(event)),
     ), status
 
 

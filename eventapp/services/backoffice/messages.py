@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, ngettext, refresh
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
@@ -210,10 +210,16 @@ def draft(event: Event, subject: object, body: object, other_subject="", other_b
     return Draft(tuple(versions))
 
 
-def greeting(locale: str, name: str) -> str:
-    """The line every email opens with (templates/mail/_layout.html), in that language."""
-    with force_locale(locale):
-        return _("Hello %(name)s,", name=name)
+def greeting(locale: str, name: str | None = None) -> str:
+    """The line every email opens with (templates/mail/_layout.html), in that language;
+    without a name, with a stand-in ("Beste [naam],")."""
+    try:
+        with force_locale(locale):
+            return _("Hello %(name)s,", name=name or _("[name]"))
+    finally:
+        # force_locale puts back the locale cached before it, which can outlive the request
+        # (the app context's g): let the page's language be chosen afresh.
+        refresh()
 
 
 def own_greeting(body: str) -> str | None:
@@ -283,7 +289,7 @@ def preview(event: Event, audience: Audience, message: Draft) -> Preview:
     versions = []
     for version in message.versions:
         shown = _sample(event, audience, version.locale) or sample
-        name = shown.name if shown else _("[name]")
+        name = shown.name if shown else None
         versions.append(
             VersionPreview(
                 version,
