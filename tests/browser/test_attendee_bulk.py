@@ -142,3 +142,30 @@ def test_the_list_on_a_phone_keeps_name_and_box_without_sideways_scrolling(
     expect(page.get_by_role("link", name="Person 00")).to_be_visible()
     expect(page.locator("#attendee-list td.col-email").first).to_be_hidden()
     assert axe_audit(page) == []
+
+
+def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe_audit):
+    event, _plenary_id = crowd_event
+    page = new_page(viewport=WIDE, locale="en-GB")
+    sign_in(page)
+    page.goto(f"/organiser/events/{event.slug}/attendees")
+    page.get_by_label("Select Person 01").check()
+    page.get_by_label("Select Person 02").check()
+    page.get_by_role("button", name="Message", exact=True).click()
+
+    expect(page.get_by_label("To")).to_have_value("selected")
+    expect(page.locator("#greeting-nl")).to_contain_text("Beste [naam],")
+    page.get_by_label("Subject (Nederlands)").fill("Parkeren")
+    page.get_by_label("Message (Nederlands)").fill("Beste allemaal,\n\nParkeer bij ingang B.")
+    page.locator("summary").click()
+    page.get_by_label("Subject (English)").fill("Parking")
+    page.get_by_label("Message (English)").fill("Park at entrance B.")
+    page.get_by_role("button", name="Preview", exact=True).click()
+
+    expect(page.locator("#recipient-count")).to_have_text("2 recipients")
+    expect(page.locator(".own-greeting")).to_contain_text("“Beste allemaal,”")
+    assert axe_audit(page) == []
+    page.get_by_role("button", name="Remove my greeting").click()
+    expect(page.locator(".own-greeting")).to_have_count(0)
+    expect(page.locator(".message-sample").first).to_contain_text("Beste Person 01,")
+    expect(page.get_by_role("button", name="Send to 2 attendees")).to_be_visible()

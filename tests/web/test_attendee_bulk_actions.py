@@ -278,6 +278,8 @@ def test_message_the_selected_opens_the_composer_with_them_as_the_audience(
     page = bulk(client, event, "message", [ada.id, cyd.id, dee.id]).get_data(as_text=True)
     assert '<option selected value="selected">2 attendees selected on the list</option>' in page
     assert f'name="selected" type="hidden" value="{ada.id},{cyd.id}"' in page
+    # The page came from the list's form; the composer posts to the messages page.
+    assert f'action="/organiser/events/{event.slug}/messages"' in page
 
     url = f"/organiser/events/{event.slug}/messages"
     form = {
