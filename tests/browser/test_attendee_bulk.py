@@ -154,7 +154,7 @@ def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe
     page.get_by_role("button", name="Message", exact=True).click()
 
     expect(page.get_by_label("To")).to_have_value("selected")
-    expect(page.locator("#greeting-nl")).to_contain_text("Beste [naam],")
+    expect(page.locator("#body-hint")).to_contain_text("opens with “Beste [naam],”")
     page.get_by_label("Subject (Nederlands)").fill("Parkeren")
     page.get_by_label("Message (Nederlands)").fill("Beste allemaal,\n\nParkeer bij ingang B.")
     page.locator("summary").click()

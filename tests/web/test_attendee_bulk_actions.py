@@ -244,15 +244,20 @@ def test_resend_confirmation_from_the_attendee_page_is_audited_and_rate_limited(
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert kinds == ["confirmation"]
 
-    # Ten minutes later it may go again.
+    # Ten minutes later it may go again; so may one whose mail failed, which never arrived.
     message = db.session.scalars(select(OutboxMessage)).one()
     message.created_at = message.created_at - timedelta(minutes=11)
     db.session.commit()
     client.post(f"{page_url}/resend")
     assert len(db.session.scalars(select(OutboxMessage.kind)).all()) == 2
+    latest = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    latest.status = "failed"
+    db.session.commit()
+    client.post(f"{page_url}/resend")
+    assert len(db.session.scalars(select(OutboxMessage.kind)).all()) == 3
 
     send_pending(now=now)
-    assert len(mail_to(smtp_server, "ada@example.org")) == 2
+    assert len(mail_to(smtp_server, "ada@example.org")) == 2  # the failed one stays failed
 
 
 def test_a_cancelled_attendee_gets_no_resend(client, signed_in, round_one, now):

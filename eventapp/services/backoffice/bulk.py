@@ -186,9 +186,15 @@ def _same_slot(held: EventSession, target: EventSession) -> bool:
 
 
 def last_confirmation_at(attendee: Attendee) -> datetime | None:
+    """When the attendee's latest confirmation was queued; one that failed does not count,
+    since it never arrived."""
     return db.session.scalar(
         select(OutboxMessage.created_at)
-        .where(OutboxMessage.attendee_id == attendee.id, OutboxMessage.kind == "confirmation")
+        .where(
+            OutboxMessage.attendee_id == attendee.id,
+            OutboxMessage.kind == "confirmation",
+            OutboxMessage.status != "failed",
+        )
         .order_by(OutboxMessage.created_at.desc())
         .limit(1)
     )
