@@ -13,12 +13,14 @@ from eventapp.services.backoffice.accounts import create_organiser
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
 from tests.browser.conftest import PHONE, WIDE
+from tests.browser.test_organiser_dashboard import sign_in
 from tests.conftest import ORGANISER_PASSWORD
 
 pytestmark = pytest.mark.browser
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 LAPTOP = {"width": 1366, "height": 768}
 CROWD = 30
+BOSS = "boss@example.org"
 
 
 @pytest.fixture
@@ -42,19 +44,11 @@ def crowd_event(demo_event):
             ),
             utcnow(),
         )
-    create_organiser("boss@example.org", ORGANISER_PASSWORD, role="admin")
+    create_organiser(BOSS, ORGANISER_PASSWORD, role="admin")
     db.session.commit()
     plenary_id = plenary.id
     db.session.remove()
     return demo_event, plenary_id
-
-
-def sign_in(page, email="boss@example.org"):
-    page.goto("/organiser/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", ORGANISER_PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state()
 
 
 def statuses(names) -> list[str]:
@@ -78,7 +72,7 @@ def counter_matches_rows(session_id) -> bool:
 def test_select_and_cancel_in_bulk_with_the_audit(crowd_event, new_page, axe_audit, screenshot):
     event, plenary_id = crowd_event
     page = new_page(viewport=LAPTOP, locale="en-GB")
-    sign_in(page)
+    sign_in(page, BOSS)
     page.goto(f"/organiser/events/{event.slug}/attendees")
     rows = page.locator("#attendee-list tbody tr")
     expect(rows).to_have_count(CROWD)
@@ -117,7 +111,7 @@ def test_select_and_cancel_in_bulk_with_the_audit(crowd_event, new_page, axe_aud
 def test_without_javascript_the_ticked_rows_are_cancelled_too(crowd_event, new_page):
     event, plenary_id = crowd_event
     page = new_page(viewport=WIDE, locale="en-GB", javascript=False)
-    sign_in(page)
+    sign_in(page, BOSS)
     page.goto(f"/organiser/events/{event.slug}/attendees?q=Person+1")
     expect(page.get_by_label("Select all on this page")).to_be_hidden()  # needs the script
     page.get_by_label("Select Person 12").check()
@@ -134,7 +128,7 @@ def test_the_list_on_a_phone_keeps_name_and_box_without_sideways_scrolling(
 ):
     event, _plenary_id = crowd_event
     page = new_page(viewport=PHONE, locale="en-GB")
-    sign_in(page)
+    sign_in(page, BOSS)
     page.goto(f"/organiser/events/{event.slug}/attendees")
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     box = page.get_by_label("Select Person 00")
@@ -147,7 +141,7 @@ def test_the_list_on_a_phone_keeps_name_and_box_without_sideways_scrolling(
 def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe_audit):
     event, _plenary_id = crowd_event
     page = new_page(viewport=WIDE, locale="en-GB")
-    sign_in(page)
+    sign_in(page, BOSS)
     page.goto(f"/organiser/events/{event.slug}/attendees")
     page.get_by_label("Select Person 01").check()
     page.get_by_label("Select Person 02").check()

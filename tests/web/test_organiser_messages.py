@@ -145,6 +145,15 @@ def test_the_worker_renders_the_message_in_both_alternatives(
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
+BOTH_LANGUAGES = {
+    "audience": "all",
+    "subject": "Parkeren",
+    "body": "Parkeer bij ingang B.",
+    "other_subject": "Parking",
+    "other_body": "Park at entrance B.",
+}
+
+
 @pytest.fixture
 def bilingual(client, make_organiser, login, make_event, make_session, now):
     """A Dutch event with a Dutch and an English attendee, and an organiser signed in."""
@@ -203,13 +212,7 @@ def test_what_counts_as_a_greeting_of_its_own(body, greeting):
 def test_each_attendee_gets_the_version_in_their_language(client, bilingual, now, smtp_server):
     event, anne, ada, _organiser = bilingual
     url = f"/organiser/events/{event.slug}/messages"
-    form = {
-        "audience": "all",
-        "subject": "Parkeren",
-        "body": "Parkeer bij ingang B.",
-        "other_subject": "Parking",
-        "other_body": "Park at entrance B.",
-    }
+    form = BOTH_LANGUAGES
     page = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
     assert "Nederlands: 1 recipients" in page and "English: 1 recipients" in page
     assert "Beste Anne," in page and "Hello Ada," in page
@@ -250,13 +253,7 @@ def test_a_test_goes_to_the_organiser_only_and_counts_as_nothing_sent(
 ):
     event, anne, ada, organiser = bilingual
     url = f"/organiser/events/{event.slug}/messages"
-    form = {
-        "audience": "all",
-        "subject": "Parkeren",
-        "body": "Parkeer bij ingang B.",
-        "other_subject": "Parking",
-        "other_body": "Park at entrance B.",
-    }
+    form = BOTH_LANGUAGES
     page = client.post(url, data={**form, "action": "test"}).get_data(as_text=True)
     assert "2 tests (one per language) are on their way to org@example.org" in page
     assert "Parkeer bij ingang B.</textarea>" in page  # the draft stays, to send later
