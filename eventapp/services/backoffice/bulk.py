@@ -11,7 +11,7 @@ with an `Outcome` per attendee, so the organiser reads what happened to whom.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -24,9 +24,11 @@ from ..errors import DomainError, InvalidInput, RegistrationClosed
 from ..mail.outbox import enqueue
 from ..registration import register as registration
 from .attendees import AttendeeFilter, attendee_query, cancel_attendee, move_attendee
+from .messages import SELECTED_MAX
 
-# The most attendees one action takes: past any page, and the size of a large event.
-SELECTION_MAX = 5000
+# The most attendees one action takes: past any page, and the size of a large event; the
+# composer takes as many ("message the selected").
+SELECTION_MAX = SELECTED_MAX
 # A confirmation queued this recently is not sent again: a double click, or an impatient
 # attendee on the phone, gets one email, not five.
 RESEND_INTERVAL = timedelta(minutes=10)
@@ -64,7 +66,6 @@ class Outcome:
     attendee: Attendee
     done: bool
     note: str
-    extra: dict = field(default_factory=dict)
 
 
 def selected_attendees(event: Event, selection: Selection) -> list[Attendee]:
@@ -148,9 +149,9 @@ def bulk_cancel(
 
 def move_target(event: Event, session_id: object) -> EventSession:
     """The session to move people to: one of this event's that takes registrations."""
-    errors_message = _("Choose a session to move the attendees to.")
+    message = _("Choose a session to move the attendees to.")
     if not isinstance(session_id, int):
-        raise InvalidInput(errors_message, {"session": [errors_message]})
+        raise InvalidInput(message, {"move_to": [message]})
     [session] = registration.load_registrable_sessions(event, [session_id])
     return session
 

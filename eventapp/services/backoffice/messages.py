@@ -45,7 +45,7 @@ KIND = "organiser_message"
 TEST_KIND = "message_test"
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
-# Ids carried by a selection from the attendee list, at most (bulk.SELECTION_MAX).
+# Ids carried by a selection from the attendee list, at most (bulk.SELECTION_MAX too).
 SELECTED_MAX = 5000
 # A first line like these is a greeting of its own: "Dear all,", "Beste allemaal,", "Hi!".
 _GREETING_WORDS = (
