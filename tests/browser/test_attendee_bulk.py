@@ -80,7 +80,6 @@ def test_select_and_cancel_in_bulk_with_the_audit(crowd_event, new_page, axe_aud
     first, last = rows.nth(0).bounding_box(), rows.nth(24).bounding_box()
     assert last["y"] + last["height"] - first["y"] < LAPTOP["height"] * 0.85
     assert axe_audit(page) == []
-    screenshot(page, "organiser-attendees-bulk", full_page=False)
 
     # The heading's box ticks the whole page; a second click clears it.
     select_page = page.get_by_label("Select all on this page")
@@ -94,6 +93,7 @@ def test_select_and_cancel_in_bulk_with_the_audit(crowd_event, new_page, axe_aud
     page.get_by_label("Select Person 07").check()
     expect(page.locator("#ticked-count")).to_have_text("2")
     expect(select_page).to_have_js_property("indeterminate", True)
+    screenshot(page, "organiser-attendees-bulk", full_page=False)
     page.get_by_role("button", name="Cancel registrations…").click()
 
     expect(page.get_by_role("heading", name="Cancel 2 registrations?")).to_be_visible()
@@ -138,7 +138,7 @@ def test_the_list_on_a_phone_keeps_name_and_box_without_sideways_scrolling(
     assert axe_audit(page) == []
 
 
-def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe_audit):
+def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe_audit, screenshot):
     event, _plenary_id = crowd_event
     page = new_page(viewport=WIDE, locale="en-GB")
     sign_in(page, BOSS)
@@ -159,6 +159,7 @@ def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe
     expect(page.locator("#recipient-count")).to_have_text("2 recipients")
     expect(page.locator(".own-greeting")).to_contain_text("“Beste allemaal,”")
     assert axe_audit(page) == []
+    screenshot(page, "organiser-message-preview")
     page.get_by_role("button", name="Remove my greeting").click()
     expect(page.locator(".own-greeting")).to_have_count(0)
     expect(page.locator(".message-sample").first).to_contain_text("Beste Person 01,")

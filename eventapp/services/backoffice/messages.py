@@ -288,7 +288,10 @@ def preview(event: Event, audience: Audience, message: Draft) -> Preview:
     sample = _sample(event, audience)
     versions = []
     for version in message.versions:
-        shown = _sample(event, audience, version.locale) or sample
+        # Someone who gets this version; the event's version also goes to other languages.
+        shown = _sample(event, audience, version.locale)
+        if shown is None and version is message.versions[0]:
+            shown = sample
         name = shown.name if shown else None
         versions.append(
             VersionPreview(
