@@ -23,16 +23,15 @@ CROWD = 30
 BOSS = "boss@example.org"
 
 
-@pytest.fixture
-def crowd_event(demo_event):
-    """The demo event with 30 attendees of the first plenary and an admin; facts only."""
+def add_crowd(demo_event, count):
+    """The demo event with `count` attendees of the first plenary and an admin; facts only."""
     event = db.session.get(Event, demo_event.id)
     plenary = db.session.scalars(
         db.select(EventSession)
         .where(EventSession.event_id == event.id, EventSession.kind == "plenary")
         .order_by(EventSession.starts_at)
     ).first()
-    for number in range(CROWD):
+    for number in range(count):
         registration.register(
             event,
             RegistrationInput(
@@ -49,6 +48,11 @@ def crowd_event(demo_event):
     plenary_id = plenary.id
     db.session.remove()
     return demo_event, plenary_id
+
+
+@pytest.fixture
+def crowd_event(demo_event):
+    return add_crowd(demo_event, CROWD)
 
 
 def statuses(names) -> list[str]:
@@ -164,3 +168,22 @@ def test_message_the_selected_with_the_greeting_shown(crowd_event, new_page, axe
     expect(page.locator(".own-greeting")).to_have_count(0)
     expect(page.locator(".message-sample").first).to_contain_text("Beste Person 01,")
     expect(page.get_by_role("button", name="Send to 2 attendees")).to_be_visible()
+
+
+def test_the_whole_page_ticked_offers_everyone_the_filter_matches(demo_event, new_page):
+    event, _plenary_id = add_crowd(demo_event, 55)  # more than the 50 of one page
+    page = new_page(viewport=WIDE, locale="en-GB")
+    sign_in(page, BOSS)
+    page.goto(f"/organiser/events/{event.slug}/attendees")
+    offer = page.get_by_role("button", name="Select all 55 matching the filter")
+    expect(offer).to_be_hidden()
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("#ticked-count")).to_have_text("50")
+    offer.click()
+    expect(page.get_by_label("All 55 matching the filter")).to_be_checked()
+    expect(offer).to_be_hidden()
+    page.get_by_role("button", name="Message", exact=True).click()
+    expect(page.get_by_label("To")).to_have_value("selected")
+    expect(page.locator("#audience option:checked")).to_have_text(
+        "55 attendees selected on the list"
+    )
