@@ -2,8 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from ..services.validation import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX
 
@@ -35,3 +44,27 @@ class ActionForm(FlaskForm):
 
 class PromoteForm(FlaskForm):
     override_capacity = BooleanField(_l("Over capacity (admin)"))
+
+
+BULK_ACTIONS = ("message", "cancel", "move", "resend")
+
+
+class BulkForm(FlaskForm):
+    """The attendee list's bulk bar: the ticked attendees (or all the filter matches) and
+    what to do with them. The list's filter travels along in plain hidden fields."""
+
+    attendee = SelectMultipleField(coerce=int, validate_choice=False)
+    scope = RadioField(
+        _l("Apply to"),
+        choices=[("ticked", _l("The ticked attendees")), ("matching", _l("All matching"))],
+        default="ticked",
+    )
+    move_to = SelectField(_l("Session"), coerce=int, validate_choice=False, default=0)
+    action = StringField(validators=[DataRequired(), AnyOf(BULK_ACTIONS)])
+
+
+class ConfirmCancelForm(FlaskForm):
+    """The confirmation step of a bulk cancel: exactly these attendees, this many."""
+
+    attendee = SelectMultipleField(coerce=int, validate_choice=False)
+    expected_count = IntegerField(validators=[DataRequired()])

@@ -17,7 +17,7 @@ from ..services.validation import page_number
 from ..web.access import event_role_required, safe_next_url
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
-from .attendee_forms import ActionForm, AttendeeForm, PromoteForm, SessionsForm
+from .attendee_forms import ActionForm, AttendeeForm, BulkForm, PromoteForm, SessionsForm
 from .blueprint import bp
 
 
@@ -50,6 +50,7 @@ def attendees(slug: str):
         sessions=sessions,
         sessions_by_id={s.id: s for s in sessions},
         pagination=pagination,
+        bulk_form=BulkForm(formdata=None),
     )
 
 

@@ -40,6 +40,15 @@ def _posts(event, session, attendee, registration):
             {"sessions": [str(session.id)]},
         ),
         "cancel_attendee": (f"/organiser/events/{slug}/attendees/{attendee.id}/cancel", {}),
+        "resend_confirmation": (f"/organiser/events/{slug}/attendees/{attendee.id}/resend", {}),
+        "bulk_action": (
+            f"/organiser/events/{slug}/attendees/bulk",
+            {"action": "resend", "attendee": [str(attendee.id)]},
+        ),
+        "bulk_cancel": (
+            f"/organiser/events/{slug}/attendees/bulk/cancel",
+            {"attendee": [str(attendee.id)], "expected_count": "1"},
+        ),
         "promote": (f"/organiser/events/{slug}/registrations/{registration.id}/promote", {}),
         "messages": (
             f"/organiser/events/{slug}/messages",
@@ -85,6 +94,9 @@ POST_NAMES = [
     "edit_attendee",
     "move_attendee",
     "cancel_attendee",
+    "resend_confirmation",
+    "bulk_action",
+    "bulk_cancel",
     "promote",
     "messages",
     "checkin_attendee",

@@ -30,6 +30,7 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
+from .messages import TEST_KIND
 
 PER_PAGE = 50
 # Registration statuses an attendee list can be filtered on (besides the attendee's own).
@@ -187,11 +188,12 @@ def get_attendee(event: Event, attendee_id: int) -> Attendee:
 
 
 def messages_to(attendee: Attendee, limit: int = 50) -> list[OutboxMessage]:
-    """The emails queued for the attendee, newest first: what they were told, and when."""
+    """The emails queued for the attendee, newest first: what they were told, and when.
+    An organiser's test of a message, which greeted them as a sample, was not sent to them."""
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.attendee_id == attendee.id)
+            .where(OutboxMessage.attendee_id == attendee.id, OutboxMessage.kind != TEST_KIND)
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
             .limit(limit)
         )

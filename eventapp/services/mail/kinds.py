@@ -152,3 +152,7 @@ mail_kind(
     ),
     qr_code=True,
 )
+mail_kind(
+    "message_test",
+    subject=lambda c: _("[Test] %(subject)s", subject=c.payload.get("subject", "")),
+)

@@ -70,8 +70,10 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
 
 def _addressing(context: MailContext) -> dict:
     """Who it is from and to, and the headers every email of a row shares."""
+    # A test of an organiser's message greets an attendee but goes to the organiser.
+    name = context.payload.get("to_name") or context.attendee.name
     return dict(
-        recipients=[(one_line(context.attendee.name), context.message.recipient)],
+        recipients=[(one_line(name), context.message.recipient)],
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
         reply_to=one_line(context.event.organiser_email) or None,
         # Out-of-office replies and Outlook's auto-responses have nowhere useful to go.
