@@ -19,6 +19,7 @@ from ..services.allocation import runs as allocation
 from ..services.errors import DomainError
 from ..services.programme import reading as programme
 from ..services.registration import fallback
+from ..services.registration.questions import questions_of
 from ..services.registration import register as registration
 from ..services.registration.register import RegistrationInput
 from ..services.registration.waitlist import waitlist_position
@@ -122,7 +123,9 @@ def register(slug: str):
     # written out by the template (register.html) from the session itself, so there the
     # label is only the title, not a second rendering of the times and seats.
     label_for = _session_label if ranked else (lambda session: session.title)
-    form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
+    form = registration_form_for(
+        plenaries, rounds, label_for, ranked=ranked, questions=questions_of(event)
+    )
     if not ranked and not form.is_submitted():
         _preselect(form, plenaries, rounds, request.args.get("session", type=int))
     now = utcnow()
@@ -147,6 +150,7 @@ def register(slug: str):
             consent_text=consent_record("form", _current_locale()),
             preferences=form.ranked_preferences() if ranked else None,
             source=registration_source(),
+            answers=form.answers(),
         )
         try:
             result = registration.register(event, data, now)

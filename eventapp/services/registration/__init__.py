@@ -7,5 +7,7 @@
 - writes.py: a new registration's rows (one statement on PostgreSQL);
 - capacity.py: the seat counter, the one place a seat is taken or given back;
 - waitlist.py: freed seats pass to the first waiting attendee they suit;
-- self_service.py: what attendees change through their private link.
+- self_service.py: what attendees change through their private link;
+- questions.py: the event's registration questions, as the organiser defines them;
+- answers.py: the attendees' answers, checked like every other field and stored with them.
 """
