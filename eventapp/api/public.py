@@ -13,9 +13,11 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
+from ..services.registration import answers as answer_service
 from ..services.registration import register as registration
 from ..services.registration import self_service
 from ..services.registration import waitlist as waitlist_service
+from ..services.registration.questions import questions_of
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record
 from .blueprint import bp
@@ -24,6 +26,8 @@ from .replies import (
     AttendeeExport,
     EventList,
     EventOut,
+    QuestionAsked,
+    QuestionAskedList,
     RegistrationOut,
     SessionList,
     SessionOut,
@@ -81,6 +85,14 @@ def list_sessions(slug: str):
     )
 
 
+@bp.get("/events/<slug>/questions")
+@operation((QuestionAskedList, "The questions, in the form's order."), *PUBLIC_READ)
+def list_questions(slug: str):
+    """The event's registration questions: what `answers` of a registration answers."""
+    event = programme.get_event(slug, public=not sees_drafts())
+    return QuestionAskedList(questions=[QuestionAsked.of(q) for q in questions_of(event)])
+
+
 @bp.post("/events/<slug>/registrations")
 @reads_before_writing
 @operation(
@@ -111,6 +123,7 @@ def create_registration(slug: str, json: RegistrationIn):
         consent_text=consent_record("api", locale),
         preferences=json.preferences,
         source=registration_source(),
+        answers=json.answers,
     )
     if data.source is not None:  # not an organiser's client (ratelimits.registration_source)
         bot_challenge.check(event, json.altcha)
@@ -134,8 +147,8 @@ def show_registration(token: str):
     HTTP_409=REGISTRATION_409,
 )
 def change_registration(token: str, json: RegistrationPatch):
-    """Change sessions, workshop preferences and/or name, organisation, locale: all of it or,
-    on an error, none."""
+    """Change sessions, workshop preferences, answers and/or name, organisation, locale: all
+    of it or, on an error, none."""
     attendee = registration.find_by_token(token)
     sent = json.model_dump(exclude_unset=True)
     details = {key: sent[key] for key in ("name", "organisation", "locale") if key in sent}
@@ -148,6 +161,8 @@ def change_registration(token: str, json: RegistrationPatch):
         # Preference mode, until the allocation is published: the same rules as the manage
         # page (allocation.change_preferences); a 409 `not_collecting` otherwise.
         allocation.change_preferences(attendee, sent["preferences"], utcnow())
+    if "answers" in sent:
+        answer_service.change_answers(attendee, sent["answers"], utcnow())
     db.session.commit()
     return RegistrationOut.of(attendee)
 

@@ -14,6 +14,7 @@ from ..web.fields import (
     add_round_fields,
     strip,
 )
+from ..web.question_fields import QuestionsMixin, add_question_fields
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -71,6 +72,23 @@ def sessions_form_for(
         for field, workshop_round in zip(form.round_fields(), rounds, strict=True):
             held = [s.id for s in workshop_round.sessions if s.id in current_ids]
             field.data = str(held[0]) if held else NO_WORKSHOP
+    return form
+
+
+class AnswersForm(QuestionsMixin, FlaskForm):
+    """The attendee's answers to the event's registration questions."""
+
+
+def answers_form_for(questions, current: dict, **kwargs) -> AnswersForm:
+    """One field per question, showing the answers given ({question key: value})."""
+
+    class EventAnswersForm(AnswersForm):
+        pass
+
+    add_question_fields(EventAnswersForm, questions)
+    form = EventAnswersForm(**kwargs)
+    if not form.is_submitted():
+        form.fill_answers(current)
     return form
 
 

@@ -19,8 +19,8 @@ from ..services.allocation import runs as allocation
 from ..services.errors import DomainError
 from ..services.programme import reading as programme
 from ..services.registration import fallback
-from ..services.registration.questions import questions_of
 from ..services.registration import register as registration
+from ..services.registration.questions import questions_of
 from ..services.registration.register import RegistrationInput
 from ..services.registration.waitlist import waitlist_position
 from ..web.access import safe_next_url

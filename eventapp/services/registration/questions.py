@@ -270,15 +270,28 @@ def restore_question(actor: Organiser | None, question: Question, now: datetime)
 def move_question(actor: Organiser | None, question: Question, step: int, now: datetime) -> None:
     """One place up (step -1) or down (+1) among the event's questions on the form."""
     order = questions_of(question.event)
-    if question not in order:
+    if question in order:
+        place_question(actor, question, order.index(question) + 1 + step, now)
+
+
+def place_question(
+    actor: Organiser | None, question: Question, position: object, now: datetime
+) -> None:
+    """Put the question at `position` (1 is first) among those on the form; the others keep
+    their order. A place past either end means the end."""
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise InvalidInput(
+            _("Please correct the marked fields."), {"position": [_("Must be a whole number.")]}
+        )
+    order = [q for q in questions_of(question.event) if q is not question]
+    if question.archived_at is not None:
         return
-    index = order.index(question)
-    other = index + (1 if step > 0 else -1)
-    if not 0 <= other < len(order):
+    index = min(max(position, 1), len(order) + 1) - 1
+    order.insert(index, question)
+    if all(each.position == place for place, each in enumerate(order, start=1)):
         return
-    order[index], order[other] = order[other], order[index]
-    for position, each in enumerate(order, start=1):
-        each.position = position
+    for place, each in enumerate(order, start=1):
+        each.position = place
     db.session.flush()
     audit.record(actor, "question.moved", question, None, {"position": question.position}, now=now)
 
