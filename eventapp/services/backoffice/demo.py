@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, Room, Speaker
+from ...models.types import utcnow
 from ..programme import reading as programme
+from ..registration import questions
 from ..registration import register as registration
 from ..registration.register import RegistrationInput
 
@@ -239,6 +241,44 @@ PROGRAMME = [
 ]
 
 
+# The registration questions (issue 19.3): which hub, and what the caterer needs to know.
+# Both optional, so a demo registration (and every test that fills in the demo's form)
+# needs no answer; tests/questions_support.py has required ones.
+HUBS = (
+    ("noord", "Hub Noord", "Hub North"),
+    ("oost", "Hub Oost", "Hub East"),
+    ("zuid", "Hub Zuid", "Hub South"),
+    ("smitzh", "SMITZH (Zuid-Holland)", "SMITZH (South Holland)"),
+    ("noordwest", "Hub Noordwest", "Hub North-West"),
+    ("geen", "Geen hub", "No hub"),
+)
+DIETS = (
+    ("vegetarisch", "Vegetarisch", "Vegetarian"),
+    ("veganistisch", "Veganistisch", "Vegan"),
+    ("glutenvrij", "Glutenvrij", "Gluten-free"),
+    ("lactosevrij", "Lactosevrij", "Lactose-free"),
+    ("halal", "Halal", "Halal"),
+)
+QUESTIONS = (
+    {
+        "key": "hub",
+        "kind": "one_choice",
+        "required": False,
+        "text_nl": "Bij welke Smart Industry hub hoort u?",
+        "text_en": "Which Smart Industry hub do you belong to?",
+        "choices": [{"key": k, "nl": nl, "en": en} for k, nl, en in HUBS],
+    },
+    {
+        "key": "dieet",
+        "kind": "several_choices",
+        "required": False,
+        "text_nl": "Dieetwensen voor de lunch",
+        "text_en": "Dietary needs for lunch",
+        "choices": [{"key": k, "nl": nl, "en": en} for k, nl, en in DIETS],
+    },
+)
+
+
 def at(hhmm: str) -> datetime:
     hour, minute = map(int, hhmm.split(":"))
     return datetime.combine(DAY, time(hour, minute), TZ)
@@ -290,6 +330,8 @@ def load_demo_event() -> tuple[Event, bool]:
             )
         )
     db.session.flush()
+    for spec in QUESTIONS:
+        questions.create_question(None, event, dict(spec), utcnow())
     return event, True
 
 
@@ -329,6 +371,7 @@ def load_demo_registrations(event: Event, now: datetime) -> DemoRegistrations | 
     if db.session.scalar(select(func.count(Attendee.id)).where(Attendee.event_id == event.id)):
         return None
     rng = random.Random(2027)  # the same demo every time
+    answering = random.Random(193)  # its own, so the answers leave the seats as they were
     sessions = programme.sessions_of(event)
     plenaries = [s.id for s in sessions if s.kind == "plenary" and s.registrable]
     rounds = programme.workshop_rounds(sessions)
@@ -350,6 +393,7 @@ def load_demo_registrations(event: Event, now: datetime) -> DemoRegistrations | 
                 consent=True,
                 consent_text="demo data",
                 locale="en" if rng.random() < 0.2 else "nl",
+                answers=_demo_answers(answering),
             ),
             moment,
         )
@@ -368,3 +412,9 @@ def _demo_choice(workshop_round, rng: random.Random) -> int | None:
         for s in workshop_round.sessions
     ]
     return rng.choices(workshop_round.sessions, weights=weights)[0].id
+
+
+def _demo_answers(rng: random.Random) -> dict:
+    """A hub for most, a diet for about one in three."""
+    diets = [key for key, _nl, _en in DIETS if rng.random() < 0.08]
+    return {"hub": rng.choice(HUBS)[0] if rng.random() < 0.9 else None, "dieet": diets}
