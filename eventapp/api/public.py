@@ -129,7 +129,8 @@ def create_registration(slug: str, json: RegistrationIn):
         bot_challenge.check(event, json.altcha)
     result = registration.register(event, data, utcnow())
     commit_without_expiring()  # the response is built from the rows just written
-    return RegistrationOut.of(result.attendee, status=result.status), 201
+    reply = RegistrationOut.of(result.attendee, status=result.status, answers=result.answers)
+    return reply, 201
 
 
 @bp.get("/registrations/<token>")

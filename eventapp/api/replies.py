@@ -191,7 +191,10 @@ class RegistrationOut(Output):
     calendar_url: str = Field(json_schema_extra={"format": "uri"})
 
     @classmethod
-    def of(cls, attendee: Attendee, status: str | None = None) -> "RegistrationOut":
+    def of(
+        cls, attendee: Attendee, status: str | None = None, answers: dict | None = None
+    ) -> "RegistrationOut":
+        """`answers` when the caller has them (a new registration's), else read."""
         preferences = None
         if attendee.event.allocation_mode == "preferences":
             # Ranked workshops per round, until (and after) the allocation is published.
@@ -201,7 +204,7 @@ class RegistrationOut(Output):
             status=status or attendee.status,
             sessions=[RegisteredSession.of(r) for r in attendee.registrations if r.is_active],
             preferences=preferences,
-            answers=answers_by_key(attendee),
+            answers=answers_by_key(attendee) if answers is None else answers,
             manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True),
             calendar_url=url_for(
                 "calendar.personal_feed", token=links.feed_token(attendee), _external=True

@@ -75,6 +75,8 @@ class RegistrationResult:
     registrations: list[Registration]
     manage_token: str
     feed_token: str
+    # {question key: value} as stored: the reply needs no query to read them back.
+    answers: dict = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -102,7 +104,11 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     answers.save_answers(attendee, fields["answers"], new=True)
     db.session.flush()
     return RegistrationResult(
-        attendee, registrations, links.manage_token(attendee), links.feed_token(attendee)
+        attendee,
+        registrations,
+        links.manage_token(attendee),
+        links.feed_token(attendee),
+        {q.key: value for q, value in fields["answers"].items() if value is not None},
     )
 
 
