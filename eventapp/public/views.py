@@ -28,6 +28,7 @@ from ..web.consent import PRIVACY_NOTICE, consent_record
 from ..web.fields import RANK_LABELS
 from ..web.form_errors import show_on_form
 from ..web.loading import event_or_404
+from ..web.question_fields import show_answer_problems
 from . import bot_checks, timetable
 from .blueprint import bp
 from .fallback_fields import chosen_fallbacks
@@ -133,8 +134,11 @@ def register(slug: str):
 
     if not form.is_submitted():
         form.started.data = bot_checks.stamp()
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:
+        show_answer_problems(form, event)
     if (
-        form.validate_on_submit()
+        valid
         and not closed_message
         and not bot_checks.stop_bots(event, form, request.form.get("altcha"))
     ):

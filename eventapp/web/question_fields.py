@@ -13,8 +13,10 @@ from flask_babel import gettext as _
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..services.registration.answers import field_name
+from ..services.errors import InvalidInput
+from ..services.registration.answers import clean_answers, field_name
 from .fields import CheckboxListField, strip
+from .form_errors import show_on_form
 
 NO_ANSWER = ""
 YES, NO = "yes", "no"
@@ -87,3 +89,12 @@ def add_question_fields(form_class, questions) -> None:
         setattr(form_class, name, _field(question, locale))
         names.append((name, question.key, question.kind))
     form_class._questions = names
+
+
+def show_answer_problems(form, event) -> None:
+    """When the form's own fields already failed (so the service was not asked), the
+    answers' problems too: one submit shows every mistake, as the service would."""
+    try:
+        clean_answers(event, form.answers())
+    except InvalidInput as error:
+        show_on_form(form, error)

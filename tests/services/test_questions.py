@@ -271,7 +271,7 @@ def test_answers_go_into_the_data_export_and_are_erased(event_with_questions, no
 
     exported = privacy.export_data(attendee, now)["answers"]
     assert {
-        "question": "Bij welke hub hoort u?",
+        "question": "Bij welke hub hoor je?",
         "key": "hub",
         "value": "south",
         "answer": "Zuid",

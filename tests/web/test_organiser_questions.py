@@ -54,7 +54,7 @@ def keys(event):
 def test_the_questions_page_adds_edits_and_reorders(client, organiser, asked):
     event, _session = asked
     page = client.get("/organiser/events/si/questions").get_data(as_text=True)
-    assert "Which hub do you belong to?" in page and "Bij welke hub hoort u?" in page
+    assert "Which hub do you belong to?" in page and "Bij welke hub hoor je?" in page
     assert 'aria-current="page">Questions' in page
 
     form = client.get("/organiser/events/si/questions/new").get_data(as_text=True)
@@ -198,7 +198,7 @@ def test_exports_have_a_column_per_question_localised_and_formula_safe(client, o
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][-5] == "Dieetwensen"
-    column = values[0].index("Naam op uw badge")
+    column = values[0].index("Naam op je badge")
     badges = {row[1]: row[column] for row in values[1:]}
     assert badges["Ada"] == '=HYPERLINK("x")'  # text, never a formula
     ada_row = next(row for row in sheet.iter_rows(min_row=2) if row[1].value == "Ada")

@@ -75,7 +75,7 @@ def test_the_form_asks_each_question_by_its_kind(client, asked):
 def test_the_form_in_dutch_asks_in_dutch(client, asked):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
     page = client.get("/events/si/register").get_data(as_text=True)
-    assert "<legend>Bij welke hub hoort u?</legend>" in page
+    assert "<legend>Bij welke hub hoor je?</legend>" in page
     assert "Veganistisch" in page and "Dieetwensen (optioneel)" in page
 
 
@@ -304,3 +304,15 @@ def test_the_question_api_is_for_the_events_own_organisers(
     )
     assert response.status_code == 403
     assert client.get("/api/v1/events/si/questions/all").status_code == 401
+
+
+def test_one_submit_shows_the_answer_errors_with_the_forms_own(client, asked):
+    """The name missing (the form's own check) and the hub missing (the service's) together."""
+    _event, session = asked
+    response = client.post("/events/si/register", data=form_data(session, name=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="name-error">This field is required.' in page
+    assert 'id="answers.hub-error">This field is required.' in page
+    assert page.count('id="answers.hub-error"') == 1
+    assert count(Attendee) == 0

@@ -264,7 +264,7 @@ QUESTIONS = (
         "key": "hub",
         "kind": "one_choice",
         "required": False,
-        "text_nl": "Bij welke Smart Industry hub hoort u?",
+        "text_nl": "Bij welke Smart Industry hub hoor je?",
         "text_en": "Which Smart Industry hub do you belong to?",
         "choices": [{"key": k, "nl": nl, "en": en} for k, nl, en in HUBS],
     },
