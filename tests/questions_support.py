@@ -56,3 +56,11 @@ def add_questions(event, now, which=("hub", "diet", "photos", "badge", "access")
     ]
     db.session.commit()
     return made
+
+
+def event_asking(make_event, make_session, now):
+    """An event "si" with a plenary session and the questions above: (event, session)."""
+    event = make_event(slug="si")
+    session = make_session(event, kind="plenary", capacity=100, title="Opening")
+    add_questions(event, now)
+    return event, session

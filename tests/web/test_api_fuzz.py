@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from eventapp.extensions import db
 from eventapp.services.backoffice import accounts
+from eventapp.services.registration import questions
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
 from tests.security_support import end_transaction, other_app
@@ -55,6 +56,12 @@ def seeded(app, make_event, make_session, make_room, make_organiser, now):
         ),
         now,
     )
+    question = questions.create_question(
+        None,
+        event,
+        {"kind": "one_choice", "text_en": "Hub?", "choices": [{"en": "North"}, {"en": "South"}]},
+        now,
+    )
     admin = make_organiser("admin")
     token = accounts.issue_api_token(admin.email, name="fuzz")
     db.session.commit()
@@ -65,6 +72,7 @@ def seeded(app, make_event, make_session, make_room, make_organiser, now):
         "token": result.manage_token,
         "room_id": room.id,
         "bearer": token,
+        "question_id": question.id,
     }
 
 

@@ -12,7 +12,7 @@ from eventapp.models.types import utcnow
 from eventapp.services.registration import answers
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
-from tests.questions_support import GOOD_ANSWERS, add_questions
+from tests.questions_support import GOOD_ANSWERS, event_asking
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +22,7 @@ def english(client):
 
 @pytest.fixture
 def asked(make_event, make_session, now):
-    event = make_event(slug="si")
-    session = make_session(event, kind="plenary", capacity=100, title="Opening")
-    add_questions(event, now)
-    return event, session
+    return event_asking(make_event, make_session, now)
 
 
 def count(model) -> int:

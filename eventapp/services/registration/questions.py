@@ -199,7 +199,10 @@ def update_question(
     if _answered(question):
         _ensure_answers_still_fit(question, fields)
     before = audit.snapshot(question)
-    for name, value in fields.items():
+    changed = {name: value for name, value in fields.items() if getattr(question, name) != value}
+    if not changed:
+        return question
+    for name, value in changed.items():
         setattr(question, name, value)
     question.updated_at = now
     db.session.flush()
