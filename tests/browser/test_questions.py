@@ -10,8 +10,11 @@ from sqlalchemy import select
 from eventapp.extensions import db
 from eventapp.models import Attendee, Event
 from eventapp.models.types import utcnow
+from eventapp.services.backoffice.accounts import create_organiser
 from eventapp.services.registration import answers, questions
+from tests.browser.test_organiser_dashboard import sign_in
 from tests.browser.test_registration import agree, fill_about_you
+from tests.conftest import ORGANISER_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -95,3 +98,39 @@ def test_answer_the_questions_on_the_form_and_change_them_later(
         "dieet": ["vegetarisch"],
         "photos": True,
     }
+
+
+@pytest.fixture
+def organiser_of_the_demo(demo_event):
+    """An admin account (every event); facts only, no open transaction."""
+    create_organiser("boss@example.org", ORGANISER_PASSWORD, role="admin")
+    db.session.commit()
+    db.session.remove()
+    return demo_event
+
+
+def test_the_organiser_adds_and_reorders_a_question(organiser_of_the_demo, page, axe_audit):
+    sign_in(page, "boss@example.org")
+    page.goto(f"/organiser/events/{organiser_of_the_demo.slug}/questions")
+    table = page.locator("#questions")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    assert axe_audit(page) == []
+
+    page.get_by_role("link", name="Vraag toevoegen").click()
+    page.get_by_label("Vraag in het Nederlands").fill("Heb je een rolstoelplek nodig?")
+    page.get_by_label("Vraag in het Engels").fill("Do you need a wheelchair space?")
+    page.get_by_label("Soort antwoord").select_option("yes_no")
+    page.get_by_label("Een antwoord is verplicht").check()
+    assert axe_audit(page) == []
+    page.get_by_role("button", name="Opslaan").click()
+
+    expect(page.locator(".flash")).to_contain_text("Vraag opgeslagen.")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    table.locator("tbody tr").last.get_by_role("button", name="Omhoog").click()
+    expect(table.locator("tbody tr").nth(1)).to_contain_text("rolstoelplek")
+    assert axe_audit(page) == []
+
+    page.goto(f"/events/{organiser_of_the_demo.slug}/register")
+    expect(
+        page.get_by_role("group", name="Heb je een rolstoelplek nodig?", exact=True)
+    ).to_be_visible()
