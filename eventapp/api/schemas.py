@@ -34,6 +34,7 @@ from ..services.programme.cleaning import (
 from ..services.registration.questions import (
     CHOICE_LABEL_MAX,
     CHOICES_MAX,
+    KEY_MAX,
     KEY_PATTERN,
     QUESTION_TEXT_MAX,
     QUESTIONS_MAX,
@@ -211,14 +212,15 @@ class RegistrationChange(Input):
 RegistrationPatch = partial(RegistrationChange, "RegistrationPatch", RegistrationChange.__doc__)
 
 
-ChoiceKey = Annotated[str, Field(pattern=KEY_PATTERN.pattern, max_length=40)]
+# A question's or a choice's stable key (services/registration/questions.py).
+Key = Annotated[str, Field(pattern=KEY_PATTERN.pattern, max_length=KEY_MAX)]
 
 
 class ChoiceIn(Input):
     """One choice of a one_choice or several_choices question: a label in Dutch, English or
     both."""
 
-    key: ChoiceKey | None = Field(
+    key: Key | None = Field(
         None, description="Stable: answers store it. Made from the label when left out."
     )
     nl: text(CHOICE_LABEL_MAX) = ""
@@ -244,7 +246,7 @@ class QuestionChange(Input):
 
 
 class QuestionIn(QuestionChange):
-    key: ChoiceKey | None = Field(
+    key: Key | None = Field(
         None,
         description="The question's stable name in answers and exports; made from the text "
         "when left out. It never changes.",
