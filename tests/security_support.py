@@ -112,7 +112,7 @@ class World:
 
     def __init__(self, text: str, make_event, make_room, make_session, now):
         from eventapp.models import Speaker
-        from eventapp.services.registration import email_change
+        from eventapp.services.registration import email_change, questions
         from eventapp.services.registration import register as registration
         from eventapp.services.registration.register import RegistrationInput
 
@@ -127,6 +127,22 @@ class World:
             self.event, start=3, kind="plenary", title=f"{text} plenary", description=text
         )
         db.session.commit()
+        # Registration questions (issue 19.3): their text, choices and answers hold it too.
+        pick = questions.create_question(
+            None,
+            self.event,
+            {
+                "key": "pick",
+                "kind": "one_choice",
+                "text_nl": f"{text} vraag",
+                "text_en": f"{text} question",
+                "choices": [{"key": "a", "nl": text, "en": text}, {"key": "b", "nl": "B"}],
+            },
+            now,
+        )
+        questions.create_question(
+            None, self.event, {"key": "say", "kind": "long_text", "text_en": text}, now
+        )
         result = registration.register(
             self.event,
             RegistrationInput(
@@ -136,6 +152,7 @@ class World:
                 job_role=f"{text} role",
                 session_ids=[self.session.id, self.plenary.id],
                 consent=True,
+                answers={"pick": "a", "say": f"{text} answer"},
             ),
             now,
         )
@@ -167,6 +184,7 @@ class World:
             "speaker_id": self.speaker.id,
             "code": "en",
             "fmt": "csv",
+            "question_id": pick.id,
         }
         self.per_endpoint = {"calendar.personal_feed": {"token": self.feed_token}}
         # An email change waiting for confirmation: its page shows the names and addresses.

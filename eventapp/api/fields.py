@@ -146,6 +146,28 @@ SessionIds = Annotated[list[Id], MaxLen(100)]
 Ranking = dict[str, Annotated[list[Id], MaxLen(MAX_CHOICES)]]
 
 
+# {question key: answer}; the answers themselves are checked by the registration service
+# against the event's questions (services/registration/answers.py), which names each field.
+Answers = Annotated[
+    dict[str, str | bool | list[str] | None],
+    MaxLen(50),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": 50,
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "boolean"},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            },
+        }
+    ),
+]
+
+
 def _local_time(value):
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:

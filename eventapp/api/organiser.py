@@ -15,6 +15,8 @@ from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice.attendees import AttendeeFilter
 from ..services.programme import conflicts, schedule
 from ..services.registration import waitlist
+from ..services.registration.answers import answers_of_many
+from ..services.registration.questions import questions_of
 from ..web.access import event_role_required, role_required
 from .blueprint import bp
 from .fields import iso
@@ -175,8 +177,13 @@ def list_registrations(slug: str, query: RegistrationQuery):
     )
     found = attendee_service.attendee_page(event, chosen, query.page, query.per_page)
     tz = event.tz
+    keys = {q.id: q.key for q in questions_of(event, archived=True)}
+    given = answers_of_many([a.id for a in found.items])
     return RegistrationPage(
-        registrations=[AttendeeRow.of(a, tz) for a in found.items],
+        registrations=[
+            AttendeeRow.of(a, tz, {keys[q]: value for q, value in given.get(a.id, {}).items()})
+            for a in found.items
+        ],
         page=query.page,
         per_page=query.per_page,
         total=found.total,

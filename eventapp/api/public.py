@@ -13,9 +13,11 @@ from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
 from ..services.programme import reading as programme
+from ..services.registration import answers as answer_service
 from ..services.registration import fallback, holds, self_service
 from ..services.registration import register as registration
 from ..services.registration import waitlist as waitlist_service
+from ..services.registration.questions import questions_of
 from ..services.registration.register import RegistrationInput
 from ..web.consent import consent_record
 from .blueprint import bp
@@ -24,6 +26,8 @@ from .replies import (
     AttendeeExport,
     EventList,
     EventOut,
+    QuestionAsked,
+    QuestionAskedList,
     RegistrationOut,
     SessionList,
     SessionOut,
@@ -81,6 +85,14 @@ def list_sessions(slug: str):
     )
 
 
+@bp.get("/events/<slug>/questions")
+@operation((QuestionAskedList, "The questions, in the form's order."), *PUBLIC_READ)
+def list_questions(slug: str):
+    """The event's registration questions: what `answers` of a registration answers."""
+    event = programme.get_event(slug, public=not sees_drafts())
+    return QuestionAskedList(questions=[QuestionAsked.of(q) for q in questions_of(event)])
+
+
 @bp.post("/events/<slug>/registrations")
 @reads_before_writing
 @operation(
@@ -118,6 +130,7 @@ def create_registration(slug: str, json: RegistrationIn):
         preferences=json.preferences,
         source=source,
         public=source is not None,
+        answers=json.answers,
     )
     if data.public:
         bot_challenge.check(event, json.altcha)
@@ -126,7 +139,8 @@ def create_registration(slug: str, json: RegistrationIn):
     for choice in json.fallbacks:
         fallback.hold_fallback(result.attendee, choice.session_id, choice.fallback_session_id, now)
     commit_without_expiring()  # the response is built from the rows just written
-    return RegistrationOut.of(result.attendee, status=result.status), 201
+    reply = RegistrationOut.of(result.attendee, status=result.status, answers=result.answers)
+    return reply, 201
 
 
 @bp.get("/registrations/<token>")
@@ -144,8 +158,8 @@ def show_registration(token: str):
     HTTP_409=REGISTRATION_409,
 )
 def change_registration(token: str, json: RegistrationPatch):
-    """Change sessions, workshop preferences and/or name, organisation, locale: all of it or,
-    on an error, none."""
+    """Change sessions, workshop preferences, answers and/or name, organisation, locale: all
+    of it or, on an error, none."""
     attendee = registration.find_by_token(token)
     sent = json.model_dump(exclude_unset=True)
     details = {key: sent[key] for key in ("name", "organisation", "locale") if key in sent}
@@ -162,6 +176,8 @@ def change_registration(token: str, json: RegistrationPatch):
         fallback.change_fallback(
             attendee, choice.session_id, choice.fallback_session_id, now=utcnow()
         )
+    if "answers" in sent:
+        answer_service.change_answers(attendee, sent["answers"], utcnow())
     db.session.commit()
     return RegistrationOut.of(attendee)
 

@@ -14,10 +14,12 @@ from ..models import Attendee, Event, EventSession, Registration, Room
 from ..models.allocation import ALLOCATION_RUN_STATUSES
 from ..models.attendee import REGISTRATION_STATUSES
 from ..models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..models.question import QUESTION_KINDS, Question
 from ..services import links
 from ..services.allocation.runs import preferences_of
 from ..services.programme import conflicts
 from ..services.programme.cleaning import ALLOCATION_MODES, PROMOTION_MODES
+from ..services.registration.answers import answers_by_key
 from ..services.registration.waitlist import waitlist_position
 from .fields import Instant, Output
 
@@ -206,6 +208,10 @@ class RegistrationOut(Output):
         exclude_if=lambda value: value is None,
         description="Events in preference mode only: ranked workshops per round.",
     )
+    answers: dict[str, Any] = Field(
+        description="The answers to the event's questions by question key (as sent); "
+        "unanswered questions are left out."
+    )
     manage_url: str | None = Field(
         json_schema_extra={"format": "uri"},
         description="Null while the seats are held: the link travels only in the email, so "
@@ -216,7 +222,10 @@ class RegistrationOut(Output):
     )
 
     @classmethod
-    def of(cls, attendee: Attendee, status: str | None = None) -> "RegistrationOut":
+    def of(
+        cls, attendee: Attendee, status: str | None = None, answers: dict | None = None
+    ) -> "RegistrationOut":
+        """`answers` when the caller has them (a new registration's), else read."""
         preferences = None
         if attendee.event.allocation_mode == "preferences":
             # Ranked workshops per round, until (and after) the allocation is published.
@@ -228,6 +237,7 @@ class RegistrationOut(Output):
             status=status or attendee.status,
             sessions=[RegisteredSession.of(r) for r in attendee.registrations if r.is_active],
             preferences=preferences,
+            answers=answers_by_key(attendee) if answers is None else answers,
             manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True)
             if private
             else None,
@@ -237,6 +247,63 @@ class RegistrationOut(Output):
             if private
             else None,
         )
+
+
+class ChoiceOut(Output):
+    key: str
+    nl: str
+    en: str
+
+
+class QuestionAsked(Output):
+    """A registration question as the form asks it; answers name it by `key`."""
+
+    key: str
+    kind: Literal[QUESTION_KINDS]
+    required: bool
+    text_nl: str
+    text_en: str
+    choices: list[ChoiceOut] = Field(description="For one_choice and several_choices.")
+
+    @classmethod
+    def of(cls, question: Question, **extra):
+        return cls.from_row(question, **extra)
+
+
+class QuestionAskedList(Output):
+    """In the form's order."""
+
+    questions: list[QuestionAsked]
+
+
+class QuestionOut(QuestionAsked):
+    """A question as the organiser manages it."""
+
+    id: int
+    position: int
+    archived: bool = Field(
+        description="Removed while attendees had answered it: off the form, answers kept."
+    )
+    answers: int = Field(description="How many attendees answered it.")
+
+    @classmethod
+    def of(cls, question: Question, answers: int = 0, **extra) -> "QuestionOut":
+        archived = question.archived_at is not None
+        return cls.from_row(question, archived=archived, answers=answers, **extra)
+
+
+class QuestionList(Output):
+    """In the form's order, archived ones last."""
+
+    questions: list[QuestionOut]
+
+
+class QuestionRemoved(Output):
+    id: int
+    key: str
+    outcome: Literal["deleted", "archived"] = Field(
+        description="archived when attendees had answered it: their answers are kept."
+    )
 
 
 class AttendeeExport(Output):
@@ -262,11 +329,12 @@ class AttendeeRow(Output):
         description="Seats held until the attendee confirms the email (null: confirmed)."
     )
     sessions: list[SessionStatus]
+    answers: dict[str, Any] = Field(description="The answers to the event's questions by key.")
 
     @classmethod
-    def of(cls, attendee: Attendee, tz) -> "AttendeeRow":
+    def of(cls, attendee: Attendee, tz, answers: dict | None = None) -> "AttendeeRow":
         sessions = [SessionStatus(id=r.session_id, status=r.status) for r in attendee.registrations]
-        return cls.from_row(attendee, tz, sessions=sessions)
+        return cls.from_row(attendee, tz, sessions=sessions, answers=answers or {})
 
 
 class RegistrationPage(Output):

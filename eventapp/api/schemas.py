@@ -6,13 +6,14 @@ slugs and names, overlaps, the event's mode) stay in the services, which the vie
 `model_dump(exclude_unset=True)`: only what the client sent, as the services expect.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from ..models.event import CONTENT_LOCALES, EVENT_STATUSES, SESSION_KINDS, SESSION_STATUSES
+from ..models.question import QUESTION_KINDS
 from ..services.allocation.runs import SEED_MAX
 from ..services.backoffice.attendees import (
     CHECKED_IN_FILTERS,
@@ -33,6 +34,14 @@ from ..services.programme.cleaning import (
     SPEAKERS_MAX,
     VENUE_MAX,
 )
+from ..services.registration.questions import (
+    CHOICE_LABEL_MAX,
+    CHOICES_MAX,
+    KEY_MAX,
+    KEY_PATTERN,
+    QUESTION_TEXT_MAX,
+    QUESTIONS_MAX,
+)
 from ..services.validation import (
     JOB_ROLE_MAX,
     NAME_MAX,
@@ -40,6 +49,7 @@ from ..services.validation import (
     TITLE_MAX,
 )
 from .fields import (
+    Answers,
     Description,
     Email,
     Id,
@@ -224,6 +234,14 @@ class RegistrationIn(Input):
     session_ids: SessionIds = Field(
         [], validate_default=True, description="At least one, unless `preferences` ranks workshops."
     )
+    answers: Answers = Field(
+        {},
+        description="The answers to the event's questions (GET /events/{slug}/questions), by "
+        "question key: text for short_text and long_text, a choice key for one_choice, a list "
+        'of choice keys for several_choices, true or false for yes_no; null, "" or [] for '
+        "no answer. Required questions need one; a wrong answer is a 422 naming "
+        "`answers.<key>`.",
+    )
     waitlist: bool = Field(False, description="Join the waiting list of full sessions.")
     fallbacks: list[FallbackChoice] = FALLBACKS
     consent: Literal[True] = Field(description="Agreement to the privacy notice.")
@@ -277,9 +295,62 @@ class RegistrationChange(Input):
         "ranking, per round key up to three workshop ids, best first; it replaces the old "
         "one. Other events answer 409 `not_collecting`."
     )
+    answers: Answers = Field(
+        description="New answers by question key (as at registration); the questions left "
+        "out keep their answers. Until the event ends."
+    )
 
 
 RegistrationPatch = partial(RegistrationChange, "RegistrationPatch", RegistrationChange.__doc__)
+
+
+# A question's or a choice's stable key (services/registration/questions.py).
+Key = Annotated[str, Field(pattern=KEY_PATTERN.pattern, max_length=KEY_MAX)]
+
+
+class ChoiceIn(Input):
+    """One choice of a one_choice or several_choices question: a label in Dutch, English or
+    both."""
+
+    key: Key | None = Field(
+        None, description="Stable: answers store it. Made from the label when left out."
+    )
+    nl: text(CHOICE_LABEL_MAX) = ""
+    en: text(CHOICE_LABEL_MAX) = ""
+
+
+class QuestionChange(Input):
+    """A registration question: its text in Dutch, English or both; choices for the choice
+    kinds (at least two). Once attendees answered it, its kind stays and a choice they chose
+    stays."""
+
+    kind: Literal[QUESTION_KINDS]
+    required: bool = False
+    text_nl: text(QUESTION_TEXT_MAX) = ""
+    text_en: text(QUESTION_TEXT_MAX) = ""
+    choices: list[ChoiceIn] = Field([], max_length=CHOICES_MAX)
+    position: int | None = Field(
+        None,
+        ge=1,
+        le=QUESTIONS_MAX,
+        description="Its place on the form, 1 first; last if left out.",
+    )
+
+
+class QuestionIn(QuestionChange):
+    key: Key | None = Field(
+        None,
+        description="The question's stable name in answers and exports; made from the text "
+        "when left out. It never changes.",
+    )
+
+
+QuestionPatch = partial(
+    QuestionChange,
+    "QuestionPatch",
+    "Any fields of a question (see QuestionChange); an archived question sent here is "
+    "restored to the form.",
+)
 
 
 class AllocationIn(Input):

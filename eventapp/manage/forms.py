@@ -15,6 +15,7 @@ from ..web.fields import (
     add_round_fields,
     strip,
 )
+from ..web.question_fields import QuestionsMixin, add_question_fields
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
@@ -99,6 +100,23 @@ def fallback_form_for(registration, workshop_round: Round, **kwargs) -> Fallback
     ]
     if not form.is_submitted():
         form.fallback.data = str(kept) if kept else NO_FALLBACK
+    return form
+
+
+class AnswersForm(QuestionsMixin, FlaskForm):
+    """The attendee's answers to the event's registration questions."""
+
+
+def answers_form_for(questions, current: dict, **kwargs) -> AnswersForm:
+    """One field per question, showing the answers given ({question key: value})."""
+
+    class EventAnswersForm(AnswersForm):
+        pass
+
+    add_question_fields(EventAnswersForm, questions)
+    form = EventAnswersForm(**kwargs)
+    if not form.is_submitted():
+        form.fill_answers(current)
     return form
 
 

@@ -16,10 +16,12 @@ from ..models.types import utcnow
 from ..services import links, privacy
 from ..services.errors import NotFound
 from ..services.programme import reading as programme
+from ..services.registration import answers as answer_service
 from ..services.registration import fallback as fallback_service
 from ..services.registration import holds, self_service
 from ..services.registration import register as registration
 from ..services.registration import waitlist as waitlist_service
+from ..services.registration.questions import questions_of
 from ..services.registration.waitlist import waitlist_position
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
@@ -27,6 +29,7 @@ from .blueprint import bp
 from .forms import (
     ConfirmForm,
     EmailChangeForm,
+    answers_form_for,
     details_form_for,
     fallback_form_for,
     sessions_form_for,
@@ -81,6 +84,14 @@ def _fallback_forms(attendee, rounds, submitted=None) -> dict:
     return forms
 
 
+def _answers_form(attendee):
+    """The questions and the attendee's answers; None for an event that asks nothing."""
+    questions = questions_of(attendee.event)
+    if not questions:
+        return None
+    return answers_form_for(questions, answer_service.answers_by_key(attendee))
+
+
 def _render_page(
     attendee,
     token,
@@ -89,6 +100,7 @@ def _render_page(
     details_form=None,
     email_form=None,
     fallback_form=None,
+    answers_form=None,
     status=200,
 ):
     event = attendee.event
@@ -117,6 +129,7 @@ def _render_page(
         event_over=now >= event.ends_at,
         qr_uri=links.ticket_qr_data_uri(attendee),
         email_form=email_form or EmailChangeForm(),
+        answers_form=answers_form or _answers_form(attendee),
     ), status
 
 
@@ -214,6 +227,23 @@ def change_details(token: str):
             flash(_("Your details have been saved."), "success")
             return _back(token)
     return _render_page(attendee, token, details_form=form, status=422)
+
+
+@bp.post("/manage/<token>/answers")
+def change_answers(token: str):
+    """The answers to the event's questions: all of them or, on an error, none."""
+    attendee = load_attendee(token)
+    form = _answers_form(attendee)
+    if form is None:
+        abort(404)
+    if form.validate_on_submit():
+        saved, _none = attempt(
+            lambda: answer_service.change_answers(attendee, form.answers(), utcnow()), form=form
+        )
+        if saved:
+            flash(_("Your answers have been saved."), "success")
+            return _back(token)
+    return _render_page(attendee, token, answers_form=form, status=422)
 
 
 def _confirm_page(attendee, token, *, title, question, button, form, danger=True):

@@ -6,9 +6,11 @@ from .event import Event, EventSession, Room, Speaker, session_speakers
 from .organiser import ApiToken, AuditEntry, EventRole, Organiser
 from .outbox import OutboxMessage
 from .periodic import PeriodicRun
+from .question import Answer, Question
 
 __all__ = [
     "AllocationRun",
+    "Answer",
     "ApiToken",
     "Attendee",
     "AuditEntry",
@@ -19,6 +21,7 @@ __all__ = [
     "OutboxMessage",
     "PeriodicRun",
     "Preference",
+    "Question",
     "Registration",
     "Room",
     "Speaker",

@@ -16,6 +16,7 @@ from . import (
     import_views,
     message_views,
     programme_views,
+    question_views,
     views,
 )
 from .blueprint import bp
@@ -36,5 +37,6 @@ __all__ = [
     "import_views",
     "message_views",
     "programme_views",
+    "question_views",
     "views",
 ]

@@ -12,7 +12,9 @@ from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export, spreadsheet
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
+from ..services.registration import answers as answer_service
 from ..services.registration import waitlist
+from ..services.registration.questions import questions_of
 from ..services.validation import page_number
 from ..web.access import event_role_required, safe_next_url
 from ..web.attempt import attempt
@@ -43,6 +45,7 @@ def attendees(slug: str):
     pagination = attendee_service.attendee_page(
         event, wanted, page_number(request.args.get("page"))
     )
+    questions = questions_of(event)
     return render_template(
         "organiser/attendees/list.html",
         event=event,
@@ -51,6 +54,11 @@ def attendees(slug: str):
         sessions_by_id={s.id: s for s in sessions},
         pagination=pagination,
         bulk_form=BulkForm(formdata=None),
+        questions=questions,
+        answers=answer_service.answers_of_many([a.id for a in pagination.items])
+        if questions
+        else {},
+        answer_text=answer_service.answer_text,
     )
 
 
@@ -83,6 +91,8 @@ def _render_attendee(event, attendee, *, edit=None, move=None, status=200):
         move_form=move,
         action_form=ActionForm(),
         messages=attendee_service.messages_to(attendee),
+        answers=answer_service.answers_of(attendee),
+        answer_text=answer_service.answer_text,
     ), status
 
 

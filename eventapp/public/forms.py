@@ -24,10 +24,11 @@ from ..web.fields import (
     add_round_fields,
     strip,
 )
+from ..web.question_fields import QuestionsMixin, add_question_fields
 from .fallback_fields import add_fallback_fields
 
 
-class RegistrationForm(SessionChoiceMixin, RankingMixin, FlaskForm):
+class RegistrationForm(SessionChoiceMixin, RankingMixin, QuestionsMixin, FlaskForm):
     name = StringField(
         _l("Name"), filters=[strip], validators=[DataRequired(), Length(max=NAME_MAX)]
     )
@@ -56,10 +57,11 @@ class RegistrationForm(SessionChoiceMixin, RankingMixin, FlaskForm):
 
 
 def registration_form_for(
-    plenaries, rounds: list[Round], label_for, *, ranked: bool = False, **kwargs
+    plenaries, rounds: list[Round], label_for, *, ranked: bool = False, questions=(), **kwargs
 ) -> RegistrationForm:
     """A form class with one radio group per round; "none" is always a choice. With `ranked`
-    (an event collecting preferences) each round asks for a ranking instead."""
+    (an event collecting preferences) each round asks for a ranking instead. One field per
+    registration question."""
 
     class EventRegistrationForm(RegistrationForm):
         pass
@@ -69,6 +71,7 @@ def registration_form_for(
     else:
         add_round_fields(EventRegistrationForm, rounds, label_for)
         add_fallback_fields(EventRegistrationForm, rounds)
+    add_question_fields(EventRegistrationForm, questions)
     form = EventRegistrationForm(**kwargs)
     form.plenary.choices = [(s.id, label_for(s)) for s in plenaries]
     if not form.is_submitted():

@@ -21,6 +21,7 @@ from ..services.errors import DomainError
 from ..services.programme import reading as programme
 from ..services.registration import fallback
 from ..services.registration import register as registration
+from ..services.registration.questions import questions_of
 from ..services.registration.register import RegistrationInput
 from ..services.registration.waitlist import waitlist_position
 from ..web.access import safe_next_url
@@ -28,6 +29,7 @@ from ..web.consent import PRIVACY_NOTICE, consent_record
 from ..web.fields import RANK_LABELS
 from ..web.form_errors import show_on_form
 from ..web.loading import event_or_404
+from ..web.question_fields import show_answer_problems
 from . import bot_checks, timetable
 from .blueprint import bp
 from .fallback_fields import chosen_fallbacks
@@ -123,7 +125,9 @@ def register(slug: str):
     # written out by the template (register.html) from the session itself, so there the
     # label is only the title, not a second rendering of the times and seats.
     label_for = _session_label if ranked else (lambda s: in_reader_language(s, "title"))
-    form = registration_form_for(plenaries, rounds, label_for, ranked=ranked)
+    form = registration_form_for(
+        plenaries, rounds, label_for, ranked=ranked, questions=questions_of(event)
+    )
     if not ranked and not form.is_submitted():
         _preselect(form, plenaries, rounds, request.args.get("session", type=int))
     now = utcnow()
@@ -131,8 +135,11 @@ def register(slug: str):
 
     if not form.is_submitted():
         form.started.data = bot_checks.stamp()
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid:
+        show_answer_problems(form, event)
     if (
-        form.validate_on_submit()
+        valid
         and not closed_message
         and not bot_checks.stop_bots(event, form, request.form.get("altcha"))
     ):
@@ -149,6 +156,7 @@ def register(slug: str):
             preferences=form.ranked_preferences() if ranked else None,
             source=registration_source(),
             public=True,
+            answers=form.answers(),
         )
         try:
             result = registration.register(event, data, now)

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import Attendee, AuditEntry, Event, OutboxMessage, Preference
 from . import links
 from .errors import Conflict, RegistrationClosed
+from .registration import answers as answer_service
 from .registration import register as registration_service
 from .registration.waitlist import waitlist_position
 
@@ -39,7 +40,8 @@ PERSONAL_KEYS = (
     "source",
 )
 PURPOSE = (
-    "Your name, email address, organisation, job role and session choices are stored to "
+    "Your name, email address, organisation, job role, session choices and answers to the "
+    "event's questions are stored to "
     "organise this event: to keep your seats, send you confirmations, programme changes "
     "and reminders, and check you in. They are not shared."
 )
@@ -103,6 +105,7 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
             for r in attendee.registrations
         ],
         "preferences": [{"session_id": p.session_id, "rank": p.rank} for p in preferences],
+        "answers": answer_service.export_answers(attendee),
         "emails": [
             {
                 "kind": m.kind,
@@ -189,6 +192,8 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.pending_email = attendee.email_change_nonce = attendee.email_change_hash = None
     attendee.email_change_requested_at = None
     attendee.anonymised_at = now
+    # Answers (dietary needs, accessibility...) may say much about the person: all go.
+    answer_service.erase_answers(attendee)
     # The messages sent to them hold their address; pending ones must not go out anymore.
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.attendee_id == attendee.id))
     entries = db.session.scalars(

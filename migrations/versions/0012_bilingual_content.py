@@ -1,7 +1,7 @@
 """bilingual content: event, session and room texts in the event's other language
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 23:00:00
 
 Today's columns (event.name/description, event_session.title/description, room.name) stay the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

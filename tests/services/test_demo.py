@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, OutboxMessage, Registration
 from eventapp.services.backoffice import dashboard, demo
+from eventapp.services.registration import answers, questions
 
 
 def loaded_demo(now):
@@ -78,3 +79,15 @@ def test_make_runs_demo_registers_people(runner):
     again = runner.invoke(args=["demo"])
     assert "already present" in again.output
     assert db.session.scalar(select(func.count(Attendee.id))) == demo.DEMO_ATTENDEES
+
+
+def test_the_demo_asks_for_the_hub_and_dietary_needs_and_has_answers(app, now):
+    event, _created = demo.load_demo_event()
+    demo.load_demo_registrations(event, now)
+    asked = questions.questions_of(event)
+    assert [(q.key, q.kind) for q in asked] == [("hub", "one_choice"), ("dieet", "several_choices")]
+    assert asked[0].text("en") == "Which Smart Industry hub do you belong to?"
+    given = answers.event_answers(event)
+    hubs = [a[asked[0].id] for a in given.values() if asked[0].id in a]
+    assert len(hubs) > demo.DEMO_ATTENDEES / 2 and len(set(hubs)) > 3
+    assert any(asked[1].id in a for a in given.values())

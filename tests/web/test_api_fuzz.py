@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from eventapp.extensions import db
 from eventapp.services.backoffice import accounts
+from eventapp.services.registration import questions
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
 from tests.security_support import end_transaction, other_app
@@ -55,6 +56,12 @@ def seeded(app, make_event, make_session, make_room, make_organiser, now):
         ),
         now,
     )
+    question = questions.create_question(
+        None,
+        event,
+        {"kind": "one_choice", "text_en": "Hub?", "choices": [{"en": "North"}, {"en": "South"}]},
+        now,
+    )
     admin = make_organiser("admin")
     token = accounts.issue_api_token(admin.email, name="fuzz")
     db.session.commit()
@@ -65,6 +72,7 @@ def seeded(app, make_event, make_session, make_room, make_organiser, now):
         "token": result.manage_token,
         "room_id": room.id,
         "bearer": token,
+        "question_id": question.id,
     }
 
 
@@ -141,3 +149,8 @@ def test_ids_beyond_the_database_range_are_404_not_an_overflow(client, seeded):
     assert client.get(f"/api/v1/sessions/{huge}/waitlist", headers=headers).status_code == 404
     assert client.get(f"/events/{seeded['slug']}/sessions/{2**31}.ics").status_code == 404
     assert client.get(f"/events/{seeded['slug']}/sessions/{2**31 - 1}.ics").status_code == 404
+    question = f"/api/v1/events/{seeded['slug']}/questions"
+    # 405 for DELETE, as DELETE /sessions/<id> gets: werkzeug's matcher, once the converter
+    # refuses the id, reports the other rule of the same path (PATCH). Never the driver's 500.
+    assert client.delete(f"{question}/{2**31}", headers=headers).status_code in (404, 405)
+    assert client.patch(f"{question}/{2**31}", json={}, headers=headers).status_code == 404

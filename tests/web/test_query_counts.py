@@ -23,8 +23,9 @@ PROGRAMME_PAGE_MAX = 6
 # A registration: the event with the chosen sessions (one query), then the writes: on
 # PostgreSQL one statement (services/registration_writes.py), on SQLite four (attendee,
 # email, rows, seats); and one count of the event's recent registrations from the same
-# address or email domain (services/registration/limits.py).
-REGISTRATION_MAX = {"postgresql": 3, "sqlite": 6}
+# address or email domain (services/registration/limits.py); and the event's registration
+# questions, which every registration answers (services/registration/answers.py, issue 19.3).
+REGISTRATION_MAX = {"postgresql": 4, "sqlite": 7}
 
 
 def _fresh_session() -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -30,6 +31,8 @@ from sqlalchemy.orm import joinedload
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, Registration
 from ..programme.reading import Round, workshop_rounds
+from ..registration.answers import answer_text, event_answers
+from ..registration.questions import questions_of
 from .attendees import AttendeeFilter, attendee_query, event_sessions
 
 BOM = "\ufeff"
@@ -136,30 +139,44 @@ def _round_cell(event: Event, mine: dict[str, list[EventSession]], round_: Round
     )
 
 
+def _question_header(question, locale: str) -> str:
+    text = question.text(locale)
+    return text if question.archived_at is None else _("%(question)s (archived)", question=text)
+
+
 def attendee_table(event: Event, wanted: AttendeeFilter | None = None) -> Table:
     """The event's attendees (those the filter matches), one row each: who they are, their
-    check-in code, their sessions, and one column per workshop round."""
+    check-in code, their sessions, one column per workshop round and one per registration
+    question (headed and answered in the reader's language)."""
+    locale = str(get_locale())
+    questions = questions_of(event, archived=True)
+    questions.sort(key=lambda q: q.archived_at is not None)
+    given = event_answers(event) if questions else {}
     sessions = {s.id: s for s in event_sessions(event)}
     rounds = workshop_rounds(sessions.values())
     attendees = db.session.scalars(attendee_query(event, wanted or AttendeeFilter())).all()
     held = _held_sessions(event, sessions)
-    header = [
-        _("Reference"),
-        _("Name"),
-        _("Email"),
-        _("Organisation"),
-        _("Job role"),
-        _("Language"),
-        _("Status"),
-        _("Registered at"),
-        _("Checked in at"),
-        _("Confirmed sessions"),
-        _("Waiting lists"),
-        _("Check-in code"),
-    ] + [
-        _("Round %(number)d (%(time)s)", number=n, time=_local(event, r.starts_at)[-5:])
-        for n, r in enumerate(rounds, start=1)
-    ]
+    header = (
+        [
+            _("Reference"),
+            _("Name"),
+            _("Email"),
+            _("Organisation"),
+            _("Job role"),
+            _("Language"),
+            _("Status"),
+            _("Registered at"),
+            _("Checked in at"),
+            _("Confirmed sessions"),
+            _("Waiting lists"),
+            _("Check-in code"),
+        ]
+        + [
+            _("Round %(number)d (%(time)s)", number=n, time=_local(event, r.starts_at)[-5:])
+            for n, r in enumerate(rounds, start=1)
+        ]
+        + [_question_header(q, locale) for q in questions]
+    )
 
     def sessions_with(mine: dict, *statuses: str) -> str:
         chosen = sorted(
@@ -173,20 +190,25 @@ def attendee_table(event: Event, wanted: AttendeeFilter | None = None) -> Table:
 
     def row(attendee: Attendee) -> list[object]:
         mine = held.get(attendee.id, {})
-        return [
-            attendee.reference,
-            attendee.name,
-            attendee.email,
-            attendee.organisation,
-            attendee.job_role,
-            attendee.locale,
-            attendee_status_label(attendee.status),
-            _local_time(event, attendee.created_at),
-            _local_time(event, attendee.checked_in_at),
-            sessions_with(mine, *Registration.SEAT_HOLDING),
-            sessions_with(mine, "waitlisted"),
-            attendee.checkin_code,
-        ] + [_round_cell(event, mine, r) for r in rounds]
+        theirs = given.get(attendee.id, {})
+        return (
+            [
+                attendee.reference,
+                attendee.name,
+                attendee.email,
+                attendee.organisation,
+                attendee.job_role,
+                attendee.locale,
+                attendee_status_label(attendee.status),
+                _local_time(event, attendee.created_at),
+                _local_time(event, attendee.checked_in_at),
+                sessions_with(mine, *Registration.SEAT_HOLDING),
+                sessions_with(mine, "waitlisted"),
+                attendee.checkin_code,
+            ]
+            + [_round_cell(event, mine, r) for r in rounds]
+            + [answer_text(q, theirs.get(q.id), locale) for q in questions]
+        )
 
     return Table(_("Attendees"), header, [row(a) for a in attendees])
 

@@ -8,5 +8,7 @@
 - capacity.py: the seat counter, the one place a seat is taken or given back;
 - waitlist.py: freed seats pass to the first waiting attendee they suit;
 - self_service.py: what attendees change through their private link;
-- holds.py: seats held until the email address is confirmed, released when it is not.
+- holds.py: seats held until the email address is confirmed, released when it is not;
+- questions.py: the event's registration questions, as the organiser defines them;
+- answers.py: the attendees' answers, checked like every other field and stored with them.
 """

@@ -41,7 +41,7 @@ from ..validation import (
     clean_text,
     normalize_email,
 )
-from . import capacity, known_email, limits, writes
+from . import answers, capacity, known_email, limits, writes
 from .capacity import lock_attendee
 from .seating import adopt_rows, confirmed_row, release, settle, take_seats
 from .waitlist import promote_from_waitlist
@@ -69,6 +69,8 @@ class RegistrationInput:
     # By the public (the form, an anonymous API client): the event's "confirm email before
     # seats are held" applies. Organiser clients, the CLI and the demo are never held.
     public: bool = False
+    # {question key: value}: the answers to the event's questions (answers.py).
+    answers: object = None
 
 
 @dataclass
@@ -77,6 +79,8 @@ class RegistrationResult:
     registrations: list[Registration]
     manage_token: str
     feed_token: str
+    # {question key: value} as stored: the reply needs no query to read them back.
+    answers: dict = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -89,7 +93,7 @@ class RegistrationResult:
 def register(event: Event, data: RegistrationInput, now: datetime) -> RegistrationResult:
     """Create an attendee and their registrations, or raise a DomainError and write nothing."""
     ranked = _ranked_workshops(event, data)
-    fields = _clean_registration_input(data, ranked=bool(ranked))
+    fields = _clean_registration_input(data, event, ranked=bool(ranked))
     ensure_open(event, now)
     sessions = load_registrable_sessions(event, fields["session_ids"])
     if ranked is not None:
@@ -103,9 +107,14 @@ def register(event: Event, data: RegistrationInput, now: datetime) -> Registrati
     if ranked is not None:
         # Workshops wait for the allocation: the ranking is stored, no seat is taken.
         allocation.record_preferences(attendee, ranked)
+    answers.save_answers(attendee, fields["answers"], new=True)
     db.session.flush()
     return RegistrationResult(
-        attendee, registrations, links.manage_token(attendee), links.feed_token(attendee)
+        attendee,
+        registrations,
+        links.manage_token(attendee),
+        links.feed_token(attendee),
+        {q.key: value for q, value in fields["answers"].items() if value is not None},
     )
 
 
@@ -116,7 +125,9 @@ def _ranked_workshops(event: Event, data: RegistrationInput) -> dict | None:
     return allocation.clean_preferences(event, data.preferences)
 
 
-def _clean_registration_input(data: RegistrationInput, *, ranked: bool = False) -> dict:
+def _clean_registration_input(
+    data: RegistrationInput, event: Event, *, ranked: bool = False
+) -> dict:
     errors = FieldErrors()
     fields = {
         "name": clean_text(data.name, "name", errors, max_length=NAME_MAX, required=True),
@@ -135,6 +146,10 @@ def _clean_registration_input(data: RegistrationInput, *, ranked: bool = False) 
         errors.add("consent", _("Please agree to the processing of your data to register."))
     if not fields["session_ids"] and not ranked and "session_ids" not in errors:
         errors.add("session_ids", _("Choose at least one session."))
+    try:
+        fields["answers"] = answers.clean_answers(event, data.answers)
+    except InvalidInput as error:
+        errors.update(error.fields)
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
     return fields
