@@ -9,13 +9,13 @@ import functools
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-CONSENT_VERSION = "2026-11"
+CONSENT_VERSION = "2026-12"  # 2026-12: the answers to the event's questions
 
 # What the form says is stored and why. Its text is also what the attendee's consent
 # records, so the record says exactly what they agreed to, in the language they read it in.
 PRIVACY_NOTICE = _l(
-    "We store your name, email address, organisation, job role and session choices to "
-    "organise this event: to keep your seats, send you confirmations and programme changes, "
+    "We store your name, email address, organisation, job role, session choices and answers "
+    "to the event's questions to organise this event: to keep your seats, send you confirmations and programme changes, "
     "and check you in. We do not share them. You can download or delete your data from your "
     "personal page at any time."
 )

@@ -154,6 +154,9 @@ def test_consent_records_the_words_agreed_to(client):
     assert attendee.consent_at is not None
     assert "form [en]" in attendee.consent_text
     assert "We store your name, email address" in attendee.consent_text
+    # The event's questions ask for more (a diet, a hub): the notice agreed to says so.
+    assert attendee.consent_text.startswith("2026-12 form [en]")
+    assert "answers to the event's questions" in attendee.consent_text
 
 
 def test_already_registered_offers_the_lost_link_form(client):
