@@ -64,4 +64,4 @@ def test_in_dutch_and_not_before_publication(client, make_event, make_session, n
     db.session.commit()
     text = client.get(url).get_data(as_text=True)
     assert "Uw workshopindeling" in text
-    assert ("U kreeg uw keuze nummer 1: Robots." in text) != ("U kreeg geen van uw keuzes" in text)
+    assert ("Je kreeg je keuze nummer 1: Robots." in text) != ("Je kreeg geen van je keuzes" in text)
