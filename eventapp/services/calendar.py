@@ -83,12 +83,20 @@ def to_ical(calendar: Calendar, event: EventModel) -> bytes:
 
 def invitation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:REQUEST for one of the attendee's confirmed sessions (new or updated)."""
-    return to_ical(_personal_object(registration, "REQUEST", now=now), registration.session.event)
+    return _personal_object(registration, "REQUEST", now=now)
 
 
 def cancellation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:CANCEL for a session the attendee no longer holds (dropped or cancelled)."""
-    return to_ical(_personal_object(registration, "CANCEL", now=now), registration.session.event)
+    return _personal_object(registration, "CANCEL", now=now)
+
+
+def erasure_cancellation(
+    session: EventSession, *, uid: str, sequence: int, name: str, email: str, now: datetime
+) -> bytes:
+    """METHOD:CANCEL for a session of an attendee whose data is being erased: the UID,
+    SEQUENCE and address come from the outbox row, the attendee row no longer has them."""
+    return _itip_object(session, "CANCEL", uid, sequence, _attendee_address(email, name), now)
 
 
 def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
@@ -102,27 +110,26 @@ def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
     return to_ical(calendar, event)
 
 
-def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
+def _personal_object(registration: Registration, method: str, *, now: datetime) -> bytes:
     """One iTIP object: the session as the attendee's event, naming them as ATTENDEE. No
     private link in it (docs/CALENDAR.md, "In the email"): entries get forwarded."""
     session, attendee = registration.session, registration.attendee
-    event = session.event
-    calendar = _calendar(event, method)
-    vevent = _vevent(
-        session,
-        uid=registration_uid(attendee.id, session.id),
-        sequence=registration.calendar_sequence,
-        stamp=now,
-        cancelled=method == "CANCEL",
-    )
-    vevent.add("attendee", _attendee_address(attendee))
+    uid = registration_uid(attendee.id, session.id)
+    address = _attendee_address(attendee.email, attendee.name)
+    return _itip_object(session, method, uid, registration.calendar_sequence, address, now)
+
+
+def _itip_object(session, method: str, uid: str, sequence: int, address, now) -> bytes:
+    calendar = _calendar(session.event, method)
+    vevent = _vevent(session, uid=uid, sequence=sequence, stamp=now, cancelled=method == "CANCEL")
+    vevent.add("attendee", address)
     calendar.add_component(vevent)
-    return calendar
+    return to_ical(calendar, session.event)
 
 
-def _attendee_address(attendee: Attendee) -> vCalAddress:
-    address = vCalAddress(f"mailto:{attendee.email}")
-    address.params["CN"] = vText(_param(attendee.name))
+def _attendee_address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = vText(_param(name))
     address.params["CUTYPE"] = vText("INDIVIDUAL")
     address.params["ROLE"] = vText("REQ-PARTICIPANT")
     address.params["PARTSTAT"] = vText("ACCEPTED")
