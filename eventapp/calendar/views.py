@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import error_response
 from ..extensions import db
 from ..models import Attendee, EventSession
+from ..models.types import utcnow
 from ..services import calendar, links
 from ..services.links import feed_token
 from ..services.programme import reading as programme
@@ -91,8 +92,17 @@ def _session_or_404(event, id: int) -> EventSession:  # noqa: A002
 
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
-    """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link."""
+    """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link.
+
+    Once their data is erased the feed shows every session cancelled until the event is
+    over (a subscribed calendar takes them out on its next poll; an error would leave them
+    there), and answers 410 Gone after it (docs/CALENDAR.md, "Erasure").
+    """
     attendee = _attendee_by_feed_token(token)
+    if attendee.anonymised_at is not None and utcnow() >= attendee.event.ends_at:
+        return error_response(
+            410, "gone", _("This calendar no longer exists: its registration was deleted.")
+        )
     name = _("%(event)s: my sessions", event=attendee.event.name)
     changed_at = calendar.personal_changed_at(attendee)
     response = _ics_response(

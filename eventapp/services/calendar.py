@@ -129,11 +129,9 @@ def _itip_object(session, method: str, uid: str, sequence: int, address, now) ->
 
 def _attendee_address(email: str, name: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
-    address.params["CN"] = vText(_param(name))
-    address.params["CUTYPE"] = vText("INDIVIDUAL")
-    address.params["ROLE"] = vText("REQ-PARTICIPANT")
-    address.params["PARTSTAT"] = vText("ACCEPTED")
-    address.params["RSVP"] = vText("FALSE")
+    for key, value in (("CN", _param(name)), ("CUTYPE", "INDIVIDUAL"), ("ROLE", "REQ-PARTICIPANT")):
+        address.params[key] = vText(value)
+    address.params.update(PARTSTAT=vText("ACCEPTED"), RSVP=vText("FALSE"))
     return address
 
 
