@@ -21,7 +21,7 @@ from eventapp.services.mail.outbox import ERASED_RECIPIENT, ERASURE_KIND
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.programme import schedule
 from eventapp.services.registration import register as service
-from eventapp.services.registration.register import RegistrationInput
+from tests import registering
 from tests.calendar_parsers import agreed, icaljs_available
 from tests.ical_checks import parse_ics
 from tests.mail_layout import calendar_method, check_layout
@@ -31,19 +31,18 @@ NAME = "Zoë; de \\ Vries, 🤖"
 ADDRESS = "zoe.devries@example.org"
 
 
-def register(event, sessions, now, email=ADDRESS, name=NAME, *, waitlist=False):
-    data = RegistrationInput(
-        name=name,
-        email=email,
+def register(event, sessions, now, email=ADDRESS, *, waitlist=False):
+    """Zoë, in Dutch, with a seat or (waitlist=True) a place on the waiting list."""
+    return registering.register(
+        event,
+        sessions,
+        now,
+        email,
         waitlist=waitlist,
-        organisation="Vries & Zonen",
-        session_ids=[s.id for s in sessions],
-        consent=True,
         locale="nl",
+        name=NAME,
+        organisation="Vries & Zonen",
     )
-    result = service.register(event, data, now)
-    db.session.commit()
-    return result.attendee
 
 
 def calendar_objects(message) -> list[tuple[str, bytes]]:
