@@ -3,9 +3,14 @@
 one write per email (its conditional "sent", the lease's fencing), nothing more. Rendered
 one by one, each email cost about ten statements (issue 16, item 5)."""
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import select
 
 from eventapp.extensions import db
+from eventapp.models import OutboxMessage
+from eventapp.services.mail import batch
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
@@ -59,3 +64,26 @@ def test_the_statements_per_batch_do_not_grow_with_its_size(app, smtp_server, pr
     assert (small[1], large[1]) == (2, 8)  # one "sent" per email
     assert large[2] - small[2] == 6, (small, large)  # and nothing else per email
     assert len(smtp_server.messages) == 10
+
+
+def test_a_batch_whose_read_fails_is_retried_not_left_claimed(
+    app, smtp_server, programme, now, monkeypatch
+):
+    """Before rendering one by one, a failed read cost one row; now it is the batch's: each
+    row records the error and is tried again, none waits for its lease to run out."""
+    event, sessions = programme
+    queue_confirmations(event, sessions, 2, now, "failing")
+
+    def failing_read(messages):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(batch, "load", failing_read)
+        report = send_pending(now=now)
+    assert (report.sent, report.retried) == (0, 2)
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert {(r.status, r.last_error) for r in rows} == {
+        ("pending", "RuntimeError: the database went away")
+    }
+
+    assert send_pending(now=now + timedelta(hours=2)).sent == 2

@@ -1,8 +1,9 @@
 """Turning an outbox row into an email, by its `kind`, in the attendee's language.
 
-Rendering happens at send time from the current state of the database: a message queued for a
-session the attendee has dropped meanwhile carries no invitation for it, and every calendar
-object carries the SEQUENCE current when it is sent. Templates come in pairs,
+Rendering happens at send time from the current state of the database (the worker renders
+the batch it claimed together, seconds before sending it): a message queued for a session
+the attendee has dropped meanwhile carries no invitation for it, and every calendar object
+carries the SEQUENCE current when it is sent. Templates come in pairs,
 `templates/mail/<kind>.txt` and `.html`.
 
 The kinds and what each carries are registered in kinds.py.

@@ -9,8 +9,9 @@ killed) is due again. `attempts` counts claims, so a message that keeps killing 
 also ends as `failed` instead of looping forever.
 
 Sending. No database transaction is open while talking to the mail server (on SQLite an open
-transaction would hold the write lock and stall registrations). Each message is rendered in a
-short read, sent, then marked `sent` with a conditional UPDATE that only succeeds while this
+transaction would hold the write lock and stall registrations). The batch is rendered in one
+short read (what its emails need is loaded for all of them at once: mail/batch.py), then each
+message is sent and marked `sent` with a conditional UPDATE that only succeeds while this
 worker's lease on the row is still the current one (`claimed_until` works as the fencing
 token). A worker stops taking messages from its batch once half the lease has passed, and
 hands the rest back, so a lease does not expire under a live worker.
@@ -217,6 +218,8 @@ def _render(batch: list[Claim], now: datetime) -> dict[int, object]:
             row for row in rows if row.status == "sending" and row.claimed_until == leases[row.id]
         ]
         return render_batch(mine, now)
+    except Exception as error:  # noqa: BLE001  (the read itself failed: each row records it)
+        return {claim.id: error for claim in batch}
     finally:
         db.session.rollback()  # end the read: no lock may be held while talking SMTP
 
