@@ -138,7 +138,7 @@ def erase_attendee(attendee: Attendee, now: datetime, *, actor=None) -> None:
     if cancellations is not None:
         db.session.add(cancellations)
     if actor is not None:
-        audit.record(actor, "attendee.erase", attendee, after={"status": attendee.status})
+        audit.record(actor, "attendee.erase", attendee, after={"status": attendee.status}, now=now)
     db.session.flush()
 
 

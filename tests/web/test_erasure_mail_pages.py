@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from eventapp.extensions import db
-from eventapp.models import Attendee, OutboxMessage
+from eventapp.models import Attendee, AuditEntry, OutboxMessage
 from eventapp.models.types import utcnow
 from eventapp.services import privacy
 from eventapp.services.links import feed_token, manage_token
@@ -62,6 +62,8 @@ def test_every_door_sends_the_cancels_before_the_data_goes(
 
     erased = fresh(Attendee, attendee.id)
     assert erased.anonymised_at is not None
+    audited = db.session.scalars(select(AuditEntry.action)).all()
+    assert ("attendee.erase" in audited) == (erase is _erase_as_organiser)
     [row] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "erased"))
     assert (row.recipient, row.attendee_id) == ("ada@example.org", None)
     assert send_pending().failed == 0
