@@ -124,9 +124,9 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
 
 
 def erase_attendee(attendee: Attendee, now: datetime, *, actor=None) -> None:
-    """ "Delete my data" (the attendee's manage page or API, or an organiser, `actor`, on
-    their behalf): give back seats (before the event), cancel what their calendar holds,
-    then scrub."""
+    """The attendee's "delete my data" (their manage page or API, or an organiser, `actor`,
+    on their behalf): give back seats (before the event), cancel what their calendar
+    holds, then scrub."""
     if attendee.anonymised_at is not None:
         raise RegistrationClosed(_("This registration has already been deleted."))
     in_calendar = _in_calendar(attendee, now)
