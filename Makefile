@@ -12,7 +12,7 @@ ALTCHA := $(ALTCHA_DIR)/altcha.min.js
 
 .PHONY: static-vendor
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
-	serve-postgres bench bench-outbox bench-quick worker clean
+	serve-postgres bench bench-outbox bench-outbox-cpu bench-quick worker clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -152,6 +152,11 @@ bench: $(BENCH_STAMP) translations
 ## The outbox alone: 2,000 confirmations with 1, 2 and 4 workers (bench/bench_outbox.py).
 bench-outbox: $(BENCH_STAMP) translations
 	$(BIN)/python bench/bench_outbox.py $(BENCH_OUTBOX_ARGS)
+
+## CPU time and statements per email, this checkout against BASELINE (default main), side
+## by side in one run: fair on a noisy machine (bench/outbox_cpu.py).
+bench-outbox-cpu: $(BENCH_STAMP) translations
+	$(BIN)/python bench/outbox_cpu.py --baseline $(or $(BASELINE),main) $(BENCH_OUTBOX_CPU_ARGS)
 
 bench-quick: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

@@ -5,11 +5,12 @@ from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
 
 
-def register(event, sessions, now, email, *, waitlist=True, locale="en"):
+def register(event, sessions, now, email, *, waitlist=True, locale="en", name=None, **extra):
     """Register `email` (named after it) for `sessions`, joining waiting lists by default."""
     data = RegistrationInput(
-        name=email.split("@")[0].title(),
+        name=name or email.split("@")[0].title(),
         email=email,
+        **extra,
         consent=True,
         session_ids=[s.id for s in sessions],
         waitlist=waitlist,

@@ -2,7 +2,7 @@
 and the programme's per-session Google Calendar links, as short redirects.
 
 Responses are `text/calendar; charset=utf-8` with a strong ETag: a hash of everything the
-feed shows (services/calendar.py *_version), computed without building the calendar, and a
+feed shows (services/calendar/versions.py), computed without building the calendar, and a
 Last-Modified: when what it shows last changed (also its DTSTAMP). Both validators give a
 304, the ETag compared weakly (docs/CALENDAR.md, "Feeds"). A
 calendar app polling a feed gets 304 Not Modified at the cost of a few narrow queries until
@@ -26,7 +26,9 @@ from sqlalchemy.orm import joinedload
 from ..errors import error_response
 from ..extensions import db
 from ..models import Attendee, EventSession
+from ..models.types import utcnow
 from ..services import calendar, links
+from ..services.calendar import versions
 from ..services.links import feed_token
 from ..services.programme import reading as programme
 from ..web.loading import event_or_404
@@ -37,10 +39,10 @@ from .blueprint import bp
 def event_feed(slug: str):
     """The whole programme, METHOD:PUBLISH: subscribe to it, or download it once."""
     event = event_or_404(slug)
-    changed_at = calendar.programme_changed_at(event)
+    changed_at = versions.programme_changed_at(event)
     locale = _asked_language(event)
     return _ics_response(
-        calendar.programme_version(event, changed_at=changed_at) + locale,
+        versions.programme_version(event, changed_at=changed_at) + locale,
         changed_at,
         lambda: calendar.programme_feed(
             event, programme.sessions_of(event), stamp=changed_at, locale=locale
@@ -55,10 +57,10 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     """One session, for an "add to calendar" download from the programme."""
     event = event_or_404(slug)
     session = _session_or_404(event, id)
-    changed_at = calendar.programme_changed_at(event)
+    changed_at = versions.programme_changed_at(event)
     locale = _asked_language(event)
     return _ics_response(
-        calendar.programme_version(event, session_id=session.id, changed_at=changed_at) + locale,
+        versions.programme_version(event, session_id=session.id, changed_at=changed_at) + locale,
         changed_at,
         lambda: calendar.session_file(session, stamp=changed_at, locale=locale),
         f"{event.slug}-session-{session.id}.ics",
@@ -70,7 +72,7 @@ def session_ics(slug: str, id: int):  # noqa: A002  (the URL's name for it)
 @bp.get("/events/<slug>/sessions/<int:id>/google")
 def session_google(slug: str, id: int):  # noqa: A002  (the URL's name for it)
     """The programme's "Google Calendar" link for one session: a 302 to Google's "add event"
-    URL (services/calendar.py google_calendar_url), built on click.
+    URL (services/calendar/ google_calendar_url), built on click.
 
     The programme page used to carry that long URL, description and all, for every session:
     a third of its render time and much of its size. Cached for 5 minutes (public: it
@@ -104,13 +106,22 @@ def _session_or_404(event, id: int) -> EventSession:  # noqa: A002
 
 @bp.get("/calendar/<token>.ics")
 def personal_feed(token: str):
-    """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link."""
+    """An attendee's confirmed sessions (cancelled ones as STATUS:CANCELLED), by private link.
+
+    Once their data is erased the feed shows every session cancelled until the event is
+    over (a subscribed calendar takes them out on its next poll; an error would leave them
+    there), and answers 410 Gone after it (docs/CALENDAR.md, "Erasure").
+    """
     attendee = _attendee_by_feed_token(token)
+    if attendee.anonymised_at is not None and utcnow() >= attendee.event.ends_at:
+        return error_response(
+            410, "gone", _("This calendar no longer exists: its registration was deleted.")
+        )
     with force_locale(attendee.locale):  # the feed speaks the attendee's language throughout
         name = _("%(event)s: my sessions", event=attendee.event.name_in(attendee.locale))
-    changed_at = calendar.personal_changed_at(attendee)
+    changed_at = versions.personal_changed_at(attendee)
     response = _ics_response(
-        calendar.personal_version(attendee, name, changed_at=changed_at),
+        versions.personal_version(attendee, name, changed_at=changed_at),
         changed_at,
         lambda: calendar.personal_feed(attendee, name, stamp=changed_at),
         f"{attendee.event.slug}-my-sessions.ics",

@@ -1,4 +1,4 @@
-"""Attendees: the list (search, filter, pages), one attendee (edit, move, cancel), the
+"""Attendees: the list (search, filter, pages), one attendee (edit, move, cancel, erase), the
 waiting lists with manual promotion, and the CSV exports."""
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from ..extensions import db
 from ..models import AuditEntry
 from ..models.types import utcnow
+from ..services import privacy
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice import export, spreadsheet
 from ..services.backoffice.attendees import AttendeeChanges, AttendeeFilter
@@ -172,6 +173,20 @@ def cancel_attendee(slug: str, attendee_id: int):
         flash(_("The form expired; please try again."), "error")
     elif attempt(lambda: attendee_service.cancel_attendee(person, actor=_actor(), now=utcnow()))[0]:
         flash(_("Cancelled the registration of %(name)s.", name=person.name), "success")
+    return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
+
+
+@bp.post("/events/<slug>/attendees/<int:attendee_id>/erase")
+@event_role_required("organiser")
+def erase_attendee(slug: str, attendee_id: int):
+    """Delete an attendee's personal data on their request (by mail or phone, say): the
+    same erasure as their own "delete my data", their calendar told first."""
+    event = event_or_404(slug, drafts=True)
+    person = _attendee_or_404(event, attendee_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+    elif attempt(lambda: privacy.erase_attendee(person, utcnow(), actor=_actor()))[0]:
+        flash(_("Deleted the personal data of this attendee."), "success")
     return redirect(url_for("organiser.attendee", slug=slug, attendee_id=attendee_id))
 
 

@@ -6,6 +6,13 @@ identifies the person (name, email, organisation, job role, consent wording, pri
 reference and check-in code, the emails sent to them and the audit trail's copies of their
 details) is replaced or removed. Anonymising changes no registration status, so no counter
 moves; an attendee who erases their data before the event first gives their seats back.
+
+Erasing someone first takes their sessions out of their calendar: one email of CANCELs
+(kind "erased", services/mail/kinds.py) for every session an invitation put there that has
+not ended yet. Its outbox row is the one place their address, name and language outlive
+the erasure, and only until it is sent or given up (the worker then forgets them); past
+sessions get no CANCEL, so anonymising an event after it (retention) sends nothing.
+docs/CALENDAR.md, "Erasure", says why, and what their personal feed answers afterwards.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Attendee, AuditEntry, Event, OutboxMessage, Preference
-from . import links
+from ..models import Attendee, AuditEntry, Event, OutboxMessage, Preference, Registration
+from . import audit, calendar, links
 from .errors import Conflict, RegistrationClosed
+from .mail import outbox
 from .registration import answers as answer_service
 from .registration import register as registration_service
 from .registration.waitlist import waitlist_position
@@ -119,18 +127,62 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
     }
 
 
-def erase_attendee(attendee: Attendee, now: datetime) -> None:
-    """The attendee's own "delete my data": give back seats (before the event), then scrub.
-
-    No email is queued: the address is erased, and a message would have to keep it.
-    """
+def erase_attendee(attendee: Attendee, now: datetime, *, actor=None) -> None:
+    """The attendee's "delete my data" (their manage page or API, or an organiser, `actor`,
+    on their behalf): give back seats (before the event), cancel what their calendar
+    holds, then scrub."""
     if attendee.anonymised_at is not None:
         raise RegistrationClosed(_("This registration has already been deleted."))
+    in_calendar = _in_calendar(attendee, now)
     if attendee.status == "active" and now < attendee.event.ends_at:
         registration_service.drop_all_sessions(attendee, now)
         attendee.status = "cancelled"
+    cancellations = _calendar_cancellations(attendee, in_calendar)
     _scrub(attendee, now)
+    if cancellations is not None:
+        db.session.add(cancellations)
+    if actor is not None:
+        audit.record(actor, "attendee.erase", attendee, after={"status": attendee.status}, now=now)
     db.session.flush()
+
+
+def _in_calendar(attendee: Attendee, now: datetime) -> list[tuple[Registration, int]]:
+    """The sessions an invitation put in their calendar that have not ended, with the
+    SEQUENCE the calendar has for each."""
+    return [
+        (r, r.calendar_sequence)
+        for r in attendee.registrations
+        if r.status == "confirmed" and r.session.status == "scheduled" and r.session.ends_at > now
+    ]
+
+
+def _calendar_cancellations(attendee: Attendee, held) -> OutboxMessage | None:
+    """The erasure's CANCEL email, queued with what it needs once the attendee row no
+    longer says (their address, name and language; each session's UID and a SEQUENCE above
+    the calendar's); attendee_id stays empty so nothing links the row to them."""
+    if not held:
+        return None
+    entries = [
+        {
+            "session_id": registration.session_id,
+            "uid": calendar.registration_uid(attendee.id, registration.session_id),
+            "sequence": max(registration.calendar_sequence, before + 1),
+            "session_sequence": registration.session.sequence,
+        }
+        for registration, before in held
+    ]
+    values = outbox.message_values(
+        outbox.ERASURE_KIND,
+        event_id=attendee.event_id,
+        recipient=attendee.email,
+        locale=attendee.locale,
+        payload={
+            "session_ids": [entry["session_id"] for entry in entries],
+            "calendar": entries,
+            "name": attendee.name,
+        },
+    )
+    return OutboxMessage(**values)
 
 
 def anonymise_event(event: Event, now: datetime) -> int:
@@ -187,7 +239,10 @@ def _scrub(attendee: Attendee, now: datetime) -> None:
     attendee.source = None
     attendee.reference = links.new_code(registration_service.REFERENCE_LENGTH)
     attendee.checkin_code = links.new_code(registration_service.CHECKIN_CODE_LENGTH)
-    links.issue_tokens(attendee)  # the private links stop working
+    # The manage link stops working. The feed's stays, to tell calendars that subscribed
+    # to it that the sessions are cancelled, or gone (calendar/views.py personal_feed).
+    fresh = links.new_token_columns()
+    attendee.token_nonce, attendee.token_hash = fresh["token_nonce"], fresh["token_hash"]
     # An email change waiting for confirmation holds an address too (email_change.py).
     attendee.pending_email = attendee.email_change_nonce = attendee.email_change_hash = None
     attendee.email_change_requested_at = None

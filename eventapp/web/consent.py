@@ -15,9 +15,9 @@ CONSENT_VERSION = "2026-12"  # 2026-12: the answers to the event's questions
 # records, so the record says exactly what they agreed to, in the language they read it in.
 PRIVACY_NOTICE = _l(
     "We store your name, email address, organisation, job role, session choices and answers "
-    "to the event's questions to organise this event: to keep your seats, send you confirmations and programme changes, "
-    "and check you in. We do not share them. You can download or delete your data from your "
-    "personal page at any time."
+    "to the event's questions to organise this event: to keep your seats, send you "
+    "confirmations and programme changes, and check you in. We do not share them. You can "
+    "download or delete your data from your personal page at any time."
 )
 CONSENT_LABEL = _l("I agree that my data is processed to organise this event, as described above.")
 

@@ -12,6 +12,7 @@ from eventapp.models.types import utcnow
 from eventapp.services import privacy
 from eventapp.services.errors import Conflict, NotFound
 from eventapp.services.links import manage_token
+from eventapp.services.mail.worker import send_pending
 from eventapp.services.periodic import run_periodic
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import (
@@ -80,7 +81,7 @@ def test_export_holds_everything_stored_as_json(make_event, make_session, now):
 
 
 def test_erasing_before_the_event_frees_seats_and_removes_personal_data(
-    make_event, make_session, now
+    make_event, make_session, now, smtp_server
 ):
     event = make_event()
     workshop = make_session(event, capacity=1)
@@ -99,6 +100,13 @@ def test_erasing_before_the_event_frees_seats_and_removes_personal_data(
     assert confirmed_count_matches_counter(workshop.id)
     erased = db.session.get(Attendee, ada.id)
     assert erased.status == "cancelled" and erased.anonymised_at == now
+    # Only the email that cancels their session in their calendar holds their name and
+    # address (tests/services/test_erasure_mail.py), until it is sent.
+    [cancels] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "erased"))
+    assert cancels.recipient == "ada@example.org" and cancels.attendee_id is None
+    assert send_pending(now=now).failed == 0  # Bob's confirmation and promotion too
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, cancels.id).status == "sent"
     leftovers = everything_about(ada.id)
     for personal in ("Ada", "Lovelace", "ada@example.org", "Analytical", "Engineer"):
         assert personal not in leftovers

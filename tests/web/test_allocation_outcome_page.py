@@ -63,5 +63,6 @@ def test_in_dutch_and_not_before_publication(client, make_event, make_session, n
     allocation.publish(event, allocation.dry_run(event, 1, now=now), now=now)
     db.session.commit()
     text = client.get(url).get_data(as_text=True)
-    assert "Uw workshopindeling" in text
-    assert ("Je kreeg je keuze nummer 1: Robots." in text) != ("Je kreeg geen van je keuzes" in text)
+    assert "Je workshopindeling" in text
+    got_first = "Je kreeg je keuze nummer 1: Robots." in text
+    assert got_first != ("Je kreeg geen van je keuzes" in text)

@@ -264,7 +264,7 @@ def test_a_test_goes_to_the_organiser_only_and_counts_as_nothing_sent(
     assert subjects == ["[Test] Parkeren", "[Test] Parking"]
     dutch = next(r.message for r in received if r.message["Subject"] == "[Test] Parkeren")
     text = dutch.get_body(("plain",)).get_content()
-    assert text.startswith("TEST: alleen u krijgt deze e-mail")
+    assert text.startswith("TEST: alleen jij krijgt deze e-mail")
     assert "Beste Anne," in text and "/manage/" not in text  # nobody's private link
     assert organiser_messages() == []
     assert messages.sent_messages(event) == []

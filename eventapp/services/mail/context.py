@@ -15,9 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
-from ...extensions import db
 from ...models import Attendee, EventSession, OutboxMessage, Registration
 from ...models import Event as EventModel
 from .transport import CalendarPart
@@ -27,12 +24,40 @@ class RecipientGone(Exception):
     """The attendee was deleted: there is nobody to send this to, now or later."""
 
 
+@dataclass(frozen=True)
+class ErasedAddressee:
+    """Who an erasure's cancellations go to, once the attendee row no longer says: the
+    name and address the outbox row holds until it is sent (privacy.erase_attendee)."""
+
+    name: str
+    email: str
+    checkin_code: str = ""
+
+
+@dataclass
+class PlannedPart:
+    """A calendar object an email may carry, built only when the email does carry it (a
+    confirmation of several sessions carries one schedule file instead of its invitations,
+    so building those would be wasted)."""
+
+    method: str  # REQUEST or CANCEL
+    session_id: int
+    build: Callable[[], bytes]
+
+    @property
+    def filename(self) -> str:
+        return "cancel.ics" if self.method == "CANCEL" else "invite.ics"
+
+    def part(self) -> CalendarPart:
+        return CalendarPart(self.filename, self.method, self.build(), self.session_id)
+
+
 @dataclass
 class MailContext:
     """What every mail template gets (as variables of the same names)."""
 
     message: OutboxMessage
-    attendee: Attendee
+    attendee: Attendee | ErasedAddressee
     event: EventModel
     now: datetime
     sessions: list[EventSession]  # the payload's session_ids, in programme order
@@ -44,6 +69,8 @@ class MailContext:
     programme_url: str = ""
     qr_cid: str | None = None
     by_session: dict[int, Registration] = field(default_factory=dict)  # cancelled ones too
+    # The id of the attendee's first message of this kind (read for the whole batch).
+    first_of_kind: int | None = None
 
     @property
     def payload(self) -> dict:
@@ -72,22 +99,13 @@ class MailContext:
             payload=self.payload,
             registration_for=self.registration_for,
             previous=self.previous,
-            is_update=self.is_update,  # a method: only the templates that ask pay the query
+            is_update=self.is_update,
         )
         return values
 
     def is_update(self) -> bool:
         """A confirmation after the first one: sessions added to an existing registration."""
-        earlier = db.session.scalar(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.attendee_id == self.attendee.id,
-                OutboxMessage.kind == self.message.kind,
-                OutboxMessage.id < self.message.id,
-            )
-            .limit(1)
-        )
-        return earlier is not None
+        return self.first_of_kind is not None and self.first_of_kind < self.message.id
 
     @property
     def previous(self) -> dict | None:
@@ -108,7 +126,7 @@ class MailContext:
 @dataclass(frozen=True)
 class MailKind:
     subject: Callable[[MailContext], str]
-    calendar: Callable[[MailContext], list[CalendarPart]] | None = None
+    calendar: Callable[[MailContext], list[PlannedPart]] | None = None
     qr_code: bool = False
     # Several invitations become one PUBLISH file to add (a confirmation), rather than one
     # iTIP email per session (a change, which must apply by itself): docs/CALENDAR.md.
@@ -122,7 +140,7 @@ def mail_kind(
     kind: str,
     *,
     subject: Callable[[MailContext], str],
-    calendar: Callable[[MailContext], list[CalendarPart]] | None = None,
+    calendar: Callable[[MailContext], list[PlannedPart]] | None = None,
     qr_code: bool = False,
     schedule_several: bool = False,
 ) -> None:

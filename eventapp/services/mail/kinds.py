@@ -8,26 +8,33 @@ calendar from their confirmations.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask_babel import gettext as _
 
 from ...i18n import in_reader_language
 from .. import calendar
-from .context import MailContext, mail_kind
-from .transport import CalendarPart
+from .context import MailContext, PlannedPart, mail_kind
 
 
-def invitations(context: MailContext) -> list[CalendarPart]:
+def _planned(method: str, registration, context: MailContext) -> PlannedPart:
+    build = calendar.invitation if method == "REQUEST" else calendar.cancellation
+    return PlannedPart(
+        method, registration.session_id, partial(build, registration, now=context.now)
+    )
+
+
+def invitations(context: MailContext) -> list[PlannedPart]:
     """METHOD:REQUEST for each session of the message the attendee now holds a seat for."""
     parts = []
     for session in context.sessions:
         registration = context.registration_for(session)
         if registration and registration.status == "confirmed" and session.status == "scheduled":
-            data = calendar.invitation(registration, now=context.now)
-            parts.append(CalendarPart("invite.ics", "REQUEST", data, session.id))
+            parts.append(_planned("REQUEST", registration, context))
     return parts
 
 
-def cancellations(context: MailContext) -> list[CalendarPart]:
+def cancellations(context: MailContext) -> list[PlannedPart]:
     """METHOD:CANCEL for each session of the message the attendee no longer holds.
 
     A session they took again meanwhile is skipped: its newer confirmation carries a higher
@@ -40,12 +47,11 @@ def cancellations(context: MailContext) -> list[CalendarPart]:
     for session in context.sessions:
         registration = context.registration_for(session)
         if registration and registration.status == "cancelled":
-            data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart("cancel.ics", "CANCEL", data, session.id))
+            parts.append(_planned("CANCEL", registration, context))
     return parts
 
 
-def event_cancellations(context: MailContext) -> list[CalendarPart]:
+def event_cancellations(context: MailContext) -> list[PlannedPart]:
     """METHOD:CANCEL for each session of a cancelled event the attendee had a seat in.
 
     One calendar object per session: each carries the UID of its own invitation, and RFC 5546
@@ -61,8 +67,35 @@ def event_cancellations(context: MailContext) -> list[CalendarPart]:
     for session in context.sessions:
         registration = context.registration_for(session)
         if session.id in in_calendar and registration and registration.status == "cancelled":
-            data = calendar.cancellation(registration, now=context.now)
-            parts.append(CalendarPart("cancel.ics", "CANCEL", data, session.id))
+            parts.append(_planned("CANCEL", registration, context))
+    return parts
+
+
+def erasure_cancellations(context: MailContext) -> list[PlannedPart]:
+    """METHOD:CANCEL for each session an erased attendee had in their calendar.
+
+    The attendee row no longer names them, so the UIDs, SEQUENCEs and address come from
+    the outbox row (privacy.erase_attendee wrote them there); the session's own data from
+    the programme. SEQUENCE also counts the organiser's changes since the erasure.
+    """
+    sessions = {session.id: session for session in context.sessions}
+    parts = []
+    for entry in context.payload.get("calendar") or []:
+        session = sessions.get(entry.get("session_id"))
+        if session is None:
+            continue
+        sequence = entry["sequence"] + max(0, session.sequence - entry["session_sequence"])
+        build = partial(
+            calendar.erasure_cancellation,
+            session,
+            uid=entry["uid"],
+            sequence=sequence,
+            name=context.attendee.name,
+            email=context.attendee.email,
+            locale=context.message.locale,
+            now=context.now,
+        )
+        parts.append(PlannedPart("CANCEL", session.id, build))
     return parts
 
 
@@ -122,6 +155,11 @@ mail_kind(
     "event_cancelled",
     subject=lambda c: _("%(event)s is cancelled", event=in_reader_language(c.event, "name")),
     calendar=event_cancellations,
+)
+mail_kind(
+    "erased",
+    subject=lambda c: _("Your data for %(event)s has been deleted", event=c.event.name),
+    calendar=erasure_cancellations,
 )
 
 mail_kind(

@@ -15,6 +15,11 @@ from ...models.types import utcnow
 # (worker._postpone); the dashboard looks for it.
 OUTAGE_PREFIX = "Mail server unreachable, waiting: "
 
+# The cancellations an erasure sends (privacy.erase_attendee): the only row that holds an
+# address with no attendee behind it, and the worker forgets it once the row is done.
+ERASURE_KIND = "erased"
+ERASED_RECIPIENT = "(erased)"
+
 
 def enqueue(
     kind: str,

@@ -1,8 +1,9 @@
 """Turning an outbox row into an email, by its `kind`, in the attendee's language.
 
-Rendering happens at send time from the current state of the database: a message queued for a
-session the attendee has dropped meanwhile carries no invitation for it, and every calendar
-object carries the SEQUENCE current when it is sent. Templates come in pairs,
+Rendering happens at send time from the current state of the database (the worker renders
+the batch it claimed together, seconds before sending it): a message queued for a session
+the attendee has dropped meanwhile carries no invitation for it, and every calendar object
+carries the SEQUENCE current when it is sent. Templates come in pairs,
 `templates/mail/<kind>.txt` and `.html`.
 
 The kinds and what each carries are registered in kinds.py.
@@ -16,30 +17,63 @@ from datetime import datetime
 
 import flask_babel
 from flask import current_app, g, render_template, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import SQLAlchemyError
 
 from ...extensions import db
 from ...i18n import in_reader_language
-from ...models import Attendee, EventSession, OutboxMessage, Registration
+from ...models import Attendee, OutboxMessage
 from ...models import Event as EventModel
 from .. import calendar
 from ..links import checkin_qr_png, feed_token, manage_token
 from ..registration.waitlist import waitlist_position
-from . import kinds  # noqa: F401  (registers every kind)
-from .context import KINDS, MailContext, MailKind, RecipientGone
+from . import (
+    batch,
+    kinds,  # noqa: F401  (registers every kind)
+)
+from .context import KINDS, ErasedAddressee, MailContext, MailKind, RecipientGone
+from .outbox import ERASURE_KIND
 from .transport import CalendarPart, InlineImage, OutgoingMessage, one_line
 
 
 def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
     """The email for an outbox row; needs a request context for external links."""
-    attendee = db.session.get(Attendee, message.attendee_id) if message.attendee_id else None
-    if attendee is None:
-        raise RecipientGone("the attendee no longer exists")
-    event = attendee.event
+    outcome = render_batch([message], now)[message.id]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def render_batch(
+    messages: list[OutboxMessage], now: datetime
+) -> dict[int, OutgoingMessage | Exception]:
+    """The email of each row, or the error that kept it from rendering, by row id.
+
+    What the rows need is read for all of them at once (batch.py), in the caller's
+    transaction, which must stay open until the last one is rendered.
+    """
+    facts = batch.load(messages)
+    rendered: dict[int, OutgoingMessage | Exception] = {}
+    for message in messages:
+        try:
+            rendered[message.id] = _render_one(message, now, facts)
+        except Exception as error:  # noqa: BLE001  (the worker records it on that row)
+            rendered[message.id] = error
+            if isinstance(error, SQLAlchemyError):
+                db.session.rollback()  # the others load what they need again
+    return rendered
+
+
+def _render_one(message: OutboxMessage, now: datetime, facts: batch.BatchFacts):
+    addressee = _addressee(message, facts)
+    event = facts.event_of(message)
+    if event is None:
+        raise RecipientGone("the event no longer exists")
     kind = KINDS.get(message.kind) or _unregistered_kind(message.kind)
     with in_language_and_zone(event, message.locale):
-        context = _context(message, attendee, event, now, with_qr=kind.qr_code)
+        if isinstance(addressee, ErasedAddressee):
+            context = _erasure_context(message, addressee, event, now, facts)
+        else:
+            context = _context(message, addressee, event, now, facts, with_qr=kind.qr_code)
         itip, attachments, later = _arrange(kind, context)
         variables = context.template_vars() | {
             # What the calendar data of this email is, for the sentence that explains it.
@@ -54,7 +88,7 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
         text += questions_footer(event)
         html = render_template(f"mail/{message.kind}.html", **variables)
         followers = [_follower(context, subject, part, n) for n, part in enumerate(later, 2)]
-    images = [qr_image(attendee, context.qr_cid)] if context.qr_cid else []
+    images = [qr_image(addressee, context.qr_cid)] if context.qr_cid else []
     return OutgoingMessage(
         subject=subject,
         body=text,
@@ -66,6 +100,17 @@ def render(message: OutboxMessage, now: datetime) -> OutgoingMessage:
         followers=followers,
         **_addressing(context),
     )
+
+
+def _addressee(message: OutboxMessage, facts: batch.BatchFacts) -> Attendee | ErasedAddressee:
+    """The attendee; for an erasure's cancellations, the name and address the row holds."""
+    if message.kind == ERASURE_KIND and message.attendee_id is None:
+        name = str((message.payload or {}).get("name") or "")
+        return ErasedAddressee(name=name, email=message.recipient)
+    attendee = facts.attendees.get(message.attendee_id) if message.attendee_id else None
+    if attendee is None:
+        raise RecipientGone("the attendee no longer exists")
+    return attendee
 
 
 def _addressing(context: MailContext) -> dict:
@@ -88,15 +133,14 @@ def _arrange(kind: MailKind, context: MailContext):
     confirmation become one schedule file to add; several objects of a change, which must
     apply by themselves, go one per email: the first here, the rest in followers.
     """
-    parts = kind.calendar(context) if kind.calendar else []
-    if len(parts) <= 1:
-        return (parts[0] if parts else None), [], []
-    if kind.schedule_several:
-        wanted = {part.session_id for part in parts}
+    planned = kind.calendar(context) if kind.calendar else []
+    if len(planned) > 1 and kind.schedule_several:
+        wanted = {part.session_id for part in planned}
         held = [r for r in context.registrations if r.session_id in wanted]
         data = calendar.schedule_file(held, now=context.now)
         return None, [CalendarPart("my-sessions.ics", "PUBLISH", data)], []
-    return parts[0], [], parts[1:]
+    parts = [part.part() for part in planned]
+    return (parts[0] if parts else None), [], parts[1:]
 
 
 def _follower(context: MailContext, subject: str, part: CalendarPart, number: int):
@@ -161,26 +205,15 @@ def in_language_and_zone(event: EventModel, locale: str):
         flask_babel.refresh()
 
 
-def _context(message, attendee, event, now, *, with_qr: bool) -> MailContext:
-    registrations = list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.attendee_id == attendee.id)
-            .options(
-                selectinload(Registration.session).selectinload(EventSession.speakers),
-                selectinload(Registration.session).selectinload(EventSession.room),
-            )
-        )
-    )
+def _context(message, attendee, event, now, facts, *, with_qr: bool) -> MailContext:
+    registrations = facts.registrations.get(attendee.id, [])
     by_start = sorted(registrations, key=lambda r: (r.session.starts_at, r.session_id))
     active = [r for r in by_start if r.is_active]
-    wanted = {int(i) for i in (message.payload or {}).get("session_ids", []) if str(i).isdigit()}
+    wanted = batch.session_ids(message)
     sessions = [r.session for r in by_start if r.session_id in wanted]
     missing = wanted - {s.id for s in sessions}
     if missing:  # a session the attendee never held (an organiser's message about it)
-        sessions += list(
-            db.session.scalars(select(EventSession).where(EventSession.id.in_(missing)))
-        )
+        sessions += [facts.sessions[i] for i in missing if i in facts.sessions]
         sessions.sort(key=lambda s: (s.starts_at, s.id))
     feed_url = url_for("calendar.personal_feed", token=feed_token(attendee), _external=True)
     uid_domain = current_app.config["UID_DOMAIN"]
@@ -195,13 +228,37 @@ def _context(message, attendee, event, now, *, with_qr: bool) -> MailContext:
         manage_url=url_for("manage.page", token=manage_token(attendee), _external=True),
         feed_url=feed_url,
         webcal_url=calendar.webcal_url(feed_url),
-        programme_url=url_for("public.event_programme", slug=event.slug, _external=True),
+        programme_url=_programme_url(event),
         qr_cid=f"checkin-{attendee.id}@{uid_domain}" if with_qr else None,
         by_session={r.session_id: r for r in registrations},
+        first_of_kind=facts.first_of_kind.get((attendee.id, message.kind)),
     )
 
 
-def qr_image(attendee: Attendee, content_id: str) -> InlineImage:
+def _erasure_context(message, addressee, event, now, facts) -> MailContext:
+    """An erased attendee has no links, seats or code any more: only the sessions to take
+    out of their calendar."""
+    wanted = batch.session_ids(message)
+    sessions = sorted(
+        (facts.sessions[i] for i in wanted if i in facts.sessions),
+        key=lambda s: (s.starts_at, s.id),
+    )
+    return MailContext(
+        message=message,
+        attendee=addressee,
+        event=event,
+        now=now,
+        sessions=sessions,
+        registrations=[],
+        programme_url=_programme_url(event),
+    )
+
+
+def _programme_url(event: EventModel) -> str:
+    return url_for("public.event_programme", slug=event.slug, _external=True)
+
+
+def qr_image(attendee: Attendee | ErasedAddressee, content_id: str) -> InlineImage:
     """The check-in code as a regular QR code (never Micro QR: phones can't read it)."""
     data = checkin_qr_png(attendee.checkin_code)
     return InlineImage(content_id=content_id, filename="checkin.png", data=data)

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.header import Header
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -155,6 +155,23 @@ def _compose(message: OutgoingMessage) -> EmailMessage:
     return root
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, but each header's class is made once: the standard
+    one builds a new class with `type()` for every header of every part (about forty per
+    email), a tenth of the cost of composing one (docs/PERFORMANCE.md, "Outbox")."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name):
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
 class _MailPolicy(email_policy.EmailPolicy):
     """The SMTP policy (CRLF), but a non-ASCII subject is written as encoded words that
     hold its spaces inside them. The standard folding puts a space *between* two encoded
@@ -182,7 +199,7 @@ class _MailPolicy(email_policy.EmailPolicy):
         return f"{name}: {words}{self.linesep}"
 
 
-_POLICY = _MailPolicy(linesep="\r\n")
+_POLICY = _MailPolicy(linesep="\r\n", header_factory=_HeaderClasses())
 
 
 def _new_part() -> EmailMessage:

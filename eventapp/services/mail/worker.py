@@ -9,8 +9,9 @@ killed) is due again. `attempts` counts claims, so a message that keeps killing 
 also ends as `failed` instead of looping forever.
 
 Sending. No database transaction is open while talking to the mail server (on SQLite an open
-transaction would hold the write lock and stall registrations). Each message is rendered in a
-short read, sent, then marked `sent` with a conditional UPDATE that only succeeds while this
+transaction would hold the write lock and stall registrations). The batch is rendered in one
+short read (what its emails need is loaded for all of them at once: mail/batch.py), then each
+message is sent and marked `sent` with a conditional UPDATE that only succeeds while this
 worker's lease on the row is still the current one (`claimed_until` works as the fencing
 token). A worker stops taking messages from its batch once half the lease has passed, and
 hands the rest back, so a lease does not expire under a live worker.
@@ -57,8 +58,8 @@ from ...extensions import db
 from ...models import OutboxMessage
 from ...models.types import utcnow
 from .delivery import TransportDown, Utf8NotOffered, open_transport
-from .outbox import OUTAGE_PREFIX
-from .render import RecipientGone, render
+from .outbox import ERASED_RECIPIENT, ERASURE_KIND, OUTAGE_PREFIX
+from .render import RecipientGone, render_batch
 
 log = logging.getLogger(__name__)
 
@@ -172,15 +173,18 @@ def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> boo
     """Send each claimed message; False when the mail server is unreachable."""
     lease_seconds = int(current_app.config.get("OUTBOX_CLAIM_SECONDS", 300))
     deadline = time.monotonic() + lease_seconds / 2
+    rendered = _render(batch, now or utcnow())
     for index, claim in enumerate(batch):
         if time.monotonic() > deadline or _stopping(stop):
             _release(batch[index:])
             return True
         moment = now or utcnow()
+        message = rendered.get(claim.id)
         try:
-            message = _render(claim, moment)
             if message is None:
                 continue  # the row changed hands (our lease was taken over)
+            if isinstance(message, Exception):
+                raise message
             transport.send(message, claim.id, claim.kind)
         except TransportDown as error:
             transport.reset()
@@ -198,13 +202,24 @@ def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> boo
     return True
 
 
-def _render(claim: Claim, now: datetime):
-    """The rendered email, read in one short transaction that ends before sending."""
+def _render(batch: list[Claim], now: datetime) -> dict[int, object]:
+    """The batch's emails (or the error of each that failed to render), by row id, read in
+    one short transaction that ends before sending. A row no longer under our lease is
+    left out."""
+    leases = {claim.id: claim.lease for claim in batch}
     try:
-        row = db.session.get(OutboxMessage, claim.id, populate_existing=True)
-        if row is None or row.status != "sending" or row.claimed_until != claim.lease:
-            return None
-        return render(row, now)
+        rows = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(leases))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        mine = [
+            row for row in rows if row.status == "sending" and row.claimed_until == leases[row.id]
+        ]
+        return render_batch(mine, now)
+    except Exception as error:  # noqa: BLE001  (the read itself failed: each row records it)
+        return {claim.id: error for claim in batch}
     finally:
         db.session.rollback()  # end the read: no lock may be held while talking SMTP
 
@@ -236,11 +251,26 @@ def _owned(claim: Claim):
     )
 
 
+def _forgotten(claim: Claim, values: dict) -> dict:
+    """An erasure's row forgets the address (and name) it held once it is sent or given
+    up: that address belonged to someone whose data is erased (privacy.erase_attendee)."""
+    if claim.kind != ERASURE_KIND:
+        return values
+    error = values.get("last_error")
+    if error:
+        recipient = db.session.scalar(
+            select(OutboxMessage.recipient).where(OutboxMessage.id == claim.id)
+        )
+        values["last_error"] = error.replace(recipient or ERASED_RECIPIENT, ERASED_RECIPIENT)
+    return values | {"recipient": ERASED_RECIPIENT, "payload": {}}
+
+
 def _mark_sent(claim: Claim, now: datetime) -> None:
+    values = {"status": "sent", "sent_at": now, "claimed_until": None, "last_error": None}
     result = db.session.execute(
         update(OutboxMessage)
         .where(_owned(claim))
-        .values(status="sent", sent_at=now, claimed_until=None, last_error=None)
+        .values(**_forgotten(claim, values))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -254,7 +284,7 @@ def _record_failure(claim: Claim, now: datetime, error, *, permanent: bool, repo
     give_up = permanent or claim.attempts >= max_attempts
     values = {"claimed_until": None, "last_error": text}
     if give_up:
-        values["status"] = "failed"
+        values = _forgotten(claim, values | {"status": "failed"})
     else:
         values.update(status="pending", next_attempt_at=now + retry_delay(claim.attempts))
     db.session.execute(

@@ -29,30 +29,25 @@ SERVER_NAME_FOR_LINKS.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app, url_for
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Attendee,
-    AuditEntry,
     EventSession,
     Registration,
-    Room,
-    Speaker,
-    session_speakers,
 )
-from ..models import Event as EventModel
-from ..vtimezone import vtimezone
+from ...models import Event as EventModel
+from ...vtimezone import vtimezone
+from .versions import PRODID, personal_changed_at, programme_changed_at
 
-PRODID = "-//eventapp//eventapp calendar 1.0//EN"
 FEED_REFRESH = timedelta(hours=1)
 
 
@@ -83,12 +78,21 @@ def to_ical(calendar: Calendar, event: EventModel) -> bytes:
 
 def invitation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:REQUEST for one of the attendee's confirmed sessions (new or updated)."""
-    return to_ical(_personal_object(registration, "REQUEST", now=now), registration.session.event)
+    return _personal_object(registration, "REQUEST", now=now)
 
 
 def cancellation(registration: Registration, *, now: datetime) -> bytes:
     """METHOD:CANCEL for a session the attendee no longer holds (dropped or cancelled)."""
-    return to_ical(_personal_object(registration, "CANCEL", now=now), registration.session.event)
+    return _personal_object(registration, "CANCEL", now=now)
+
+
+def erasure_cancellation(
+    session: EventSession, *, uid, sequence, name, email, locale, now
+) -> bytes:
+    """METHOD:CANCEL for a session of an attendee whose data is being erased: the UID,
+    SEQUENCE, address and language come from the outbox row, the attendee row is gone."""
+    address = _attendee_address(email, name)
+    return _itip_object(session, "CANCEL", uid, sequence, address, now, locale)
 
 
 def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
@@ -102,32 +106,32 @@ def schedule_file(registrations: list[Registration], *, now: datetime) -> bytes:
     return to_ical(calendar, event)
 
 
-def _personal_object(registration: Registration, method: str, *, now: datetime) -> Calendar:
+def _personal_object(registration: Registration, method: str, *, now: datetime) -> bytes:
     """One iTIP object: the session as the attendee's event, naming them as ATTENDEE. No
     private link in it (docs/CALENDAR.md, "In the email"): entries get forwarded."""
     session, attendee = registration.session, registration.attendee
-    event = session.event
-    calendar = _calendar(event, method)
+    uid = registration_uid(attendee.id, session.id)
+    address = _attendee_address(attendee.email, attendee.name)
+    sequence = registration.calendar_sequence
+    return _itip_object(session, method, uid, sequence, address, now, attendee.locale)
+
+
+def _itip_object(session, method: str, uid: str, sequence: int, address, now, locale) -> bytes:
+    calendar = _calendar(session.event, method)
+    cancelled = method == "CANCEL"
     vevent = _vevent(
-        session,
-        uid=registration_uid(attendee.id, session.id),
-        sequence=registration.calendar_sequence,
-        stamp=now,
-        cancelled=method == "CANCEL",
-        locale=attendee.locale,
+        session, uid=uid, sequence=sequence, stamp=now, cancelled=cancelled, locale=locale
     )
-    vevent.add("attendee", _attendee_address(attendee))
+    vevent.add("attendee", address)
     calendar.add_component(vevent)
-    return calendar
+    return to_ical(calendar, session.event)
 
 
-def _attendee_address(attendee: Attendee) -> vCalAddress:
-    address = vCalAddress(f"mailto:{attendee.email}")
-    address.params["CN"] = vText(_param(attendee.name))
-    address.params["CUTYPE"] = vText("INDIVIDUAL")
-    address.params["ROLE"] = vText("REQ-PARTICIPANT")
-    address.params["PARTSTAT"] = vText("ACCEPTED")
-    address.params["RSVP"] = vText("FALSE")
+def _attendee_address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    for key, value in (("CN", _param(name)), ("CUTYPE", "INDIVIDUAL"), ("ROLE", "REQ-PARTICIPANT")):
+        address.params[key] = vText(value)
+    address.params.update(PARTSTAT=vText("ACCEPTED"), RSVP=vText("FALSE"))
     return address
 
 
@@ -232,57 +236,6 @@ def _programme_vevent(session: EventSession, stamp: datetime, locale: str | None
         cancelled=session.status == "cancelled",
         locale=locale or session.event.default_locale,
     )
-
-
-# What the programme's calendar data is made of (audit object types): a message sent or an
-# attendee checked in changes no calendar, so it does not date the feeds.
-PROGRAMME_OBJECTS = ("event", "event_session", "room", "speaker")
-
-
-def programme_changed_at(event: EventModel) -> datetime:
-    """When what the programme's files show last changed: DTSTAMP and Last-Modified.
-
-    Not the event row's own update time, which misses every session change (issue 17), and
-    not the sessions' update times, which every seat taken moves. Every change of the
-    programme is audited (services record it with its `now`), so the newest audit entry of
-    the event, or the event's or a session's creation when nothing was audited since, is
-    stable while nothing changes and later after every change.
-    """
-    return _changed_at(event, None)
-
-
-def personal_changed_at(attendee: Attendee) -> datetime:
-    """programme_changed_at, or the attendee's own latest change when that is newer."""
-    return _changed_at(attendee.event, attendee)
-
-
-def _changed_at(event: EventModel, attendee: Attendee | None) -> datetime:
-    """The newest of those times, read in one statement."""
-    latest = [
-        select(func.max(AuditEntry.created_at))
-        .where(
-            AuditEntry.event_id == event.id,
-            AuditEntry.object_type.in_(PROGRAMME_OBJECTS),
-        )
-        .scalar_subquery(),
-        select(func.max(EventSession.created_at))
-        .where(EventSession.event_id == event.id)
-        .scalar_subquery(),
-    ]
-    known = [event.updated_at, event.created_at]
-    if attendee is not None:
-        latest.append(
-            select(func.max(Registration.updated_at))
-            .where(Registration.attendee_id == attendee.id)
-            .scalar_subquery()
-        )
-        known.append(attendee.updated_at)
-    row = db.session.execute(select(*latest)).one()
-    return max(_utc(t) for t in (*row, *known) if t)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -396,82 +349,6 @@ def _local(moment: datetime, tz) -> datetime:
     if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         return moment.astimezone(UTC)
     return local
-
-
-# --- versions: what a feed would contain, cheaply --------------------------------------------
-
-
-def programme_version(
-    event: EventModel, *, session_id: int | None = None, changed_at: datetime | None = None
-) -> str:
-    """A hash of everything the programme feed (or one session's file) shows.
-
-    Computed from a few narrow queries instead of building the calendar, so a calendar app
-    revalidating its subscription gets its 304 without the cost of serialising hundreds of
-    events, and a built feed can be cached under this key. Seat counts are not part of it:
-    they change all the time and show nowhere in a calendar.
-    """
-    changed_at = changed_at or programme_changed_at(event)
-    return _digest(_event_facts(event), _session_facts(event, session_id), str(changed_at))
-
-
-def personal_version(attendee: Attendee, name: str, *, changed_at: datetime | None = None) -> str:
-    """A hash of everything `personal_feed(attendee, name)` shows."""
-    changed_at = changed_at or personal_changed_at(attendee)
-    registrations = sorted(
-        db.session.execute(
-            select(Registration.session_id, Registration.status, Registration.sequence).where(
-                Registration.attendee_id == attendee.id
-            )
-        ).all()
-    )
-    return _digest(
-        _event_facts(attendee.event),
-        _session_facts(attendee.event, None),
-        (attendee.id, attendee.status, attendee.feed_nonce, attendee.locale, name),
-        registrations,
-        str(changed_at),
-    )
-
-
-# What a calendar shows of the event and of each session (in both languages): the versions
-# hash these, so a change to any of them gives the feeds a new ETag.
-EVENT_FACTS = "id slug name name_translated default_locale venue timezone organiser_email"
-SESSION_FACTS = (
-    "id title title_translated description description_translated starts_at ends_at status "
-    "sequence created_at"
-)
-
-
-def _event_facts(event: EventModel) -> tuple:
-    return tuple(getattr(event, key) for key in EVENT_FACTS.split())
-
-
-def _session_facts(event: EventModel, session_id: int | None) -> tuple:
-    columns = [getattr(EventSession, key) for key in SESSION_FACTS.split()]
-    query = (
-        select(*columns, Room.name, Room.name_translated)
-        .outerjoin(Room, Room.id == EventSession.room_id)
-        .where(EventSession.event_id == event.id)
-        .order_by(EventSession.id)
-    )
-    speakers_query = (
-        select(session_speakers.c.session_id, Speaker.name, Speaker.organisation)
-        .join(Speaker, Speaker.id == session_speakers.c.speaker_id)
-        .where(Speaker.event_id == event.id)
-        .order_by(session_speakers.c.session_id, Speaker.name)
-    )
-    if session_id is not None:
-        query = query.where(EventSession.id == session_id)
-        speakers_query = speakers_query.where(session_speakers.c.session_id == session_id)
-    return tuple(map(tuple, db.session.execute(query))), tuple(
-        map(tuple, db.session.execute(speakers_query))
-    )
-
-
-def _digest(*facts) -> str:
-    context = (PRODID, current_app.config["UID_DOMAIN"], url_for("public.index", _external=True))
-    return hashlib.sha256(repr((context, facts)).encode("utf-8")).hexdigest()[:32]
 
 
 # --- links for "add to calendar" buttons ----------------------------------------------------
