@@ -17,13 +17,7 @@ from .transport import CalendarPart
 
 def invitations(context: MailContext) -> list[CalendarPart]:
     """METHOD:REQUEST for each session of the message the attendee now holds a seat for."""
-    parts = []
-    for session in context.sessions:
-        registration = context.registration_for(session)
-        if registration and registration.status == "confirmed" and session.status == "scheduled":
-            data = calendar.invitation(registration, now=context.now)
-            parts.append(CalendarPart("invite.ics", "REQUEST", data, session.id))
-    return parts
+    return invitations_of(context, context.sessions)
 
 
 def cancellations(context: MailContext) -> list[CalendarPart]:
@@ -65,6 +59,34 @@ def event_cancellations(context: MailContext) -> list[CalendarPart]:
     return parts
 
 
+def clash_changes(context: MailContext) -> list[CalendarPart]:
+    """A seat moved away from a session because its new time clashed (programme/schedule/
+    clashes.py): METHOD:CANCEL for the moved session, METHOD:REQUEST for the workshop given
+    instead, if any."""
+    moved_id = context.payload.get("moved_id")
+    parts = []
+    for session in context.sessions:
+        registration = context.registration_for(session)
+        if registration is None:
+            continue
+        if session.id == moved_id and registration.status != "confirmed":
+            data = calendar.cancellation(registration, now=context.now)
+            parts.append(CalendarPart("cancel.ics", "CANCEL", data, session.id))
+        elif session.id != moved_id:
+            parts += invitations_of(context, [session])
+    return parts
+
+
+def invitations_of(context: MailContext, sessions) -> list[CalendarPart]:
+    parts = []
+    for session in sessions:
+        registration = context.registration_for(session)
+        if registration and registration.status == "confirmed" and session.status == "scheduled":
+            data = calendar.invitation(registration, now=context.now)
+            parts.append(CalendarPart("invite.ics", "REQUEST", data, session.id))
+    return parts
+
+
 def _titles(context: MailContext) -> str:
     return ", ".join(s.title for s in context.sessions)
 
@@ -102,6 +124,11 @@ mail_kind(
     "session_cancelled",
     subject=lambda c: _("Cancelled: %(titles)s", titles=_titles(c)),
     calendar=cancellations,
+)
+mail_kind(
+    "clash_resolved",
+    subject=lambda c: _("Programme change: %(titles)s", titles=_titles(c)),
+    calendar=clash_changes,
 )
 mail_kind(
     "event_cancelled",
