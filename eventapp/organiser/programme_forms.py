@@ -6,14 +6,17 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..services.programme.cleaning import CAPACITY_MAX, HOURS_MAX, RETENTION_DAYS_MAX
+from ..services.programme import schedule
+from ..services.programme.cleaning import CAPACITY_MAX, HOURS_MAX, NOTE_MAX, RETENTION_DAYS_MAX
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 NO_ROOM = 0
@@ -31,7 +34,41 @@ class ConfirmMixin:
     confirm = BooleanField(_l("Save anyway: I have read the warnings above"))
 
 
-class EventForm(ConfirmMixin, FlaskForm):
+class TellingMixin:
+    """What the attendees hear of a change: shown once the page has said how many people it
+    emails (`reviewed` holds what the organiser saw, organiser/programme_views.py)."""
+
+    notify = RadioField(
+        _l("Tell the attendees"),
+        choices=[
+            ("yes", _l("Email them about the change")),
+            ("no", _l("Don't notify (their calendars still update through the feeds)")),
+        ],
+        default="yes",
+    )
+    note = TextAreaField(
+        _l("A note in the email (optional, plain text)"),
+        validators=[Optional(), Length(max=NOTE_MAX)],
+    )
+    reviewed = HiddenField()
+
+    def telling(self) -> schedule.Telling:
+        return schedule.Telling.of(notify=self.notify.data != "no", note=self.note.data or "")
+
+
+class ClashFixMixin(TellingMixin):
+    clash_fix = RadioField(
+        _l("Attendees the change would give two sessions at once"),
+        choices=[
+            (schedule.BLOCK, _l("Don't save: I'll move them myself")),
+            (schedule.ALTERNATIVE, _l("Give each a free workshop in the round the session leaves")),
+            (schedule.WAITLIST, _l("Put them on this session's waiting list")),
+        ],
+        default=schedule.BLOCK,
+    )
+
+
+class EventForm(ConfirmMixin, TellingMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Short name in links (slug)"), validators=[DataRequired(), Length(max=80)]
@@ -155,7 +192,7 @@ class SpeakerForm(FlaskForm):
         return {"name": self.name.data, "organisation": self.organisation.data or ""}
 
 
-class SessionForm(ConfirmMixin, FlaskForm):
+class SessionForm(ConfirmMixin, ClashFixMixin, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     kind = SelectField(
         _l("Kind"),
@@ -186,7 +223,7 @@ class SessionForm(ConfirmMixin, FlaskForm):
         return data
 
 
-class MoveForm(ConfirmMixin, FlaskForm):
+class MoveForm(ConfirmMixin, ClashFixMixin, FlaskForm):
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     room_id = SelectField(_l("Room"), coerce=int, default=NO_ROOM)
@@ -199,7 +236,7 @@ class MoveForm(ConfirmMixin, FlaskForm):
         }
 
 
-class MoveEventForm(FlaskForm):
+class MoveEventForm(TellingMixin, FlaskForm):
     starts_at = _when(_l("New start (every session keeps its time relative to it)"))
 
 
@@ -210,12 +247,10 @@ class CancelEventForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
-    """Only the CSRF token and an explicit yes."""
+class CancelForm(TellingMixin, FlaskForm):
+    """The CSRF token, an explicit yes, and what the attendees hear."""
 
-    confirm = BooleanField(
-        _l("Yes, cancel this session and email its attendees"), validators=[DataRequired()]
-    )
+    confirm = BooleanField(_l("Yes, cancel this session"), validators=[DataRequired()])
 
 
 def speaker_lines(text: str | None) -> list[str]:
