@@ -110,16 +110,18 @@ def test_move_and_cancel_pages(client, organiser, now):
     )
     db.session.commit()
 
+    new_time = {"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00", "room_id": 0}
+    move = client.post(f"/organiser/events/expo/sessions/{session.id}/move", data=new_time)
+    assert "This change emails 1 person." in move.get_data(as_text=True)  # asked first
     move = client.post(
-        f"/organiser/events/expo/sessions/{session.id}/move",
-        data={"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00", "room_id": 0},
+        f"/organiser/events/expo/sessions/{session.id}/move", data={**new_time, "reviewed": "1:0"}
     )
     assert move.status_code == 302
     db.session.refresh(session)
     assert session.starts_at == datetime(2027, 3, 18, 13, 0, tzinfo=UTC)
 
     page = client.get(f"/organiser/events/expo/sessions/{session.id}/cancel")
-    assert "1 attendee is registered or waiting" in page.get_data(as_text=True)
+    assert "This change emails 1 person." in page.get_data(as_text=True)
     assert client.post(f"/organiser/events/expo/sessions/{session.id}/cancel").status_code == 422
     done = client.post(
         f"/organiser/events/expo/sessions/{session.id}/cancel", data={"confirm": "y"}
