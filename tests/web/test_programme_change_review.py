@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from eventapp.extensions import db
-from eventapp.models import AuditEntry, EventSession, OutboxMessage, Registration
+from eventapp.models import AuditEntry, EventSession, Organiser, OutboxMessage, Registration
 from tests.web.conftest import fresh, sign_up
 
 
@@ -227,3 +227,77 @@ def test_moving_the_event_shows_the_count_first(client, programme):
     assert response.status_code == 302
     sent = _mails("session_moved")
     assert len(sent) == 3 and all(m.payload["note"] == "A week later." for m in sent)
+
+
+@pytest.fixture
+def api(client, programme, api_token):
+    event, *_ = programme
+    organiser = db.session.scalars(select(Organiser)).first()
+    headers = {"Authorization": f"Bearer {api_token(organiser)}"}
+
+    def call(method, path, json=None):
+        return client.open(path, method=method, json=json, headers=headers)
+
+    return call
+
+
+def test_the_api_patch_takes_a_note_and_says_how_many_were_emailed(api, programme):
+    _event, robots, *_ = programme
+    response = api("PATCH", f"/api/v1/sessions/{robots.id}", {"title": "Cobots", "note": "New!"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["notified"] == 2
+    assert {m.payload["note"] for m in _mails("session_moved")} == {"New!"}
+
+
+def test_the_api_patch_with_notify_false_sends_nothing(api, programme):
+    _event, robots, *_ = programme
+    before = len(_mails())
+    response = api(
+        "PATCH",
+        f"/api/v1/sessions/{robots.id}",
+        {"starts_at": "2027-03-18T09:30", "ends_at": "2027-03-18T10:30", "notify": False},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["notified"] == 0
+    assert len(_mails()) == before
+    assert fresh(EventSession, robots.id).starts_at.minute == 30  # moved all the same
+
+
+def test_the_api_patch_fixes_clashes_when_asked(api, programme):
+    _event, robots, drones, _lasers, (ada, bob, _cas) = programme
+    move = {"starts_at": "2027-03-18T11:00", "ends_at": "2027-03-18T12:00"}
+    blocked = api("PATCH", f"/api/v1/sessions/{robots.id}", move)
+    assert blocked.status_code == 409
+    fixed = api("PATCH", f"/api/v1/sessions/{robots.id}", {**move, "clash_fix": "alternative"})
+    assert fixed.status_code == 200, fixed.get_json()
+    held = db.session.scalars(
+        select(Registration.attendee_id).where(
+            Registration.session_id == drones.id, Registration.status == "confirmed"
+        )
+    ).all()
+    assert sorted(held) == sorted([ada.id, bob.id])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"notify": "no"}, {"note": 5}, {"note": "x" * 2001}, {"clash_fix": "later"}],
+)
+def test_the_api_refuses_bad_telling_and_changes_nothing(api, programme, body):
+    _event, robots, *_ = programme
+    before = len(_mails())
+    response = api("PATCH", f"/api/v1/sessions/{robots.id}", {"title": "Cobots", **body})
+    assert response.status_code == 422
+    assert fresh(EventSession, robots.id).title == "Robots" and len(_mails()) == before
+
+
+def test_the_api_event_move_takes_notify_and_note(api, programme):
+    event, *_ = programme
+    response = api(
+        "POST",
+        f"/api/v1/events/{event.slug}/move",
+        {"starts_at": "2027-03-25T09:00", "notify": False, "note": "unused"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert _mails("session_moved") == []
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.moved"))
+    assert entry.one().after["notified"] is False
