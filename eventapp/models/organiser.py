@@ -102,9 +102,7 @@ class AuditEntry(db.Model):
     # (through their private link) or "system" (automatic: promotions, expiry, allocation).
     actor_kind: Mapped[str] = mapped_column(String(16), default="organiser")
     # The attendee and the session the entry concerns, for the log's filters.
-    attendee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("attendee.id", ondelete="SET NULL")
-    )
+    attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("event_session.id", ondelete="SET NULL")
     )
@@ -115,7 +113,5 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_event_id_created_at", "event_id", "created_at"),
         Index("ix_audit_entry_attendee_id_created_at", "attendee_id", "created_at"),
         Index("ix_audit_entry_session_id_created_at", "session_id", "created_at"),
-        CheckConstraint(
-            "actor_kind IN ('organiser', 'attendee', 'system')", name="actor_kind"
-        ),
+        CheckConstraint("actor_kind IN ('organiser', 'attendee', 'system')", name="actor_kind"),
     )
