@@ -3,6 +3,7 @@ people" before anything is saved; the organiser's note reaches the attendees' em
 a real SMTP server, in Dutch and in English; "don't notify" sends nothing, and the personal
 calendar feed shows the new time all the same."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -84,7 +85,7 @@ def feed_start(client, token: str) -> datetime:
 
 
 def test_the_organiser_sees_the_count_and_the_note_reaches_the_emails(
-    programme, new_page, smtp_server, axe_audit, client
+    programme, new_page, smtp_server, axe_audit, client, screenshot
 ):
     slug, session_id, feeds = programme
     before = len(smtp_server.messages)
@@ -96,6 +97,7 @@ def test_the_organiser_sees_the_count_and_the_note_reaches_the_emails(
     assert workshop_start() == datetime(2027, 3, 18, 9, 0, tzinfo=UTC)  # nothing saved yet
     assert axe_audit(page) == []
     page.get_by_label("A note in the email").fill(NOTE)
+    screenshot(page, "organiser-change-review")
     page.get_by_role("button", name="Save the change").click()
     expect(page.locator(".flash-success")).to_contain_text("2 people are emailed")
     assert workshop_start() == datetime(2027, 3, 18, 13, 0, tzinfo=UTC)
@@ -125,3 +127,13 @@ def test_the_organiser_sees_the_count_and_the_note_reaches_the_emails(
     assert workshop_start() == new_start
     assert feed_start(client, feeds["ada@example.org"]) == new_start
     assert feed_start(client, feeds["bram@example.org"]) == new_start
+
+    # The audit log says both moves in words, the second "not notified".
+    page.goto(f"/organiser/events/{slug}/audit")
+    moves = page.locator('tr[data-action="session.moved"]')
+    expect(moves).to_have_count(2)
+    expect(moves.first).to_contain_text("not notified")
+    expect(moves.last).to_contain_text("2 people")
+    expect(moves.first).to_contain_text(re.compile(r"Starts\s+.*14:00 → .*16:00"))
+    assert axe_audit(page) == []
+    screenshot(page, "organiser-audit-log")

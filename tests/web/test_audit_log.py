@@ -114,6 +114,26 @@ def test_the_log_filters_by_attendee_and_by_session(client, setting, now):
     assert rows(log(client, event, attendee=bob.id, session=lasers.id)) == []
 
 
+def test_the_log_finds_an_attendees_changes_by_name_or_email(client, setting):
+    event, _robots, _lasers, ada, ada_token, bob = setting
+    client.post(f"/manage/{ada_token}/details", data={"name": "Ada King", "locale": "en"})
+    by_name = rows(log(client, event, q="king"))
+    assert len(by_name) == 1 and "Changed their details" in by_name[0]
+    assert rows(log(client, event, q="ADA@EXAMPLE")) == by_name
+    assert rows(log(client, event, q="%")) == []  # a wildcard is a character like any other
+    assert "Changes concerning attendees matching “king”." in log(client, event, q="king")
+
+
+def test_a_move_on_the_same_day_shows_the_new_time_only(client, setting, now, organiser):
+    event, robots, *_ = setting
+    schedule.update_session(
+        organiser, robots, {"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00"}, now
+    )
+    db.session.commit()
+    line = rows(log(client, event))[0]
+    assert "Starts Thursday, March 18, 2027, 10:00 → 14:00" in line
+
+
 @pytest.mark.parametrize("bad", ["x", "-1", "99999999999999999999", "1e3", ""])
 def test_filters_that_name_nothing_show_every_change(client, setting, bad):
     event, *_ = setting

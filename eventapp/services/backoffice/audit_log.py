@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Attendee, AuditEntry, Event, EventSession, Room
+from .attendees import search_condition
 
 ACTIONS = {
     "event.created": _l("Event created"),
@@ -170,13 +171,19 @@ def page_of(
     *,
     attendee_id: int | None = None,
     session_id: int | None = None,
+    search: str = "",
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[Line], int]:
-    """One page of the event's log, newest first, in words; and the number of entries."""
+    """One page of the event's log, newest first, in words; and the number of entries.
+    `search`: entries about attendees whose name, email, organisation or reference has it
+    (the attendee list's search)."""
     query = select(AuditEntry).where(AuditEntry.event_id == event.id)
     if attendee_id is not None:
         query = query.where(AuditEntry.attendee_id == attendee_id)
+    if search:
+        matching = select(Attendee.id).where(Attendee.event_id == event.id)
+        query = query.where(AuditEntry.attendee_id.in_(matching.where(search_condition(search))))
     if session_id is not None:
         query = query.where(AuditEntry.session_id == session_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
