@@ -301,3 +301,32 @@ def test_the_api_event_move_takes_notify_and_note(api, programme):
     assert _mails("session_moved") == []
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "event.moved"))
     assert entry.one().after["notified"] is False
+
+
+def test_a_new_venue_shows_the_count_of_seat_holders_first(client, programme):
+    event, *_ = programme
+    data = {
+        "name": event.name,
+        "slug": event.slug,
+        "timezone": "Europe/Amsterdam",
+        "starts_at": "2027-03-18T09:00",
+        "ends_at": "2027-03-18T18:00",
+        "status": "published",
+        "promotion_mode": "auto",
+        "allocation_mode": "fcfs",
+        "venue": "Utrecht",
+    }
+    shown = client.post(f"/organiser/events/{event.slug}/edit", data=data).get_data(as_text=True)
+    assert "This change emails 2 people." in shown  # Ada and Bob hold seats; Cas waits
+    saved = client.post(
+        f"/organiser/events/{event.slug}/edit",
+        data={**data, "reviewed": _reviewed(shown), "notify": "no"},
+    )
+    assert saved.status_code == 302
+    assert _mails("session_moved") == []
+
+
+def test_the_attendee_page_links_to_their_changes(client, programme):
+    event, _robots, _drones, _lasers, (ada, _bob, _cas) = programme
+    page = client.get(f"/organiser/events/{event.slug}/attendees/{ada.id}").get_data(as_text=True)
+    assert f"/organiser/events/{event.slug}/audit?attendee={ada.id}" in page
