@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import inspect
 
 from ..extensions import db
 from ..models import Attendee, AuditEntry, Event, EventSession, Organiser, Registration
@@ -151,17 +150,3 @@ def _object_type(obj) -> str:
         return "none"
     table = getattr(obj, "__tablename__", None)
     return table or obj.__class__.__name__.lower()
-
-
-def entries_for(event: Event, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEntry], int]:
-    """One page of the event's trail, newest first, with the organisers loaded; and the total."""
-
-    query = select(AuditEntry).where(AuditEntry.event_id == event.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    entries = db.session.scalars(
-        query.options(selectinload(AuditEntry.organiser))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return list(entries), total or 0

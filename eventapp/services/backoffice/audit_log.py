@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Attendee, AuditEntry, Event, EventSession, Room
+from ..programme.reading import sessions_of
 from .attendees import search_condition
 
 ACTIONS = {
@@ -320,13 +321,7 @@ def _fixed(names: Names, fixed: dict) -> str:
 
 def filter_sessions(event: Event) -> list[EventSession]:
     """The sessions the log can be filtered by, in programme order."""
-    return list(
-        db.session.scalars(
-            select(EventSession)
-            .where(EventSession.event_id == event.id)
-            .order_by(EventSession.starts_at, EventSession.id)
-        )
-    )
+    return sessions_of(event)
 
 
 def attendee_of(event: Event, attendee_id: int | None) -> Attendee | None:
