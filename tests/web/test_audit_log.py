@@ -6,14 +6,16 @@ import re
 from html import unescape
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from eventapp.extensions import db
-from eventapp.models import AuditEntry
+from eventapp.models import Attendee, AuditEntry, EventSession, Organiser
 from eventapp.services import audit
 from eventapp.services.programme import schedule
 from eventapp.services.registration import register as registration
 from eventapp.services.registration.register import RegistrationInput
+from tests.query_counter import QueryCounter
 
 
 def sign_up(event, sessions, email, now, name, *, waitlist=False):
@@ -173,3 +175,39 @@ def test_the_dutch_log_has_no_raw_values(client, setting, organiser, now):
     assert "Sessie geannuleerd" in line
     assert "Gepland → Geannuleerd" in line
     assert "scheduled" not in line and "cancelled" not in line and "session." not in line
+
+
+def _page_queries(client, slug) -> int:
+    url = f"/organiser/events/{slug}/audit"
+    db.session.remove()
+    g.pop("_login_user", None)  # the test client shares the test's app context
+    client.get(url)
+    db.session.remove()
+    g.pop("_login_user", None)
+    with QueryCounter(db.engine) as counter:
+        assert client.get(url).status_code == 200
+    return counter.count
+
+
+def test_the_log_costs_the_same_queries_for_a_few_entries_or_a_full_page(
+    client, setting, organiser, now
+):
+    event, robots, lasers, ada, _token, bob = setting
+    attendee_ids, session_ids = [ada.id, bob.id], [robots.id, lasers.id]
+    slug, organiser_id = event.slug, organiser.id
+
+    def entries(n):
+        actor = db.session.get(Organiser, organiser_id)
+        for i in range(n):
+            attendee = db.session.get(Attendee, attendee_ids[i % 2])
+            session = db.session.get(EventSession, session_ids[i % 2])
+            registration = attendee.registrations[0]
+            audit.record(actor, "registration.promote", registration, {}, {"status": "x"})
+            audit.record(attendee, "attendee.sessions_changed", attendee, {}, {})
+            audit.record(None, "session.moved", session, {"room_id": None}, {})
+        db.session.commit()
+
+    entries(2)
+    few = _page_queries(client, slug)
+    entries(20)
+    assert _page_queries(client, slug) == few
