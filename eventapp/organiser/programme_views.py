@@ -1,5 +1,7 @@
 """Building the programme: events, rooms, speakers, sessions; moving and cancelling."""
 
+import hashlib
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -74,15 +76,27 @@ def _form_page(form, save, *, saved, title: str, event=None, preview=None, **con
 
 
 def _unreviewed(form, preview):
-    """The change's impact when the organiser has yet to see it (or it changed since)."""
+    """The change's impact when the organiser has yet to see it: not shown yet, or the
+    change or its count differ from what was shown (`reviewed` holds a digest of both)."""
     if preview is None:
         return None
     impact = preview()
-    seen = f"{impact.recipients}:{len(impact.clashes)}"
+    seen = _digest(form, impact)
     if not impact.needs_review or form.reviewed.data == seen:
         return None
     form.reviewed.data = seen
     return impact
+
+
+# What the organiser says about telling people: not part of the change itself.
+_TELLING_FIELDS = frozenset({"csrf_token", "reviewed", "notify", "note", "clash_fix", "confirm"})
+
+
+def _digest(form, impact) -> str:
+    """What was shown: this page (the session or event), the change, who it emails."""
+    change = sorted((f.name, repr(f.data)) for f in form if f.name not in _TELLING_FIELDS)
+    text = repr((request.path, change, impact.recipients, len(impact.clashes)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @bp.get("/events/<slug>/programme", endpoint="programme")

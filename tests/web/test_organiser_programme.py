@@ -1,6 +1,7 @@
 """Building the programme through the organiser pages: forms, conflicts, import, audit."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -112,9 +113,12 @@ def test_move_and_cancel_pages(client, organiser, now):
 
     new_time = {"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00", "room_id": 0}
     move = client.post(f"/organiser/events/expo/sessions/{session.id}/move", data=new_time)
-    assert "This change emails 1 person." in move.get_data(as_text=True)  # asked first
+    shown = move.get_data(as_text=True)
+    assert "This change emails 1 person." in shown  # asked first
+    reviewed = re.search(r'name="reviewed" type="hidden" value="([^"]*)"', shown).group(1)
     move = client.post(
-        f"/organiser/events/expo/sessions/{session.id}/move", data={**new_time, "reviewed": "1:0"}
+        f"/organiser/events/expo/sessions/{session.id}/move",
+        data={**new_time, "reviewed": reviewed},
     )
     assert move.status_code == 302
     db.session.refresh(session)
