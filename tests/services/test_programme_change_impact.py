@@ -194,3 +194,10 @@ def test_a_bad_note_is_refused(app, note):
 
 def test_a_note_keeps_its_lines(app):
     assert schedule.Telling.of(note=" One\r\nTwo\n ").note == "One\nTwo"
+
+
+def test_an_unknown_clash_fix_is_refused(crowd, now):
+    _event, robots, *_ = crowd
+    with pytest.raises(InvalidInput) as refused:
+        schedule.update_session(None, robots, MOVE_ON_LASERS, now, clash_fix="later")
+    assert "clash_fix" in refused.value.fields

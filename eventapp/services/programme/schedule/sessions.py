@@ -175,6 +175,9 @@ def update_session(
     `telling` says not to. Attendees the move would give two seats at once block it, unless
     `clash_fix` says what to do with their seat here (schedule/clashes.py).
     """
+    if clash_fix not in clashes.CLASH_FIXES:
+        message = _("Choose what happens to attendees the change would double-book.")
+        raise InvalidInput(message, {"clash_fix": [message]})
     event = session.event
     changes.lock_event(event)
     db.session.refresh(session, ["seats_taken", "capacity", "status"])
