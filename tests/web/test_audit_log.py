@@ -11,27 +11,16 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, AuditEntry, EventSession, Organiser
-from eventapp.services import audit
+from eventapp.services import audit, links
 from eventapp.services.programme import schedule
-from eventapp.services.registration import register as registration
-from eventapp.services.registration.register import RegistrationInput
 from tests.query_counter import QueryCounter
+from tests.web.conftest import sign_up as shared_sign_up
 
 
 def sign_up(event, sessions, email, now, name, *, waitlist=False):
-    result = registration.register(
-        event,
-        RegistrationInput(
-            name=name,
-            email=email,
-            session_ids=[s.id for s in sessions],
-            waitlist=waitlist,
-            consent=True,
-        ),
-        now,
-    )
-    db.session.commit()
-    return result.attendee, result.manage_token
+    """The attendee (tests/web/conftest.py) and their private link's token."""
+    attendee = shared_sign_up(event, sessions, email, now, name=name, waitlist_ok=waitlist)
+    return attendee, links.manage_token(attendee)
 
 
 @pytest.fixture
