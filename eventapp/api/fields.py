@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from ..services.allocation.runs import MAX_CHOICES
 from ..services.errors import InvalidInput
 from ..services.programme.cleaning import (
+    NOTE_MAX,
     YEAR_MAX,
     YEAR_MIN,
     clean_description,
@@ -116,6 +117,18 @@ Description = Annotated[
             "type": "string",
             "maxLength": DESCRIPTION_MAX,
             "description": "May span lines (CR LF and CR become LF); no other control characters.",
+        }
+    ),
+]
+
+Note = Annotated[
+    str,
+    _by_rule(lambda value, errors: clean_description(value, "field", errors, max_length=NOTE_MAX)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": NOTE_MAX,
+            "description": "Plain text that may span lines; no other control characters.",
         }
     ),
 ]

@@ -44,6 +44,11 @@ from .schemas import (
 )
 
 
+def _telling(sent: dict) -> schedule.Telling:
+    """The request's `notify` and `note` (taken out of the fields to change)."""
+    return schedule.Telling(notify=sent.pop("notify", True), note=sent.pop("note", ""))
+
+
 def _session_reply(change) -> SessionChange:
     return SessionChange.of_change(change, len(waitlist.waitlist(change.session.id)))
 
@@ -72,7 +77,10 @@ def update_event(slug: str, json: EventPatch):
     """Change an event; new hours that leave sessions outside them need "confirm": true."""
     event = schedule.get_event_for_organiser(slug)
     sent = json.model_dump(exclude_unset=True)
-    schedule.update_event(current_user, event, sent, utcnow(), confirm=sent.get("confirm", False))
+    telling = _telling(sent)
+    schedule.update_event(
+        current_user, event, sent, utcnow(), confirm=sent.get("confirm", False), telling=telling
+    )
     db.session.commit()
     return EventOut.of(event)
 
@@ -84,7 +92,8 @@ def move_event(slug: str, json: EventMoveIn):
     """Move the whole event to a new start; sessions keep their relative times and their
     attendees are emailed."""
     event = schedule.get_event_for_organiser(slug)
-    moved = schedule.move_event(current_user, event, json.starts_at, utcnow())
+    telling = schedule.Telling(notify=json.notify, note=json.note)
+    moved = schedule.move_event(current_user, event, json.starts_at, utcnow(), telling=telling)
     db.session.commit()
     return EventMoved.of(event, sessions_moved=len(moved))
 
@@ -130,10 +139,12 @@ def update_session(session_id: int, json: SessionPatch):
     """Edit, move, resize, cancel or restore a session."""
     sent = json.model_dump(exclude_unset=True)
     confirm = sent.get("confirm", False)
+    telling = _telling(sent)
+    clash_fix = sent.pop("clash_fix", schedule.BLOCK)
     return _changed_session(
         session_id,
         lambda actor, session, now: schedule.update_session(
-            actor, session, sent, now, confirm=confirm
+            actor, session, sent, now, confirm=confirm, telling=telling, clash_fix=clash_fix
         ),
     )
 

@@ -191,7 +191,7 @@ def change_registration(token: str, json: RegistrationPatch):
 )
 def cancel_registration(token: str):
     """Cancel one's registration."""
-    return _changed_by_token(token, registration.cancel_registration)
+    return _changed_by_token(token, self_service.cancel)
 
 
 @bp.post("/registrations/<token>/confirm")

@@ -148,12 +148,17 @@ class ConflictOut(Output):
 class SessionChange(SessionOut):
     warnings: list[ConflictOut] = Field(description='Warnings accepted with "confirm": true.')
     promoted: int = Field(description="Attendees moved up from the waiting list.")
+    notified: int = Field(description="Attendees emailed about the change (0: notify false).")
 
     @classmethod
     def of_change(cls, change, waitlist_length: int) -> "SessionChange":
         warnings = [c.to_dict() for c in change.warnings if not c.is_hard]
         return cls.of(
-            change.session, waitlist_length, warnings=warnings, promoted=len(change.promoted)
+            change.session,
+            waitlist_length,
+            warnings=warnings,
+            promoted=len(change.promoted),
+            notified=change.notified,
         )
 
 

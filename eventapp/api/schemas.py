@@ -34,6 +34,7 @@ from ..services.programme.cleaning import (
     SPEAKERS_MAX,
     VENUE_MAX,
 )
+from ..services.programme.schedule import CLASH_FIXES
 from ..services.registration.questions import (
     CHOICE_LABEL_MAX,
     CHOICES_MAX,
@@ -55,6 +56,7 @@ from .fields import (
     Id,
     Input,
     LocalTime,
+    Note,
     OptionalLocalTime,
     Ranking,
     SessionIds,
@@ -150,15 +152,31 @@ class EventIn(Input):
     confirm: bool = CONFIRM
 
 
+NOTIFY = Field(
+    default=True,
+    description="Email the attendees about the change (false: tell nobody; their calendars "
+    "still update through the feeds, and the audit log says they were not notified).",
+)
+NOTE = Field(default="", description="A note for the attendees, added to every email of it.")
+
+
+class _EventChange(EventIn):
+    notify: bool = NOTIFY
+    note: Note = NOTE
+
+
 EventPatch = partial(
-    EventIn,
+    _EventChange,
     "EventPatch",
-    'Any fields of an event. New hours that leave sessions outside them need "confirm": true.',
+    'Any fields of an event. New hours that leave sessions outside them need "confirm": true. '
+    "A new venue emails the attendees with a seat, unless notify is false.",
 )
 
 
 class EventMoveIn(Input):
     starts_at: LocalTime = Field(description="The new start; sessions keep their offsets.")
+    notify: bool = NOTIFY
+    note: Note = NOTE
 
 
 class RoomIn(Input):
@@ -189,11 +207,23 @@ class SessionIn(Input):
     confirm: bool = CONFIRM
 
 
+class _SessionChange(SessionIn):
+    notify: bool = NOTIFY
+    note: Note = NOTE
+    clash_fix: Literal[CLASH_FIXES] = Field(
+        default="block",
+        description="Attendees a move would give two seats at once: block (a 409 conflict "
+        "names them), alternative (each gets a free workshop of the round the session leaves, "
+        "or the waiting list), waitlist (their seat here goes to the waiting list).",
+    )
+
+
 SessionPatch = partial(
-    SessionIn,
+    _SessionChange,
     "SessionPatch",
-    "Any fields of a session. A new start, end or room moves it (attendees are emailed); "
-    'status "cancelled" cancels it, "scheduled" restores a cancelled one.',
+    "Any fields of a session. A new start, end or room moves it (attendees are emailed, "
+    'unless notify is false); status "cancelled" cancels it, "scheduled" restores a '
+    "cancelled one.",
 )
 
 

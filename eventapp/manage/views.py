@@ -278,7 +278,7 @@ def cancel_session(token: str, session_id: int):
     if form.validate_on_submit():
         return _attempt(
             token,
-            lambda: registration.cancel_session(attendee, session_id, utcnow()),
+            lambda: self_service.drop_session(attendee, session_id, utcnow()),
             _("You are no longer registered for “%(title)s”.", title=title),
         )
     if held.status == "confirmed":
@@ -306,7 +306,7 @@ def cancel(token: str):
     if form.validate_on_submit():
         return _attempt(
             token,
-            lambda: registration.cancel_registration(attendee, utcnow()),
+            lambda: self_service.cancel(attendee, utcnow()),
             _("Your registration has been cancelled. We have sent you an email."),
         )
     return _confirm_page(

@@ -98,7 +98,20 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who acted: "organiser" (organiser_id, unless the account is gone since), "attendee"
+    # (through their private link) or "system" (automatic: promotions, expiry, allocation).
+    actor_kind: Mapped[str] = mapped_column(String(16), default="organiser")
+    # The attendee and the session the entry concerns, for the log's filters.
+    attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_session.id", ondelete="SET NULL")
+    )
 
     organiser: Mapped[Organiser | None] = relationship()
 
-    __table_args__ = (Index("ix_audit_entry_event_id_created_at", "event_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_entry_event_id_created_at", "event_id", "created_at"),
+        Index("ix_audit_entry_attendee_id_created_at", "attendee_id", "created_at"),
+        Index("ix_audit_entry_session_id_created_at", "session_id", "created_at"),
+        CheckConstraint("actor_kind IN ('organiser', 'attendee', 'system')", name="actor_kind"),
+    )

@@ -8,7 +8,9 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -17,11 +19,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..labels import label
 from ..models.event import CONTENT_LOCALES, other_locale
+from ..services.programme import schedule
 from ..services.programme.cleaning import (
     CAPACITY_MAX,
     HOLD_MINUTES_MAX,
     HOLD_MINUTES_MIN,
     HOURS_MAX,
+    NOTE_MAX,
     RETENTION_DAYS_MAX,
 )
 
@@ -69,7 +73,41 @@ def translated_description():
     return TextAreaField(validators=[Optional(), Length(max=10_000)])
 
 
-class EventForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
+class TellingMixin:
+    """What the attendees hear of a change: shown once the page has said how many people it
+    emails (`reviewed` holds what the organiser saw, organiser/programme_views.py)."""
+
+    notify = RadioField(
+        _l("Tell the attendees"),
+        choices=[
+            ("yes", _l("Email them about the change")),
+            ("no", _l("Don't notify (their calendars still update through the feeds)")),
+        ],
+        default="yes",
+    )
+    note = TextAreaField(
+        _l("A note in the email (optional, plain text)"),
+        validators=[Optional(), Length(max=NOTE_MAX)],
+    )
+    reviewed = HiddenField()
+
+    def telling(self) -> schedule.Telling:
+        return schedule.Telling.of(notify=self.notify.data != "no", note=self.note.data or "")
+
+
+class ClashFixMixin(TellingMixin):
+    clash_fix = RadioField(
+        _l("Attendees the change would give two sessions at once"),
+        choices=[
+            (schedule.BLOCK, _l("Don't save: I'll move them myself")),
+            (schedule.ALTERNATIVE, _l("Give each a free workshop in the round the session leaves")),
+            (schedule.WAITLIST, _l("Put them on this session's waiting list")),
+        ],
+        default=schedule.BLOCK,
+    )
+
+
+class EventForm(TranslatedTextsMixin, ConfirmMixin, TellingMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     name_translated = translated_text(200)
     default_locale = SelectField(
@@ -220,7 +258,7 @@ class SpeakerForm(FlaskForm):
         return {"name": self.name.data, "organisation": self.organisation.data or ""}
 
 
-class SessionForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
+class SessionForm(TranslatedTextsMixin, ConfirmMixin, ClashFixMixin, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     title_translated = translated_text(300)
     kind = SelectField(
@@ -255,7 +293,7 @@ class SessionForm(TranslatedTextsMixin, ConfirmMixin, FlaskForm):
         return data
 
 
-class MoveForm(ConfirmMixin, FlaskForm):
+class MoveForm(ConfirmMixin, ClashFixMixin, FlaskForm):
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     room_id = SelectField(_l("Room"), coerce=int, default=NO_ROOM)
@@ -268,7 +306,7 @@ class MoveForm(ConfirmMixin, FlaskForm):
         }
 
 
-class MoveEventForm(FlaskForm):
+class MoveEventForm(TellingMixin, FlaskForm):
     starts_at = _when(_l("New start (every session keeps its time relative to it)"))
 
 
@@ -279,12 +317,10 @@ class CancelEventForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
-    """Only the CSRF token and an explicit yes."""
+class CancelForm(TellingMixin, FlaskForm):
+    """The CSRF token, an explicit yes, and what the attendees hear."""
 
-    confirm = BooleanField(
-        _l("Yes, cancel this session and email its attendees"), validators=[DataRequired()]
-    )
+    confirm = BooleanField(_l("Yes, cancel this session"), validators=[DataRequired()])
 
 
 def speaker_lines(text: str | None) -> list[str]:

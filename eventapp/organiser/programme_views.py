@@ -1,12 +1,14 @@
 """Building the programme: events, rooms, speakers, sessions; moving and cancelling."""
 
+import hashlib
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Registration, Speaker
+from ..models import Speaker
 from ..models.types import utcnow
 from ..services.allocation import preferences as allocation_preferences
 from ..services.errors import DomainError
@@ -30,11 +32,17 @@ from .programme_forms import (
 )
 
 
-def _render_form(form, *, title: str, report=None, event=None, status=200, **context):
-    if form.is_submitted() and status == 200:
+def _render_form(form, *, title: str, report=None, event=None, status=200, impact=None, **context):
+    if form.is_submitted() and status == 200 and impact is None:
         status = 409 if report else 422
     return render_template(
-        "organiser/form.html", form=form, title=title, report=report, event=event, **context
+        "organiser/form.html",
+        form=form,
+        title=title,
+        report=report,
+        event=event,
+        impact=impact,
+        **context,
     ), status
 
 
@@ -44,13 +52,20 @@ def _saved(message: str, slug: str):
     return redirect(url_for("organiser.programme", slug=slug))
 
 
-def _form_page(form, save, *, saved, title: str, event=None, **context):
+def _form_page(form, save, *, saved, title: str, event=None, preview=None, **context):
     """One programme change's form page: on a valid POST call `save()`, then commit and go
     back to the programme saying `saved` (a text, or a function of what save returned);
-    else the form again, with its errors or the conflict report (Conflict) to confirm."""
+    else the form again, with its errors or the conflict report (Conflict) to confirm.
+
+    A change that emails people (`preview()`, a schedule.impact Impact) is first shown with
+    "this emails N people", the note and the choice not to notify; it is saved when the form
+    comes back with what the organiser saw in `reviewed` and the change still does that."""
     report = None
     if form.validate_on_submit():
         try:
+            impact = _unreviewed(form, preview)
+            if impact is not None:
+                return _render_form(form, title=title, event=event, impact=impact, **context)
             result = save()
         except DomainError as error:
             report = show_error(form, error)
@@ -58,6 +73,30 @@ def _form_page(form, save, *, saved, title: str, event=None, **context):
             message = saved(result) if callable(saved) else saved
             return _saved(message, (event or result).slug)
     return _render_form(form, title=title, report=report, event=event, **context)
+
+
+def _unreviewed(form, preview):
+    """The change's impact when the organiser has yet to see it: not shown yet, or the
+    change or its count differ from what was shown (`reviewed` holds a digest of both)."""
+    if preview is None:
+        return None
+    impact = preview()
+    seen = _digest(form, impact)
+    if not impact.needs_review or form.reviewed.data == seen:
+        return None
+    form.reviewed.data = seen
+    return impact
+
+
+# What the organiser says about telling people: not part of the change itself.
+_TELLING_FIELDS = frozenset({"csrf_token", "reviewed", "notify", "note", "clash_fix", "confirm"})
+
+
+def _digest(form, impact) -> str:
+    """What was shown: this page (the session or event), the change, who it emails."""
+    change = sorted((f.name, repr(f.data)) for f in form if f.name not in _TELLING_FIELDS)
+    text = repr((request.path, change, impact.recipients, len(impact.clashes)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @bp.get("/events/<slug>/programme", endpoint="programme")
@@ -107,11 +146,17 @@ def edit_event(slug: str):
     return _form_page(
         form,
         lambda: schedule.update_event(
-            current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+            current_user,
+            event,
+            form.service_data(),
+            utcnow(),
+            confirm=form.confirm.data,
+            telling=form.telling(),
         ),
         saved=_("Event saved."),
         title=_("Edit event"),
         event=event,
+        preview=lambda: schedule.impact.event_change(event, form.service_data()),
     )
 
 
@@ -271,19 +316,30 @@ def _session_change_page(slug: str, session_id: int, form_class, title_for):
     return _form_page(
         form,
         lambda: schedule.update_session(
-            current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
+            current_user,
+            session,
+            form.service_data(),
+            utcnow(),
+            confirm=form.confirm.data,
+            telling=form.telling(),
+            clash_fix=form.clash_fix.data,
         ),
         saved=_change_message,
         title=title_for(session),
         event=event,
         session=session,
+        preview=lambda: schedule.impact.session_change(session, form.service_data()),
     )
 
 
 def _change_message(change) -> str:
     message = _("Session saved.")
-    if change.moved:
-        message += " " + _("Its attendees are emailed about the change.")
+    if change.notified:
+        message += " " + ngettext(
+            "%(num)d person is emailed about the change.",
+            "%(num)d people are emailed about the change.",
+            change.notified,
+        )
     if change.promoted:
         message += " " + ngettext(
             "%(num)d person moved up from the waiting list.",
@@ -301,27 +357,33 @@ def cancel_session(slug: str, session_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
-            schedule.cancel_session(current_user, session, utcnow())
+            change = schedule.cancel_session(
+                current_user, session, utcnow(), telling=form.telling()
+            )
         except DomainError as error:
             show_error(form, error)
         else:
             db.session.commit()
-            flash(_("Session cancelled; its attendees are emailed."), "success")
+            flash(_cancelled_message(change.notified), "success")
             return redirect(url_for("organiser.programme", slug=event.slug))
-    affected = db.session.scalar(
-        db.select(db.func.count()).where(
-            Registration.session_id == session.id,
-            Registration.is_active,
-        )
-    )
     return render_template(
         "organiser/cancel_session.html",
         event=event,
         session=session,
         form=form,
-        affected=affected,
+        impact=schedule.impact.session_cancel(session),
         ranked=len(allocation_preferences.rankers_of(session)),
     ), (422 if form.is_submitted() else 200)
+
+
+def _cancelled_message(notified: int) -> str:
+    if not notified:
+        return _("Session cancelled; nobody is emailed.")
+    return ngettext(
+        "Session cancelled; %(num)d person is emailed.",
+        "Session cancelled; %(num)d people are emailed.",
+        notified,
+    )
 
 
 @bp.route("/events/<slug>/move", methods=["GET", "POST"])
@@ -335,14 +397,27 @@ def move_event(slug: str):
     )
     return _form_page(
         form,
-        lambda: schedule.move_event(current_user, event, form.starts_at.data, utcnow()),
-        saved=lambda moved: ngettext(
-            "Event moved; the attendees of %(num)d session are emailed.",
-            "Event moved; the attendees of %(num)d sessions are emailed.",
-            len(moved),
+        lambda: schedule.move_event(
+            current_user, event, form.starts_at.data, utcnow(), telling=form.telling()
         ),
+        saved=lambda moved: _event_moved_message(len(moved), form.notify.data != "no"),
         title=_("Move the event"),
         event=event,
+        preview=lambda: schedule.impact.event_move(event, form.starts_at.data),
+    )
+
+
+def _event_moved_message(sessions: int, notified: bool) -> str:
+    if notified:
+        return ngettext(
+            "Event moved; the attendees of %(num)d session are emailed.",
+            "Event moved; the attendees of %(num)d sessions are emailed.",
+            sessions,
+        )
+    return ngettext(
+        "Event moved (%(num)d session); nobody is emailed.",
+        "Event moved (%(num)d sessions); nobody is emailed.",
+        sessions,
     )
 
 

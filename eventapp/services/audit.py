@@ -1,7 +1,11 @@
 """The audit trail: who changed what, when, with the values before and after.
 
-Every organiser change goes through `record` in the same transaction as the change, so a
-rolled-back change leaves no entry and a committed one always has its entry.
+Every change goes through `record` in the same transaction as the change, so a rolled-back
+change leaves no entry and a committed one always has its entry: an organiser's (the actor is
+their account), an attendee's own through their private link (the actor is the Attendee) and
+what happens by itself (actor None: promotions from the waiting list, expired offers, the
+allocation). Each entry names the attendee and the session it concerns, for the log's
+filters (backoffice/audit_log.py reads it back in words).
 """
 
 from __future__ import annotations
@@ -9,11 +13,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import inspect
 
 from ..extensions import db
-from ..models import AuditEntry, Event, Organiser
+from ..models import Attendee, AuditEntry, Event, EventSession, Organiser, Registration
 from ..models.types import utcnow
 
 # Columns never copied into the trail: secrets, and bookkeeping that changes on every write.
@@ -78,7 +81,7 @@ def event_id_of(obj) -> int | None:
 
 
 def record(
-    actor: Organiser | None,
+    actor: Organiser | Attendee | None,
     action: str,
     obj,
     before: dict | None = None,
@@ -86,17 +89,32 @@ def record(
     *,
     event: Event | None = None,
     now: datetime | None = None,
+    attendee: Attendee | None = None,
+    session: EventSession | None = None,
 ) -> AuditEntry:
     """Add an audit entry for `action` ("session.moved", "attendee.cancelled"...) on `obj`.
 
     `before`/`after` are JSON-able dicts (use `snapshot(obj)`); `obj` may be any model with
     an `id`, or None for actions on nothing in particular. The event is taken from `obj`
-    unless given. Flushes so the object has its id; the caller commits.
+    unless given; so are the attendee and the session it concerns (an attendee, a session,
+    a registration), unless given. `actor`: the organiser, the Attendee acting on their own
+    registration, or None for what the system does by itself. Flushes so the object has its
+    id; the caller commits.
     """
     if obj is not None and getattr(obj, "id", None) is None:
         db.session.flush()
+    concerns = _concerns(obj)
+    if isinstance(actor, Attendee):
+        concerns.setdefault("attendee_id", actor.id)
+    if attendee is not None:
+        concerns["attendee_id"] = attendee.id
+    if session is not None:
+        concerns["session_id"] = session.id
     entry = AuditEntry(
-        organiser_id=actor.id if actor is not None else None,
+        organiser_id=actor.id if isinstance(actor, Organiser) else None,
+        actor_kind=_actor_kind(actor),
+        attendee_id=concerns.get("attendee_id"),
+        session_id=concerns.get("session_id"),
         event_id=event.id if event is not None else event_id_of(obj),
         action=action,
         object_type=_object_type(obj),
@@ -110,22 +128,25 @@ def record(
     return entry
 
 
+def _actor_kind(actor) -> str:
+    if isinstance(actor, Attendee):
+        return "attendee"
+    return "system" if actor is None else "organiser"
+
+
+def _concerns(obj) -> dict:
+    """The attendee and session an entry on `obj` is about."""
+    if isinstance(obj, Attendee):
+        return {"attendee_id": obj.id}
+    if isinstance(obj, EventSession):
+        return {"session_id": obj.id}
+    if isinstance(obj, Registration):
+        return {"attendee_id": obj.attendee_id, "session_id": obj.session_id}
+    return {}
+
+
 def _object_type(obj) -> str:
     if obj is None:
         return "none"
     table = getattr(obj, "__tablename__", None)
     return table or obj.__class__.__name__.lower()
-
-
-def entries_for(event: Event, *, page: int = 1, per_page: int = 50) -> tuple[list[AuditEntry], int]:
-    """One page of the event's trail, newest first, with the organisers loaded; and the total."""
-
-    query = select(AuditEntry).where(AuditEntry.event_id == event.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    entries = db.session.scalars(
-        query.options(selectinload(AuditEntry.organiser))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return list(entries), total or 0

@@ -1,6 +1,7 @@
 """Building the programme through the organiser pages: forms, conflicts, import, audit."""
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -110,16 +111,21 @@ def test_move_and_cancel_pages(client, organiser, now):
     )
     db.session.commit()
 
+    new_time = {"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00", "room_id": 0}
+    move = client.post(f"/organiser/events/expo/sessions/{session.id}/move", data=new_time)
+    shown = move.get_data(as_text=True)
+    assert "This change emails 1 person." in shown  # asked first
+    reviewed = re.search(r'name="reviewed" type="hidden" value="([^"]*)"', shown).group(1)
     move = client.post(
         f"/organiser/events/expo/sessions/{session.id}/move",
-        data={"starts_at": "2027-03-18T14:00", "ends_at": "2027-03-18T15:00", "room_id": 0},
+        data={**new_time, "reviewed": reviewed},
     )
     assert move.status_code == 302
     db.session.refresh(session)
     assert session.starts_at == datetime(2027, 3, 18, 13, 0, tzinfo=UTC)
 
     page = client.get(f"/organiser/events/expo/sessions/{session.id}/cancel")
-    assert "1 attendee is registered or waiting" in page.get_data(as_text=True)
+    assert "This change emails 1 person." in page.get_data(as_text=True)
     assert client.post(f"/organiser/events/expo/sessions/{session.id}/cancel").status_code == 422
     done = client.post(
         f"/organiser/events/expo/sessions/{session.id}/cancel", data={"confirm": "y"}

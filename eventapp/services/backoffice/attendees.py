@@ -258,13 +258,6 @@ def update_attendee(attendee: Attendee, changes: AttendeeChanges, actor: Organis
     return attendee
 
 
-def _held_sessions(attendee: Attendee) -> dict[str, list[int]]:
-    held: dict[str, list[int]] = {}
-    for reg in registration.active_registrations(attendee):
-        held.setdefault(reg.status, []).append(reg.session_id)
-    return {status: sorted(ids) for status, ids in sorted(held.items())}
-
-
 def move_attendee(
     attendee: Attendee,
     session_ids: list[int],
@@ -279,7 +272,7 @@ def move_attendee(
     The registration service does the work (capacity guard, overlaps, waiting lists, the
     emails); an admin may `override_capacity`, which that service logs per seat.
     """
-    before = _held_sessions(attendee)
+    before = registration.held_sessions(attendee)
     result = registration.change_sessions(
         attendee,
         session_ids,
@@ -288,7 +281,7 @@ def move_attendee(
         actor=actor,
         override_capacity=override_capacity,
     )
-    after = _held_sessions(attendee)
+    after = registration.held_sessions(attendee)
     if after != before:
         audit.record(
             actor, "attendee.move", attendee, before=before, after=after, event=attendee.event
@@ -298,7 +291,7 @@ def move_attendee(
 
 def cancel_attendee(attendee: Attendee, *, actor: Organiser, now: datetime) -> None:
     """Cancel the whole registration for the attendee; their seats pass to the waiting lists."""
-    before = {"status": attendee.status, **_held_sessions(attendee)}
+    before = {"status": attendee.status, **registration.held_sessions(attendee)}
     registration.cancel_registration(attendee, now)
     audit.record(
         actor,

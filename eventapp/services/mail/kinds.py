@@ -26,12 +26,7 @@ def _planned(method: str, registration, context: MailContext) -> PlannedPart:
 
 def invitations(context: MailContext) -> list[PlannedPart]:
     """METHOD:REQUEST for each session of the message the attendee now holds a seat for."""
-    parts = []
-    for session in context.sessions:
-        registration = context.registration_for(session)
-        if registration and registration.status == "confirmed" and session.status == "scheduled":
-            parts.append(_planned("REQUEST", registration, context))
-    return parts
+    return invitations_of(context, context.sessions)
 
 
 def cancellations(context: MailContext) -> list[PlannedPart]:
@@ -99,6 +94,32 @@ def erasure_cancellations(context: MailContext) -> list[PlannedPart]:
     return parts
 
 
+def clash_changes(context: MailContext) -> list[PlannedPart]:
+    """A seat moved away from a session because its new time clashed (programme/schedule/
+    clashes.py): METHOD:CANCEL for the moved session, METHOD:REQUEST for the workshop given
+    instead, if any."""
+    moved_id = context.payload.get("moved_id")
+    parts = []
+    for session in context.sessions:
+        registration = context.registration_for(session)
+        if registration is None:
+            continue
+        if session.id == moved_id and registration.status != "confirmed":
+            parts.append(_planned("CANCEL", registration, context))
+        elif session.id != moved_id:
+            parts += invitations_of(context, [session])
+    return parts
+
+
+def invitations_of(context: MailContext, sessions) -> list[PlannedPart]:
+    parts = []
+    for session in sessions:
+        registration = context.registration_for(session)
+        if registration and registration.status == "confirmed" and session.status == "scheduled":
+            parts.append(_planned("REQUEST", registration, context))
+    return parts
+
+
 def _titles(context: MailContext) -> str:
     return ", ".join(in_reader_language(s, "title") for s in context.sessions)
 
@@ -152,13 +173,20 @@ mail_kind(
     calendar=cancellations,
 )
 mail_kind(
+    "clash_resolved",
+    subject=lambda c: _("Programme change: %(titles)s", titles=_titles(c)),
+    calendar=clash_changes,
+)
+mail_kind(
     "event_cancelled",
     subject=lambda c: _("%(event)s is cancelled", event=in_reader_language(c.event, "name")),
     calendar=event_cancellations,
 )
 mail_kind(
     "erased",
-    subject=lambda c: _("Your data for %(event)s has been deleted", event=c.event.name),
+    subject=lambda c: _(
+        "Your data for %(event)s has been deleted", event=in_reader_language(c.event, "name")
+    ),
     calendar=erasure_cancellations,
 )
 

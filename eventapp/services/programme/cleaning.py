@@ -39,6 +39,7 @@ RETENTION_DAYS_MAX = 3650
 # How long a registration's seats wait for its email to be confirmed (confirm_email_first):
 # long enough to find the email, short enough that a script's seats come back soon.
 HOLD_MINUTES_MIN, HOLD_MINUTES_MAX = 5, 24 * 60
+NOTE_MAX = 2000  # the organiser's note in the emails of a programme change
 
 
 def raise_if(errors: FieldErrors) -> None:
@@ -195,20 +196,31 @@ def _offset(moment: datetime) -> str:
     return f"{text[:3]}:{text[3:]}"
 
 
-def clean_description(value, field: str, errors: FieldErrors) -> str:
+def clean_description(
+    value, field: str, errors: FieldErrors, *, max_length: int = DESCRIPTION_MAX
+) -> str:
     """Text that may span lines (a description: every Outlook export has them). CR LF and CR
     become LF; line breaks and tabs are allowed, every other control character is refused
     as clean_text refuses it (docs/CALENDAR.md, "Every file")."""
     if not isinstance(value, str):
-        return clean_text(value, field, errors, max_length=DESCRIPTION_MAX, required=False)
+        return clean_text(value, field, errors, max_length=max_length, required=False)
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     problems = FieldErrors()
     flat = text.replace("\n", " ").replace("\t", " ")
-    clean_text(flat, field, problems, max_length=DESCRIPTION_MAX, required=False)
+    clean_text(flat, field, problems, max_length=max_length, required=False)
     for reason in problems.get(field, []):
         errors.add(field, reason)
     lines = [line.rstrip() for line in unicodedata.normalize("NFC", text).split("\n")]
     return "\n".join(lines).strip("\n ")
+
+
+def clean_note(value: object) -> str:
+    """The organiser's note to the attendees of a programme change: plain text that may
+    span lines, shown escaped in the emails; empty for none."""
+    errors = FieldErrors()
+    note = clean_description("" if value is None else value, "note", errors, max_length=NOTE_MAX)
+    raise_if(errors)
+    return note
 
 
 def datetime_message() -> str:

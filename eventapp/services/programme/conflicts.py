@@ -28,7 +28,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -256,28 +256,36 @@ def _above_room(room: Room, capacity: int, summary: dict) -> ConflictItem:
 
 def _attendee_overlaps(plan: SessionPlan) -> list[ConflictItem]:
     """Attendees confirmed here who hold a confirmed seat elsewhere at the new time."""
-    here = aliased(Registration)
-    there = aliased(Registration)
-    rows = db.session.execute(
-        select(Attendee, EventSession)
-        .join(here, and_(here.attendee_id == Attendee.id, here.session_id == plan.session_id))
-        .join(there, there.attendee_id == Attendee.id)
-        .join(EventSession, EventSession.id == there.session_id)
-        .where(
-            here.status == "confirmed",
-            there.status == "confirmed",
-            there.session_id != plan.session_id,
-            EventSession.status == "scheduled",
-            EventSession.overlaps(plan),
-        )
-        .order_by(EventSession.starts_at, EventSession.id, Attendee.name, Attendee.id)
-    ).all()
     by_session: dict[int, tuple[EventSession, list[Attendee]]] = {}
-    for attendee, other in rows:
+    for _registration, attendee, other in attendee_overlap_rows(plan):
         by_session.setdefault(other.id, (other, []))[1].append(attendee)
     return [
         _overlap_item(plan.summary(), other, attendees) for other, attendees in by_session.values()
     ]
+
+
+def attendee_overlap_rows(plan: SessionPlan) -> list[tuple[Registration, Attendee, EventSession]]:
+    """Each confirmed seat in the planned session whose attendee also holds a confirmed
+    seat at another scheduled session overlapping the plan: (seat here, attendee, other)."""
+    here = aliased(Registration)
+    there = aliased(Registration)
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(here, Attendee, EventSession)
+            .join(Attendee, here.attendee_id == Attendee.id)
+            .join(there, there.attendee_id == Attendee.id)
+            .join(EventSession, EventSession.id == there.session_id)
+            .where(
+                here.session_id == plan.session_id,
+                here.status == "confirmed",
+                there.status == "confirmed",
+                there.session_id != plan.session_id,
+                EventSession.status == "scheduled",
+                EventSession.overlaps(plan),
+            )
+            .order_by(EventSession.starts_at, EventSession.id, Attendee.name, Attendee.id)
+        ).all()
+    return [tuple(row) for row in rows]
 
 
 def _overlap_item(summary: dict, other: EventSession, attendees: list[Attendee]) -> ConflictItem:
@@ -450,6 +458,7 @@ def count_by_severity(items: list[ConflictItem]) -> dict[str, int]:
 __all__ = [
     "ConflictItem",
     "SessionPlan",
+    "attendee_overlap_rows",
     "check_session",
     "count_by_severity",
     "enforce",

@@ -15,6 +15,12 @@ version that calendars apply, and queues one outbox message per attendee; the wo
 it with the session as it is by then. Cancelling the whole event (`event_cancelled`) does the
 same for all its sessions but queues one message per attendee for all of them together.
 Like every service here they flush; the caller commits.
+
+Each takes `notify` and `note`: the organiser may add a note that goes into every email of
+the change (plain text, escaped like any value in the templates), or tell nobody
+(`notify=False`): the SEQUENCE still goes up and registrations still end, so the feeds and
+any later email carry the change; only the emails are left out. `recipients` counts who a
+change would email, by the same rules, for the organiser's "this emails N people".
 """
 
 from __future__ import annotations
@@ -38,26 +44,67 @@ def snapshot(session: EventSession) -> dict:
     }
 
 
-def session_moved(session: EventSession, now: datetime, *, previous: dict | None = None) -> int:
+# Who hears of what: a move tells the waiting list too, a new title or venue only seats.
+MOVE_STATUSES = Registration.ACTIVE
+CHANGE_STATUSES = ("confirmed",)
+
+
+def recipients(session_ids: list[int], statuses: tuple[str, ...]) -> set[int]:
+    """The attendees a change of these sessions emails (one email each), by attendee id."""
+    if not session_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Registration.attendee_id).where(
+                Registration.session_id.in_(session_ids), Registration.status.in_(statuses)
+            )
+        )
+    )
+
+
+def _with_note(payload: dict, note: str) -> dict:
+    if note:
+        payload["note"] = note
+    return payload
+
+
+def session_moved(
+    session: EventSession,
+    now: datetime,
+    *,
+    previous: dict | None = None,
+    notify: bool = True,
+    note: str = "",
+    skip: frozenset[int] = frozenset(),
+) -> int:
     """A session got a new time or room: a calendar update for everyone registered for it.
 
     Confirmed attendees get the update with a METHOD:REQUEST (same UID, higher SEQUENCE);
     those on the waiting list or holding an offer get the email without calendar data (they
-    have no event in their calendar yet). Returns the number of messages queued.
+    have no event in their calendar yet). Attendees in `skip` (their seat was moved away
+    because of a clash: schedule/clashes.py) hear of it in their own email instead.
+    Returns the number of messages queued.
     """
     _bump_sequence(session)
-    registrations = _registrations(session, Registration.ACTIVE)
+    if not notify:
+        return 0
+    registrations = [r for r in _registrations(session, MOVE_STATUSES) if r.attendee_id not in skip]
     for registration in registrations:
         payload = {"session_ids": [session.id], "had_seat": registration.status == "confirmed"}
         if previous:
             payload["previous"] = previous
-        enqueue("session_moved", registration.attendee, payload)
+        enqueue("session_moved", registration.attendee, _with_note(payload, note))
     db.session.flush()
     return len(registrations)
 
 
 def sessions_changed(
-    sessions: list[EventSession], now: datetime, *, statuses: tuple[str, ...] = ("confirmed",)
+    sessions: list[EventSession],
+    now: datetime,
+    *,
+    statuses: tuple[str, ...] = CHANGE_STATUSES,
+    notify: bool = True,
+    note: str = "",
 ) -> int:
     """Calendar data of these sessions changed without a move: a new title, their room's new
     name, the event's new venue. Each scheduled one gets SEQUENCE + 1, and each attendee with
@@ -78,6 +125,8 @@ def sessions_changed(
     )
     for session in scheduled:
         db.session.expire(session, ["sequence"])
+    if not notify:
+        return 0
     told: dict[int, tuple] = {}
     seats = db.session.scalars(
         select(Registration)
@@ -88,12 +137,19 @@ def sessions_changed(
         entry = told.setdefault(registration.attendee_id, (registration.attendee, []))
         entry[1].append(registration.session_id)
     for attendee, session_ids in told.values():
-        enqueue("session_moved", attendee, {"session_ids": session_ids})
+        enqueue("session_moved", attendee, _with_note({"session_ids": session_ids}, note))
     db.session.flush()
     return len(told)
 
 
-def session_cancelled(session: EventSession, now: datetime, *, reason: str | None = None) -> int:
+def session_cancelled(
+    session: EventSession,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    notify: bool = True,
+    note: str = "",
+) -> int:
     """The organiser cancels a session: every registration for it ends, and its people hear.
 
     The session becomes `cancelled` (no new seats: the capacity guard takes seats only in
@@ -103,11 +159,13 @@ def session_cancelled(session: EventSession, now: datetime, *, reason: str | Non
     in line get the email only. Returns the number of messages queued.
     """
     ended = _end_registrations(session)
+    if not notify:
+        return 0
     for registration, status in ended:
         payload = {"session_ids": [session.id], "had_seat": status in Registration.SEAT_HOLDING}
         if reason:
             payload["reason"] = reason
-        enqueue("session_cancelled", registration.attendee, payload)
+        enqueue("session_cancelled", registration.attendee, _with_note(payload, note))
     db.session.flush()
     return len(ended)
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Attendee, OutboxMessage
-from .. import links
+from .. import audit, links
 from ..errors import InvalidInput, NotFound, RegistrationClosed
 from ..mail.outbox import message_values
 from ..validation import FieldErrors, clean_email, normalize_email
@@ -90,6 +90,7 @@ def confirm_email_change(attendee: Attendee, now: datetime) -> str:
     if _taken(attendee, new_email):
         _forget_request(attendee)
         raise InvalidInput(_("Another registration for this event uses this address."))
+    old_email = attendee.email
     try:
         # The unique (event, address) index decides a race with a registration meanwhile.
         with db.session.begin_nested():
@@ -101,6 +102,14 @@ def confirm_email_change(attendee: Attendee, now: datetime) -> str:
         raise InvalidInput(_("Another registration for this event uses this address.")) from None
     _forget_request(attendee)
     db.session.flush()
+    audit.record(
+        attendee,
+        "attendee.email_changed",
+        attendee,
+        before={"email": old_email},
+        after={"email": new_email},
+        now=now,
+    )
     return new_email
 
 

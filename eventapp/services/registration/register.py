@@ -294,6 +294,14 @@ def active_registrations(attendee: Attendee) -> list[Registration]:
     return [r for r in attendee.registrations if r.is_active]
 
 
+def held_sessions(attendee: Attendee) -> dict[str, list[int]]:
+    """The attendee's session ids by registration status, for an audit entry's before/after."""
+    held: dict[str, list[int]] = {}
+    for registration in active_registrations(attendee):
+        held.setdefault(registration.status, []).append(registration.session_id)
+    return {status: sorted(ids) for status, ids in sorted(held.items())}
+
+
 def change_sessions(
     attendee: Attendee,
     session_ids: object,
@@ -432,6 +440,7 @@ __all__ = [
     "RegistrationInput",
     "RegistrationResult",
     "cancel_registration",
+    "held_sessions",
     "cancel_session",
     "change_sessions",
     "find_by_token",

@@ -2,7 +2,8 @@
 
 Seats go through services/registration.py and services/waitlist.py, so the same capacity
 and overlap rules hold as at registration; this module adds the attendee's own details,
-coming back after a cancellation, and the "send me my link" request.
+coming back after a cancellation, and the "send me my link" request. Every change here is in
+the audit log with the attendee as its actor (the organisers see who changed what).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Attendee, Event, OutboxMessage, Registration
+from ...models import Attendee, Event, EventSession, OutboxMessage, Registration
+from .. import audit
 from ..errors import InvalidInput, RegistrationClosed
 from ..mail.outbox import enqueue
 from ..programme.reading import ensure_open
@@ -49,9 +51,13 @@ def update_details(
             changes["locale"] = locale
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
-    for key, value in changes.items():
+    changed = {k: v for k, v in changes.items() if getattr(attendee, k) != v}
+    before = {key: getattr(attendee, key) for key in changed}
+    for key, value in changed.items():
         setattr(attendee, key, value)
     db.session.flush()
+    if changed:
+        audit.record(attendee, "attendee.details_changed", attendee, before, changed)
     return attendee
 
 
@@ -64,11 +70,42 @@ def change_choices(
     """
     if attendee.anonymised_at is not None:
         raise RegistrationClosed(_("This registration has been deleted."))
+    before = {"status": attendee.status, **registration_service.held_sessions(attendee)}
     if attendee.status == "cancelled":
         ensure_open(attendee.event, now)
         attendee.status = "active"
         attendee.hold_expires_at = None  # back through the private link: the mailbox is theirs
-    return registration_service.change_sessions(attendee, session_ids, waitlist=waitlist, now=now)
+    held = registration_service.change_sessions(attendee, session_ids, waitlist=waitlist, now=now)
+    after = {"status": attendee.status, **registration_service.held_sessions(attendee)}
+    if after != before:
+        audit.record(
+            attendee, "attendee.sessions_changed", attendee, *audit.changed_only(before, after)
+        )
+    return held
+
+
+def drop_session(attendee: Attendee, session_id: int, now: datetime) -> None:
+    """The attendee gives up one session (registration.cancel_session), in the audit log."""
+    before = registration_service.held_sessions(attendee)
+    registration_service.cancel_session(attendee, session_id, now)
+    audit.record(
+        attendee,
+        "attendee.session_dropped",
+        attendee,
+        before,
+        registration_service.held_sessions(attendee),
+        session=db.session.get(EventSession, session_id),
+        now=now,
+    )
+
+
+def cancel(attendee: Attendee, now: datetime) -> None:
+    """The attendee cancels their whole registration, in the audit log."""
+    before = {"status": attendee.status, **registration_service.held_sessions(attendee)}
+    registration_service.cancel_registration(attendee, now)
+    audit.record(
+        attendee, "attendee.cancelled", attendee, before, {"status": attendee.status}, now=now
+    )
 
 
 def find_for_lost_link(event: Event, email: object) -> Attendee | None:

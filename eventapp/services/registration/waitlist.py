@@ -153,6 +153,8 @@ def promote_from_waitlist(session: EventSession, now: datetime) -> list[Registra
         else:
             release_fallback(registration, now)
             enqueue("promoted", registration.attendee, {"session_ids": [session.id]})
+        action = "registration.offered" if offering else "registration.promoted"
+        _record(None, registration, action, "waitlisted", now)
         promoted.append(registration)
     capacity.refresh_counters(session)
     return promoted
@@ -221,8 +223,23 @@ def accept_offer(attendee: Attendee, session_id: int, now: datetime) -> Registra
     db.session.refresh(registration)
     release_fallback(registration, now)
     enqueue("promoted", attendee, {"session_ids": [session_id]})
+    _record(attendee, registration, "registration.offer_accepted", "offered", now)
     db.session.flush()
     return registration
+
+
+def _record(actor, registration: Registration, action: str, was: str, now: datetime) -> None:
+    """The audit entry of a waiting-list step: who (the attendee, or None: automatic) moved
+    the registration from `was` to its status now."""
+    audit.record(
+        actor,
+        action,
+        registration,
+        before={"status": was},
+        after={"status": registration.status},
+        event=registration.session.event,
+        now=now,
+    )
 
 
 def decline_offer(attendee: Attendee, session_id: int, now: datetime) -> Registration:
@@ -234,6 +251,7 @@ def decline_offer(attendee: Attendee, session_id: int, now: datetime) -> Registr
     capacity.release_seat(session_id)
     db.session.refresh(registration)
     registration.sequence += 1
+    _record(attendee, registration, "registration.offer_declined", "offered", now)
     promote_from_waitlist(registration.session, now)
     db.session.flush()
     return registration
@@ -266,6 +284,7 @@ def expire_offers(now: datetime) -> int:
         capacity.release_seat(session_id)
         registration = db.session.get(Registration, registration_id, populate_existing=True)
         enqueue("offer_expired", registration.attendee, {"session_ids": [session_id]})
+        _record(None, registration, "registration.offer_expired", "offered", now)
         expired_sessions.add(session_id)
         count += 1
     for session_id in sorted(expired_sessions):

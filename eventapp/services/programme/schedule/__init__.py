@@ -13,12 +13,18 @@ that was free when each of them looked.
   ones, the audit entry;
 - events.py: creating, editing, moving and cancelling an event;
 - rooms.py: the event's rooms and speakers, and the ones a session names;
-- sessions.py: creating, editing, moving, resizing and cancelling a session.
+- sessions.py: creating, editing, moving, resizing and cancelling a session;
+- clashes.py: attendees a move would double-book, and the organiser's fix for all of them;
+- impact.py: the preview of a change (who it emails, who it double-books), nothing written.
+
+Every change that emails attendees takes a `Telling` (notify or not, the organiser's note).
 
 Callers use the operations through this package (`schedule.create_session(...)`).
 """
 
-from .changes import lock_event
+from . import impact
+from .changes import TELL, Telling, lock_event
+from .clashes import ALTERNATIVE, BLOCK, CLASH_FIXES, WAITLIST
 from .events import (
     cancel_event,
     create_event,
@@ -40,7 +46,14 @@ from .sessions import (
 )
 
 __all__ = [
+    "ALTERNATIVE",
+    "BLOCK",
+    "CLASH_FIXES",
     "KEEP_ROOM",
+    "TELL",
+    "WAITLIST",
+    "Telling",
+    "impact",
     "SessionChange",
     "cancel_event",
     "cancel_session",

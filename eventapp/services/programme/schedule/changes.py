@@ -1,8 +1,10 @@
 """What every programme change does: take the event's lock, block only on conflicts it
-brings (not on ones accepted before), and record what changed in the audit log."""
+brings (not on ones accepted before), and record what changed in the audit log, with whether
+the attendees were told (`Telling`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,7 +14,34 @@ from ....models import Event
 from ... import audit
 from ...errors import AlreadyExists
 from .. import conflicts
+from ..cleaning import clean_note
 from ..conflicts import ConflictItem
+
+
+@dataclass(frozen=True)
+class Telling:
+    """Whether a change emails its attendees, and the organiser's note in those emails.
+
+    Not notifying still changes the calendars (the SEQUENCE goes up, the feeds show the
+    change); the audit entry says "not notified", so the organiser's choice is on record."""
+
+    notify: bool = True
+    note: str = ""
+
+    @classmethod
+    def of(cls, notify: object = True, note: object = "") -> Telling:
+        """From a form or the API: the note cleaned (InvalidInput on the field `note`)."""
+        return cls(notify=notify is not False, note=clean_note(note))
+
+    def audit(self, told: int) -> dict:
+        """What the audit entry says about the emails: how many, or that none were sent."""
+        values: dict = {"notified": told if self.notify else False}
+        if self.notify and self.note:
+            values["note"] = self.note
+        return values
+
+
+TELL = Telling()
 
 
 def lock_event(event: Event) -> None:
@@ -27,8 +56,13 @@ def enforce_new(found: list[ConflictItem], before: list[ConflictItem], *, confir
     """Block on the conflicts `found` that were not there `before`: conflicts the programme
     already had (accepted warnings, or old data) don't block an unrelated edit; the
     conflicts panel keeps showing them."""
+    conflicts.enforce(new_only(found, before), confirm=confirm)
+
+
+def new_only(found: list[ConflictItem], before: list[ConflictItem]) -> list[ConflictItem]:
+    """The conflicts in `found` that were not there `before`."""
     known = {_key(c) for c in before}
-    conflicts.enforce([c for c in found if _key(c) not in known], confirm=confirm)
+    return [c for c in found if _key(c) not in known]
 
 
 def _key(item: ConflictItem) -> tuple:
@@ -64,8 +98,11 @@ def ensure_name_free(model, event, name: str, message: str, *, except_id=None) -
         raise AlreadyExists(message, {"name": [message]})
 
 
-def record_change(actor, action: str, obj, before: dict, now: datetime) -> None:
-    """An audit entry with the fields that changed since `before`; none if nothing did."""
+def record_change(
+    actor, action: str, obj, before: dict, now: datetime, *, told: dict | None = None
+) -> None:
+    """An audit entry with the fields that changed since `before`; none if nothing did.
+    `told` (Telling.audit) says who was emailed about it."""
     changed_before, changed_after = audit.changed_only(before, audit.snapshot(obj))
     if changed_after:
-        audit.record(actor, action, obj, changed_before, changed_after, now=now)
+        audit.record(actor, action, obj, changed_before, changed_after | (told or {}), now=now)

@@ -15,7 +15,7 @@ from ...errors import AlreadyExists, InvalidInput, NotFound
 from .. import conflicts, notifications
 from ..cleaning import clean_event_data, ensure_order, shift_wall_clock, within_years
 from . import changes
-from .changes import apply_changes, enforce_new
+from .changes import TELL, Telling, enforce_new
 
 
 def get_event_for_organiser(slug: str) -> Event:
@@ -58,9 +58,16 @@ def _slug_taken() -> AlreadyExists:
 
 
 def update_event(
-    actor: Organiser | None, event: Event, data: dict, now: datetime, *, confirm: bool = False
+    actor: Organiser | None,
+    event: Event,
+    data: dict,
+    now: datetime,
+    *,
+    confirm: bool = False,
+    telling: Telling = TELL,
 ) -> Event:
-    """Change an event; new hours that leave sessions outside them need confirmation."""
+    """Change an event; new hours that leave sessions outside them need confirmation. A new
+    venue updates every attendee's calendar, with an email unless `telling` says not to."""
     values = clean_event_data(data, partial=True, current_tz=event.timezone)
     changes.lock_event(event)
     starts_at = values.get("starts_at", event.starts_at)
@@ -74,15 +81,33 @@ def update_event(
             conflicts.hours_conflicts(event, event.starts_at, event.ends_at),
             confirm=confirm,
         )
-    new_venue = "venue" in values and values["venue"] != event.venue
-    event = apply_changes(actor, "event.updated", event, values, now)
+    new_venue = venue_changes(event, values)
+    before = audit.snapshot(event)
+    for key, value in values.items():
+        setattr(event, key, value)
+    db.session.flush()
+    told = {}
     if new_venue:  # calendars show the venue in every session's LOCATION
-        notifications.sessions_changed(sessions_of_event(event), now)
+        count = notifications.sessions_changed(
+            sessions_of_event(event), now, notify=telling.notify, note=telling.note
+        )
+        told = telling.audit(count)
+    changes.record_change(actor, "event.updated", event, before, now, told=told)
     return event
 
 
+def venue_changes(event: Event, values: dict) -> bool:
+    """Whether cleaned event values give it a new venue (which every calendar shows)."""
+    return "venue" in values and values["venue"] != event.venue
+
+
 def move_event(
-    actor: Organiser | None, event: Event, starts_at: object, now: datetime
+    actor: Organiser | None,
+    event: Event,
+    starts_at: object,
+    now: datetime,
+    *,
+    telling: Telling = TELL,
 ) -> list[EventSession]:
     """Move the whole event to a new start: every session keeps its place relative to it,
     so nothing new clashes. Attendees of each moved session are emailed. The registration
@@ -111,8 +136,10 @@ def move_event(
             moved.append(session)
     db.session.flush()
     # One email per attendee for the whole move, not one per session (issue 17).
-    notifications.sessions_changed(moved, now, statuses=Registration.ACTIVE)
-    after = audit.snapshot(event, extra={"sessions_moved": len(moved)})
+    told = notifications.sessions_changed(
+        moved, now, statuses=Registration.ACTIVE, notify=telling.notify, note=telling.note
+    )
+    after = audit.snapshot(event, extra={"sessions_moved": len(moved), **telling.audit(told)})
     audit.record(actor, "event.moved", event, *audit.changed_only(before, after), now=now)
     return moved
 

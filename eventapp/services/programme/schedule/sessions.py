@@ -23,8 +23,8 @@ from ...registration.waitlist import promote_from_waitlist
 from .. import conflicts, notifications
 from ..cleaning import clean_session_data, ensure_order
 from ..conflicts import ConflictItem, SessionPlan
-from . import changes
-from .changes import enforce_new, record_change
+from . import changes, clashes
+from .changes import TELL, Telling, enforce_new, record_change
 from .rooms import room_named, speakers_named
 
 KEEP_ROOM = object()  # move_session(): leave the room as it is
@@ -116,6 +116,63 @@ def _default_capacity(values: dict, room: Room | None) -> int:
     )
 
 
+@dataclass
+class SessionEdit:
+    """What an edit of a session would do, read before anything is written: the save
+    (update_session) and the preview (impact.py) read an edit the same way."""
+
+    session: EventSession
+    values: dict
+    plan: SessionPlan
+    room: Room | None
+    restored: bool
+    moved: bool  # a new time or room, not a restore
+    retitled: bool  # a new title and nothing else the attendees hear of
+
+    @property
+    def cancelling(self) -> bool:
+        return self.values.get("status") == "cancelled" and self.session.status == "scheduled"
+
+    @property
+    def emails_move(self) -> bool:
+        return self.moved and self.plan.status == "scheduled"
+
+
+def read_edit(session: EventSession, data: dict) -> SessionEdit:
+    """Clean an edit's input and say what it changes (InvalidInput for bad input)."""
+    event = session.event
+    values = clean_session_data(data, tz=event.timezone, partial=True)
+    starts_at = values.get("starts_at", session.starts_at)
+    ends_at = values.get("ends_at", session.ends_at)
+    ensure_order(starts_at, ends_at)
+    room = session.room
+    if "room_id" in values:
+        room = room_named(event, values["room_id"])
+    status = values.get("status", session.status)
+    restored = session.status == "cancelled" and status == "scheduled"
+    new_time = (starts_at, ends_at) != (session.starts_at, session.ends_at)
+    moved = (new_time or room is not session.room) and not restored
+    plan = SessionPlan(
+        event=event,
+        title=values.get("title", session.title),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room,
+        capacity=values.get("capacity", session.capacity),
+        speaker_names=values.get("speakers", [s.name for s in session.speakers]),
+        session_id=session.id,
+        seats_taken=session.seats_taken,
+        status=status,
+        check_attendees=restored or new_time,
+    )
+    retitled = (
+        not moved
+        and not restored
+        and any(key in values and values[key] != getattr(session, key) for key in TITLE_FIELDS)
+    )
+    return SessionEdit(session, values, plan, room, restored, moved, retitled)
+
+
 def update_session(
     actor: Organiser | None,
     session: EventSession,
@@ -123,97 +180,95 @@ def update_session(
     now: datetime,
     *,
     confirm: bool = False,
+    telling: Telling = TELL,
+    clash_fix: str = clashes.BLOCK,
 ) -> SessionChange:
     """Edit, move (time or room), resize, cancel or restore a session.
 
     A move checks the room, the speakers, the event's hours and the attendees' other
     sessions; a capacity below the seats taken is refused, a larger one fills seats from the
-    waiting list. Attendees hear of a move or cancellation through the outbox.
+    waiting list. Attendees hear of a move or cancellation through the outbox, unless
+    `telling` says not to. Attendees the move would give two seats at once block it, unless
+    `clash_fix` says what to do with their seat here (schedule/clashes.py).
     """
+    if clash_fix not in clashes.CLASH_FIXES:
+        message = _("Choose what happens to attendees the change would double-book.")
+        raise InvalidInput(message, {"clash_fix": [message]})
     event = session.event
-    values = clean_session_data(data, tz=event.timezone, partial=True)
+    changes.lock_event(event)
+    db.session.refresh(session, ["seats_taken", "capacity", "status"])
+    edit = read_edit(session, data)
+    values = edit.values
     touched = ranking_change(session, values)
     rankings = rankings_warning(session, touched)
-    if values.get("status") == "cancelled" and session.status == "scheduled":
+    if edit.cancelling:
         conflicts.enforce(rankings, confirm=confirm)
         other = {k: v for k, v in values.items() if k != "status"}
         if other:
-            update_session(actor, session, other, now, confirm=True)
-        return cancel_session(actor, session, now)
-    starts_at = values.get("starts_at", session.starts_at)
-    ends_at = values.get("ends_at", session.ends_at)
-    ensure_order(starts_at, ends_at)
-    room = session.room
-    if "room_id" in values:
-        room = room_named(event, values["room_id"])
-    capacity = values.get("capacity", session.capacity)
-    speaker_names = values.get("speakers", [s.name for s in session.speakers])
-    status = values.get("status", session.status)
-    restored = session.status == "cancelled" and status == "scheduled"
-    moved = (starts_at, ends_at) != (session.starts_at, session.ends_at) or (
-        room is not session.room
-    )
-    changes.lock_event(event)
-    db.session.refresh(session, ["seats_taken", "capacity", "status"])
-
-    plan = SessionPlan(
-        event=event,
-        title=values.get("title", session.title),
-        starts_at=starts_at,
-        ends_at=ends_at,
-        room=room,
-        capacity=capacity,
-        speaker_names=speaker_names,
-        session_id=session.id,
-        seats_taken=session.seats_taken,
-        status=status,
-        check_attendees=restored or (starts_at, ends_at) != (session.starts_at, session.ends_at),
-    )
-    found = conflicts.check_session(plan) + rankings
-    before_edit = [] if restored else conflicts.check_session(_plan_of(session))
+            update_session(actor, session, other, now, confirm=True, telling=telling)
+        return cancel_session(actor, session, now, telling=telling)
+    found = conflicts.check_session(edit.plan) + rankings
+    clashing = clashes.find(session, edit.plan) if clash_fix != clashes.BLOCK else []
+    if clashing:
+        found = [c for c in found if c.kind != conflicts.ATTENDEE_OVERLAP]
+    before_edit = [] if edit.restored else conflicts.check_session(plan_of(session))
     enforce_new(found, before_edit, confirm=confirm)
 
     before = audit.snapshot(session)
     previous = notifications.snapshot(session)
     old_capacity = session.capacity
-    if capacity != old_capacity:
-        set_capacity(session, capacity)
+    if edit.plan.capacity != old_capacity:
+        set_capacity(session, edit.plan.capacity)
     for key in (*TEXT_FIELDS, "kind", "starts_at", "ends_at", "status"):
         if key in values:
             setattr(session, key, values[key])
-    session.room = room
+    session.room = edit.room
     if "speakers" in values:
-        session.speakers = speakers_named(event, speaker_names)
-    change = SessionChange(session, moved=moved and not restored, warnings=found)
-    retitled = (
-        not change.moved
-        and not restored
-        and any(before.get(key) != getattr(session, key) for key in TITLE_FIELDS)
-    )
+        session.speakers = speakers_named(event, edit.plan.speaker_names)
+    change = SessionChange(session, moved=edit.moved, warnings=found)
     if (
-        not change.moved
-        and not retitled
+        not edit.moved
+        and not edit.retitled
         and (
-            restored
+            edit.restored
             or any(before.get(k) != audit.snapshot(session).get(k) for k in CALENDAR_FIELDS)
         )
     ):
         session.sequence += 1  # a move's or a new title's notification bumps it itself
     db.session.flush()
-    if change.moved and session.status == "scheduled":
-        notifications.session_moved(session, now, previous=previous)
-    elif retitled:
-        notifications.sessions_changed([session], now)
-    if capacity > old_capacity or restored:
+    fixed = []
+    if clashing:
+        fixed = clashes.resolve(clashing, clash_fix, session, now, telling, previous=previous)
+    if edit.emails_move:
+        change.notified = notifications.session_moved(
+            session,
+            now,
+            previous=previous,
+            notify=telling.notify,
+            note=telling.note,
+            skip=frozenset(f["attendee_id"] for f in fixed),
+        )
+    elif edit.retitled:
+        change.notified = notifications.sessions_changed(
+            [session], now, notify=telling.notify, note=telling.note
+        )
+    change.notified += len(fixed) if telling.notify else 0
+    if edit.plan.capacity > old_capacity or edit.restored or fixed:
         change.promoted = promote_from_waitlist(session, now)
     if touched:
         tell_rankers(session, touched, now, actor)
     action = "session.moved" if change.moved else "session.updated"
-    record_change(actor, "session.restored" if restored else action, session, before, now)
+    told = telling.audit(change.notified) if (edit.emails_move or edit.retitled) else {}
+    if fixed:
+        told["clash_fix"] = clash_fix
+        told["clashes_fixed"] = fixed
+    record_change(
+        actor, "session.restored" if edit.restored else action, session, before, now, told=told
+    )
     return change
 
 
-def _plan_of(session: EventSession) -> SessionPlan:
+def plan_of(session: EventSession) -> SessionPlan:
     """The session as it is now, to tell new conflicts from ones accepted before."""
     return SessionPlan(
         event=session.event,
@@ -264,23 +319,30 @@ def move_session(
     room_id=KEEP_ROOM,
     now: datetime,
     confirm: bool = False,
+    telling: Telling = TELL,
+    clash_fix: str = clashes.BLOCK,
 ) -> SessionChange:
     """Move a session in time and/or to another room (`room_id=None` takes it out of rooms)."""
     data = {"starts_at": starts_at, "ends_at": ends_at}
     if room_id is not KEEP_ROOM:
         data["room_id"] = room_id
-    return update_session(actor, session, data, now, confirm=confirm)
+    return update_session(
+        actor, session, data, now, confirm=confirm, telling=telling, clash_fix=clash_fix
+    )
 
 
-def cancel_session(actor: Organiser | None, session: EventSession, now: datetime) -> SessionChange:
+def cancel_session(
+    actor: Organiser | None, session: EventSession, now: datetime, *, telling: Telling = TELL
+) -> SessionChange:
     """Cancel a session: it stays in the programme as cancelled, its attendees keep their
-    registrations (so they can be told and their calendars updated) and are emailed."""
+    registrations (so they can be told and their calendars updated) and are emailed, unless
+    `telling` says not to."""
     if session.status == "cancelled":
         return SessionChange(session, cancelled=True)
     changes.lock_event(session.event)
     before = audit.snapshot(session)
     tell_rankers(session, "cancelled", now, actor)  # before the status changes: still ranked
     # Sets the status, bumps the sequence, ends the registrations and queues the emails.
-    told = notifications.session_cancelled(session, now)
-    record_change(actor, "session.cancelled", session, before, now)
+    told = notifications.session_cancelled(session, now, notify=telling.notify, note=telling.note)
+    record_change(actor, "session.cancelled", session, before, now, told=telling.audit(told))
     return SessionChange(session, cancelled=True, notified=told)
