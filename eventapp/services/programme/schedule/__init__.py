@@ -13,7 +13,8 @@ that was free when each of them looked.
   ones, the audit entry;
 - events.py: creating, editing, moving and cancelling an event;
 - rooms.py: the event's rooms and speakers, and the ones a session names;
-- sessions.py: creating, editing, moving, resizing and cancelling a session.
+- sessions.py: creating, editing, moving, resizing and cancelling a session;
+- impact.py: what a move would do (whom it emails, who would clash), before it is saved.
 
 Callers use the operations through this package (`schedule.create_session(...)`).
 """
@@ -27,6 +28,7 @@ from .events import (
     sessions_of_event,
     update_event,
 )
+from .impact import MoveImpact, keep_length, preview_move
 from .rooms import create_room, create_speaker, get_room, update_room, update_speaker
 from .sessions import (
     KEEP_ROOM,
@@ -41,6 +43,7 @@ from .sessions import (
 
 __all__ = [
     "KEEP_ROOM",
+    "MoveImpact",
     "SessionChange",
     "cancel_event",
     "cancel_session",
@@ -51,9 +54,11 @@ __all__ = [
     "get_event_for_organiser",
     "get_room",
     "get_session",
+    "keep_length",
     "lock_event",
     "move_event",
     "move_session",
+    "preview_move",
     "sessions_of_event",
     "set_capacity",
     "update_event",

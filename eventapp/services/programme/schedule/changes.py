@@ -27,8 +27,13 @@ def enforce_new(found: list[ConflictItem], before: list[ConflictItem], *, confir
     """Block on the conflicts `found` that were not there `before`: conflicts the programme
     already had (accepted warnings, or old data) don't block an unrelated edit; the
     conflicts panel keeps showing them."""
+    conflicts.enforce(new_only(found, before), confirm=confirm)
+
+
+def new_only(found: list[ConflictItem], before: list[ConflictItem]) -> list[ConflictItem]:
+    """The conflicts in `found` that were not there `before`."""
     known = {_key(c) for c in before}
-    conflicts.enforce([c for c in found if _key(c) not in known], confirm=confirm)
+    return [c for c in found if _key(c) not in known]
 
 
 def _key(item: ConflictItem) -> tuple:
