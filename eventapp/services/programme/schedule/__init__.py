@@ -14,7 +14,7 @@ that was free when each of them looked.
 - events.py: creating, editing, moving and cancelling an event;
 - rooms.py: the event's rooms and speakers, and the ones a session names;
 - sessions.py: creating, editing, moving, resizing and cancelling a session;
-- impact.py: what a move would do (whom it emails, who would clash), before it is saved.
+- move_preview.py: what a move would do (whom it emails, who would clash), before it is saved.
 
 Callers use the operations through this package (`schedule.create_session(...)`).
 """
@@ -28,7 +28,7 @@ from .events import (
     sessions_of_event,
     update_event,
 )
-from .impact import MoveImpact, keep_length, preview_move
+from .move_preview import MoveImpact, keep_length, preview_move
 from .rooms import create_room, create_speaker, get_room, update_room, update_speaker
 from .sessions import (
     KEEP_ROOM,

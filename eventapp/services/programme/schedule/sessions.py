@@ -121,18 +121,45 @@ def update_session(
     event = session.event
     values = clean_session_data(data, tz=event.timezone, partial=True)
     touched = ranking_change(session, values)
+    rankings = rankings_warning(session, touched)
     if values.get("status") == "cancelled" and session.status == "scheduled":
-        conflicts.enforce(rankings_warning(session, touched), confirm=confirm)
+        conflicts.enforce(rankings, confirm=confirm)
         other = {k: v for k, v in values.items() if k != "status"}
         if other:
             update_session(actor, session, other, now, confirm=True)
         return cancel_session(actor, session, now)
+    starts_at = values.get("starts_at", session.starts_at)
+    ends_at = values.get("ends_at", session.ends_at)
+    ensure_order(starts_at, ends_at)
+    room = session.room
+    if "room_id" in values:
+        room = room_named(event, values["room_id"])
+    capacity = values.get("capacity", session.capacity)
+    speaker_names = values.get("speakers", [s.name for s in session.speakers])
+    status = values.get("status", session.status)
+    restored = session.status == "cancelled" and status == "scheduled"
+    moved = (starts_at, ends_at) != (session.starts_at, session.ends_at) or (
+        room is not session.room
+    )
     changes.lock_event(event)
     db.session.refresh(session, ["seats_taken", "capacity", "status"])
-    edit = plan_edit(session, values)
-    enforce_new(edit.found, edit.before, confirm=confirm)
-    plan, restored, found = edit.plan, edit.restored, edit.found
-    room, capacity = plan.room, plan.capacity
+
+    plan = SessionPlan(
+        event=event,
+        title=values.get("title", session.title),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room=room,
+        capacity=capacity,
+        speaker_names=speaker_names,
+        session_id=session.id,
+        seats_taken=session.seats_taken,
+        status=status,
+        check_attendees=restored or (starts_at, ends_at) != (session.starts_at, session.ends_at),
+    )
+    found = conflicts.check_session(plan) + rankings
+    before_edit = [] if restored else conflicts.check_session(_plan_of(session))
+    enforce_new(found, before_edit, confirm=confirm)
 
     before = audit.snapshot(session)
     previous = notifications.snapshot(session)
@@ -144,8 +171,8 @@ def update_session(
             setattr(session, key, values[key])
     session.room = room
     if "speakers" in values:
-        session.speakers = speakers_named(event, plan.speaker_names)
-    change = SessionChange(session, moved=edit.moved and not restored, warnings=found)
+        session.speakers = speakers_named(event, speaker_names)
+    change = SessionChange(session, moved=moved and not restored, warnings=found)
     retitled = not change.moved and not restored and before.get("title") != session.title
     if (
         not change.moved
@@ -163,59 +190,11 @@ def update_session(
         notifications.sessions_changed([session], now)
     if capacity > old_capacity or restored:
         change.promoted = promote_from_waitlist(session, now)
-    if edit.touched:
-        tell_rankers(session, edit.touched, now, actor)
+    if touched:
+        tell_rankers(session, touched, now, actor)
     action = "session.moved" if change.moved else "session.updated"
     record_change(actor, "session.restored" if restored else action, session, before, now)
     return change
-
-
-@dataclass
-class PlannedEdit:
-    """An edit of a session checked against the programme, not written yet: what the save
-    and its preview (schedule/impact.py) both judge, so they can't disagree."""
-
-    plan: SessionPlan
-    found: list[ConflictItem]  # every conflict the edited session would have
-    before: list[ConflictItem]  # the session's conflicts as it is (accepted before)
-    moved: bool  # a new time or room
-    restored: bool  # a cancelled session scheduled again
-    touched: str | None  # how it touches attendees' rankings (allocation.preferences)
-
-    @property
-    def new_conflicts(self) -> list[ConflictItem]:
-        """The conflicts the edit brings: the ones that block or need confirming."""
-        return changes.new_only(self.found, self.before)
-
-
-def plan_edit(session: EventSession, values: dict) -> PlannedEdit:
-    """The session as cleaned `values` would leave it, with its conflicts; writes nothing."""
-    event = session.event
-    starts_at = values.get("starts_at", session.starts_at)
-    ends_at = values.get("ends_at", session.ends_at)
-    ensure_order(starts_at, ends_at)
-    room = room_named(event, values["room_id"]) if "room_id" in values else session.room
-    status = values.get("status", session.status)
-    restored = session.status == "cancelled" and status == "scheduled"
-    retimed = (starts_at, ends_at) != (session.starts_at, session.ends_at)
-    plan = SessionPlan(
-        event=event,
-        title=values.get("title", session.title),
-        starts_at=starts_at,
-        ends_at=ends_at,
-        room=room,
-        capacity=values.get("capacity", session.capacity),
-        speaker_names=values.get("speakers", [s.name for s in session.speakers]),
-        session_id=session.id,
-        seats_taken=session.seats_taken,
-        status=status,
-        check_attendees=restored or retimed,
-    )
-    touched = ranking_change(session, values)
-    found = conflicts.check_session(plan) + rankings_warning(session, touched)
-    before = [] if restored else conflicts.check_session(_plan_of(session))
-    moved = retimed or room is not session.room
-    return PlannedEdit(plan, found, before, moved, restored, touched)
 
 
 def _plan_of(session: EventSession) -> SessionPlan:

@@ -2,23 +2,29 @@
 14 people, 3 would clash", with the conflicts it brings.
 
 The timetable editor asks for this after a drop and shows it for the organiser to confirm;
-the save then goes through `update_session` like the form's. Both judge the move with
-`sessions.plan_edit`, so the preview can't promise what the save refuses. Nothing is written.
+the save then goes through `update_session` like the form's. The preview judges the move as
+`update_session` does: the session's plan with the new times and room, the conflicts it
+brings beyond those accepted before (`changes.new_only`), the rankings it touches. Nothing
+is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from ....extensions import db
 from ....models import EventSession, Registration, Room
+from ...allocation.preferences import ranking_change, rankings_warning
 from ...validation import FieldErrors
-from ..cleaning import clean_datetime, clean_session_data, raise_if
+from .. import conflicts
+from ..cleaning import clean_datetime, clean_session_data, ensure_order, raise_if
 from ..conflicts import ATTENDEE_OVERLAP, ConflictItem
-from .sessions import KEEP_ROOM, plan_edit
+from .changes import new_only
+from .rooms import room_named
+from .sessions import KEEP_ROOM, _plan_of
 
 
 @dataclass
@@ -64,18 +70,30 @@ def preview_move(
     if room_id is not KEEP_ROOM:
         data["room_id"] = room_id
     values = clean_session_data(data, tz=session.event.timezone, partial=True)
-    edit = plan_edit(session, values)
-    new = edit.new_conflicts
+    ensure_order(values["starts_at"], values["ends_at"])
+    room = room_named(session.event, values["room_id"]) if "room_id" in values else session.room
+    retimed = (values["starts_at"], values["ends_at"]) != (session.starts_at, session.ends_at)
+    plan = replace(
+        _plan_of(session),
+        starts_at=values["starts_at"],
+        ends_at=values["ends_at"],
+        room=room,
+        check_attendees=retimed,
+    )
+    found = conflicts.check_session(plan)
+    found += rankings_warning(session, ranking_change(session, values))
+    new = new_only(found, conflicts.check_session(_plan_of(session)))
+    moved = retimed or room is not session.room
     impact = MoveImpact(
         session,
-        edit.plan.starts_at,
-        edit.plan.ends_at,
-        edit.plan.room,
-        moved=edit.moved,
+        plan.starts_at,
+        plan.ends_at,
+        room,
+        moved=moved,
         clashing=len(_clashing_attendees(new)),
         conflicts=new,
     )
-    if edit.moved and session.status == "scheduled":
+    if moved and session.status == "scheduled":
         impact.seats, impact.told = _reached(session)
     return impact
 
