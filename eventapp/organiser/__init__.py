@@ -15,6 +15,7 @@ from . import (
     import_views,
     message_views,
     programme_views,
+    timetable_views,
     views,
 )
 from .blueprint import bp
@@ -34,5 +35,6 @@ __all__ = [
     "import_views",
     "message_views",
     "programme_views",
+    "timetable_views",
     "views",
 ]

@@ -14,7 +14,7 @@ from ..services.programme import reading as programme
 from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404, or_404
 from .blueprint import bp
-from .common import show_error
+from .common import change_message, show_error
 from .programme_forms import (
     CancelEventForm,
     CancelForm,
@@ -265,20 +265,11 @@ def _session_change_page(slug: str, session_id: int, form_class, title_for):
         lambda: schedule.update_session(
             current_user, session, form.service_data(), utcnow(), confirm=form.confirm.data
         ),
-        saved=_change_message,
+        saved=change_message,
         title=title_for(session),
         event=event,
         session=session,
     )
-
-
-def _change_message(change) -> str:
-    message = _("Session saved.")
-    if change.moved:
-        message += " " + _("Its attendees are emailed about the change.")
-    if change.promoted:
-        message += " " + _("%(n)d people moved up from the waiting list.", n=len(change.promoted))
-    return message
 
 
 @bp.route("/events/<slug>/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
