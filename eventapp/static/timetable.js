@@ -1,14 +1,14 @@
 // The timetable editor (templates/organiser/timetable.html, organiser/timetable_views.py).
 //
 // The page is a table per day: time slots down (<tr data-slot="2027-03-18T09:15">), rooms
-// across (<th data-room="3">), sessions in cells (.tt-session). Without this script it is a
+// across (<th data-room="3">), sessions in cells (.te-session). Without this script it is a
 // read-only table whose sessions link to their edit form. With it:
 // - mouse and touch: drag a session (interact.js, static/vendor/interact.min.js from npm,
 //   copied by `make static-vendor`) to another slot or room; on touch screens the handle
 //   drags (the rest of the card scrolls the page, CSS touch-action);
 // - keyboard: the handle button picks a session up (Enter or Space), the arrow keys move it
 //   a slot or a room, Page Up / Page Down another day, Enter or Space drops it, Escape
-//   cancels; every step is announced in the aria-live region #tt-live.
+//   cancels; every step is announced in the aria-live region #te-live.
 // A drop asks the server what the move would do (POST data-preview-url, JSON, CSRF token in
 // X-CSRFToken) and shows it in a dialog; only "Move the session" saves it (data-move-url).
 // A refusal (409 conflict, 422 bad input such as a time the clocks skip) is shown next to
@@ -18,19 +18,19 @@
   var root = document.getElementById("timetable");
   if (!root) return;
 
-  var texts = document.getElementById("tt-texts").dataset;
-  var live = document.getElementById("tt-live");
-  var result = document.getElementById("tt-result");
-  var dialog = document.getElementById("tt-confirm");
+  var texts = document.getElementById("te-texts").dataset;
+  var live = document.getElementById("te-live");
+  var result = document.getElementById("te-result");
+  var dialog = document.getElementById("te-confirm");
   var days = [];
   var carrying = null; // {card, handle, origin, target, mode: "keys" | "drag", dx, dy, busy}
   var justDragged = false;
   var overlay = document.createElement("div");
-  overlay.className = "tt-target";
+  overlay.className = "te-target";
   overlay.setAttribute("aria-hidden", "true");
   overlay.hidden = true;
   document.body.appendChild(overlay);
-  document.documentElement.classList.add("tt-js");
+  document.documentElement.classList.add("te-js");
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (whole, name) {
@@ -49,8 +49,8 @@
 
   // The grid as the table says it is: per day its slots and its rooms.
   function readGrid() {
-    days = toArray(root.querySelectorAll("table.tt-grid")).map(function (table) {
-      var section = table.closest(".tt-day");
+    days = toArray(root.querySelectorAll("table.te-grid")).map(function (table) {
+      var section = table.closest(".te-day");
       return {
         table: table,
         label: section.querySelector("h2").textContent.trim(),
@@ -134,7 +134,7 @@
     clearError(card);
     var origin = positionOf(card);
     carrying = {
-      card: card, handle: card.querySelector(".tt-handle"), origin: origin, target: origin,
+      card: card, handle: card.querySelector(".te-handle"), origin: origin, target: origin,
       mode: mode, dx: 0, dy: 0, busy: false
     };
     card.classList.add("is-carried");
@@ -245,12 +245,12 @@
 
   function confirmMove(move, body, impact) {
     var card = move.card;
-    document.getElementById("tt-confirm-title").textContent =
+    document.getElementById("te-confirm-title").textContent =
       fill(texts.confirmTitle, { title: card.dataset.title });
-    document.getElementById("tt-confirm-where").textContent = impact.where;
-    listItems(document.getElementById("tt-confirm-lines"), impact.lines);
-    var warnings = document.getElementById("tt-confirm-warnings");
-    listItems(document.getElementById("tt-confirm-warning-list"),
+    document.getElementById("te-confirm-where").textContent = impact.where;
+    listItems(document.getElementById("te-confirm-lines"), impact.lines);
+    var warnings = document.getElementById("te-confirm-warnings");
+    listItems(document.getElementById("te-confirm-warning-list"),
       impact.conflicts.map(function (c) { return c.message; }));
     warnings.hidden = impact.conflicts.length === 0;
     dialog.onclose = function () {
@@ -259,18 +259,18 @@
       } else {
         move.busy = false;
         cancel();
-        if (card.querySelector(".tt-handle")) card.querySelector(".tt-handle").focus();
+        if (card.querySelector(".te-handle")) card.querySelector(".te-handle").focus();
       }
     };
     dialog.returnValue = "";
     dialog.showModal();
-    document.getElementById("tt-confirm-yes").focus();
+    document.getElementById("te-confirm-yes").focus();
   }
 
-  document.getElementById("tt-confirm-yes").addEventListener("click", function () {
+  document.getElementById("te-confirm-yes").addEventListener("click", function () {
     dialog.close("yes");
   });
-  document.getElementById("tt-confirm-no").addEventListener("click", function () {
+  document.getElementById("te-confirm-no").addEventListener("click", function () {
     dialog.close("no");
   });
 
@@ -298,14 +298,14 @@
         var fresh = new window.DOMParser().parseFromString(html, "text/html").getElementById("timetable");
         if (fresh) root.innerHTML = fresh.innerHTML;
         enhance();
-        var card = document.getElementById("tt-session-" + sessionId);
-        if (card) card.querySelector(".tt-handle").focus();
+        var card = document.getElementById("te-session-" + sessionId);
+        if (card) card.querySelector(".te-handle").focus();
         announce(message);
       });
   }
 
   function clearError(card) {
-    var old = document.getElementById("tt-error-" + card.dataset.sessionId);
+    var old = document.getElementById("te-error-" + card.dataset.sessionId);
     if (old) old.remove();
   }
 
@@ -315,8 +315,8 @@
     var handle = putBack();
     clearError(card);
     var box = document.createElement("div");
-    box.className = "tt-error";
-    box.id = "tt-error-" + card.dataset.sessionId;
+    box.className = "te-error";
+    box.id = "te-error-" + card.dataset.sessionId;
     var message = document.createElement("p");
     message.textContent = answer.message || texts.failed;
     box.appendChild(message);
@@ -333,20 +333,20 @@
     }
     card.insertAdjacentElement("afterend", box);
     if (handle) {
-      handle.setAttribute("aria-describedby", "tt-help " + box.id);
+      handle.setAttribute("aria-describedby", "te-help " + box.id);
       handle.focus();
     }
     announce(fill(texts.refused, { title: card.dataset.title }) + " " + (answer.message || ""));
   }
 
   function addHandle(card) {
-    if (card.querySelector(".tt-handle")) return;
+    if (card.querySelector(".te-handle")) return;
     var handle = document.createElement("button");
     handle.type = "button";
-    handle.className = "tt-handle";
+    handle.className = "te-handle";
     var origin = positionOf(card);
     handle.setAttribute("aria-label", fill(texts.handle, { title: card.dataset.title, where: where(card, origin) }));
-    handle.setAttribute("aria-describedby", "tt-help");
+    handle.setAttribute("aria-describedby", "te-help");
     var grip = document.createElement("span");
     grip.setAttribute("aria-hidden", "true");
     grip.textContent = "⠿";
@@ -356,14 +356,14 @@
 
   function enhance() {
     readGrid();
-    toArray(root.querySelectorAll(".tt-session")).forEach(addHandle);
+    toArray(root.querySelectorAll(".te-session")).forEach(addHandle);
   }
 
   // The handle: a click (Enter and Space on a button are clicks) picks up or drops.
   root.addEventListener("click", function (event) {
-    var handle = event.target.closest(".tt-handle");
+    var handle = event.target.closest(".te-handle");
     if (!handle) return;
-    var card = handle.closest(".tt-session");
+    var card = handle.closest(".te-session");
     if (carrying && carrying.card === card && carrying.mode === "keys") {
       drop();
     } else if (!carrying) {
@@ -378,7 +378,7 @@
 
   root.addEventListener("keydown", function (event) {
     if (!carrying || carrying.mode !== "keys" || carrying.busy) return;
-    if (!event.target.closest(".tt-handle")) return;
+    if (!event.target.closest(".te-handle")) return;
     if (event.key === "Escape") {
       event.preventDefault();
       cancel();
@@ -408,7 +408,7 @@
   enhance();
 
   if (typeof window.interact !== "function") return; // the keyboard still works
-  window.interact(".tt-session").draggable({
+  window.interact(".te-session").draggable({
     autoScroll: true,
     listeners: {
       start: function (event) {
