@@ -393,9 +393,10 @@
     if (event.target === carrying.handle && event.relatedTarget !== carrying.handle) cancel();
   });
 
-  // A drag that ends over a link must not follow it.
+  // A drag that ends over a link must not follow it (only in the grid: the dialog that
+  // opens right after a drop takes its clicks at once).
   document.addEventListener("click", function (event) {
-    if (!justDragged) return;
+    if (!justDragged || !root.contains(event.target)) return;
     justDragged = false;
     event.preventDefault();
     event.stopPropagation();
