@@ -1,7 +1,4 @@
-"""The organiser's programme forms: a domain error on the form, or a conflict report; what
-a saved session change says (the form and the timetable editor)."""
-
-from flask_babel import gettext as _
+"""The organiser's programme forms: a domain error on the form, or a conflict report."""
 
 from ..extensions import db
 from ..services.errors import Conflict, DomainError
@@ -23,13 +20,3 @@ def show_error(form, error: DomainError) -> dict | None:
         }
     show_on_form(form, error)
     return None
-
-
-def change_message(change) -> str:
-    """What the organiser reads after a session is saved (a schedule.SessionChange)."""
-    message = _("Session saved.")
-    if change.moved:
-        message += " " + _("Its attendees are emailed about the change.")
-    if change.promoted:
-        message += " " + _("%(n)d people moved up from the waiting list.", n=len(change.promoted))
-    return message

@@ -26,7 +26,7 @@ from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from . import timetable
 from .blueprint import bp
-from .common import change_message
+from .programme_views import _change_message
 
 STARTS_AT_MAX = 40  # characters: "2027-03-18T09:30:00+01:00" and then some
 
@@ -74,7 +74,7 @@ def timetable_move(slug: str):
         {
             "session_id": session.id,
             "moved": change.moved,
-            "message": change_message(change),
+            "message": _change_message(change),
             "where": _where(event, session.starts_at, session.ends_at, session.room),
         }
     )
