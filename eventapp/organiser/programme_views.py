@@ -2,7 +2,6 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
@@ -124,8 +123,6 @@ def _event_values(event):
     tz = event.tz
     return _Values(
         name=event.name,
-        name_translated=event.name_translated,
-        default_locale=event.default_locale,
         slug=event.slug,
         venue=event.venue,
         organiser_email=event.organiser_email,
@@ -136,7 +133,6 @@ def _event_values(event):
         registration_closes_at=local_naive(event.registration_closes_at, tz),
         status=event.status,
         description=event.description,
-        description_translated=event.description_translated,
         promotion_mode=event.promotion_mode,
         allocation_mode=event.allocation_mode,
         offer_hours=event.offer_hours,
@@ -146,8 +142,6 @@ def _event_values(event):
         bot_form_checks=event.bot_form_checks,
         max_registrations_per_address=event.max_registrations_per_address,
         max_registrations_per_domain=event.max_registrations_per_domain,
-        confirm_email_first=event.confirm_email_first,
-        hold_minutes=event.hold_minutes,
         confirm=False,
     )
 
@@ -235,7 +229,6 @@ def _session_values(session):
     tz = session.event.tz
     return _Values(
         title=session.title,
-        title_translated=session.title_translated,
         kind=session.kind,
         starts_at=local_naive(session.starts_at, tz),
         ends_at=local_naive(session.ends_at, tz),
@@ -243,7 +236,6 @@ def _session_values(session):
         capacity=session.capacity,
         speakers="\n".join(s.name for s in session.speakers),
         description=session.description,
-        description_translated=session.description_translated,
         confirm=False,
     )
 
@@ -285,11 +277,7 @@ def _change_message(change) -> str:
     if change.moved:
         message += " " + _("Its attendees are emailed about the change.")
     if change.promoted:
-        message += " " + ngettext(
-            "%(num)d person moved up from the waiting list.",
-            "%(num)d people moved up from the waiting list.",
-            len(change.promoted),
-        )
+        message += " " + _("%(n)d people moved up from the waiting list.", n=len(change.promoted))
     return message
 
 
@@ -336,10 +324,8 @@ def move_event(slug: str):
     return _form_page(
         form,
         lambda: schedule.move_event(current_user, event, form.starts_at.data, utcnow()),
-        saved=lambda moved: ngettext(
-            "Event moved; the attendees of %(num)d session are emailed.",
-            "Event moved; the attendees of %(num)d sessions are emailed.",
-            len(moved),
+        saved=lambda moved: _(
+            "Event moved; the attendees of %(n)d sessions are emailed.", n=len(moved)
         ),
         title=_("Move the event"),
         event=event,
@@ -354,10 +340,8 @@ def cancel_event(slug: str):
     return _form_page(
         form,
         lambda: schedule.cancel_event(current_user, event, utcnow()),
-        saved=lambda cancelled: ngettext(
-            "Event cancelled: %(num)d session; its attendees are emailed.",
-            "Event cancelled: %(num)d sessions; their attendees are emailed.",
-            len(cancelled),
+        saved=lambda cancelled: _(
+            "Event cancelled: %(n)d sessions; their attendees are emailed.", n=len(cancelled)
         ),
         title=_("Cancel the event"),
         event=event,
