@@ -82,7 +82,8 @@ def timetable_move(slug: str):
 
 def _requested_move(event):
     """(session, times, room_id, confirm) from the JSON body; InvalidInput (422) names each
-    bad field, NotFound (404) an id of another event. The end keeps the session's length."""
+    bad field, NotFound (404) an id of another event. The end keeps the session's length;
+    "room_id": null takes the session out of its room, no "room_id" leaves it there."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput(_("Send a JSON object."), {"body": [_("Send a JSON object.")]})
@@ -91,8 +92,8 @@ def _requested_move(event):
     starts_at = body.get("starts_at")
     if not isinstance(starts_at, str) or not starts_at or len(starts_at) > STARTS_AT_MAX:
         errors.add("starts_at", datetime_message())
-    room_id = body.get("room_id")
-    if room_id is not None:
+    room_id = body.get("room_id", schedule.KEEP_ROOM)  # null: no room; left out: the same
+    if room_id not in (None, schedule.KEEP_ROOM):
         room_id = clean_int(room_id, "room_id", errors, minimum=1, maximum=ID_MAX)
     confirm = body.get("confirm", False)
     if not isinstance(confirm, bool):
@@ -103,7 +104,7 @@ def _requested_move(event):
 
 
 def _where(event, starts_at, ends_at, room) -> str:
-    """ "Thursday 18 March 2027, 11:30–12:30, Studio 1" in the page's language."""
+    """Where and when in the page's language: Thursday 18 March 2027, 11:30–12:30, Studio 1."""
     start, end = starts_at.astimezone(event.tz), ends_at.astimezone(event.tz)
     when = f"{format_date(start, 'full')}, {format_time(start, 'HH:mm')}–"
     when += format_time(end, "HH:mm")

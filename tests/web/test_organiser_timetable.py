@@ -275,3 +275,14 @@ def test_every_day_of_a_multi_day_event_has_a_grid(app, make_event):
     days = timetable.build(event, [])
     assert [d.day.isoformat() for d in days] == ["2027-03-18", "2027-03-19", "2027-03-20"]
     assert days[1].rows[0].label == "09:00"  # a day without sessions yet: 09:00-18:00
+
+
+def test_null_takes_a_session_out_of_its_room_and_no_room_id_leaves_it(planner, grid):
+    event, studio, hall, robots, twins = grid
+    kept = move(planner, event, session_id=twins.id, starts_at=f"{AMSTERDAM_DAY}T15:00")
+    assert kept.status_code == 200 and fresh(EventSession, twins.id).room_id == hall.id
+    out = move(
+        planner, event, session_id=twins.id, starts_at=f"{AMSTERDAM_DAY}T15:00", room_id=None
+    )
+    assert out.status_code == 200 and out.json["where"].endswith(", no room")
+    assert fresh(EventSession, twins.id).room_id is None
