@@ -199,7 +199,8 @@
       return response.json().then(function (json) {
         return { status: response.status, body: json };
       }, function () {
-        return { status: response.status, body: { message: texts.failed } };
+        // Not JSON (a login page after the sign-in expired, a proxy's error page).
+        return { status: 0, body: { message: texts.failed } };
       });
     }, function () {
       return { status: 0, body: { message: texts.failed } };
