@@ -245,3 +245,17 @@ def test_drag_by_the_handle_on_a_touch_screen(editor, browser, live_server):
     finally:
         context.close()
     assert where_now(facts["session_id"])[:2] == ("16:45", "Studio 3")
+
+
+def test_a_move_after_the_sign_in_expired_says_so_and_changes_nothing(editor, new_page):
+    event, facts = editor
+    session_id = facts["session_id"]
+    page = open_editor(new_page, event)
+    page.context.clear_cookies()  # signed out meanwhile: the page's CSRF token is stale too
+    page.locator(f"#te-session-{session_id} .te-handle").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#te-error-{session_id}")).to_contain_text("Reload the page")
+    expect(page.locator("#te-confirm")).to_be_hidden()
+    assert where_now(session_id)[:2] == ("11:30", "Fieldlab Demohal")
