@@ -33,7 +33,7 @@ install: $(STAMP) translations static-vendor
 ## installed from npm and copied into eventapp/static/vendor/: served by the app, never a CDN.
 ## jsQR decodes QR codes from the camera where the browser has no BarcodeDetector (Safari, Firefox).
 VENDOR := eventapp/static/vendor
-VENDOR_FILES := $(VENDOR)/jsQR.js $(ALTCHA)
+VENDOR_FILES := $(VENDOR)/jsQR.js $(ALTCHA) $(VENDOR)/interact.min.js
 static-vendor: $(VENDOR_FILES)
 $(VENDOR)/jsQR.js: assets/package.json assets/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the static assets (apt-get install npm)"; exit 1; }
@@ -53,6 +53,15 @@ $(ALTCHA): assets/package.json assets/package-lock.json $(VENDOR)/jsQR.js
 	cp assets/node_modules/altcha/dist/workers/sha.js $(ALTCHA_DIR)/workers/sha.js
 	cp assets/node_modules/altcha/LICENSE.txt $(ALTCHA_DIR)/LICENSE.txt
 	@touch $@
+
+## interact.js drags sessions in the organiser's timetable editor (static/timetable.js) with the
+## mouse and on touch screens (pointer events), from npm like the others.
+$(VENDOR)/interact.min.js: assets/package.json assets/package-lock.json $(VENDOR)/jsQR.js
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the timetable editor (apt-get install npm)"; exit 1; }
+	npm ci --prefix assets --no-audit --no-fund --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp assets/node_modules/interactjs/dist/interact.min.js $@
+	cp assets/node_modules/interactjs/LICENSE $(VENDOR)/interact.LICENSE
 
 ## axe-core for the browser tests' accessibility audit, from npm (tests/browser/package-lock.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js

@@ -17,6 +17,7 @@ from . import (
     message_views,
     programme_views,
     question_views,
+    timetable_views,
     views,
 )
 from .blueprint import bp
@@ -38,5 +39,6 @@ __all__ = [
     "message_views",
     "programme_views",
     "question_views",
+    "timetable_views",
     "views",
 ]

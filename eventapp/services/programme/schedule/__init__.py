@@ -16,6 +16,7 @@ that was free when each of them looked.
 - sessions.py: creating, editing, moving, resizing and cancelling a session;
 - clashes.py: attendees a move would double-book, and the organiser's fix for all of them;
 - impact.py: the preview of a change (who it emails, who it double-books), nothing written.
+- move_preview.py: what a move would do (whom it emails, who would clash), before it is saved.
 
 Every change that emails attendees takes a `Telling` (notify or not, the organiser's note).
 
@@ -33,6 +34,7 @@ from .events import (
     sessions_of_event,
     update_event,
 )
+from .move_preview import MoveImpact, keep_length, preview_move
 from .rooms import create_room, create_speaker, get_room, update_room, update_speaker
 from .sessions import (
     KEEP_ROOM,
@@ -50,6 +52,7 @@ __all__ = [
     "BLOCK",
     "CLASH_FIXES",
     "KEEP_ROOM",
+    "MoveImpact",
     "TELL",
     "WAITLIST",
     "Telling",
@@ -64,9 +67,11 @@ __all__ = [
     "get_event_for_organiser",
     "get_room",
     "get_session",
+    "keep_length",
     "lock_event",
     "move_event",
     "move_session",
+    "preview_move",
     "sessions_of_event",
     "set_capacity",
     "update_event",
