@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ....models import Event, EventSession
+from ...allocation.preferences import ranking_change, rankings_warning
 from .. import conflicts, notifications
 from ..cleaning import clean_event_data
 from ..conflicts import ConflictItem
@@ -58,8 +59,13 @@ def session_change(session: EventSession, data: dict) -> Impact:
     return Impact(
         recipients=len(notifications.recipients([session.id], statuses)),
         clashes=find(session, edit.plan),
-        conflicts=new_only(conflicts.check_session(edit.plan), before),
+        conflicts=new_only(conflicts.check_session(edit.plan) + _rankings(session, edit), before),
     )
+
+
+def _rankings(session: EventSession, edit) -> list[ConflictItem]:
+    """The warning the save asks to confirm when the edit changes workshops people ranked."""
+    return rankings_warning(session, ranking_change(session, edit.values))
 
 
 def session_cancel(session: EventSession) -> Impact:

@@ -2,29 +2,26 @@
 14 people, 3 would clash", with the conflicts it brings.
 
 The timetable editor asks for this after a drop and shows it for the organiser to confirm;
-the save then goes through `update_session` like the form's. The preview judges the move as
-`update_session` does: the session's plan with the new times and room, the conflicts it
-brings beyond those accepted before (`changes.new_only`), the rankings it touches. Nothing
-is written.
+the save then goes through `update_session` like the form's. Whom it emails and the
+conflicts it brings come from the session form's own preview (impact.session_change), so
+the editor and the form cannot disagree; this adds the move's times (the session keeps its
+length) and how many calendar entries move. Nothing is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from ....extensions import db
 from ....models import EventSession, Registration, Room
-from ...allocation.preferences import ranking_change, rankings_warning
 from ...validation import FieldErrors
-from .. import conflicts
-from ..cleaning import clean_datetime, clean_session_data, ensure_order, raise_if
+from ..cleaning import clean_datetime, raise_if
 from ..conflicts import ATTENDEE_OVERLAP, ConflictItem
-from .changes import new_only
-from .rooms import room_named
-from .sessions import KEEP_ROOM, plan_of
+from .impact import session_change
+from .sessions import KEEP_ROOM, read_edit
 
 
 @dataclass
@@ -65,49 +62,35 @@ def preview_move(
     session: EventSession, *, starts_at: datetime, ends_at: datetime, room_id=KEEP_ROOM
 ) -> MoveImpact:
     """What moving `session` to these times (and room) would do, judged as the save judges
-    it; InvalidInput or NotFound for input the save would refuse the same way."""
+    it (impact.session_change, the session form's preview); InvalidInput or NotFound for
+    input the save would refuse the same way."""
     data = {"starts_at": starts_at, "ends_at": ends_at}
     if room_id is not KEEP_ROOM:
         data["room_id"] = room_id
-    values = clean_session_data(data, tz=session.event.timezone, partial=True)
-    ensure_order(values["starts_at"], values["ends_at"])
-    room = room_named(session.event, values["room_id"]) if "room_id" in values else session.room
-    retimed = (values["starts_at"], values["ends_at"]) != (session.starts_at, session.ends_at)
-    plan = replace(
-        plan_of(session),
-        starts_at=values["starts_at"],
-        ends_at=values["ends_at"],
-        room=room,
-        check_attendees=retimed,
-    )
-    found = conflicts.check_session(plan)
-    found += rankings_warning(session, ranking_change(session, values))
-    new = new_only(found, conflicts.check_session(plan_of(session)))
-    moved = retimed or room is not session.room
+    edit = read_edit(session, data)
+    change = session_change(session, data)
     impact = MoveImpact(
         session,
-        plan.starts_at,
-        plan.ends_at,
-        room,
-        moved=moved,
-        clashing=len(_clashing_attendees(new)),
-        conflicts=new,
+        edit.plan.starts_at,
+        edit.plan.ends_at,
+        edit.room,
+        moved=edit.moved,
+        told=change.recipients,
+        clashing=len(_clashing_attendees(change.conflicts)),
+        conflicts=change.conflicts,
     )
-    if moved and session.status == "scheduled":
-        impact.seats, impact.told = _reached(session)
+    if edit.moved and session.status == "scheduled":
+        impact.seats = _confirmed_seats(session)
     return impact
 
 
-def _reached(session: EventSession) -> tuple[int, int]:
-    """(confirmed seats, active registrations): notifications.session_moved emails every
-    active registration, and moves the calendar entry of those with a seat."""
-    rows = db.session.execute(
-        select(Registration.status, func.count())
-        .where(Registration.session_id == session.id, Registration.is_active)
-        .group_by(Registration.status)
-    ).all()
-    counts = dict(rows)
-    return counts.get("confirmed", 0), sum(counts.values())
+def _confirmed_seats(session: EventSession) -> int:
+    """Whose calendar entry the move changes: the confirmed seats."""
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == session.id, Registration.status == "confirmed"
+        )
+    )
 
 
 def _clashing_attendees(items: list[ConflictItem]) -> set[int]:
