@@ -122,7 +122,7 @@ def test_without_javascript_the_ticked_rows_are_cancelled_too(crowd_event, new_p
     page.get_by_role("button", name="Cancel registrations…").click()
     expect(page.get_by_role("heading", name="Cancel 1 registration?")).to_be_visible()
     page.get_by_role("button", name="Yes, cancel 1 registration").click()
-    expect(page.locator("#bulk-summary")).to_have_text("Done for 1 of 1 attendees.")
+    expect(page.locator("#bulk-summary")).to_have_text("Done for 1 of 1 attendee.")
     assert statuses(["Person 12", "Person 13"]) == ["cancelled", "active"]
     assert counter_matches_rows(plenary_id)
 

@@ -31,6 +31,9 @@ def event(api):
             "ends_at": "2027-03-18T18:00",
             "status": "published",
             "allocation_mode": "preferences",
+            # The private link must be in the 201 answer here (tests/web/test_holds.py
+            # covers held registrations, whose link travels only by email).
+            "confirm_email_first": False,
         },
     )
     assert created.status_code == 201 and created.get_json()["allocation_mode"] == "preferences"
