@@ -13,6 +13,7 @@ from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..models import Attendee, Registration
 from ..models.types import utcnow
+from ..page_cache import shared_page
 from ..ratelimits import registration_source
 from ..services import links
 from ..services.allocation import runs as allocation
@@ -68,6 +69,7 @@ def _just_confirmed() -> bool:
 
 
 @bp.get("/events/<slug>/")
+@shared_page()
 def event_programme(slug: str):
     event = event_or_404(slug)
     sessions = programme.sessions_of(event)
@@ -110,6 +112,7 @@ def _session_label(session) -> str:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@shared_page("session")
 @reads_before_writing
 def register(slug: str):
     event = event_or_404(slug)
