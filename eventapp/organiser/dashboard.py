@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..models.types import utcnow
 from ..services.backoffice import accounts, dashboard
 from ..services.programme import conflicts
+from ..services.programme import reading as programme
 from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
@@ -41,8 +42,9 @@ def event_dashboard(slug: str):
 
 def _event_dashboard(event, summaries=None):
     g.event = event
-    figures = dashboard.event_figures(event, utcnow())
-    event_conflicts = conflicts.event_conflicts(event)
+    sessions = programme.sessions_of(event)  # loaded once for the figures and the conflicts
+    figures = dashboard.event_figures(event, utcnow(), sessions)
+    event_conflicts = conflicts.event_conflicts(event, sessions)
     return render_template(
         "organiser/event_dashboard.html",
         event=event,

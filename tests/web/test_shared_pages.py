@@ -141,7 +141,9 @@ def test_each_visitor_gets_their_own_token_and_the_copy_s_form_registers(app, tm
         # The form's tag is the visitor's too: a 304 keeps a browser's own token, and
         # another browser's tag never gets one.
         tag = _get(bob, f"/events/{slug}/register").headers["ETag"]
-        assert bob.get(f"/events/{slug}/register", headers={"If-None-Match": tag}).status_code == 304
+        assert (
+            bob.get(f"/events/{slug}/register", headers={"If-None-Match": tag}).status_code == 304
+        )
         ada_sent = ada.get(f"/events/{slug}/register", headers={"If-None-Match": tag})
         assert ada_sent.status_code == 200
         for client, token, email in ((bob, bob_token, "bob@example.org"), (ada, ada_token, None)):
