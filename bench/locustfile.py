@@ -13,6 +13,11 @@ sends requests back to back (no think time): this measures the server, not a cro
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.
 - PageUser: GET BENCH_PATH; logs in as an organiser first when BENCH_LOGIN is set.
+- ReadUser: GET /_bench/read, 20 rows as JSON (the yardstick for pages).
+- OpeningUser: the opening minute through the pages: BENCH_TOTAL people, each with a fresh
+  browser (no cookies) loads the programme, loads the form, sends it (with the form's own
+  CSRF token, the plenaries and a popular workshop in half the rounds, the waiting list
+  ticked) and loads the confirmation it is sent to. Quits when all BENCH_TOTAL are done.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from urllib.parse import urlencode
 
 import gevent
 from locust import constant, events, task
@@ -218,3 +224,84 @@ class PageUser(_Base):
         with self.client.get(PATH, name="page", catch_response=True) as response:
             self._record(response)
         self._enough()
+
+
+class ReadUser(_Base):
+    @task
+    def read_rows(self):
+        with self.client.get("/_bench/read", name="read", catch_response=True) as response:
+            self._record(response)
+        self._enough()
+
+
+HIDDEN = re.compile(r'name="(csrf_token|started)" type="hidden" value="([^"]*)"')
+CHOICE = re.compile(
+    r'type="(radio|checkbox)" id="[^"]*" name="(plenary|round_[^"]+)" value="(\d+)"'
+)
+
+
+def _form_answers(page: str, person: dict) -> list[tuple[str, str]]:
+    """What a person sends: the form's hidden fields as served, their details, every plenary,
+    a popular workshop in about half the rounds, the waiting list and the consent."""
+    answers = [(name, value) for name, value in HIDDEN.findall(page)]
+    rounds: dict[str, list[int]] = {}
+    for _kind, name, value in CHOICE.findall(page):
+        if name == "plenary":
+            answers.append((name, value))
+        else:
+            rounds.setdefault(name, []).append(int(value))
+    for name, workshops in rounds.items():
+        if random.random() < 0.5:
+            answers.append((name, str(_popular_choice(workshops))))
+    answers += [
+        ("name", person["name"]),
+        ("email", person["email"]),
+        ("organisation", person["organisation"]),
+        ("waitlist", "y"),
+        ("consent", "y"),
+    ]
+    return answers
+
+
+class OpeningUser(_Base):
+    def _step(self, name: str, path: str, *, data=None):
+        method = self.client.post if data is not None else self.client.get
+        extra = {}
+        if data is not None:
+            extra = {
+                "data": urlencode(data),
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "allow_redirects": False,
+            }
+        with method(path, name=name, catch_response=True, **extra) as response:
+            self._record(response, expected=(302,) if data is not None else (200,))
+        return response
+
+    @task
+    def one_person(self):
+        global _issued, _completed
+        if _issued >= TOTAL:
+            raise StopUser()
+        _issued += 1
+        _timing.setdefault("started", time.monotonic())
+        person = _person(_issued)
+        self.client.cookiejar.clear()  # a new visitor
+        self._step("open: programme", f"/events/{SLUG}/")
+        form = self._step("open: form", f"/events/{SLUG}/register")
+        if form.status_code == 200:
+            sent = self._step(
+                "open: register",
+                f"/events/{SLUG}/register",
+                data=_form_answers(form.text or "", person),
+            )
+            if sent.status_code == 302:
+                self._step("open: confirmation", sent.headers.get("Location", ""))
+                OUTCOMES["registered"] += 1
+            else:
+                OUTCOMES[f"http_{sent.status_code}"] += 1
+        else:
+            OUTCOMES[f"form_http_{form.status_code}"] += 1
+        _completed += 1
+        if _completed >= TOTAL:
+            _timing["elapsed"] = time.monotonic() - _timing["started"]
+            _quit(self.environment)

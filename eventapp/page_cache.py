@@ -304,9 +304,14 @@ def shared_page(*known_args: str):
         def serve(**kwargs):
             try:
                 key = _copy_key(known_args)
-                copy = cache.get(key) if key else None
+                stored = cache.get(key) if key else None
             except CACHE_ERRORS:
                 return view(**kwargs)
+            # Stored as a plain tuple: a copy made by an older release still reads (and is
+            # rendered again when it names a part this release does not fill).
+            copy = SharedCopy(*stored) if stored else None
+            if copy is not None and not set(copy.parts) <= _PARTS.keys():
+                copy = None
             if copy is not None:
                 response = current_app.response_class(copy.fill(), mimetype="text/html")
                 return _conditional(response, copy)
@@ -315,7 +320,8 @@ def shared_page(*known_args: str):
                 return response
             try:
                 copy = _copy_of(response)
-                cache.set(key, copy, timeout=current_app.config["SEAT_FIGURES_MAX_AGE"])
+                stored = (copy.pieces, copy.digest, copy.first_seen)
+                cache.set(key, stored, timeout=current_app.config["SEAT_FIGURES_MAX_AGE"])
             except CACHE_ERRORS:
                 return response
             return _conditional(response, copy)
