@@ -104,6 +104,10 @@ def _event(slug: str, name: str, days: int) -> Event:
         status="published",
         venue="Bench Hall",
         default_locale="en",
+        # All the bench's people come from 127.0.0.1 and example.org: no per-address or
+        # per-domain cap (an organiser setting against bulk sign-ups).
+        max_registrations_per_address=None,
+        max_registrations_per_domain=None,
     )
     db.session.add(event)
     db.session.flush()

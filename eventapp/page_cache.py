@@ -222,7 +222,8 @@ class SharedCopy:
 
     pieces: tuple[str, ...]
     digest: str
-    first_seen: float
+    first_seen: float  # when this content was first rendered (Last-Modified)
+    made_at: float  # when this copy was rendered: the age of its seat figures
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -248,8 +249,31 @@ def _copy_of(response) -> SharedCopy:
     pieces = _cut(response.get_data(as_text=True), _parts_used())
     digest = hashlib.sha256("\0".join(pieces).encode()).hexdigest()[:24]
     seen_key = f"page-first-seen:{digest}"
-    cache.add(seen_key, time.time(), timeout=FIRST_SEEN_SECONDS)
-    return SharedCopy(pieces, digest, cache.get(seen_key) or time.time())
+    now = time.time()
+    cache.add(seen_key, now, timeout=FIRST_SEEN_SECONDS)
+    return SharedCopy(pieces, digest, cache.get(seen_key) or now, now)
+
+
+def _usable(stored, key: str) -> SharedCopy | None:
+    """The stored copy if this request may serve it: younger than SEAT_FIGURES_MAX_AGE; or
+    younger than twice that while another request renders its successor (so that when a
+    copy expires under load one request renders, not every thread at once). None: render.
+
+    Stored as a plain tuple, so a copy made by an older release still reads; it is
+    rendered again when it names a part this release does not fill."""
+    try:
+        copy = SharedCopy(*stored)
+    except TypeError:
+        return None
+    if not set(copy.parts) <= _PARTS.keys():
+        return None
+    max_age = current_app.config["SEAT_FIGURES_MAX_AGE"]
+    age = time.time() - copy.made_at
+    if age <= max_age:
+        return copy
+    if age <= 2 * max_age and not cache.add(f"{key}:rendering", 1, timeout=max_age):
+        return copy  # another request is rendering the next one
+    return None
 
 
 def _personal() -> bool:
@@ -305,13 +329,9 @@ def shared_page(*known_args: str):
             try:
                 key = _copy_key(known_args)
                 stored = cache.get(key) if key else None
+                copy = _usable(stored, key) if stored else None
             except CACHE_ERRORS:
                 return view(**kwargs)
-            # Stored as a plain tuple: a copy made by an older release still reads (and is
-            # rendered again when it names a part this release does not fill).
-            copy = SharedCopy(*stored) if stored else None
-            if copy is not None and not set(copy.parts) <= _PARTS.keys():
-                copy = None
             if copy is not None:
                 response = current_app.response_class(copy.fill(), mimetype="text/html")
                 return _conditional(response, copy)
@@ -320,8 +340,10 @@ def shared_page(*known_args: str):
                 return response
             try:
                 copy = _copy_of(response)
-                stored = (copy.pieces, copy.digest, copy.first_seen)
-                cache.set(key, stored, timeout=current_app.config["SEAT_FIGURES_MAX_AGE"])
+                stored = (copy.pieces, copy.digest, copy.first_seen, copy.made_at)
+                lifetime = 2 * current_app.config["SEAT_FIGURES_MAX_AGE"] + 1
+                cache.set(key, stored, timeout=lifetime)
+                cache.delete(f"{key}:rendering")
             except CACHE_ERRORS:
                 return response
             return _conditional(response, copy)

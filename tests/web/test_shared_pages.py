@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import uuid
 
@@ -16,6 +17,7 @@ import redis
 from eventapp.extensions import db
 from eventapp.models import EventSession
 from eventapp.page_cache import VERSION_KEY, programme_version
+from eventapp.services.programme import reading
 from eventapp.services.programme.schedule.sessions import set_capacity
 from tests.query_counter import QueryCounter
 from tests.security_support import end_transaction, other_app
@@ -93,6 +95,32 @@ def test_seat_figures_are_at_most_the_stated_seconds_old(shared, programme, now)
     # ... for at most SEAT_FIGURES_MAX_AGE seconds.
     for page in (f"/events/{slug}/", f"/events/{slug}/sessions/{workshop}"):
         assert "4 places left" in _get(client, page, **english).get_data(as_text=True), page
+
+
+def test_an_expired_copy_is_rendered_by_one_request_while_others_get_it(
+    shared, programme, monkeypatch
+):
+    """When a copy expires under load, one request renders the next one and the others are
+    served the expired copy meanwhile (up to twice the stated seconds), instead of every
+    thread rendering at once."""
+    slug, _plenary, _workshop = programme
+    _get(shared.test_client(), f"/events/{slug}/")
+    time.sleep(shared.config["SEAT_FIGURES_MAX_AGE"] + 0.1)  # expired, not yet twice as old
+    rendering = threading.Event()
+    real = reading.sessions_of
+
+    def slow_sessions_of(event):
+        rendering.set()
+        time.sleep(0.5)
+        return real(event)
+
+    monkeypatch.setattr(reading, "sessions_of", slow_sessions_of)
+    renderer = threading.Thread(target=_get, args=(shared.test_client(), f"/events/{slug}/"))
+    renderer.start()
+    assert rendering.wait(5)
+    queries, body = _statements(shared, shared.test_client(), f"/events/{slug}/")
+    renderer.join(10)
+    assert queries == 0 and "Robots" in body
 
 
 def test_a_capacity_change_by_statement_changes_the_version(shared, programme):
