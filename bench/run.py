@@ -520,6 +520,7 @@ def scenario_public(server, events: list, sizes, outdir) -> list[dict]:
                 **budget,
             )
             run = stat(result, "page")
+            warm = probe(server, path)
             rows.append(
                 {
                     "event": label,
@@ -528,7 +529,8 @@ def scenario_public(server, events: list, sizes, outdir) -> list[dict]:
                     "page_stat": run,
                     "read": baseline,
                     "ratio": _ratio(run, baseline),
-                    "queries": probe(server, path)["queries"],
+                    "queries": warm["queries"],
+                    "bytes": warm["bytes"],
                     "server_errors": server_errors(result) + server_errors(read),
                 }
             )
@@ -1050,8 +1052,8 @@ def _report_public(results: list[dict], sizes: Sizes) -> list[str]:
         + ".",
         "",
         "| database | event | page | clients | read req/s | page req/s | ratio | target | "
-        "page p50 / p95 / p99 | SQL queries | 5xx |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "page p50 / p95 / p99 | KiB | SQL queries | 5xx |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for row in r["public"]:
@@ -1060,7 +1062,8 @@ def _report_public(results: list[dict], sizes: Sizes) -> list[str]:
                 f"| {r['kind']} | {row['event']} | {row['page']} | {row['clients']} | "
                 f"{b.get('rps', 0):.0f} | {p.get('rps', 0):.0f} | {_two(row['ratio'])} | "
                 f"{_page_verdict(row)} | {ms(p.get('p50'))} / {ms(p.get('p95'))} / "
-                f"{ms(p.get('p99'))} | {row['queries']} | {row['server_errors']} |"
+                f"{ms(p.get('p99'))} | {row['bytes'] / 1024:.0f} | {row['queries']} | "
+                f"{row['server_errors']} |"
             )
     return lines
 

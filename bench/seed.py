@@ -104,12 +104,14 @@ def _event(slug: str, name: str, days: int) -> Event:
         status="published",
         venue="Bench Hall",
         default_locale="en",
-        # All the bench's people come from 127.0.0.1 and example.org: no per-address or
-        # per-domain cap (an organiser setting against bulk sign-ups).
-        max_registrations_per_address=None,
-        max_registrations_per_domain=None,
     )
     db.session.add(event)
+    db.session.flush()
+    # All the bench's people come from 127.0.0.1 and example.org: no per-address or
+    # per-domain cap (an organiser setting against bulk sign-ups). Set after the INSERT,
+    # where None is not taken for "the column's default".
+    event.max_registrations_per_address = None
+    event.max_registrations_per_domain = None
     db.session.flush()
     return event
 

@@ -7,10 +7,11 @@ is rendered once and served to every visitor who would see the same thing:
 
 - **What a copy is keyed by.** The programme version (a token in the cache that every change
   to the programme replaces, see below), the visitor's language (their choice, else their
-  browser's, else "the event's"), the host and the path with its query. A copy lives
-  SEAT_FIGURES_MAX_AGE seconds (2 by default): the seat counts and waiting lists it shows, and
-  whether registration is open, are never older than that. Registration itself still decides
-  on the database's counter.
+  browser's, else "the event's"), the host and the path with its query. A copy is served
+  SEAT_FIGURES_MAX_AGE seconds (2 by default), then once more to others while one request
+  renders its successor (`_usable`): the seat counts and waiting lists it shows, and whether
+  registration is open, are at most that old plus one render. Registration itself still
+  decides on the database's counter.
 - **Nothing personal in a copy.** Only visitors without anything personal get a shared copy:
   no flash message waiting, not signed in, no session chosen on this browser (the marks of
   "your choice"), no query parameter the page does not know. Everyone else gets the page
@@ -51,7 +52,7 @@ from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
-from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.orm import ColumnProperty, RelationshipProperty
 
 from .extensions import cache, db
 from .i18n import visitor_locale
@@ -65,6 +66,8 @@ DEFAULTS = {
     "CACHE_KEY_PREFIX": "eventapp:",
 }
 VERSION_KEY = "programme-version"
+# A copy is kept this many lifetimes, to be served while its successor renders.
+KEPT_AGES = 10
 FIRST_SEEN_SECONDS = 24 * 3600
 
 # What the public pages show of the programme; a change to any of them replaces the version.
@@ -124,13 +127,15 @@ def _changes_programme(instance) -> bool:
     state = inspect(instance)
     for attribute in state.mapper.attrs:
         if isinstance(attribute, ColumnProperty):
-            if attribute.key in LIVE_COLUMNS:
-                continue
-        elif attribute.target.name not in PROGRAMME_TABLES and (
-            attribute.secondary is None or attribute.secondary.name not in PROGRAMME_TABLES
-        ):
-            continue  # e.g. a session's registrations: not the programme
-        if state.attrs[attribute.key].history.has_changes():
+            shown = attribute.key not in LIVE_COLUMNS
+        elif isinstance(attribute, RelationshipProperty):
+            # e.g. a session's speakers, not its registrations
+            shown = attribute.target.name in PROGRAMME_TABLES or (
+                attribute.secondary is not None and attribute.secondary.name in PROGRAMME_TABLES
+            )
+        else:
+            shown = False
+        if shown and state.attrs[attribute.key].history.has_changes():
             return True
     return False
 
@@ -255,9 +260,10 @@ def _copy_of(response) -> SharedCopy:
 
 
 def _usable(stored, key: str) -> SharedCopy | None:
-    """The stored copy if this request may serve it: younger than SEAT_FIGURES_MAX_AGE; or
-    younger than twice that while another request renders its successor (so that when a
-    copy expires under load one request renders, not every thread at once). None: render.
+    """The stored copy if this request may serve it: younger than SEAT_FIGURES_MAX_AGE, or
+    older while another request renders its successor (so that when a copy expires under
+    load one request renders it, not every thread at once; the render lock lasts
+    SEAT_FIGURES_MAX_AGE, so a stuck render is taken over). None: render it here.
 
     Stored as a plain tuple, so a copy made by an older release still reads; it is
     rendered again when it names a part this release does not fill."""
@@ -268,10 +274,9 @@ def _usable(stored, key: str) -> SharedCopy | None:
     if not set(copy.parts) <= _PARTS.keys():
         return None
     max_age = current_app.config["SEAT_FIGURES_MAX_AGE"]
-    age = time.time() - copy.made_at
-    if age <= max_age:
+    if time.time() - copy.made_at <= max_age:
         return copy
-    if age <= 2 * max_age and not cache.add(f"{key}:rendering", 1, timeout=max_age):
+    if not cache.add(f"{key}:rendering", 1, timeout=max_age):
         return copy  # another request is rendering the next one
     return None
 
@@ -341,7 +346,7 @@ def shared_page(*known_args: str):
             try:
                 copy = _copy_of(response)
                 stored = (copy.pieces, copy.digest, copy.first_seen, copy.made_at)
-                lifetime = 2 * current_app.config["SEAT_FIGURES_MAX_AGE"] + 1
+                lifetime = KEPT_AGES * current_app.config["SEAT_FIGURES_MAX_AGE"]
                 cache.set(key, stored, timeout=lifetime)
                 cache.delete(f"{key}:rendering")
             except CACHE_ERRORS:
