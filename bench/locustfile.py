@@ -159,15 +159,30 @@ def _popular_choice(workshops: list[int]) -> int:
     return random.choices(workshops, weights=weights)[0]
 
 
+def _next_person() -> dict:
+    """The next of BENCH_TOTAL people (a counter shared by the users); StopUser when all
+    have come."""
+    global _issued
+    if _issued >= TOTAL:
+        raise StopUser()
+    _issued += 1
+    _timing.setdefault("started", time.monotonic())
+    return _person(_issued)
+
+
+def _person_done(environment) -> None:
+    """One more person is through; the test ends with the last."""
+    global _completed
+    _completed += 1
+    if _completed >= TOTAL:
+        _timing["elapsed"] = time.monotonic() - _timing["started"]
+        _quit(environment)
+
+
 class BurstUser(_Base):
     @task
     def register_once(self):
-        global _issued, _completed
-        if _issued >= TOTAL:
-            raise StopUser()
-        _issued += 1
-        _timing.setdefault("started", time.monotonic())
-        person = _person(_issued)
+        person = _next_person()
         choices = PLENARY_IDS + [_popular_choice(r) for r in ROUNDS if random.random() < 0.5]
         body = person | {"session_ids": choices, "waitlist": False}
         url = f"/api/v1/events/{SLUG}/registrations"
@@ -183,10 +198,7 @@ class BurstUser(_Base):
                 self._record(response, expected=(201,))
                 outcome = _outcome(response)
         OUTCOMES[outcome] += 1
-        _completed += 1
-        if _completed >= TOTAL:
-            _timing["elapsed"] = time.monotonic() - _timing["started"]
-            _quit(self.environment)
+        _person_done(self.environment)
 
 
 def _outcome(response) -> str:
@@ -279,12 +291,7 @@ class OpeningUser(_Base):
 
     @task
     def one_person(self):
-        global _issued, _completed
-        if _issued >= TOTAL:
-            raise StopUser()
-        _issued += 1
-        _timing.setdefault("started", time.monotonic())
-        person = _person(_issued)
+        person = _next_person()
         self.client.cookiejar.clear()  # a new visitor
         self._step("open: programme", f"/events/{SLUG}/")
         form = self._step("open: form", f"/events/{SLUG}/register")
@@ -301,7 +308,4 @@ class OpeningUser(_Base):
                 OUTCOMES[f"http_{sent.status_code}"] += 1
         else:
             OUTCOMES[f"form_http_{form.status_code}"] += 1
-        _completed += 1
-        if _completed >= TOTAL:
-            _timing["elapsed"] = time.monotonic() - _timing["started"]
-            _quit(self.environment)
+        _person_done(self.environment)

@@ -709,14 +709,8 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
                 plenary_capacity=10_000_000,
             )
         if want & {"burst", "outbox"}:
-            burst = seed.seed_registration_event(
-                "bench-burst",
-                rounds=7,
-                per_round=4,
-                capacities=[12, 16, 20, 24, 30, 40],
-                plenary_capacity=sizes.burst_total + 100,
-            )
-        if "pages" in want:
+            burst = seed.seed_opening_event("bench-burst", sizes.burst_total)
+        if want & {"pages", "public"}:
             programme = seed.seed_programme_event(
                 "bench-programme",
                 days=2,
@@ -725,25 +719,10 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
                 attendees=sizes.programme_attendees,
                 workshops_each=4,
             )
-        if want & {"public", "opening"}:
+        if "public" in want:
             demo_event = seed.seed_demo_event()
-        if "public" in want and not programme:
-            programme = seed.seed_programme_event(
-                "bench-programme",
-                days=2,
-                rounds_per_day=9,
-                per_round=11,
-                attendees=sizes.programme_attendees,
-                workshops_each=4,
-            )
         if "opening" in want:
-            opening = seed.seed_registration_event(
-                "bench-opening",
-                rounds=7,
-                per_round=4,
-                capacities=[12, 16, 20, 24, 30, 40],
-                plenary_capacity=sizes.opening_total + 100,
-            )
+            opening = seed.seed_opening_event("bench-opening", sizes.opening_total)
         if "calendar" in want:
             ics = seed.seed_programme_event(
                 "bench-ics", days=5, rounds_per_day=11, per_round=9, attendees=50, workshops_each=8

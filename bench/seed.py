@@ -319,6 +319,18 @@ def _nonce(slug: str, purpose: str, index: int) -> str:
     return hashlib.sha256(f"{slug}:{purpose}:{index}".encode()).hexdigest()
 
 
+def seed_opening_event(slug: str, people: int) -> SeededEvent:
+    """The opening minute's event: two plenaries with a seat for everyone and 7 rounds of
+    4 small workshops (12-40 seats)."""
+    return seed_registration_event(
+        slug,
+        rounds=7,
+        per_round=4,
+        capacities=[12, 16, 20, 24, 30, 40],
+        plenary_capacity=people + 100,
+    )
+
+
 def seed_demo_event() -> SeededEvent:
     """The demo event (`flask demo`, 23 sessions) without registrations: what the issue's
     figures for the public pages were measured on."""
