@@ -5,9 +5,10 @@ Everyone who registers loads the programme and the form first, often several tim
 the opening minute those renders, not the registration, limit how many get through. So a page
 is rendered once and served to every visitor who would see the same thing:
 
-- **What a copy is keyed by.** The programme version (a token in the cache that every change
-  to the programme replaces, see below), the visitor's language (their choice, else their
-  browser's, else "the event's"), the host and the path with its query. A copy is served
+- **What a copy is keyed by.** The visitor's language (their choice, else their browser's,
+  else "the event's"), the host and the path with its query; and a copy is served only
+  under the programme version it was rendered under (a token in the cache that every change
+  to the programme replaces, see below; read in the same round trip). A copy is served
   SEAT_FIGURES_MAX_AGE seconds (2 by default), then once more to others while one request
   renders its successor (`_usable`): the seat counts and waiting lists it shows, and whether
   registration is open, are at most that old plus one render. Registration itself still
@@ -98,9 +99,10 @@ def init_app(app: Flask) -> None:
 # ---------------------------------------------------------------- the programme version
 
 
-def programme_version() -> str:
-    """The current token; a fresh one when the cache has none (first start, Redis flushed)."""
-    version = cache.get(VERSION_KEY)
+def programme_version(known: str | None = None) -> str:
+    """The current token (`known`: as just read); a fresh one when the cache has none
+    (first start, Redis flushed)."""
+    version = cache.get(VERSION_KEY) if known is None else known
     if version is None:
         cache.add(VERSION_KEY, secrets.token_hex(8), timeout=0)
         version = cache.get(VERSION_KEY)
@@ -229,6 +231,12 @@ class SharedCopy:
     digest: str
     first_seen: float  # when this content was first rendered (Last-Modified)
     made_at: float  # when this copy was rendered: the age of its seat figures
+    version: str  # the programme version it was rendered under
+
+    def stored(self) -> tuple:
+        """As kept in the cache: a plain tuple, so a copy made by an older release still
+        reads (SharedCopy(*stored))."""
+        return (self.pieces, self.digest, self.first_seen, self.made_at, self.version)
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -250,28 +258,27 @@ def _cut(body: str, used: dict[str, str]) -> tuple[str, ...]:
     return tuple(piece if i % 2 == 0 else by_value[piece] for i, piece in enumerate(pieces))
 
 
-def _copy_of(response) -> SharedCopy:
+def _copy_of(response, version: str) -> SharedCopy:
     pieces = _cut(response.get_data(as_text=True), _parts_used())
     digest = hashlib.sha256("\0".join(pieces).encode()).hexdigest()[:24]
     seen_key = f"page-first-seen:{digest}"
     now = time.time()
     cache.add(seen_key, now, timeout=FIRST_SEEN_SECONDS)
-    return SharedCopy(pieces, digest, cache.get(seen_key) or now, now)
+    return SharedCopy(pieces, digest, cache.get(seen_key) or now, now, version)
 
 
-def _usable(stored, key: str) -> SharedCopy | None:
-    """The stored copy if this request may serve it: younger than SEAT_FIGURES_MAX_AGE, or
-    older while another request renders its successor (so that when a copy expires under
-    load one request renders it, not every thread at once; the render lock lasts
-    SEAT_FIGURES_MAX_AGE, so a stuck render is taken over). None: render it here.
-
-    Stored as a plain tuple, so a copy made by an older release still reads; it is
-    rendered again when it names a part this release does not fill."""
+def _usable(stored, key: str, version: str) -> SharedCopy | None:
+    """The stored copy if this request may serve it: of the current programme version and
+    younger than SEAT_FIGURES_MAX_AGE, or older while another request renders its
+    successor (so that when a copy expires under load one request renders it, not every
+    thread at once; the render lock lasts SEAT_FIGURES_MAX_AGE, so a stuck render is taken
+    over). None: render it here. A copy of an older release is rendered again when it does
+    not read or names a part this release does not fill."""
     try:
         copy = SharedCopy(*stored)
     except TypeError:
         return None
-    if not set(copy.parts) <= _PARTS.keys():
+    if copy.version != version or not set(copy.parts) <= _PARTS.keys():
         return None
     max_age = current_app.config["SEAT_FIGURES_MAX_AGE"]
     if time.time() - copy.made_at <= max_age:
@@ -291,7 +298,9 @@ def _personal() -> bool:
 
 def _copy_key(known_args: tuple[str, ...]) -> str | None:
     """The key of this request's shared copy, or None when the page is not shared: a
-    personal visitor, or a query the page does not know (which must not fill the cache)."""
+    personal visitor, or a query the page does not know (which must not fill the cache).
+    The programme version is not part of the key but of the copy, so one round trip to the
+    cache reads both (`_read`)."""
     if _personal():
         return None
     if any(
@@ -299,15 +308,17 @@ def _copy_key(known_args: tuple[str, ...]) -> str | None:
         for name, value in request.args.items(multi=True)
     ):
         return None
-    key = "|".join(
-        (
-            programme_version(),
-            request.host_url,
-            visitor_locale() or "event",
-            request.full_path,
-        )
-    )
+    key = "|".join((request.host_url, visitor_locale() or "event", request.full_path))
     return "page:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _read(key: str) -> tuple[SharedCopy | None, str]:
+    """The copy this request may serve (None: render) and the programme version, read
+    together before the page reads the database: a copy stored under a version is never
+    older than the programme it shows."""
+    version, stored = cache.get_many(VERSION_KEY, key)
+    version = programme_version(version)
+    return (_usable(stored, key, version) if stored else None), version
 
 
 def _conditional(response, copy: SharedCopy):
@@ -333,8 +344,7 @@ def shared_page(*known_args: str):
         def serve(**kwargs):
             try:
                 key = _copy_key(known_args)
-                stored = cache.get(key) if key else None
-                copy = _usable(stored, key) if stored else None
+                copy, version = _read(key) if key else (None, "")
             except CACHE_ERRORS:
                 return view(**kwargs)
             if copy is not None:
@@ -344,10 +354,9 @@ def shared_page(*known_args: str):
             if key is None or response.status_code != 200:
                 return response
             try:
-                copy = _copy_of(response)
-                stored = (copy.pieces, copy.digest, copy.first_seen, copy.made_at)
+                copy = _copy_of(response, version)
                 lifetime = KEPT_AGES * current_app.config["SEAT_FIGURES_MAX_AGE"]
-                cache.set(key, stored, timeout=lifetime)
+                cache.set(key, copy.stored(), timeout=lifetime)
                 cache.delete(f"{key}:rendering")
             except CACHE_ERRORS:
                 return response
