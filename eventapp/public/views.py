@@ -233,7 +233,7 @@ def confirmation(slug: str):
     if attendee_id:
         session["registered_here"] = attendee_id
         session["confirmation_shown_at"] = time.time()
-    attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
+    attendee = registration.registered_attendee(attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return redirect(url_for("public.event_programme", slug=slug))
     return render_template(
