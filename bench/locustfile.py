@@ -32,6 +32,7 @@ from collections import Counter
 from urllib.parse import urlencode
 
 import gevent
+import gevent.lock
 from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
@@ -216,20 +217,27 @@ CSRF_FIELD = re.compile(
 )
 
 
+# One sign-in at a time: the login refuses a right password when another attempt for the
+# same account was counted meanwhile (accounts.finish_login: a burst of sign-ins looks like
+# guessing), so 16 users signing in at once as one organiser would all be refused.
+_SIGNING_IN = gevent.lock.BoundedSemaphore(1)
+
+
 class PageUser(_Base):
     def on_start(self):
         login = os.environ.get("BENCH_LOGIN")
         if not login:
             return
         email, password = login.split(":", 1)
-        page = self.client.get("/organiser/login", name="login form")
-        match = CSRF_FIELD.search(page.text or "")
-        token = (match.group(1) or match.group(2)) if match else ""
-        self.client.post(
-            "/organiser/login",
-            data={"email": email, "password": password, "csrf_token": token},
-            name="login",
-        )
+        with _SIGNING_IN:
+            page = self.client.get("/organiser/login", name="login form")
+            match = CSRF_FIELD.search(page.text or "")
+            token = (match.group(1) or match.group(2)) if match else ""
+            self.client.post(
+                "/organiser/login",
+                data={"email": email, "password": password, "csrf_token": token},
+                name="login",
+            )
 
     @task
     def get_page(self):
