@@ -132,9 +132,8 @@ def _changes_programme(instance) -> bool:
             shown = attribute.key not in LIVE_COLUMNS
         elif isinstance(attribute, RelationshipProperty):
             # e.g. a session's speakers, not its registrations
-            shown = attribute.target.name in PROGRAMME_TABLES or (
-                attribute.secondary is not None and attribute.secondary.name in PROGRAMME_TABLES
-            )
+            tables = (attribute.target, attribute.secondary)
+            shown = any(getattr(table, "name", None) in PROGRAMME_TABLES for table in tables)
         else:
             shown = False
         if shown and state.attrs[attribute.key].history.has_changes():
@@ -160,7 +159,8 @@ def _set_columns(statement) -> set[str] | None:
 
 
 def _note_programme_statement(state) -> None:
-    """UPDATE and DELETE statements sent through the session (schedule changes use them)."""
+    """INSERT, UPDATE and DELETE statements sent through the session (schedule changes use
+    them), not only ORM objects."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
