@@ -146,6 +146,7 @@ class Server:
             self.env["FLASK_CACHE_REDIS_URL"] = cache_redis_url
             self.env["FLASK_CACHE_KEY_PREFIX"] = f"eventapp-bench-{self.port}:"
         self.cache = "Redis" if cache_redis_url else "each worker's memory"
+        self.cache_redis_url = cache_redis_url
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -178,6 +179,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        if self.cache_redis_url:  # the pages this server stored, and nothing else
+            import redis
+
+            keys = redis.Redis.from_url(self.cache_redis_url)
+            prefix = self.env["FLASK_CACHE_KEY_PREFIX"]
+            for key in keys.scan_iter(match=prefix + "*"):
+                keys.delete(key)
 
 
 # ---------------------------------------------------------------- the load generator
