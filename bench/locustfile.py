@@ -12,7 +12,7 @@ sends requests back to back (no think time): this measures the server, not a cro
 - BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.
-- PageUser: GET BENCH_PATH; logs in as an organiser first when BENCH_LOGIN is set.
+- PageUser: GET BENCH_PATH, signed in as an organiser when BENCH_COOKIE is set.
 - ReadUser: GET /_bench/read, 20 rows as JSON (the yardstick for pages).
 - OpeningUser: the opening minute through the pages: BENCH_TOTAL people, each with a fresh
   browser (no cookies) loads the programme, loads the form, sends it (with the form's own
@@ -32,7 +32,6 @@ from collections import Counter
 from urllib.parse import urlencode
 
 import gevent
-import gevent.lock
 from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
@@ -212,36 +211,16 @@ def _outcome(response) -> str:
     return body.get("error", f"http_{response.status_code}")
 
 
-CSRF_FIELD = re.compile(
-    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
-)
-
-
-# One sign-in at a time: the login refuses a right password when another attempt for the
-# same account was counted meanwhile (accounts.finish_login: a burst of sign-ins looks like
-# guessing), so 16 users signing in at once as one organiser would all be refused.
-_SIGNING_IN = gevent.lock.BoundedSemaphore(1)
-
-
 class PageUser(_Base):
-    def on_start(self):
-        login = os.environ.get("BENCH_LOGIN")
-        if not login:
-            return
-        email, password = login.split(":", 1)
-        with _SIGNING_IN:
-            page = self.client.get("/organiser/login", name="login form")
-            match = CSRF_FIELD.search(page.text or "")
-            token = (match.group(1) or match.group(2)) if match else ""
-            self.client.post(
-                "/organiser/login",
-                data={"email": email, "password": password, "csrf_token": token},
-                name="login",
-            )
+    """GET BENCH_PATH, with the Cookie header BENCH_COOKIE when set (a signed-in organiser:
+    bench/run.py signs in once, before the run)."""
+
+    cookie = os.environ.get("BENCH_COOKIE")
 
     @task
     def get_page(self):
-        with self.client.get(PATH, name="page", catch_response=True) as response:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        with self.client.get(PATH, name="page", headers=headers, catch_response=True) as response:
             self._record(response)
         self._enough()
 
