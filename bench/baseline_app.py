@@ -5,6 +5,9 @@ which bench/run.py serves): the app never imports this module.
   cheapest useful write this app and server can do, so `make bench` can report registration
   throughput as a ratio to it. The table is created by the bench setup (bench/seed.py), never
   by the app's migrations; without it the endpoint fails, as it should outside a benchmark.
+- `GET /_bench/read`: reads 20 rows of `bench_baseline` and answers them as JSON: the cheapest
+  useful page this app and server can serve, so `make bench` reports the public pages (the
+  programme, the form, a session) and the opening minute as ratios to it.
 - `POST /_bench/registration-sql/<slug>`: the SQL a registration runs and nothing else (see
   registration_sql): how fast this app and server could register if its Python cost
   nothing, so `make bench` shows how much of the gap to the baseline is the database's.
@@ -54,6 +57,18 @@ def baseline_insert():
     )
     db.session.commit()
     return jsonify({"status": "ok"}), 201
+
+
+READ_ROWS = 20  # bench/seed.py keeps at least this many rows in bench_baseline
+
+
+@bp.get("/_bench/read")
+def baseline_read():
+    rows = db.session.execute(
+        text("SELECT id, note, created_at FROM bench_baseline ORDER BY id LIMIT :n"),
+        {"n": READ_ROWS},
+    ).all()
+    return jsonify([{"id": i, "note": note, "created_at": str(at)} for i, note, at in rows])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,12 @@ sends requests back to back (no think time): this measures the server, not a cro
 - BurstUser: the opening minute: BENCH_TOTAL people register once each (a shared counter),
   most for popular workshops; one whose workshop is full (409) joins its waiting list,
   as the page offers. Quits when all BENCH_TOTAL are done.
-- PageUser: GET BENCH_PATH; logs in as an organiser first when BENCH_LOGIN is set.
+- PageUser: GET BENCH_PATH, signed in as an organiser when BENCH_COOKIE is set.
+- ReadUser: GET /_bench/read, 20 rows as JSON (the yardstick for pages).
+- OpeningUser: the opening minute through the pages: BENCH_TOTAL people, each with a fresh
+  browser (no cookies) loads the programme, loads the form, sends it (with the form's own
+  CSRF token, the plenaries and a popular workshop in half the rounds, the waiting list
+  ticked) and loads the confirmation it is sent to. Quits when all BENCH_TOTAL are done.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from urllib.parse import urlencode
 
 import gevent
 from locust import constant, events, task
@@ -153,15 +159,30 @@ def _popular_choice(workshops: list[int]) -> int:
     return random.choices(workshops, weights=weights)[0]
 
 
+def _next_person() -> dict:
+    """The next of BENCH_TOTAL people (a counter shared by the users); StopUser when all
+    have come."""
+    global _issued
+    if _issued >= TOTAL:
+        raise StopUser()
+    _issued += 1
+    _timing.setdefault("started", time.monotonic())
+    return _person(_issued)
+
+
+def _person_done(environment) -> None:
+    """One more person is through; the test ends with the last."""
+    global _completed
+    _completed += 1
+    if _completed >= TOTAL:
+        _timing["elapsed"] = time.monotonic() - _timing["started"]
+        _quit(environment)
+
+
 class BurstUser(_Base):
     @task
     def register_once(self):
-        global _issued, _completed
-        if _issued >= TOTAL:
-            raise StopUser()
-        _issued += 1
-        _timing.setdefault("started", time.monotonic())
-        person = _person(_issued)
+        person = _next_person()
         choices = PLENARY_IDS + [_popular_choice(r) for r in ROUNDS if random.random() < 0.5]
         body = person | {"session_ids": choices, "waitlist": False}
         url = f"/api/v1/events/{SLUG}/registrations"
@@ -177,10 +198,7 @@ class BurstUser(_Base):
                 self._record(response, expected=(201,))
                 outcome = _outcome(response)
         OUTCOMES[outcome] += 1
-        _completed += 1
-        if _completed >= TOTAL:
-            _timing["elapsed"] = time.monotonic() - _timing["started"]
-            _quit(self.environment)
+        _person_done(self.environment)
 
 
 def _outcome(response) -> str:
@@ -193,28 +211,88 @@ def _outcome(response) -> str:
     return body.get("error", f"http_{response.status_code}")
 
 
-CSRF_FIELD = re.compile(
-    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
-)
-
-
 class PageUser(_Base):
-    def on_start(self):
-        login = os.environ.get("BENCH_LOGIN")
-        if not login:
-            return
-        email, password = login.split(":", 1)
-        page = self.client.get("/organiser/login", name="login form")
-        match = CSRF_FIELD.search(page.text or "")
-        token = (match.group(1) or match.group(2)) if match else ""
-        self.client.post(
-            "/organiser/login",
-            data={"email": email, "password": password, "csrf_token": token},
-            name="login",
-        )
+    """GET BENCH_PATH, with the Cookie header BENCH_COOKIE when set (a signed-in organiser:
+    bench/run.py signs in once, before the run)."""
+
+    cookie = os.environ.get("BENCH_COOKIE")
 
     @task
     def get_page(self):
-        with self.client.get(PATH, name="page", catch_response=True) as response:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        with self.client.get(PATH, name="page", headers=headers, catch_response=True) as response:
             self._record(response)
         self._enough()
+
+
+class ReadUser(_Base):
+    @task
+    def read_rows(self):
+        with self.client.get("/_bench/read", name="read", catch_response=True) as response:
+            self._record(response)
+        self._enough()
+
+
+HIDDEN = re.compile(r'name="(csrf_token|started)" type="hidden" value="([^"]*)"')
+CHOICE = re.compile(
+    r'type="(radio|checkbox)" id="[^"]*" name="(plenary|round_[^"]+)" value="(\d+)"'
+)
+
+
+def _form_answers(page: str, person: dict) -> list[tuple[str, str]]:
+    """What a person sends: the form's hidden fields as served, their details, every plenary,
+    a popular workshop in about half the rounds, the waiting list and the consent."""
+    answers = [(name, value) for name, value in HIDDEN.findall(page)]
+    rounds: dict[str, list[int]] = {}
+    for _kind, name, value in CHOICE.findall(page):
+        if name == "plenary":
+            answers.append((name, value))
+        else:
+            rounds.setdefault(name, []).append(int(value))
+    for name, workshops in rounds.items():
+        if random.random() < 0.5:
+            answers.append((name, str(_popular_choice(workshops))))
+    answers += [
+        ("name", person["name"]),
+        ("email", person["email"]),
+        ("organisation", person["organisation"]),
+        ("waitlist", "y"),
+        ("consent", "y"),
+    ]
+    return answers
+
+
+class OpeningUser(_Base):
+    def _step(self, name: str, path: str, *, data=None):
+        method = self.client.post if data is not None else self.client.get
+        extra = {}
+        if data is not None:
+            extra = {
+                "data": urlencode(data),
+                "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+                "allow_redirects": False,
+            }
+        with method(path, name=name, catch_response=True, **extra) as response:
+            self._record(response, expected=(302,) if data is not None else (200,))
+        return response
+
+    @task
+    def one_person(self):
+        person = _next_person()
+        self.client.cookiejar.clear()  # a new visitor
+        self._step("open: programme", f"/events/{SLUG}/")
+        form = self._step("open: form", f"/events/{SLUG}/register")
+        if form.status_code == 200:
+            sent = self._step(
+                "open: register",
+                f"/events/{SLUG}/register",
+                data=_form_answers(form.text or "", person),
+            )
+            if sent.status_code == 302:
+                self._step("open: confirmation", sent.headers.get("Location", ""))
+                OUTCOMES["registered"] += 1
+            else:
+                OUTCOMES[f"http_{sent.status_code}"] += 1
+        else:
+            OUTCOMES[f"form_http_{form.status_code}"] += 1
+        _person_done(self.environment)

@@ -16,7 +16,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
-from bench.baseline_app import BASELINE_TABLE_SQL
+from bench.baseline_app import BASELINE_TABLE_SQL, READ_ROWS
 from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import (
@@ -29,7 +29,9 @@ from eventapp.models import (
     Speaker,
     session_speakers,
 )
+from eventapp.models.types import utcnow
 from eventapp.services import links
+from eventapp.services.backoffice import demo
 
 SECRET_KEY = "bench-secret-key-not-for-production"
 DAY = datetime(2027, 3, 18, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam
@@ -66,6 +68,10 @@ def migrate_and_prepare(app: Flask) -> None:
         upgrade()
         with db.engine.begin() as conn:
             conn.execute(text(BASELINE_TABLE_SQL[db.engine.dialect.name]))
+            conn.execute(  # what the read baseline (GET /_bench/read) reads
+                text("INSERT INTO bench_baseline (note, created_at) VALUES (:note, :at)"),
+                [{"note": f"read {i}", "at": utcnow()} for i in range(READ_ROWS)],
+            )
         try:
             from eventapp.services.backoffice import accounts
 
@@ -100,6 +106,12 @@ def _event(slug: str, name: str, days: int) -> Event:
         default_locale="en",
     )
     db.session.add(event)
+    db.session.flush()
+    # All the bench's people come from 127.0.0.1 and example.org: no per-address or
+    # per-domain cap (an organiser setting against bulk sign-ups). Set after the INSERT,
+    # where None is not taken for "the column's default".
+    event.max_registrations_per_address = None
+    event.max_registrations_per_domain = None
     db.session.flush()
     return event
 
@@ -305,6 +317,34 @@ def _bulk_attendees(event, count, rng, plenary, rounds, workshops_each) -> str |
 
 def _nonce(slug: str, purpose: str, index: int) -> str:
     return hashlib.sha256(f"{slug}:{purpose}:{index}".encode()).hexdigest()
+
+
+def seed_opening_event(slug: str, people: int) -> SeededEvent:
+    """The opening minute's event: two plenaries with a seat for everyone and 7 rounds of
+    4 small workshops (12-40 seats)."""
+    return seed_registration_event(
+        slug,
+        rounds=7,
+        per_round=4,
+        capacities=[12, 16, 20, 24, 30, 40],
+        plenary_capacity=people + 100,
+    )
+
+
+def seed_demo_event() -> SeededEvent:
+    """The demo event (`flask demo`, 23 sessions) without registrations: what the issue's
+    figures for the public pages were measured on."""
+    event, _created = demo.load_demo_event()
+    db.session.commit()
+    sessions = sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
+    workshops = [s for s in sessions if s.kind == "workshop"]
+    return SeededEvent(
+        slug=event.slug,
+        event_id=event.id,
+        plenary_ids=[s.id for s in sessions if s.kind == "plenary"],
+        rounds=[[s.id for s in workshops]],
+        session_count=len(sessions),
+    )
 
 
 def reconcile(event_id: int) -> dict:

@@ -7,7 +7,16 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _gettext
 
-from . import auth, bot_challenge, database, ratelimits, security, settings, static_assets
+from . import (
+    auth,
+    bot_challenge,
+    database,
+    page_cache,
+    ratelimits,
+    security,
+    settings,
+    static_assets,
+)
 from . import cli as commands
 from . import errors as error_pages
 from .allocation_cli import allocate
@@ -104,6 +113,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.configure_engines(app)
     migrate.init_app(app, db, directory=str(shipped_folder("migrations")), render_as_batch=True)
+    page_cache.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(

@@ -3,9 +3,11 @@
 import functools
 
 from flask import Flask, current_app, g, has_app_context, request
-from sqlalchemy import event
+from sqlalchemy import Integer, event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.base import manager_of_class
+from sqlalchemy.sql.functions import FunctionElement
 
 from .extensions import db
 
@@ -145,3 +147,30 @@ def adopt(model, written: dict):
     make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
+
+
+class EpochBucket(FunctionElement):
+    """`EpochBucket(column, seconds)`: which period of `seconds` since 1970 (UTC) a stored
+    instant falls in, as a whole number, so a query can count per period on both databases
+    (the dashboard's timeline)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(EpochBucket, "postgresql")
+def _epoch_bucket_postgresql(element, compiler, **kw):
+    column, seconds = element.clauses
+    return (
+        f"floor(extract(epoch FROM {compiler.process(column, **kw)}) / "
+        f"{compiler.process(seconds, **kw)})"
+    )
+
+
+@compiles(EpochBucket, "sqlite")
+def _epoch_bucket_sqlite(element, compiler, **kw):
+    column, seconds = element.clauses  # SQLite keeps naive UTC text (models/types.py)
+    return (
+        f"(CAST(strftime('%s', {compiler.process(column, **kw)}) AS INTEGER) / "
+        f"{compiler.process(seconds, **kw)})"
+    )

@@ -1,6 +1,7 @@
 """Extension instances, created unbound so create_app() can attach them to any app."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,6 +30,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
+cache = Cache()  # the shared pages (page_cache.py): Redis when configured
 babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -15,14 +15,26 @@ def select_locale() -> str:
     if not has_request_context():
         # The CLI and the worker speak to operators; emails force the attendee's own language.
         return current_app.config["OFFLINE_LOCALE"]
-    chosen = session.get("lang") or getattr(g, "attendee_locale", None)
-    if chosen in languages:
+    chosen = getattr(g, "attendee_locale", None)
+    if not session.get("lang") and chosen in languages:
         return chosen
+    return (
+        visitor_locale()
+        or getattr(g, "event_locale", None)
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def visitor_locale() -> str | None:
+    """The language this visitor asked for (their choice on the site, else their browser's),
+    or None: then the page speaks the event's. Shared pages (page_cache.py) are keyed by it
+    before the event is loaded."""
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return session["lang"]
     if request.accept_languages:
-        best = request.accept_languages.best_match(languages)
-        if best:
-            return best
-    return getattr(g, "event_locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return request.accept_languages.best_match(languages)
+    return None
 
 
 def select_timezone() -> str:

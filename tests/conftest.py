@@ -55,6 +55,9 @@ def database_app(request, tmp_path_factory):
         # Tests about other things post the form at once; tests of the bot checks set it.
         "REGISTRATION_MIN_FILL_SECONDS": 0,
         "BOT_CHALLENGE_ENABLED": False,
+        # Pages rendered per request; tests of the shared pages choose their cache
+        # (tests/web/test_shared_pages.py).
+        "CACHE_TYPE": "NullCache",
     }
     app = create_app(config, instance_path=str(instance))
     if kind == "postgresql":

@@ -6,11 +6,13 @@ outbox. Each page costs the same number of queries whatever the number of attend
 """
 
 from flask import g, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models.types import utcnow
 from ..services.backoffice import accounts, dashboard
 from ..services.programme import conflicts
+from ..services.programme import reading as programme
 from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
@@ -41,8 +43,9 @@ def event_dashboard(slug: str):
 
 def _event_dashboard(event, summaries=None):
     g.event = event
-    figures = dashboard.event_figures(event, utcnow())
-    event_conflicts = conflicts.event_conflicts(event)
+    sessions = programme.sessions_of(event)  # loaded once for the figures and the conflicts
+    figures = dashboard.event_figures(event, utcnow(), sessions)
+    event_conflicts = conflicts.event_conflicts(event, sessions)
     return render_template(
         "organiser/event_dashboard.html",
         event=event,
@@ -51,4 +54,15 @@ def _event_dashboard(event, summaries=None):
         conflicts=event_conflicts,
         hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
         summaries=summaries,
+        row_text=_row_text(),
     )
+
+
+def _row_text() -> dict[str, str]:
+    """The session table's per-row labels, translated once per page and filled in per row
+    by the template: a 200-session table asked gettext for them 600 times. (The seats
+    label is a plural, ngettext per row.)"""
+    return {
+        "csv": _("CSV list of %(title)s"),
+        "xlsx": _("XLSX list of %(title)s"),
+    }

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, TimestampSigner
 
 from .. import bot_challenge
+from ..page_cache import per_request_part
 
 SALT = "registration-form-served"
 
@@ -28,8 +29,10 @@ def _signer() -> TimestampSigner:
     return TimestampSigner(current_app.config["SECRET_KEY"], salt=SALT)
 
 
+@per_request_part("form-served-at")
 def stamp() -> str:
-    """The signed time the form is served at, for its hidden `started` field."""
+    """The signed time the form is served at, for its hidden `started` field: fresh for each
+    request, also when the form comes from a shared copy (page_cache.py)."""
     return _signer().sign("form").decode("ascii")
 
 

@@ -6,6 +6,7 @@ from flask import render_template, session, url_for
 from ..extensions import db
 from ..models import Attendee
 from ..models.types import utcnow
+from ..page_cache import shared_page
 from ..services import links
 from ..services.programme import reading as programme
 from ..web.loading import event_or_404, or_404
@@ -23,6 +24,7 @@ def _visitor(event) -> Attendee | None:
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>")
+@shared_page()
 def session_page(slug: str, session_id: int):
     event = event_or_404(slug)
     shown = or_404(lambda: programme.session_of(event, session_id))

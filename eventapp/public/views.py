@@ -14,6 +14,7 @@ from ..extensions import db
 from ..i18n import in_reader_language
 from ..models import Attendee, Registration
 from ..models.types import utcnow
+from ..page_cache import shared_page
 from ..ratelimits import registration_source
 from ..services import links
 from ..services.allocation import runs as allocation
@@ -71,6 +72,7 @@ def _just_confirmed() -> bool:
 
 
 @bp.get("/events/<slug>/")
+@shared_page()
 def event_programme(slug: str):
     event = event_or_404(slug)
     sessions = programme.sessions_of(event)
@@ -113,6 +115,7 @@ def _session_label(session) -> str:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@shared_page("session")
 @reads_before_writing
 def register(slug: str):
     event = event_or_404(slug)
@@ -244,7 +247,7 @@ def confirmation(slug: str):
     if attendee_id:
         session["registered_here"] = attendee_id
         session["confirmation_shown_at"] = time.time()
-    attendee = db.session.get(Attendee, attendee_id) if attendee_id else None
+    attendee = registration.registered_attendee(attendee_id) if attendee_id else None
     if attendee is None or attendee.event_id != event.id:
         return redirect(url_for("public.event_programme", slug=slug))
     return render_template(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..auth import load_organiser_from_token
 from ..extensions import db, login_manager
-from ..models import Event, EventSession
+from ..models import Event, EventRole, EventSession
 from ..services.backoffice import accounts
 
 ROLE_NAMES = ("admin", "organiser", "checkin")
@@ -63,9 +63,9 @@ def event_role_required(*roles: str):
         def at_event(*args, **kwargs):
             # Admins cover every event: no lookup, no query.
             if current_user.role != "admin":
-                event_id = event_id_from_url(kwargs)
-                if event_id is not None:
-                    require_event_role(event_id, roles)
+                found = event_and_role_from_url(kwargs, current_user.id)
+                if found is not None and not accounts.role_allows(found[1], roles):
+                    abort(403)
             return view(*args, **kwargs)
 
         wrapped = role_required(*roles)(at_event)
@@ -75,21 +75,22 @@ def event_role_required(*roles: str):
     return decorator
 
 
-def require_event_role(event_id: int, roles) -> None:
-    """403 unless the signed-in (or bearer-token) organiser has one of `roles` at the event."""
-    if not accounts.has_event_role(current_user, event_id, tuple(roles)):
-        abort(403)
-
-
-def event_id_from_url(view_args: dict) -> int | None:
-    """The id of the event a URL names by slug or by one of its sessions, or None."""
+def event_and_role_from_url(view_args: dict, organiser_id: int) -> tuple[int, str | None] | None:
+    """The event a URL names by slug or by one of its sessions, and the organiser's role
+    there (None: no role), in one query; None when the URL names no such event."""
     if "slug" in view_args:
-        return db.session.scalar(select(Event.id).where(Event.slug == view_args["slug"]))
-    if "session_id" in view_args:
-        return db.session.scalar(
-            select(EventSession.event_id).where(EventSession.id == view_args["session_id"])
-        )
-    return None
+        event_id, named = Event.id, Event.slug == view_args["slug"]
+    elif "session_id" in view_args:
+        event_id, named = EventSession.event_id, EventSession.id == view_args["session_id"]
+    else:
+        return None
+    role = (
+        select(EventRole.role)
+        .where(EventRole.organiser_id == organiser_id, EventRole.event_id == event_id)
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(event_id, role).where(named)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _api_organiser():

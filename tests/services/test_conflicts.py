@@ -441,3 +441,40 @@ def test_moving_the_event_across_dst_keeps_local_times_and_sends_one_email_each(
     assert event.starts_at == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)
     assert outbox_kinds() == [("session_moved", "ada@example.org")]
     assert (first.sequence, second.sequence) == (1, 1)
+
+
+def test_attendee_overlaps_name_every_pair_and_each_attendee_once(make_event, make_session, now):
+    """Three sessions held at once by one attendee are three pairs; a session that starts as
+    another ends is no overlap; a cancelled seat or session clashes with nothing."""
+    event = make_event()
+    a = make_session(event, start=0, hours=2, title="A")
+    b = make_session(event, start=0.5, title="B")
+    c = make_session(event, start=1, title="C")
+    after = make_session(event, start=2, title="After")  # starts as A ends
+    gone = make_session(event, start=0, title="Gone")
+    ada = register(event, [a.id], "ada@example.org", now)
+    seating.take_seats(ada, [b, c, after, gone], waitlist=False, now=now)
+    bob = register(event, [a.id, after.id], "bob@example.org", now)
+    seating.take_seats(bob, [b], waitlist=False, now=now)
+    cy = register(event, [after.id], "cy@example.org", now)
+    seating.take_seats(cy, [gone], waitlist=False, now=now)
+    gone.status = "cancelled"
+    db.session.commit()
+
+    overlaps = [c for c in conflicts.event_conflicts(event) if c.kind == "attendee_overlap"]
+    pairs = {
+        tuple(s["title"] for s in item.sessions): sorted(
+            a["email"] for a in item.details["attendees"]
+        )
+        for item in overlaps
+    }
+    assert pairs == {
+        ("A", "B"): ["ada@example.org", "bob@example.org"],
+        ("A", "C"): ["ada@example.org"],
+        ("B", "C"): ["ada@example.org"],
+    }
+    assert [tuple(s["title"] for s in item.sessions) for item in overlaps] == [
+        ("A", "B"),
+        ("A", "C"),
+        ("B", "C"),
+    ]

@@ -6,8 +6,9 @@ from flask import g
 from sqlalchemy import event as sa_event
 
 from eventapp.extensions import db
-from eventapp.models import Event, Registration
+from eventapp.models import Event, EventSession, Registration
 from eventapp.services.mail import outbox
+from tests.query_counter import QueryCounter as StatementCounter
 from tests.web.attendee_factory import add_attendees
 
 
@@ -126,3 +127,28 @@ def test_dashboard_queries_do_not_grow_with_events(
     for _ in range(10):
         make_session(make_event())
     assert _queries_per_page(client, {"overview": "/organiser/"}) == with_two
+
+
+@pytest.mark.parametrize("role", ["admin", "organiser"])
+def test_the_event_dashboard_takes_at_most_ten_statements(
+    app, client, make_event, make_session, make_room, make_organiser, login, role
+):
+    """Every panel with rows (a waiting list, cancelled people, failed and pending mail, an
+    attendee holding two seats at once): the signed-in organiser, the event, its sessions
+    with rooms and speakers, the seats, the attendees, the mail and the overlaps."""
+    event, small, _registration = _event_with(make_event, make_session, make_room, 40)
+    clash = add_attendees(event, [small], 1, start=100)[0]
+    workshop = db.session.scalar(db.select(EventSession).where(EventSession.title == "Workshop A"))
+    db.session.add(Registration(attendee=clash, session=workshop, status="confirmed"))
+    db.session.commit()
+    login(make_organiser(role))
+    url = f"/organiser/events/{event.slug}/"
+    _fresh_request_state()
+    client.get(url)
+    _fresh_request_state()
+    with StatementCounter(db.engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "1 attendee of" in page or "1 deelnemer van" in page  # the overlap is on the page
+    assert counter.count <= 10, "\n".join(s[:120] for s in counter.statements)

@@ -262,17 +262,10 @@ def revoke_api_tokens(email: str, now: datetime, *, token_id: int | None = None)
 # -- roles per event ------------------------------------------------------------------
 
 
-def has_event_role(organiser: Organiser, event_id: int, roles: tuple[str, ...]) -> bool:
-    """Whether the account may act at this event in one of `roles`: admins everywhere,
-    everyone else only where an EventRole names them (an "organiser" role at an event
-    also covers what its check-in accounts do there)."""
-    if organiser.role == "admin":
-        return True
-    role = db.session.scalar(
-        select(EventRole.role).where(
-            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
-        )
-    )
+def role_allows(role: str | None, roles: tuple[str, ...]) -> bool:
+    """Whether an account with `role` at an event (None: no role there; admins are not
+    asked, they act everywhere) may act in one of `roles`: an event's "organiser" role also
+    covers what its check-in accounts do there."""
     return role is not None and (role in roles or role == "organiser")
 
 

@@ -1,7 +1,9 @@
 """The figures on the organiser's dashboard, each a single aggregate query.
 
 Nothing here loops over attendees with a query per row: the number of queries a dashboard
-costs is the same for ten attendees as for ten thousand (a test counts them).
+costs is the same for ten attendees as for ten thousand (a test counts them), and no row per
+attendee leaves the database: the attendees are counted per status and per five minutes of
+registration in one grouped query, from which both the totals and the timeline come.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, literal, select
 
+from ...database import EpochBucket
 from ...extensions import db
 from ...models import Attendee, Event, EventSession, OutboxMessage, Registration
 from ..mail.outbox import OUTAGE_PREFIX
+from ..programme.reading import sessions_of
 
 FAILED_SHOWN = 20
 
@@ -110,15 +113,12 @@ class EventFigures:
     outbox: OutboxFigures
 
 
-def session_figures(event: Event) -> list[SessionFigures]:
-    """Every session of the event with its counts: two queries for the sessions and rooms,
-    one grouped count for all registrations."""
-    sessions = db.session.scalars(
-        select(EventSession)
-        .where(EventSession.event_id == event.id)
-        .options(selectinload(EventSession.room))
-        .order_by(EventSession.starts_at, EventSession.id)
-    ).all()
+def session_figures(
+    event: Event, sessions: list[EventSession] | None = None
+) -> list[SessionFigures]:
+    """Every session of the event with its counts: the sessions (programme.sessions_of,
+    unless the caller has them), one grouped count for all registrations."""
+    sessions = sessions_of(event) if sessions is None else sessions
     figures = {s.id: SessionFigures(s) for s in sessions}
     held = Attendee.hold_expires_at.is_not(None)
     rows = db.session.execute(
@@ -145,21 +145,54 @@ def session_figures(event: Event) -> list[SessionFigures]:
     return list(figures.values())
 
 
-def totals(event: Event, sessions: list[SessionFigures]) -> Totals:
-    result = Totals()
+# Every local day, hour and ten minutes is a whole number of these UTC periods: every UTC
+# offset in use is a whole number of quarter hours (Nepal's +05:45 included).
+BUCKET_SECONDS = 300
+
+
+@dataclass
+class AttendeeBucket:
+    """Attendees of one status who registered within one five-minute period."""
+
+    status: str
+    held: bool  # seats held until the email is confirmed (registration/holds.py)
+    first: datetime  # the earliest registration in it
+    last: datetime
+    count: int
+    checked_in: int
+
+
+def attendee_buckets(event: Event) -> list[AttendeeBucket]:
+    """The event's attendees counted per status and five-minute period, in one query."""
+    bucket = EpochBucket(Attendee.created_at, literal(BUCKET_SECONDS))
     held = Attendee.hold_expires_at.is_not(None)
     rows = db.session.execute(
-        select(Attendee.status, held, func.count(), func.count(Attendee.checked_in_at))
+        select(
+            Attendee.status,
+            held,
+            func.min(Attendee.created_at),
+            func.max(Attendee.created_at),
+            func.count(),
+            func.count(Attendee.checked_in_at),
+        )
         .where(Attendee.event_id == event.id)
-        .group_by(Attendee.status, held)
+        .group_by(Attendee.status, held, bucket)
     )
-    for status, on_hold, count, checked_in in rows:
-        if status == "active":
-            result.attendees += count
-            result.checked_in += checked_in
-            result.held_attendees += count if on_hold else 0
+    return [AttendeeBucket(*row) for row in rows]
+
+
+def totals(
+    event: Event, sessions: list[SessionFigures], buckets: list[AttendeeBucket] | None = None
+) -> Totals:
+    result = Totals()
+    buckets = attendee_buckets(event) if buckets is None else buckets
+    for bucket in buckets:
+        if bucket.status == "active":
+            result.attendees += bucket.count
+            result.checked_in += bucket.checked_in
+            result.held_attendees += bucket.count if bucket.held else 0
         else:
-            result.cancelled += count
+            result.cancelled += bucket.count
     for figure in sessions:
         if figure.session.status == "scheduled" and figure.session.kind != "other":
             result.seats_taken += figure.confirmed
@@ -175,26 +208,19 @@ def totals(event: Event, sessions: list[SessionFigures]) -> Totals:
     return result
 
 
-def _registration_stamps(event: Event) -> list[datetime]:
-    """One timestamp per attendee, in one query."""
-    return list(
-        db.session.scalars(select(Attendee.created_at).where(Attendee.event_id == event.id))
-    )
-
-
 def registrations_per_day(
-    event: Event, until: datetime | None = None, stamps: list[datetime] | None = None
+    event: Event, until: datetime | None = None, buckets: list[AttendeeBucket] | None = None
 ) -> list[DayCount]:
     """New registrations per local day of the event, gaps filled with zero, and the running
     total. Days are the event's own, so a registration at 00:30 in Amsterdam counts on that
     Amsterdam day."""
-    stamps = _registration_stamps(event) if stamps is None else stamps
-    if not stamps:
+    buckets = attendee_buckets(event) if buckets is None else buckets
+    if not buckets:
         return []
     per_day: dict[date, int] = {}
-    for stamp in stamps:
-        day = event.local(stamp).date()
-        per_day[day] = per_day.get(day, 0) + 1
+    for bucket in buckets:  # all of a bucket's registrations fall on one local day
+        day = event.local(bucket.first).date()
+        per_day[day] = per_day.get(day, 0) + bucket.count
     first, last = min(per_day), max(per_day)
     if until is not None:
         last = max(last, min(event.local(until).date(), event.local(event.ends_at).date()))
@@ -212,23 +238,25 @@ HOURLY_WITHIN = timedelta(days=2)
 TEN_MINUTES_WITHIN = timedelta(hours=3)
 
 
-def registrations_over_time(event: Event, until: datetime | None = None) -> list[DayCount]:
+def registrations_over_time(
+    event: Event, until: datetime | None = None, buckets: list[AttendeeBucket] | None = None
+) -> list[DayCount]:
     """The timeline of registrations in the bucket size that shows its shape: days, hours
     or ten minutes (local times of the event), gaps filled with zero."""
-    stamps = _registration_stamps(event)
-    if not stamps:
+    buckets = attendee_buckets(event) if buckets is None else buckets
+    if not buckets:
         return []
-    span = max(stamps) - min(stamps)
+    span = max(b.last for b in buckets) - min(b.first for b in buckets)
     if span > HOURLY_WITHIN:
-        return registrations_per_day(event, until, stamps)
+        return registrations_per_day(event, until, buckets)
     step = timedelta(minutes=10) if span <= TEN_MINUTES_WITHIN else timedelta(hours=1)
     per_bucket: dict[datetime, int] = {}
-    for stamp in stamps:
-        local = event.local(stamp)
+    for bucket in buckets:  # five minutes never straddle a local ten minutes or hour
+        local = event.local(bucket.first)
         start = local.replace(minute=local.minute - local.minute % 10, second=0, microsecond=0)
         if step == timedelta(hours=1):
             start = start.replace(minute=0)
-        per_bucket[start] = per_bucket.get(start, 0) + 1
+        per_bucket[start] = per_bucket.get(start, 0) + bucket.count
     buckets, total, start = [], 0, min(per_bucket)
     while start <= max(per_bucket):
         total += per_bucket.get(start, 0)
@@ -238,23 +266,9 @@ def registrations_over_time(event: Event, until: datetime | None = None) -> list
 
 
 def outbox_figures(event: Event) -> OutboxFigures:
+    """The event's mail per status and why mail waits (one query), and the last failures."""
     figures = OutboxFigures()
-    rows = db.session.execute(
-        select(OutboxMessage.status, func.count())
-        .where(OutboxMessage.event_id == event.id)
-        .group_by(OutboxMessage.status)
-    )
-    for status, count in rows:
-        setattr(figures, status, count)
-    figures.failed_messages = list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.event_id == event.id, OutboxMessage.status == "failed")
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-            .limit(FAILED_SHOWN)
-        )
-    )
-    latest_wait = db.session.scalar(
+    latest_wait = (
         select(OutboxMessage.last_error)
         .where(
             OutboxMessage.event_id == event.id,
@@ -263,19 +277,40 @@ def outbox_figures(event: Event) -> OutboxFigures:
         )
         .order_by(OutboxMessage.next_attempt_at.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    if latest_wait:
-        figures.outage = latest_wait.removeprefix(OUTAGE_PREFIX)
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count(), latest_wait)
+        .where(OutboxMessage.event_id == event.id)
+        .group_by(OutboxMessage.status)
+    )
+    for status, count, outage in rows:
+        setattr(figures, status, count)
+        if outage:
+            figures.outage = outage.removeprefix(OUTAGE_PREFIX)
+    figures.failed_messages = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_id == event.id, OutboxMessage.status == "failed")
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(FAILED_SHOWN)
+        )
+    )
     return figures
 
 
-def event_figures(event: Event, now: datetime | None = None) -> EventFigures:
-    sessions = session_figures(event)
+def event_figures(
+    event: Event, now: datetime | None = None, sessions: list[EventSession] | None = None
+) -> EventFigures:
+    """Everything the event's dashboard counts, in five queries (three more for the
+    sessions when the caller has not loaded them with programme.sessions_of)."""
+    figures = session_figures(event, sessions)
+    buckets = attendee_buckets(event)
     return EventFigures(
         event=event,
-        sessions=sessions,
-        totals=totals(event, sessions),
-        timeline=registrations_over_time(event, now),
+        sessions=figures,
+        totals=totals(event, figures, buckets),
+        timeline=registrations_over_time(event, now, buckets),
         outbox=outbox_figures(event),
     )
 

@@ -28,7 +28,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ...extensions import db
@@ -363,13 +363,17 @@ def hours_conflicts(event: Event, starts_at: datetime, ends_at: datetime) -> lis
     return [_outside_hours(probe, session_summary(s)) for s in sessions]
 
 
-def event_conflicts(event: Event) -> list[ConflictItem]:
+def event_conflicts(
+    event: Event, all_sessions: list[EventSession] | None = None
+) -> list[ConflictItem]:
     """Every current conflict of the event, hard first; warnings included.
 
     A constant number of queries whatever the size of the event: the sessions with rooms and
-    speakers (three), and one for attendees holding overlapping confirmed seats.
+    speakers (three; none when the caller has them, as sessions_of loads them), and one for
+    attendees holding overlapping confirmed seats.
     """
-    sessions = [s for s in sessions_of(event) if s.status == "scheduled"]
+    all_sessions = sessions_of(event) if all_sessions is None else all_sessions
+    sessions = [s for s in all_sessions if s.status == "scheduled"]
     found: list[ConflictItem] = []
     by_room: dict[int, list[EventSession]] = defaultdict(list)
     by_speaker: dict[str, list[EventSession]] = defaultdict(list)
@@ -414,37 +418,63 @@ def event_conflicts(event: Event) -> list[ConflictItem]:
                     {"speaker": name},
                 )
             )
-    found += _existing_attendee_overlaps(event)
+    found += _existing_attendee_overlaps(event, sessions)
     return sort_conflicts(found)
 
 
-def _existing_attendee_overlaps(event: Event) -> list[ConflictItem]:
-    """Pairs of sessions some attendee holds confirmed seats for at overlapping times."""
-    first_reg, second_reg = aliased(Registration), aliased(Registration)
-    first, second = aliased(EventSession), aliased(EventSession)
-    rows = db.session.execute(
-        select(Attendee, first, second)
-        .join(first_reg, first_reg.attendee_id == Attendee.id)
-        .join(second_reg, second_reg.attendee_id == Attendee.id)
-        .join(first, first.id == first_reg.session_id)
-        .join(second, second.id == second_reg.session_id)
-        .where(
-            Attendee.event_id == event.id,
-            first_reg.status == "confirmed",
-            second_reg.status == "confirmed",
-            first.id < second.id,
-            first.status == "scheduled",
-            second.status == "scheduled",
-            first.overlaps(second),
+def _clashing_attendees(event: Event):
+    """The attendees holding confirmed seats at overlapping times: those with a session
+    that starts before the latest end of their earlier ones. One pass over the event's
+    confirmed seats in each attendee's start order (a window), not a join of every
+    registration with every other one of the same attendee."""
+    earlier_end = func.max(EventSession.ends_at).over(
+        partition_by=Registration.attendee_id,
+        order_by=(EventSession.starts_at, EventSession.id),
+        rows=(None, -1),
+    )
+    held = (
+        select(
+            Registration.attendee_id,
+            EventSession.starts_at,
+            earlier_end.label("earlier_end"),
         )
-        .order_by(first.starts_at, first.id, second.id, Attendee.name)
+        .join(EventSession, EventSession.id == Registration.session_id)
+        .where(
+            EventSession.event_id == event.id,
+            EventSession.status == "scheduled",
+            Registration.status == "confirmed",
+        )
+        .subquery()
+    )
+    return select(held.c.attendee_id).where(held.c.earlier_end > held.c.starts_at)
+
+
+def _existing_attendee_overlaps(event: Event, sessions: list[EventSession]) -> list[ConflictItem]:
+    """Pairs of sessions some attendee holds confirmed seats for at overlapping times: one
+    query for the seats of the attendees who have such a pair (usually none); the pairs
+    are found among the event's sessions, already loaded."""
+    by_id = {s.id: s for s in sessions if s.status == "scheduled"}
+    rows = db.session.execute(
+        select(Attendee, Registration.session_id)
+        .join(Registration, Registration.attendee_id == Attendee.id)
+        .where(
+            Attendee.id.in_(_clashing_attendees(event)),
+            Registration.status == "confirmed",
+        )
     ).all()
+    held: dict[int, tuple[Attendee, list[EventSession]]] = {}
+    for attendee, session_id in rows:
+        if session_id in by_id:
+            held.setdefault(attendee.id, (attendee, []))[1].append(by_id[session_id])
     pairs: dict[tuple[int, int], tuple[EventSession, EventSession, list[Attendee]]] = {}
-    for attendee, one, other in rows:
-        pairs.setdefault((one.id, other.id), (one, other, []))[2].append(attendee)
+    for attendee, seats in held.values():
+        for one, other in overlapping_pairs(seats):
+            one, other = sorted((one, other), key=lambda s: s.id)
+            pairs.setdefault((one.id, other.id), (one, other, []))[2].append(attendee)
+    ordered = sorted(pairs.values(), key=lambda p: (p[0].starts_at, p[0].id, p[1].id))
     return [
-        _overlap_item(session_summary(one), other, attendees)
-        for one, other, attendees in pairs.values()
+        _overlap_item(session_summary(one), other, sorted(attendees, key=lambda a: (a.name, a.id)))
+        for one, other, attendees in ordered
     ]
 
 

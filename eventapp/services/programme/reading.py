@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.base import instance_state
 
 from ...database import loaded
@@ -87,12 +87,13 @@ def published_events() -> list[Event]:
 
 
 def sessions_of(event: Event) -> list[EventSession]:
-    """All sessions with room and speakers, in two queries whatever their number."""
+    """All sessions with room (joined: one each) and speakers, in two queries whatever
+    their number."""
     return list(
         db.session.scalars(
             select(EventSession)
             .where(EventSession.event_id == event.id)
-            .options(selectinload(EventSession.speakers), selectinload(EventSession.room))
+            .options(selectinload(EventSession.speakers), joinedload(EventSession.room))
             .order_by(EventSession.starts_at, EventSession.id)
         )
     )
