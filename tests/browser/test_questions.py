@@ -49,7 +49,7 @@ def stored_answers(email: str) -> dict:
 
 
 def test_answer_the_questions_on_the_form_and_change_them_later(
-    with_required_question, page, axe_audit
+    with_required_question, page, axe_audit, screenshot
 ):
     page.goto(f"/events/{with_required_question.slug}/register")
     hub = page.get_by_role("group", name="Bij welke Smart Industry hub hoor je? (optioneel)")
@@ -73,6 +73,8 @@ def test_answer_the_questions_on_the_form_and_change_them_later(
     expect(page.locator(".form-errors")).to_contain_text("Mogen we foto's van je maken?")
     expect(hub.get_by_label("SMITZH (Zuid-Holland)")).to_be_checked()
     assert axe_audit(page) == []
+    page.locator("fieldset.question").first.scroll_into_view_if_needed()
+    screenshot(page, "register-questions", full_page=False)
     photos.get_by_label("Nee").check()
     agree(page)
     page.get_by_role("button", name="Aanmelden").click()
