@@ -442,4 +442,6 @@
       }
     }
   });
+  // Set up: the browser tests wait for this before they press keys or drag.
+  root.dataset.ready = "true";
 })();

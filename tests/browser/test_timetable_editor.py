@@ -55,6 +55,9 @@ def open_editor(new_page, event, **options):
     page = new_page(viewport=TALL, locale="en-GB", **options)
     sign_in(page, "planner@example.org")
     page.goto(f"/organiser/events/{event.slug}/timetable")
+    if options.get("javascript", True):
+        # Keys pressed before timetable.js has set up would do nothing (a flake under load).
+        page.wait_for_selector("#timetable[data-ready='true']", state="attached")
     return page
 
 
