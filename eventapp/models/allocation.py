@@ -28,11 +28,11 @@ class AllocationRun(db.Model):
     )
     seed: Mapped[int] = mapped_column(db.BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="dry_run")
-    # allocation_solver.audit_record: library versions, workshops, rankings (the inputs).
+    # allocation.quality.audit_record: library versions, workshops, rankings (the inputs).
     inputs: Mapped[dict] = mapped_column(JSON)
     # The optimum's assignments: [{"attendee_id", "round_key", "workshop_id"}, ...].
     result: Mapped[dict] = mapped_column(JSON)
-    # allocation_solver.compare: the optimum and both baselines' AllocationStats.to_dict().
+    # allocation.baselines.compare: the optimum and both baselines' AllocationStats.to_dict().
     stats: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
