@@ -16,11 +16,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from eventapp.extensions import db
-from eventapp.models import Event
+from eventapp.models import Event, EventSession
 from eventapp.services.backoffice.demo import load_demo_event
+from eventapp.services.registration import register as registration
+from eventapp.services.registration.register import RegistrationInput
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -141,6 +144,33 @@ def demo_event(app) -> EventFacts:
     event.confirm_email_first = False
     db.session.commit()
     return facts(event)
+
+
+@pytest.fixture
+def anne(demo_event):
+    """Anne, registered for the opening plenary and a workshop of round 1:
+    (her manage path, her check-in code, the event's name)."""
+    wanted = ("Plenaire opening", "Van lean naar smart management")
+    sessions = db.session.scalars(
+        select(EventSession).where(
+            EventSession.event_id == demo_event.id, EventSession.title.in_(wanted)
+        )
+    ).all()
+    result = registration.register(
+        sessions[0].event,
+        RegistrationInput(
+            name="Anne de Vries",
+            email="anne@example.nl",
+            organisation="Metaalbedrijf Oost",
+            session_ids=[s.id for s in sessions],
+            consent=True,
+        ),
+        datetime.now(UTC),
+    )
+    db.session.commit()
+    code = result.attendee.checkin_code
+    db.session.remove()
+    return f"/manage/{result.manage_token}", code, demo_event.name
 
 
 @pytest.fixture

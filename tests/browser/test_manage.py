@@ -2,43 +2,21 @@
 then cancel the whole registration; each step asks first and says what happened."""
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from eventapp.extensions import db
-from eventapp.models import Attendee, EventSession
-from eventapp.services.registration import register as registration
-from eventapp.services.registration.register import RegistrationInput
+from eventapp.models import Attendee
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def manage_url(demo_event):
-    """Anne, registered for the opening plenary and a workshop of round 1."""
-    wanted = ("Plenaire opening", "Van lean naar smart management")
-    sessions = db.session.scalars(
-        select(EventSession).where(
-            EventSession.event_id == demo_event.id, EventSession.title.in_(wanted)
-        )
-    ).all()
-    result = registration.register(
-        sessions[0].event,
-        RegistrationInput(
-            name="Anne de Vries",
-            email="anne@example.nl",
-            organisation="Metaalbedrijf Oost",
-            session_ids=[s.id for s in sessions],
-            consent=True,
-        ),
-        datetime.now(UTC),
-    )
-    db.session.commit()
-    db.session.remove()
-    return f"/manage/{result.manage_token}"
+def manage_url(anne):
+    """Anne's manage page (tests/browser/conftest.py)."""
+    return anne[0]
 
 
 def held_sessions() -> tuple[str, dict[str, str]]:

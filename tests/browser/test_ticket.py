@@ -3,46 +3,13 @@ printable ticket reads back (zxing-cpp, regular QR only) as the attendee's code;
 page passes the accessibility audit on a laptop and a phone, and prints without the site's
 header, footer and buttons."""
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from eventapp.extensions import db
-from eventapp.models import EventSession
-from eventapp.services.registration import register as registration
-from eventapp.services.registration.register import RegistrationInput
 from tests.browser.conftest import PHONE
 from tests.qr_reading import read_qr
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def anne(demo_event):
-    """Anne, registered for the opening plenary and a workshop; (manage path, her code)."""
-    wanted = ("Plenaire opening", "Van lean naar smart management")
-    sessions = db.session.scalars(
-        select(EventSession).where(
-            EventSession.event_id == demo_event.id, EventSession.title.in_(wanted)
-        )
-    ).all()
-    result = registration.register(
-        sessions[0].event,
-        RegistrationInput(
-            name="Anne de Vries",
-            email="anne@example.nl",
-            organisation="Metaalbedrijf Oost",
-            session_ids=[s.id for s in sessions],
-            consent=True,
-        ),
-        datetime.now(UTC),
-    )
-    db.session.commit()
-    code = result.attendee.checkin_code
-    db.session.remove()
-    return f"/manage/{result.manage_token}", code, demo_event.name
 
 
 def qr_as_drawn(page) -> list[str]:

@@ -124,11 +124,14 @@ def _titles(context: MailContext) -> str:
     return ", ".join(in_reader_language(s, "title") for s in context.sessions)
 
 
+def _event(context: MailContext) -> str:
+    """The event's name as the subject shows it: in the reader's language."""
+    return in_reader_language(context.event, "name")
+
+
 mail_kind(
     "confirmation",
-    subject=lambda c: _(
-        "Your registration for %(event)s", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Your registration for %(event)s", event=_event(c)),
     calendar=invitations,
     qr_code=True,
     schedule_several=True,
@@ -137,9 +140,7 @@ mail_kind(
     # Seats held until the address is confirmed (registration/holds.py): no calendar data
     # and no check-in code yet; the confirmation carries them once the link is confirmed.
     "confirm_email",
-    subject=lambda c: _(
-        "Confirm your registration for %(event)s", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Confirm your registration for %(event)s", event=_event(c)),
 )
 mail_kind(
     "promoted",
@@ -150,16 +151,12 @@ mail_kind(
 )
 mail_kind(
     "sessions_dropped",
-    subject=lambda c: _(
-        "Your registration for %(event)s has changed", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Your registration for %(event)s has changed", event=_event(c)),
     calendar=cancellations,
 )
 mail_kind(
     "cancelled",
-    subject=lambda c: _(
-        "Your registration for %(event)s is cancelled", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Your registration for %(event)s is cancelled", event=_event(c)),
     calendar=cancellations,
 )
 mail_kind(
@@ -179,14 +176,12 @@ mail_kind(
 )
 mail_kind(
     "event_cancelled",
-    subject=lambda c: _("%(event)s is cancelled", event=in_reader_language(c.event, "name")),
+    subject=lambda c: _("%(event)s is cancelled", event=_event(c)),
     calendar=event_cancellations,
 )
 mail_kind(
     "erased",
-    subject=lambda c: _(
-        "Your data for %(event)s has been deleted", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Your data for %(event)s has been deleted", event=_event(c)),
     calendar=erasure_cancellations,
 )
 
@@ -194,7 +189,7 @@ mail_kind(
     "ranking_review",
     subject=lambda c: _(
         "Please review your workshop ranking for %(event)s",
-        event=in_reader_language(c.event, "name"),
+        event=_event(c),
     ),
 )
 mail_kind(
@@ -207,15 +202,11 @@ mail_kind(
 )
 mail_kind(
     "lost_link",
-    subject=lambda c: _(
-        "Your personal link for %(event)s", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Your personal link for %(event)s", event=_event(c)),
 )
 mail_kind(
     "reminder",
-    subject=lambda c: _(
-        "Soon: %(event)s, your schedule", event=in_reader_language(c.event, "name")
-    ),
+    subject=lambda c: _("Soon: %(event)s, your schedule", event=_event(c)),
     qr_code=True,
 )
 mail_kind(
