@@ -3,7 +3,6 @@ burst of wrong passwords locks the account and a right one hidden in the burst g
 session; signing out ends the session on the server, so a copied cookie stops working."""
 
 import threading
-import time
 
 from flask import g
 
@@ -15,27 +14,26 @@ from tests.conftest import ORGANISER_PASSWORD
 BURST = 10
 
 
-def slow_password_checks(monkeypatch, seconds: float = 0.4) -> None:
-    """Open the race window from outside: every password check takes `seconds`, so the
-    burst's attempts are all in flight at once, as they are against a real server."""
-    real = accounts.check_password_hash
+def sign_in_at_once(monkeypatch, app, email: str, passwords: list[str]) -> list[int]:
+    """POST the login form once per password, all released together, each its own client.
 
-    def slow(hashed, password):
-        time.sleep(seconds)
-        return real(hashed, password)
-
-    monkeypatch.setattr(accounts, "check_password_hash", slow)
-
-
-def sign_in_at_once(app, email: str, passwords: list[str]) -> list[int]:
-    """POST the login form once per password, all released together, each its own client."""
+    No attempt goes on to its password check before every attempt of the burst has been
+    counted and committed (the login view commits the count, then calls finish_login), so
+    they are all in flight at once, as they are against a real server. A fixed sleep in the
+    check was not enough: on a loaded machine the right password's check could finish
+    before the other threads had counted theirs."""
     db.session.commit()
-    barrier = threading.Barrier(len(passwords))
+    released, all_counted = threading.Barrier(len(passwords)), threading.Barrier(len(passwords))
     statuses: list[int] = [0] * len(passwords)
+    real_finish = accounts.finish_login
+
+    def finish_when_all_counted(attempt, password, now):
+        all_counted.wait(timeout=30)
+        return real_finish(attempt, password, now)
 
     def attempt(index: int, password: str) -> None:
         client = app.test_client()
-        barrier.wait(timeout=30)
+        released.wait(timeout=30)
         response = client.post("/organiser/login", data={"email": email, "password": password})
         statuses[index] = response.status_code
 
@@ -43,10 +41,12 @@ def sign_in_at_once(app, email: str, passwords: list[str]) -> list[int]:
         threading.Thread(target=attempt, args=(index, password))
         for index, password in enumerate(passwords)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    with monkeypatch.context() as patch:
+        patch.setattr(accounts, "finish_login", finish_when_all_counted)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     return statuses
 
@@ -59,8 +59,7 @@ def stored(organiser_id: int) -> Organiser:
 def test_ten_wrong_passwords_at_once_lock_the_account(app, make_organiser, monkeypatch, now):
     organiser = make_organiser()
     organiser_id, email = organiser.id, organiser.email
-    slow_password_checks(monkeypatch)
-    statuses = sign_in_at_once(app, email, ["not the password"] * BURST)
+    statuses = sign_in_at_once(monkeypatch, app, email, ["not the password"] * BURST)
     assert statuses == [401] * BURST
     account = stored(organiser_id)
     assert account.failed_logins == BURST  # every attempt counted, none lost
@@ -77,10 +76,9 @@ def test_a_right_password_hidden_in_a_burst_of_wrong_ones_does_not_sign_in(
 ):
     organiser = make_organiser()
     organiser_id, email = organiser.id, organiser.email
-    slow_password_checks(monkeypatch)
     passwords = ["not the password"] * (BURST - 1)
     passwords.insert(BURST // 2, ORGANISER_PASSWORD)
-    statuses = sign_in_at_once(app, email, passwords)
+    statuses = sign_in_at_once(monkeypatch, app, email, passwords)
     assert statuses == [401] * BURST, statuses
     assert stored(organiser_id).locked_until is not None
 
