@@ -43,7 +43,9 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
@@ -55,6 +57,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty
 
+from . import gzip_pieces
 from .extensions import cache, db
 from .i18n import visitor_locale
 
@@ -244,10 +247,42 @@ class SharedCopy:
     def parts(self) -> tuple[str, ...]:
         return self.pieces[1::2]
 
-    def fill(self) -> str:
-        values = {name: _PARTS[name]() for name in set(self.parts)}
-        return "".join(
-            piece if index % 2 == 0 else values[piece] for index, piece in enumerate(self.pieces)
+    @property
+    def stamp(self) -> str:
+        """Which render this is: kept in the cache beside the copy, so a process that
+        holds this render already need not fetch the whole page again (`_read`)."""
+        return f"{self.digest}:{self.made_at!r}"
+
+    @functools.cached_property
+    def encoded(self) -> tuple[bytes, ...]:
+        """The pieces as UTF-8, encoded once per copy instead of once per request."""
+        return tuple(piece.encode() for piece in self.pieces)
+
+    @functools.cached_property
+    def deflated(self) -> tuple[bytes, ...]:
+        """The literal pieces compressed once per copy (to about a tenth), for browsers that
+        accept gzip; the per-request parts go between them uncompressed (gzip_pieces.py)."""
+        return tuple(gzip_pieces.deflated(piece) for piece in self.encoded[::2])
+
+    @functools.cached_property
+    def gzipped(self) -> bytes:
+        """A page without per-request parts, compressed whole once."""
+        return gzip_pieces.joined([(self.encoded[0], self.deflated[0])])
+
+    def fill(self, *, compressed: bool = False) -> bytes:
+        """The page with this request's parts filled in, as UTF-8 or as gzip."""
+        values = {name: _PARTS[name]().encode() for name in set(self.parts)}
+        plain = [
+            piece if index % 2 == 0 else values[self.pieces[index]]
+            for index, piece in enumerate(self.encoded)
+        ]
+        if not compressed:
+            return b"".join(plain)
+        if not values:
+            return self.gzipped
+        return gzip_pieces.joined(
+            (piece, self.deflated[index // 2] if index % 2 == 0 else gzip_pieces.stored(piece))
+            for index, piece in enumerate(plain)
         )
 
 
@@ -269,17 +304,13 @@ def _copy_of(response, version: str) -> SharedCopy:
     return SharedCopy(pieces, digest, cache.get(seen_key) or now, now, version)
 
 
-def _usable(stored, key: str, version: str) -> SharedCopy | None:
+def _usable(copy: SharedCopy, key: str, version: str) -> SharedCopy | None:
     """The stored copy if this request may serve it: of the current programme version and
     younger than SEAT_FIGURES_MAX_AGE, or older while another request renders its
     successor (so that when a copy expires under load one request renders it, not every
     thread at once; the render lock lasts SEAT_FIGURES_MAX_AGE, so a stuck render is taken
     over). None: render it here. A copy of an older release is rendered again when it does
     not read or names a part this release does not fill."""
-    try:
-        copy = SharedCopy(*stored)
-    except TypeError:
-        return None
     if copy.version != version or not set(copy.parts) <= _PARTS.keys():
         return None
     max_age = current_app.config["SEAT_FIGURES_MAX_AGE"]
@@ -314,13 +345,66 @@ def _copy_key(known_args: tuple[str, ...]) -> str | None:
     return "page:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+# The copies this process served last, by key: (stamp, copy), per app (each has its own
+# cache). A 200-session programme is 300 KiB; fetching and unpickling it from Redis for every
+# request cost more than the rest of serving it (docs/PERFORMANCE.md). The cache still decides
+# which render is current: its stamp, a few bytes, is read with the version.
+HELD_COPIES = 64
+_held_lock = threading.Lock()
+
+
+def _held() -> OrderedDict[str, tuple[str, SharedCopy]]:
+    return current_app.extensions.setdefault("page_copies_held", OrderedDict())
+
+
+def _hold(key: str, copy: SharedCopy) -> None:
+    held = _held()
+    with _held_lock:
+        held[key] = (copy.stamp, copy)
+        held.move_to_end(key)
+        while len(held) > HELD_COPIES:
+            held.popitem(last=False)
+
+
+def _stored_copy(key: str, stamp: str | None) -> SharedCopy | None:
+    """The render the cache names by `stamp`: this process's own when it holds it, else
+    fetched whole from the cache (and held from then on)."""
+    held = _held().get(key)
+    if held is not None and stamp is not None and held[0] == stamp:
+        return held[1]
+    stored = cache.get(key)
+    if not stored:
+        return None
+    try:
+        copy = SharedCopy(*stored)
+    except TypeError:
+        return None  # written by an older release: rendered again
+    if copy.stamp == stamp:
+        _hold(key, copy)
+    return copy
+
+
 def _read(key: str) -> tuple[SharedCopy | None, str]:
     """The copy this request may serve (None: render) and the programme version, read
     together before the page reads the database: a copy stored under a version is never
     older than the programme it shows."""
-    version, stored = cache.get_many(VERSION_KEY, key)
+    version, stamp = cache.get_many(VERSION_KEY, f"{key}:stamp")
     version = programme_version(version)
-    return (_usable(stored, key, version) if stored else None), version
+    copy = _stored_copy(key, stamp)
+    return (_usable(copy, key, version) if copy else None), version
+
+
+def _served(copy: SharedCopy, rendered=None):
+    """The copy as a response, or the response just rendered from it (keeping its
+    headers); compressed when the browser accepts gzip."""
+    response = rendered or current_app.response_class(mimetype="text/html")
+    if "gzip" in request.accept_encodings:
+        response.set_data(copy.fill(compressed=True))
+        response.content_encoding = "gzip"
+    elif rendered is None:
+        response.set_data(copy.fill())
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def _conditional(response, copy: SharedCopy):
@@ -350,19 +434,19 @@ def shared_page(*known_args: str):
             except CACHE_ERRORS:
                 return view(**kwargs)
             if copy is not None:
-                response = current_app.response_class(copy.fill(), mimetype="text/html")
-                return _conditional(response, copy)
+                return _conditional(_served(copy), copy)
             response = make_response(view(**kwargs))
             if key is None or response.status_code != 200:
                 return response
             try:
                 copy = _copy_of(response, version)
                 lifetime = KEPT_AGES * current_app.config["SEAT_FIGURES_MAX_AGE"]
-                cache.set(key, copy.stored(), timeout=lifetime)
+                cache.set_many({key: copy.stored(), f"{key}:stamp": copy.stamp}, timeout=lifetime)
                 cache.delete(f"{key}:rendering")
+                _hold(key, copy)
             except CACHE_ERRORS:
                 return response
-            return _conditional(response, copy)
+            return _conditional(_served(copy, response), copy)
 
         return serve
 

@@ -5,6 +5,7 @@ token and serving time, own marks, own flash messages), and 304s."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import threading
@@ -14,7 +15,7 @@ import uuid
 import pytest
 import redis
 
-from eventapp.extensions import db
+from eventapp.extensions import cache, db
 from eventapp.models import Event, EventSession
 from eventapp.models.types import utcnow
 from eventapp.page_cache import programme_version
@@ -294,3 +295,65 @@ def test_a_new_registration_question_shows_on_the_form_at_once(shared, programme
         db.session.commit()
     queries, body = _statements(shared, client, page)
     assert queries > 0 and "Dietary needs" in body
+
+
+def test_a_copy_goes_compressed_to_a_browser_that_accepts_gzip(shared, programme):
+    slug = programme[0]
+    client = shared.test_client()
+    page = f"/events/{slug}/"
+    plain = _get(client, page).get_data()
+    packed = _get(client, page, **{"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == plain
+    assert len(packed.get_data()) < len(plain) / 3
+    form = f"/events/{slug}/register"
+    first, second = (_get(client, form, **{"Accept-Encoding": "gzip"}) for _ in range(2))
+    assert second.headers["Content-Encoding"] == "gzip"
+    # the serving time is filled in per request, between the copy's compressed pieces
+    assert STARTED.search(gzip.decompress(second.get_data()).decode())
+    assert _get(client, form).get_data().count(b"Robots") == gzip.decompress(
+        first.get_data()
+    ).count(b"Robots")
+
+
+def test_a_server_holding_the_current_render_does_not_fetch_it_again(app, tmp_path, programme):
+    """Each process keeps the copies it served; the cache's stamp says whether that is still
+    the current render, so a 300 KiB page is not moved out of Redis for every request, and a
+    newer render made by another server is fetched."""
+    _redis_or_skip(REDIS_URL)
+    slug = programme[0]
+    page = f"/events/{slug}/"
+    config = {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}:",
+        "SEAT_FIGURES_MAX_AGE": 1,
+    }
+    with other_app(app, tmp_path, **config) as one, other_app(app, tmp_path, **config) as two:
+        fetched = _whole_copies_fetched(two)
+        _get(one.test_client(), page)  # rendered and stored by server one
+        reader = two.test_client()
+        for _ in range(4):
+            assert _statements(two, reader, page)[0] == 0
+        assert len(fetched) == 1  # fetched once, then served from its own memory
+        time.sleep(1.1)
+        _get(one.test_client(), page)  # expired: server one renders the next copy
+        assert _statements(two, reader, page)[0] == 0
+        assert len(fetched) == 2  # the newer render, not its own older one
+    keys = redis.Redis.from_url(REDIS_URL)
+    keys.delete(*keys.scan_iter(match=config["CACHE_KEY_PREFIX"] + "*"))
+
+
+def _whole_copies_fetched(server) -> list[str]:
+    """The keys of whole pages `server` reads from its cache, recorded as it reads them."""
+    backend = server.extensions["cache"][cache]
+    real_get, fetched = backend.get, []
+
+    def get(key):
+        if key.startswith("page:") and ":" not in key.removeprefix("page:"):
+            fetched.append(key)
+        return real_get(key)
+
+    backend.get = get
+    return fetched
