@@ -18,7 +18,7 @@ from eventapp.services.allocation.baselines import (
     first_come_first_served,
     random_serial_dictatorship,
 )
-from eventapp.services.allocation.priority import PriorityGroup
+from eventapp.services.allocation.priority import Priority
 from eventapp.services.allocation.problem import HeldSeat, Workshop
 from eventapp.services.allocation.solver import allocate
 from tests.services.test_allocation_solver import (
@@ -54,7 +54,7 @@ def test_a_group_that_fits_all_get_the_workshop_even_as_a_later_choice():
     # with priority they get W1, before anyone else, whatever the method.
     workshops = [ws(1, 0, 2), ws(2, 0, 5)]
     rankings = [rk(a, 0, 1, 2) for a in (1, 2, 3)] + [rk(a, 0, 2, 1) for a in (4, 5)]
-    group = PriorityGroup(1, (4, 5), 1, "guests")
+    group = Priority(1, (4, 5), 1, "guests")
     without = allocate(workshops, rankings, 0)
     assert members_in(without, 1, {4, 5}) == []
     for result in all_three(workshops, rankings, [group]):
@@ -68,7 +68,7 @@ def test_an_over_full_group_fills_every_seat_and_the_levels_choose_whom():
     # W2 as a second choice. Seats first: 3 must be one of the two, and nobody else gets W1.
     workshops = [ws(1, 0, 2), ws(2, 0, 5)]
     rankings = [rk(1, 0, 1, 2), rk(2, 0, 1, 2), rk(3, 0, 1), rk(4, 0, 1)]
-    group = PriorityGroup(1, (1, 2, 3), 1, "hub")
+    group = Priority(1, (1, 2, 3), 1, "hub")
     seen = set()
     for seed in range(12):
         result = allocate(workshops, rankings, seed, priority=[group])
@@ -86,7 +86,7 @@ def test_an_over_full_group_fills_every_seat_and_the_levels_choose_whom():
 def test_a_member_who_did_not_rank_the_workshop_is_not_placed_in_it():
     workshops = [ws(1, 0, 3), ws(2, 0, 3)]
     rankings = [rk(1, 0, 2), rk(2, 0), rk(3, 0, 1)]
-    group = PriorityGroup(1, (1, 2, 9), 1, "guests")  # 9 has no ranking at all
+    group = Priority(1, (1, 2, 9), 1, "guests")  # 9 has no ranking at all
     for result in all_three(workshops, rankings, [group]):
         assert result.assignments[(1, "R0")] == 2
         assert result.assignments[(2, "R0")] is None
@@ -98,7 +98,7 @@ def test_a_workshop_clashing_with_a_held_seat_is_not_forced():
     start, end = slot(0)
     plenary = HeldSeat(1, 50, start, end)
     rankings = [rk(1, 0, 1, 2)]
-    for result in all_three(workshops, rankings, [PriorityGroup(1, (1,))], held=[plenary]):
+    for result in all_three(workshops, rankings, [Priority(1, (1,))], held=[plenary]):
         assert result.assignments[(1, "R0")] is None
 
 
@@ -106,7 +106,7 @@ def test_priority_in_two_workshops_at_one_time_keeps_the_better_ranked_one():
     # Same round: W1 and W2 both give member 1 priority; they ranked W2 first.
     workshops = [ws(1, 0, 1), ws(2, 0, 1), ws(3, 1, 1, spans_next=False)]
     rankings = [rk(1, 0, 2, 1), rk(2, 0, 1, 2)]
-    groups = [PriorityGroup(1, (1,), 1, "a"), PriorityGroup(2, (1,), 2, "b")]
+    groups = [Priority(1, (1,), 1, "a"), Priority(2, (1,), 2, "b")]
     for result in all_three(workshops, rankings, groups):
         assert result.assignments[(1, "R0")] == 2
         assert result.assignments[(2, "R0")] == 1
@@ -114,7 +114,7 @@ def test_priority_in_two_workshops_at_one_time_keeps_the_better_ranked_one():
     # earlier one, and the member never gets two overlapping sessions.
     workshops = [ws(1, 0, 2, spans_next=True), ws(2, 1, 2), ws(3, 0, 2)]
     rankings = [rk(1, 0, 1, 3), rk(1, 1, 2)]
-    groups = [PriorityGroup(1, (1,)), PriorityGroup(2, (1,))]
+    groups = [Priority(1, (1,)), Priority(2, (1,))]
     for result in all_three(workshops, rankings, groups):
         assert_feasible(workshops, rankings, result)
         assert result.assignments[(1, "R0")] == 1
@@ -125,7 +125,7 @@ def test_groups_for_unknown_workshops_are_ignored_and_no_groups_change_nothing()
     workshops = [ws(1, 0, 1), ws(2, 0, 1)]
     rankings = [rk(1, 0, 1, 2), rk(2, 0, 1, 2)]
     plain = allocate(workshops, rankings, 4)
-    ignored = allocate(workshops, rankings, 4, priority=[PriorityGroup(99, (1, 2))])
+    ignored = allocate(workshops, rankings, 4, priority=[Priority(99, (1, 2))])
     assert ignored.assignments == plain.assignments
     assert allocate(workshops, rankings, 4, priority=[]).assignments == plain.assignments
 
@@ -133,7 +133,7 @@ def test_groups_for_unknown_workshops_are_ignored_and_no_groups_change_nothing()
 def test_the_exact_milp_fallback_honours_priority_too():
     workshops = [ws(1, 0, 2), ws(2, 0, 5), ws(3, 1, 1), ws(4, 1, 3)]
     rankings = [rk(a, 0, 1, 2) for a in range(1, 7)] + [rk(a, 1, 3, 4) for a in range(1, 7)]
-    groups = [PriorityGroup(2, (5, 6)), PriorityGroup(3, (1, 2, 3))]
+    groups = [Priority(2, (5, 6)), Priority(3, (1, 2, 3))]
     saved = (solver._solve_round, solver._solve_coupled)
     try:
         solver._solve_round = solver._solve_coupled = lambda *args: None
@@ -227,7 +227,7 @@ def events_with_groups(draw, **sizes):
     workshops, rankings = draw(events(**sizes))
     attendees = sorted({r.attendee_id for r in rankings}) or [1]
     groups = [
-        PriorityGroup(
+        Priority(
             draw(st.sampled_from([w.id for w in workshops] + [999])),
             tuple(draw(st.lists(st.sampled_from(attendees + [77]), max_size=4))),
             i,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .priority import PriorityGroup
+from .priority import Priority
 from .problem import (
     METHOD_FCFS,
     METHOD_OPTIMAL,
@@ -74,7 +74,7 @@ def first_come_first_served(
     rankings: Iterable[Ranking],
     arrival_order: Sequence[int],
     held: Iterable[HeldSeat] = (),
-    priority: Iterable[PriorityGroup] = (),
+    priority: Iterable[Priority] = (),
 ) -> Allocation:
     """Baseline: attendees in ``arrival_order`` each take their best still-available choice
     (priority candidates first take their priority workshop, in the same order).
@@ -105,7 +105,7 @@ def random_serial_dictatorship(
     rankings: Iterable[Ranking],
     seed: int,
     held: Iterable[HeldSeat] = (),
-    priority: Iterable[PriorityGroup] = (),
+    priority: Iterable[Priority] = (),
 ) -> Allocation:
     """Baseline: a seeded random order of attendees, then the same greedy as FCFS."""
     check_seed(seed)
@@ -129,7 +129,7 @@ def compare(
     seed: int,
     arrival_order: Sequence[int],
     held: Iterable[HeldSeat] = (),
-    priority: Iterable[PriorityGroup] = (),
+    priority: Iterable[Priority] = (),
 ) -> dict[str, dict[str, Any]]:
     """Stats of the optimum and both baselines side by side, keyed by method name.
 

@@ -32,7 +32,7 @@ REASONS = (GOT, NOT_RANKED, CLASH, OTHER_PRIORITY, FULL)
 
 
 @dataclass(frozen=True, slots=True)
-class PriorityGroup:
+class Priority:
     """Attendees with priority in one workshop; ``group_id`` and ``name`` are for people."""
 
     workshop_id: int
@@ -43,7 +43,7 @@ class PriorityGroup:
     def __post_init__(self) -> None:
         for value in (self.workshop_id, self.group_id, *self.members):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"PriorityGroup ids must be ints, got {value!r}")
+                raise ValueError(f"Priority ids must be ints, got {value!r}")
         object.__setattr__(self, "members", tuple(sorted(set(self.members))))
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +56,7 @@ class PriorityGroup:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PriorityGroup:
+    def from_dict(cls, data: Mapping[str, Any]) -> Priority:
         return cls(
             int(data["workshop_id"]),
             tuple(int(m) for m in data["members"]),
@@ -66,14 +66,14 @@ class PriorityGroup:
 
 
 def members_by_attendee(
-    groups: Iterable[PriorityGroup], workshop_ids: Iterable[int]
+    groups: Iterable[Priority], workshop_ids: Iterable[int]
 ) -> dict[int, set[int]]:
     """Attendee -> the workshops they have priority in (workshops that are allocated only)."""
     known = set(workshop_ids)
     by_attendee: dict[int, set[int]] = {}
     for group in groups:
-        if not isinstance(group, PriorityGroup):
-            raise ValueError(f"expected PriorityGroup, got {type(group).__name__}")
+        if not isinstance(group, Priority):
+            raise ValueError(f"expected Priority, got {type(group).__name__}")
         if group.workshop_id in known:
             for attendee in group.members:
                 by_attendee.setdefault(attendee, set()).add(group.workshop_id)
@@ -81,7 +81,7 @@ def members_by_attendee(
 
 
 def candidates(
-    groups: Iterable[PriorityGroup],
+    groups: Iterable[Priority],
     choices: Sequence[tuple[int, ...]],
     pairs_by_attendee: Mapping[int, Sequence[int]],
     conflicts: Mapping[int, frozenset[int]],
@@ -120,6 +120,7 @@ def seats_owed(capacity: int, candidates_count: int) -> int:
 class MemberOutcome:
     attendee_id: int
     reason: str  # one of REASONS
+    ranked: bool  # the run's ranking of that round lists the workshop
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class GroupReport:
 
     @property
     def ranked(self) -> int:
-        return sum(m.reason != NOT_RANKED for m in self.members)
+        return sum(m.ranked for m in self.members)
 
     @property
     def got(self) -> int:
@@ -148,7 +149,10 @@ class GroupReport:
             "name": self.name,
             "workshop_id": self.workshop_id,
             "seats": self.seats,
-            "members": [{"attendee_id": m.attendee_id, "reason": m.reason} for m in self.members],
+            "members": [
+                {"attendee_id": m.attendee_id, "reason": m.reason, "ranked": m.ranked}
+                for m in self.members
+            ],
         }
 
     @classmethod
@@ -158,12 +162,15 @@ class GroupReport:
             str(data["name"]),
             int(data["workshop_id"]),
             int(data["seats"]),
-            [MemberOutcome(int(m["attendee_id"]), str(m["reason"])) for m in data["members"]],
+            [
+                MemberOutcome(int(m["attendee_id"]), str(m["reason"]), bool(m["ranked"]))
+                for m in data["members"]
+            ],
         )
 
 
 def group_reports(
-    groups: Iterable[PriorityGroup],
+    groups: Iterable[Priority],
     workshops: Mapping[int, Any],
     raw_rankings: Mapping[tuple[int, str], tuple[int, ...]],
     owed: Mapping[int, tuple[int, ...]],
@@ -199,6 +206,7 @@ def group_reports(
                     assignments,
                     held_rounds,
                 ),
+                group.workshop_id in raw_rankings.get((attendee, workshop.round_key), ()),
             )
             for attendee in group.members
         ]

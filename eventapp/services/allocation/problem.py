@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .priority import PriorityGroup, candidates, seats_owed
+from .priority import Priority, candidates, seats_owed
 
 METHOD_OPTIMAL = "optimal"
 METHOD_FCFS = "first_come_first_served"
@@ -189,7 +189,7 @@ def prepare(
     workshops: Iterable[Workshop],
     rankings: Iterable[Ranking],
     held: Iterable[HeldSeat] = (),
-    priority: Iterable[PriorityGroup] = (),
+    priority: Iterable[Priority] = (),
 ) -> Problem:
     workshops = list(workshops)
     rankings = list(rankings)

@@ -67,7 +67,7 @@ from .fairness import (
     spread_misses,
 )
 from .model import Model, aggregate, build_models
-from .priority import PriorityGroup
+from .priority import Priority
 from .problem import (
     METHOD_OPTIMAL,
     HeldSeat,
@@ -340,7 +340,7 @@ def allocate(
     rankings: Iterable[Ranking],
     seed: int,
     held: Iterable[HeldSeat] = (),
-    priority: Iterable[PriorityGroup] = (),
+    priority: Iterable[Priority] = (),
 ) -> Allocation:
     """The lexicographically fair optimum (see the module docstring), ties by seeded lottery.
 
