@@ -4,7 +4,7 @@ the organiser role at the event, like the allocation page that links here."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -14,6 +14,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from ..models.types import utcnow
 from ..services.allocation import groups
+from ..services.errors import NotFound
 from ..web.access import event_role_required
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
@@ -54,6 +55,13 @@ def _page(event, form=None, members_forms=None, status=200):
         emails_hint=EMAILS_HINT,
         editable=event.allocation_mode == "preferences" and not event.allocation_published_at,
     ), status
+
+
+def _group_or_404(event, group_id: int):
+    try:
+        return groups.get_group(event, group_id)
+    except NotFound:
+        abort(404)
 
 
 def _back(slug: str):
@@ -102,6 +110,7 @@ def create_priority_group(slug: str):
 @event_role_required("organiser")
 def add_priority_members(slug: str, group_id: int):
     event = event_or_404(slug, drafts=True)
+    _group_or_404(event, group_id)
     form = MembersForm(prefix=f"g{group_id}")
     if not form.validate_on_submit():
         return _page(event, members_forms={group_id: form}, status=422)
@@ -121,6 +130,7 @@ def add_priority_members(slug: str, group_id: int):
 @event_role_required("organiser")
 def delete_priority_group(slug: str, group_id: int):
     event = event_or_404(slug, drafts=True)
+    _group_or_404(event, group_id)
     if not ActionForm().validate_on_submit():
         flash(_("The form had expired. Please submit it again."), "error")
         return _back(slug)

@@ -219,3 +219,24 @@ def test_deleting_the_workshop_or_the_attendee_cascades(event, now):
     db.session.delete(db.session.get(EventSession, group.session_id))
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(PriorityGroup)) == 0
+
+
+def test_the_cli_dry_run_prints_the_report(event, now, runner):
+    groups.create_group(
+        event,
+        None,
+        session_id=str(session_id("Robots")),
+        name="Guests",
+        emails="p3@example.org\np4@example.org\np5@example.org",
+        now=now,
+    )
+    key = allocation.rounds_of(event)[0].key
+    allocation.record_preferences(attendee("p5@example.org"), {key: [session_id("Sensors")]})
+    db.session.commit()
+    result = runner.invoke(args=["allocate", event.slug, "--dry-run", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Priority group 'Guests' (Robots, 2 seats): 3 members, 2 ranked it, 2 got it."
+        in result.output
+    )
+    assert "  not placed: p5@example.org: did not rank it" in result.output
