@@ -153,3 +153,14 @@ def test_changes_need_a_csrf_token(app, client, login, make_organiser, event):
     client.post(f"{url}/{group.id}/members", data={f"g{group.id}-emails": "p1@example.org"})
     assert groups_count() == 1
     assert db.session.scalar(select(func.count()).select_from(PriorityGroupMember)) == 1
+
+
+def test_the_audit_log_reads_the_changes(client, login, make_organiser, event, english):
+    login(make_organiser("organiser"))
+    url = f"/organiser/events/{event.slug}/allocation/priority"
+    client.post(url, data={"name": "Hub", "session_id": str(robots()), "emails": "p0@example.org"})
+    group = db.session.scalar(select(PriorityGroup))
+    client.post(f"{url}/{group.id}/delete")
+    page = client.get(f"/organiser/events/{event.slug}/audit").get_data(as_text=True)
+    assert "Priority group created" in page and "Priority group removed" in page
+    assert "p0@example.org" in page
