@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from .extensions import db
+from .labels import label
 from .models.types import utcnow
+from .services.allocation import groups as priority_groups
 from .services.allocation import runs as allocation
 from .services.errors import DomainError
 from .services.programme import reading as programme
@@ -33,6 +35,21 @@ def quality_table(stats: dict) -> str:
             f"{row['fill_percent']:>6}%"
         )
     return "\n".join(lines)
+
+
+def priority_lines(run) -> list[str]:
+    """Per priority group: members, how many ranked the workshop, how many got it, and who
+    did not, with why (the organiser page's report, as text)."""
+    lines = []
+    for group in priority_groups.reports_of(run):
+        lines.append(
+            f"Priority group '{group.name}' ({group.workshop}, {group.seats} seats): "
+            f"{group.members} members, {group.ranked} ranked it, {group.got} got it."
+        )
+        lines += [
+            f"  not placed: {m.email}: {label('priority_reason', m.reason)}" for m in group.missed
+        ]
+    return lines
 
 
 @click.command("allocate")
@@ -72,6 +89,8 @@ def allocate(event: str, dry_run: bool, seed: int | None, verify_run: int | None
         db.session.commit()
         click.echo(f"Allocation run {run.id} for '{found.slug}', seed {run.seed}:")
         click.echo(quality_table(run.stats))
+        for line in priority_lines(run):
+            click.echo(line)
         if dry_run:
             click.echo("Dry run: nothing published.")
             return

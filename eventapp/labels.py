@@ -87,6 +87,9 @@ LABELS = {
         "question.archived": _l("Question archived"),
         "question.deleted": _l("Question deleted"),
         "question.restored": _l("Question restored"),
+        "priority_group.created": _l("Priority group created"),
+        "priority_group.members_added": _l("Members added to a priority group"),
+        "priority_group.deleted": _l("Priority group removed"),
     },
     "object_type": {
         "event": _l("Event"),
@@ -95,6 +98,14 @@ LABELS = {
         "speaker": _l("Speaker"),
         "attendee": _l("Attendee"),
         "registration": _l("Registration"),
+        "priority_group": _l("Priority group"),
+    },
+    # Why a member of a priority group did not get its workshop (allocation/priority.py).
+    "priority_reason": {
+        "not_ranked": _l("did not rank it"),
+        "clash": _l("it clashes with a seat they already hold"),
+        "other_priority": _l("has priority in another workshop at that time"),
+        "full": _l("more members ranked it than it has seats"),
     },
     "language": {"nl": _l("Dutch"), "en": _l("English")},
 }

@@ -1,6 +1,6 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
-from .allocation import AllocationRun
+from .allocation import AllocationRun, PriorityGroup, PriorityGroupMember
 from .attendee import Attendee, Preference, Registration
 from .event import Event, EventSession, Room, Speaker, session_speakers
 from .organiser import ApiToken, AuditEntry, EventRole, Organiser
@@ -21,6 +21,8 @@ __all__ = [
     "OutboxMessage",
     "PeriodicRun",
     "Preference",
+    "PriorityGroup",
+    "PriorityGroupMember",
     "Question",
     "Registration",
     "Room",

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from ..extensions import db
 from ..models.types import utcnow
+from ..services.allocation import groups as priority_groups
 from ..services.allocation import runs as allocation
 from ..services.errors import DomainError, NotFound
 from ..services.validation import database_id
@@ -120,6 +121,7 @@ def allocation_page(slug: str):
         publish_form=publish_form,
         collecting=allocation.collects_preferences(event),
         failure=None if event.allocation_published_at else allocation.last_failure(event),
+        priority=priority_groups.reports_of(run) if run else [],
     )
 
 

@@ -2,10 +2,13 @@
 
 The database side:
 - preferences.py: the rounds, attendees' rankings and their rules, demand per workshop;
-- runs.py: dry runs, publication, the deadline job.
+- runs.py: dry runs, publication, the deadline job;
+- groups.py: the organiser's priority groups (made from pasted addresses), and their report;
+- inputs.py: the solver's inputs as read from the event and as stored with a run.
 
 The pure core (no database):
 - problem.py: workshops, rankings, their canonical form and the check of every hard rule;
+- priority.py: the priority groups' rule (who is owed a seat where) and the per-member report;
 - solver.py: the levels and :func:`allocate`; model.py: the per-attendee model of rounds a
   double session couples; fairness.py: independent rounds per ranking type, and the level
   that spreads misses over people;

@@ -40,7 +40,10 @@ _INTEGRALITY_TOLERANCE = 1e-6
 @dataclass
 class RoundModel:
     """One independent round per ranking type: rows are types (at most their head count get
-    a workshop) then workshops (at most their capacity); columns are (type, rank) pairs."""
+    a workshop), then workshops (at most their capacity), then one row per priority workshop
+    (its candidates get exactly the seats they are owed, priority.py); columns are (type,
+    rank) pairs. A type is a ranking and, for a priority candidate, the workshop they have
+    priority in, so candidates never share a type with others."""
 
     key: str
     members: list[np.ndarray]  # pair indices of each type, canonical order
@@ -50,6 +53,8 @@ class RoundModel:
     col_type: np.ndarray
     col_workshop: np.ndarray
     n_types: int
+    # Rows that are equalities from the start (the priority rows):
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # The optimal face of the levels, filled in by the solver:
     upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tight: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -59,44 +64,57 @@ class RoundModel:
 def round_models(problem: Problem, keys: list[str]) -> list[RoundModel]:
     """A :class:`RoundModel` for each round in ``keys`` that has a ranked workshop."""
     wanted = set(keys)
-    types: dict[str, dict[tuple[int, ...], list[int]]] = {k: {} for k in keys}
+    types: dict[str, dict[tuple, list[int]]] = {k: {} for k in keys}
+    tag = problem.priority_of
     for p, ((_attendee, key), choices) in enumerate(
         zip(problem.pairs, problem.choices, strict=True)
     ):
         if choices and key in wanted:
-            types[key].setdefault(choices, []).append(p)
+            types[key].setdefault((choices, tag.get(p)) if tag else choices, []).append(p)
     models = []
     for key in keys:
         if not types[key]:
             continue
         kinds = list(types[key])
-        lengths = np.fromiter((len(c) for c in kinds), dtype=np.int64, count=len(kinds))
+        rankings = [k[0] for k in kinds] if tag else kinds
+        lengths = np.fromiter((len(c) for c in rankings), dtype=np.int64, count=len(kinds))
         col_type = np.repeat(np.arange(len(kinds)), lengths)
-        col_workshop = np.fromiter((w for c in kinds for w in c), dtype=np.int64)
+        col_workshop = np.fromiter((w for c in rankings for w in c), dtype=np.int64)
         rank = np.concatenate([np.arange(n) for n in lengths])
         ws_ids, ws_row = np.unique(col_workshop, return_inverse=True)
         n = col_type.size
-        matrix = sparse.csr_matrix(
-            (
-                np.ones(2 * n),
-                (np.concatenate([col_type, len(kinds) + ws_row]), np.tile(np.arange(n), 2)),
-            ),
-            shape=(len(kinds) + ws_ids.size, n),
-        )
+        rows = [col_type, len(kinds) + ws_row]
+        cols = [np.arange(n), np.arange(n)]
         counts = np.fromiter((len(types[key][c]) for c in kinds), dtype=float, count=len(kinds))
         capacity = np.fromiter(
             (problem.workshops[int(w)].capacity for w in ws_ids), dtype=float, count=ws_ids.size
         )
+        rhs = [counts, capacity]
+        n_rows = len(kinds) + ws_ids.size
+        if tag:
+            col_tag = np.asarray([-1 if kinds[t][1] is None else kinds[t][1] for t in col_type])
+            owed = [int(w) for w in ws_ids if int(w) in problem.priority]
+            for i, wid in enumerate(owed):
+                hits = np.flatnonzero((col_workshop == wid) & (col_tag == wid))
+                rows.append(np.full(hits.size, n_rows + i))
+                cols.append(hits)
+            rhs.append(np.asarray([problem.priority_seats(w) for w in owed], dtype=float))
+            n_rows += len(owed)
+        row_idx, col_idx = np.concatenate(rows), np.concatenate(cols)
+        matrix = sparse.csr_matrix((np.ones(row_idx.size), (row_idx, col_idx)), shape=(n_rows, n))
+        fixed = np.zeros(n_rows, dtype=bool)
+        fixed[len(kinds) + ws_ids.size :] = True
         models.append(
             RoundModel(
                 key=key,
                 members=[np.asarray(types[key][c], dtype=np.int64) for c in kinds],
                 matrix=matrix,
-                rhs=np.concatenate([counts, capacity]),
+                rhs=np.concatenate(rhs),
                 rank=rank,
                 col_type=col_type,
                 col_workshop=col_workshop,
                 n_types=len(kinds),
+                fixed=fixed,
             )
         )
     return models
@@ -385,6 +403,7 @@ def milp_rounds(
         LinearConstraint(own, -np.inf, 1),
         LinearConstraint(cap, -np.inf, [problem.workshops[w].capacity for w in ws_ids]),
         LinearConstraint(people, width, width),  # seats + misses (incl. fixed) = width
+        *_priority_constraints(problem, var_pair, var_ws, nx + ns),
     ]
     levels = [np.concatenate([np.ones(nx), np.zeros(ns)])]
     for k in range(problem.max_rank - 1):
@@ -409,3 +428,16 @@ def milp_rounds(
     for j in np.flatnonzero(x[:nx] > 0.5):
         result[int(var_pair[j])] = var_ws[j]
     return result
+
+
+def _priority_constraints(problem: Problem, var_pair, var_ws, n: int) -> list[LinearConstraint]:
+    """Each priority workshop's candidates get exactly the seats they are owed."""
+    constraints = []
+    ws = np.asarray(var_ws, dtype=np.int64)
+    for wid, owed in problem.priority.items():
+        hits = np.flatnonzero((ws == wid) & np.isin(var_pair, owed))
+        if hits.size:
+            row = sparse.csr_matrix((np.ones(hits.size), (np.zeros(hits.size), hits)), shape=(1, n))
+            seats = problem.priority_seats(wid)
+            constraints.append(LinearConstraint(row, seats, seats))
+    return constraints

@@ -1,15 +1,15 @@
 """The solver's inputs from the database, as stored with a run, and what changed since.
 
 build_inputs() reads an event as the solver sees it now (seats left per workshop, everyone's
-rankings, the seats they already hold); a dry run stores exactly that, stored_inputs() reads it
-back, and input_changes() says in words what differs, so publication never writes a result
-computed from a programme or rankings that are no longer true.
+rankings, the seats they already hold, the priority groups); a dry run stores exactly that,
+stored_inputs() reads it back, and input_changes() says in words what differs, so publication
+never writes a result computed from a programme or rankings that are no longer true.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -19,7 +19,9 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import AllocationRun, Attendee, Event, EventSession, Preference, Registration
 from ..registration.waitlist import SEAT_HOLDING
+from .groups import priorities_of
 from .preferences import rounds_of
+from .priority import Priority
 from .problem import HeldSeat, Ranking, Workshop
 
 
@@ -30,6 +32,7 @@ class SolverInputs:
     arrival_order: list[int]  # attendees in registration order, for the FCFS baseline
     held: list[HeldSeat]  # seats attendees with a ranking already hold (plenaries too)
     held_known: bool = True  # False for runs stored before held seats were
+    priority: list[Priority] = field(default_factory=list)  # the organiser's priority groups
 
 
 def build_inputs(event: Event) -> SolverInputs:
@@ -82,7 +85,8 @@ def build_inputs(event: Event) -> SolverInputs:
         )
         if a in ranked_attendees
     ]
-    return SolverInputs(workshops, rankings, arrival_order, held)
+    priority = priorities_of(event, {w.id for w in workshops})
+    return SolverInputs(workshops, rankings, arrival_order, held, priority=priority)
 
 
 def stored_inputs(run: AllocationRun) -> SolverInputs:
@@ -103,7 +107,8 @@ def stored_inputs(run: AllocationRun) -> SolverInputs:
     ]
     held = [HeldSeat.from_dict(h) for h in run.inputs.get("held", [])]
     arrival_order = list(run.inputs.get("arrival_order", []))
-    return SolverInputs(workshops, rankings, arrival_order, held, "held" in run.inputs)
+    priority = [Priority.from_dict(g) for g in run.inputs.get("priority", [])]
+    return SolverInputs(workshops, rankings, arrival_order, held, "held" in run.inputs, priority)
 
 
 def input_changes(stored: SolverInputs, current: SolverInputs, titles: dict[int, str]) -> list:
@@ -148,4 +153,8 @@ def input_changes(stored: SolverInputs, current: SolverInputs, titles: dict[int,
     if stored.held_known and held_before != held_after:
         n = len(held_before ^ held_after)
         changes.append(ngettext("%(num)d seat held changed", "%(num)d seats held changed", n))
+    groups_before = {(g.workshop_id, g.members) for g in stored.priority}
+    groups_after = {(g.workshop_id, g.members) for g in current.priority}
+    if groups_before != groups_after:
+        changes.append(_("the priority groups changed"))
     return changes

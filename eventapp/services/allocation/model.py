@@ -7,7 +7,7 @@ same rankings are interchangeable, so the level LPs run on :func:`aggregate`'s m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -37,6 +37,9 @@ class Model:
     unit_cols: np.ndarray  # unit u owns columns unit_cols[u]:unit_cols[u + 1]
     unit_rows: np.ndarray  # unit u owns rows unit_rows[u]:unit_rows[u + 1]
     coupled: bool  # has conflict rows, so not totally unimodular
+    # Rows that are equalities throughout: a priority workshop's candidates get their seats
+    # (one row per priority workshop, after the capacity rows).
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Aggregate:
     weight: np.ndarray
     of_col: np.ndarray  # aggregated column of each full column
     of_row: np.ndarray  # aggregated row of each full row
+    fixed: np.ndarray  # rows that are equalities throughout (the priority rows)
 
 
 def aggregate(model: Model) -> Aggregate:
@@ -98,6 +102,7 @@ def aggregate(model: Model) -> Aggregate:
         of_row=np.concatenate(
             [of_own_row, type_row_off[-1] + np.arange(n_rows - model.n_own_rows)]
         ),
+        fixed=np.concatenate([np.zeros(sel_own.size, dtype=bool), model.fixed[model.n_own_rows :]]),
     )
 
 
@@ -204,7 +209,7 @@ def build_models(problem: Problem) -> tuple[list[Model], list[tuple[int, int]]]:
                     row_ptr[g].append(list(span))
                 if own:
                     row_ptr[g].extend(own)
-                keys[g].append(tuple(problem.choices[p] for p in unit))
+                keys[g].append(_unit_key(problem, unit))
                 unit_cols[g].append(len(cols[g]))
                 unit_rows[g].append(len(row_ptr[g]))
 
@@ -228,15 +233,26 @@ def build_models(problem: Problem) -> tuple[list[Model], list[tuple[int, int]]]:
                 np.arange(var_ids.size),
             ]
         )
+        owed_rows, owed_cols, owed_rhs = _priority_rows(
+            problem, variables, cols[g], ws_ids, n_own + ws_ids.size
+        )
+        n_rows = n_own + ws_ids.size + owed_rhs.size
         matrix = sparse.csr_matrix(
-            (np.ones(row_idx.size), (row_idx, col_idx)), shape=(n_own + ws_ids.size, var_ids.size)
+            (
+                np.ones(row_idx.size + owed_rows.size),
+                (np.concatenate([row_idx, owed_rows]), np.concatenate([col_idx, owed_cols])),
+            ),
+            shape=(n_rows, var_ids.size),
         )
         rhs = np.concatenate(
             [
                 np.ones(n_own),
                 np.asarray([problem.workshops[int(w)].capacity for w in ws_ids], dtype=float),
+                owed_rhs,
             ]
         )
+        fixed = np.zeros(n_rows, dtype=bool)
+        fixed[n_own + ws_ids.size :] = True
         models.append(
             Model(
                 var_ids=var_ids,
@@ -249,6 +265,31 @@ def build_models(problem: Problem) -> tuple[list[Model], list[tuple[int, int]]]:
                 unit_cols=np.asarray(unit_cols[g], dtype=np.int64),
                 unit_rows=np.asarray(unit_rows[g], dtype=np.int64),
                 coupled=any(len(k) > 1 for k in keys[g]),
+                fixed=fixed,
             )
         )
     return models, variables
+
+
+def _unit_key(problem: Problem, unit: list[int]) -> tuple:
+    """What makes units interchangeable: their rankings, and their priority workshops."""
+    if problem.priority_of:
+        return tuple((problem.choices[p], problem.priority_of.get(p)) for p in unit)
+    return tuple(problem.choices[p] for p in unit)
+
+
+def _priority_rows(problem: Problem, variables, cols: list[int], ws_ids, first_row: int):
+    """One row per priority workshop of the group: its candidates' columns for it, and the
+    seats they are owed (an equality, see Model.fixed)."""
+    owed = [int(w) for w in ws_ids if int(w) in problem.priority]
+    if not owed:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    row_of = {w: first_row + i for i, w in enumerate(owed)}
+    rows, hits = [], []
+    for c, j in enumerate(cols):
+        p, wid = variables[j]
+        if problem.priority_of.get(p) == wid and wid in row_of:
+            rows.append(row_of[wid])
+            hits.append(c)
+    rhs = np.asarray([problem.priority_seats(w) for w in owed], dtype=float)
+    return np.asarray(rows, dtype=np.int64), np.asarray(hits, dtype=np.int64), rhs

@@ -3,7 +3,8 @@
 :class:`Workshop` and :class:`Ranking` are what callers build; :func:`prepare` validates them
 and puts them in one canonical order (so the same inputs in any order give the same result);
 :func:`verify` re-checks every hard rule on a result (a ranked workshop only, never above
-capacity, never two overlapping sessions), whichever method produced it.
+capacity, never two overlapping sessions, every priority group's seats), whichever method
+produced it.
 
 Validation: ranked ids that are not workshops of that ranking's round are ignored, and so are
 repeated ids (the first occurrence keeps its rank). Structurally invalid input (negative
@@ -20,6 +21,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+
+from .priority import Priority, candidates, seats_owed
 
 METHOD_OPTIMAL = "optimal"
 METHOD_FCFS = "first_come_first_served"
@@ -173,10 +176,20 @@ class Problem:
     held: dict[int, tuple[HeldSeat, ...]]  # seats each attendee already holds
     # workshop -> other rounds it fills for whoever gets it (it overlaps all their workshops)
     covers: dict[int, frozenset[str]] = field(default_factory=dict)
+    # workshop -> pair indices with priority in it (priority.py); pair index -> that workshop
+    priority: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    priority_of: dict[int, int] = field(default_factory=dict)
+
+    def priority_seats(self, wid: int) -> int:
+        """How many of the workshop's priority candidates must get it."""
+        return seats_owed(self.workshops[wid].capacity, len(self.priority.get(wid, ())))
 
 
 def prepare(
-    workshops: Iterable[Workshop], rankings: Iterable[Ranking], held: Iterable[HeldSeat] = ()
+    workshops: Iterable[Workshop],
+    rankings: Iterable[Ranking],
+    held: Iterable[HeldSeat] = (),
+    priority: Iterable[Priority] = (),
 ) -> Problem:
     workshops = list(workshops)
     rankings = list(rankings)
@@ -247,16 +260,20 @@ def prepare(
                 conflicts[a.id].add(b.id)
                 conflicts[b.id].add(a.id)
 
+    frozen_conflicts = {wid: frozenset(s) for wid, s in conflicts.items()}
+    owed = candidates(priority, choices, pairs_by_attendee, frozen_conflicts)
     return Problem(
         workshops=dict(sorted(by_id.items())),
         round_order=round_order,
         pairs=tuple(pairs),
         choices=tuple(choices),
         max_rank=max((len(c) for c in choices), default=0),
-        conflicts={wid: frozenset(s) for wid, s in conflicts.items()},
+        conflicts=frozen_conflicts,
         pairs_by_attendee={a: tuple(p) for a, p in pairs_by_attendee.items()},
         held={a: tuple(seats) for a, seats in held_by.items()},
         covers=round_covers(by_id.values()),
+        priority=owed,
+        priority_of={p: wid for wid, ps in owed.items() for p in ps},
     )
 
 
@@ -329,3 +346,7 @@ def verify(problem: Problem, assignments: dict[tuple[int, str], int | None]) -> 
             wid = assignments[problem.pairs[p]]
             if wid is not None and any(s.overlaps(problem.workshops[wid]) for s in seats):
                 raise RuntimeError(f"allocation gave attendee {attendee} a clash with a held seat")
+    for wid, owed in problem.priority.items():
+        got = sum(assignments[problem.pairs[p]] == wid for p in owed)
+        if got < problem.priority_seats(wid):
+            raise RuntimeError(f"allocation broke the priority group of workshop {wid}")

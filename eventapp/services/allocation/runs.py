@@ -41,6 +41,7 @@ from ..mail.outbox import enqueue
 from ..registration import capacity
 from ..registration.waitlist import promote_from_waitlist
 from .baselines import first_come_first_served, random_serial_dictatorship
+from .groups import priority_report
 from .inputs import build_inputs, input_changes, stored_inputs
 from .outcome import ranking_demand
 from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
@@ -95,11 +96,13 @@ def dry_run(
     _ensure_collecting(event)
     seed = clean_seed(seed)
     inputs = build_inputs(event)
-    optimum = allocate(inputs.workshops, inputs.rankings, seed, inputs.held)
+    optimum = allocate(inputs.workshops, inputs.rankings, seed, inputs.held, inputs.priority)
     fcfs = first_come_first_served(
-        inputs.workshops, inputs.rankings, inputs.arrival_order, inputs.held
+        inputs.workshops, inputs.rankings, inputs.arrival_order, inputs.held, inputs.priority
     )
-    rsd = random_serial_dictatorship(inputs.workshops, inputs.rankings, seed, inputs.held)
+    rsd = random_serial_dictatorship(
+        inputs.workshops, inputs.rankings, seed, inputs.held, inputs.priority
+    )
     record = audit_record(inputs.workshops, inputs.rankings, optimum, inputs.held)
     run = AllocationRun(
         event_id=event.id,
@@ -112,11 +115,13 @@ def dry_run(
             "rankings": record["rankings"],
             "held": record["held"],
             "arrival_order": inputs.arrival_order,
+            "priority": [g.to_dict() for g in inputs.priority],
         },
         result={
             "seed": seed,
             "assignments": record["assignments"],
             "demand": ranking_demand(record["rankings"]),
+            "priority": priority_report(inputs, optimum.assignments),
         },
         stats={
             METHOD_OPTIMAL: optimum.stats.to_dict(),
@@ -141,7 +146,7 @@ def dry_run(
 def replay(run: AllocationRun):
     """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
     inputs = stored_inputs(run)
-    return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held)
+    return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held, inputs.priority)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from .fairness import (
     spread_misses,
 )
 from .model import Model, aggregate, build_models
+from .priority import Priority
 from .problem import (
     METHOD_OPTIMAL,
     HeldSeat,
@@ -126,7 +127,8 @@ def _certified(
     rounded = integral_solution(res)
     if rounded is None:
         return None
-    if np.any(model.matrix @ rounded > model.rhs + 0.5):
+    rows = model.matrix @ rounded
+    if np.any(rows > model.rhs + 0.5) or np.any(rows[model.fixed] < model.rhs[model.fixed] - 0.5):
         return None
     for c, best in targets:
         if c @ rounded < best - 0.5:
@@ -145,7 +147,7 @@ def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
     looks off, so the caller can use the MILP instead.
     """
     upper = np.full(model.rank.size, np.inf)
-    tight = np.zeros(model.rhs.size, dtype=bool)
+    tight = model.fixed.copy()  # the priority rows are equalities throughout
     targets: list[tuple[np.ndarray, float]] = []
     for c in _level_objectives(model.rank, max_rank):
         res = _highs_lp(c, model.matrix, model.rhs, tight, upper, "highs-ipm")
@@ -181,7 +183,7 @@ def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> np
     """
     agg = aggregate(model)
     upper = np.full(agg.rank.size, np.inf)
-    tight = np.zeros(agg.rhs.size, dtype=bool)
+    tight = agg.fixed.copy()
     targets: list[tuple[np.ndarray, float]] = []
     full_levels = _level_objectives(model.rank, max_rank, model.weight)
     levels = _level_objectives(agg.rank, max_rank, agg.weight)
@@ -227,7 +229,7 @@ def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.
     levels = _level_objectives(agg.rank, max_rank, agg.weight)
     for c in levels:
         matrix = sparse.vstack(rows).tocsr()
-        tight = np.arange(matrix.shape[0]) >= agg.rhs.size
+        tight = _padded(agg.fixed, matrix.shape[0])
         res = _highs_lp(c, matrix, np.concatenate(rhs), tight, np.full(c.size, np.inf), "highs-ipm")
         if res.status != 0:
             return None
@@ -249,11 +251,16 @@ def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.
         lottery,
         matrix,
         np.concatenate([model.rhs, bests]),
-        np.arange(matrix.shape[0]) >= model.rhs.size,
+        _padded(model.fixed, matrix.shape[0]),
         upper,
         "highs-ipm",
     )
     return _certified(model, res, list(zip(full_levels, bests, strict=True)))
+
+
+def _padded(fixed: np.ndarray, n_rows: int) -> np.ndarray:
+    """The model's equality rows, then the level rows appended below them (all equalities)."""
+    return np.concatenate([fixed, np.ones(n_rows - fixed.size, dtype=bool)])
 
 
 def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
@@ -263,7 +270,8 @@ def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
     coupled rounds); HiGHS's branch and cut is slower but settles it.
     """
     n = model.rank.size
-    constraints = [LinearConstraint(model.matrix, -np.inf, model.rhs)]
+    lower = np.where(model.fixed, model.rhs, -np.inf)  # the priority rows are equalities
+    constraints = [LinearConstraint(model.matrix, lower, model.rhs)]
     options = {"mip_rel_gap": 0.0, "presolve": True}
     x = np.zeros(n)
     for c in [*_level_objectives(model.rank, max_rank, model.weight), lottery]:
@@ -332,14 +340,16 @@ def allocate(
     rankings: Iterable[Ranking],
     seed: int,
     held: Iterable[HeldSeat] = (),
+    priority: Iterable[Priority] = (),
 ) -> Allocation:
     """The lexicographically fair optimum (see the module docstring), ties by seeded lottery.
 
-    Same inputs (in any order) and seed give the identical allocation.
+    Same inputs (in any order) and seed give the identical allocation. ``priority`` groups
+    are a hard rule the levels work within (priority.py).
     """
     check_seed(seed)
     started = time.perf_counter()
-    problem = prepare(workshops, rankings, held)
+    problem = prepare(workshops, rankings, held, priority)
     rng = np.random.default_rng(int(seed))
     coupled = _coupled_rounds(problem)
     chosen = _solve_coupled_rounds(problem, coupled, rng) if coupled else {}

@@ -65,6 +65,7 @@ FIELDS = {
     "attendees": _l("Attendees"),
     "change": _l("Change"),
     "error": _l("Error"),
+    "members": _l("Members"),
 }
 # Bookkeeping nobody reads: ids, calendar versions, keys other fields say in words.
 HIDDEN = frozenset({"id", "event_id", "sequence", "audience", "attendee", "email_normalized"})
