@@ -276,7 +276,10 @@ class RegistrationIn(Input):
     fallbacks: list[FallbackChoice] = FALLBACKS
     consent: Literal[True] = Field(description="Agreement to the privacy notice.")
     locale: Any = Field(
-        None, description="The attendee's language (nl or en); another value gives the event's."
+        None,
+        description="The attendee's language (nl or en): of their emails, calendar and the "
+        "session titles in the replies. Left out (or another value): the one Accept-Language "
+        "asks for, else the event's.",
     )
     altcha: Any = Field(
         None,
