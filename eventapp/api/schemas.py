@@ -58,6 +58,7 @@ from .fields import (
     LocalTime,
     Note,
     OptionalLocalTime,
+    QueryFlag,
     Ranking,
     SessionIds,
     TimeZone,
@@ -225,6 +226,19 @@ SessionPatch = partial(
     'unless notify is false); status "cancelled" cancels it, "scheduled" restores a '
     "cancelled one.",
 )
+
+
+class SessionCancelQuery(Input):
+    """DELETE /sessions/{id}: what the attendees hear, as on the organiser's cancel page. In
+    the query string (`?notify=false&note=...`): a DELETE's body is not read."""
+
+    notify: QueryFlag = Field(
+        default=True,
+        description="true or false. Email the attendees with a seat or on the waiting list "
+        "(false: tell nobody; their calendars still update through the feeds, and the audit "
+        "log says they were not notified).",
+    )
+    note: Note = NOTE
 
 
 class FallbackChoice(Input):

@@ -398,7 +398,9 @@ def test_the_registrations_titles_follow_a_changed_language(client, bilingual, n
     event, twins, cobots = bilingual
     ada = register(event, [twins], now, "ada@example.org", locale="nl")
     token = links.manage_token(ada)
-    assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == ["Digitale tweelingen"]
+    assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == [
+        "Digitale tweelingen"
+    ]
     changed = client.patch(f"/api/v1/registrations/{token}", json={"locale": "en"})
     assert registered_titles(changed) == ["Digital twins"]
     assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == ["Digital twins"]
