@@ -187,25 +187,14 @@
     announce(where(card, target));
   }
 
+  // static/fetch_json.js. No answer, or one that is not JSON (a login page after the sign-in
+  // expired, a proxy's error page): "could not be sent", status 0.
   function post(url, body) {
-    return window.fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": root.dataset.csrf
-      },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (json) {
-        return { status: response.status, body: json };
-      }, function () {
-        // Not JSON (a login page after the sign-in expired, a proxy's error page).
-        return { status: 0, body: { message: texts.failed } };
-      });
+    var failed = { status: 0, body: { message: texts.failed } };
+    return window.eventappPostJson(url, body, root.dataset.csrf).then(function (answer) {
+      return answer.body ? answer : failed;
     }, function () {
-      return { status: 0, body: { message: texts.failed } };
+      return failed;
     });
   }
 

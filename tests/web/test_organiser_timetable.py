@@ -76,6 +76,7 @@ def test_the_page_is_a_table_of_rooms_and_slots_linking_to_the_form(planner, gri
     assert f'data-starts="{AMSTERDAM_DAY}T10:00"' in card[:600]
     assert f'href="/organiser/events/{event.slug}/sessions/{robots.id}/edit"' in card[:1200]
     assert "<script>" not in page and "vendor/interact.min.js" in page
+    assert page.index("fetch_json.js") < page.index("timetable.js")  # the shared POST, first
     assert 'data-csrf="' in page
 
 
