@@ -2,8 +2,8 @@
 time and confirmed; a session moved with the keyboard alone (pick up, arrows, drop, confirm,
 every step announced); the dialog asking again when the programme changed before the confirm;
 a move onto an occupied room refused next to the session, which stays where it was; the page
-passes the accessibility audit, and without JavaScript it is a table
-whose sessions link to their edit form."""
+passes the accessibility audit, and without JavaScript it is a table whose sessions link to
+their edit form."""
 
 import pytest
 from playwright.sync_api import expect
