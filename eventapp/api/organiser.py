@@ -165,7 +165,7 @@ def update_session(session_id: int, json: SessionPatch):
 def cancel_session(session_id: int, query: SessionCancelQuery):
     """Cancel a session; its attendees (seats and waiting list) are emailed, with the `note`,
     unless `notify=false`."""
-    refuse_unread_body()
+    _refuse_unread_body()
     telling = schedule.Telling(notify=query.notify, note=query.note)
     return _changed_session(
         session_id,
@@ -173,7 +173,7 @@ def cancel_session(session_id: int, query: SessionCancelQuery):
     )
 
 
-def refuse_unread_body() -> None:
+def _refuse_unread_body() -> None:
     """A DELETE's body is not read (spectree validates none, proxies may drop it): fields
     sent there would be ignored, `"notify": false` among them, and everyone emailed."""
     sent = request.get_json(silent=True)
