@@ -133,6 +133,19 @@ Note = Annotated[
     ),
 ]
 
+
+def _true_or_false(value: object) -> object:
+    """A query string's flag: exactly "true" or "false" (what the document's boolean is sent
+    as); pydantic's lax "yes", "on", "1" would be a second spelling of the same thing."""
+    if value in ("true", "false"):
+        return value == "true"
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError("field_rule", "{reason}", {"reason": _("Must be true or false.")})
+
+
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
+
 Email = Annotated[
     str,
     _by_rule(lambda value, errors: clean_email(value, "field", errors)),

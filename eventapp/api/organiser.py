@@ -5,6 +5,8 @@ organiser pages, so the same rules: a hard conflict is a 409 `conflict`, a warni
 `conflict` with `confirm_required: true` until the request says `"confirm": true`.
 """
 
+from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from ..models import Attendee
 from ..models.types import utcnow
 from ..services.backoffice import attendees as attendee_service
 from ..services.backoffice.attendees import AttendeeFilter
+from ..services.errors import DomainError
 from ..services.programme import conflicts, schedule
 from ..services.registration import waitlist
 from ..services.registration.answers import answers_of_many
@@ -20,7 +23,7 @@ from ..services.registration.questions import questions_of
 from ..web.access import event_role_required, role_required
 from .blueprint import bp
 from .fields import iso
-from .openapi import operation
+from .openapi import Error, operation
 from .replies import (
     AttendeeRow,
     ConflictList,
@@ -39,6 +42,7 @@ from .schemas import (
     EventPatch,
     RegistrationQuery,
     RoomIn,
+    SessionCancelQuery,
     SessionIn,
     SessionPatch,
 )
@@ -151,10 +155,34 @@ def update_session(session_id: int, json: SessionPatch):
 
 @bp.delete("/sessions/<int:session_id>")
 @event_role_required("organiser")
-@operation((SessionChange, "The cancelled session."), 404, organiser=True)
-def cancel_session(session_id: int):
-    """Cancel a session; its attendees are emailed."""
-    return _changed_session(session_id, schedule.cancel_session)
+@operation(
+    (SessionChange, "The cancelled session (`notified`: how many were emailed)."),
+    404,
+    422,
+    organiser=True,
+    HTTP_400=(Error, "A JSON body was sent: `notify` and `note` go in the query (`bad_request`)."),
+)
+def cancel_session(session_id: int, query: SessionCancelQuery):
+    """Cancel a session; its attendees (seats and waiting list) are emailed, with the `note`,
+    unless `notify=false`."""
+    _refuse_unread_body()
+    telling = schedule.Telling(notify=query.notify, note=query.note)
+    return _changed_session(
+        session_id,
+        lambda actor, session, now: schedule.cancel_session(actor, session, now, telling=telling),
+    )
+
+
+def _refuse_unread_body() -> None:
+    """A DELETE's body is not read (spectree validates none, proxies may drop it): fields
+    sent there would be ignored, `"notify": false` among them, and everyone emailed."""
+    sent = request.get_json(silent=True)
+    if sent not in (None, {}):
+        raise DomainError(
+            _("Send notify and note in the query string: a DELETE's body is not read."),
+            "bad_request",
+            400,
+        )
 
 
 @bp.get("/events/<slug>/conflicts")

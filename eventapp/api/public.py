@@ -2,12 +2,13 @@
 
 from functools import partial
 
-from flask import request
+from flask import current_app, request
 
 from .. import bot_challenge
 from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
+from ..i18n import visitor_locale
 from ..models.types import utcnow
 from ..ratelimits import registration_source
 from ..services import privacy
@@ -49,6 +50,15 @@ REGISTRATION_409 = (
     "`full` or `schedule_conflict` (naming the sessions), `already_registered`, or "
     "`registration_closed`.",
 )
+
+
+def _attendee_language(event, asked: object) -> str:
+    """The new attendee's language: `locale` when the app speaks it, else the one the request
+    asks for (Accept-Language), as the form keeps the language its page was read in, else
+    the event's. Their emails, calendar and this API's replies speak it."""
+    if asked not in current_app.config["LANGUAGES"]:
+        asked = visitor_locale()
+    return registration.attendee_locale(event, asked)
 
 
 def _changed_by_token(token: str, change) -> RegistrationOut:
@@ -115,7 +125,7 @@ def list_questions(slug: str):
 def create_registration(slug: str, json: RegistrationIn):
     """Register for sessions of a published event."""
     event = programme.get_event(slug, with_sessions=json.session_ids)
-    locale = registration.attendee_locale(event, json.locale)
+    locale = _attendee_language(event, json.locale)
     source = registration_source()  # None: an organiser's client (ratelimits.py)
     data = RegistrationInput(
         name=json.name,

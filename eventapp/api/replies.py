@@ -170,7 +170,10 @@ class ConflictList(Output):
 
 class RegisteredSession(Output):
     id: int
-    title: str
+    title: str = Field(
+        description="In the attendee's language (`locale`), as their page and emails name "
+        "it; the event's other text where that language has none."
+    )
     status: Literal[REGISTRATION_STATUSES]
     waitlist_position: int | None
     offer_expires_at: Instant | None
@@ -179,12 +182,13 @@ class RegisteredSession(Output):
     )
 
     @classmethod
-    def of(cls, registration: Registration) -> "RegisteredSession":
+    def of(cls, registration: Registration, locale: str) -> "RegisteredSession":
+        """`locale`: the attendee's; the reply speaks it as their manage page does."""
         return cls.from_row(
             registration,
             registration.session.event.tz,
             id=registration.session_id,
-            title=registration.session.title,
+            title=registration.session.text_in("title", locale),
             waitlist_position=waitlist_position(registration),
         )
 
@@ -197,7 +201,10 @@ class RegistrationOut(Output):
     email: str
     organisation: str
     job_role: str
-    locale: str
+    locale: str = Field(
+        description="The attendee's language (nl or en): of their emails and calendar, and "
+        "of the session titles in this reply."
+    )
     status: str = Field(
         description="The attendee's (active, cancelled); right after registering: confirmed "
         "or waitlisted, or held: the seats wait for the email address to be confirmed."
@@ -240,7 +247,11 @@ class RegistrationOut(Output):
             attendee,
             attendee.event.tz,
             status=status or attendee.status,
-            sessions=[RegisteredSession.of(r) for r in attendee.registrations if r.is_active],
+            sessions=[
+                RegisteredSession.of(r, attendee.locale)
+                for r in attendee.registrations
+                if r.is_active
+            ],
             preferences=preferences,
             answers=answers_by_key(attendee) if answers is None else answers,
             manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True)

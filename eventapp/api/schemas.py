@@ -58,6 +58,7 @@ from .fields import (
     LocalTime,
     Note,
     OptionalLocalTime,
+    QueryFlag,
     Ranking,
     SessionIds,
     TimeZone,
@@ -227,6 +228,19 @@ SessionPatch = partial(
 )
 
 
+class SessionCancelQuery(Input):
+    """DELETE /sessions/{id}: what the attendees hear, as on the organiser's cancel page. In
+    the query string (`?notify=false&note=...`): a DELETE's body is not read."""
+
+    notify: QueryFlag = Field(
+        default=True,
+        description="true or false. Email the attendees with a seat or on the waiting list "
+        "(false: tell nobody; their calendars still update through the feeds, and the audit "
+        "log says they were not notified).",
+    )
+    note: Note = NOTE
+
+
 class FallbackChoice(Input):
     """A seat kept while waiting (issue 19.4): on the waiting list of the full workshop
     `session_id`, keep a seat in `fallback_session_id`, another workshop of the same round,
@@ -276,7 +290,10 @@ class RegistrationIn(Input):
     fallbacks: list[FallbackChoice] = FALLBACKS
     consent: Literal[True] = Field(description="Agreement to the privacy notice.")
     locale: Any = Field(
-        None, description="The attendee's language (nl or en); another value gives the event's."
+        None,
+        description="The attendee's language (nl or en): of their emails, calendar and the "
+        "session titles in the replies. Left out (or another value): the one Accept-Language "
+        "asks for, else the event's.",
     )
     altcha: Any = Field(
         None,

@@ -8,7 +8,17 @@ as the move form (`schedule.move_session`), so the emails, the SEQUENCE and the 
 are the form's. Both take JSON with the CSRF token in the X-CSRFToken header and answer JSON:
 409 for a conflict, 422 for bad input (a time in the spring-forward gap included), never 500.
 Without JavaScript the page is a read-only table whose sessions link to the edit form.
+
+The confirm carries the preview's `fingerprint` (a digest of everything the dialog showed):
+when the programme changed in between (another organiser's edit brings a new warning, takes
+one away, or more people are emailed), the move answers 409 `preview_changed` with the new
+preview instead of saving, and the page asks again, as the form asks again when its count
+changed (organiser/programme_views.py `_unreviewed`).
 """
+
+import hashlib
+import json
+from dataclasses import dataclass
 
 from flask import jsonify, render_template, request
 from flask_babel import format_date, format_time, ngettext
@@ -16,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
+from ..models import EventSession
 from ..models.types import utcnow
 from ..services.errors import Conflict, InvalidInput
 from ..services.programme import conflicts, schedule
@@ -29,6 +40,18 @@ from .blueprint import bp
 from .programme_views import _change_message
 
 STARTS_AT_MAX = 40  # characters: "2027-03-18T09:30:00+01:00" and then some
+FINGERPRINT_LENGTH = 16  # hex characters of the preview's digest
+
+
+@dataclass(frozen=True)
+class RequestedMove:
+    """A move as the page sends it; `fingerprint`: the preview it confirms (None: not sent)."""
+
+    session: EventSession
+    times: dict
+    room_id: object
+    confirm: bool
+    fingerprint: str | None
 
 
 @bp.get("/events/<slug>/timetable", endpoint="timetable")
@@ -50,26 +73,37 @@ def timetable_preview(slug: str):
     """What moving a session would do: 200 with the numbers to confirm, 409 when the move
     is blocked (the same answer the save would give), 422 for bad input."""
     event = event_or_404(slug, drafts=True)
-    session, times, room_id, _confirm = _requested_move(event)
-    impact = schedule.preview_move(session, **times, room_id=room_id)
-    body = _impact(event, impact)
-    try:
-        conflicts.enforce(impact.conflicts, confirm=True)  # raises when something blocks
-    except Conflict as error:
-        return jsonify({**error.to_dict(), "impact": body}), 409
-    return jsonify(body)
+    shown, blocked = _preview(event, _requested_move(event))
+    if blocked is not None:
+        return jsonify({**blocked.to_dict(), "impact": shown}), 409
+    return jsonify(shown)
 
 
 @bp.post("/events/<slug>/timetable/move")
 @event_role_required("organiser")
 def timetable_move(slug: str):
-    """Save a move the organiser confirmed: the form's service call, the form's emails."""
+    """Save a move the organiser confirmed: the form's service call, the form's emails; or,
+    when the move no longer does what the confirmed preview showed, the new preview (409)."""
     event = event_or_404(slug, drafts=True)
-    session, times, room_id, confirm = _requested_move(event)
+    move = _requested_move(event)
+    if move.fingerprint is not None:
+        # Held until the save: nobody changes the programme between this look and it.
+        schedule.lock_event(event)
+        shown, blocked = _preview(event, move)
+        if blocked is not None:
+            return jsonify({**blocked.to_dict(), "impact": shown}), 409
+        if shown["fingerprint"] != move.fingerprint:
+            return jsonify(_changed_since(shown)), 409
     change = schedule.move_session(
-        current_user, session, **times, room_id=room_id, now=utcnow(), confirm=confirm
+        current_user,
+        move.session,
+        **move.times,
+        room_id=move.room_id,
+        now=utcnow(),
+        confirm=move.confirm,
     )
     db.session.commit()
+    session = move.session
     return jsonify(
         {
             "session_id": session.id,
@@ -80,10 +114,38 @@ def timetable_move(slug: str):
     )
 
 
-def _requested_move(event):
-    """(session, times, room_id, confirm) from the JSON body; InvalidInput (422) names each
-    bad field, NotFound (404) an id of another event. The end keeps the session's length;
-    "room_id": null takes the session out of its room, no "room_id" leaves it there."""
+def _preview(event, move: RequestedMove) -> tuple[dict, Conflict | None]:
+    """The preview as the dialog shows it, with its fingerprint, and the Conflict that
+    blocks the move (None: it may be saved, with confirm=true for its warnings)."""
+    impact = schedule.preview_move(move.session, **move.times, room_id=move.room_id)
+    shown = _impact(event, impact)
+    shown["fingerprint"] = _fingerprint(shown)
+    try:
+        conflicts.enforce(impact.conflicts, confirm=True)  # raises when something blocks
+    except Conflict as error:
+        return shown, error
+    return shown, None
+
+
+def _fingerprint(shown: dict) -> str:
+    """A digest of everything the dialog shows (the place, the counts, every warning's
+    words): a confirm of another preview than the current one is asked again."""
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def _changed_since(shown: dict) -> dict:
+    return {
+        "error": "preview_changed",
+        "message": _("The programme changed since the preview: this is what the move does now."),
+        "impact": shown,
+    }
+
+
+def _requested_move(event) -> RequestedMove:
+    """The move from the JSON body; InvalidInput (422) names each bad field, NotFound (404)
+    an id of another event. The end keeps the session's length; "room_id": null takes the
+    session out of its room, no "room_id" leaves it there."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput(_("Send a JSON object."), {"body": [_("Send a JSON object.")]})
@@ -98,9 +160,15 @@ def _requested_move(event):
     confirm = body.get("confirm", False)
     if not isinstance(confirm, bool):
         errors.add("confirm", _("Must be true or false."))
+    fingerprint = body.get("fingerprint")
+    if fingerprint is not None and (
+        not isinstance(fingerprint, str) or len(fingerprint) > FINGERPRINT_LENGTH
+    ):
+        errors.add("fingerprint", _("Not the fingerprint of a preview."))
     raise_if(errors)
     session = schedule.get_session(session_id, event)
-    return session, schedule.keep_length(session, starts_at), room_id, confirm
+    times = schedule.keep_length(session, starts_at)
+    return RequestedMove(session, times, room_id, confirm, fingerprint)
 
 
 def _where(event, starts_at, ends_at, room) -> str:

@@ -1,7 +1,8 @@
 // Door mode (templates/organiser/checkin/door.html): check people in without reloading the
 // page, scan with the camera, and keep working through a Wi-Fi drop.
 //
-// - Each entry is one POST of JSON to data-scan-url; the answer fills the result panel.
+// - Each entry is one POST of JSON to data-scan-url (static/fetch_json.js); the answer fills
+//   the result panel.
 // - No connection (or a gateway error while the venue's uplink is down): the entry is kept in
 //   localStorage with the time it was scanned, and sent, in order, when the connection
 //   returns. The server records that time and answers as it would have then; answers that
@@ -62,25 +63,19 @@
     return error;
   }
 
+  // static/fetch_json.js; a gateway error counts as no connection (the venue's uplink).
   function post(body) {
-    return window.fetch(root.dataset.scanUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": root.dataset.csrf
+    return window.eventappPostJson(root.dataset.scanUrl, body, root.dataset.csrf).then(
+      function (answer) {
+        if (answer.status >= 502) throw offline();
+        if (!answer.body) throw new Error("not JSON");
+        answer.body.httpStatus = answer.status;
+        return answer.body;
       },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      if (response.status >= 502) throw offline();
-      return response.json().then(function (answer) {
-        answer.httpStatus = response.status;
-        return answer;
-      });
-    }, function () {
-      throw offline();
-    });
+      function () {
+        throw offline();
+      }
+    );
   }
 
   function updateCount(answer) {

@@ -10,7 +10,9 @@
 //   a slot or a room, Page Up / Page Down another day, Enter or Space drops it, Escape
 //   cancels; every step is announced in the aria-live region #te-live.
 // A drop asks the server what the move would do (POST data-preview-url, JSON, CSRF token in
-// X-CSRFToken) and shows it in a dialog; only "Move the session" saves it (data-move-url).
+// X-CSRFToken) and shows it in a dialog; only "Move the session" saves it (data-move-url),
+// sending the preview's fingerprint: when the programme changed in between, the server
+// answers 409 `preview_changed` with the new preview, and the dialog shows it and asks again.
 // A refusal (409 conflict, 422 bad input such as a time the clocks skip) is shown next to
 // the session, which stays where it was. After a save the grid is read again from the page.
 (function () {
@@ -185,25 +187,14 @@
     announce(where(card, target));
   }
 
+  // static/fetch_json.js. No answer, or one that is not JSON (a login page after the sign-in
+  // expired, a proxy's error page): "could not be sent", status 0.
   function post(url, body) {
-    return window.fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": root.dataset.csrf
-      },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(function (json) {
-        return { status: response.status, body: json };
-      }, function () {
-        // Not JSON (a login page after the sign-in expired, a proxy's error page).
-        return { status: 0, body: { message: texts.failed } };
-      });
+    var failed = { status: 0, body: { message: texts.failed } };
+    return window.eventappPostJson(url, body, root.dataset.csrf).then(function (answer) {
+      return answer.body ? answer : failed;
     }, function () {
-      return { status: 0, body: { message: texts.failed } };
+      return failed;
     });
   }
 
@@ -244,10 +235,14 @@
     });
   }
 
-  function confirmMove(move, body, impact) {
+  // `changed`: why the dialog asks again (the programme changed since the last preview).
+  function confirmMove(move, body, impact, changed) {
     var card = move.card;
     document.getElementById("te-confirm-title").textContent =
       fill(texts.confirmTitle, { title: card.dataset.title });
+    var notice = document.getElementById("te-confirm-changed");
+    notice.textContent = changed || "";
+    notice.hidden = !changed;
     document.getElementById("te-confirm-where").textContent = impact.where;
     listItems(document.getElementById("te-confirm-lines"), impact.lines);
     var warnings = document.getElementById("te-confirm-warnings");
@@ -256,7 +251,7 @@
     warnings.hidden = impact.conflicts.length === 0;
     dialog.onclose = function () {
       if (dialog.returnValue === "yes") {
-        save(move, body, impact.confirm_required);
+        save(move, body, impact);
       } else {
         move.busy = false;
         cancel();
@@ -275,9 +270,14 @@
     dialog.close("no");
   });
 
-  function save(move, body, confirm) {
-    body.confirm = Boolean(confirm);
+  function save(move, body, impact) {
+    body.confirm = Boolean(impact.confirm_required);
+    body.fingerprint = impact.fingerprint;
     post(root.dataset.moveUrl, body).then(function (answer) {
+      if (answer.status === 409 && answer.body.error === "preview_changed") {
+        confirmMove(move, body, answer.body.impact, answer.body.message);
+        return;
+      }
       if (answer.status !== 200) {
         refuse(move, answer.body);
         return;

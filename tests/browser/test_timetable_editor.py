@@ -1,8 +1,9 @@
 """The timetable editor in Chromium: a session dragged with the mouse to another room and
 time and confirmed; a session moved with the keyboard alone (pick up, arrows, drop, confirm,
-every step announced); a move onto an occupied room refused next to the session, which stays
-where it was; the page passes the accessibility audit, and without JavaScript it is a table
-whose sessions link to their edit form."""
+every step announced); the dialog asking again when the programme changed before the confirm;
+a move onto an occupied room refused next to the session, which stays where it was; the page
+passes the accessibility audit, and without JavaScript it is a table whose sessions link to
+their edit form."""
 
 import pytest
 from playwright.sync_api import expect
@@ -169,6 +170,42 @@ def test_move_a_session_with_the_keyboard_only(editor, new_page):
     expect(page.locator(f"#te-session-{session_id} .te-handle")).to_be_focused()
     assert where_now(session_id)[:2] == ("15:45", "Fieldlab Demohal")
     assert emails_about(session_id) == 2
+
+
+def test_the_dialog_asks_again_when_the_programme_changed_meanwhile(editor, new_page):
+    event, facts = editor
+    session_id = facts["session_id"]
+    page = open_editor(new_page, event)
+    page.locator(f"#te-session-{session_id} .te-handle").focus()
+    page.keyboard.press("Enter")
+    for _ in range(17):  # 11:30 -> 15:45
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#te-confirm")
+    expect(dialog).to_contain_text("2 people are emailed about the change.")
+    expect(page.locator("#te-confirm-changed")).to_be_hidden()
+
+    # Someone registers for the workshop while the dialog is open.
+    session = db.session.get(EventSession, session_id)
+    registration.register(
+        session.event,
+        RegistrationInput(
+            name="Cor Smit", email="cor@example.org", session_ids=[session_id], consent=True
+        ),
+        utcnow(),
+    )
+    db.session.commit()
+    db.session.remove()
+
+    page.get_by_role("button", name="Move the session").click()
+    expect(page.locator("#te-confirm-changed")).to_contain_text("The programme changed")
+    expect(dialog).to_contain_text("3 people are emailed about the change.")
+    assert where_now(session_id)[:2] == ("11:30", "Fieldlab Demohal")  # not saved
+    assert emails_about(session_id) == 0
+    page.get_by_role("button", name="Move the session").click()
+    expect(page.locator("#te-result")).to_contain_text("moved to")
+    assert where_now(session_id)[:2] == ("15:45", "Fieldlab Demohal")
+    assert emails_about(session_id) == 3
 
 
 def test_a_move_onto_an_occupied_room_is_refused_and_put_back(editor, new_page, axe_audit):

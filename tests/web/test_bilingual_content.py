@@ -349,3 +349,58 @@ def test_the_ticket_and_the_fallback_choice_use_the_readers_language(client, bil
     ada = register(event, [cobots], now, "ada@example.org", locale="en")
     ticket = page(client, f"/manage/{links.manage_token(ada)}/ticket", "nl")
     assert "Smart Industry Annual Event" in ticket and "Cobots op de werkvloer" in ticket
+
+
+def registered_titles(reply) -> list[str]:
+    assert reply.status_code in (200, 201), reply.get_json()
+    return [s["title"] for s in reply.get_json()["sessions"]]
+
+
+@pytest.mark.parametrize(
+    ("asked", "titles"),
+    [
+        ({"locale": "en"}, ["Digital twins", "Cobots op de werkvloer"]),
+        ({"locale": "nl"}, ["Digitale tweelingen", "Cobots op de werkvloer"]),
+        ({"headers": {"Accept-Language": "en"}}, ["Digital twins", "Cobots op de werkvloer"]),
+        ({"headers": {"Accept-Language": "nl"}}, ["Digitale tweelingen", "Cobots op de werkvloer"]),
+        ({}, ["Digitale tweelingen", "Cobots op de werkvloer"]),  # the event's language
+    ],
+    ids=["locale-en", "locale-nl", "accept-en", "accept-nl", "neither"],
+)
+def test_the_apis_registration_names_sessions_in_the_attendees_language(
+    client, bilingual, asked, titles
+):
+    """As the manage page does: the attendee's language, which the API's `locale` sets, or
+    else the request's Accept-Language (as the form takes the page's), else the event's."""
+    event, twins, cobots = bilingual
+    flask_babel.refresh()
+    sent = {
+        "name": "Ada",
+        "email": "ada@example.org",
+        "session_ids": [twins.id, cobots.id],
+        "consent": True,
+    }
+    sent.update({key: value for key, value in asked.items() if key == "locale"})
+    created = client.post(
+        f"/api/v1/events/{event.slug}/registrations", json=sent, headers=asked.get("headers")
+    )
+    assert registered_titles(created) == titles
+    token = links.manage_token(db.session.scalar(select(Attendee)))
+    # Read back later, whatever the reading client's language: the attendee's (as on the
+    # manage page), the same titles.
+    for language in ("nl", "en"):
+        flask_babel.refresh()
+        read = client.get(f"/api/v1/registrations/{token}", headers={"Accept-Language": language})
+        assert registered_titles(read) == titles
+
+
+def test_the_registrations_titles_follow_a_changed_language(client, bilingual, now):
+    event, twins, cobots = bilingual
+    ada = register(event, [twins], now, "ada@example.org", locale="nl")
+    token = links.manage_token(ada)
+    assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == [
+        "Digitale tweelingen"
+    ]
+    changed = client.patch(f"/api/v1/registrations/{token}", json={"locale": "en"})
+    assert registered_titles(changed) == ["Digital twins"]
+    assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == ["Digital twins"]

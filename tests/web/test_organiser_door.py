@@ -20,6 +20,7 @@ def test_the_door_page_puts_the_code_field_first(door, crowd):
     assert page.index('id="door-code"') < page.index('id="door-result"')
     assert 'class="organiser-nav"' not in page and 'class="site-footer"' not in page
     assert "vendor/jsQR.js" in page and "door.js" in page and "<script>" not in page
+    assert page.index("fetch_json.js") < page.index("door.js")  # the shared POST, first
     assert 'action="/organiser/events/' in page  # without JS the form posts to the check-in page
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from eventapp.extensions import db
-from eventapp.models import AuditEntry, EventSession, OutboxMessage
+from eventapp.models import AuditEntry, EventSession, OutboxMessage, Room
 from eventapp.organiser import timetable
 from eventapp.services.programme import reading as programme
 from tests.web.conftest import fresh, sign_up
@@ -76,6 +76,7 @@ def test_the_page_is_a_table_of_rooms_and_slots_linking_to_the_form(planner, gri
     assert f'data-starts="{AMSTERDAM_DAY}T10:00"' in card[:600]
     assert f'href="/organiser/events/{event.slug}/sessions/{robots.id}/edit"' in card[:1200]
     assert "<script>" not in page and "vendor/interact.min.js" in page
+    assert page.index("fetch_json.js") < page.index("timetable.js")  # the shared POST, first
     assert 'data-csrf="' in page
 
 
@@ -157,6 +158,91 @@ def test_a_warning_needs_the_confirmation_the_dialog_sends(planner, grid, make_s
     assert move(planner, event, **body, room_id=hall.id, confirm=True).status_code == 200
 
 
+def someone_else_commits(change) -> None:
+    """Another organiser's change, saved between the preview and the confirm."""
+    change()
+    db.session.commit()
+
+
+def test_a_confirm_after_the_warnings_changed_gets_the_new_warnings_and_saves_nothing(
+    planner, grid
+):
+    event, studio, hall, robots, twins = grid
+    body = {"session_id": twins.id, "starts_at": f"{AMSTERDAM_DAY}T19:00", "room_id": studio.id}
+    shown = preview(planner, event, **body)
+    assert shown.status_code == 200
+    assert [c["kind"] for c in shown.json["conflicts"]] == ["outside_event_hours"]
+    seen = shown.json["fingerprint"]
+    # Meanwhile the Studio gets smaller than Twins: the move now brings a second warning.
+    someone_else_commits(lambda: setattr(db.session.get(Room, studio.id), "capacity", 5))
+    answer = move(planner, event, **body, confirm=True, fingerprint=seen)
+    assert answer.status_code == 409, answer.json
+    assert answer.json["error"] == "preview_changed"
+    assert "changed" in answer.json["message"]
+    again = answer.json["impact"]
+    assert sorted(c["kind"] for c in again["conflicts"]) == [
+        "capacity_above_room",
+        "outside_event_hours",
+    ]
+    assert again["confirm_required"] is True and again["fingerprint"] != seen
+    assert fresh(EventSession, twins.id).room_id == hall.id  # not moved
+    # Confirmed again, with what the page now shows: saved.
+    done = move(planner, event, **body, confirm=True, fingerprint=again["fingerprint"])
+    assert done.status_code == 200, done.json
+    assert fresh(EventSession, twins.id).room_id == studio.id
+
+
+def test_a_confirm_after_warnings_went_away_or_more_people_are_emailed_asks_again(
+    planner, grid, now
+):
+    event, studio, hall, robots, twins = grid
+    body = {"session_id": twins.id, "starts_at": f"{AMSTERDAM_DAY}T19:00"}
+    seen = preview(planner, event, **body).json
+    # The event now lasts into the evening (the warning goes), and Eve takes a seat in Twins.
+    someone_else_commits(
+        lambda: setattr(
+            db.session.get(type(event), event.id), "ends_at", datetime(2027, 3, 18, 21, tzinfo=UTC)
+        )
+    )
+    sign_up(event, [fresh(EventSession, twins.id)], "eve@example.org", now)
+    answer = move(planner, event, **body, confirm=True, fingerprint=seen["fingerprint"])
+    assert answer.status_code == 409 and answer.json["error"] == "preview_changed"
+    again = answer.json["impact"]
+    assert again["conflicts"] == [] and again["confirm_required"] is False
+    assert (seen["told"], again["told"]) == (1, 2)  # Dee, and now Eve
+    assert moved_emails(twins.id) == 0
+    assert move(planner, event, **body, fingerprint=again["fingerprint"]).status_code == 200
+    assert moved_emails(twins.id) == 2
+
+
+def test_a_confirm_the_programme_now_blocks_is_refused_as_the_preview_would(
+    planner, grid, make_session
+):
+    event, studio, hall, robots, twins = grid
+    body = {"session_id": twins.id, "starts_at": f"{AMSTERDAM_DAY}T13:00", "room_id": studio.id}
+    seen = preview(planner, event, **body).json
+    assert seen["conflicts"] == []
+    # Meanwhile someone books the Studio at 13:00 for another session: the room is taken.
+    make_session(event, start=3, title="Walk-in", room=studio)
+    answer = move(planner, event, **body, fingerprint=seen["fingerprint"])
+    assert answer.status_code == 409 and answer.json["error"] == "conflict"
+    assert [c["kind"] for c in answer.json["conflicts"]] == ["room_double_booked"]
+    assert answer.json["impact"]["fingerprint"] != seen["fingerprint"]
+    assert fresh(EventSession, twins.id).room_id == hall.id
+
+
+def test_the_same_preview_confirmed_is_saved(planner, grid):
+    event, studio, hall, robots, twins = grid
+    body = {"session_id": robots.id, "starts_at": f"{AMSTERDAM_DAY}T14:00", "room_id": hall.id}
+    first, second = preview(planner, event, **body).json, preview(planner, event, **body).json
+    assert first["fingerprint"] == second["fingerprint"]  # nothing changed: the same
+    other = preview(planner, event, **{**body, "starts_at": f"{AMSTERDAM_DAY}T15:00"}).json
+    assert other["fingerprint"] != first["fingerprint"]  # another move: another preview
+    answer = move(planner, event, **body, fingerprint=first["fingerprint"])
+    assert answer.status_code == 200, answer.json
+    assert fresh(EventSession, robots.id).room_id == hall.id
+
+
 def test_a_time_the_clocks_skip_is_422_not_500(planner, make_event, make_session):
     # 2027-03-28 02:30 does not exist in Amsterdam: the clocks go from 02:00 to 03:00.
     event = make_event(
@@ -185,6 +271,8 @@ def test_a_time_the_clocks_skip_is_422_not_500(planner, make_event, make_session
         {"session_id": 1, "starts_at": "2027-03-18T10:00", "room_id": "Hall"},
         {"session_id": 1, "starts_at": "2027-03-18T10:00", "room_id": -3},
         {"session_id": 1, "starts_at": "2027-03-18T10:00", "confirm": "yes"},
+        {"session_id": 1, "starts_at": "2027-03-18T10:00", "fingerprint": 5},
+        {"session_id": 1, "starts_at": "2027-03-18T10:00", "fingerprint": "f" * 65},
     ],
 )
 def test_bad_input_is_422_and_changes_nothing(planner, grid, body):

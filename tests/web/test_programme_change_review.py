@@ -3,12 +3,14 @@ attendees the organiser sees how many people it emails, may add a note or tell n
 and fixes the attendees a move would double-book in one go."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import AuditEntry, EventSession, Organiser, OutboxMessage, Registration
+from eventapp.services.mail.worker import send_pending
 from tests.web.conftest import fresh, sign_up
 
 
@@ -296,6 +298,98 @@ def test_the_api_refuses_bad_telling_and_changes_nothing(api, programme, body):
     response = api("PATCH", f"/api/v1/sessions/{robots.id}", {"title": "Cobots", **body})
     assert response.status_code == 422
     assert fresh(EventSession, robots.id).title == "Robots" and len(_mails()) == before
+
+
+def _cancel_through_the_api(api, session, **query):
+    return api("DELETE", f"/api/v1/sessions/{session.id}?{urlencode(query)}")
+
+
+def _delivered(smtp_server, now) -> list:
+    """What the outbox sends to the real SMTP server from here on."""
+    send_pending(now=now)
+    return smtp_server.messages
+
+
+def test_the_api_cancel_with_notify_false_emails_nobody(api, programme, smtp_server, now):
+    _event, robots, *_ = programme
+    already = len(_delivered(smtp_server, now))  # the confirmations of the sign-ups
+    response = _cancel_through_the_api(api, robots, notify="false")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "cancelled"
+    assert response.get_json()["notified"] == 0
+    assert len(_delivered(smtp_server, now)) == already
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "session.cancelled"))
+    assert entry.one().after["notified"] is False
+
+
+def test_the_api_cancel_emails_everyone_with_the_note(api, programme, smtp_server, now):
+    _event, robots, *_ = programme
+    already = len(_delivered(smtp_server, now))
+    note = "The speaker is ill.\nSee you in round 2."
+    response = _cancel_through_the_api(api, robots, note=note)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["notified"] == 3  # Ada, Bob and Cas (waiting): the form's default
+    sent = _delivered(smtp_server, now)[already:]
+    assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+        "ada@example.org",
+        "bob@example.org",
+        "cas@example.org",
+    ]
+    for message in sent:
+        lines = message.get_body(("plain",)).get_content().splitlines()
+        assert lines[lines.index("The speaker is ill.") + 1] == "See you in round 2."
+        assert "See you in round 2." in message.get_body(("html",)).get_content()
+
+
+def test_the_api_cancel_without_query_emails_everyone(api, programme):
+    _event, robots, *_ = programme
+    response = api("DELETE", f"/api/v1/sessions/{robots.id}")
+    assert response.status_code == 200 and response.get_json()["notified"] == 3
+    assert {m.payload.get("note", "") for m in _mails("session_cancelled")} == {""}
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "reason"),
+    [
+        ({"notify": "no"}, "notify", "Must be true or false."),
+        ({"notify": ""}, "notify", "Must be true or false."),
+        ({"notify": "1"}, "notify", "Must be true or false."),
+        ({"note": "x" * 2001}, "note", "At most 2000 characters."),
+        ({"note": "bell\x07"}, "note", "Contains characters that are not allowed."),
+        ([("note", "one"), ("note", "two")], "note", "Must be text."),
+    ],
+    ids=["notify-no", "notify-empty", "notify-1", "note-too-long", "note-control", "two-notes"],
+)
+def test_the_api_cancel_refuses_bad_telling_and_changes_nothing(
+    api, programme, query, field, reason
+):
+    _event, robots, *_ = programme
+    before = len(_mails())
+    response = api("DELETE", f"/api/v1/sessions/{robots.id}?{urlencode(query)}")
+    assert response.status_code == 422, response.get_json()
+    answer = response.get_json()
+    assert answer["error"] == "invalid" and list(answer["fields"]) == [field]
+    assert reason in answer["fields"][field][0]
+    assert fresh(EventSession, robots.id).status == "scheduled" and len(_mails()) == before
+
+
+def test_the_api_cancel_refuses_notify_in_a_body_it_would_not_read(api, programme):
+    """DELETE bodies are not read (spectree, and many proxies drop them): a client that sends
+    {"notify": false} there is told so, rather than everyone being emailed."""
+    _event, robots, *_ = programme
+    before = len(_mails())
+    response = api("DELETE", f"/api/v1/sessions/{robots.id}", {"notify": False})
+    assert response.status_code == 400
+    assert "query" in response.get_json()["message"]
+    assert fresh(EventSession, robots.id).status == "scheduled" and len(_mails()) == before
+
+
+def test_the_api_document_describes_the_cancels_query(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    cancel = document["paths"]["/api/v1/sessions/{session_id}"]["delete"]
+    parameters = {p["name"]: p for p in cancel["parameters"] if p["in"] == "query"}
+    assert set(parameters) == {"notify", "note"}
+    assert "422" in cancel["responses"]
 
 
 def test_the_api_event_move_takes_notify_and_note(api, programme):
