@@ -1,7 +1,7 @@
 """Priority groups of an event's allocation: create a group for a workshop with members
 pasted as email addresses, add members, remove one member or a group
-(services/allocation/groups.py). Behind
-the organiser role at the event, like the allocation page that links here."""
+(services/allocation/groups.py). Behind the organiser role at the event, like the allocation
+page that links here."""
 
 from __future__ import annotations
 
