@@ -42,6 +42,10 @@ def priority_lines(run) -> list[str]:
     did not, with why (the organiser page's report, as text)."""
     lines = []
     for group in priority_groups.reports_of(run):
+        if group.not_applied:
+            reason = label("priority_not_applied", group.not_applied)
+            lines.append(f"Priority group '{group.name}' ({group.workshop}): {reason}")
+            continue
         lines.append(
             f"Priority group '{group.name}' ({group.workshop}, {group.seats} seats): "
             f"{group.members} members, {group.ranked} ranked it, {group.got} got it."

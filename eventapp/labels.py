@@ -90,6 +90,7 @@ LABELS = {
         "priority_group.created": _l("Priority group created"),
         "priority_group.members_added": _l("Members added to a priority group"),
         "priority_group.deleted": _l("Priority group removed"),
+        "priority_group.member_removed": _l("Member removed from a priority group"),
     },
     "object_type": {
         "event": _l("Event"),
@@ -106,6 +107,11 @@ LABELS = {
         "clash": _l("it clashes with a seat they already hold"),
         "other_priority": _l("has priority in another workshop at that time"),
         "full": _l("more members ranked it than it has seats"),
+    },
+    # Why the allocation leaves a priority group out (allocation/groups.py).
+    "priority_not_applied": {
+        "cancelled": _l("This workshop is cancelled: the group is not applied."),
+        "not_a_workshop": _l("This session is no longer a workshop: the group is not applied."),
     },
     "language": {"nl": _l("Dutch"), "en": _l("English")},
 }

@@ -1,6 +1,7 @@
 """Priority groups of an event's allocation: create a group for a workshop with members
-pasted as email addresses, add members, remove a group (services/allocation/groups.py). Behind
-the organiser role at the event, like the allocation page that links here."""
+pasted as email addresses, add members, remove one member or a group
+(services/allocation/groups.py). Behind the organiser role at the event, like the allocation
+page that links here."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def _page(event, form=None, members_forms=None, status=200):
         "organiser/priority_groups.html",
         event=event,
         groups=every,
+        members={group.id: groups.members_by_name(group) for group in every},
+        not_applied={group.id: groups.not_applied_reason(group) for group in every},
         form=form,
         members_forms=members_forms,
         action_form=ActionForm(),
@@ -123,6 +126,25 @@ def add_priority_members(slug: str, group_id: int):
     if not done:
         return _page(event, members_forms={group_id: form}, status=422)
     flash(ngettext("%(num)d member added.", "%(num)d members added.", added), "success")
+    return _back(slug)
+
+
+@bp.post("/events/<slug>/allocation/priority/<int:group_id>/members/<int:attendee_id>/remove")
+@event_role_required("organiser")
+def remove_priority_member(slug: str, group_id: int, attendee_id: int):
+    event = event_or_404(slug, drafts=True)
+    _group_or_404(event, group_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired. Please submit it again."), "error")
+        return _back(slug)
+    done, removed = attempt(
+        lambda: groups.remove_member(event, _actor(), group_id, attendee_id, now=utcnow())
+    )
+    if done:
+        flash(
+            _("%(name)s removed from the priority group.", name=removed.name or removed.email),
+            "success",
+        )
     return _back(slug)
 
 

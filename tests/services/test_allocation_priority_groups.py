@@ -19,6 +19,7 @@ from eventapp.services.allocation import groups
 from eventapp.services.allocation import runs as allocation
 from eventapp.services.allocation.preferences import AllocationError
 from eventapp.services.errors import InvalidInput, NotFound
+from eventapp.services.programme import schedule
 from tests.allocation_support import preference_event
 
 
@@ -201,6 +202,8 @@ def test_an_over_full_group_and_a_changed_group_makes_the_run_stale(event, now):
     assert len(confirmed) == 2
     with pytest.raises(AllocationError):
         groups.delete_group(event, None, group.id, now=now)
+    with pytest.raises(AllocationError):
+        groups.remove_member(event, None, group.id, attendee("p0@example.org").id, now=now)
 
 
 def test_deleting_the_workshop_or_the_attendee_cascades(event, now):
@@ -240,3 +243,111 @@ def test_the_cli_dry_run_prints_the_report(event, now, runner):
         in result.output
     )
     assert "  not placed: p5@example.org: did not rank it" in result.output
+
+
+def test_one_member_is_removed_the_rest_stay_and_it_is_audited(event, now, make_organiser):
+    organiser = make_organiser("organiser")
+    group = groups.create_group(
+        event,
+        organiser,
+        session_id=str(session_id("Robots")),
+        name="Hub",
+        emails="p4@example.org\np2@example.org\np3@example.org",
+        now=now,
+    )
+    db.session.commit()
+    p3 = attendee("p3@example.org")
+    assert groups.remove_member(event, organiser, group.id, str(p3.id), now=now) == p3
+    db.session.commit()
+    assert [m.attendee.email for m in groups.members_by_name(group)] == [
+        "p2@example.org",
+        "p4@example.org",
+    ]
+    entry = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()))
+    assert (entry.action, entry.attendee_id, entry.session_id) == (
+        "priority_group.member_removed",
+        p3.id,
+        session_id("Robots"),
+    )
+    assert entry.before == {"name": "Hub", "members": ["p3@example.org"]}
+
+    with pytest.raises(NotFound):  # no longer a member, or never was
+        groups.remove_member(event, organiser, group.id, p3.id, now=now)
+    with pytest.raises(NotFound):
+        groups.remove_member(event, organiser, group.id, "x", now=now)
+    with pytest.raises(NotFound):
+        groups.remove_member(event, organiser, 999, attendee("p2@example.org").id, now=now)
+    assert allocation.dry_run(event, 1, now=now).inputs["priority"][0]["members"] == sorted(
+        [attendee("p2@example.org").id, attendee("p4@example.org").id]
+    )
+
+
+def test_members_are_listed_by_name_then_email(event, now):
+    group = groups.create_group(
+        event,
+        None,
+        session_id=str(session_id("Robots")),
+        name="Hub",
+        emails="p1@example.org\np0@example.org\np2@example.org",
+        now=now,
+    )
+    attendee("p2@example.org").name = "anna"
+    attendee("p0@example.org").name = "Bob"
+    attendee("p1@example.org").name = "Bob"
+    db.session.commit()
+    assert [m.attendee.email for m in groups.members_by_name(group)] == [
+        "p2@example.org",
+        "p0@example.org",
+        "p1@example.org",
+    ]
+
+
+def test_a_cancelled_workshops_group_is_reported_as_not_applied(event, now, runner):
+    group = groups.create_group(
+        event,
+        None,
+        session_id=str(session_id("Robots")),
+        name="Guests",
+        emails="p0@example.org\np1@example.org",
+        now=now,
+    )
+    db.session.commit()
+    assert groups.not_applied_reason(group) is None
+    schedule.cancel_session(None, db.session.get(EventSession, session_id("Robots")), now)
+    db.session.commit()
+    assert groups.not_applied_reason(group) == "cancelled"
+
+    run = allocation.dry_run(event, 1, now=now)
+    db.session.commit()
+    assert run.inputs["priority"] == [] and run.result["priority"] == []
+    (line,) = groups.reports_of(run)
+    assert (line.name, line.workshop, line.members, line.not_applied) == (
+        "Guests",
+        "Robots",
+        2,
+        "cancelled",
+    )
+    assert allocation.verify_run(run).matches
+
+    result = runner.invoke(args=["allocate", event.slug, "--dry-run", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Priority group 'Guests' (Robots): This workshop is cancelled: the group is not applied."
+        in result.output
+    )
+
+
+def test_a_group_whose_session_is_no_longer_a_workshop_is_not_applied(event, now):
+    group = groups.create_group(
+        event,
+        None,
+        session_id=str(session_id("Robots")),
+        name="Guests",
+        emails="p0@example.org",
+        now=now,
+    )
+    group.session.kind = "plenary"
+    db.session.commit()
+    assert groups.not_applied_reason(group) == "not_a_workshop"
+    run = allocation.dry_run(event, 1, now=now)
+    assert [r["reason"] for r in run.result["priority_not_applied"]] == ["not_a_workshop"]

@@ -73,6 +73,40 @@ def priorities_of(event: Event, workshop_ids: set[int]) -> list[Priority]:
     ]
 
 
+def members_by_name(group: PriorityGroup) -> list[PriorityGroupMember]:
+    """The group's members as the organiser looks for them: by name, then email."""
+    return sorted(
+        group.members, key=lambda m: (m.attendee.name.casefold(), m.attendee.email_normalized)
+    )
+
+
+def not_applied_reason(group: PriorityGroup) -> str | None:
+    """Why the allocation leaves the group out, or None when it honours it: the allocation
+    assigns scheduled workshops only (rounds_of), so a group whose workshop was cancelled,
+    or is no longer a workshop, would otherwise be ignored without a word."""
+    session = group.session
+    if session.status == "cancelled":
+        return "cancelled"
+    if session.kind != "workshop":
+        return "not_a_workshop"
+    return None
+
+
+def not_applied(event: Event) -> list[dict]:
+    """The groups a dry run leaves out and why, stored with its report so it says so."""
+    return [
+        {
+            "group_id": group.id,
+            "name": group.name,
+            "workshop_id": group.session_id,
+            "members": len(group.members),
+            "reason": reason,
+        }
+        for group in groups_of(event)
+        if (reason := not_applied_reason(group)) is not None
+    ]
+
+
 def workshop_choices(event: Event) -> list:
     """The sessions a group can be for: the workshops the allocation assigns."""
     return [s for r in rounds_of(event) for s in r.sessions]
@@ -202,6 +236,31 @@ def add_members(
     return len(new)
 
 
+def remove_member(
+    event: Event, actor: Organiser | None, group_id: object, attendee_id: object, *, now
+) -> Attendee:
+    """Takes one attendee out of the group (the rest of it stays); returns them."""
+    _ensure_open(event)
+    group = get_group(event, group_id)
+    wanted = database_id(attendee_id)
+    member = next((m for m in group.members if m.attendee_id == wanted), None)
+    if member is None:
+        raise NotFound(_("No such member in this priority group."))
+    audit.record(
+        actor,
+        "priority_group.member_removed",
+        group,
+        before={"name": group.name, "members": [member.attendee.email]},
+        event=event,
+        session=group.session,
+        attendee=member.attendee,
+        now=now,
+    )
+    group.members.remove(member)
+    db.session.flush()
+    return member.attendee
+
+
 def delete_group(event: Event, actor: Organiser | None, group_id: object, *, now) -> None:
     _ensure_open(event)
     group = get_group(event, group_id)
@@ -243,6 +302,7 @@ class GroupLine:
     ranked: int
     got: int
     missed: list[MemberLine]
+    not_applied: str = ""  # why the run left the group out (labels: priority_not_applied)
 
 
 def priority_report(inputs, assignments) -> list[dict]:
@@ -266,15 +326,16 @@ def priority_report(inputs, assignments) -> list[dict]:
 
 def reports_of(run: AllocationRun) -> list[GroupLine]:
     """The run's stored report per group, with the members' names as they are now (a member
-    erased since shows as "#id")."""
+    erased since shows as "#id"), then the groups it left out, with why."""
     reports = run.result.get("priority") or []
-    if not reports:
+    skipped = run.result.get("priority_not_applied") or []
+    if not reports and not skipped:
         return []
     from_ids = {m["attendee_id"] for r in reports for m in r["members"]}
     people = {
         a.id: a for a in db.session.scalars(select(Attendee).where(Attendee.id.in_(from_ids)))
     }
-    sessions = _session_titles({r["workshop_id"] for r in reports})
+    sessions = _session_titles({r["workshop_id"] for r in (*reports, *skipped)})
     lines = []
     for r in reports:
         members = r["members"]
@@ -300,6 +361,19 @@ def reports_of(run: AllocationRun) -> list[GroupLine]:
                 missed=missed,
             )
         )
+    lines += [
+        GroupLine(
+            name=r["name"],
+            workshop=sessions.get(r["workshop_id"], f"#{r['workshop_id']}"),
+            seats=0,
+            members=r["members"],
+            ranked=0,
+            got=0,
+            missed=[],
+            not_applied=r["reason"],
+        )
+        for r in skipped
+    ]
     return lines
 
 

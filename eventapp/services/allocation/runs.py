@@ -41,7 +41,7 @@ from ..mail.outbox import enqueue
 from ..registration import capacity
 from ..registration.waitlist import promote_from_waitlist
 from .baselines import first_come_first_served, random_serial_dictatorship
-from .groups import priority_report
+from .groups import not_applied, priority_report
 from .inputs import build_inputs, input_changes, stored_inputs
 from .outcome import ranking_demand
 from .preferences import (  # noqa: F401 (re-exported: callers outside the package use runs)
@@ -122,6 +122,7 @@ def dry_run(
             "assignments": record["assignments"],
             "demand": ranking_demand(record["rankings"]),
             "priority": priority_report(inputs, optimum.assignments),
+            "priority_not_applied": not_applied(event),
         },
         stats={
             METHOD_OPTIMAL: optimum.stats.to_dict(),
