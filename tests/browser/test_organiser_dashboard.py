@@ -102,3 +102,17 @@ def test_organiser_pages_pass_the_accessibility_audit(door_event, new_page, axe_
     page.goto(f"/organiser/events/{event.slug}{path}")
     assert axe_audit(page) == []
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/attendees", "/waitlists", "/audit", "/conflicts", "/programme", "/allocation"]
+)
+def test_organiser_pages_on_a_phone_scroll_only_their_tables(door_event, new_page, path):
+    """A table wider than the phone scrolls inside its frame (.table-wrap); the page itself
+    never scrolls sideways, screen-reader-only labels in a table included (they are
+    positioned, and without a positioned frame they stretched the page)."""
+    event, _codes = door_event
+    page = new_page(viewport=PHONE, locale="en-GB")
+    sign_in(page, "boss@example.org")
+    page.goto(f"/organiser/events/{event.slug}{path}")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
