@@ -29,7 +29,7 @@ from ...models import (
 from .. import audit
 from ..errors import InvalidInput, NotFound
 from ..validation import NAME_MAX, FieldErrors, clean_text, database_id
-from .preferences import AllocationError, rounds_of
+from .preferences import ensure_still_open, rounds_of
 from .priority import Priority, group_reports
 from .problem import prepare
 
@@ -112,17 +112,6 @@ def workshop_choices(event: Event) -> list:
     return [s for r in rounds_of(event) for s in r.sessions]
 
 
-def _ensure_open(event: Event) -> None:
-    if event.allocation_mode != "preferences":
-        raise AllocationError(
-            _("This event allocates workshops first come, first served."), "not_preference_mode"
-        )
-    if event.allocation_published_at is not None:
-        raise AllocationError(
-            _("The allocation of this event has already been published."), "already_published"
-        )
-
-
 def attendees_by_email(event: Event, text: object, errors: FieldErrors) -> list[Attendee]:
     """The event's active attendees the pasted addresses name, one per line (blank lines
     skipped, repeats once). Every unknown address is reported in ``errors``, by itself."""
@@ -177,7 +166,7 @@ def create_group(
     event: Event, actor: Organiser | None, *, session_id: object, name: object, emails: object, now
 ) -> PriorityGroup:
     """A new group for one workshop with its first members; nothing is saved on any error."""
-    _ensure_open(event)
+    ensure_still_open(event)
     errors = FieldErrors()
     name = clean_text(name, "name", errors, max_length=NAME_MAX, required=True)
     sessions = {s.id: s for s in workshop_choices(event)}
@@ -214,7 +203,7 @@ def add_members(
 ) -> int:
     """Adds the pasted attendees to the group (those already in it are skipped); returns how
     many were added. Nothing is added if any address is unknown."""
-    _ensure_open(event)
+    ensure_still_open(event)
     group = get_group(event, group_id)
     errors = FieldErrors()
     attendees = attendees_by_email(event, emails, errors)
@@ -240,7 +229,7 @@ def remove_member(
     event: Event, actor: Organiser | None, group_id: object, attendee_id: object, *, now
 ) -> Attendee:
     """Takes one attendee out of the group (the rest of it stays); returns them."""
-    _ensure_open(event)
+    ensure_still_open(event)
     group = get_group(event, group_id)
     wanted = database_id(attendee_id)
     member = next((m for m in group.members if m.attendee_id == wanted), None)
@@ -262,7 +251,7 @@ def remove_member(
 
 
 def delete_group(event: Event, actor: Organiser | None, group_id: object, *, now) -> None:
-    _ensure_open(event)
+    ensure_still_open(event)
     group = get_group(event, group_id)
     audit.record(
         actor,

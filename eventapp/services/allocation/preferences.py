@@ -49,6 +49,19 @@ def collects_preferences(event: Event) -> bool:
     return event.allocation_mode == "preferences" and event.allocation_published_at is None
 
 
+def ensure_still_open(event: Event) -> None:
+    """The allocation's inputs (runs, priority groups) may change only while the event
+    collects preferences and before its allocation is published."""
+    if event.allocation_mode != "preferences":
+        raise AllocationError(
+            _("This event allocates workshops first come, first served."), "not_preference_mode"
+        )
+    if event.allocation_published_at is not None:
+        raise AllocationError(
+            _("The allocation of this event has already been published."), "already_published"
+        )
+
+
 def rounds_of(event: Event) -> list[Round]:
     """The event's workshop rounds, as the organiser laid them out.
 

@@ -53,6 +53,7 @@ from .preferences import (  # noqa: F401 (re-exported: callers outside the packa
     collects_preferences,
     demand,
     ensure_no_workshops,
+    ensure_still_open,
     preferences_of,
     record_preferences,
     rounds_of,
@@ -64,17 +65,6 @@ from .solver import allocate
 
 # Seeds are stored in a BIGINT column.
 SEED_MAX = 2**63 - 1
-
-
-def _ensure_collecting(event: Event) -> None:
-    if event.allocation_mode != "preferences":
-        raise AllocationError(
-            _("This event allocates workshops first come, first served."), "not_preference_mode"
-        )
-    if event.allocation_published_at is not None:
-        raise AllocationError(
-            _("The allocation of this event has already been published."), "already_published"
-        )
 
 
 def clean_seed(seed: object) -> int:
@@ -93,7 +83,7 @@ def dry_run(
 ) -> AllocationRun:
     """Allocate on paper: the optimum and both baselines, stored (seed and inputs too) as an
     AllocationRun that publish() can write later. Nothing else changes."""
-    _ensure_collecting(event)
+    ensure_still_open(event)
     seed = clean_seed(seed)
     inputs = build_inputs(event)
     optimum = allocate(inputs.workshops, inputs.rankings, seed, inputs.held, inputs.priority)
@@ -258,7 +248,7 @@ def publish(
     # The event row's lock makes two concurrent publications queue; the second sees the first.
     db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
     db.session.refresh(event, ["allocation_published_at", "allocation_mode"])
-    _ensure_collecting(event)
+    ensure_still_open(event)
     if run.event_id != event.id or run.status != "dry_run":
         raise AllocationError(_("This allocation run cannot be published."), "not_publishable")
     changes = changes_since(event, run)
