@@ -72,7 +72,11 @@ class PriorityGroup(db.Model):
         order_by="PriorityGroupMember.attendee_id",
     )
 
-    __table_args__ = (Index("ix_priority_group_event_id", "event_id"),)
+    __table_args__ = (
+        Index("ix_priority_group_event_id", "event_id"),
+        # Deleting a session deletes its groups (ON DELETE CASCADE): found by this index.
+        Index("ix_priority_group_session_id", "session_id"),
+    )
 
     def __repr__(self) -> str:
         return f"<PriorityGroup {self.id} {self.name!r}>"

@@ -43,6 +43,7 @@ def upgrade():
     )
     with op.batch_alter_table("priority_group", schema=None) as batch_op:
         batch_op.create_index("ix_priority_group_event_id", ["event_id"], unique=False)
+        batch_op.create_index("ix_priority_group_session_id", ["session_id"], unique=False)
 
     op.create_table(
         "priority_group_member",
@@ -75,5 +76,6 @@ def downgrade():
         batch_op.drop_index("ix_priority_group_member_attendee_id")
     op.drop_table("priority_group_member")
     with op.batch_alter_table("priority_group", schema=None) as batch_op:
+        batch_op.drop_index("ix_priority_group_session_id")
         batch_op.drop_index("ix_priority_group_event_id")
     op.drop_table("priority_group")
