@@ -315,11 +315,26 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
     _pause_between_choosing_and_claiming(
         monkeypatch, lambda: barrier.wait(timeout=30), choose=_due_rows_unlocked
     )
+    _pause_between_rendering_and_sending(monkeypatch, lambda: barrier.wait(timeout=30))
 
     _run_workers(app, 2, now)
 
     sent = Counter(m["Message-ID"] for m in smtp_server.messages)
     assert max(sent.values()) > 1
+
+
+def _pause_between_rendering_and_sending(monkeypatch, pause):
+    """Each worker renders its first batch, then pauses before sending it. Without this, on
+    a loaded machine one worker could send and mark its batch before the other read it back,
+    and the control would show no double send although the claim was not exclusive."""
+    pause_once, render = _one_pause_per_thread(pause), worker._render
+
+    def render_then_pause(batch, now):
+        rendered = render(batch, now)
+        pause_once()
+        return rendered
+
+    monkeypatch.setattr(worker, "_render", render_then_pause)
 
 
 def test_with_mail_loop_runs_periodic_each_round_runs_the_jobs_first(
