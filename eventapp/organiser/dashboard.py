@@ -5,7 +5,8 @@ registrations over time (an SVG chart drawn on the server), its programme confli
 outbox. Each page costs the same number of queries whatever the number of attendees.
 """
 
-from flask import g, render_template
+from flask import g, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -42,14 +43,24 @@ def event_dashboard(slug: str):
 
 
 def _event_dashboard(event, summaries=None):
+    """The event's dashboard; its session table shows one day of the programme (?day=, by
+    default today during the event, else the first day; ?day=all shows every day)."""
     g.event = event
+    now = utcnow()
     sessions = programme.sessions_of(event)  # loaded once for the figures and the conflicts
-    figures = dashboard.event_figures(event, utcnow(), sessions)
+    figures = dashboard.event_figures(event, now, sessions)
+    days = dashboard.days_of(event, figures.sessions)
+    shown = dashboard.day_to_show(days, request.args.get("day"), event.local(now).date())
     event_conflicts = conflicts.event_conflicts(event, sessions)
     return render_template(
         "organiser/event_dashboard.html",
         event=event,
         figures=figures,
+        days=days,
+        shown_day=shown,
+        rows=shown.sessions if shown else figures.sessions,
+        day_labels={d.day: format_date(d.day, "EEE d MMM") for d in days},
+        lists_prefix=_session_lists_prefix(event),
         chart=timeline_chart(figures.timeline),
         conflicts=event_conflicts,
         hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
@@ -65,4 +76,16 @@ def _row_text() -> dict[str, str]:
     return {
         "csv": _("CSV list of %(title)s"),
         "xlsx": _("XLSX list of %(title)s"),
+        "cancelled": _("Cancelled"),
+        "no_registration": _("No registration"),
+        "full": _("Full"),
+        "almost_full": _("Almost full"),
+        "open": _("Open"),
     }
+
+
+def _session_lists_prefix(event) -> str:
+    """The start of every session's list download (".../sessions/"), built by url_for
+    once: the table adds "<id>/attendees.csv" per row instead of two url_for calls."""
+    example = url_for("organiser.export_session", slug=event.slug, session_id=0, fmt="csv")
+    return example.removesuffix("0/attendees.csv")
