@@ -9,6 +9,7 @@ from flask import g, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..models.types import utcnow
 from ..services.backoffice import accounts, dashboard
@@ -18,6 +19,7 @@ from ..web.access import event_role_required, role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
 from .charts import timeline_chart
+from .dashboard_copies import figures_copy
 
 
 @bp.get("/", endpoint="dashboard")
@@ -43,29 +45,41 @@ def event_dashboard(slug: str):
 
 
 def _event_dashboard(event, summaries=None):
-    """The event's dashboard; its session table shows one day of the programme (?day=, by
-    default today during the event, else the first day; ?day=all shows every day)."""
+    """The event's dashboard: the page per request, the figures from a copy at most
+    DASHBOARD_FIGURES_MAX_AGE seconds old (dashboard_copies.py), their time on the page."""
     g.event = event
+    day = request.args.get("day")
+    copy = figures_copy(event.id, day, lambda: _figures_html(event, day))
+    return render_template(
+        "organiser/event_dashboard.html", event=event, summaries=summaries, figures_copy=copy
+    )
+
+
+def _figures_html(event, day: str | None) -> Markup:
+    """The figures; the session table shows one day of the programme (`day`: ?day=, by
+    default today during the event, else the first day; "all": every day)."""
     now = utcnow()
     sessions = programme.sessions_of(event)  # loaded once for the figures and the conflicts
     figures = dashboard.event_figures(event, now, sessions)
     days = dashboard.days_of(event, figures.sessions)
-    shown = dashboard.day_to_show(days, request.args.get("day"), event.local(now).date())
+    shown = dashboard.day_to_show(days, day, event.local(now).date())
     event_conflicts = conflicts.event_conflicts(event, sessions)
-    return render_template(
-        "organiser/event_dashboard.html",
-        event=event,
-        figures=figures,
-        days=days,
-        shown_day=shown,
-        rows=shown.sessions if shown else figures.sessions,
-        day_labels={d.day: format_date(d.day, "EEE d MMM") for d in days},
-        lists_prefix=_session_lists_prefix(event),
-        chart=timeline_chart(figures.timeline),
-        conflicts=event_conflicts,
-        hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
-        summaries=summaries,
-        row_text=_row_text(),
+    # Our own template's output, escaped by Jinja as it rendered: served as it is.
+    return Markup(  # noqa: S704
+        render_template(
+            "organiser/_event_figures.html",
+            event=event,
+            figures=figures,
+            days=days,
+            shown_day=shown,
+            rows=shown.sessions if shown else figures.sessions,
+            day_labels={d.day: format_date(d.day, "EEE d MMM") for d in days},
+            lists_prefix=_session_lists_prefix(event),
+            chart=timeline_chart(figures.timeline),
+            conflicts=event_conflicts,
+            hard_conflicts=sum(1 for c in event_conflicts if c.is_hard),
+            row_text=_row_text(),
+        )
     )
 
 
