@@ -31,16 +31,17 @@ KEPT = 128  # copies per process at most (events x days x languages); the oldest
 
 _copies: dict[tuple, FiguresCopy] = {}
 _lock = threading.Lock()
+_clock = time.time  # replaced by tests
 
 
 @dataclass(frozen=True)
 class FiguresCopy:
     html: Markup
-    read_at: float  # time.time() before the figures were read: their age
+    read_at: float  # the clock before the figures were read: their age
 
     @property
     def age(self) -> int:
-        return max(0, int(time.time() - self.read_at))
+        return max(0, int(_clock() - self.read_at))
 
     @property
     def time_label(self) -> str:
@@ -55,9 +56,9 @@ def figures_copy(event_id: int, day: str | None, render: Callable[[], Markup]) -
     key = (event_id, day or "", str(get_locale()))
     if max_age > 0 and not session.get("_flashes"):
         copy = _copies.get(key)
-        if copy is not None and time.time() - copy.read_at <= max_age:
+        if copy is not None and _clock() - copy.read_at <= max_age:
             return copy
-    read_at = time.time()
+    read_at = _clock()
     copy = FiguresCopy(render(), read_at)
     if max_age > 0:
         _keep(key, copy)
