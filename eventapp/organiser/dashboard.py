@@ -6,11 +6,12 @@ outbox. Each page costs the same number of queries whatever the number of attend
 """
 
 from flask import g, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..i18n import time_formatter
 from ..models.types import utcnow
 from ..services.backoffice import accounts, dashboard
 from ..services.programme import conflicts
@@ -64,6 +65,7 @@ def _figures_html(event, day: str | None) -> Markup:
     days = dashboard.days_of(event, figures.sessions)
     shown = dashboard.day_to_show(days, day, event.local(now).date())
     event_conflicts = conflicts.event_conflicts(event, sessions)
+    rows = shown.sessions if shown else figures.sessions
     # Our own template's output, escaped by Jinja as it rendered: served as it is.
     return Markup(  # noqa: S704
         render_template(
@@ -72,7 +74,9 @@ def _figures_html(event, day: str | None) -> Markup:
             figures=figures,
             days=days,
             shown_day=shown,
-            rows=shown.sessions if shown else figures.sessions,
+            rows=rows,
+            times=_session_times(event, rows),
+            seat_labels=_seat_labels(rows),
             day_labels={d.day: format_date(d.day, "EEE d MMM") for d in days},
             lists_prefix=_session_lists_prefix(event),
             chart=timeline_chart(figures.timeline),
@@ -96,6 +100,28 @@ def _row_text() -> dict[str, str]:
         "almost_full": _("Almost full"),
         "open": _("Open"),
     }
+
+
+def _session_times(event, rows) -> dict[int, tuple[str, str]]:
+    """Each row's start and end as the event_time filter writes them, formatted with the
+    page's language and timezone looked up once."""
+    as_time = time_formatter(event.timezone)
+    return {f.session.id: (as_time(f.session.starts_at), as_time(f.session.ends_at)) for f in rows}
+
+
+def _seat_labels(rows) -> dict[int, str]:
+    """The fill meters' labels ("12 of 30 seats taken"): the plural form chosen once per
+    capacity, not asked of Flask-Babel per row."""
+    translations = get_translations()
+    patterns: dict[int, str] = {}
+    labels = {}
+    for f in rows:
+        if f.capacity not in patterns:
+            patterns[f.capacity] = translations.ngettext(
+                "%(n)d of %(num)d seat taken", "%(n)d of %(num)d seats taken", f.capacity
+            )
+        labels[f.session.id] = patterns[f.capacity] % {"n": f.confirmed, "num": f.capacity}
+    return labels
 
 
 def _session_lists_prefix(event) -> str:
