@@ -181,6 +181,29 @@ def test_figures_are_served_again_for_two_seconds_and_say_how_old(
     assert "(0 seconds ago)" in fresh.split('id="figures-age"')[1].split("</p>")[0]
 
 
+def test_an_expired_copy_is_served_only_while_its_successor_renders(
+    client, two_days, organiser_in_english, copies, monkeypatch
+):
+    """One request per process renders the next copy; the others get the expired one, with
+    its true age, for at most another two seconds."""
+    organiser_in_english()
+    clock = [1_900_000_000.0]
+    monkeypatch.setattr(dashboard_copies, "_clock", lambda: clock[0])
+    _dashboard(client, two_days)
+    add_attendees(two_days, [_monday_workshop(two_days)], 1, start=9, status="waitlisted")
+    (key,) = dashboard_copies._copies
+    dashboard_copies._claim(key)  # another request is rendering the successor
+
+    clock[0] += 3.5
+    page = _dashboard(client, two_days).get_data(as_text=True)
+    assert "3 waiting" in _waiting_on_monday(page)
+    assert "(3 seconds ago)" in page.split('id="figures-age"')[1].split("</p>")[0]
+
+    clock[0] += 1  # 4.5 seconds: too old even for that, read again
+    page = _dashboard(client, two_days).get_data(as_text=True)
+    assert "4 waiting" in _waiting_on_monday(page)
+
+
 def test_copies_per_day_and_language_and_fresh_after_an_action(
     client, two_days, organiser_in_english, copies
 ):
