@@ -1,12 +1,12 @@
 """The dashboard's figures served again for a second or two, and never silently.
 
 With 5,000 attendees a dashboard costs about 80 ms of CPU, the app's and PostgreSQL's (the
-figures' queries, the programme's conflicts, the session table), and organisers keep it open during the
-opening rush, several at once, reloading. So each process keeps the rendered figures of an
-event (per day shown and language) for DASHBOARD_FIGURES_MAX_AGE seconds (2 by default; 0
-renders every request) and serves them again meanwhile (and, while one request renders the
-next, for at most as long again). The page says when the figures were read and how many
-seconds ago, so a copy is never passed off as live.
+figures' queries, the programme's conflicts, the session table), and organisers keep it
+open during the opening rush, several at once, reloading. So each process keeps the
+rendered figures of an event (per day shown and language) for DASHBOARD_FIGURES_MAX_AGE
+seconds (2 by default; 0 renders every request) and serves them again meanwhile (and,
+while one request renders the next, for at most as long again). The page says when the
+figures were read and how many seconds ago, so a copy is never passed off as live.
 
 Only the figures are kept, not the page: they hold nothing personal (no form, no CSRF token,
 no name), and the page around them is rendered per request as before. An organiser coming
