@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 
 import flask_babel
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import EventSession
 from eventapp.organiser import dashboard_copies
+from tests.query_counter import QueryCounter
 from tests.web.attendee_factory import add_attendees
 
 
@@ -230,3 +232,15 @@ def test_without_an_age_every_request_reads_the_figures(client, two_days, organi
     add_attendees(two_days, [_monday_workshop(two_days)], 1, start=9, status="waitlisted")
     db.session.expire_all()
     assert "4 waiting" in _waiting_on_monday(_dashboard(client, two_days).get_data(as_text=True))
+
+
+def test_figures_from_a_copy_cost_three_statements(client, two_days, make_organiser, login, copies):
+    """The organiser, the event with their role, the event: nothing of the figures."""
+    login(make_organiser("organiser"))
+    _dashboard(client, two_days)
+    db.session.remove()
+    g.pop("_login_user", None)  # the next request loads its organiser, as in production
+    with QueryCounter(db.engine) as counter:
+        response = _dashboard(client, two_days)
+    assert response.status_code == 200 and 'id="session-figures"' in response.get_data(True)
+    assert counter.count <= 3, counter.statements
