@@ -11,6 +11,7 @@ from eventapp.organiser.charts import nice_ceiling, timeline_chart
 from eventapp.services.backoffice import checkin, dashboard
 from eventapp.services.backoffice.dashboard import DayCount
 from eventapp.services.mail import outbox
+from eventapp.services.programme.schedule.sessions import cancel_session
 from eventapp.services.registration import register as registration
 from eventapp.services.registration import waitlist
 from eventapp.services.registration.register import RegistrationInput
@@ -172,7 +173,8 @@ def test_session_counts_equal_the_rows_after_every_kind_of_change(
 ):
     """The seats come from the sessions' counters and the rest from one statement without
     the confirmed rows (dashboard._registration_counts): after registrations, a waiting
-    list, a drop that moves it, a manual promotion, a cancellation and check-ins, each
+    list, a drop that moves it, a manual promotion, a cancellation, check-ins and a cancelled
+    session, each
     figure still equals a count of the rows themselves."""
     admin = make_organiser("admin")
     event = make_event()
@@ -199,6 +201,12 @@ def test_session_counts_equal_the_rows_after_every_kind_of_change(
         assert figure.checked_in == _checked_in_rows(session)
     assert (figures[small.id].confirmed, figures[small.id].waitlisted) == (3, 0)
     assert (figures[other.id].confirmed, figures[other.id].checked_in) == (4, 2)
+
+    cancel_session(admin, other, now)  # the organiser cancels a session: its seats end
+    db.session.commit()
+    figure = next(f for f in dashboard.session_figures(event) if f.session.id == other.id)
+    assert figure.confirmed == _rows(other, "confirmed", "offered") == 0
+    assert figure.checked_in == _checked_in_rows(other) == 0
 
 
 def test_held_seats_are_counted_per_session(make_event, make_session, now):
