@@ -174,8 +174,7 @@ def test_session_counts_equal_the_rows_after_every_kind_of_change(
     """The seats come from the sessions' counters and the rest from one statement without
     the confirmed rows (dashboard._registration_counts): after registrations, a waiting
     list, a drop that moves it, a manual promotion, a cancellation, check-ins and a cancelled
-    session, each
-    figure still equals a count of the rows themselves."""
+    session, each figure still equals a count of the rows themselves."""
     admin = make_organiser("admin")
     event = make_event()
     small = make_session(event, capacity=2, title="Small")
