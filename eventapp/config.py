@@ -76,6 +76,11 @@ class Config:
     PERIODIC_TICK_SECONDS = 60
     MAIL_LOOP_RUNS_PERIODIC = False
 
+    # The organiser's dashboard serves its figures again for this many seconds per process
+    # (the page says how old they are); 0 reads them for every request
+    # (organiser/dashboard_copies.py).
+    DASHBOARD_FIGURES_MAX_AGE = 2
+
     RATELIMIT_ENABLED = True
     # Several processes or machines: REDIS_URL=redis://host:6379/0 shares the rate-limit
     # counts (login limits included) between them; RATELIMIT_STORAGE_URI, if set, wins.

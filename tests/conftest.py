@@ -58,6 +58,9 @@ def database_app(request, tmp_path_factory):
         # Pages rendered per request; tests of the shared pages choose their cache
         # (tests/web/test_shared_pages.py).
         "CACHE_TYPE": "NullCache",
+        # The dashboard's figures read per request; tests of its copies set an age
+        # (tests/web/test_dashboard_days.py).
+        "DASHBOARD_FIGURES_MAX_AGE": 0,
     }
     app = create_app(config, instance_path=str(instance))
     if kind == "postgresql":

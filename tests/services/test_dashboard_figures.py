@@ -3,13 +3,17 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from eventapp.extensions import db
+from eventapp.models import Registration
 from eventapp.organiser.charts import nice_ceiling, timeline_chart
-from eventapp.services.backoffice import dashboard
+from eventapp.services.backoffice import checkin, dashboard
 from eventapp.services.backoffice.dashboard import DayCount
 from eventapp.services.mail import outbox
+from eventapp.services.programme.schedule.sessions import cancel_session
 from eventapp.services.registration import register as registration
+from eventapp.services.registration import waitlist
 from eventapp.services.registration.register import RegistrationInput
 
 
@@ -144,3 +148,102 @@ def test_an_opening_rush_is_counted_per_ten_minutes_then_per_hour(app, make_even
 
     sign_up(event, [session], "days@example.org", opening + timedelta(days=3))
     assert [d.new for d in dashboard.registrations_over_time(event)] == [6, 0, 0, 1]
+
+
+def _rows(session, *statuses) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == session.id, Registration.status.in_(statuses)
+        )
+    )
+
+
+def _checked_in_rows(session) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Registration.session_id == session.id,
+            Registration.status.in_(Registration.SEAT_HOLDING),
+            Registration.checked_in_at.is_not(None),
+        )
+    )
+
+
+def test_session_counts_equal_the_rows_after_every_kind_of_change(
+    make_event, make_session, make_organiser, now
+):
+    """The seats come from the sessions' counters and the rest from one statement without
+    the confirmed rows (dashboard._registration_counts): after registrations, a waiting
+    list, a drop that moves it, a manual promotion, a cancellation, check-ins and a cancelled
+    session, each figure still equals a count of the rows themselves."""
+    admin = make_organiser("admin")
+    event = make_event()
+    small = make_session(event, capacity=2, title="Small")
+    other = make_session(event, start=2, capacity=5, title="Other")
+    people = [
+        sign_up(event, [small, other], f"p{i}@example.org", now, waitlist_ok=True) for i in range(5)
+    ]
+    registration.cancel_session(people[0], small.id, now)  # the first on the list moves up
+    db.session.commit()
+    waiting = next(r for r in people[4].registrations if r.session_id == small.id)
+    waitlist.promote_registration(waiting, now, admin, override_capacity=True)
+    assert _rows(small, "waitlisted") == 1  # the third still waits ...
+    registration.cancel_registration(people[1], now)  # ... and moves up into this seat
+    checkin.check_in(people[2], now=now, actor=admin, session=other)
+    checkin.check_in(people[3], now=now, actor=admin, session=other)
+    db.session.commit()
+
+    figures = {f.session.id: f for f in dashboard.session_figures(event)}
+    for session in (small, other):
+        figure = figures[session.id]
+        assert figure.confirmed == _rows(session, "confirmed", "offered")
+        assert figure.waitlisted == _rows(session, "waitlisted")
+        assert figure.checked_in == _checked_in_rows(session)
+    assert (figures[small.id].confirmed, figures[small.id].waitlisted) == (3, 0)
+    assert (figures[other.id].confirmed, figures[other.id].checked_in) == (4, 2)
+
+    cancel_session(admin, other, now)  # the organiser cancels a session: its seats end
+    db.session.commit()
+    figure = next(f for f in dashboard.session_figures(event) if f.session.id == other.id)
+    assert figure.confirmed == _rows(other, "confirmed", "offered") == 0
+    assert figure.checked_in == _checked_in_rows(other) == 0
+
+
+def test_held_seats_are_counted_per_session(make_event, make_session, now):
+    """Seats of an attendee whose email is not confirmed yet count as held, apart (the
+    hold itself is tested in tests/web/test_holds.py; here only its counting)."""
+    event = make_event()
+    first = make_session(event, capacity=5)
+    second = make_session(event, start=2, capacity=5)
+    held = sign_up(event, [first, second], "held@example.org", now)
+    sign_up(event, [first], "confirmed@example.org", now)
+    held.hold_expires_at = now + timedelta(minutes=30)
+    db.session.commit()
+    figures = {f.session.id: f for f in dashboard.session_figures(event)}
+    assert (figures[first.id].confirmed, figures[first.id].held) == (2, 1)
+    assert figures[second.id].held == 1
+    assert dashboard.event_figures(event, now).totals.held_seats == 2
+
+
+def test_days_of_the_programme_with_their_figures(make_event, make_session, now):
+    event = make_event(ends_at=datetime(2027, 3, 19, 17, 0, tzinfo=UTC))
+    monday = make_session(event, capacity=1, title="Day one")
+    make_session(event, start=2, kind="other", title="Lunch")
+    tuesday = make_session(event, start=24, capacity=3, title="Day two")
+    sign_up(event, [monday, tuesday], "ada@example.org", now)
+    sign_up(event, [monday, tuesday], "bob@example.org", now, waitlist_ok=True)
+
+    days = dashboard.days_of(event, dashboard.session_figures(event))
+    assert [d.day.isoformat() for d in days] == ["2027-03-18", "2027-03-19"]
+    assert [f.session.title for f in days[0].sessions] == ["Day one", "Lunch"]
+    # The lunch has no seats: left out of the day's sums.
+    assert (days[0].seats_taken, days[0].capacity, days[0].waitlisted, days[0].full) == (1, 1, 1, 1)
+    assert (days[1].seats_taken, days[1].capacity, days[1].waitlisted, days[1].full) == (2, 3, 0, 0)
+
+    before, during = datetime(2027, 3, 1).date(), datetime(2027, 3, 19).date()
+    assert dashboard.day_to_show(days, None, before) is days[0]  # before: the first day
+    assert dashboard.day_to_show(days, None, during) is days[1]  # during: today
+    assert dashboard.day_to_show(days, "2027-03-19", before) is days[1]
+    assert dashboard.day_to_show(days, "all", during) is None
+    for wrong in ("2027-03-20", "tomorrow", "2027-13-45", "2027-03-18T00:00"):
+        with pytest.raises(dashboard.NotFound):
+            dashboard.day_to_show(days, wrong, before)
