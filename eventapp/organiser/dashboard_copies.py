@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app, session
@@ -30,10 +30,21 @@ from markupsafe import Markup
 DEFAULT_MAX_AGE = 2
 KEPT = 128  # copies per process at most (events x days x languages); the oldest go first
 
-_copies: dict[tuple, FiguresCopy] = {}
 _lock = threading.Lock()
-_rendering: set[tuple] = set()  # keys whose next copy a request is rendering
 _clock = time.time  # replaced by tests
+
+
+@dataclass
+class _Store:
+    """One app's copies (each app its own, as each has its own database) and the keys whose
+    next copy a request is rendering."""
+
+    copies: dict[tuple, FiguresCopy] = field(default_factory=dict)
+    rendering: set[tuple] = field(default_factory=set)
+
+
+def _store() -> _Store:
+    return current_app.extensions.setdefault("dashboard_figures", _Store())
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ def figures_copy(event_id: int, day: str | None, render: Callable[[], Markup]) -
     if max_age <= 0 or session.get("_flashes"):
         return FiguresCopy(render(), _clock())
     key = (event_id, day or "", str(get_locale()))
-    copy = _copies.get(key)
+    copy = _store().copies.get(key)
     age = _clock() - copy.read_at if copy is not None else None
     if age is not None and age <= max_age:
         return copy
@@ -82,28 +93,29 @@ def figures_copy(event_id: int, day: str | None, render: Callable[[], Markup]) -
 
 def _claim(key: tuple) -> bool:
     """True for the one request that renders the key's next copy."""
+    rendering = _store().rendering
     with _lock:
-        if key in _rendering:
+        if key in rendering:
             return False
-        _rendering.add(key)
+        rendering.add(key)
         return True
 
 
 def _release(key: tuple) -> None:
     with _lock:
-        _rendering.discard(key)
+        _store().rendering.discard(key)
 
 
 def _keep(key: tuple, copy: FiguresCopy) -> None:
+    copies = _store().copies
     with _lock:
-        _copies.pop(key, None)  # re-inserted last: the dict's order is the age order
-        _copies[key] = copy
-        while len(_copies) > KEPT:
-            del _copies[next(iter(_copies))]
+        copies.pop(key, None)  # re-inserted last: the dict's order is the age order
+        copies[key] = copy
+        while len(copies) > KEPT:
+            del copies[next(iter(copies))]
 
 
 def forget_all() -> None:
-    """Drop every copy of this process (tests)."""
+    """Drop every copy this app's process holds."""
     with _lock:
-        _copies.clear()
-        _rendering.clear()
+        current_app.extensions.pop("dashboard_figures", None)

@@ -193,7 +193,7 @@ def test_an_expired_copy_is_served_only_while_its_successor_renders(
     monkeypatch.setattr(dashboard_copies, "_clock", lambda: clock[0])
     _dashboard(client, two_days)
     add_attendees(two_days, [_monday_workshop(two_days)], 1, start=9, status="waitlisted")
-    (key,) = dashboard_copies._copies
+    (key,) = dashboard_copies._store().copies
     dashboard_copies._claim(key)  # another request is rendering the successor
 
     clock[0] += 3.5
