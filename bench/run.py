@@ -753,6 +753,7 @@ def bench_database(kind: str, args, sizes: Sizes, outdir: Path) -> dict:
                 "bench-ics", days=5, rounds_per_day=11, per_round=9, attendees=50, workshops_each=8
             )
         version = _database_version(db)
+        seed.analyze(db)
     result = {"kind": kind, "version": version, "sizes": {}}
     if programme:
         result["sizes"]["programme_sessions"] = programme.session_count

@@ -81,6 +81,18 @@ def migrate_and_prepare(app: Flask) -> None:
             db.session.rollback()
 
 
+def analyze(db) -> None:
+    """Statistics for the planner after seeding, as a production database has them: some
+    PostgreSQL servers (this machine's) run without autovacuum, and a freshly seeded table
+    without statistics was planned as a nested loop (docs/PERFORMANCE.md, seventh round)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
 @dataclass
 class SeededEvent:
     slug: str
