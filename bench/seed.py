@@ -85,6 +85,7 @@ def analyze(db) -> None:
     """Statistics for the planner after seeding, as a production database has them: some
     PostgreSQL servers (this machine's) run without autovacuum, and a freshly seeded table
     without statistics was planned as a nested loop (docs/PERFORMANCE.md, seventh round)."""
+    db.session.remove()  # its transaction would hold SQLite's write lock against ANALYZE
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
