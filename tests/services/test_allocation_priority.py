@@ -8,8 +8,6 @@ and the optimum against brute force over the allocations that honour the groups.
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +21,7 @@ from eventapp.services.allocation.problem import HeldSeat, Workshop
 from eventapp.services.allocation.solver import allocate
 from tests.services.test_allocation_solver import (
     assert_feasible,
+    brute_force_best,
     depth_of,
     events,
     objective_of,
@@ -190,38 +189,6 @@ def honours(workshops, owed, assignments) -> bool:
     return True
 
 
-def brute_force_best_with_priority(workshops, rankings, owed) -> tuple[int, ...] | None:
-    by_id = {w.id: w for w in workshops}
-    depth = depth_of(workshops, rankings)
-    options = [[None, *valid_choices(workshops, r)] for r in rankings]
-    best = None
-    for combo in itertools.product(*options):
-        load: dict[int, int] = {}
-        held: dict[int, list[Workshop]] = {}
-        ok = True
-        for r, wid in zip(rankings, combo, strict=True):
-            if wid is None:
-                continue
-            load[wid] = load.get(wid, 0) + 1
-            if load[wid] > by_id[wid].capacity or any(
-                overlap(by_id[wid], h) for h in held.get(r.attendee_id, [])
-            ):
-                ok = False
-                break
-            held.setdefault(r.attendee_id, []).append(by_id[wid])
-        if not ok:
-            continue
-        assignments = {
-            (r.attendee_id, r.round_key): w for r, w in zip(rankings, combo, strict=True)
-        }
-        if not honours(workshops, owed, assignments):
-            continue
-        value = objective_of(workshops, rankings, assignments, depth)
-        if best is None or value > best:
-            best = value
-    return best
-
-
 @st.composite
 def events_with_groups(draw, **sizes):
     workshops, rankings = draw(events(**sizes))
@@ -252,7 +219,9 @@ def test_the_optimum_is_best_among_allocations_that_honour_the_groups(event, see
     assert honours(workshops, owed, result.assignments)
     depth = depth_of(workshops, rankings)
     assert objective_of(workshops, rankings, result.assignments, depth) == (
-        brute_force_best_with_priority(workshops, rankings, owed)
+        brute_force_best(
+            workshops, rankings, lambda assignments: honours(workshops, owed, assignments)
+        )
     )
 
 

@@ -120,8 +120,11 @@ def depth_of(workshops: list[Workshop], rankings: list[Ranking]) -> int:
     return max((len(valid_choices(workshops, r)) for r in rankings), default=0)
 
 
-def brute_force_best(workshops: list[Workshop], rankings: list[Ranking]) -> tuple[int, ...]:
-    """Best lexicographic objective over every feasible allocation (tiny inputs only)."""
+def brute_force_best(
+    workshops: list[Workshop], rankings: list[Ranking], allowed=lambda assignments: True
+) -> tuple[int, ...] | None:
+    """Best lexicographic objective over every feasible allocation that `allowed` keeps (tiny
+    inputs only); None when it keeps none."""
     by_id = {w.id: w for w in workshops}
     depth = depth_of(workshops, rankings)
     options = [[None, *valid_choices(workshops, r)] for r in rankings]
@@ -145,10 +148,11 @@ def brute_force_best(workshops: list[Workshop], rankings: list[Ranking]) -> tupl
         assignments = {
             (r.attendee_id, r.round_key): w for r, w in zip(rankings, combo, strict=True)
         }
+        if not allowed(assignments):
+            continue
         value = objective_of(workshops, rankings, assignments, depth)
         if best is None or value > best:
             best = value
-    assert best is not None  # all-None is always feasible
     return best
 
 
