@@ -11,6 +11,7 @@ both machines at once ran once. Bounded: every wait has a deadline, the burst a 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import signal
@@ -133,6 +134,11 @@ class Cluster:
                 self.kill(process)
 
 
+# A connection refused or reset, a timeout, or an answer cut off mid-body (IncompleteRead:
+# the server was killed after sending the headers): the client cannot know what happened.
+LOST_ANSWER = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+
+
 def _request(
     url: str, body: dict | None = None, client: str | None = None
 ) -> tuple[int, dict | None]:
@@ -170,7 +176,7 @@ def _serving(base: str):
     def check():
         try:
             return _request(f"{base}/api/v1/events")[0] == 200
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+        except LOST_ANSWER:
             return False
 
     return check
@@ -194,7 +200,7 @@ def register_with_retry(servers: list[str], first: int, email: str, sessions: li
         try:
             url = f"{base}/api/v1/events/{DEMO}/registrations"
             status, answer = _request(url, body, client=_client_address(email))
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        except LOST_ANSWER as error:
             seen.append((base, None, type(error).__name__))
             continue
         seen.append((base, status, (answer or {}).get("error")))
