@@ -8,6 +8,7 @@ revokes the link. API tokens are plain random tokens shown once; only their hash
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import io
@@ -60,12 +61,20 @@ def new_code(length: int) -> str:
     return "".join(CODE_ALPHABET[byte % _CODE_SIZE] for byte in secrets.token_bytes(length))
 
 
+# A check-in code never changes, and its symbol is costly to draw: segno scores all eight
+# mask patterns (about 3 ms) and the PNG is deflated (about 2 ms), more than a registration's
+# SQL. Each process keeps the last codes' symbols and page images (a few KiB each), so the
+# attendee's page, ticket and reloads draw them once (docs/PERFORMANCE.md, eighth round).
+QR_CODES_HELD = 2048
+
+
+@functools.lru_cache(maxsize=QR_CODES_HELD)
 def checkin_qr(code: str) -> segno.QRCode:
     """The check-in code as a regular QR code, never a Micro QR.
 
     segno.make() picks Micro QR by itself for content this short, and the phone cameras,
     Chrome's BarcodeDetector, jsQR and ZXing's usual settings do not read Micro QR at all;
-    make_qr always draws a full QR code.
+    make_qr always draws a full QR code. Callers only read the symbol, which is shared.
     """
     return segno.make_qr(code, error=QR_ERROR_LEVEL)
 
@@ -77,6 +86,7 @@ def checkin_qr_png(code: str, scale: int = 6) -> bytes:
     return buffer.getvalue()
 
 
+@functools.lru_cache(maxsize=QR_CODES_HELD)
 def checkin_qr_data_uri(code: str, scale: int = 6) -> str:
     """The same PNG as a data: URI, for an <img> on a page (the CSP allows data: images)."""
     return checkin_qr(code).png_data_uri(scale=scale, border=QR_QUIET_ZONE)

@@ -36,10 +36,10 @@ def programme(make_event, make_session, make_room):
     return event, opening, twins
 
 
-def sign_up(event, sessions, now, *, name="Ada Lovelace", locale="en"):
+def sign_up(event, sessions, now, *, name="Ada Lovelace", locale="en", email="ada@example.org"):
     data = RegistrationInput(
         name=name,
-        email="ada@example.org",
+        email=email,
         organisation="Engines BV",
         session_ids=[s.id for s in sessions],
         consent=True,
@@ -163,6 +163,22 @@ def test_the_manage_page_and_printable_ticket_show_a_readable_qr_code(client, pr
         assert text in html
     for text in ("Opening", "Main hall", "Digital twins", "Studio 1", "10:00–11:00"):
         assert text in html
+
+
+def test_a_reload_of_the_manage_page_draws_the_qr_code_once(client, programme, now):
+    """Drawing the symbol costs more than a registration's SQL (docs/PERFORMANCE.md, eighth
+    round): a process draws each code's image once, and every view shows that same image."""
+    event, opening, twins = programme
+    ada, token = sign_up(event, [opening], now)
+    grace, grace_token = sign_up(event, [opening], now, name="Grace", email="grace@example.org")
+    first = client.get(f"/manage/{token}").get_data(as_text=True)
+    drawn = links.checkin_qr_data_uri.cache_info().misses
+    again = client.get(f"/manage/{token}").get_data(as_text=True)
+    assert links.checkin_qr_data_uri.cache_info().misses == drawn
+    assert qr_images_on_page(again) == qr_images_on_page(first)
+    other = client.get(f"/manage/{grace_token}").get_data(as_text=True)
+    assert links.checkin_qr_data_uri.cache_info().misses == drawn + 1
+    assert read_qr(qr_images_on_page(other)[0]) == [grace.checkin_code]
 
 
 def test_the_pdf_ticket_has_name_sessions_rooms_and_a_readable_qr_code(client, programme, now):
