@@ -172,3 +172,36 @@ def test_an_import_adds_durations_in_absolute_time_and_reads_the_fold_as_rfc_554
         datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
         datetime(2027, 10, 31, 1, 0, tzinfo=UTC),
     )
+
+
+def floating_vevent(uid, title, start, duration):
+    """A VEVENT with a floating DTSTART (no TZID, no Z), as files without a zone have."""
+    return (
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20270101T000000Z\r\nSUMMARY:{title}\r\n"
+        f"DTSTART:{start}\r\nDURATION:{duration}\r\nX-CAPACITY:10\r\nEND:VEVENT\r\n"
+    )
+
+
+def test_a_floating_start_with_a_duration_ends_that_long_after_it_across_dst(
+    client, organiser, api
+):
+    """A floating start is read in the event's zone; its DURATION is still absolute time
+    (RFC 5545 3.8.2.5), not the wall clock: found importing a file without X-WR-TIMEZONE."""
+    content = ICS.format(
+        events=floating_vevent("a", "Across spring", "20270328T013000", "PT2H")
+        + floating_vevent("b", "Across autumn", "20271031T013000", "PT2H")
+    )
+    response = upload(client, content)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    stored = {s.title: (s.starts_at, s.ends_at) for s in sessions()}
+    # 01:30 CET is 00:30 UTC: two hours later is 02:30 UTC (04:30 CEST), not 03:30 CEST.
+    assert stored["Across spring"] == (
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 2, 30, tzinfo=UTC),
+    )
+    # 01:30 CEST is 23:30 UTC the day before: two hours later is 01:30 UTC (02:30 CET).
+    assert stored["Across autumn"] == (
+        datetime(2027, 10, 30, 23, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    )

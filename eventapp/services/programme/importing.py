@@ -85,6 +85,9 @@ class ImportRow:
     in_languages: dict[str, str] = field(default_factory=dict)  # {"title_en": ...}
     warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
     uid: str = ""  # an ICS event's UID: a second import of it updates, not duplicates
+    # An ICS DURATION after a floating start: added once the start is read in the event's
+    # zone, so that it is absolute time too (the start alone knows no zone yet).
+    duration: timedelta | None = None
 
 
 @dataclass
@@ -295,10 +298,11 @@ def _row_from_vevent(
         problems.append(RowProblem(number, "start", _("All-day events can't be imported.")))
         return None
     end = _moment(component, "DTEND", floating_zone, warnings)
-    if end is None and component.get("DURATION") is not None:
-        duration = component.decoded("DURATION")
-        end = _after(start, duration) if isinstance(duration, timedelta) else None
-    if end is None:
+    duration = component.decoded("DURATION", None)
+    if end is None and isinstance(duration, timedelta) and start.tzinfo is not None:
+        end = _after(start, duration)
+    floating_duration = duration if end is None and isinstance(duration, timedelta) else None
+    if end is None and floating_duration is None:
         problems.append(RowProblem(number, "end", _("The event has no end.")))
         return None
     categories = []
@@ -317,16 +321,21 @@ def _row_from_vevent(
         description=str(component.get("DESCRIPTION", "")).strip(),
         warnings=list(dict.fromkeys(warnings)),
         uid=str(component.get("UID", "")).strip()[:255],
+        duration=floating_duration,
     )
 
 
 def _after(start: datetime, duration: timedelta) -> datetime:
     """The end of a DURATION, in absolute time: across a DST change a two-hour session ends
-    two hours later, not at the wall-clock time two hours on (docs/CALENDAR.md). A floating
-    start (no zone) stays floating, read later in the event's zone."""
-    if start.tzinfo is None:
-        return start + duration
+    two hours later, not at the wall-clock time two hours on (docs/CALENDAR.md)."""
     return start.astimezone(UTC) + duration
+
+
+def _floating_end(start: datetime, duration: timedelta, event: Event) -> datetime:
+    """The end of a DURATION after a floating start, which is the event's local time: the
+    same absolute time as `_after`. (A start in the gap or the fold is refused anyway, by the
+    session rules reading the start itself.)"""
+    return _after(start.replace(tzinfo=event.tz, fold=0), duration)
 
 
 def _as_list(value) -> list:
@@ -440,7 +449,9 @@ def _session_data(actor, event: Event, row: ImportRow, now: datetime, new_rooms:
         "title": title[0],
         "kind": KIND_WORDS.get(str(row.kind).strip().lower(), row.kind) or "workshop",
         "starts_at": _when(row.start, event),
-        "ends_at": _end(row.end, row.start, event),
+        "ends_at": _end(row.end, row.start, event)
+        if row.duration is None
+        else _floating_end(row.start, row.duration, event),
         "speakers": row.speakers,
         "description": description[0],
     }
