@@ -205,3 +205,81 @@ def test_a_floating_start_with_a_duration_ends_that_long_after_it_across_dst(
         datetime(2027, 10, 30, 23, 30, tzinfo=UTC),
         datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
     )
+
+
+@pytest.fixture
+def fold_event(api):
+    """An event over the night the clocks go back (2027-10-31), in one room: "First" in
+    the first 02:00-02:45 (+02:00), "Second" in the repeated one (+01:00)."""
+    event = {
+        "slug": "fold",
+        "name": "Fold",
+        "timezone": "Europe/Amsterdam",
+        "starts_at": "2027-10-30T09:00",
+        "ends_at": "2027-10-31T18:00",
+        "status": "published",
+    }
+    assert api("POST", "/api/v1/events", event).status_code == 201
+    room = api("POST", "/api/v1/events/fold/rooms", {"name": "Zaal", "capacity": 10}).get_json()
+
+    def add(title, starts_at, ends_at):
+        body = {"title": title, "starts_at": starts_at, "ends_at": ends_at, "confirm": True}
+        response = api("POST", "/api/v1/events/fold/sessions", body | {"room_id": room["id"]})
+        assert response.status_code == 201, response.get_json()
+
+    return add
+
+
+def stored_times():
+    return {s.title: (s.starts_at, s.ends_at) for s in sessions()}
+
+
+def test_moving_an_event_off_the_fold_night_refuses_to_put_two_sessions_on_one_hour(
+    api, fold_event
+):
+    """On a night with one 02:00, "First" and "Second" would share a room at the same
+    time: found moving the event a week earlier, which went through silently (issue 17)."""
+    fold_event("First", "2027-10-31T02:00+02:00", "2027-10-31T02:45+02:00")
+    fold_event("Second", "2027-10-31T02:00+01:00", "2027-10-31T02:45+01:00")
+    before = stored_times()
+
+    response = api("POST", "/api/v1/events/fold/move", {"starts_at": "2027-10-23T09:00"})
+
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["conflicts"][0]["kind"] == "room_double_booked"
+    db.session.expire_all()
+    assert stored_times() == before
+
+
+def test_moving_an_event_keeps_each_session_s_length_and_its_pass_of_the_fold(api, fold_event):
+    """A session across the fold (02:15 +02:00 to 02:45 +01:00) is 90 minutes and stays
+    so, not 30; moved to next year's fold night, the repeated hour stays the repeated one."""
+    fold_event("First", "2027-10-31T02:00+02:00", "2027-10-31T02:45+02:00")
+    fold_event("Second", "2027-10-31T02:00+01:00", "2027-10-31T02:45+01:00")
+
+    response = api("POST", "/api/v1/events/fold/move", {"starts_at": "2028-10-28T09:00"})
+
+    assert response.status_code == 200, response.get_json()
+    assert stored_times() == {
+        "First": (
+            datetime(2028, 10, 29, 0, 0, tzinfo=UTC),
+            datetime(2028, 10, 29, 0, 45, tzinfo=UTC),
+        ),
+        "Second": (
+            datetime(2028, 10, 29, 1, 0, tzinfo=UTC),
+            datetime(2028, 10, 29, 1, 45, tzinfo=UTC),
+        ),
+    }
+
+
+def test_moving_an_event_keeps_the_length_of_a_session_across_the_fold(api, fold_event):
+    fold_event("Across", "2027-10-31T02:15+02:00", "2027-10-31T02:45+01:00")
+
+    response = api("POST", "/api/v1/events/fold/move", {"starts_at": "2027-10-23T09:00"})
+
+    assert response.status_code == 200, response.get_json()
+    # 02:15 CEST on the 24th is 00:15 UTC; ninety minutes later, 03:45 CEST.
+    assert stored_times()["Across"] == (
+        datetime(2027, 10, 24, 0, 15, tzinfo=UTC),
+        datetime(2027, 10, 24, 1, 45, tzinfo=UTC),
+    )
