@@ -283,3 +283,36 @@ def test_moving_an_event_keeps_the_length_of_a_session_across_the_fold(api, fold
         datetime(2027, 10, 24, 0, 15, tzinfo=UTC),
         datetime(2027, 10, 24, 1, 45, tzinfo=UTC),
     )
+
+
+def test_a_session_in_the_repeated_hour_can_be_edited_in_the_form(client, organiser, api):
+    """The form's datetime-local fields show 02:10 without saying which of the night's two
+    02:10s; saving a new title left them as shown and was refused as ambiguous, so a session
+    made by the API or an import in the repeated hour could not be edited at all. An
+    unchanged time keeps the instant it stands for."""
+    made = new_session(api, "2027-10-31T02:10+01:00", "2027-10-31T02:50+01:00", "Second pass")
+    assert made.status_code == 201, made.get_json()
+    session_id = made.get_json()["id"]
+    page = client.get(f"/organiser/events/dst/sessions/{session_id}/edit")
+    assert 'value="2027-10-31T02:10"' in page.get_data(as_text=True)
+
+    response = client.post(
+        f"/organiser/events/dst/sessions/{session_id}/edit",
+        data={
+            "title": "Second pass, renamed",
+            "kind": "workshop",
+            "starts_at": "2027-10-31T02:10",
+            "ends_at": "2027-10-31T02:50",
+            "room_id": "0",
+            "capacity": "10",
+        },
+    )
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert stored_times() == {
+        "Second pass, renamed": (
+            datetime(2027, 10, 31, 1, 10, tzinfo=UTC),
+            datetime(2027, 10, 31, 1, 50, tzinfo=UTC),
+        )
+    }
