@@ -316,3 +316,19 @@ def test_a_session_in_the_repeated_hour_can_be_edited_in_the_form(client, organi
             datetime(2027, 10, 31, 1, 50, tzinfo=UTC),
         )
     }
+
+
+def test_a_floating_time_in_the_fold_means_the_first_occurrence_as_with_a_tzid(
+    client, organiser, api
+):
+    """A floating DTSTART in the repeated hour was refused, asking for an offset a floating
+    time cannot carry, while the same time with X-WR-TIMEZONE or a TZID was read as RFC
+    5545 3.3.5 says: the first occurrence. A file without a zone is read in the event's."""
+    content = ICS.format(events=floating_vevent("a", "Floating fold", "20271031T023000", "PT1H"))
+    response = upload(client, content)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert stored_times()["Floating fold"] == (
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    )

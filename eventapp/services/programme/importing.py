@@ -17,8 +17,9 @@ LOCATION (room), DESCRIPTION, CATEGORIES (plenary, workshop, other/break), ATTEN
 (speakers: people only, not rooms or resources, not the organiser, not a bare address) and
 X-CAPACITY. All-day events and repeating ones (RRULE, RDATE, or one changed date of them,
 RECURRENCE-ID) are refused with a message; cancelled ones are skipped. Floating times are
-read in the file's X-WR-TIMEZONE when it names a known zone, else in the event's; a TZID
-nobody knows is read as the event's local time, with a warning in the dry run.
+read in the file's X-WR-TIMEZONE when it names a known zone, else in the event's (the fold's
+first pass, as with a TZID); a TZID nobody knows is read as the event's local time, with a
+warning in the dry run.
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ class ImportRow:
     in_languages: dict[str, str] = field(default_factory=dict)  # {"title_en": ...}
     warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
     uid: str = ""  # an ICS event's UID: a second import of it updates, not duplicates
-    # An ICS DURATION after a floating start: added once the start is read in the event's
-    # zone, so that it is absolute time too (the start alone knows no zone yet).
+    # An ICS event with floating times (no TZID, no Z, no X-WR-TIMEZONE): they are the
+    # event's local time, read in its zone at import as a TZID would be (the fold's first
+    # pass, RFC 5545 3.3.5); a DURATION is added to the start then, in absolute time.
+    floating: bool = False
     duration: timedelta | None = None
 
 
@@ -321,6 +324,7 @@ def _row_from_vevent(
         description=str(component.get("DESCRIPTION", "")).strip(),
         warnings=list(dict.fromkeys(warnings)),
         uid=str(component.get("UID", "")).strip()[:255],
+        floating=start.tzinfo is None,
         duration=floating_duration,
     )
 
@@ -331,11 +335,15 @@ def _after(start: datetime, duration: timedelta) -> datetime:
     return start.astimezone(UTC) + duration
 
 
-def _floating_end(start: datetime, duration: timedelta, event: Event) -> datetime:
-    """The end of a DURATION after a floating start, which is the event's local time: the
-    same absolute time as `_after`. (A start in the gap or the fold is refused anyway, by the
-    session rules reading the start itself.)"""
-    return _after(start.replace(tzinfo=event.tz, fold=0), duration)
+def _floating_times(row: ImportRow, event: Event) -> tuple[datetime, datetime]:
+    """A floating row's start and end in the event's zone, as if the file had named it with
+    a TZID: the session rules then refuse a time in the spring gap and read one in the fold
+    as its first pass, and a DURATION is added in absolute time like `_after`'s."""
+    start = row.start.replace(tzinfo=event.tz, fold=0)
+    if row.duration is not None:
+        return start, _after(start, row.duration)
+    end = row.end if row.end.tzinfo is not None else row.end.replace(tzinfo=event.tz, fold=0)
+    return start, end
 
 
 def _as_list(value) -> list:
@@ -449,12 +457,12 @@ def _session_data(actor, event: Event, row: ImportRow, now: datetime, new_rooms:
         "title": title[0],
         "kind": KIND_WORDS.get(str(row.kind).strip().lower(), row.kind) or "workshop",
         "starts_at": _when(row.start, event),
-        "ends_at": _end(row.end, row.start, event)
-        if row.duration is None
-        else _floating_end(row.start, row.duration, event),
+        "ends_at": _end(row.end, row.start, event),
         "speakers": row.speakers,
         "description": description[0],
     }
+    if row.floating:
+        data["starts_at"], data["ends_at"] = _floating_times(row, event)
     if title[1] or description[1]:  # given in the other language (an ICS re-import keeps those)
         data.update(title_translated=title[1], description_translated=description[1])
     if str(row.capacity).strip():
