@@ -336,3 +336,14 @@ def room_choices(event) -> list[tuple[int, str]]:
 def local_naive(value, tz):
     """An aware instant as the wall-clock time a datetime-local field shows."""
     return value.astimezone(tz).replace(tzinfo=None) if value else None
+
+
+def unchanged_instant(shown, stored, tz):
+    """The form's wall-clock time `shown`, or the `stored` instant when it is the time the
+    field was filled with. A datetime-local field cannot say which of the two 02:30s of the
+    night the clocks go back it shows, so an unchanged time in the repeated hour would read
+    as ambiguous and be refused (docs/CALENDAR.md, "Daylight saving"): the session could not
+    be edited at all. Unchanged, it keeps the instant it stood for."""
+    if shown is not None and stored is not None and local_naive(stored, tz) == shown:
+        return stored
+    return shown

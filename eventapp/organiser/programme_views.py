@@ -29,6 +29,7 @@ from .programme_forms import (
     SpeakerForm,
     local_naive,
     room_choices,
+    unchanged_instant,
 )
 
 
@@ -318,7 +319,7 @@ def _session_change_page(slug: str, session_id: int, form_class, title_for):
         lambda: schedule.update_session(
             current_user,
             session,
-            form.service_data(),
+            _session_data(form, session),
             utcnow(),
             confirm=form.confirm.data,
             telling=form.telling(),
@@ -328,8 +329,17 @@ def _session_change_page(slug: str, session_id: int, form_class, title_for):
         title=title_for(session),
         event=event,
         session=session,
-        preview=lambda: schedule.impact.session_change(session, form.service_data()),
+        preview=lambda: schedule.impact.session_change(session, _session_data(form, session)),
     )
+
+
+def _session_data(form, session) -> dict:
+    """The form's values, an unchanged start or end as the instant it stood for (a time in
+    the repeated autumn hour would otherwise read as ambiguous: `unchanged_instant`)."""
+    data = form.service_data()
+    for name in ("starts_at", "ends_at"):
+        data[name] = unchanged_instant(data[name], getattr(session, name), session.event.tz)
+    return data
 
 
 def _change_message(change) -> str:

@@ -227,3 +227,44 @@ def test_a_new_title_is_an_update_and_a_new_description_only_a_new_sequence(
     db.session.commit()
     [row] = outbox_rows()
     assert row.payload["session_ids"] == [session.id] and session.sequence == 2
+
+
+def test_a_room_renamed_in_one_language_updates_only_the_calendars_that_show_it(
+    app, make_event, make_session, make_room, now
+):
+    """A new English name changes the LOCATION of English readers only: Dutch attendees of
+    a Dutch event got a "programme change" email (and a calendar-only email per further
+    session) with nothing changed in it (issue 17, item 3: unchanged sends nothing)."""
+    event = make_event(default_locale="nl")
+    studio = make_room(event, "Studio 1")
+    first = make_session(event, start=0, room=studio, title="Eerste")
+    second = make_session(event, start=2, room=studio, title="Tweede")
+    register(event, [first, second], now, "ada@example.org", locale="en")
+    register(event, [first, second], now, "bert@example.org", locale="nl")
+
+    schedule.update_room(None, studio, {"name_translated": "Studio One"}, now)
+    db.session.commit()
+
+    assert [row.recipient for row in outbox_rows()] == ["ada@example.org"]
+    assert (first.sequence, second.sequence) == (1, 1)  # the feeds show it to everyone
+
+    schedule.update_room(None, studio, {"name": "Studio Zuid"}, now)  # Dutch: both see it
+    db.session.commit()
+    assert [row.recipient for row in outbox_rows()][1:] == ["bert@example.org"]
+
+
+def test_a_title_changed_in_one_language_updates_only_the_calendars_that_show_it(
+    app, make_event, make_session, now
+):
+    event = make_event(default_locale="nl")
+    session = make_session(event, title="Cobots")
+    register(event, [session], now, "ada@example.org", locale="en")
+    register(event, [session], now, "bert@example.org", locale="nl")
+
+    change = {"title_translated": "Cobots in practice"}
+    assert schedule.impact.session_change(session, change).recipients == 1  # the preview
+    schedule.update_session(None, session, change, now)
+    db.session.commit()
+
+    assert [row.recipient for row in outbox_rows()] == ["ada@example.org"]
+    assert session.sequence == 1

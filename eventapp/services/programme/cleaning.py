@@ -180,13 +180,18 @@ def _local_instant(
 def shift_wall_clock(moment: datetime, delta: timedelta, tz: str, field: str) -> datetime:
     """`moment` moved by `delta` on the event's wall clock, not in absolute time: an event
     moved from winter to summer time keeps its sessions at 10:00 local. A session landing in
-    the spring gap is refused (InvalidInput naming it); in the autumn fold it takes the first
-    of the two (as an ICS file would mean it)."""
+    the spring gap is refused (InvalidInput naming it); in the autumn fold it takes the same
+    pass as before: the repeated hour if `moment` was in it, else the first (as an ICS file
+    would mean it)."""
     zone = ZoneInfo(tz)
-    naive = moment.astimezone(zone).replace(tzinfo=None) + delta
+    local = moment.astimezone(zone)
+    naive = local.replace(tzinfo=None) + delta
     errors = FieldErrors()
     shifted = _local_instant(naive, zone, field, errors, ambiguous_ok=True)
     raise_if(errors)
+    repeated = naive.replace(tzinfo=zone, fold=1)
+    if local.fold and repeated.utcoffset() != shifted.astimezone(zone).utcoffset():
+        return repeated.astimezone(UTC)
     return shifted
 
 

@@ -17,8 +17,9 @@ LOCATION (room), DESCRIPTION, CATEGORIES (plenary, workshop, other/break), ATTEN
 (speakers: people only, not rooms or resources, not the organiser, not a bare address) and
 X-CAPACITY. All-day events and repeating ones (RRULE, RDATE, or one changed date of them,
 RECURRENCE-ID) are refused with a message; cancelled ones are skipped. Floating times are
-read in the file's X-WR-TIMEZONE when it names a known zone, else in the event's; a TZID
-nobody knows is read as the event's local time, with a warning in the dry run.
+read in the file's X-WR-TIMEZONE when it names a known zone, else in the event's (the fold's
+first pass, as with a TZID); a TZID nobody knows is read as the event's local time, with a
+warning in the dry run.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from icalendar import Calendar
@@ -40,6 +40,7 @@ from .. import audit
 from ..errors import Conflict, DomainError, InvalidInput
 from . import schedule
 from .conflicts import UNKNOWN_TIMEZONE, ConflictItem
+from .ics_times import duration_end, file_moment, floating_times, zone_or_none
 
 MAX_ROWS = 2000
 COLUMNS = ("title", "kind", "start", "end", "room", "capacity", "speakers")
@@ -85,6 +86,7 @@ class ImportRow:
     in_languages: dict[str, str] = field(default_factory=dict)  # {"title_en": ...}
     warnings: list[str] = field(default_factory=list)  # shown in the dry run, need confirming
     uid: str = ""  # an ICS event's UID: a second import of it updates, not duplicates
+    floating: bool = False  # ICS times with no zone: the event's, read by _floating_times
 
 
 @dataclass
@@ -209,7 +211,7 @@ def parse_ics(text: str) -> tuple[list[ImportRow], list[RowProblem]]:
     except (ValueError, IndexError, KeyError) as error:
         return [], [RowProblem(1, "file", _("Not a calendar file: %(error)s", error=str(error)))]
     rows, problems = [], []
-    floating_zone = _zone_or_none(str(calendar.get("X-WR-TIMEZONE", "")).strip())
+    floating_zone = zone_or_none(str(calendar.get("X-WR-TIMEZONE", "")).strip())
     for number, component in enumerate(calendar.walk("VEVENT"), start=1):
         if len(rows) >= MAX_ROWS:
             problems.append(RowProblem(number, "file", _("At most %(n)d rows.", n=MAX_ROWS)))
@@ -240,30 +242,6 @@ def _repeating(component) -> str | None:
     return None
 
 
-def _zone_or_none(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def _moment(component, name: str, floating_zone, warnings: list[str]):
-    """DTSTART or DTEND as an aware datetime where the file says which zone it means."""
-    value = component.decoded(name, None)
-    if not isinstance(value, datetime) or value.tzinfo is not None:
-        return value
-    tzid = component.get(name).params.get("TZID")
-    if tzid:  # icalendar knew no such zone and left the time naive
-        warnings.append(
-            _(
-                "Unknown time zone “%(tzid)s”: its times are read as the event's local time.",
-                tzid=str(tzid),
-            )
-        )
-        return value
-    return value.replace(tzinfo=floating_zone) if floating_zone else value
-
-
 def _speakers(component) -> list[str]:
     """The people among the ATTENDEEs: Google lists every invitee, rooms as CUTYPE=RESOURCE
     or ROOM, the organiser themself, and people by bare address; only named individuals who
@@ -287,17 +265,17 @@ def _row_from_vevent(
     number: int, component, problems: list[RowProblem], floating_zone=None
 ) -> ImportRow | None:
     warnings: list[str] = []
-    start = _moment(component, "DTSTART", floating_zone, warnings)
+    start = file_moment(component, "DTSTART", floating_zone, warnings)
     if start is None:
         problems.append(RowProblem(number, "start", _("The event has no start.")))
         return None
     if isinstance(start, date) and not isinstance(start, datetime):
         problems.append(RowProblem(number, "start", _("All-day events can't be imported.")))
         return None
-    end = _moment(component, "DTEND", floating_zone, warnings)
-    if end is None and component.get("DURATION") is not None:
-        duration = component.decoded("DURATION")
-        end = _after(start, duration) if isinstance(duration, timedelta) else None
+    end = file_moment(component, "DTEND", floating_zone, warnings)
+    duration = component.decoded("DURATION", None)
+    if end is None and isinstance(duration, timedelta):  # kept as such after a floating start
+        end = duration_end(start, duration) if start.tzinfo else duration
     if end is None:
         problems.append(RowProblem(number, "end", _("The event has no end.")))
         return None
@@ -317,16 +295,8 @@ def _row_from_vevent(
         description=str(component.get("DESCRIPTION", "")).strip(),
         warnings=list(dict.fromkeys(warnings)),
         uid=str(component.get("UID", "")).strip()[:255],
+        floating=start.tzinfo is None,
     )
-
-
-def _after(start: datetime, duration: timedelta) -> datetime:
-    """The end of a DURATION, in absolute time: across a DST change a two-hour session ends
-    two hours later, not at the wall-clock time two hours on (docs/CALENDAR.md). A floating
-    start (no zone) stays floating, read later in the event's zone."""
-    if start.tzinfo is None:
-        return start + duration
-    return start.astimezone(UTC) + duration
 
 
 def _as_list(value) -> list:
@@ -444,6 +414,8 @@ def _session_data(actor, event: Event, row: ImportRow, now: datetime, new_rooms:
         "speakers": row.speakers,
         "description": description[0],
     }
+    if row.floating:
+        data["starts_at"], data["ends_at"] = floating_times(row, event)
     if title[1] or description[1]:  # given in the other language (an ICS re-import keeps those)
         data.update(title_translated=title[1], description_translated=description[1])
     if str(row.capacity).strip():

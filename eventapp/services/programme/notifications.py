@@ -31,7 +31,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from ...extensions import db
-from ...models import EventSession, OutboxMessage, Registration
+from ...models import Attendee, EventSession, OutboxMessage, Registration
+from ...models.event import CONTENT_LOCALES
 from ..mail.outbox import enqueue
 
 
@@ -49,17 +50,32 @@ MOVE_STATUSES = Registration.ACTIVE
 CHANGE_STATUSES = ("confirmed",)
 
 
-def recipients(session_ids: list[int], statuses: tuple[str, ...]) -> set[int]:
-    """The attendees a change of these sessions emails (one email each), by attendee id."""
+def recipients(
+    session_ids: list[int], statuses: tuple[str, ...], locales: frozenset[str] | None = None
+) -> set[int]:
+    """The attendees a change of these sessions emails (one email each), by attendee id;
+    with `locales`, as `sessions_changed` picks them."""
     if not session_ids:
         return set()
-    return set(
-        db.session.scalars(
-            select(Registration.attendee_id).where(
-                Registration.session_id.in_(session_ids), Registration.status.in_(statuses)
-            )
-        )
+    seats = select(Registration.attendee_id).where(
+        Registration.session_id.in_(session_ids), Registration.status.in_(statuses)
     )
+    if locales is None:
+        return set(db.session.scalars(seats))
+    readers = seats.join(Attendee, Attendee.id == Registration.attendee_id).add_columns(
+        Attendee.locale
+    )
+    event_locale = None
+    found = set()
+    for attendee_id, locale in db.session.execute(readers):
+        if locale not in CONTENT_LOCALES:  # read in the event's own language
+            event_locale = (
+                event_locale or db.session.get(EventSession, session_ids[0]).event.default_locale
+            )
+            locale = event_locale
+        if locale in locales:
+            found.add(attendee_id)
+    return found
 
 
 def _with_note(payload: dict, note: str) -> dict:
@@ -105,12 +121,15 @@ def sessions_changed(
     statuses: tuple[str, ...] = CHANGE_STATUSES,
     notify: bool = True,
     note: str = "",
+    locales: frozenset[str] | None = None,
 ) -> int:
     """Calendar data of these sessions changed without a move: a new title, their room's new
     name, the event's new venue. Each scheduled one gets SEQUENCE + 1, and each attendee with
     a seat in any of them one email for the whole change set, carrying the updated
     invitations (docs/CALENDAR.md: the first in it, any others in calendar-only emails that
     follow). `statuses=ACTIVE` tells the waiting list too (a move of the whole event).
+    `locales`: the content languages whose texts changed (a room renamed in English only);
+    attendees reading another are not emailed, their invitations are unchanged.
     Returns the number of messages queued."""
     scheduled = [s for s in sessions if s.status == "scheduled"]
     if not scheduled:
@@ -134,12 +153,23 @@ def sessions_changed(
         .order_by(Registration.attendee_id, Registration.id)
     )
     for registration in seats:
+        if locales is not None and not _reads_one_of(registration.attendee, locales):
+            continue
         entry = told.setdefault(registration.attendee_id, (registration.attendee, []))
         entry[1].append(registration.session_id)
     for attendee, session_ids in told.values():
         enqueue("session_moved", attendee, _with_note({"session_ids": session_ids}, note))
     db.session.flush()
     return len(told)
+
+
+def _reads_one_of(attendee, locales: frozenset[str]) -> bool:
+    """Whether the attendee's calendar texts are in one of `locales` (a language the event's
+    content does not come in reads the event's own, as calendar.text_in does)."""
+    locale = attendee.locale
+    if locale not in CONTENT_LOCALES:
+        locale = attendee.event.default_locale
+    return locale in locales
 
 
 def session_cancelled(

@@ -109,9 +109,14 @@ def move_event(
     *,
     telling: Telling = TELL,
 ) -> list[EventSession]:
-    """Move the whole event to a new start: every session keeps its place relative to it,
-    so nothing new clashes. Attendees of each moved session are emailed. The registration
-    deadline moves along; the opening date stays. Returns the sessions moved."""
+    """Move the whole event to a new start: every session keeps its wall-clock time
+    relative to it, and its length. Attendees of each moved session are emailed. The
+    registration deadline moves along; the opening date stays. Returns the sessions moved.
+
+    Across a daylight-saving change the wall clock is not absolute time: a night with one
+    02:00 instead of two would put a session of the repeated hour on the hour before it.
+    A move that so makes a room, speaker or attendee hold two sessions at once is refused
+    (Conflict, nothing changed) rather than done silently (docs/CALENDAR.md)."""
     values = clean_event_data({"starts_at": starts_at}, partial=True, current_tz=event.timezone)
     tz = event.timezone
     local = values["starts_at"].astimezone(event.tz).replace(tzinfo=None)
@@ -121,6 +126,7 @@ def move_event(
     sessions = sessions_of_event(event)
     _ensure_move_stays_in_range(event, sessions, delta)
     changes.lock_event(event)
+    conflicts_before = conflicts.event_conflicts(event, sessions)
     before = audit.snapshot(event)
     event.starts_at = values["starts_at"]
     event.ends_at = shift_wall_clock(event.ends_at, delta, tz, "ends_at")
@@ -130,11 +136,13 @@ def move_event(
         )
     moved = []
     for session in sessions:
+        length = session.ends_at - session.starts_at  # absolute: the same minutes after it
         session.starts_at = shift_wall_clock(session.starts_at, delta, tz, "starts_at")
-        session.ends_at = shift_wall_clock(session.ends_at, delta, tz, "starts_at")
+        session.ends_at = session.starts_at + length
         if session.status == "scheduled":
             moved.append(session)
     db.session.flush()
+    enforce_new(conflicts.event_conflicts(event, sessions), conflicts_before, confirm=True)
     # One email per attendee for the whole move, not one per session (issue 17).
     told = notifications.sessions_changed(
         moved, now, statuses=Registration.ACTIVE, notify=telling.notify, note=telling.note

@@ -49,15 +49,16 @@ def session_change(session: EventSession, data: dict) -> Impact:
     edit = read_edit(session, data)
     if edit.cancelling:
         return session_cancel(session)
+    locales = None
     if edit.emails_move:
         statuses = notifications.MOVE_STATUSES
     elif edit.retitled and session.status == "scheduled":
-        statuses = notifications.CHANGE_STATUSES
+        statuses, locales = notifications.CHANGE_STATUSES, edit.retitled_in
     else:
         statuses = ()
     before = [] if edit.restored else conflicts.check_session(plan_of(session))
     return Impact(
-        recipients=len(notifications.recipients([session.id], statuses)),
+        recipients=len(notifications.recipients([session.id], statuses, locales)),
         clashes=find(session, edit.plan),
         conflicts=new_only(conflicts.check_session(edit.plan) + _rankings(session, edit), before),
     )

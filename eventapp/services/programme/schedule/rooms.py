@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ....extensions import db
 from ....models import Event, Organiser, Room, Speaker
+from ....models.event import CONTENT_LOCALES
 from ...errors import InvalidInput, NotFound
 from .. import conflicts, notifications
 from ..cleaning import clean_room_data, clean_speaker_data
@@ -42,13 +43,16 @@ def update_room(
             conflicts.room_capacity_conflicts(room, room.capacity),
             confirm=confirm,
         )
-    renamed = any(
-        key in values and values[key] != getattr(room, key) for key in ("name", "name_translated")
-    )
+    shown_before = {locale: room.name_in(locale) for locale in CONTENT_LOCALES}
     room = apply_changes(actor, "room.updated", room, values, now)
-    if renamed:  # calendars show the room's name in LOCATION
+    # Calendars show the room's name in LOCATION, each in its reader's language: only those
+    # whose name changed hear of it (the feeds show it to everyone through the SEQUENCE).
+    renamed = frozenset(
+        locale for locale, name in shown_before.items() if room.name_in(locale) != name
+    )
+    if renamed:
         in_room = [s for s in sessions_of_event(room.event) if s.room_id == room.id]
-        notifications.sessions_changed(in_room, now)
+        notifications.sessions_changed(in_room, now, locales=renamed)
     return room
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from ....extensions import db
 from ....models import Event, EventSession, Organiser, Registration, Room
+from ....models.event import CONTENT_LOCALES
 from ... import audit
 from ...allocation.preferences import ranking_change, rankings_warning, tell_rankers
 from ...errors import Conflict, InvalidInput, NotFound
@@ -128,6 +129,7 @@ class SessionEdit:
     restored: bool
     moved: bool  # a new time or room, not a restore
     retitled: bool  # a new title and nothing else the attendees hear of
+    retitled_in: frozenset[str] = frozenset()  # the content languages whose title changes
 
     @property
     def cancelling(self) -> bool:
@@ -170,7 +172,21 @@ def read_edit(session: EventSession, data: dict) -> SessionEdit:
         and not restored
         and any(key in values and values[key] != getattr(session, key) for key in TITLE_FIELDS)
     )
-    return SessionEdit(session, values, plan, room, restored, moved, retitled)
+    before, after = titles_shown(session, {}), titles_shown(session, values)
+    retitled_in = frozenset(locale for locale in before if before[locale] != after[locale])
+    return SessionEdit(session, values, plan, room, restored, moved, retitled, retitled_in)
+
+
+def titles_shown(session: EventSession, values: dict) -> dict[str, str]:
+    """The title each content language shows (calendars, emails) once `values` are applied:
+    the rule of the model's `title_in`, on values not yet written."""
+    title = values.get("title", session.title) or ""
+    translated = values.get("title_translated", session.title_translated) or ""
+    main = session.event.default_locale
+    return {
+        locale: (title or translated) if locale == main else (translated or title)
+        for locale in CONTENT_LOCALES
+    }
 
 
 def update_session(
@@ -248,9 +264,9 @@ def update_session(
             note=telling.note,
             skip=frozenset(f["attendee_id"] for f in fixed),
         )
-    elif edit.retitled:
+    elif edit.retitled:  # only readers of a language whose title changed hear of it
         change.notified = notifications.sessions_changed(
-            [session], now, notify=telling.notify, note=telling.note
+            [session], now, notify=telling.notify, note=telling.note, locales=edit.retitled_in
         )
     change.notified += len(fixed) if telling.notify else 0
     if edit.plan.capacity > old_capacity or edit.restored or fixed:
