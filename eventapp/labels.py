@@ -68,6 +68,7 @@ LABELS = {
         "attendee.email_changed": _l("Changed their email address"),
         "attendees.burst_cancelled": _l("Registrations of a burst cancelled"),
         "attendees.export": _l("Attendees exported"),
+        "badges.export": _l("Badges printed"),
         "registration.promote": _l("Promoted from the waiting list"),
         "registration.promoted": _l("Promoted from the waiting list"),
         "registration.offered": _l("Place offered from the waiting list"),

@@ -29,6 +29,7 @@
   var key = root.dataset.queueKey;
   var session = root.dataset.session || null;
   var flushing = false;
+  var idleText = title.textContent;  // "Scan a QR code or type a code or a name."
 
   function show(state, heading, text) {
     panel.dataset.state = state;
@@ -174,9 +175,17 @@
     flushing = true;
     post(entries[0]).then(function (answer) {
       flushing = false;
-      saveQueue(loadQueue().slice(1));
+      var left = loadQueue().slice(1);
+      saveQueue(left);
       noteSent(entries[0], answer);
       updateCount(answer);
+      if (answer.state === "search" && (answer.matches || []).length) {
+        // A name typed while offline: the people it fits, to pick now the door is online.
+        show("search", answer.message, entries[0].code || "");
+        showMatches(answer.matches);
+      } else if (!left.length && panel.dataset.state === "queued") {
+        show("idle", idleText, "");  // no longer "no connection": everything was sent
+      }
       flush();
     }, function () {
       flushing = false;
@@ -227,12 +236,16 @@
     scanButton.textContent = scanButton.dataset.start;
   }
 
+  // A ticket held in front of the camera is read in frame after frame: it is entered once,
+  // and again only after it has been out of view for a moment (SAME_TICKET_GAP), so the
+  // person who just checked in never sees their green result turn into "already".
+  var SAME_TICKET_GAP = 2000;
   function found(code) {
     var now = Date.now();
-    if (code === lastCode && now - lastAt < 4000) return;  // the same ticket, still in view
+    var stillInView = code === lastCode && now - lastAt < SAME_TICKET_GAP;
     lastCode = code;
     lastAt = now;
-    enter({ code: code });
+    if (!stillInView) enter({ code: code });
   }
 
   function tick() {

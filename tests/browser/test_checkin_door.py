@@ -103,6 +103,41 @@ def test_check_ins_survive_a_wifi_drop(door_event, new_page):  # noqa: F811
     assert arrival("Chen Wei") < later  # the earlier, offline scan is when Chen came in
 
 
+def test_a_name_typed_offline_can_be_picked_when_the_wifi_returns(door_event, new_page):  # noqa: F811
+    """Issue 20: a name typed during a Wi-Fi drop came back as "Müller: Pick the person to
+    check in." with nobody to pick, and the panel kept saying "No connection" once all
+    was sent."""
+    event, codes = door_event
+    page = open_door(new_page, event)
+    code = page.locator("#door-code")
+    page.context.set_offline(True)
+    code.type(codes["Chen Wei"])
+    code.press("Enter")
+    code.type("Müller")
+    code.press("Enter")
+    result = page.locator("#door-result")
+    expect(result).to_have_attribute("data-state", "queued")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+    expect(page.locator("#door-queue-list")).to_contain_text("Chen Wei: Checked in")
+    expect(result).to_have_attribute("data-state", "search")
+    page.locator("#door-matches").get_by_role("button", name="Check in").click()
+    expect(result).to_have_attribute("data-state", "checked_in")
+    expect(result).to_contain_text("Ëlise Müller")
+    assert arrival("Ëlise Müller") is not None
+
+    page.context.set_offline(True)
+    code.type(codes["Bram de Vries"])
+    code.press("Enter")
+    expect(result).to_have_attribute("data-state", "queued")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#door-queue-list")).to_contain_text("Bram de Vries: Checked in")
+    expect(result).not_to_have_attribute("data-state", "queued")
+    expect(result).not_to_contain_text("No connection")
+
+
 def emailed_qr(app, name: str) -> bytes:
     """The QR image of the attendee's confirmation email, as the worker renders it."""
     db.session.remove()
@@ -169,6 +204,46 @@ def test_the_camera_reads_the_emailed_code_with_jsqr(
     finally:
         camera_browser.close()
     assert arrival("Bram de Vries") is not None
+
+
+def test_a_ticket_held_in_view_is_checked_in_once(
+    app,
+    door_event,  # noqa: F811
+    browser,
+    live_server,
+    tmp_path,  # noqa: F811
+):
+    """Issue 20: a ticket held to the camera for more than four seconds was read again, and
+    the green "Checked in" of the person standing there turned into "Already checked in"."""
+    event, _codes = door_event
+    video = tmp_path / "ticket.y4m"
+    video.write_bytes(y4m_of(emailed_qr(app, "Chen Wei")))
+    camera_browser = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera_browser.new_context(base_url=live_server, viewport=PHONE, locale="en-GB")
+        context.grant_permissions(["camera"], origin=live_server)
+        context.add_init_script("delete window.BarcodeDetector;")
+        page = context.new_page()
+        sign_in(page, "door@example.org")
+        page.goto(f"/organiser/events/{event.slug}/door")
+        scans = []
+        page.on("request", lambda r: scans.append(r.url) if r.url.endswith("/door/scan") else None)
+        page.locator("#door-scan").click()
+        result = page.locator("#door-result")
+        expect(result).to_have_attribute("data-state", "checked_in", timeout=15_000)
+        page.wait_for_timeout(6_000)  # the ticket stays in front of the camera
+        expect(result).to_have_attribute("data-state", "checked_in")
+        assert len(scans) == 1
+    finally:
+        camera_browser.close()
 
 
 def test_no_camera_button_where_there_is_no_camera(door_event, new_page):  # noqa: F811

@@ -116,3 +116,34 @@ def test_organiser_pages_on_a_phone_scroll_only_their_tables(door_event, new_pag
     sign_in(page, "boss@example.org")
     page.goto(f"/organiser/events/{event.slug}{path}")
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+
+
+# The words of each status badge in the dashboard's session table that a line break cuts.
+WORDS_CUT_IN_BADGES = """() => {
+  const cut = [];
+  for (const badge of document.querySelectorAll("table .badge")) {
+    const text = [...badge.childNodes].find(n => n.nodeType === 3 && n.textContent.trim());
+    if (!text) continue;
+    const content = text.textContent;
+    for (const match of content.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(text, match.index);
+      range.setEnd(text, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) cut.push(match[0]);
+    }
+  }
+  return cut;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE])
+def test_status_badges_never_cut_a_word(door_event, new_page, viewport):  # noqa: F811
+    """Issue 20: the breaks' status read "No registratio / n" on the laptop dashboard (the
+    badge let a line break fall anywhere, so the table gave its column no room)."""
+    event, _codes = door_event
+    page = new_page(viewport=viewport, locale="en-GB")
+    sign_in(page, "boss@example.org")
+    page.goto(f"/organiser/events/{event.slug}/")
+    assert page.locator("table .badge", has_text="No registration").count() > 0
+    assert page.evaluate(WORDS_CUT_IN_BADGES) == []

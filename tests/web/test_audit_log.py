@@ -195,3 +195,23 @@ def test_the_log_costs_the_same_queries_for_a_few_entries_or_a_full_page(
     few = _page_queries(client, slug)
     entries(20)
     assert _page_queries(client, slug) == few
+
+
+def test_check_ins_and_exports_read_in_words(client, setting):
+    """Issue 20: a check-in's time showed as "2026-12-07T04:05:24.503000+00:00", badge
+    printing as the raw "badges.export", and an export's filter as "{}"."""
+    event, robots, lasers, ada, *_ = setting
+    scanned = client.post(
+        f"/organiser/events/{event.slug}/door/scan",
+        json={"code": ada.checkin_code, "scanned_at": "2027-03-18T08:27:00+00:00"},
+    )
+    assert scanned.status_code == 200
+    assert client.get(f"/organiser/events/{event.slug}/badges.pdf").status_code == 200
+    csv = client.get(f"/organiser/events/{event.slug}/attendees.csv?session={lasers.id}&q=ada")
+    assert csv.status_code == 200
+    exported, printed, checked_in = rows(log(client, event))[:3]
+    assert "Checked in" in checked_in and "+00:00" not in checked_in
+    assert "Badges printed" in printed and "badges.export" not in printed
+    for line in (exported, printed):
+        assert "{" not in line and "}" not in line, line
+    assert "Session: Lasers" in exported and "Search: ada" in exported

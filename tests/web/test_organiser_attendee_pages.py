@@ -315,3 +315,25 @@ def test_attendees_and_registrations_of_another_event_are_not_found(
     assert client.get("/organiser/events/no-such-event/attendees").status_code == 404
     db.session.expire_all()
     assert db.session.get(type(stranger), stranger.id).status == "active"
+
+
+def test_the_room_hosts_list_prints_with_its_session_and_readable_columns(
+    client, signed_in, programme, now
+):
+    """Issue 20: "XLSX, to print for the room host" printed pages that did not say which
+    session they list, cut the email addresses off at Excel's default column width, and lost
+    the header row after the first page."""
+    event, plenary, full, other = programme
+    long_address = "m.vanoldenbarnevelt@provincie-zuid-holland.example"
+    sign_up(event, [plenary, full], long_address, now, name="Marie-Louise van Oldenbarnevelt")
+    signed_in("organiser")
+    response = client.get(f"/organiser/events/{event.slug}/sessions/{full.id}/attendees.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    header = sheet.oddHeader.center.text or ""
+    assert "Small workshop" in header and "Studio" in header
+    assert event.local(full.starts_at).strftime("%H:%M") in header
+    assert sheet.print_title_rows in ("1:1", "$1:$1")  # the header row on every page
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    assert widths["Email"] >= len(long_address)
+    assert widths["Name"] >= len("Marie-Louise van Oldenbarnevelt")

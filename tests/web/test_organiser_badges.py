@@ -160,3 +160,28 @@ def test_check_in_staff_cannot_print_badges(client, make_organiser, login, crowd
     login(make_organiser("checkin"))
     assert client.get(f"/organiser/events/{event.slug}/badges.pdf").status_code in (302, 403)
     assert client.get(f"/organiser/events/{event.slug}/badges").status_code in (302, 403)
+
+
+def test_names_beyond_latin_1_print_as_written(client, organiser, make_event, make_session, now):
+    """Issue 20: "Yılmaz" printed as "Y■lmaz" on every badge (Helvetica's WinAnsi has no
+    dotless i); the badge font is embedded and covers the names of a Dutch crowd."""
+    event = make_event()
+    session = make_session(event, kind="plenary", capacity=10, title="Opening")
+    names = {"Zeynep Yılmaz": "Ağır Sanayi Ş.A.", "Łukasz Dvořák": "Zoë’s Café"}
+    people = [
+        sign_up(event, session, f"i{n}@example.org", now, name=name, organisation=org)
+        for n, (name, org) in enumerate(names.items())
+    ]
+    response = client.get(f"/organiser/events/{event.slug}/badges.pdf")
+    [text] = pdf_pages(response.data)
+    for name, organisation in names.items():
+        assert name.replace("ř", "r") in text and organisation in text  # Vera has no ř
+    assert "■" not in text and "\x00" not in text
+    assert all(p.checkin_code in text for p in people)
+    fonts = [
+        font.get_object()
+        for page in pypdf.PdfReader(io.BytesIO(response.data)).pages
+        for font in page["/Resources"]["/Font"].values()
+    ]
+    embedded = [f for f in fonts if "/FontFile2" in f.get("/FontDescriptor", {})]
+    assert len(embedded) >= 2  # the names' and the organisations' font travel with the PDF

@@ -153,3 +153,16 @@ def test_signed_out_the_door_answers_nothing(client, crowd):
     response = scan(client, event, code=ada.checkin_code)
     assert response.status_code in (302, 401, 403)
     assert fresh(Attendee, ada.id).checked_in_at is None
+
+
+def test_a_name_nobody_has_says_so_instead_of_asking_to_pick(door, crowd):
+    """Issue 20 at the door: "Jan Jansen" (no such attendee) answered "Pick the person to
+    check in." with nobody to pick, and "Hendriks" answered with the code HENDR1KS."""
+    event = crowd[0]
+    nobody = scan(door, event, code="Jan Jansen").json
+    assert nobody["state"] == "unknown"
+    assert "Jan Jansen" in nobody["message"] and "Pick" not in nobody["message"]
+
+    name_like = scan(door, event, code="Hendriks").json  # passes for a code, but a name
+    assert name_like["state"] == "unknown"
+    assert "Hendriks" in name_like["message"] and "HENDR1KS" not in name_like["message"]

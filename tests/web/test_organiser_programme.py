@@ -220,3 +220,15 @@ def test_move_and_cancel_the_whole_event(client, organiser):
     assert client.post("/organiser/events/expo/cancel", data={"confirm": "y"}).status_code == 302
     db.session.refresh(session)
     assert session.status == "cancelled" and session.event.status == "closed"
+
+
+def test_a_date_outside_the_years_allowed_says_so(client, organiser):
+    """Issue 20: moving the event to 1999-01-01 09:00 answered "Not a date and time", which
+    it is: the reason is the year."""
+    create_event(client)
+    response = client.post("/organiser/events/expo/move", data={"starts_at": "1999-01-01T09:00"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "years 2000 to 2999" in text and "Not a date and time" not in text
+    nonsense = client.post("/organiser/events/expo/move", data={"starts_at": "soon"})
+    assert nonsense.status_code == 422 and "years 2000" not in nonsense.get_data(as_text=True)

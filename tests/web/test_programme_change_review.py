@@ -432,3 +432,17 @@ def test_the_attendee_page_links_to_their_changes(client, programme):
     event, _robots, _drones, _lasers, (ada, _bob, _cas) = programme
     page = client.get(f"/organiser/events/{event.slug}/attendees/{ada.id}").get_data(as_text=True)
     assert f"/organiser/events/{event.slug}/audit?attendee={ada.id}" in page
+
+
+def test_the_preview_names_the_conflict_that_will_stop_the_save(client, programme, make_room):
+    """Issue 20: the preview said "this emails 3 people" and offered the note and the fix
+    for clashing attendees, and only the next press of Save said the room was taken."""
+    event, robots, drones, lasers, _people = programme
+    studio = make_room(event, "Studio 1")
+    lasers.room_id = studio.id
+    db.session.commit()
+    move = {**MOVE_TO_ROUND_TWO, "room_id": studio.id}
+    text = client.post(_path(event, robots, "move"), data=move).get_data(as_text=True)
+    assert "This change emails 3 people." in text
+    assert "Studio 1 already holds “Lasers”" in text
+    assert fresh(EventSession, robots.id).room_id is None

@@ -83,6 +83,24 @@ def test_dutch_translations_keep_every_placeholder():
     assert not errors
 
 
+# The formal Dutch address ("u", "uw", "hebt u"); the interface and the emails say "je".
+FORMAL_DUTCH = re.compile(r"\b(?:[Uu]|[Uu]w)\b")
+
+
+def test_dutch_translations_address_people_with_je_throughout():
+    """Issue 20: the email about a move that would double-book an attendee said "u" and
+    "uw" between lines that say "je", and so did the erasure email and one hint."""
+    catalog = read_catalog(NL_PO, "nl")
+    formal = [
+        m.id
+        for m in catalog
+        if m.id
+        for text in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if text and FORMAL_DUTCH.search(re.sub(r"%\(\w+\)s", "", text))
+    ]
+    assert formal == []
+
+
 # Text people read that is not inside {{ _("...") }}: between tags, and in these attributes.
 READ_ATTRIBUTES = re.compile(
     r'(?<![-\w])(?:aria-label|aria-description|title|placeholder|alt)\s*=\s*"([^"]*)"'

@@ -66,6 +66,13 @@ FIELDS = {
     "change": _l("Change"),
     "error": _l("Error"),
     "members": _l("Members"),
+    "filter": _l("Filter"),
+    "format": _l("Format"),
+    "count": _l("Count"),
+    "q": _l("Search"),
+    "session": _l("Session"),
+    "checked_in": _l("Checked in"),
+    "sort": _l("Sort"),
 }
 # Bookkeeping nobody reads: ids, calendar versions, keys other fields say in words.
 HIDDEN = frozenset({"id", "event_id", "sequence", "audience", "attendee", "email_normalized"})
@@ -181,6 +188,8 @@ def _ids_in(values: dict, attendee_ids: set, session_ids: set, room_ids: set) ->
             room_ids.add(value)
         elif key in SESSION_LIST_FIELDS and isinstance(value, list):
             session_ids.update(value)
+        elif key == "filter" and isinstance(value, dict):  # an export's filter
+            session_ids.add(value.get("session"))
         elif key == "clashes_fixed" and isinstance(value, list):
             for fixed in value:
                 if isinstance(fixed, dict):
@@ -208,7 +217,7 @@ def _line(entry: AuditEntry, names: Names) -> Line:
     keys = [k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN]
     changes = [
         Change(
-            str(FIELDS.get(key, key.replace("_", " ").capitalize())),
+            _field_label(key),
             _value(key, before[key], names) if key in before else None,
             _value(key, after[key], names) if key in after else None,
         )
@@ -227,13 +236,13 @@ def _line(entry: AuditEntry, names: Names) -> Line:
 
 def _value(key: str, value, names: Names) -> Value:
     """A stored value in words."""
-    if value is None or value == "" or value == []:
+    if value is None or value == "" or value == [] or value == {}:
         return Value("—")
     if key == "notified":
         return Value(_notified(value))
     if isinstance(value, bool):
         return Value(str(_l("Yes") if value else _l("No")))
-    if key.endswith("_at") and isinstance(value, str):
+    if (key == "at" or key.endswith("_at")) and isinstance(value, str):
         try:
             return Value(moment=datetime.fromisoformat(value))
         except ValueError:
@@ -242,7 +251,7 @@ def _value(key: str, value, names: Names) -> Value:
         return Value(str(WORDS.get(value, value)))
     if key == "room_id":
         return Value(names.rooms.get(value, "—"))
-    if key == "session_id":
+    if key in ("session_id", "session"):
         return Value(_title(names, value))
     if key == "attendee_id":
         return Value(_name(names, value))
@@ -252,7 +261,15 @@ def _value(key: str, value, names: Names) -> Value:
         return Value("; ".join(_fixed(names, f) for f in value if isinstance(f, dict)))
     if isinstance(value, list):
         return Value(", ".join(str(v) for v in value))
+    if isinstance(value, dict):  # an export's filter: "Status: cancelled, Search: ada"
+        return Value(
+            ", ".join(f"{_field_label(k)}: {_value(k, v, names).text}" for k, v in value.items())
+        )
     return Value(str(value))
+
+
+def _field_label(key: str) -> str:
+    return str(FIELDS.get(key, key.replace("_", " ").capitalize()))
 
 
 def _notified(value) -> str:

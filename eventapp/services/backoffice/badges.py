@@ -9,17 +9,26 @@ gutter (Avery/Herma 105 x 74 mm, 8 per sheet; 105 x 59.4 mm, 10 per sheet). A ba
 5 mm inner margin so a printer that shifts a millimetre does not cut the name. The QR code is
 a regular QR code (never Micro QR, which phone cameras do not read) of the attendee's check-in
 code, with error correction "M" and the 4-module quiet zone the standard asks for.
+
+The text is set in Bitstream Vera, the TrueType font reportlab ships, embedded in the PDF:
+the PDF's own Helvetica has only WinAnsi (Latin-1) and printed "Yılmaz" as "Y■lmaz"; Vera
+also has the Turkish and Polish letters of the names a Dutch crowd brings. A letter it lacks
+(Czech "ř") prints as its base letter ("r"), never as a black box.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ...extensions import db
@@ -49,9 +58,32 @@ class Sheet:
 SHEETS = {sheet.key: sheet for sheet in (Sheet("a4-2x4", 2, 4), Sheet("a4-2x5", 2, 5))}
 DEFAULT_SHEET = "a4-2x4"
 MARGIN = 5 * mm
-FONT = "Helvetica"
-FONT_BOLD = "Helvetica-Bold"
+FONT = "BadgeVera"
+FONT_BOLD = "BadgeVera-Bold"
+FONT_FILES = {FONT: "Vera.ttf", FONT_BOLD: "VeraBd.ttf"}  # in reportlab's fonts folder
 QUIET_ZONE = 4  # modules of white around the code, as ISO/IEC 18004 asks
+
+
+@cache
+def register_fonts() -> None:
+    """Make the badge fonts known to reportlab (once per process)."""
+    for name, filename in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, filename))
+
+
+def printable(text: str) -> str:
+    """`text` in the badge font's letters: one it lacks becomes its base letter (ř → r), or
+    "?" when it has none, rather than the black box a PDF viewer draws."""
+    register_fonts()
+    glyphs = pdfmetrics.getFont(FONT_BOLD).face.charToGlyph
+    return "".join(_printable_char(ch, glyphs) for ch in text)
+
+
+def _printable_char(ch: str, glyphs: dict) -> str:
+    if ord(ch) in glyphs or ch.isspace():
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) in glyphs)
+    return base or "?"
 
 
 @dataclass(frozen=True)
@@ -64,7 +96,7 @@ class Badge:
 def badges_for(attendees: list[Attendee]) -> list[Badge]:
     """Badges in the order given; cancelled or anonymised attendees get none."""
     return [
-        Badge(a.name, a.organisation or "", a.checkin_code)
+        Badge(printable(a.name), printable(a.organisation or ""), a.checkin_code)
         for a in attendees
         if a.status == "active" and a.anonymised_at is None
     ]
@@ -78,6 +110,7 @@ def qr_matrix(code: str) -> list[list[bool]]:
 
 def fitted_size(text: str, font: str, largest: float, width: float) -> float:
     """The largest font size up to `largest` at which `text` fits `width` (at least 7 pt)."""
+    register_fonts()
     size = largest
     while size > 7 and stringWidth(text, font, size) > width:
         size -= 0.5
@@ -125,6 +158,7 @@ def _draw_badge(canvas: Canvas, badge: Badge, x: float, y: float, w: float, h: f
 
 def badges_pdf(event: Event, badges: list[Badge], sheet_key: str = DEFAULT_SHEET) -> bytes:
     """The whole PDF: badges left to right, top to bottom, a new page when a sheet is full."""
+    register_fonts()
     sheet = SHEETS[sheet_key]
     width, height = sheet.label_size
     buffer = io.BytesIO()

@@ -23,6 +23,7 @@ from ..errors import DomainError, NotFound
 from .attendees import search_condition
 
 SEARCH_LIMIT = 25
+ENTRY_SHOWN = 60  # characters of a typed entry repeated in "nobody found for ..."
 # How old a check-in queued on an offline device may be and still keep its own time.
 OFFLINE_WINDOW = timedelta(hours=12)
 # Crockford base32, as codes are made (services/tokens.py): letters people confuse map back.
@@ -299,6 +300,18 @@ def looks_like_code(raw: str) -> bool:
     return bool(code) and code.isalnum() and " " not in raw.strip() and len(code) <= 16
 
 
+def _found_by_name(event: Event, raw: str) -> ScanOutcome:
+    """The people a typed name fits, or "nobody" in the words typed: never "pick" with
+    nobody to pick, nor the name read as a code ("no attendee has the code HENDR1KS")."""
+    matches = search(event, raw)
+    if matches:
+        return ScanOutcome("search", _("Pick the person to check in."), matches=matches)
+    entry = " ".join(raw.split())[:ENTRY_SHOWN]
+    return ScanOutcome(
+        "unknown", _("Nobody found for “%(entry)s”: no name, email or code fits.", entry=entry)
+    )
+
+
 def scan(
     event: Event,
     raw: str,
@@ -311,15 +324,16 @@ def scan(
     """One entry at the door: a code checks its holder in; a name finds the people it fits
     (the door then picks one), so typing "Hendriks" never answers "no code HENDRIKS"."""
     if not looks_like_code(raw):
-        matches = search(event, raw)
-        return ScanOutcome("search", _("Pick the person to check in."), matches=matches)
+        return _found_by_name(event, raw)
     try:
         person = find_by_code(event, raw)
     except NotFound as missing:
-        matches = search(event, raw)
-        if matches:  # "Hendriks" passes for a code, but it is a name
+        if normalise_code(raw) == raw.strip().upper():  # typed or scanned as a code
+            matches = search(event, raw)
+            if not matches:
+                return ScanOutcome("unknown", missing.message)
             return ScanOutcome("search", _("Pick the person to check in."), matches=matches)
-        return ScanOutcome("unknown", missing.message)
+        return _found_by_name(event, raw)  # "Hendriks" passes for a code, but it is a name
     try:
         result = check_in(person, now=now, actor=actor, session=session, scanned_at=scanned_at)
     except CheckinRefused as refused:

@@ -95,6 +95,17 @@ class Table:
     title: str
     header: list[str]
     rows: list[list[object]]
+    heading: str = ""  # printed on top of every page: which session a room host holds
+
+
+def session_heading(session: EventSession) -> str:
+    """ "Small workshop · 2027-03-18 11:30–12:30 · Studio": what a printed list is of."""
+    event = session.event
+    start, end = event.local(session.starts_at), event.local(session.ends_at)
+    when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    return " · ".join(
+        part for part in (session.title, when, session.room and session.room.name) if part
+    )
 
 
 def attendee_status_label(status: str) -> str:
@@ -256,7 +267,7 @@ def session_table(session: EventSession) -> Table:
         ]
         for position, r in [(None, r) for r in confirmed] + list(enumerate(waiting, start=1))
     ]
-    return Table(session.title, header, rows)
+    return Table(session.title, header, rows, heading=session_heading(session))
 
 
 def attendees_csv(

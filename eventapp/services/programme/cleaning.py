@@ -85,6 +85,15 @@ _TIMEZONES: set[str] | None = None
 def parse_datetime(value) -> datetime | None:
     """ISO 8601 text (or a datetime) as a datetime, naive when it has no offset; None when
     it is not one. The API's schemas read their times with this too."""
+    value = _any_datetime(value)
+    # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
+    if value is None or not YEAR_MIN <= value.year <= YEAR_MAX:
+        return None
+    return value
+
+
+def _any_datetime(value) -> datetime | None:
+    """ISO 8601 text (or a datetime) as a datetime, whatever its year; None if not one."""
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -93,12 +102,7 @@ def parse_datetime(value) -> datetime | None:
             value = datetime.fromisoformat(text)
         except ValueError:
             return None
-    if not isinstance(value, datetime):
-        return None
-    # Events happen in this millennium; it also keeps out zones' old offsets in seconds.
-    if not YEAR_MIN <= value.year <= YEAR_MAX:
-        return None
-    return value
+    return value if isinstance(value, datetime) else None
 
 
 def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> datetime | None:
@@ -111,15 +115,16 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
     says, means the first occurrence in the fold. The result is UTC, so comparisons and
     durations downstream are in absolute time, not on the wall clock.
     """
-    value = parse_datetime(value)
-    if value is None:
-        errors.add(field, datetime_message())
+    parsed = parse_datetime(value)
+    if parsed is None:
+        outside = _any_datetime(value) is not None  # 1999-01-01: a date, in the wrong year
+        errors.add(field, years_message() if outside else datetime_message())
         return None
-    instant = _instant(value, field, errors, tz)
+    instant = _instant(parsed, field, errors, tz)
     # Events happen in this millennium, counted in UTC as stored: 2000-01-01T00:30+14:00 is
     # 1999 in UTC.
     if instant is not None and not within_years(instant):
-        errors.add(field, datetime_message())
+        errors.add(field, years_message())
         return None
     return instant
 
@@ -231,6 +236,11 @@ def clean_note(value: object) -> str:
 def datetime_message() -> str:
     """The reason a time is refused, in the request's language (so built when needed)."""
     return _("Not a date and time (use 2027-03-18T09:30 or with an offset).")
+
+
+def years_message() -> str:
+    """The reason a real date is refused: its year (not "not a date and time")."""
+    return _("A date and time in the years %(first)d to %(last)d.", first=YEAR_MIN, last=YEAR_MAX)
 
 
 def clean_choice(value, field: str, errors: FieldErrors, choices) -> str | None:
