@@ -34,6 +34,10 @@ TOP_LEVEL_FOLDERS = ("templates", "migrations")
 # gunicorn's settings, importable from the wheel: `gunicorn -c python:eventapp.gunicorn_conf`.
 TOP_LEVEL_FILES = {"gunicorn.conf.py": "gunicorn_conf.py"}
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")
+# npm's output, copied in by `make static-vendor` and never committed: a wheel built from a
+# fresh clone would lack them and serve the registration form without the bot check's widget
+# (every browser registration refused), so the build stops instead.
+VENDOR_FILES = ("jsQR.js", "interact.min.js", "altcha/altcha.min.js", "altcha/workers/sha.js")
 
 
 def compile_catalogs(translations: Path) -> list[Path]:
@@ -52,6 +56,15 @@ def compile_catalogs(translations: Path) -> list[Path]:
     return written
 
 
+def require_vendor_files(vendor: Path) -> None:
+    missing = [name for name in VENDOR_FILES if not (vendor / name).is_file()]
+    if missing:
+        raise SystemExit(
+            f"eventapp/static/vendor/ lacks {', '.join(missing)} (installed from npm, not in "
+            "git): run `make static-vendor` (or `make install`) in the checkout, then build."
+        )
+
+
 class BuildWholeApp(build_py):
     """build_py, then templates/, migrations/ and compiled catalogs into the built package."""
 
@@ -60,6 +73,7 @@ class BuildWholeApp(build_py):
         if self.editable_mode:
             return
         package = Path(self.build_lib) / "eventapp"
+        require_vendor_files(package / "static" / "vendor")
         for folder in TOP_LEVEL_FOLDERS:
             shutil.copytree(ROOT / folder, package / folder, ignore=SKIPPED, dirs_exist_ok=True)
         for source, target in TOP_LEVEL_FILES.items():

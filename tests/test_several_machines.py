@@ -251,8 +251,10 @@ def test_two_servers_two_workers_one_database_one_redis(database, tmp_path):
         cluster.start(
             "worker-2", "flask", "--app", "eventapp", "mail", "send", "--loop", "--interval", "0.3"
         )
+        # Six processes import the app at once (about 5 s of CPU each on this 2-core
+        # machine): 30 s was too short while anything else ran.
         for base in servers:
-            _wait_until(_serving(base), 30, f"{base} serving")
+            _wait_until(_serving(base), 120, f"{base} serving")
 
         # A rate limit reached on one server holds on the other (counts in the one Redis).
         bogus = "/manage/" + "q" * 43

@@ -72,6 +72,24 @@ def build_wheel(tmp_path: Path) -> Path:
     return wheel
 
 
+def test_a_checkout_without_the_npm_files_refuses_to_build_a_wheel(tmp_path):
+    """A fresh clone has no eventapp/static/vendor/ (npm's output, not committed). Its wheel
+    used to build without complaint and serve the registration form without the bot check's
+    widget, so every browser registration was refused; now the build stops and says why."""
+    source = _copy_source(tmp_path / "source")
+    shutil.rmtree(source / "eventapp" / "static" / "vendor")
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", "dist", "."],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "make static-vendor" in done.stdout + done.stderr
+    assert not list((source / "dist").glob("*.whl"))
+
+
 def install_into_fresh_venv(wheel: Path, home: Path) -> Path:
     """A new virtualenv holding the wheel; its dependencies are this environment's."""
     venv.create(home, with_pip=False)

@@ -10,6 +10,7 @@ import email
 import email.policy
 from datetime import timedelta
 
+import pytest
 from flask_mail import email_dispatched
 from sqlalchemy import select
 
@@ -256,3 +257,70 @@ def test_without_a_mail_server_the_eml_file_holds_the_utf8_address(
     [written] = tmp_path.glob("*.eml")
     message = email.message_from_string(written.read_text("utf-8"), policy=email.policy.SMTP)
     assert message["To"].addresses[0].username == "jürgen"
+
+
+def test_an_international_domain_goes_out_in_punycode_and_the_next_message_too(
+    app, make_event, make_session, now
+):
+    """Registration accepts jurgen@bücher.example without SMTPUTF8 (only the part before the
+    @ needs it): the envelope and the To header carry the domain in punycode. Before, the
+    RCPT command could not be encoded ('ascii' codec), the message was retried until it
+    failed, and the connection was left inside its MAIL transaction, so the next message
+    was refused with "503 nested MAIL command" and failed for good."""
+    app.config["MAIL_SMTPUTF8"] = False
+    server = SmtpServer(enable_SMTPUTF8=False).start()
+    server.configure(app)
+    event = make_event()
+    session = make_session(event, capacity=5)
+    register(event, session, now, "jurgen@bücher.example")
+    register(event, session, now, "ada@example.org")
+    try:
+        report = send_pending(now=now)
+    finally:
+        server.stop()
+    assert (report.sent, report.retried, report.failed) == (2, 0, 0), report.errors
+    assert [r.rcpt_tos for r in server.received] == [
+        ["jurgen@xn--bcher-kva.example"],
+        ["ada@example.org"],
+    ]
+    first = server.received[0]
+    assert first.data.isascii()
+    [to] = first.message["To"].addresses
+    assert (to.username, to.domain) == ("jurgen", "xn--bcher-kva.example")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_a_relay_that_refuses_our_sender_is_an_outage_not_a_failure_of_every_message(
+    app, make_event, make_session, now
+):
+    """A relay that wants a login the app was not given answers MAIL FROM with 530, for
+    every message alike (as it does for a sender it will not relay for): a setting to put
+    right, not a reason to fail each confirmation at once. The rows wait, using no attempt,
+    and go out by themselves once the relay takes them."""
+    port = free_port()
+    locked = SmtpServer(
+        port=port,
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=lambda *arguments: False,
+    ).start()
+    locked.configure(app)
+    event = make_event()
+    session = make_session(event, capacity=5)
+    register(event, session, now, "ada@example.org")
+    register(event, session, now, "grace@example.org")
+    try:
+        report = send_pending(now=now)
+    finally:
+        locked.stop()
+    assert (report.sent, report.failed, report.postponed) == (0, 0, 2), report.errors
+    assert all((r.status, r.attempts) == ("pending", 0) for r in rows())
+    assert "530" in rows()[0].last_error
+
+    open_relay = SmtpServer(port=port).start()
+    try:
+        later = now + timedelta(seconds=app.config["OUTBOX_OUTAGE_RETRY_SECONDS"])
+        assert send_pending(now=later).sent == 2
+    finally:
+        open_relay.stop()
+    assert all(r.status == "sent" for r in rows())

@@ -3,7 +3,8 @@
 What the worker needs to know about a failure is whose fault it is:
 - `TransportDown`: the server could not be reached or would not talk to us (connection
   refused, timeout, TLS or login failure, a 421 greeting, a connection that broke and could
-  not be opened again). Nothing is wrong with the messages; the worker hands them back
+  not be opened again, our sender refused at MAIL FROM: a login it wants, a sender it will
+  not relay for). Nothing is wrong with the messages; the worker hands them back
   without using up their attempts, and they go out by themselves when the server is back.
 - any other error is about this message: an SMTP reply to it (5xx for the recipient is
   final, 4xx is tried again later), or a connection that breaks again on this very message
@@ -37,6 +38,11 @@ from flask import Flask, current_app
 from .transport import OutgoingMessage, compose, one_line
 
 log = logging.getLogger(__name__)
+
+
+# Replies to MAIL FROM that are about this message, not the sender: 421 (the connection is
+# closing, handled as a broken connection), 552 (its size), 555 (its parameters).
+MESSAGE_SENDER_CODES = frozenset({421, 552, 555})
 
 
 class TransportDown(Exception):
@@ -154,7 +160,23 @@ class SmtpTransport:
             options.append("SMTPUTF8")
             if host.has_extn("8bitmime"):
                 options.append("BODY=8BITMIME")
-        host.sendmail(email.envelope_sender, email.envelope_recipients, data, options)
+        try:
+            host.sendmail(email.envelope_sender, email.envelope_recipients, data, options)
+        except smtplib.SMTPSenderRefused as error:
+            if error.smtp_code in MESSAGE_SENDER_CODES:
+                raise
+            # The sender is the same for every message: a relay refusing it (530 wants a
+            # login, 550/553 will not relay for it) refuses them all, until a setting is
+            # put right. An outage, not this message's failure.
+            raise TransportDown(f"{type(error).__name__}: {error}") from error
+        except (OSError, smtplib.SMTPException):
+            raise
+        except Exception:
+            # Failed inside smtplib, not by a reply: the server may still be in this
+            # message's MAIL transaction, which would refuse the next message ("503 nested
+            # MAIL command"). A fresh connection starts clean.
+            self.reset()
+            raise
 
     def reset(self) -> None:
         """Forget a connection that may be broken; the next send opens a new one."""

@@ -38,6 +38,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import flask_mail
+import idna
 
 log = logging.getLogger(__name__)
 
@@ -286,4 +287,19 @@ def _address(value: Recipient) -> Address:
     if "@" not in address:
         raise ValueError(f"not an address: {address!r}")
     username, _, domain = address.rpartition("@")
-    return Address(display_name=display_name(name), username=username, domain=domain)
+    return Address(
+        display_name=display_name(name), username=username, domain=_ascii_domain(username, domain)
+    )
+
+
+def _ascii_domain(username: str, domain: str) -> str:
+    """The domain in punycode (IDNA 2008, as email_validator checks it) when the part before
+    the @ is ASCII: `jurgen@bücher.example` then needs no SMTPUTF8 (RFC 5890), and the RCPT
+    command and the To header stay ASCII. With a non-ASCII local part the message goes out
+    with SMTPUTF8 anyway, where a UTF-8 domain is allowed (RFC 6531)."""
+    if domain.isascii() or not username.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ValueError(f"not a domain: {domain!r}") from error
