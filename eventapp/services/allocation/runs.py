@@ -246,7 +246,10 @@ def publish(
     or when preferences or seats changed since the dry run (run a new one).
     """
     # The event row's lock makes two concurrent publications queue; the second sees the first.
-    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    # FOR NO KEY UPDATE (key_share) on PostgreSQL: a run inserted in the same transaction
+    # holds a key-share lock on this row (its foreign key), which FOR UPDATE would wait for,
+    # so two "dry run then publish" transactions deadlocked instead of queueing.
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
     db.session.refresh(event, ["allocation_published_at", "allocation_mode"])
     ensure_still_open(event)
     if run.event_id != event.id or run.status != "dry_run":
