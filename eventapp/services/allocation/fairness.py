@@ -242,11 +242,12 @@ def _build_joint(
     n_y = len(y_pair)
     att_row0 = n_rows
     rows += [np.asarray(y_rows, dtype=np.int64), att_row0 + np.asarray(y_att, dtype=np.int64)]
+    cols += [y_col0 + np.arange(n_y)] * 2
+    vals += [np.ones(n_y), np.ones(n_y)]
+    # The coupled blocks' columns in their attendees' rows: minus the pairs each one fills.
     rows.append(att_row0 + np.asarray(c_att_rows, dtype=np.int64))
     cols.append(np.asarray(c_att_cols, dtype=np.int64))
     vals.append(np.asarray(c_att_vals, dtype=float))
-    cols += [y_col0 + np.arange(n_y)] * 2
-    vals += [np.ones(n_y), np.ones(n_y)]
     lower.append(np.zeros(n_y))
     upper.append(np.ones(n_y))
     n_cols += n_y
@@ -382,6 +383,8 @@ def spread_misses(
     lottery[: joint.s_col0] = rng.random(joint.s_col0)
     res = highs_lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
     rounded = integral_solution(res)
+    if rounded is None and blocks:
+        rounded = _integral_point(lottery, joint, tight, lower, upper)
     if rounded is None:
         return None
     if np.any(joint.matrix @ rounded > joint.rhs + 0.5) or np.any(
@@ -407,6 +410,31 @@ def spread_misses(
                 raise RuntimeError("the fairness LP gave a pair two workshops")
             result[p] = int(b.workshop[j])
     return result
+
+
+def _integral_point(lottery, joint: _Joint, tight, lower, upper) -> np.ndarray | None:
+    """The lottery's best integral point of the last face, by MILP, when the LP's vertex is
+    fractional (coupled blocks are not totally unimodular). Every point of the face reaches
+    each level's LP bound, so an integral one is optimal on every level; None if there is
+    none (the caller then solves every level by MILP)."""
+    loose = ~tight
+    constraints = []
+    if loose.any():
+        constraints.append(LinearConstraint(joint.matrix[loose], -np.inf, joint.rhs[loose]))
+    if tight.any():
+        constraints.append(
+            LinearConstraint(joint.matrix[tight], joint.rhs[tight], joint.rhs[tight])
+        )
+    res = milp(
+        -lottery,
+        integrality=np.ones(lottery.size),
+        bounds=Bounds(lower, upper),
+        constraints=constraints,
+        options={"mip_rel_gap": 0.0},
+    )
+    if res.status != 0 or res.x is None:
+        return None
+    return np.rint(res.x)
 
 
 def _distribute(models, joint: _Joint, x: np.ndarray, rng) -> dict[int, int | None]:
