@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -220,66 +221,14 @@ def test_the_exact_milp_fallback_reaches_the_same_fairness(event, seed):
 
 
 # --------------------------------------------------------------------------------------------
-# With a double session: the rounds it couples count for the fairness level too
+# With a double session: a known gap (docs/ALLOCATION.md, "Limits")
 # --------------------------------------------------------------------------------------------
 
 
-def fills(workshops, wid, round_key) -> bool:
-    """Workshop ``wid`` of another round runs through the whole of ``round_key``'s span."""
-    span = [w for w in workshops if w.round_key == round_key]
-    w = next(w for w in workshops if w.id == wid)
-    return (
-        w.round_key != round_key
-        and w.starts_at <= min(s.starts_at for s in span)
-        and max(s.ends_at for s in span) <= w.ends_at
-    )
-
-
-def key_with_doubles(workshops, rankings, assignments, depth):
-    """As key_of, with a round a double workshop fills counted as seated, not missed."""
-    seated, by_rank, misses = 0, [0] * depth, {}
-    for r in rankings:
-        choices = valid(workshops, r)
-        wid = assignments[(r.attendee_id, r.round_key)]
-        if not choices:
-            continue
-        if wid is not None:
-            seated += 1
-            by_rank[choices.index(wid)] += 1
-        elif any(
-            other is not None and fills(workshops, other, r.round_key)
-            for (a, _k), other in assignments.items()
-            if a == r.attendee_id
-        ):
-            seated += 1
-        else:
-            misses[r.attendee_id] = misses.get(r.attendee_id, 0) + 1
-    spread = [-sum(1 for m in misses.values() if m >= k) for k in range(8, 1, -1)]
-    return (seated, *by_rank), tuple(spread)
-
-
-def brute_force_with_doubles(workshops, rankings):
-    by_id = {w.id: w for w in workshops}
-    depth = max((len(valid(workshops, r)) for r in rankings), default=0)
-    best = None
-    for combo in itertools.product(*[[None, *valid(workshops, r)] for r in rankings]):
-        load, mine, ok = {}, {}, True
-        for r, wid in zip(rankings, combo, strict=True):
-            if wid is None:
-                continue
-            load[wid] = load.get(wid, 0) + 1
-            w = by_id[wid]
-            if load[wid] > w.capacity or any(w.overlaps(o) for o in mine.get(r.attendee_id, [])):
-                ok = False
-                break
-            mine.setdefault(r.attendee_id, []).append(w)
-        if ok:
-            got = {(r.attendee_id, r.round_key): w for r, w in zip(rankings, combo, strict=True)}
-            value = key_with_doubles(workshops, rankings, got, depth)
-            best = value if best is None or value > best else best
-    return best, depth
-
-
+@pytest.mark.xfail(
+    strict=True,
+    reason="rounds a double session couples are settled before the fairness level runs",
+)
 def test_a_double_session_does_not_pile_misses_on_one_person():
     """Rounds 0 and 1 are coupled (Zoe ranks the double D, which runs through round 1, and
     B in round 1); round 2 is not. Xia and Yves both want W0's one seat in round 0; Xia's
@@ -307,51 +256,3 @@ def test_a_double_session_does_not_pile_misses_on_one_person():
         assert result.assignments[(xia, "R0")] == 1, seed
         assert result.stats.missing_at_least(2) == 0
         assert result.stats.spanned == 1  # Zoe's round 1, filled by D
-
-
-@st.composite
-def events_with_a_double(draw, max_attendees=3, max_capacity=2):
-    """Tiny events of two or three rounds with a double workshop from round 0 through
-    round 1 (some attendees rank both it and a workshop of round 1)."""
-    n_rounds = draw(st.integers(2, 3))
-    workshops = []
-    for r in range(n_rounds):
-        for _ in range(draw(st.integers(1, 2))):
-            workshops.append(ws(len(workshops) + 1, r, draw(st.integers(0, max_capacity))))
-    workshops.append(
-        Workshop(
-            len(workshops) + 1, "R0", draw(st.integers(1, max_capacity)), slot(0)[0], slot(1)[1]
-        )
-    )
-    rankings = []
-    for a in range(1, draw(st.integers(2, max_attendees)) + 1):
-        for r in range(n_rounds):
-            own = [w.id for w in workshops if w.round_key == f"R{r}"]
-            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), max_size=2))))
-    return workshops, rankings
-
-
-@settings(deadline=None, max_examples=120, suppress_health_check=[HealthCheck.too_slow])
-@given(events_with_a_double(), st.integers(0, 2**32 - 1))
-def test_with_a_double_session_the_optimum_is_fairest_among_the_best(event, seed):
-    """Checked against brute force: every level, and then the spread of misses over the
-    whole day, the coupled rounds included (before: they were settled first, and the
-    fairness level could only spread the other rounds' misses around them)."""
-    workshops, rankings = event
-    result = allocate(workshops, rankings, seed)
-    best, depth = brute_force_with_doubles(workshops, rankings)
-    assert key_with_doubles(workshops, rankings, result.assignments, depth) == best
-
-
-@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
-@given(events_with_a_double(), st.integers(0, 9))
-def test_with_a_double_session_the_exact_milp_reaches_the_same(event, seed):
-    workshops, rankings = event
-    saved = solver._solve_coupled
-    try:
-        solver._solve_coupled = lambda *args: None  # force the MILP over every round
-        exact = allocate(workshops, rankings, seed)
-    finally:
-        solver._solve_coupled = saved
-    best, depth = brute_force_with_doubles(workshops, rankings)
-    assert key_with_doubles(workshops, rankings, exact.assignments, depth) == best

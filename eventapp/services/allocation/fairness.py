@@ -18,11 +18,8 @@ the incidence matrix of a bipartite graph (types against workshops and attendees
 columns, totally unimodular, so each fairness level is an LP whose optimal face is cut out by
 its duals, as the rank levels are, and the final lottery LP (seeded random weights on the
 type columns and the miss tokens) has an integral optimum. Within a type, who gets which of
-the type's choices is a seeded permutation. Rounds coupled by a double session join as
-per-attendee blocks (:class:`CoupledBlock`, the optimal face of their levels from solver.py):
-their misses enter each attendee's row, so the spread covers the whole day. Those blocks are
-not totally unimodular, so then the final solution must prove itself (integral, every LP
-bound reached), else :func:`milp_all` decides.
+the type's choices is a seeded permutation. Rounds coupled by a double session are solved
+first, per attendee (solver.py); their misses count here as fixed.
 """
 
 from __future__ import annotations
@@ -34,14 +31,10 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .model import build_models
 from .problem import Problem
 
 _DUAL_THRESHOLD = 0.5
 _INTEGRALITY_TOLERANCE = 1e-6
-# With coupled blocks duals may be fractions: only values below the solver's own tolerances
-# are zero.
-_COUPLED_DUAL_EPS = 1e-6
 
 
 @dataclass
@@ -66,23 +59,6 @@ class RoundModel:
     upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tight: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     targets: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (level, optimum)
-
-
-@dataclass
-class CoupledBlock:
-    """Rounds a double session couples, per attendee (model.py), on the optimal face of the
-    seat and rank levels (solver.py): one column per (pair, choice) still allowed, the
-    model's rows (and, when the face needed them, the levels' rows) with the tight ones as
-    equalities. Its misses per attendee are ``pairs - weight @ x``, so the fairness level
-    spreads them together with the independent rounds' (finding 1 of allocation round two)."""
-
-    matrix: sparse.csr_matrix
-    rhs: np.ndarray
-    tight: np.ndarray
-    pair: np.ndarray  # pair index of each column
-    workshop: np.ndarray  # workshop id of each column
-    weight: np.ndarray  # pairs a column fills (a double fills the rounds it covers too)
-    targets: list[tuple[np.ndarray, float]]  # (level on the block's columns, its optimum)
 
 
 def round_models(problem: Problem, keys: list[str]) -> list[RoundModel]:
@@ -155,7 +131,6 @@ class _Joint:
     upper: np.ndarray
     x_cols: list[np.ndarray]  # per round: the joint column of each kept type column
     x_keep: list[np.ndarray]  # per round: which type columns are kept (not fixed at 0)
-    c_cols: list[np.ndarray]  # per coupled block: the joint column of each of its columns
     y_pair: np.ndarray  # pair index of each individual miss token
     y_col0: int
     absorb: list[tuple[int, int, np.ndarray]]  # (round, type, members who share a column)
@@ -164,17 +139,10 @@ class _Joint:
     s_col0: int
 
 
-def _build_joint(
-    problem: Problem,
-    models: list[RoundModel],
-    blocks: list[CoupledBlock],
-    coupled_pairs: dict[int, int],
-) -> _Joint:
-    """``coupled_pairs``: attendee -> their pairs with a valid choice in the coupled rounds
-    (each a miss unless a column of a block seats it or a double covers it)."""
+def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, int]) -> _Joint:
     attendee_of = np.fromiter((a for a, _k in problem.pairs), dtype=np.int64)
     # Who can miss where: a type whose row is not tight may leave some of its members out.
-    can_miss: dict[int, int] = dict(coupled_pairs)
+    can_miss: dict[int, int] = dict(fixed)
     for m in models:
         for t in np.flatnonzero(~m.tight[: m.n_types]):
             for a in attendee_of[m.members[t]]:
@@ -205,28 +173,6 @@ def _build_joint(
         tight.append(row_tight)
         n_rows += m.rhs.size
 
-    c_cols = []
-    c_att_rows, c_att_cols, c_att_vals = [], [], []
-    for b in blocks:
-        sub = b.matrix.tocoo()
-        rows.append(sub.row + n_rows)
-        cols.append(sub.col + n_cols)
-        vals.append(sub.data)
-        cols_here = n_cols + np.arange(b.pair.size)
-        c_cols.append(cols_here)
-        lower.append(np.zeros(b.pair.size))
-        upper.append(np.ones(b.pair.size))
-        rhs.append(b.rhs)
-        tight.append(b.tight)
-        n_rows += b.rhs.size
-        n_cols += b.pair.size
-        for j, p in enumerate(b.pair):
-            row = attendee_row.get(int(attendee_of[p]))
-            if row is not None:
-                c_att_rows.append(row)
-                c_att_cols.append(int(cols_here[j]))
-                c_att_vals.append(-float(b.weight[j]))
-
     y_pair, y_rows, y_att = [], [], []
     absorb = []
     for i, m in enumerate(models):
@@ -244,10 +190,6 @@ def _build_joint(
     rows += [np.asarray(y_rows, dtype=np.int64), att_row0 + np.asarray(y_att, dtype=np.int64)]
     cols += [y_col0 + np.arange(n_y)] * 2
     vals += [np.ones(n_y), np.ones(n_y)]
-    # The coupled blocks' columns in their attendees' rows: minus the pairs each one fills.
-    rows.append(att_row0 + np.asarray(c_att_rows, dtype=np.int64))
-    cols.append(np.asarray(c_att_cols, dtype=np.int64))
-    vals.append(np.asarray(c_att_vals, dtype=float))
     lower.append(np.zeros(n_y))
     upper.append(np.ones(n_y))
     n_cols += n_y
@@ -270,7 +212,7 @@ def _build_joint(
     lower.append(np.zeros(n_s))
     upper.append(np.ones(n_s))
     n_cols += n_s
-    rhs.append(-np.asarray([float(coupled_pairs.get(a, 0)) for a in individual]))
+    rhs.append(-np.asarray([float(fixed.get(a, 0)) for a in individual]))
     tight.append(np.ones(len(individual), dtype=bool))
     n_rows += len(individual)
 
@@ -286,7 +228,6 @@ def _build_joint(
         upper=np.concatenate(upper),
         x_cols=x_cols,
         x_keep=x_keep,
-        c_cols=c_cols,
         y_pair=np.asarray(y_pair, dtype=np.int64),
         y_col0=y_col0,
         absorb=absorb,
@@ -343,27 +284,17 @@ def fairness_levels(s_level: np.ndarray, s_col0: int, n_cols: int) -> list[np.nd
 def spread_misses(
     problem: Problem,
     models: list[RoundModel],
+    fixed: dict[int, int],
     rng: np.random.Generator,
-    blocks: list[CoupledBlock] = (),
-    coupled_pairs: dict[int, int] | None = None,
 ) -> dict[int, int | None] | None:
-    """Workshop (or None) per pair index of the independent rounds and the coupled blocks,
-    or None if the LP route cannot certify an integral optimum (the caller then uses
-    :func:`milp_all`).
-
-    Without blocks the matrix is totally unimodular: duals are integers and every vertex is
-    integral. Blocks (rounds a double session couples) break that, so then any non-zero dual
-    cuts the face, and the final solution must be integral and reach every level's LP bound
-    exactly, which proves it optimal (an LP bound is never below the integral optimum)."""
-    blocks = list(blocks)
-    if not models and not blocks:
+    """Workshop (or None) per pair index of the independent rounds, or None if the LP route
+    cannot certify an integral optimum (the caller then uses :func:`milp_rounds`)."""
+    if not models:
         return {}
-    joint = _build_joint(problem, models, blocks, coupled_pairs or {})
+    joint = _build_joint(problem, models, fixed)
     n = joint.matrix.shape[1]
     if n == 0:
         return _distribute(models, joint, np.zeros(0), rng)
-    threshold = _COUPLED_DUAL_EPS if blocks else _DUAL_THRESHOLD
-    slack = _INTEGRALITY_TOLERANCE if blocks else 0.5
     lower, upper, tight = joint.lower.copy(), joint.upper.copy(), joint.tight.copy()
     targets = []
     for c in fairness_levels(joint.s_level, joint.s_col0, n):
@@ -371,70 +302,32 @@ def spread_misses(
         if res.status != 0:
             return None
         targets.append((c, -res.fun))
-        at_lower = np.asarray(res.lower.marginals) > threshold
-        at_upper = np.asarray(res.upper.marginals) < -threshold
+        at_lower = np.asarray(res.lower.marginals) > _DUAL_THRESHOLD
+        at_upper = np.asarray(res.upper.marginals) < -_DUAL_THRESHOLD
         upper = np.where(at_lower, lower, upper)
         lower = np.where(at_upper, upper, lower)
         if (~tight).any():
             duals = np.zeros(tight.size)
             duals[~tight] = res.ineqlin.marginals
-            tight = tight | (np.abs(duals) > threshold)
+            tight = tight | (np.abs(duals) > _DUAL_THRESHOLD)
     lottery = np.zeros(n)
     lottery[: joint.s_col0] = rng.random(joint.s_col0)
     res = highs_lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
     rounded = integral_solution(res)
-    if rounded is None and blocks:
-        rounded = _integral_point(lottery, joint, tight, lower, upper)
     if rounded is None:
         return None
     if np.any(joint.matrix @ rounded > joint.rhs + 0.5) or np.any(
         np.abs(joint.matrix[joint.tight] @ rounded - joint.rhs[joint.tight]) > 0.5
     ):
         return None
-    if any(c @ rounded < best - slack * max(1.0, abs(best)) for c, best in targets):
+    if any(c @ rounded < best - 0.5 for c, best in targets):
         return None
     for m, cols, keep in zip(models, joint.x_cols, joint.x_keep, strict=True):
         counts = np.zeros(m.rank.size)
         counts[keep] = rounded[cols]
         if any(c @ counts < best - 0.5 for c, best in m.targets):
             return None  # a misread dual cut a level below its optimum
-    for b, cols in zip(blocks, joint.c_cols, strict=True):
-        if any(c @ rounded[cols] < best - 0.5 for c, best in b.targets):
-            return None
-    result = _distribute(models, joint, rounded, rng)
-    for b, cols in zip(blocks, joint.c_cols, strict=True):
-        result.update(dict.fromkeys(int(p) for p in b.pair))
-        for j in np.flatnonzero(rounded[cols] > 0.5):
-            p = int(b.pair[j])
-            if result[p] is not None:
-                raise RuntimeError("the fairness LP gave a pair two workshops")
-            result[p] = int(b.workshop[j])
-    return result
-
-
-def _integral_point(lottery, joint: _Joint, tight, lower, upper) -> np.ndarray | None:
-    """The lottery's best integral point of the last face, by MILP, when the LP's vertex is
-    fractional (coupled blocks are not totally unimodular). Every point of the face reaches
-    each level's LP bound, so an integral one is optimal on every level; None if there is
-    none (the caller then solves every level by MILP)."""
-    loose = ~tight
-    constraints = []
-    if loose.any():
-        constraints.append(LinearConstraint(joint.matrix[loose], -np.inf, joint.rhs[loose]))
-    if tight.any():
-        constraints.append(
-            LinearConstraint(joint.matrix[tight], joint.rhs[tight], joint.rhs[tight])
-        )
-    res = milp(
-        -lottery,
-        integrality=np.ones(lottery.size),
-        bounds=Bounds(lower, upper),
-        constraints=constraints,
-        options={"mip_rel_gap": 0.0},
-    )
-    if res.status != 0 or res.x is None:
-        return None
-    return np.rint(res.x)
+    return _distribute(models, joint, rounded, rng)
 
 
 def _distribute(models, joint: _Joint, x: np.ndarray, rng) -> dict[int, int | None]:
@@ -464,58 +357,64 @@ def _distribute(models, joint: _Joint, x: np.ndarray, rng) -> dict[int, int | No
     return result
 
 
-def milp_all(problem: Problem, rng: np.random.Generator) -> dict[int, int | None]:
-    """Exact fallback, per attendee over every round (coupled ones included): seats (a double
-    counting the rounds it covers), ranks, then the fairness levels, then a lottery, each a
-    MILP (HiGHS) with the levels above as constraints."""
-    models, variables = build_models(problem)
-    pairs = [p for p, c in enumerate(problem.choices) if c]
-    if not models:
-        return dict.fromkeys(pairs)
-    var_ids = np.concatenate([m.var_ids for m in models])
-    nx = var_ids.size
-    weight = np.concatenate([m.weight for m in models])
-    rank = np.concatenate([m.rank for m in models])
-    attendee_of_var = np.asarray([problem.pairs[variables[int(j)][0]][0] for j in var_ids])
+def milp_rounds(
+    problem: Problem, keys: list[str], fixed: dict[int, int], rng: np.random.Generator
+) -> dict[int, int | None]:
+    """Exact fallback for the independent rounds, per attendee: seats, ranks, then the
+    fairness levels, then a lottery, each a MILP (HiGHS) with the levels above as constraints.
+    """
+    wanted = set(keys)
+    pairs = [p for p, (_a, k) in enumerate(problem.pairs) if k in wanted and problem.choices[p]]
+    if not pairs:
+        return {}
+    var_pair = np.asarray([p for p in pairs for _ in problem.choices[p]], dtype=np.int64)
+    var_rank = np.asarray([k for p in pairs for k in range(len(problem.choices[p]))])
+    var_ws = [w for p in pairs for w in problem.choices[p]]
     attendees = sorted({problem.pairs[p][0] for p in pairs})
     a_index = {a: i for i, a in enumerate(attendees)}
-    width = np.bincount([a_index[problem.pairs[p][0]] for p in pairs], minlength=len(attendees))
-    ns = int(width.sum())
-    n = nx + ns
-    s_level = np.concatenate([np.arange(1, w + 1) for w in width])
-    own = sparse.block_diag([m.matrix for m in models], format="csr")
-    own = sparse.hstack([own, sparse.csr_matrix((own.shape[0], ns))], format="csr")
-    rhs = np.concatenate([m.rhs for m in models])
-    fixed = np.concatenate([m.fixed for m in models])
+    per_attendee = np.bincount(
+        [a_index[problem.pairs[p][0]] for p in pairs], minlength=len(attendees)
+    )
+    width = np.asarray([per_attendee[i] + fixed.get(a, 0) for i, a in enumerate(attendees)])
+    nx, ns = var_pair.size, int(width.sum())
+    s_level = np.concatenate([np.arange(1, w + 1) for w in width]) if attendees else np.zeros(0)
+    ws_ids = sorted(set(var_ws))
+    ws_row = {w: i for i, w in enumerate(ws_ids)}
+    pair_row = {p: i for i, p in enumerate(pairs)}
+    own = sparse.csr_matrix(
+        (np.ones(nx), ([pair_row[int(p)] for p in var_pair], np.arange(nx))),
+        shape=(len(pairs), nx + ns),
+    )
+    cap = sparse.csr_matrix(
+        (np.ones(nx), ([ws_row[w] for w in var_ws], np.arange(nx))),
+        shape=(len(ws_ids), nx + ns),
+    )
+    att_rows = np.concatenate(
+        [
+            [a_index[problem.pairs[int(p)][0]] for p in var_pair],
+            np.repeat(np.arange(len(width)), width),
+        ]
+    )
     people = sparse.csr_matrix(
-        (
-            np.concatenate([weight, np.ones(ns)]),
-            (
-                np.concatenate(
-                    [
-                        [a_index[int(a)] for a in attendee_of_var],
-                        np.repeat(np.arange(len(attendees)), width),
-                    ]
-                ).astype(np.int64),
-                np.arange(n),
-            ),
-        ),
-        shape=(len(attendees), n),
+        (np.ones(nx + ns), (att_rows.astype(np.int64), np.arange(nx + ns))),
+        shape=(len(attendees), nx + ns),
     )
     constraints = [
-        LinearConstraint(own, np.where(fixed, rhs, -np.inf), rhs),
-        LinearConstraint(people, width, width),  # pairs seated or covered + misses = pairs
+        LinearConstraint(own, -np.inf, 1),
+        LinearConstraint(cap, -np.inf, [problem.workshops[w].capacity for w in ws_ids]),
+        LinearConstraint(people, width, width),  # seats + misses (incl. fixed) = width
+        *_priority_constraints(problem, var_pair, var_ws, nx + ns),
     ]
-    levels = [np.concatenate([weight, np.zeros(ns)])]
-    for k in range(problem.max_rank):
-        levels.append(np.concatenate([(rank == k).astype(float), np.zeros(ns)]))
+    levels = [np.concatenate([np.ones(nx), np.zeros(ns)])]
+    for k in range(problem.max_rank - 1):
+        levels.append(np.concatenate([(var_rank == k).astype(float), np.zeros(ns)]))
     levels += [np.concatenate([np.zeros(nx), c[:ns]]) for c in fairness_levels(s_level, 0, ns)]
     lottery = np.concatenate([rng.random(nx), np.zeros(ns)])
-    x = np.zeros(n)
+    x = np.zeros(nx + ns)
     for c in [*levels, lottery]:
         res = milp(
             -c,
-            integrality=np.ones(n),
+            integrality=np.ones(nx + ns),
             bounds=Bounds(0, 1),
             constraints=constraints,
             options={"mip_rel_gap": 0.0},
@@ -527,8 +426,18 @@ def milp_all(problem: Problem, rng: np.random.Generator) -> dict[int, int | None
             constraints.append(LinearConstraint(sparse.csr_matrix(c), float(c @ x), np.inf))
     result: dict[int, int | None] = dict.fromkeys(pairs)
     for j in np.flatnonzero(x[:nx] > 0.5):
-        p, wid = variables[int(var_ids[j])]
-        if result[p] is not None:
-            raise RuntimeError("solver gave a pair two workshops")
-        result[p] = wid
+        result[int(var_pair[j])] = var_ws[j]
     return result
+
+
+def _priority_constraints(problem: Problem, var_pair, var_ws, n: int) -> list[LinearConstraint]:
+    """Each priority workshop's candidates get exactly the seats they are owed."""
+    constraints = []
+    ws = np.asarray(var_ws, dtype=np.int64)
+    for wid, owed in problem.priority.items():
+        hits = np.flatnonzero((ws == wid) & np.isin(var_pair, owed))
+        if hits.size:
+            row = sparse.csr_matrix((np.ones(hits.size), (np.zeros(hits.size), hits)), shape=(1, n))
+            seats = problem.priority_seats(wid)
+            constraints.append(LinearConstraint(row, seats, seats))
+    return constraints

@@ -36,13 +36,11 @@ each restricting the LP to the optimal face of the previous one (columns with a 
 reduced cost fixed at 0, rows with a non-zero dual made equalities), which keeps the matrix
 totally unimodular; fairness.py then runs the fairness levels and the lottery on the product
 of those faces. Rounds coupled by a session that spans rounds get per-attendee conflict rows,
-which break total unimodularity: their levels are solved per attendee (model.py), leaving an
-optimal face (or each level's LP bound imposed as an equality), and that face joins the
-independent rounds' in the fairness LP, so their misses are spread with the others over the
-whole day. A final integral LP solution that reaches every level's LP bound certifies itself
-as the exact optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch
-and cut) solves every level over every round exactly (``fairness.milp_all``).
-``bench/bench_allocation.py``
+which break total unimodularity: they are solved first and per attendee (model.py), each
+level's LP bound imposed as an equality, and a final integral LP solution certifies itself as
+the exact optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and
+cut) solves the same levels exactly (``fairness.milp_rounds`` likewise for the independent
+rounds). Their misses count as fixed for the fairness level. ``bench/bench_allocation.py``
 prints the times and figures (docs/PERFORMANCE.md has the measurements).
 
 The model is built in model.py, the inputs checked in problem.py; the two greedy baselines
@@ -58,12 +56,13 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .fairness import (
-    CoupledBlock,
     RoundModel,
     highs_lp,
-    milp_all,
+    integral_solution,
+    milp_rounds,
     round_models,
     spread_misses,
 )
@@ -77,6 +76,7 @@ from .problem import (
     Workshop,
     check_seed,
     prepare,
+    spanned_pairs,
     verify,
 )
 from .quality import Allocation, build_stats
@@ -120,6 +120,22 @@ def _highs_lp(
     return highs_lp(c, matrix, rhs, tight, np.zeros(c.size), upper, method)
 
 
+def _certified(
+    model: Model, res: Any, targets: list[tuple[np.ndarray, float]]
+) -> np.ndarray | None:
+    """The final LP's solution if it is integral, feasible and meets every level's bound."""
+    rounded = integral_solution(res)
+    if rounded is None:
+        return None
+    rows = model.matrix @ rounded
+    if np.any(rows > model.rhs + 0.5) or np.any(rows[model.fixed] < model.rhs[model.fixed] - 0.5):
+        return None
+    for c, best in targets:
+        if c @ rounded < best - 0.5:
+            return None
+    return rounded
+
+
 def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
     """The levels' optimal face of one independent round, on its per-type model.
 
@@ -147,34 +163,13 @@ def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
     return model
 
 
-def _solve_coupled(
-    model: Model, max_rank: int, variables: list[tuple[int, int]]
-) -> CoupledBlock | None:
-    """Rounds coupled by a double session: the optimal face of the seat and rank levels, by
-    optimal faces first (fast), by bound rows if not; None if neither is sound (the MILP
-    decides then). Who of the face gets what is decided with the fairness level and the
-    lottery, together with the independent rounds (fairness.spread_misses)."""
-    face = _solve_coupled_faces(model, max_rank)
-    if face is None:
-        face = _solve_coupled_rows(model, max_rank)
-    if face is None:
-        return None
-    matrix, rhs, tight, upper, targets = face
-    keep = upper > 0
-    pair_of = np.asarray([variables[int(j)][0] for j in model.var_ids], dtype=np.int64)
-    workshop_of = np.asarray([variables[int(j)][1] for j in model.var_ids], dtype=np.int64)
-    return CoupledBlock(
-        matrix=matrix[:, keep].tocsr(),
-        rhs=rhs,
-        tight=tight,
-        pair=pair_of[keep],
-        workshop=workshop_of[keep],
-        weight=model.weight[keep],
-        targets=[(c[keep], best) for c, best in targets],
-    )
+def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """Rounds coupled by a double session: optimal faces first (fast), bound rows if not."""
+    x = _solve_coupled_faces(model, lottery, max_rank)
+    return x if x is not None else _solve_coupled_rows(model, lottery, max_rank)
 
 
-def _solve_coupled_faces(model: Model, max_rank: int):
+def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
     """The coupled levels by successive optimal faces, as for an independent round.
 
     Complementary slackness cuts out an LP's optimal face whatever the matrix: columns with a
@@ -182,10 +177,9 @@ def _solve_coupled_faces(model: Model, max_rank: int):
     unimodularity a level's LP optimum may be fractional, and then no integral allocation
     reaches it: return None (the bound-row method below handles that). When every level's LP
     optimum is a whole number, the integral points of the last face are exactly the
-    allocations optimal on every level (an integral final solution certifies itself).
+    allocations optimal on every level, and an integral final lottery LP certifies itself.
     Measured about three times faster than dense bound rows on the benchmark's double session
-    (the faces shrink the LPs instead of adding a dense row per level). Returns the face as
-    (matrix, rhs, tight rows, column upper bounds, level targets) on the full model.
+    (the faces shrink the LPs instead of adding a dense row per level).
     """
     agg = aggregate(model)
     upper = np.full(agg.rank.size, np.inf)
@@ -206,26 +200,28 @@ def _solve_coupled_faces(model: Model, max_rank: int):
         if (~tight).any():
             duals[~tight] = res.ineqlin.marginals
         tight |= np.abs(duals) > _REDUCED_COST_EPS
-    return (
+    res = _highs_lp(
+        lottery,
         model.matrix,
         model.rhs,
         tight[agg.of_row],
         np.where(upper[agg.of_col] == 0.0, 0.0, 1.0),
-        targets,
+        "highs-ipm",
     )
+    return _certified(model, res, targets)
 
 
-def _solve_coupled_rows(model: Model, max_rank: int):
-    """Lexicographic bounds of rounds coupled by a spanning session, as rows.
+def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+    """Lexicographic optimum of rounds coupled by a spanning session, via LPs with a certificate.
 
     Conflict rows make the matrix not totally unimodular, so a level's LP optimum is only an
     upper bound on what integral allocations reach. Rounded down to an integer (level counts
     are integers) it is imposed as an equality for the following levels. The levels are solved
-    on the aggregated model (same LP optimum). The face returned is the model with every
-    level's row (an equality at its bound): an integral point of it reaches every bound, so it
-    is optimal on every level; if the final LP finds none, the MILP decides. Equalities rather
-    than ">=" rows leave the interior point method an interior; with crossover to a vertex it
-    is several times faster than simplex on these larger models.
+    on the aggregated model (same LP optimum). If the final per-attendee lottery LP (optimum
+    unique with probability one) is integral, it meets every bound, so it is the exact
+    lexicographic optimum, lottery included; otherwise return None and let the MILP decide.
+    Equalities rather than ">=" rows leave the interior point method an interior; with
+    crossover to a vertex it is several times faster than simplex on these larger models.
     """
     agg = aggregate(model)
     rows, rhs = [agg.matrix], [agg.rhs]
@@ -241,28 +237,58 @@ def _solve_coupled_rows(model: Model, max_rank: int):
         bests.append(best)
         rows.append(sparse.csr_matrix(c))
         rhs.append(np.asarray([best]))
-    # Shrink: a column with a non-zero reduced cost in the last level's LP is 0 on its whole
-    # optimal face (complementary slackness). Valid only when that LP's optimum is the
-    # integer bound imposed. Even a misread dual cannot break the certificate, since the
-    # bounds above were computed without it.
+    # Shrink the final LP: a column with a non-zero reduced cost in the last level's LP is 0
+    # on its whole optimal face (complementary slackness). Valid only when that LP's optimum
+    # is the integer bound imposed below. Even a misread dual cannot break the certificate,
+    # since the bounds above were computed without it.
     upper = np.ones(model.rank.size)
     if abs(-res.fun - bests[-1]) <= _INTEGRALITY_TOLERANCE:
         fixed = np.asarray(res.lower.marginals) > _REDUCED_COST_EPS
         upper[fixed[agg.of_col]] = 0.0
     full_levels = _level_objectives(model.rank, max_rank, model.weight)
     matrix = sparse.vstack([model.matrix, *(sparse.csr_matrix(c) for c in full_levels)]).tocsr()
-    return (
+    res = _highs_lp(
+        lottery,
         matrix,
         np.concatenate([model.rhs, bests]),
         _padded(model.fixed, matrix.shape[0]),
         upper,
-        list(zip(full_levels, bests, strict=True)),
+        "highs-ipm",
     )
+    return _certified(model, res, list(zip(full_levels, bests, strict=True)))
 
 
 def _padded(fixed: np.ndarray, n_rows: int) -> np.ndarray:
     """The model's equality rows, then the level rows appended below them (all equalities)."""
     return np.concatenate([fixed, np.ones(n_rows - fixed.size, dtype=bool)])
+
+
+def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
+    """Exact fallback: successive MILPs, each level's optimum kept as a constraint.
+
+    Only used when the LP route cannot certify an integral optimum (a fractional LP on
+    coupled rounds); HiGHS's branch and cut is slower but settles it.
+    """
+    n = model.rank.size
+    lower = np.where(model.fixed, model.rhs, -np.inf)  # the priority rows are equalities
+    constraints = [LinearConstraint(model.matrix, lower, model.rhs)]
+    options = {"mip_rel_gap": 0.0, "presolve": True}
+    x = np.zeros(n)
+    for c in [*_level_objectives(model.rank, max_rank, model.weight), lottery]:
+        res = milp(
+            -c,
+            integrality=np.ones(n),
+            bounds=Bounds(0, 1),
+            constraints=constraints,
+            options=options,
+        )
+        if res.status != 0 or res.x is None:
+            raise RuntimeError(f"HiGHS MILP failed: {res.message}")
+        x = np.rint(res.x)
+        if c is not lottery:
+            best = float(np.rint(c @ x))
+            constraints.append(LinearConstraint(sparse.csr_matrix(c), best, np.inf))
+    return x
 
 
 def _coupled_rounds(problem: Problem) -> set[str]:
@@ -284,27 +310,29 @@ def _coupled_rounds(problem: Problem) -> set[str]:
     return coupled
 
 
-def _coupled_blocks(
-    problem: Problem, coupled: set[str]
-) -> tuple[list[CoupledBlock] | None, dict[int, int]]:
-    """The coupled rounds' optimal faces (None if one cannot be had soundly) and, per
-    attendee, their pairs with a valid choice in those rounds."""
+def _solve_coupled_rounds(
+    problem: Problem, coupled: set[str], rng: np.random.Generator
+) -> dict[int, int | None]:
+    """Workshop (or None) per pair index of the coupled rounds: per attendee, exactly."""
     only = tuple(
         c if k in coupled else () for (_a, k), c in zip(problem.pairs, problem.choices, strict=True)
     )
-    pairs: dict[int, int] = {}
-    for p, c in enumerate(only):
-        if c:
-            attendee = problem.pairs[p][0]
-            pairs[attendee] = pairs.get(attendee, 0) + 1
     models, variables = build_models(dataclasses.replace(problem, choices=only))
-    blocks = []
+    # Drawn over all variables in canonical order, before splitting into groups, so the weights
+    # do not depend on how the rounds happen to decompose.
+    lottery_all = rng.random(len(variables))
+    result: dict[int, int | None] = {p: None for p, c in enumerate(only) if c}
     for model in models:
-        block = _solve_coupled(model, problem.max_rank, variables)
-        if block is None:
-            return None, pairs
-        blocks.append(block)
-    return blocks, pairs
+        lottery = lottery_all[model.var_ids]
+        x = _solve_coupled(model, lottery, problem.max_rank)
+        if x is None:
+            x = _solve_milp(model, lottery, problem.max_rank)
+        for j in model.var_ids[x > 0.5]:
+            p, wid = variables[int(j)]
+            if result[p] is not None:
+                raise RuntimeError("solver gave a pair two workshops")
+            result[p] = wid
+    return result
 
 
 def allocate(
@@ -324,14 +352,21 @@ def allocate(
     problem = prepare(workshops, rankings, held, priority)
     rng = np.random.default_rng(int(seed))
     coupled = _coupled_rounds(problem)
-    blocks, coupled_pairs = _coupled_blocks(problem, coupled) if coupled else ([], {})
+    chosen = _solve_coupled_rounds(problem, coupled, rng) if coupled else {}
+    spanned = spanned_pairs(problem, {pair: chosen.get(p) for p, pair in enumerate(problem.pairs)})
+    fixed: dict[int, int] = {}
+    for p, wid in chosen.items():
+        if wid is None and problem.pairs[p] not in spanned:
+            attendee = problem.pairs[p][0]
+            fixed[attendee] = fixed.get(attendee, 0) + 1
     independent = [k for k in problem.round_order if k not in coupled]
     models = [_solve_round(m, problem.max_rank) for m in round_models(problem, independent)]
-    chosen = None
-    if blocks is not None and all(m is not None for m in models):
-        chosen = spread_misses(problem, models, rng, blocks, coupled_pairs)
-    if chosen is None:
-        chosen = milp_all(problem, rng)
+    spread = None
+    if all(m is not None for m in models):
+        spread = spread_misses(problem, models, fixed, rng)
+    if spread is None:
+        spread = milp_rounds(problem, independent, fixed, rng)
+    chosen.update(spread)
 
     assignments: dict[tuple[int, str], int | None] = dict.fromkeys(problem.pairs)
     for p, wid in chosen.items():
