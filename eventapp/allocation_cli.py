@@ -124,7 +124,12 @@ def _verify(event: str, run_id: int) -> None:
     if result.matches:
         click.echo("It matches the stored result, seat for seat.")
         return
-    click.echo(f"It does NOT match: {len(result.differences)} place(s) differ.")
+    if result.differences:
+        click.echo(f"It does NOT match: {len(result.differences)} place(s) differ.")
     for attendee, key, stored, now in result.differences[:50]:
         click.echo(f"  attendee {attendee}, round {key}: stored {stored}, recomputed {now}")
+    if result.figures:
+        click.echo(f"The stored figures do NOT match: {len(result.figures)} differ.")
+    for method, figure, stored, now in result.figures[:50]:
+        click.echo(f"  {METHOD_LABELS[method]}, {figure}: stored {stored}, recomputed {now}")
     raise SystemExit(1)

@@ -2,6 +2,9 @@
 rankings still match, else a new run with the same seed and the difference; and after
 publication freed seats pass to the waiting lists exactly as first come, first served."""
 
+from collections import Counter
+from functools import partial
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from eventapp.services.registration.register import (
     register,
 )
 from eventapp.services.registration.waitlist import waitlist
+from tests.concurrency import run_at_once
 
 
 @pytest.fixture(autouse=True)
@@ -138,3 +142,28 @@ def test_a_seat_added_after_publication_goes_to_the_first_in_line(event, now, ma
     db.session.commit()
     assert left_out.id in holders(a2.id)
     assert db.session.scalar(select(AllocationRun.status)) == "published"
+
+
+def test_concurrent_run_and_publish_in_one_transaction_publishes_once(app, event, now):
+    """The API's "dry_run": false, the CLI and the deadline job make a run and publish it in
+    one transaction. Three at once: one publishes, the others see it published. On
+    PostgreSQL the run's insert holds a key-share lock on the event row (its foreign key),
+    so publication's lock on that row must not conflict with it: a FOR UPDATE did, and all
+    but one of them died in a deadlock (the deadline job then showed the organisers a
+    failure)."""
+    ev, a1, a2, people = event
+    event_id = ev.id
+
+    def writer(seed):
+        def act():
+            found = db.session.get(type(ev), event_id)
+            allocation.publish(found, allocation.dry_run(found, seed, now=now), now=now)
+            return "published"
+
+        return act
+
+    outcomes = run_at_once(app, [partial(writer, seed) for seed in range(3)])
+    assert outcomes == Counter({"published": 1, "already_published": 2})
+    db.session.expire_all()
+    assert len(holders(a1.id)) == len(holders(a2.id)) == 1
+    assert db.session.scalars(select(AllocationRun.status)).all().count("published") == 1

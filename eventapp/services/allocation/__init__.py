@@ -3,6 +3,7 @@
 The database side:
 - preferences.py: the rounds, attendees' rankings and their rules, demand per workshop;
 - runs.py: dry runs, publication, the deadline job;
+- verification.py: a stored run replayed and compared, places and figures (--verify);
 - groups.py: the organiser's priority groups (made from pasted addresses), and their report;
 - inputs.py: the solver's inputs as read from the event and as stored with a run.
 

@@ -62,6 +62,7 @@ from .preferences import (  # noqa: F401 (re-exported: callers outside the packa
 from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS, round_covers  # noqa: F401
 from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
 from .solver import allocate
+from .verification import Verification, replay, verify_run  # noqa: F401 (re-exported)
 
 # Seeds are stored in a BIGINT column.
 SEED_MAX = 2**63 - 1
@@ -132,42 +133,6 @@ def dry_run(
         now=now,
     )
     return run
-
-
-def replay(run: AllocationRun):
-    """Run the solver again on the run's stored inputs and seed (for audit): an Allocation."""
-    inputs = stored_inputs(run)
-    return allocate(inputs.workshops, inputs.rankings, run.seed, inputs.held, inputs.priority)
-
-
-@dataclass(frozen=True)
-class Verification:
-    """A stored run recomputed from its stored inputs and seed, compared seat for seat."""
-
-    run: AllocationRun
-    pairs: int
-    differences: list[tuple[int, str, int | None, int | None]]  # attendee, round, stored, now
-
-    @property
-    def matches(self) -> bool:
-        return not self.differences
-
-
-def verify_run(run: AllocationRun) -> Verification:
-    """Anyone can repeat the allocation: the same inputs and seed must give the same result.
-
-    A mismatch means the solver or its libraries changed since (the run stores the NumPy and
-    SciPy versions it used), or the stored result was altered."""
-    stored = {
-        (a["attendee_id"], a["round_key"]): a["workshop_id"] for a in run.result["assignments"]
-    }
-    again = replay(run).assignments
-    differences = [
-        (attendee, key, stored.get((attendee, key)), again.get((attendee, key)))
-        for attendee, key in sorted(stored.keys() | again.keys())
-        if stored.get((attendee, key)) != again.get((attendee, key))
-    ]
-    return Verification(run, len(stored), differences)
 
 
 def changes_since(event: Event, run: AllocationRun) -> list[str]:
@@ -246,7 +211,10 @@ def publish(
     or when preferences or seats changed since the dry run (run a new one).
     """
     # The event row's lock makes two concurrent publications queue; the second sees the first.
-    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    # FOR NO KEY UPDATE (key_share) on PostgreSQL: a run inserted in the same transaction
+    # holds a key-share lock on this row (its foreign key), which FOR UPDATE would wait for,
+    # so two "dry run then publish" transactions deadlocked instead of queueing.
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
     db.session.refresh(event, ["allocation_published_at", "allocation_mode"])
     ensure_still_open(event)
     if run.event_id != event.id or run.status != "dry_run":
