@@ -416,3 +416,30 @@ def test_a_stop_request_finishes_the_message_in_hand_and_hands_back_the_rest(
     assert sorted((r.status, r.attempts) for r in rows) == [("pending", 0)] * 4 + [("sent", 1)]
     assert all(r.claimed_until is None for r in rows if r.status == "pending")
     assert send_pending(now=now).sent == 4  # nothing waits for a lease to expire
+
+
+def test_a_worker_too_slow_for_its_batch_takes_smaller_ones_and_gets_through(
+    app, smtp_server, make_event, make_session, now, monkeypatch
+):
+    """Rendering comes before the half-lease check: a batch that takes longer than half the
+    lease to render was handed back unsent, claimed again and handed back again, for ever
+    (the killed-worker fault test livelocked so on a loaded machine). Each message here takes
+    0.15 s to render and half the lease is 0.5 s: a batch of 8 cannot make it, 2 can."""
+    app.config.update(OUTBOX_CLAIM_SECONDS=1, OUTBOX_BATCH_SIZE=8)
+    event = make_event()
+    _queue_many(event, make_session(event), 8)
+    stop, renders, render = threading.Event(), [], worker._render
+
+    def slow_render(batch, now):
+        time.sleep(0.15 * len(batch))
+        renders.append(len(batch))
+        if len(renders) >= 20:
+            stop.set()  # without smaller batches it would never end: give up after 20
+        return render(batch, now)
+
+    monkeypatch.setattr(worker, "_render", slow_render)
+    report = send_pending(stop=stop)
+
+    assert report.sent == 8 and len(smtp_server.received) == 8, renders
+    assert renders[0] == 8 and renders[-1] <= 3  # the batch shrank until it went through
+    assert sorted((r.status, r.attempts) for r in outbox()) == [("sent", 1)] * 8

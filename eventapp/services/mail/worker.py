@@ -14,7 +14,8 @@ short read (what its emails need is loaded for all of them at once: mail/batch.p
 message is sent and marked `sent` with a conditional UPDATE that only succeeds while this
 worker's lease on the row is still the current one (`claimed_until` works as the fencing
 token). A worker stops taking messages from its batch once half the lease has passed, and
-hands the rest back, so a lease does not expire under a live worker.
+hands the rest back, so a lease does not expire under a live worker; it then takes smaller
+batches, so a machine too slow for its batch still gets through.
 
 At least once, not at most once. If a worker dies after the server accepted a message and
 before the row says `sent`, the lease expires and another worker sends it again. The other
@@ -112,8 +113,11 @@ def send_pending(
                 batch = claim_batch(now or utcnow(), size)
                 if not batch:
                     break
-                if not _deliver_batch(batch, transport, now, report, stop):
-                    break  # the server is down: everything claimed is rescheduled
+                outcome = _deliver_batch(batch, transport, now, report, stop)
+                if outcome == SERVER_DOWN:
+                    break  # everything claimed is rescheduled
+                if outcome == LEASE_HALF_GONE:
+                    batch_size = max(1, batch_size // 2)
     finally:
         transport.close()
     return report
@@ -169,15 +173,28 @@ def _stopping(stop: threading.Event | None) -> bool:
     return stop is not None and stop.is_set()
 
 
-def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> bool:
-    """Send each claimed message; False when the mail server is unreachable."""
+# How a batch ended (_deliver_batch).
+DELIVERED = "delivered"  # every message handled, or handed back on a stop request
+SERVER_DOWN = "server down"  # the mail server is unreachable: the rest is rescheduled
+# Half the lease went by before the batch was through: the rest is handed back, and the
+# worker takes smaller batches from then on. A machine too slow to even render a batch in
+# half a lease (rendering comes first) would otherwise hand every batch back unsent, round
+# after round; halving reaches a batch it can render and send.
+LEASE_HALF_GONE = "lease half gone"
+
+
+def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> str:
+    """Send each claimed message; say how the batch ended."""
     lease_seconds = int(current_app.config.get("OUTBOX_CLAIM_SECONDS", 300))
     deadline = time.monotonic() + lease_seconds / 2
     rendered = _render(batch, now or utcnow())
     for index, claim in enumerate(batch):
-        if time.monotonic() > deadline or _stopping(stop):
+        if _stopping(stop):
             _release(batch[index:])
-            return True
+            return DELIVERED
+        if time.monotonic() > deadline:
+            _release(batch[index:])
+            return LEASE_HALF_GONE
         moment = now or utcnow()
         message = rendered.get(claim.id)
         try:
@@ -189,7 +206,7 @@ def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> boo
         except TransportDown as error:
             transport.reset()
             _postpone(batch[index:], moment, error, report)
-            return False
+            return SERVER_DOWN
         except Exception as error:  # noqa: BLE001  (every failure is recorded on the row)
             db.session.rollback()
             permanent = _is_permanent(error)
@@ -199,7 +216,7 @@ def _deliver_batch(batch: list[Claim], transport, now, report, stop=None) -> boo
             continue
         _mark_sent(claim, moment)
         report.sent += 1
-    return True
+    return DELIVERED
 
 
 def _render(batch: list[Claim], now: datetime) -> dict[int, object]:
