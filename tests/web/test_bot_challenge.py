@@ -96,3 +96,18 @@ def test_the_form_carries_the_widget_and_a_message_without_javascript(client, ch
         "/events/si/register", data=data | {"altcha": solved(client.get("/challenge").json)}
     )
     assert with_solution.status_code == 302
+
+
+def test_only_a_token_of_this_events_team_skips_the_challenge(
+    client, challenged, make_event, make_organiser, api_token
+):
+    """Roles are per event: an organiser of another event, or a check-in account, is not
+    this event's organiser client. Their token used to skip the challenge (and with it the
+    per-address limits and the email hold) at every event."""
+    _, plenary = challenged
+    elsewhere = make_organiser("organiser", events=[make_event(slug="other", team=[])])
+    checker = make_organiser("checkin")  # a check-in role at "si"
+    for account in (elsewhere, checker):
+        headers = {"Authorization": f"Bearer {api_token(account)}"}
+        refused = register(client, plenary, f"{account.role}@example.org", headers=headers)
+        assert refused.status_code == 403 and refused.json["error"] == "challenge_failed"

@@ -269,6 +269,21 @@ def role_allows(role: str | None, roles: tuple[str, ...]) -> bool:
     return role is not None and (role in roles or role == "organiser")
 
 
+def acts_at_event(organiser: Organiser, event_id: int, role: str) -> bool:
+    """Whether the account acts as `role` at the event: an admin at every event, another
+    account only where it holds that role (an organiser role covers check-in). For the
+    API's exceptions that have no URL decorator to ask: drafts an organiser may read, and
+    the organiser clients the bot defences leave alone."""
+    if organiser.role == "admin":
+        return True
+    held = db.session.scalar(
+        select(EventRole.role).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return role_allows(held, (role,))
+
+
 def event_ids_of(organiser: Organiser) -> set[int] | None:
     """The events the account has a role at; None for an admin (every event)."""
     if organiser.role == "admin":
