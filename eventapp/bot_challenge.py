@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 import altcha
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 
 from .services.errors import DomainError
 
@@ -53,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.extensions["bot_challenge_used"] = storage_from_string(
         app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     )
+    # While that store is down: this process's own memory, as the rate limits fall back to.
+    app.extensions["bot_challenge_used_here"] = MemoryStorage()
 
 
 def _key() -> bytes:
@@ -97,11 +99,15 @@ def check(event, payload: object) -> None:
 
 
 def _used_before(signature: str) -> bool:
-    """Remember the solved challenge until it expires; True if it was already used."""
+    """Remember the solved challenge until it expires; True if it was already used.
+
+    The shared store down (Redis), each process remembers in its own memory meanwhile: a
+    solution then registers at most once per process, not again and again until its
+    challenge expires, and registrations go on rather than fail."""
     seconds = int(current_app.config.get("BOT_CHALLENGE_MINUTES", 20)) * 60 + 60
+    key = f"bot-challenge/{signature}"
     try:
-        used = current_app.extensions["bot_challenge_used"]
-        return used.incr(f"bot-challenge/{signature}", seconds) > 1
-    except Exception as error:  # noqa: BLE001 - the store down: the signature check still holds
+        return current_app.extensions["bot_challenge_used"].incr(key, seconds) > 1
+    except Exception as error:  # noqa: BLE001 - any failure of the store: remember here
         current_app.logger.warning("bot challenge: replay store unavailable (%s)", error)
-        return False
+        return current_app.extensions["bot_challenge_used_here"].incr(key, seconds) > 1

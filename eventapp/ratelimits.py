@@ -21,6 +21,7 @@ from flask import Flask, current_app, request
 
 from .auth import bearer_token_given, load_organiser_from_token
 from .extensions import limiter
+from .services.backoffice import accounts
 from .services.registration import limits
 
 DEFAULTS = {
@@ -103,13 +104,17 @@ def retry_after_only_when_refused(response):
     return response
 
 
-def registration_source() -> str | None:
+def registration_source(event) -> str | None:
     """The client of this public registration, for the per-address limit and the burst
     view (services/registration/limits.py): a keyed hash of the client address. None for
-    an organiser's API client (a valid Bearer token): integrations that register people
-    on the organiser's behalf are neither challenged nor limited per address."""
-    if bearer_token_given() and load_organiser_from_token(request) is not None:
-        return None
+    an organiser's API client of this event (a valid Bearer token of an admin or of an
+    account with the organiser role at `event`): integrations that register people on the
+    organiser's behalf are neither challenged nor limited per address. Roles are per
+    event, so another event's organiser or a check-in account is a public client here."""
+    if bearer_token_given():
+        organiser = load_organiser_from_token(request)
+        if organiser is not None and accounts.acts_at_event(organiser, event.id, "organiser"):
+            return None
     return limits.source_of(request.remote_addr)
 
 

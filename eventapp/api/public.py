@@ -3,16 +3,19 @@
 from functools import partial
 
 from flask import current_app, request
+from sqlalchemy import select
 
 from .. import bot_challenge
 from ..auth import bearer_token_given, load_organiser_from_token
 from ..database import commit_without_expiring, reads_before_writing
 from ..extensions import db
 from ..i18n import visitor_locale
+from ..models import Event
 from ..models.types import utcnow
 from ..ratelimits import registration_source
 from ..services import privacy
 from ..services.allocation import runs as allocation
+from ..services.backoffice import accounts
 from ..services.programme import reading as programme
 from ..services.registration import answers as answer_service
 from ..services.registration import fallback, holds, self_service
@@ -36,13 +39,17 @@ from .replies import (
 from .schemas import RegistrationIn, RegistrationPatch
 
 
-def sees_drafts() -> bool:
-    """Organisers with a bearer token read draft events too; everyone else only published."""
+def sees_drafts(slug: str) -> bool:
+    """An event's own organisers (and admins) with a bearer token read it while it is a
+    draft; everyone else, another event's organisers too, only published events."""
 
     if not bearer_token_given():
         return False
     organiser = load_organiser_from_token(request)
-    return organiser is not None and organiser.has_role("organiser")
+    if organiser is None or not organiser.has_role("organiser"):
+        return False
+    event_id = db.session.scalar(select(Event.id).where(Event.slug == slug))
+    return event_id is not None and accounts.acts_at_event(organiser, event_id, "organiser")
 
 
 REGISTRATION_409 = (
@@ -80,7 +87,7 @@ def list_events():
 @operation((EventOut, "The event."), *PUBLIC_READ)
 def show_event(slug: str):
     """One published event (with an organiser's bearer token, drafts too)."""
-    return EventOut.of(programme.get_event(slug, public=not sees_drafts()))
+    return EventOut.of(programme.get_event(slug, public=not sees_drafts(slug)))
 
 
 @bp.get("/events/<slug>/sessions")
@@ -88,7 +95,7 @@ def show_event(slug: str):
 def list_sessions(slug: str):
     """The programme of a published event, with seats (with an organiser's bearer token, of
     drafts too)."""
-    event = programme.get_event(slug, public=not sees_drafts())
+    event = programme.get_event(slug, public=not sees_drafts(slug))
     waitlists = programme.waitlist_lengths(event)
     return SessionList(
         sessions=[SessionOut.of(s, waitlists.get(s.id, 0)) for s in programme.sessions_of(event)]
@@ -99,7 +106,7 @@ def list_sessions(slug: str):
 @operation((QuestionAskedList, "The questions, in the form's order."), *PUBLIC_READ)
 def list_questions(slug: str):
     """The event's registration questions: what `answers` of a registration answers."""
-    event = programme.get_event(slug, public=not sees_drafts())
+    event = programme.get_event(slug, public=not sees_drafts(slug))
     return QuestionAskedList(questions=[QuestionAsked.of(q) for q in questions_of(event)])
 
 
@@ -126,7 +133,7 @@ def create_registration(slug: str, json: RegistrationIn):
     """Register for sessions of a published event."""
     event = programme.get_event(slug, with_sessions=json.session_ids)
     locale = _attendee_language(event, json.locale)
-    source = registration_source()  # None: an organiser's client (ratelimits.py)
+    source = registration_source(event)  # None: an organiser's client (ratelimits.py)
     data = RegistrationInput(
         name=json.name,
         email=json.email,

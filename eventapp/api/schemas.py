@@ -298,9 +298,10 @@ class RegistrationIn(Input):
     altcha: Any = Field(
         None,
         description="The solved proof-of-work challenge (GET /challenge, ALTCHA's "
-        "payload), required from anonymous clients while the event's bot challenge is on; "
-        "organiser clients with a bearer token need none. Checked by the server: 403 "
-        "`challenge_failed` when missing or wrong.",
+        "payload), required while the event's bot challenge is on from every client but "
+        "the event's organisers (a bearer token of an admin or of an account with the "
+        "organiser role at the event). Checked by the server: 403 `challenge_failed` when "
+        "missing or wrong.",
     )
 
     @field_validator("fallbacks")

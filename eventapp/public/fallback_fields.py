@@ -8,6 +8,7 @@ from wtforms.validators import Optional
 
 from ..i18n import in_reader_language
 from ..services.programme.reading import Round
+from ..web.fields import chosen_id
 
 NO_FALLBACK = ""
 
@@ -41,8 +42,9 @@ def chosen_fallbacks(form, rounds: list[Round]) -> dict[int, int]:
     fallbacks = {}
     for workshop_round, round_field in zip(rounds, form.round_fields(), strict=True):
         field = form._fields.get(fallback_name(workshop_round))
-        if field is None or not field.data or not round_field.data:
+        if field is None:
             continue
-        if field.data != round_field.data:
-            fallbacks[int(round_field.data)] = int(field.data)
+        waited, kept = chosen_id(round_field), chosen_id(field)
+        if waited is not None and kept is not None and waited != kept:
+            fallbacks[waited] = kept
     return fallbacks

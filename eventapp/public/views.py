@@ -157,7 +157,7 @@ def register(slug: str):
             locale=_current_locale(),
             consent_text=consent_record("form", _current_locale()),
             preferences=form.ranked_preferences() if ranked else None,
-            source=registration_source(),
+            source=registration_source(event),
             public=True,
             answers=form.answers(),
         )

@@ -20,6 +20,18 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def chosen_id(field) -> int | None:
+    """The session id a round's radio group or ranking select holds; None for no workshop.
+
+    Blank (whitespace only) is no workshop too: the Optional() validator lets a blank value
+    through without the choice check (it stops the chain and clears that error), so it
+    reaches here as sent. Anything else that is not blank did pass the choice check."""
+    value = strip(field.data)
+    if not value or value == NO_WORKSHOP:
+        return None
+    return int(value)
+
+
 class CheckboxListField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -36,8 +48,9 @@ class SessionChoiceMixin:
     def chosen_session_ids(self) -> list[int]:
         ids = list(self.plenary.data or [])
         for field in self.round_fields():
-            if field.data and field.data != NO_WORKSHOP:
-                ids.append(int(field.data))
+            chosen = chosen_id(field)
+            if chosen is not None:
+                ids.append(chosen)
         return ids
 
 
@@ -53,7 +66,7 @@ class RankingMixin:
         """{round key: [workshop ids, best first]}; blanks ("none is fine") left out."""
         ranked = {}
         for key, fields in self.rank_groups():
-            ids = [int(f.data) for f in fields if f.data and f.data != NO_WORKSHOP]
+            ids = [chosen for chosen in map(chosen_id, fields) if chosen is not None]
             if ids:
                 ranked[key] = ids
         return ranked

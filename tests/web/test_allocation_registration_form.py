@@ -59,3 +59,27 @@ def test_the_same_workshop_twice_is_refused(client, make_event, make_session):
     )
     assert response.status_code == 422
     assert db.session.scalar(select(Attendee)) is None
+
+
+def test_a_blank_ranking_choice_is_none_not_a_500(client, make_event, make_session):
+    """A 1st/2nd choice select sent as whitespace passed WTForms' Optional() unchecked and
+    was read as a session id: a 500."""
+    event = make_event(allocation_mode="preferences")
+    plenary = make_session(event, start=0, kind="plenary", capacity=50, title="Opening")
+    sensors = make_session(event, start=2, capacity=1, title="Sensors")
+    make_session(event, start=2, capacity=1, title="Robots")
+    key = allocation.rounds_of(event)[0].key
+    response = client.post(
+        f"/events/{event.slug}/register",
+        data={
+            "name": "Ada",
+            "email": "ada@example.org",
+            "plenary": [str(plenary.id)],
+            f"rank_{key}_1": str(sensors.id),
+            f"rank_{key}_2": " ",
+            "consent": "y",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    ada = db.session.scalar(select(Attendee))
+    assert allocation.preferences_of(ada) == {key: [sensors.id]}

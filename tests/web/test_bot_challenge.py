@@ -96,3 +96,39 @@ def test_the_form_carries_the_widget_and_a_message_without_javascript(client, ch
         "/events/si/register", data=data | {"altcha": solved(client.get("/challenge").json)}
     )
     assert with_solution.status_code == 302
+
+
+def test_only_a_token_of_this_events_team_skips_the_challenge(
+    client, challenged, make_event, make_organiser, api_token
+):
+    """Roles are per event: an organiser of another event, or a check-in account, is not
+    this event's organiser client. Their token used to skip the challenge (and with it the
+    per-address limits and the email hold) at every event."""
+    _, plenary = challenged
+    elsewhere = make_organiser("organiser", events=[make_event(slug="other", team=[])])
+    checker = make_organiser("checkin")  # a check-in role at "si"
+    for account in (elsewhere, checker):
+        headers = {"Authorization": f"Bearer {api_token(account)}"}
+        refused = register(client, plenary, f"{account.role}@example.org", headers=headers)
+        assert refused.status_code == 403 and refused.json["error"] == "challenge_failed"
+
+
+class StoreDown:
+    """The shared store (Redis) unreachable: every call fails, as redis-py's do."""
+
+    def incr(self, *args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+
+def test_a_solution_is_still_used_up_while_the_shared_store_is_down(
+    app, client, challenged, monkeypatch
+):
+    """With Redis down, used solutions were not remembered at all: one solution registered
+    again and again until its challenge expired. Now each process remembers them in its own
+    memory meanwhile."""
+    _, plenary = challenged
+    monkeypatch.setitem(app.extensions, "bot_challenge_used", StoreDown())
+    payload = solved(client.get("/challenge").json)
+    assert register(client, plenary, "first@example.org", payload).status_code == 201
+    replayed = register(client, plenary, "again@example.org", payload)
+    assert replayed.status_code == 403 and replayed.json["error"] == "challenge_failed"

@@ -143,3 +143,15 @@ def test_the_cli_grants_and_takes_away_a_role(client, runner, login, make_event,
     taken = runner.invoke(args=["organiser", "ungrant", organiser.email, "later"])
     assert taken.exit_code == 0, taken.output
     assert get(client, "/organiser/events/later/attendees").status_code == 403
+
+
+def test_another_events_draft_stays_hidden_from_the_api(client, make_event, two_events):
+    """A draft is read through the API by its own team only (and admins); an organiser of
+    another event got it, its sessions and its questions."""
+    make_event(slug="secret", status="draft", team=[])
+    headers = {"Authorization": f"Bearer {two_events['token']}"}
+    for path in ("/api/v1/events/secret", "/api/v1/events/secret/sessions"):
+        assert get(client, path, headers=headers).status_code == 404
+    assert get(client, "/api/v1/events/secret/questions", headers=headers).status_code == 404
+    make_event(slug="own-draft", status="draft", team=[two_events["organiser"]])
+    assert get(client, "/api/v1/events/own-draft", headers=headers).status_code == 200

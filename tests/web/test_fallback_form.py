@@ -92,3 +92,26 @@ def test_a_fallback_without_a_full_choice_takes_nothing(client, full_lab):
     bob = db.session.scalar(select(Attendee).where(Attendee.email == "bob@example.org"))
     rows = db.session.scalars(select(Registration).where(Registration.attendee_id == bob.id))
     assert {r.session.title: r.status for r in rows} == {"Studio": "confirmed"}
+
+
+@pytest.mark.parametrize("blank_field", ["round", "fallback"])
+def test_a_blank_fallback_or_round_is_none_not_a_500(client, full_lab, blank_field):
+    """Whitespace passes WTForms' Optional() without the choice check; the fallback was
+    read as a session id (int(" "): a 500). Blank is "no other workshop"."""
+    event, lab, studio, calm = full_lab
+    data = {
+        "name": "Bob",
+        "email": "bob@example.org",
+        round_name(lab): str(lab.id),
+        fallback_name(lab): str(studio.id),
+        round_name(calm): str(calm.id),
+        "waitlist": "y",
+        "consent": "y",
+    }
+    data[(round_name if blank_field == "round" else fallback_name)(lab)] = " "
+    response = client.post(f"/events/{event.slug}/register", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    bob = db.session.scalar(select(Attendee).where(Attendee.email == "bob@example.org"))
+    held = {r.session_id: r.status for r in bob.registrations}
+    expected = {calm.id: "confirmed"} | ({} if blank_field == "round" else {lab.id: "waitlisted"})
+    assert held == expected

@@ -114,3 +114,49 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(app, make_organise
     response = thief.get("/organiser/")
     assert response.status_code == 302
     assert "/organiser/login" in response.headers["Location"]
+
+
+def refusal(client, email: str, password: str, address: str) -> str:
+    g.pop("_login_user", None)
+    response = client.post(
+        "/organiser/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    assert response.status_code == 401
+    return response.get_data(as_text=True).split("<main", 1)[-1]
+
+
+def test_a_locked_account_answers_as_an_unknown_address_does(client, make_organiser):
+    """Five wrong passwords used to turn the answer into "Too many failed attempts", which
+    an unknown address never got: five tries told whether an address is an account."""
+    client.get("/lang/en")
+    email = make_organiser().email
+    for number in range(accounts.MAX_FAILED_LOGINS):
+        refusal(client, email, "not the password", f"192.0.2.{number + 1}")
+    locked = refusal(client, email, "not the password", "192.0.2.100")
+    for number in range(accounts.MAX_FAILED_LOGINS):
+        refusal(client, "nobody@example.org", "not the password", f"192.0.2.{number + 1}")
+    unknown = refusal(client, "nobody@example.org", "not the password", "192.0.2.100")
+    assert locked.replace(email, "") == unknown.replace("nobody@example.org", "")
+
+
+def test_a_right_password_refused_in_a_burst_is_not_told_apart_from_a_wrong_one(
+    app, make_organiser, now
+):
+    """Attempts counted between a right password's count and its check refuse it; that
+    refusal said "Too many failed attempts" while the wrong ones of the same burst said
+    "Wrong email address or password": sending a guess together with a wrong password
+    told whether the guess was the password."""
+    organiser = make_organiser()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        right = accounts.begin_login(organiser.email, now)
+        wrong = accounts.begin_login(organiser.email, now)
+        db.session.commit()
+        answers = []
+        for attempt, password in ((right, ORGANISER_PASSWORD), (wrong, "not the password")):
+            try:
+                accounts.finish_login(attempt, password, now)
+            except accounts.InvalidCredentials as refused:
+                answers.append(refused.message)
+    assert len(answers) == 2 and answers[0] == answers[1]

@@ -299,3 +299,18 @@ def test_accepting_and_declining_an_offer_on_the_page(client, make_event, make_s
     assert again.status_code == 303  # explained on the page, nothing changes
     follow = client.get(again.headers["Location"], headers={"Accept-Language": "en"})
     assert "no open offer" in follow.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "  \u00a0"])
+def test_a_blank_workshop_choice_means_none_not_a_500(client, programme, blank):
+    """WTForms' Optional() lets whitespace through without the choice check; the view then
+    read " " as a session id (int(" "): a 500). Blank is "no workshop"."""
+    event, plenary, cobots, lab = programme
+    attendee, token = sign_up(event, [plenary.id, cobots.id], "ada@example.org")
+    page = client.get(f"/manage/{token}").get_data(as_text=True)
+    response = client.post(
+        f"/manage/{token}/sessions",
+        data={"plenary": [str(plenary.id)], round_field(page): blank},
+    )
+    assert response.status_code == 303
+    assert statuses(attendee.id) == {plenary.id: "confirmed", cobots.id: "cancelled"}

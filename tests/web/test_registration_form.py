@@ -166,3 +166,14 @@ def test_already_registered_offers_the_lost_link_form(client):
         as_text=True
     )
     assert f"/events/{DEMO_SLUG}/lost-link" in page
+
+
+def test_a_blank_workshop_choice_registers_without_one_not_a_500(client):
+    """A round's radio sent as whitespace passed WTForms' Optional() unchecked and was read
+    as a session id: a 500 for anyone who posts the form by hand."""
+    event = demo_event()
+    name, _value = round_field(event, "Fieldlab demo: Flexible Manufacturing")
+    response = client.post(f"/events/{DEMO_SLUG}/register", data=form_data(event, **{name: " "}))
+    assert response.status_code == 302
+    attendee = db.session.scalar(select(Attendee))
+    assert {r.session.title for r in attendee.registrations} == {"Plenaire opening"}

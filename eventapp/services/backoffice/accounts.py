@@ -115,8 +115,14 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 # Checked when the email is unknown, so a wrong address takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-only-for-timing")
-WRONG_CREDENTIALS = _l("Wrong email address or password.")
-LOCKED = _l("Too many failed attempts. Try again in a few minutes, or ask an admin.")
+# One answer for every refused sign-in: a wrong password, an unknown address, a locked
+# account and a right password refused because other attempts came in meanwhile. A second
+# wording told an attacker which addresses are accounts (five wrong tries lock only those)
+# and which guess sent with a wrong one was the password.
+WRONG_CREDENTIALS = _l(
+    "Wrong email address or password, or too many failed attempts. Try again in a few "
+    "minutes, or ask an admin."
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +181,9 @@ def finish_login(attempt: LoginAttempt, password: object, now: datetime) -> Orga
         check_password_hash(_DUMMY_HASH, password if isinstance(password, str) else "")
         raise InvalidCredentials(str(WRONG_CREDENTIALS))
     if attempt.number > MAX_FAILED_LOGINS:
-        raise InvalidCredentials(str(LOCKED))
+        # Locked: refused without looking at the password, in the time a check takes.
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentials(str(WRONG_CREDENTIALS))
     if not check_password_hash(organiser.password_hash, password) or not organiser.active:
         raise InvalidCredentials(str(WRONG_CREDENTIALS))
     table = Organiser.__table__
@@ -185,7 +193,7 @@ def finish_login(attempt: LoginAttempt, password: object, now: datetime) -> Orga
         .values(failed_logins=0, locked_until=None)
     )
     if cleared.rowcount != 1:
-        raise InvalidCredentials(str(LOCKED))
+        raise InvalidCredentials(str(WRONG_CREDENTIALS))
     db.session.refresh(organiser)
     return organiser
 
@@ -267,6 +275,21 @@ def role_allows(role: str | None, roles: tuple[str, ...]) -> bool:
     asked, they act everywhere) may act in one of `roles`: an event's "organiser" role also
     covers what its check-in accounts do there."""
     return role is not None and (role in roles or role == "organiser")
+
+
+def acts_at_event(organiser: Organiser, event_id: int, role: str) -> bool:
+    """Whether the account acts as `role` at the event: an admin at every event, another
+    account only where it holds that role (an organiser role covers check-in). For the
+    API's exceptions that have no URL decorator to ask: drafts an organiser may read, and
+    the organiser clients the bot defences leave alone."""
+    if organiser.role == "admin":
+        return True
+    held = db.session.scalar(
+        select(EventRole.role).where(
+            EventRole.organiser_id == organiser.id, EventRole.event_id == event_id
+        )
+    )
+    return role_allows(held, (role,))
 
 
 def event_ids_of(organiser: Organiser) -> set[int] | None:
