@@ -110,8 +110,7 @@ def change_fallback(
     if previous == fallback_session_id:
         return None
     if previous is not None:
-        release_fallback(waited, now)
-        enqueue("sessions_dropped", attendee, {"session_ids": [previous]})
+        release_fallback(waited, now)  # emails the seat's cancellation
     if fallback_session_id is None:
         db.session.flush()
         return None
