@@ -374,8 +374,7 @@ def test_email_changes_are_limited_per_registration_not_per_office(
     event = make_event()
     session = make_session(event, capacity=10)
     tokens = [
-        manage_token(register(event, [session], now, f"colleague{n}@example.org"))
-        for n in range(2)
+        manage_token(register(event, [session], now, f"colleague{n}@example.org")) for n in range(2)
     ]
     with other_app(app, tmp_path, RATELIMIT_ENABLED=True) as limited_app:
         client = limited_app.test_client()
