@@ -3,6 +3,7 @@
 import json
 import re
 
+import flask_babel
 import pytest
 from flask import g
 from flask_babel import refresh
@@ -299,3 +300,19 @@ def test_accepting_and_declining_an_offer_on_the_page(client, make_event, make_s
     assert again.status_code == 303  # explained on the page, nothing changes
     follow = client.get(again.headers["Location"], headers={"Accept-Language": "en"})
     assert "no open offer" in follow.get_data(as_text=True)
+
+
+def test_data_export_explains_itself_in_the_readers_language(client, programme):
+    """The export's one sentence for people ("purpose") is in the language of the private
+    page it was downloaded from (the attendee's, or the one chosen on the site), like
+    everything else the attendee reads, not always English."""
+    event, plenary, cobots, lab = programme
+    attendee, token = sign_up(event, [plenary.id], "ada@example.org")
+    attendee.locale = "nl"
+    db.session.commit()
+    dutch = client.get(f"/manage/{token}/data.json")
+    assert dutch.get_json()["purpose"].startswith("We bewaren je naam, e-mailadres")
+    client.get(f"/lang/en?next=/manage/{token}")
+    flask_babel.refresh()  # the test's app context outlives the request: forget its locale
+    english = client.get(f"/manage/{token}/data.json")
+    assert english.get_json()["purpose"].startswith("We store your name, email address")
