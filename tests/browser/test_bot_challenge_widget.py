@@ -80,3 +80,15 @@ def test_the_widget_speaks_the_page_language(new_page, challenged):
     english.goto(f"/events/{challenged.slug}/register")
     expect(english.locator("altcha-widget")).to_contain_text("I'm not a robot")
     expect(english.locator("altcha-widget")).to_contain_text("Protected by")
+
+
+def test_the_widget_does_not_touch_the_register_button_on_a_phone(new_page, challenged):
+    """On a phone the widget's box stood directly on the "Register" button, which read as
+    one control; a thumb aiming at the checkbox's frame hit the button."""
+    page = new_page(locale="en-GB", viewport={"width": 390, "height": 844})
+    page.goto(f"/events/{challenged.slug}/register")
+    widget = page.locator("altcha-widget")
+    expect(widget).to_contain_text("I'm not a robot")
+    bottom = widget.bounding_box()
+    button = page.get_by_role("button", name="Register").bounding_box()
+    assert button["y"] - (bottom["y"] + bottom["height"]) >= 12
