@@ -28,6 +28,7 @@ import altcha
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from limits.storage import MemoryStorage, storage_from_string
+from markupsafe import Markup, escape
 
 from .services.errors import DomainError
 
@@ -64,6 +65,33 @@ def _key() -> bytes:
 
 def required(event) -> bool:
     return bool(current_app.config.get("BOT_CHALLENGE_ENABLED", True) and event.bot_challenge)
+
+
+def widget_strings() -> dict[str, str]:
+    """What the widget says, in the page's language: the library knows only English unless
+    given more, and a Dutch form with "I'm not a robot" in it reads as two sites in one.
+    static/altcha-setup.js hands these to the widget (its `$altcha.i18n`); the footer is
+    HTML (the widget inserts it as such), everything else plain text."""
+    website = _("ALTCHA (official website)")
+    link = Markup(
+        '<a href="https://altcha.org/" tabindex="-1" target="_blank" rel="noopener" '
+        'aria-label="{}">ALTCHA</a>'
+    ).format(website)
+    return {
+        "label": _("I'm not a robot"),
+        "verifying": _("Verifying…"),
+        "verified": _("Verified"),
+        "waitAlert": _("Verifying… please wait."),
+        "verificationRequired": _("Please complete the check first."),
+        "error": _("The check failed. Please try again later."),
+        "expired": _("The check has expired. Please try again."),
+        "loading": _("Loading…"),
+        "reload": _("Try again"),
+        "verify": _("Check"),
+        "cancel": _("Cancel"),
+        "ariaLinkLabel": website,
+        "footer": str(escape(_("Protected by")) + Markup(" ") + link),
+    }
 
 
 def new_challenge(now: datetime | None = None) -> dict:

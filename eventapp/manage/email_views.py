@@ -2,21 +2,35 @@
 link sent to the new address (services/registration/email_change.py). Seats stay as they
 are; only the address changes, once its owner has opened the link and confirmed."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..models.types import utcnow
 from ..services.errors import DomainError, InvalidInput, NotFound
-from ..services.links import manage_token
+from ..services.links import hash_token, manage_token
 from ..services.registration import email_change
 from .blueprint import bp
 from .forms import ConfirmForm, EmailChangeForm
 from .views import _render_page, load_attendee
 
-# Each request mails an address the requester typed: a private link must not be a way to
-# flood someone's mailbox.
+# Each request that succeeds mails an address the requester typed: a private link must not
+# be a way to flood someone's mailbox. Counted per private link, so that colleagues behind
+# one office address (or the event's Wi-Fi) are not refused for one person's tries, and
+# per client address more generously (one person with many registrations); a request
+# refused for a typo mails nobody and does not count (failed requests have their own limit,
+# ratelimits.PRIVATE_LINK_FAILED).
 EMAIL_CHANGE_LIMIT = "5 per hour"
+EMAIL_CHANGE_ADDRESS_LIMIT = "10 per minute;30 per hour"
+
+
+def _link_sent(response) -> bool:
+    return response.status_code == 303
+
+
+def _this_registration() -> str:
+    """The key of the per-link limit: the private link's hash (never the link itself)."""
+    return "email-change/" + hash_token(str((request.view_args or {}).get("token", "")))
 
 
 @bp.app_template_global()
@@ -27,7 +41,10 @@ def email_change_url(attendee) -> str:
 
 
 @bp.post("/manage/<token>/email")
-@limiter.limit(EMAIL_CHANGE_LIMIT, methods=["POST"])
+@limiter.limit(
+    EMAIL_CHANGE_LIMIT, methods=["POST"], key_func=_this_registration, deduct_when=_link_sent
+)
+@limiter.limit(EMAIL_CHANGE_ADDRESS_LIMIT, methods=["POST"], deduct_when=_link_sent)
 def request_email_change(token: str):
     attendee = load_attendee(token)
     form = EmailChangeForm()

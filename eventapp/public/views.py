@@ -185,6 +185,7 @@ def register(slug: str):
         closed_message=closed_message,
         privacy_notice=PRIVACY_NOTICE,
         challenge_required=bot_challenge.required(event),
+        challenge_strings=bot_challenge.widget_strings(),
         waitlists=programme.waitlist_lengths(event),
     ), status
 

@@ -47,12 +47,17 @@ PERSONAL_KEYS = (
     "email_domain",
     "source",
 )
-PURPOSE = (
-    "Your name, email address, organisation, job role, session choices and answers to the "
-    "event's questions are stored to "
-    "organise this event: to keep your seats, send you confirmations, programme changes "
-    "and reminders, and check you in. They are not shared."
-)
+
+
+def purpose() -> str:
+    """The export's one sentence for people, in the reader's language (the page's): the
+    words of the private page's "Your data" section."""
+    return _(
+        "We store your name, email address, organisation, job role, session choices and "
+        "answers to the event's questions to organise this event: to keep your seats, send "
+        "you confirmations, programme changes and a reminder, and check you in. We do not "
+        "share them."
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -72,7 +77,7 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
     )
     return {
         "exported_at": _iso(now),
-        "purpose": PURPOSE,
+        "purpose": purpose(),
         "event": {
             "slug": event.slug,
             "name": event.name,

@@ -8,6 +8,16 @@
   if (!window.$altcha || !window.$altcha.algorithms) {
     return;
   }
+  // The widget's words in the page's language (eventapp/bot_challenge.py, widget_strings):
+  // the library itself speaks English only.
+  document.querySelectorAll("altcha-widget[data-strings]").forEach(function (widget) {
+    var language = widget.getAttribute("language") || document.documentElement.lang;
+    var english = window.$altcha.i18n.get("en") || {};
+    window.$altcha.i18n.set(
+      language,
+      Object.assign({}, english, JSON.parse(widget.getAttribute("data-strings")))
+    );
+  });
   var workerUrl = document.currentScript
     ? new URL("vendor/altcha/workers/sha.js", document.currentScript.src).href
     : "/static/vendor/altcha/workers/sha.js";

@@ -62,3 +62,33 @@ def test_without_javascript_the_form_says_why_and_fails_closed(new_page, challen
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_text("not a robot").first).to_be_visible()
     assert attendees() == 0
+
+
+def test_the_widget_speaks_the_page_language(new_page, challenged):
+    """On a Dutch page the widget says "Ik ben geen robot", not the library's English, and
+    what it says while and after solving is Dutch too; the English page keeps English."""
+    page = new_page(locale="nl-NL")
+    page.goto(f"/events/{challenged.slug}/register")
+    widget = page.locator("altcha-widget")
+    expect(widget).to_contain_text("Ik ben geen robot")
+    expect(widget).to_contain_text("Beschermd door")
+    widget.locator("input[type=checkbox]").click(force=True)
+    expect(widget).to_contain_text("Gecontroleerd", timeout=30_000)
+    expect(widget).not_to_contain_text("Verified")
+
+    english = new_page(locale="en-GB")
+    english.goto(f"/events/{challenged.slug}/register")
+    expect(english.locator("altcha-widget")).to_contain_text("I'm not a robot")
+    expect(english.locator("altcha-widget")).to_contain_text("Protected by")
+
+
+def test_the_widget_does_not_touch_the_register_button_on_a_phone(new_page, challenged):
+    """On a phone the widget's box stood directly on the "Register" button, which read as
+    one control; a thumb aiming at the checkbox's frame hit the button."""
+    page = new_page(locale="en-GB", viewport={"width": 390, "height": 844})
+    page.goto(f"/events/{challenged.slug}/register")
+    widget = page.locator("altcha-widget")
+    expect(widget).to_contain_text("I'm not a robot")
+    bottom = widget.bounding_box()
+    button = page.get_by_role("button", name="Register").bounding_box()
+    assert button["y"] - (bottom["y"] + bottom["height"]) >= 12

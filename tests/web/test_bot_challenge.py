@@ -85,7 +85,7 @@ def test_the_form_carries_the_widget_and_a_message_without_javascript(client, ch
     _, plenary = challenged
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     page = client.get("/events/si/register").get_data(as_text=True)
-    assert '<altcha-widget challenge="/challenge" name="altcha">' in page
+    assert '<altcha-widget challenge="/challenge" name="altcha" language="en"' in page
     assert "data-needs-javascript" in page and "needs JavaScript" in page
     assert 'src="/static/vendor/altcha/altcha.min.js' in page  # our own origin, no CDN
     data = {"name": "Ada", "email": "ada@example.org", "plenary": [str(plenary)], "consent": "y"}

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from eventapp.extensions import db
 from eventapp.models import Attendee, OutboxMessage, Registration
 from eventapp.services import links
+from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as service
+from eventapp.services.registration import waitlist as waitlist_service
 from tests.registering import register
+from tests.web.conftest import fresh
 
 
 @pytest.fixture(autouse=True)
@@ -206,3 +209,63 @@ def test_a_fallback_chosen_after_the_confirmation_went_gets_its_own(client, full
         )
     ).all()
     assert [(m.kind, m.payload["session_ids"]) for m in pending] == [("confirmation", [studio.id])]
+
+
+def test_an_offer_says_that_accepting_gives_the_kept_place_back(client, full_lab, now):
+    """On an event that offers freed seats, the offer on the manage page names the seat kept
+    meanwhile, since accepting gives it back: tapping "Accept" must not lose a workshop
+    the attendee did not know was at stake. The list item keeps saying so too."""
+    event, lab, studio, atelier, bob = full_lab
+    event.promotion_mode = "offer"
+    db.session.commit()
+    choose(client, bob, lab, studio.id)
+    ada = db.session.scalar(select(Attendee).where(Attendee.email == "ada@example.org"))
+    service.cancel_registration(ada, now)  # the Lab's seat frees: Bob is offered it
+    db.session.commit()
+    assert statuses(bob) == {"Lab": "offered", "Studio": "confirmed"}
+
+    page = client.get(f"/manage/{links.manage_token(bob)}").get_data(as_text=True)
+    offer = re.search(r'<section[^>]*class="[^"]*\boffer\b.*?</section>', page, re.S).group(0)
+    assert "Accepting gives back your place in “Studio”, which you kept meanwhile." in offer
+    item = re.search(r'<li class="status-offered">.*?</li>', page, re.S).group(0)
+    assert "Meanwhile you keep your place in “Studio”" in item
+
+
+@pytest.mark.parametrize("mode", ["auto", "offer"])
+def test_the_kept_place_given_back_leaves_the_calendar_too(
+    client, full_lab, now, smtp_server, mode
+):
+    """The seat kept while waiting was confirmed by email with a calendar invitation; when
+    the waited-for seat comes (at once, or by accepting an offer) and the kept one is given
+    back, an email says so and cancels it in the calendar, as choosing another fallback
+    does. Otherwise the attendee's calendar shows two workshops at the same hour."""
+    event, lab, studio, atelier, bob = full_lab
+    event.promotion_mode = mode
+    db.session.commit()
+    choose(client, bob, lab, studio.id)
+    send_pending(now=now)
+    smtp_server.handler.received.clear()
+    ada = db.session.scalar(select(Attendee).where(Attendee.email == "ada@example.org"))
+    service.cancel_registration(ada, now)
+    db.session.commit()
+    if mode == "offer":
+        waitlist_service.accept_offer(fresh(Attendee, bob.id), lab.id, now)
+        db.session.commit()
+    assert statuses(bob) == {"Lab": "confirmed", "Studio": "cancelled"}
+
+    send_pending(now=now)
+    to_bob = [m for m in smtp_server.messages if "bob@example.org" in m["To"]]
+    cancelling = [  # per email: its calendar parts (inline and attached) that cancel
+        [
+            p.get_content()
+            for p in m.walk()
+            if p.get_content_type() == "text/calendar" and "METHOD:CANCEL" in p.get_content()
+        ]
+        for m in to_bob
+    ]
+    [cancels] = [parts for parts in cancelling if parts]  # one email cancels
+    assert all("SUMMARY:Studio" in part for part in cancels)
+    texts = [
+        p.get_content() for m in to_bob for p in m.walk() if p.get_content_type() == "text/plain"
+    ]
+    assert any("You are no longer registered for" in t and "Studio" in t for t in texts)

@@ -19,6 +19,7 @@ from eventapp.services.backoffice.demo import load_demo_event
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.periodic import run_periodic
 from eventapp.services.registration.register import confirmed_count_matches_counter
+from tests.registering import register
 from tests.web.conftest import fresh
 
 
@@ -400,3 +401,46 @@ def test_a_missing_confirm_email_comes_again_by_the_lost_link_form(
     assert again["Subject"] == "Your personal link for Smart Industry 2027"
     page = client.get(manage_path_in(again)).get_data(as_text=True)
     assert "Yes, confirm my registration" in page
+
+
+def test_a_fallback_kept_while_held_is_confirmed_only_with_the_rest(
+    client, held_event, make_session, now, smtp_server
+):
+    """Waiting for a full lab with a fallback, on an event that holds seats: the fallback is
+    held like the other seats, so the only email is the one asking to confirm (no
+    "confirmed" email with calendar invitations for seats that may yet go back); confirming
+    brings one first confirmation with every seat, the fallback's included."""
+    event, plenary, lab = held_event
+    studio = make_session(event, start=1, capacity=10, title="Studio")
+    register(event, [lab], now, "first@example.org")  # an organiser's client: not held
+    send_pending(now=now)
+    smtp_server.handler.received.clear()
+    slot = lab.starts_at.strftime("%Y%m%dT%H%M")
+    response = sign_up_on_form(
+        client,
+        event,
+        plenary,
+        "fatima@example.org",
+        **{f"round_{slot}": str(lab.id), f"fallback_{slot}": str(studio.id), "waitlist": "y"},
+    )
+    assert response.status_code == 302
+    fatima = attendee_of("fatima@example.org")
+    assert fatima.on_hold
+    assert {r.session.title: r.status for r in fatima.registrations} == {
+        "Opening": "confirmed",
+        "Lab": "waitlisted",
+        "Studio": "confirmed",
+    }
+    send_pending(now=now)
+    [asking] = mail_to(smtp_server, "fatima@example.org")
+    assert asking["Subject"] == "Confirm your registration for Smart Industry 2027"
+    assert "Studio" in text_of(asking)
+
+    client.post(f"{manage_path_in(asking)}/confirm")
+    send_pending(now=now)
+    [_, confirmation] = mail_to(smtp_server, "fatima@example.org")
+    assert confirmation["Subject"] == "Your registration for Smart Industry 2027"
+    body = text_of(confirmation)
+    assert "Thank you for registering" in body and "has been updated" not in body
+    [calendar] = [p for p in confirmation.walk() if p.get_content_type() == "text/calendar"]
+    assert "SUMMARY:Studio" in calendar.get_content()  # the fallback's seat, now confirmed

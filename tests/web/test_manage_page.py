@@ -3,6 +3,7 @@
 import json
 import re
 
+import flask_babel
 import pytest
 from flask import g
 from flask_babel import refresh
@@ -314,3 +315,19 @@ def test_a_blank_workshop_choice_means_none_not_a_500(client, programme, blank):
     )
     assert response.status_code == 303
     assert statuses(attendee.id) == {plenary.id: "confirmed", cobots.id: "cancelled"}
+
+
+def test_data_export_explains_itself_in_the_readers_language(client, programme):
+    """The export's one sentence for people ("purpose") is in the language of the private
+    page it was downloaded from (the attendee's, or the one chosen on the site), like
+    everything else the attendee reads, not always English."""
+    event, plenary, cobots, lab = programme
+    attendee, token = sign_up(event, [plenary.id], "ada@example.org")
+    attendee.locale = "nl"
+    db.session.commit()
+    dutch = client.get(f"/manage/{token}/data.json")
+    assert dutch.get_json()["purpose"].startswith("We bewaren je naam, e-mailadres")
+    client.get(f"/lang/en?next=/manage/{token}")
+    flask_babel.refresh()  # the test's app context outlives the request: forget its locale
+    english = client.get(f"/manage/{token}/data.json")
+    assert english.get_json()["purpose"].startswith("We store your name, email address")

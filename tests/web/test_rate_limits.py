@@ -12,7 +12,9 @@ from flask import g
 
 from eventapp.extensions import db
 from eventapp.ratelimits import DEFAULTS
+from eventapp.services.links import manage_token
 from tests.conftest import ORGANISER_PASSWORD
+from tests.registering import register
 from tests.security_support import end_transaction, other_app
 
 OFFICE = {"REMOTE_ADDR": "198.51.100.10"}  # everyone behind the company's NAT
@@ -361,3 +363,30 @@ def test_retry_after_only_on_429_and_503(app, tmp_path, make_event, make_session
     assert statuses == [200, 200, 201, 422, 422, 429]
     assert [("Retry-After" in r.headers) for r in answers] == [False] * 5 + [True]
     assert "X-RateLimit-Limit" in answers[0].headers  # the budget is still told
+
+
+def test_email_changes_are_limited_per_registration_not_per_office(
+    app, tmp_path, make_event, make_session, now
+):
+    """The email-change form mails a link to an address its user typed, so each private link
+    may send only a few; but typos that send nothing do not count, and colleagues behind
+    the same office address (or the event's Wi-Fi) are not refused for one person's tries."""
+    event = make_event()
+    session = make_session(event, capacity=10)
+    tokens = [
+        manage_token(register(event, [session], now, f"colleague{n}@example.org")) for n in range(2)
+    ]
+    with other_app(app, tmp_path, RATELIMIT_ENABLED=True) as limited_app:
+        client = limited_app.test_client()
+
+        def ask(token, address):
+            return client.post(
+                f"/manage/{token}/email", data={"new_email": address}, environ_base=OFFICE
+            )
+
+        for _ in range(6):  # typos: refused with the reason, never a 429
+            assert ask(tokens[0], "colleague0@example").status_code == 422
+        for n in range(5):
+            assert ask(tokens[0], f"new{n}@example.org").status_code == 303
+        assert ask(tokens[0], "one.more@example.org").status_code == 429  # five links sent
+        assert ask(tokens[1], "colleague1.new@example.org").status_code == 303  # a colleague

@@ -110,8 +110,7 @@ def change_fallback(
     if previous == fallback_session_id:
         return None
     if previous is not None:
-        release_fallback(waited, now)
-        enqueue("sessions_dropped", attendee, {"session_ids": [previous]})
+        release_fallback(waited, now)  # emails the seat's cancellation
     if fallback_session_id is None:
         db.session.flush()
         return None
@@ -120,7 +119,14 @@ def change_fallback(
 
 def _add_to_pending_confirmation(attendee: Attendee, session_id: int) -> None:
     """The fallback's invitation goes in the confirmation not yet sent (one email, not two),
-    or in a confirmation of its own when that one has gone (a fallback chosen later)."""
+    or in a confirmation of its own when that one has gone (a fallback chosen later).
+
+    Nothing while the attendee's seats are held unconfirmed: the email asking to confirm
+    lists the fallback with the other seats, and confirming sends one confirmation with all
+    of them (holds.confirm_hold); a "confirmed" email now would invite a held seat into the
+    calendar of an address nobody has confirmed yet."""
+    if attendee.on_hold:
+        return
     message = db.session.scalar(
         select(OutboxMessage)
         .where(

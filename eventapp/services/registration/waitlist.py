@@ -97,8 +97,11 @@ def has_conflict(registration: Registration, session: EventSession) -> bool:
 
 
 def release_fallback(registration: Registration, now: datetime) -> None:
-    """Give back the seat kept while waiting, now that `registration` holds its own seat;
-    it passes to the next on the fallback's waiting list in this transaction."""
+    """Give back the seat kept while waiting, now that `registration` holds its own seat
+    (or the attendee chose another fallback); it passes to the next on the fallback's
+    waiting list in this transaction. Its confirmation put it in the attendee's calendar,
+    so an email says it is given back and cancels it there (sessions_dropped); a held
+    registration's fallback was never confirmed by email, so it gets none."""
     fallback_id = registration.fallback_session_id
     if fallback_id is None:
         return
@@ -116,6 +119,8 @@ def release_fallback(registration: Registration, now: datetime) -> None:
     capacity.release_seat(fallback_id)
     db.session.refresh(kept)
     kept.sequence += 1  # the calendars drop it as a newer version
+    if not kept.attendee.on_hold:
+        enqueue("sessions_dropped", kept.attendee, {"session_ids": [fallback_id]})
     promote_from_waitlist(kept.session, now)
 
 
