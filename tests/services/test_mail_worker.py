@@ -319,8 +319,11 @@ def test_control_without_skip_locked_two_workers_do_send_twice(
 
     _run_workers(app, 2, now)
 
-    sent = Counter(m["Message-ID"] for m in smtp_server.messages)
-    assert max(sent.values()) > 1
+    # More deliveries than messages. Counted per delivery, not per Message-ID: each worker
+    # gives the rows it claimed an ID, so whether both send one row under the same ID
+    # depends on whose claim each render read back (on a loaded CI machine: 20 deliveries
+    # of 10 rows, each under its own ID).
+    assert len(smtp_server.messages) > 10
 
 
 def _pause_between_rendering_and_sending(monkeypatch, pause):
