@@ -32,15 +32,19 @@ def email_change_token(attendee: Attendee) -> str:
 
 
 def request_email_change(attendee: Attendee, new_email: object, now: datetime) -> str:
-    """Remember the new address and mail it a confirmation link; returns the address."""
+    """Remember the new address and mail it a confirmation link; returns the address.
+
+    The answer is the same for any valid new address, registered for the event or not."""
     if attendee.anonymised_at is not None or attendee.status != "active":
         raise RegistrationClosed(_("This registration has been cancelled."))
     errors = FieldErrors()
     email = clean_email(new_email, "new_email", errors)
     if not errors and normalize_email(email) == attendee.email_normalized:
         errors.add("new_email", _("This is already your email address."))
-    if not errors and _taken(attendee, email):
-        errors.add("new_email", _("Another registration for this event uses this address."))
+    # An address another registration uses is not refused here: the answer would tell
+    # anyone with a registration who else is registered (the enumeration SECURITY.md
+    # closes elsewhere). The link goes to that address, and only its owner, on confirming,
+    # learns that it is taken (confirm_email_change).
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
     nonce = links.new_nonce()
