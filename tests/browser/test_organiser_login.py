@@ -36,7 +36,9 @@ def test_organiser_signs_in_and_sees_the_dashboard(
     page.get_by_label("Wachtwoord", exact=True).fill("not the password")
     page.get_by_role("button", name="Inloggen").click()
     errors = page.locator("#form-errors")
-    expect(errors).to_contain_text("Onjuist e-mailadres of wachtwoord.")
+    expect(errors).to_contain_text(
+        "Onjuist e-mailadres of wachtwoord, of te veel mislukte pogingen."
+    )
     expect(errors).to_be_focused()
     assert axe_audit(page) == []
 
