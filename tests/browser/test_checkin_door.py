@@ -52,6 +52,10 @@ def test_door_mode_on_a_phone(door_event, new_page, axe_audit, screenshot):  # n
     expect(page.locator("#door-count")).to_contain_text("1 / 3")
     expect(code).to_have_value("")
     screenshot(page, "organiser-door-phone", full_page=False)
+    # The links read apart: a dot before each shown link but the first (they ran together).
+    links = page.locator(".door-links > :not([hidden])")
+    dots = links.evaluate_all("es => es.map(e => getComputedStyle(e, '::before').content)")
+    assert dots[0] in ("none", "normal") and set(dots[1:]) == {'"·"'}, dots
 
     code.type(codes["Ëlise Müller"])
     code.press("Enter")
