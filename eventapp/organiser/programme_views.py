@@ -96,8 +96,16 @@ _TELLING_FIELDS = frozenset({"csrf_token", "reviewed", "notify", "note", "clash_
 def _digest(form, impact) -> str:
     """What was shown: this page (the session or event), the change, who it emails."""
     change = sorted((f.name, repr(f.data)) for f in form if f.name not in _TELLING_FIELDS)
-    text = repr((request.path, change, impact.recipients, len(impact.clashes)))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return shown_digest(repr((request.path, change, impact.recipients, len(impact.clashes))))
+
+
+DIGEST_LENGTH = 16  # hex characters
+
+
+def shown_digest(text: str) -> str:
+    """A short digest of what a review showed (the form's `reviewed`, the timetable's
+    `fingerprint`): a confirm of anything else than the current review is asked again."""
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
 
 
 @bp.get("/events/<slug>/programme", endpoint="programme")

@@ -16,7 +16,6 @@ preview instead of saving, and the page asks again, as the form asks again when 
 changed (organiser/programme_views.py `_unreviewed`).
 """
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -37,10 +36,9 @@ from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from . import timetable
 from .blueprint import bp
-from .programme_views import _change_message
+from .programme_views import DIGEST_LENGTH, _change_message, shown_digest
 
 STARTS_AT_MAX = 40  # characters: "2027-03-18T09:30:00+01:00" and then some
-FINGERPRINT_LENGTH = 16  # hex characters of the preview's digest
 
 
 @dataclass(frozen=True)
@@ -130,8 +128,7 @@ def _preview(event, move: RequestedMove) -> tuple[dict, Conflict | None]:
 def _fingerprint(shown: dict) -> str:
     """A digest of everything the dialog shows (the place, the counts, every warning's
     words): a confirm of another preview than the current one is asked again."""
-    text = json.dumps(shown, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:FINGERPRINT_LENGTH]
+    return shown_digest(json.dumps(shown, sort_keys=True, default=str))
 
 
 def _changed_since(shown: dict) -> dict:
@@ -162,7 +159,7 @@ def _requested_move(event) -> RequestedMove:
         errors.add("confirm", _("Must be true or false."))
     fingerprint = body.get("fingerprint")
     if fingerprint is not None and (
-        not isinstance(fingerprint, str) or len(fingerprint) > FINGERPRINT_LENGTH
+        not isinstance(fingerprint, str) or len(fingerprint) > DIGEST_LENGTH
     ):
         errors.add("fingerprint", _("Not the fingerprint of a preview."))
     raise_if(errors)
