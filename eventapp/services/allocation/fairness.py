@@ -31,6 +31,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from .model import Model
 from .problem import Problem
 
 _DUAL_THRESHOLD = 0.5
@@ -59,6 +60,38 @@ class RoundModel:
     upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tight: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     targets: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (level, optimum)
+
+
+@dataclass
+class CoupledPart:
+    """Rounds a double session ties together, per attendee (model.py), on their levels'
+    optimum (solver.py): the columns that may be non-zero, the rows that are tight, and the
+    levels that must be imposed as rows because the face alone does not pin them. ``start``
+    is an allocation certified optimal on the levels; it proves their targets are reachable
+    and is the fallback if the joint fairness model cannot be certified."""
+
+    model: Model
+    variables: list[tuple[int, int]]  # (pair index, workshop id) of each global variable
+    keep: np.ndarray  # model columns that may be non-zero (0/1 each)
+    tight: np.ndarray  # model rows that are equalities
+    levels: list[tuple[np.ndarray, float]]  # rows over model columns, each == its target
+    targets: list[tuple[np.ndarray, float]]  # every level's optimum (for the certificate)
+    lottery: np.ndarray  # seeded weights of the model's columns
+    start: np.ndarray  # a certified optimum on the levels (0/1 per model column)
+
+    def pairs(self) -> list[int]:
+        """Pair indices of these rounds with a choice, in canonical order."""
+        return list(dict.fromkeys(self.variables[v][0] for v in self.model.var_ids.tolist()))
+
+    def assignments(self, x: np.ndarray) -> dict[int, int | None]:
+        """Workshop (or None) per pair index of these rounds, from 0/1 column values."""
+        result: dict[int, int | None] = dict.fromkeys(self.pairs())
+        for j in np.flatnonzero(x > 0.5):
+            p, wid = self.variables[int(self.model.var_ids[j])]
+            if result[p] is not None:
+                raise RuntimeError("solver gave a pair two workshops")
+            result[p] = wid
+        return result
 
 
 def round_models(problem: Problem, keys: list[str]) -> list[RoundModel]:
@@ -122,15 +155,17 @@ def round_models(problem: Problem, keys: list[str]) -> list[RoundModel]:
 
 @dataclass
 class _Joint:
-    """The joint LP over every independent round's optimal face (see the module docstring)."""
+    """The joint LP over every round's optimal face (see the module docstring)."""
 
     matrix: sparse.csr_matrix
     rhs: np.ndarray
     tight: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    integer: np.ndarray  # columns that must be whole numbers (the coupled rounds' choices)
     x_cols: list[np.ndarray]  # per round: the joint column of each kept type column
     x_keep: list[np.ndarray]  # per round: which type columns are kept (not fixed at 0)
+    c_cols: list[np.ndarray]  # per coupled part: the joint column of each kept model column
     y_pair: np.ndarray  # pair index of each individual miss token
     y_col0: int
     absorb: list[tuple[int, int, np.ndarray]]  # (round, type, members who share a column)
@@ -139,41 +174,85 @@ class _Joint:
     s_col0: int
 
 
-def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, int]) -> _Joint:
+class _Builder:
+    """Sparse rows and columns added block by block; rows are "<= rhs", or "==" if tight."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.tight: list[np.ndarray] = []
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.n_rows = self.n_cols = 0
+
+    def add_rows(self, rhs, tight) -> int:
+        first = self.n_rows
+        self.rhs.append(np.asarray(rhs, dtype=float))
+        self.tight.append(np.asarray(tight, dtype=bool))
+        self.n_rows += self.rhs[-1].size
+        return first
+
+    def add_cols(self, lower, upper) -> int:
+        first = self.n_cols
+        self.lower.append(np.asarray(lower, dtype=float))
+        self.upper.append(np.asarray(upper, dtype=float))
+        self.n_cols += self.lower[-1].size
+        return first
+
+    def put(self, rows, cols, vals=None) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        self.rows.append(rows)
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.ones(rows.size) if vals is None else np.asarray(vals, dtype=float))
+
+    def matrix(self) -> sparse.csr_matrix:
+        return sparse.csr_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.n_rows, self.n_cols),
+        )
+
+
+def _can_miss(problem: Problem, models: list[RoundModel], parts: list[CoupledPart]):
+    """Rounds each attendee may end up missing: a type whose row is not tight may leave some
+    of its members out, and any coupled pair with a choice may go empty."""
     attendee_of = np.fromiter((a for a, _k in problem.pairs), dtype=np.int64)
-    # Who can miss where: a type whose row is not tight may leave some of its members out.
-    can_miss: dict[int, int] = dict(fixed)
+    can_miss: dict[int, int] = {}
     for m in models:
         for t in np.flatnonzero(~m.tight[: m.n_types]):
             for a in attendee_of[m.members[t]]:
                 can_miss[int(a)] = can_miss.get(int(a), 0) + 1
+    for part in parts:
+        for p in part.pairs():
+            a = problem.pairs[p][0]
+            can_miss[a] = can_miss.get(a, 0) + 1
+    return attendee_of, can_miss
+
+
+def _build_joint(problem: Problem, models: list[RoundModel], parts: list[CoupledPart]) -> _Joint:
+    attendee_of, can_miss = _can_miss(problem, models, parts)
     individual = sorted(a for a, n in can_miss.items() if n >= 2)
     attendee_row = {a: i for i, a in enumerate(individual)}
+    b = _Builder()
 
-    rows, cols, vals = [], [], []
-    rhs, tight, lower, upper = [], [], [], []
-    x_cols, x_keep = [], []
-    n_rows = n_cols = 0
-    type_row0 = []
+    x_cols, x_keep, type_row0 = [], [], []
     for m in models:
         keep = m.upper > 0
         sub = m.matrix[:, keep].tocoo()
-        rows.append(sub.row + n_rows)
-        cols.append(sub.col + n_cols)
-        vals.append(sub.data)
+        row0 = b.add_rows(m.rhs, m.tight | (np.arange(m.rhs.size) < m.n_types))
+        col0 = b.add_cols(np.zeros(int(keep.sum())), np.full(int(keep.sum()), np.inf))
+        b.put(sub.row + row0, sub.col + col0, sub.data)
+        # type rows are equalities: the tokens take the slack
         x_keep.append(keep)
-        x_cols.append(n_cols + np.arange(int(keep.sum())))
-        n_cols += int(keep.sum())
-        lower.append(np.zeros(int(keep.sum())))
-        upper.append(np.full(int(keep.sum()), np.inf))
-        type_row0.append(n_rows)
-        rhs.append(m.rhs)
-        row_tight = m.tight.copy()
-        row_tight[: m.n_types] = True  # type rows become equalities: the tokens take the slack
-        tight.append(row_tight)
-        n_rows += m.rhs.size
+        x_cols.append(col0 + np.arange(int(keep.sum())))
+        type_row0.append(row0)
 
     y_pair, y_rows, y_att = [], [], []
+    c_cols = []
+    for part in parts:
+        c_cols.append(_add_coupled(b, problem, part, attendee_row, (y_pair, y_rows, y_att)))
+
     absorb = []
     for i, m in enumerate(models):
         for t in np.flatnonzero(~m.tight[: m.n_types]):
@@ -184,50 +263,41 @@ def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, in
             y_att.extend(attendee_row[int(a)] for a in attendee_of[members[solo]])
             if (~solo).any():
                 absorb.append((i, int(t), members[~solo]))
-    y_col0 = n_cols
     n_y = len(y_pair)
-    att_row0 = n_rows
-    rows += [np.asarray(y_rows, dtype=np.int64), att_row0 + np.asarray(y_att, dtype=np.int64)]
-    cols += [y_col0 + np.arange(n_y)] * 2
-    vals += [np.ones(n_y), np.ones(n_y)]
-    lower.append(np.zeros(n_y))
-    upper.append(np.ones(n_y))
-    n_cols += n_y
+    att_row0 = b.n_rows
+    y_col0 = b.add_cols(np.zeros(n_y), np.ones(n_y))
+    b.put(y_rows, y_col0 + np.arange(n_y))
+    b.put(att_row0 + np.asarray(y_att, dtype=np.int64), y_col0 + np.arange(n_y))
 
-    absorb_col0 = n_cols
-    rows.append(np.asarray([type_row0[i] + t for i, t, _m in absorb], dtype=np.int64))
-    cols.append(absorb_col0 + np.arange(len(absorb)))
-    vals.append(np.ones(len(absorb)))
-    lower.append(np.zeros(len(absorb)))
-    upper.append(np.asarray([float(len(mem)) for _i, _t, mem in absorb]))
-    n_cols += len(absorb)
+    absorb_col0 = b.add_cols(
+        np.zeros(len(absorb)), np.asarray([float(len(mem)) for _i, _t, mem in absorb])
+    )
+    b.put([type_row0[i] + t for i, t, _m in absorb], absorb_col0 + np.arange(len(absorb)))
 
-    s_col0 = n_cols
     width = np.asarray([can_miss[a] for a in individual], dtype=np.int64)
     s_level = np.concatenate([np.arange(1, w + 1) for w in width]) if individual else np.zeros(0)
     n_s = int(width.sum())
-    rows.append(att_row0 + np.repeat(np.arange(len(individual)), width))
-    cols.append(s_col0 + np.arange(n_s))
-    vals.append(-np.ones(n_s))
-    lower.append(np.zeros(n_s))
-    upper.append(np.ones(n_s))
-    n_cols += n_s
-    rhs.append(-np.asarray([float(fixed.get(a, 0)) for a in individual]))
-    tight.append(np.ones(len(individual), dtype=bool))
-    n_rows += len(individual)
-
-    matrix = sparse.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_rows, n_cols),
+    s_col0 = b.add_cols(np.zeros(n_s), np.ones(n_s))
+    b.put(
+        att_row0 + np.repeat(np.arange(len(individual)), width),
+        s_col0 + np.arange(n_s),
+        -np.ones(n_s),
     )
+    b.add_rows(np.zeros(len(individual)), np.ones(len(individual), dtype=bool))
+
+    integer = np.zeros(b.n_cols, dtype=bool)
+    for cols in c_cols:
+        integer[cols] = True
     return _Joint(
-        matrix=matrix,
-        rhs=np.concatenate(rhs),
-        tight=np.concatenate(tight),
-        lower=np.concatenate(lower),
-        upper=np.concatenate(upper),
+        matrix=b.matrix(),
+        rhs=np.concatenate(b.rhs),
+        tight=np.concatenate(b.tight),
+        lower=np.concatenate(b.lower),
+        upper=np.concatenate(b.upper),
+        integer=integer,
         x_cols=x_cols,
         x_keep=x_keep,
+        c_cols=c_cols,
         y_pair=np.asarray(y_pair, dtype=np.int64),
         y_col0=y_col0,
         absorb=absorb,
@@ -235,6 +305,42 @@ def _build_joint(problem: Problem, models: list[RoundModel], fixed: dict[int, in
         s_level=np.asarray(s_level, dtype=np.int64),
         s_col0=s_col0,
     )
+
+
+def _add_coupled(b: _Builder, problem: Problem, part: CoupledPart, attendee_row, tokens):
+    """The coupled rounds' rows on their face, their level rows, and a miss row per pair of
+    an attendee who may miss twice: its choices, the doubles that fill it, and its token."""
+    keep = part.keep
+    k = int(keep.sum())
+    sub = part.model.matrix[:, keep].tocoo()
+    row0 = b.add_rows(part.model.rhs, part.tight)
+    col0 = b.add_cols(np.zeros(k), np.ones(k))
+    b.put(sub.row + row0, sub.col + col0, sub.data)
+    for c, best in part.levels:
+        nz = np.flatnonzero(c[keep])
+        b.put(np.full(nz.size, b.add_rows([best], [True])), col0 + nz, c[keep][nz])
+    pair_of_round = {pair: p for p, pair in enumerate(problem.pairs)}
+    fills: dict[int, list[int]] = {}
+    for j, var in enumerate(part.model.var_ids[keep].tolist()):
+        p, wid = part.variables[var]
+        attendee, _key = problem.pairs[p]
+        if attendee not in attendee_row:
+            continue
+        fills.setdefault(p, []).append(col0 + j)
+        for key in problem.covers.get(wid, ()):
+            q = pair_of_round.get((attendee, key))
+            if q is not None and problem.choices[q]:
+                fills.setdefault(q, []).append(col0 + j)
+    y_pair, y_rows, y_att = tokens
+    for p in part.pairs():
+        attendee = problem.pairs[p][0]
+        if attendee in attendee_row:
+            row = b.add_rows([1.0], [True])
+            b.put(np.full(len(fills.get(p, ())), row), fills.get(p, []))
+            y_pair.append(p)
+            y_rows.append(row)
+            y_att.append(attendee_row[attendee])
+    return col0 + np.arange(k)
 
 
 def integral_solution(res: Any) -> np.ndarray | None:
@@ -284,50 +390,129 @@ def fairness_levels(s_level: np.ndarray, s_col0: int, n_cols: int) -> list[np.nd
 def spread_misses(
     problem: Problem,
     models: list[RoundModel],
-    fixed: dict[int, int],
+    parts: list[CoupledPart],
     rng: np.random.Generator,
 ) -> dict[int, int | None] | None:
-    """Workshop (or None) per pair index of the independent rounds, or None if the LP route
-    cannot certify an integral optimum (the caller then uses :func:`milp_rounds`)."""
-    if not models:
+    """Workshop (or None) per pair index of every round, or None if the LP route cannot
+    certify an integral optimum (the caller then falls back, solver.py)."""
+    if not models and not parts:
         return {}
-    joint = _build_joint(problem, models, fixed)
+    joint = _build_joint(problem, models, parts)
     n = joint.matrix.shape[1]
     if n == 0:
         return _distribute(models, joint, np.zeros(0), rng)
-    lower, upper, tight = joint.lower.copy(), joint.upper.copy(), joint.tight.copy()
+    lottery = np.zeros(n)
+    drawn = np.flatnonzero(~joint.integer[: joint.s_col0])
+    lottery[drawn] = rng.random(drawn.size)
+    for part, cols in zip(parts, joint.c_cols, strict=True):
+        lottery[cols] = part.lottery[part.keep]
+    levels = fairness_levels(joint.s_level, joint.s_col0, n)
+    found = _lexicographic(joint, levels, lottery)
+    if found is None:
+        return None
+    rounded, targets = found
+    if not _certified(joint, models, parts, rounded, targets):
+        return None
+    result = _distribute(models, joint, rounded, rng)
+    for part, cols in zip(parts, joint.c_cols, strict=True):
+        x = np.zeros(part.keep.size)
+        x[part.keep] = rounded[cols]
+        result.update(part.assignments(x))
+    return result
+
+
+def _lexicographic(joint: _Joint, levels: list[np.ndarray], lottery: np.ndarray):
+    """Each fairness level, then the lottery, optimised over the previous levels' optimum.
+
+    A level whose LP optimum is an integral vertex is pinned by its optimal face (duals),
+    which keeps the matrix as it was. The coupled rounds' choices make the matrix not totally
+    unimodular, so an LP optimum may be fractional (half a double seat each for two people
+    spreads a miss no whole seat can): then HiGHS's branch and bound finds the whole-number
+    optimum, branching only on the coupled columns (whole coupled choices leave a totally
+    unimodular rest), and the level is kept as a row. Returns (x, targets) or None.
+    """
+    matrix, rhs, tight = joint.matrix, joint.rhs, joint.tight.copy()
+    lower, upper, integer = joint.lower.copy(), joint.upper.copy(), joint.integer.copy()
     targets = []
-    for c in fairness_levels(joint.s_level, joint.s_col0, n):
-        res = highs_lp(c, joint.matrix, joint.rhs, tight, lower, upper)
+    for c in levels:
+        res = highs_lp(c, matrix, rhs, tight, lower, upper)
         if res.status != 0:
             return None
-        targets.append((c, -res.fun))
-        at_lower = np.asarray(res.lower.marginals) > _DUAL_THRESHOLD
-        at_upper = np.asarray(res.upper.marginals) < -_DUAL_THRESHOLD
-        upper = np.where(at_lower, lower, upper)
-        lower = np.where(at_upper, upper, lower)
-        if (~tight).any():
-            duals = np.zeros(tight.size)
-            duals[~tight] = res.ineqlin.marginals
-            tight = tight | (np.abs(duals) > _DUAL_THRESHOLD)
-    lottery = np.zeros(n)
-    lottery[: joint.s_col0] = rng.random(joint.s_col0)
-    res = highs_lp(lottery, joint.matrix, joint.rhs, tight, lower, upper)
+        if integral_solution(res) is not None:
+            targets.append((c, -res.fun))
+            lower, upper, tight = _optimal_face(res, lower, upper, tight)
+            continue
+        x = _whole_optimum(c, matrix, rhs, tight, lower, upper, integer)
+        if x is None:
+            return None
+        best = float(np.rint(c @ x))
+        targets.append((c, best))
+        matrix = sparse.vstack([matrix, sparse.csr_matrix(c)]).tocsr()
+        rhs = np.append(rhs, best)
+        tight = np.append(tight, True)
+        integer |= c != 0  # a row over the slacks: whole slacks keep the rest unimodular
+    res = highs_lp(lottery, matrix, rhs, tight, lower, upper)
     rounded = integral_solution(res)
     if rounded is None:
+        rounded = _whole_optimum(lottery, matrix, rhs, tight, lower, upper, integer)
+    return None if rounded is None else (rounded, targets)
+
+
+def _optimal_face(res, lower, upper, tight):
+    """The LP's optimal face: columns with a non-zero reduced cost stay at their bound, rows
+    with a non-zero dual stay tight (complementary slackness)."""
+    at_lower = np.asarray(res.lower.marginals) > _DUAL_THRESHOLD
+    at_upper = np.asarray(res.upper.marginals) < -_DUAL_THRESHOLD
+    upper = np.where(at_lower, lower, upper)
+    lower = np.where(at_upper, upper, lower)
+    if (~tight).any():
+        duals = np.zeros(tight.size)
+        duals[~tight] = res.ineqlin.marginals
+        tight = tight | (np.abs(duals) > _DUAL_THRESHOLD)
+    return lower, upper, tight
+
+
+def _whole_optimum(c, matrix, rhs, tight, lower, upper, integer) -> np.ndarray | None:
+    """Maximise ``c @ x`` with the ``integer`` columns whole (HiGHS branch and bound, no time
+    limit, so a replay finds the same optimum), then the rest at an LP vertex with those
+    columns fixed: whole too, since what is left is totally unimodular."""
+    res = milp(
+        -c,
+        integrality=integer.astype(np.int64),
+        bounds=Bounds(lower, upper),
+        constraints=LinearConstraint(matrix, np.where(tight, rhs, -np.inf), rhs),
+        options={"mip_rel_gap": 0.0},
+    )
+    if res.status != 0 or res.x is None:
         return None
-    if np.any(joint.matrix @ rounded > joint.rhs + 0.5) or np.any(
-        np.abs(joint.matrix[joint.tight] @ rounded - joint.rhs[joint.tight]) > 0.5
+    fixed = np.where(integer, np.rint(res.x), 0.0)
+    res = highs_lp(
+        c, matrix, rhs, tight, np.where(integer, fixed, lower), np.where(integer, fixed, upper)
+    )
+    return integral_solution(res)
+
+
+def _certified(joint: _Joint, models, parts, x: np.ndarray, targets) -> bool:
+    """Every row holds, and every level (the rounds' own, the coupled rounds', the fairness
+    levels) is at its optimum: a misread dual can then not have cut a level short."""
+    rows = joint.matrix @ x
+    if np.any(rows > joint.rhs + 0.5) or np.any(
+        np.abs(rows[joint.tight] - joint.rhs[joint.tight]) > 0.5
     ):
-        return None
-    if any(c @ rounded < best - 0.5 for c, best in targets):
-        return None
+        return False
+    if any(c @ x < best - 0.5 for c, best in targets):
+        return False
     for m, cols, keep in zip(models, joint.x_cols, joint.x_keep, strict=True):
         counts = np.zeros(m.rank.size)
-        counts[keep] = rounded[cols]
+        counts[keep] = x[cols]
         if any(c @ counts < best - 0.5 for c, best in m.targets):
-            return None  # a misread dual cut a level below its optimum
-    return _distribute(models, joint, rounded, rng)
+            return False
+    for part, cols in zip(parts, joint.c_cols, strict=True):
+        chosen = np.zeros(part.keep.size)
+        chosen[part.keep] = x[cols]
+        if any(c @ chosen < best - 0.5 for c, best in part.targets):
+            return False
+    return True
 
 
 def _distribute(models, joint: _Joint, x: np.ndarray, rng) -> dict[int, int | None]:

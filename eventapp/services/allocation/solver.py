@@ -59,6 +59,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .fairness import (
+    CoupledPart,
     RoundModel,
     highs_lp,
     integral_solution,
@@ -163,13 +164,25 @@ def _solve_round(model: RoundModel, max_rank: int) -> RoundModel | None:
     return model
 
 
-def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+@dataclasses.dataclass
+class _Face:
+    """The levels' optimum of coupled rounds (see fairness.CoupledPart): which columns may be
+    non-zero, which rows are tight, the levels kept as rows, and a certified allocation."""
+
+    start: np.ndarray
+    keep: np.ndarray
+    tight: np.ndarray
+    levels: list[tuple[np.ndarray, float]]
+    targets: list[tuple[np.ndarray, float]]
+
+
+def _solve_coupled(model: Model, lottery: np.ndarray, max_rank: int) -> _Face | None:
     """Rounds coupled by a double session: optimal faces first (fast), bound rows if not."""
-    x = _solve_coupled_faces(model, lottery, max_rank)
-    return x if x is not None else _solve_coupled_rows(model, lottery, max_rank)
+    face = _solve_coupled_faces(model, lottery, max_rank)
+    return face if face is not None else _solve_coupled_rows(model, lottery, max_rank)
 
 
-def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> _Face | None:
     """The coupled levels by successive optimal faces, as for an independent round.
 
     Complementary slackness cuts out an LP's optimal face whatever the matrix: columns with a
@@ -200,18 +213,19 @@ def _solve_coupled_faces(model: Model, lottery: np.ndarray, max_rank: int) -> np
         if (~tight).any():
             duals[~tight] = res.ineqlin.marginals
         tight |= np.abs(duals) > _REDUCED_COST_EPS
+    keep = upper[agg.of_col] != 0.0
     res = _highs_lp(
-        lottery,
-        model.matrix,
-        model.rhs,
-        tight[agg.of_row],
-        np.where(upper[agg.of_col] == 0.0, 0.0, 1.0),
-        "highs-ipm",
+        lottery, model.matrix, model.rhs, tight[agg.of_row], keep.astype(float), "highs-ipm"
     )
-    return _certified(model, res, targets)
+    x = _certified(model, res, targets)
+    if x is None:
+        return None
+    # With every level's LP optimum reached by a whole allocation, the faces are exactly the
+    # allocations optimal on every level: no level needs to be kept as a row.
+    return _Face(start=x, keep=keep, tight=tight[agg.of_row], levels=[], targets=targets)
 
 
-def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray | None:
+def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> _Face | None:
     """Lexicographic optimum of rounds coupled by a spanning session, via LPs with a certificate.
 
     Conflict rows make the matrix not totally unimodular, so a level's LP optimum is only an
@@ -255,7 +269,11 @@ def _solve_coupled_rows(model: Model, lottery: np.ndarray, max_rank: int) -> np.
         upper,
         "highs-ipm",
     )
-    return _certified(model, res, list(zip(full_levels, bests, strict=True)))
+    targets = list(zip(full_levels, bests, strict=True))
+    x = _certified(model, res, targets)
+    if x is None:
+        return None
+    return _Face(start=x, keep=upper > 0, tight=model.fixed, levels=targets, targets=targets)
 
 
 def _padded(fixed: np.ndarray, n_rows: int) -> np.ndarray:
@@ -263,12 +281,13 @@ def _padded(fixed: np.ndarray, n_rows: int) -> np.ndarray:
     return np.concatenate([fixed, np.ones(n_rows - fixed.size, dtype=bool)])
 
 
-def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
+def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> _Face:
     """Exact fallback: successive MILPs, each level's optimum kept as a constraint.
 
     Only used when the LP route cannot certify an integral optimum (a fractional LP on
     coupled rounds); HiGHS's branch and cut is slower but settles it.
     """
+    targets: list[tuple[np.ndarray, float]] = []
     n = model.rank.size
     lower = np.where(model.fixed, model.rhs, -np.inf)  # the priority rows are equalities
     constraints = [LinearConstraint(model.matrix, lower, model.rhs)]
@@ -287,8 +306,10 @@ def _solve_milp(model: Model, lottery: np.ndarray, max_rank: int) -> np.ndarray:
         x = np.rint(res.x)
         if c is not lottery:
             best = float(np.rint(c @ x))
+            targets.append((c, best))
             constraints.append(LinearConstraint(sparse.csr_matrix(c), best, np.inf))
-    return x
+    keep = np.ones(n, dtype=bool)
+    return _Face(start=x, keep=keep, tight=model.fixed, levels=targets, targets=targets)
 
 
 def _coupled_rounds(problem: Problem) -> set[str]:
@@ -312,8 +333,9 @@ def _coupled_rounds(problem: Problem) -> set[str]:
 
 def _solve_coupled_rounds(
     problem: Problem, coupled: set[str], rng: np.random.Generator
-) -> dict[int, int | None]:
-    """Workshop (or None) per pair index of the coupled rounds: per attendee, exactly."""
+) -> list[CoupledPart]:
+    """The coupled rounds per attendee, on the levels' optimum; who misses where is decided
+    with the other rounds, by the fairness level (fairness.py)."""
     only = tuple(
         c if k in coupled else () for (_a, k), c in zip(problem.pairs, problem.choices, strict=True)
     )
@@ -321,18 +343,44 @@ def _solve_coupled_rounds(
     # Drawn over all variables in canonical order, before splitting into groups, so the weights
     # do not depend on how the rounds happen to decompose.
     lottery_all = rng.random(len(variables))
-    result: dict[int, int | None] = {p: None for p, c in enumerate(only) if c}
+    parts = []
     for model in models:
         lottery = lottery_all[model.var_ids]
-        x = _solve_coupled(model, lottery, problem.max_rank)
-        if x is None:
-            x = _solve_milp(model, lottery, problem.max_rank)
-        for j in model.var_ids[x > 0.5]:
-            p, wid = variables[int(j)]
-            if result[p] is not None:
-                raise RuntimeError("solver gave a pair two workshops")
-            result[p] = wid
-    return result
+        face = _solve_coupled(model, lottery, problem.max_rank)
+        if face is None:
+            face = _solve_milp(model, lottery, problem.max_rank)
+        parts.append(
+            CoupledPart(
+                model=model,
+                variables=variables,
+                keep=face.keep,
+                tight=face.tight,
+                levels=face.levels,
+                targets=face.targets,
+                lottery=lottery,
+                start=face.start,
+            )
+        )
+    return parts
+
+
+def _without_spreading_coupled(
+    problem: Problem, parts: list[CoupledPart], independent: list[str], rng: np.random.Generator
+) -> dict[int, int | None]:
+    """The numerical fallback, if the joint fairness model cannot be certified: the coupled
+    rounds as their level optimum left them, and the other rounds exactly (milp_rounds),
+    spreading misses around the coupled rounds' (docs/ALLOCATION.md, "Limits")."""
+    chosen: dict[int, int | None] = {}
+    for part in parts:
+        chosen.update(part.assignments(part.start))
+    spanned = spanned_pairs(problem, {pair: chosen.get(p) for p, pair in enumerate(problem.pairs)})
+    fixed: dict[int, int] = {}
+    for p, wid in chosen.items():
+        if wid is None and problem.pairs[p] not in spanned:
+            attendee = problem.pairs[p][0]
+            fixed[attendee] = fixed.get(attendee, 0) + 1
+    chosen.update(milp_rounds(problem, independent, fixed, rng))
+    return chosen
 
 
 def allocate(
@@ -352,21 +400,14 @@ def allocate(
     problem = prepare(workshops, rankings, held, priority)
     rng = np.random.default_rng(int(seed))
     coupled = _coupled_rounds(problem)
-    chosen = _solve_coupled_rounds(problem, coupled, rng) if coupled else {}
-    spanned = spanned_pairs(problem, {pair: chosen.get(p) for p, pair in enumerate(problem.pairs)})
-    fixed: dict[int, int] = {}
-    for p, wid in chosen.items():
-        if wid is None and problem.pairs[p] not in spanned:
-            attendee = problem.pairs[p][0]
-            fixed[attendee] = fixed.get(attendee, 0) + 1
+    parts = _solve_coupled_rounds(problem, coupled, rng) if coupled else []
     independent = [k for k in problem.round_order if k not in coupled]
     models = [_solve_round(m, problem.max_rank) for m in round_models(problem, independent)]
-    spread = None
+    chosen = None
     if all(m is not None for m in models):
-        spread = spread_misses(problem, models, fixed, rng)
-    if spread is None:
-        spread = milp_rounds(problem, independent, fixed, rng)
-    chosen.update(spread)
+        chosen = spread_misses(problem, models, parts, rng)
+    if chosen is None:
+        chosen = _without_spreading_coupled(problem, parts, independent, rng)
 
     assignments: dict[tuple[int, str], int | None] = dict.fromkeys(problem.pairs)
     for p, wid in chosen.items():
