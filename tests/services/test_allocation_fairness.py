@@ -158,7 +158,7 @@ def events(draw, max_attendees=3, max_rounds=3, max_per_round=2, max_capacity=2)
     for a in range(1, draw(st.integers(1, max_attendees)) + 1):
         for r in range(n_rounds):
             own = [w.id for w in workshops if w.round_key == f"R{r}"]
-            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), max_size=2))))
+            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), min_size=1, max_size=2))))
         if draw(st.integers(0, 4)) == 0:
             r = draw(st.integers(0, n_rounds - 1))
             held.append(HeldSeat(a, 900 + a, *slot(r, 30)))
@@ -309,18 +309,19 @@ def brute_force_double(workshops, rankings, held=()):
 
 @st.composite
 def events_with_a_double(draw, max_attendees=3):
-    """Tiny events of 2 or 3 rounds whose round 0 has the double DOUBLE running through
-    round 1; some attendees hold an overlapping seat."""
-    n_rounds = draw(st.integers(2, 3))
+    """Tiny events of 3 rounds whose round 0 has the double DOUBLE running through round 1,
+    with seats scarce enough (0 or 1 a workshop) that someone must miss; some attendees
+    hold an overlapping seat."""
+    n_rounds = 3
     workshops = [Workshop(DOUBLE, "R0", draw(st.integers(0, 2)), slot(0)[0], slot(1)[1])]
     for r in range(n_rounds):
         for _ in range(draw(st.integers(1, 2))):
-            workshops.append(ws(len(workshops), r, draw(st.integers(0, 2))))
+            workshops.append(ws(len(workshops), r, draw(st.integers(0, 1))))
     rankings, held = [], []
     for a in range(1, draw(st.integers(2, max_attendees)) + 1):
         for r in range(n_rounds):
             own = [w.id for w in workshops if w.round_key == f"R{r}"]
-            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), max_size=2))))
+            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), min_size=1, max_size=2))))
         if draw(st.integers(0, 5)) == 0:
             held.append(HeldSeat(a, 900 + a, *slot(draw(st.integers(0, n_rounds - 1)), 30)))
     return workshops, rankings, held
