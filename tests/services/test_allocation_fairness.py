@@ -337,3 +337,76 @@ def test_with_a_double_session_the_optimum_is_fairest_among_the_best(event, seed
     result = allocate(workshops, rankings, seed, held)
     best, depth = brute_force_double(workshops, rankings, held)
     assert double_key(workshops, rankings, result.assignments, depth, held) == best
+
+
+@st.composite
+def larger_events_with_a_double(draw):
+    """20 to 40 attendees, 3 or 4 rounds, a double from round 0 through round 1, and seats
+    for about a third of them: everyone can miss almost everywhere (the costly case)."""
+    n_rounds = draw(st.integers(3, 4))
+    n = draw(st.integers(20, 40))
+    workshops = [Workshop(DOUBLE, "R0", draw(st.integers(1, 4)), slot(0)[0], slot(1)[1])]
+    for r in range(n_rounds):
+        for _ in range(draw(st.integers(2, 3))):
+            workshops.append(ws(len(workshops), r, draw(st.integers(0, 5))))
+    rankings = []
+    for a in range(1, n + 1):
+        for r in range(n_rounds):
+            own = [w.id for w in workshops if w.round_key == f"R{r}"]
+            rankings.append(rk(a, r, *draw(st.lists(st.sampled_from(own), max_size=3))))
+    return workshops, rankings
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(larger_events_with_a_double(), st.integers(0, 2**32 - 1))
+def test_one_weighted_branch_and_bound_is_as_fair_as_one_per_level(event, seed):
+    """levels.py weighs the fairness levels into one objective (one branch and bound instead
+    of one per level); forcing the level-by-level path must give the same figures."""
+    from eventapp.services.allocation import levels
+
+    workshops, rankings = event
+    calls = []
+    original = levels._level_by_level
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(levels, "_level_by_level", lambda *a: calls.append(1) or original(*a))
+        weighted = allocate(workshops, rankings, seed).stats
+        assert calls == []
+        patch.setattr(levels, "_MAX_WEIGHTED", 0.0)
+        one_per_level = allocate(workshops, rankings, seed).stats
+    assert weighted.objective() == one_per_level.objective()
+    assert weighted.misses_per_attendee == one_per_level.misses_per_attendee
+
+
+def test_a_level_highs_cannot_presolve_is_solved_without_presolve(caplog):
+    """Found by comparing both paths on random events: one fairness level alone made HiGHS's
+    presolve fail ("Solve error"), and the allocation silently fell back to settling the
+    coupled rounds' misses first (three people missing three times, where one need). Now the
+    branch and bound is retried without presolve, and both paths agree."""
+    capacities = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 2}
+    rounds = {1: 0, 2: 1, 3: 1, 4: 2, 5: 2, 6: 3}
+    workshops = [Workshop(DOUBLE, "R0", 2, slot(0)[0], slot(1)[1])]
+    workshops += [ws(w, rounds[w], capacities[w]) for w in sorted(capacities)]
+    wanted = {  # attendee: choices in R0, R1, R2, R3
+        1: ((), (2, 3), (4,), (6,)),
+        2: ((DOUBLE,), (), (4, 5), (6,)),
+        3: ((DOUBLE, 1), (3,), (5,), (6,)),
+        4: ((), (2,), (4,), ()),
+        5: ((1,), (3, 2), (5,), (6,)),
+        6: ((DOUBLE,), (3, 2), (4, 5), (6,)),
+        7: ((DOUBLE,), (2,), (5, 4), ()),
+        8: ((DOUBLE,), (2,), (), (6,)),
+        9: ((DOUBLE,), (2, 3), (4,), ()),
+        10: ((DOUBLE, 1), (2,), (4,), ()),
+        11: ((), (2, 3), (4, 5), (6,)),
+        12: ((1,), (), (), (6,)),
+        13: ((DOUBLE, 1), (2,), (), ()),
+    }
+    rankings = [rk(a, r, *c) for a, per_round in wanted.items() for r, c in enumerate(per_round)]
+    from eventapp.services.allocation import levels
+
+    with caplog.at_level("WARNING"), pytest.MonkeyPatch.context() as patch:
+        weighted = allocate(workshops, rankings, 1).stats
+        patch.setattr(levels, "_MAX_WEIGHTED", 0.0)
+        one_per_level = allocate(workshops, rankings, 1).stats
+    assert "could not be solved exactly" not in caplog.text
+    assert weighted.misses_per_attendee == one_per_level.misses_per_attendee == (0, 1, 11, 1)

@@ -18,139 +18,26 @@ the incidence matrix of a bipartite graph (types against workshops and attendees
 columns, totally unimodular, so each fairness level is an LP whose optimal face is cut out by
 its duals, as the rank levels are, and the final lottery LP (seeded random weights on the
 type columns and the miss tokens) has an integral optimum. Within a type, who gets which of
-the type's choices is a seeded permutation. Rounds coupled by a double session are solved
-first, per attendee (solver.py); their misses count here as fixed.
+the type's choices is a seeded permutation.
+
+Rounds coupled by a double session join the same joint LP (:class:`CoupledPart`): their
+per-attendee columns on the optimal face of their own levels (solver.py), a row per attendee
+and round that a double may fill (its choices, the doubles covering it, and its miss token),
+so their misses are spread with everyone else's, not fixed beforehand. Those columns break
+total unimodularity; levels.py says how the levels are then solved exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .model import Model
+from .levels import LevelFace, fairness_levels, lexicographic
 from .problem import Problem
-
-_DUAL_THRESHOLD = 0.5
-_INTEGRALITY_TOLERANCE = 1e-6
-
-
-@dataclass
-class RoundModel:
-    """One independent round per ranking type: rows are types (at most their head count get
-    a workshop), then workshops (at most their capacity), then one row per priority workshop
-    (its candidates get exactly the seats they are owed, priority.py); columns are (type,
-    rank) pairs. A type is a ranking and, for a priority candidate, the workshop they have
-    priority in, so candidates never share a type with others."""
-
-    key: str
-    members: list[np.ndarray]  # pair indices of each type, canonical order
-    matrix: sparse.csr_matrix
-    rhs: np.ndarray
-    rank: np.ndarray  # 0-based rank of each column
-    col_type: np.ndarray
-    col_workshop: np.ndarray
-    n_types: int
-    # Rows that are equalities from the start (the priority rows):
-    fixed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    # The optimal face of the levels, filled in by the solver:
-    upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    tight: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    targets: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (level, optimum)
-
-
-@dataclass
-class CoupledPart:
-    """Rounds a double session ties together, per attendee (model.py), on their levels'
-    optimum (solver.py): the columns that may be non-zero, the rows that are tight, and the
-    levels that must be imposed as rows because the face alone does not pin them. ``start``
-    is an allocation certified optimal on the levels; it proves their targets are reachable
-    and is the fallback if the joint fairness model cannot be certified."""
-
-    model: Model
-    variables: list[tuple[int, int]]  # (pair index, workshop id) of each global variable
-    keep: np.ndarray  # model columns that may be non-zero (0/1 each)
-    tight: np.ndarray  # model rows that are equalities
-    levels: list[tuple[np.ndarray, float]]  # rows over model columns, each == its target
-    targets: list[tuple[np.ndarray, float]]  # every level's optimum (for the certificate)
-    lottery: np.ndarray  # seeded weights of the model's columns
-    start: np.ndarray  # a certified optimum on the levels (0/1 per model column)
-
-    def pairs(self) -> list[int]:
-        """Pair indices of these rounds with a choice, in canonical order."""
-        return list(dict.fromkeys(self.variables[v][0] for v in self.model.var_ids.tolist()))
-
-    def assignments(self, x: np.ndarray) -> dict[int, int | None]:
-        """Workshop (or None) per pair index of these rounds, from 0/1 column values."""
-        result: dict[int, int | None] = dict.fromkeys(self.pairs())
-        for j in np.flatnonzero(x > 0.5):
-            p, wid = self.variables[int(self.model.var_ids[j])]
-            if result[p] is not None:
-                raise RuntimeError("solver gave a pair two workshops")
-            result[p] = wid
-        return result
-
-
-def round_models(problem: Problem, keys: list[str]) -> list[RoundModel]:
-    """A :class:`RoundModel` for each round in ``keys`` that has a ranked workshop."""
-    wanted = set(keys)
-    types: dict[str, dict[tuple, list[int]]] = {k: {} for k in keys}
-    tag = problem.priority_of
-    for p, ((_attendee, key), choices) in enumerate(
-        zip(problem.pairs, problem.choices, strict=True)
-    ):
-        if choices and key in wanted:
-            types[key].setdefault((choices, tag.get(p)) if tag else choices, []).append(p)
-    models = []
-    for key in keys:
-        if not types[key]:
-            continue
-        kinds = list(types[key])
-        rankings = [k[0] for k in kinds] if tag else kinds
-        lengths = np.fromiter((len(c) for c in rankings), dtype=np.int64, count=len(kinds))
-        col_type = np.repeat(np.arange(len(kinds)), lengths)
-        col_workshop = np.fromiter((w for c in rankings for w in c), dtype=np.int64)
-        rank = np.concatenate([np.arange(n) for n in lengths])
-        ws_ids, ws_row = np.unique(col_workshop, return_inverse=True)
-        n = col_type.size
-        rows = [col_type, len(kinds) + ws_row]
-        cols = [np.arange(n), np.arange(n)]
-        counts = np.fromiter((len(types[key][c]) for c in kinds), dtype=float, count=len(kinds))
-        capacity = np.fromiter(
-            (problem.workshops[int(w)].capacity for w in ws_ids), dtype=float, count=ws_ids.size
-        )
-        rhs = [counts, capacity]
-        n_rows = len(kinds) + ws_ids.size
-        if tag:
-            col_tag = np.asarray([-1 if kinds[t][1] is None else kinds[t][1] for t in col_type])
-            owed = [int(w) for w in ws_ids if int(w) in problem.priority]
-            for i, wid in enumerate(owed):
-                hits = np.flatnonzero((col_workshop == wid) & (col_tag == wid))
-                rows.append(np.full(hits.size, n_rows + i))
-                cols.append(hits)
-            rhs.append(np.asarray([problem.priority_seats(w) for w in owed], dtype=float))
-            n_rows += len(owed)
-        row_idx, col_idx = np.concatenate(rows), np.concatenate(cols)
-        matrix = sparse.csr_matrix((np.ones(row_idx.size), (row_idx, col_idx)), shape=(n_rows, n))
-        fixed = np.zeros(n_rows, dtype=bool)
-        fixed[len(kinds) + ws_ids.size :] = True
-        models.append(
-            RoundModel(
-                key=key,
-                members=[np.asarray(types[key][c], dtype=np.int64) for c in kinds],
-                matrix=matrix,
-                rhs=np.concatenate(rhs),
-                rank=rank,
-                col_type=col_type,
-                col_workshop=col_workshop,
-                n_types=len(kinds),
-                fixed=fixed,
-            )
-        )
-    return models
+from .rounds import CoupledPart, RoundModel
 
 
 @dataclass
@@ -343,50 +230,6 @@ def _add_coupled(b: _Builder, problem: Problem, part: CoupledPart, attendee_row,
     return col0 + np.arange(k)
 
 
-def integral_solution(res: Any) -> np.ndarray | None:
-    """The LP's solution rounded, if HiGHS found one and it is integral (as a vertex of these
-    totally unimodular models is); else None, and the caller falls back."""
-    if res.status != 0 or res.x is None:
-        return None
-    x = np.asarray(res.x)
-    rounded = np.rint(x)
-    if np.abs(x - rounded).max(initial=0.0) > _INTEGRALITY_TOLERANCE:
-        return None
-    return rounded
-
-
-def highs_lp(c, matrix, rhs, tight, lower, upper, method: str = "highs-ipm") -> Any:
-    """Maximise ``c @ x`` s.t. rows <= rhs (== where ``tight``), lower <= x <= upper.
-
-    Both HiGHS methods end on a vertex (basic duals, integral for these totally unimodular
-    models): the dual simplex directly, the interior point method after crossover, measured
-    two to three times faster here; the simplex is the fallback when it stalls.
-    """
-    loose = ~tight
-    res = linprog(
-        -c,
-        A_ub=matrix[loose] if loose.any() else None,
-        b_ub=rhs[loose] if loose.any() else None,
-        A_eq=matrix[tight] if tight.any() else None,
-        b_eq=rhs[tight] if tight.any() else None,
-        bounds=np.column_stack([lower, upper]),
-        method=method,
-    )
-    if res.status != 0 and method != "highs-ds":
-        return highs_lp(c, matrix, rhs, tight, lower, upper, "highs-ds")
-    return res
-
-
-def fairness_levels(s_level: np.ndarray, s_col0: int, n_cols: int) -> list[np.ndarray]:
-    """Maximisation objectives, worst first: minus the misses beyond K-1, ..., beyond 1."""
-    levels = []
-    for k in range(int(s_level.max(initial=0)), 1, -1):
-        c = np.zeros(n_cols)
-        c[s_col0 + np.flatnonzero(s_level >= k)] = -1.0
-        levels.append(c)
-    return levels
-
-
 def spread_misses(
     problem: Problem,
     models: list[RoundModel],
@@ -407,7 +250,8 @@ def spread_misses(
     for part, cols in zip(parts, joint.c_cols, strict=True):
         lottery[cols] = part.lottery[part.keep]
     levels = fairness_levels(joint.s_level, joint.s_col0, n)
-    found = _lexicographic(joint, levels, lottery)
+    face = LevelFace(joint.matrix, joint.rhs, joint.tight, joint.lower, joint.upper)
+    found = lexicographic(face, joint.integer, levels, lottery, rng)
     if found is None:
         return None
     rounded, targets = found
@@ -419,77 +263,6 @@ def spread_misses(
         x[part.keep] = rounded[cols]
         result.update(part.assignments(x))
     return result
-
-
-def _lexicographic(joint: _Joint, levels: list[np.ndarray], lottery: np.ndarray):
-    """Each fairness level, then the lottery, optimised over the previous levels' optimum.
-
-    A level whose LP optimum is an integral vertex is pinned by its optimal face (duals),
-    which keeps the matrix as it was. The coupled rounds' choices make the matrix not totally
-    unimodular, so an LP optimum may be fractional (half a double seat each for two people
-    spreads a miss no whole seat can): then HiGHS's branch and bound finds the whole-number
-    optimum, branching only on the coupled columns (whole coupled choices leave a totally
-    unimodular rest), and the level is kept as a row. Returns (x, targets) or None.
-    """
-    matrix, rhs, tight = joint.matrix, joint.rhs, joint.tight.copy()
-    lower, upper, integer = joint.lower.copy(), joint.upper.copy(), joint.integer.copy()
-    targets = []
-    for c in levels:
-        res = highs_lp(c, matrix, rhs, tight, lower, upper)
-        if res.status != 0:
-            return None
-        if integral_solution(res) is not None:
-            targets.append((c, -res.fun))
-            lower, upper, tight = _optimal_face(res, lower, upper, tight)
-            continue
-        x = _whole_optimum(c, matrix, rhs, tight, lower, upper, integer)
-        if x is None:
-            return None
-        best = float(np.rint(c @ x))
-        targets.append((c, best))
-        matrix = sparse.vstack([matrix, sparse.csr_matrix(c)]).tocsr()
-        rhs = np.append(rhs, best)
-        tight = np.append(tight, True)
-        integer |= c != 0  # a row over the slacks: whole slacks keep the rest unimodular
-    res = highs_lp(lottery, matrix, rhs, tight, lower, upper)
-    rounded = integral_solution(res)
-    if rounded is None:
-        rounded = _whole_optimum(lottery, matrix, rhs, tight, lower, upper, integer)
-    return None if rounded is None else (rounded, targets)
-
-
-def _optimal_face(res, lower, upper, tight):
-    """The LP's optimal face: columns with a non-zero reduced cost stay at their bound, rows
-    with a non-zero dual stay tight (complementary slackness)."""
-    at_lower = np.asarray(res.lower.marginals) > _DUAL_THRESHOLD
-    at_upper = np.asarray(res.upper.marginals) < -_DUAL_THRESHOLD
-    upper = np.where(at_lower, lower, upper)
-    lower = np.where(at_upper, upper, lower)
-    if (~tight).any():
-        duals = np.zeros(tight.size)
-        duals[~tight] = res.ineqlin.marginals
-        tight = tight | (np.abs(duals) > _DUAL_THRESHOLD)
-    return lower, upper, tight
-
-
-def _whole_optimum(c, matrix, rhs, tight, lower, upper, integer) -> np.ndarray | None:
-    """Maximise ``c @ x`` with the ``integer`` columns whole (HiGHS branch and bound, no time
-    limit, so a replay finds the same optimum), then the rest at an LP vertex with those
-    columns fixed: whole too, since what is left is totally unimodular."""
-    res = milp(
-        -c,
-        integrality=integer.astype(np.int64),
-        bounds=Bounds(lower, upper),
-        constraints=LinearConstraint(matrix, np.where(tight, rhs, -np.inf), rhs),
-        options={"mip_rel_gap": 0.0},
-    )
-    if res.status != 0 or res.x is None:
-        return None
-    fixed = np.where(integer, np.rint(res.x), 0.0)
-    res = highs_lp(
-        c, matrix, rhs, tight, np.where(integer, fixed, lower), np.where(integer, fixed, upper)
-    )
-    return integral_solution(res)
 
 
 def _certified(joint: _Joint, models, parts, x: np.ndarray, targets) -> bool:

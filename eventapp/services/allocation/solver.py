@@ -50,6 +50,7 @@ the optimum is compared with are in baselines.py, the statistics in quality.py.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -58,15 +59,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .fairness import (
-    CoupledPart,
-    RoundModel,
-    highs_lp,
-    integral_solution,
-    milp_rounds,
-    round_models,
-    spread_misses,
-)
+from .fairness import milp_rounds, spread_misses
+from .levels import highs_lp, integral_solution
 from .model import Model, aggregate, build_models
 from .priority import Priority
 from .problem import (
@@ -81,6 +75,7 @@ from .problem import (
     verify,
 )
 from .quality import Allocation, build_stats
+from .rounds import CoupledPart, RoundModel, round_models
 
 # Reduced costs and duals of a totally unimodular LP with 0/1 objective are integers, so
 # anything below one half is numerical noise and anything above is a real non-zero.
@@ -89,6 +84,9 @@ _INTEGRALITY_TOLERANCE = 1e-6
 # On coupled (not totally unimodular) models duals may be fractions, so only treat values
 # below the solver's own tolerances as zero.
 _REDUCED_COST_EPS = 1e-6
+
+
+log = logging.getLogger(__name__)
 
 
 def _level_objectives(
@@ -407,6 +405,11 @@ def allocate(
     if all(m is not None for m in models):
         chosen = spread_misses(problem, models, parts, rng)
     if chosen is None:
+        log.warning(
+            "allocation: the fairness level could not be solved exactly with the coupled "
+            "rounds (seed %d); their misses are settled first, without spreading",
+            seed,
+        )
         chosen = _without_spreading_coupled(problem, parts, independent, rng)
 
     assignments: dict[tuple[int, str], int | None] = dict.fromkeys(problem.pairs)
