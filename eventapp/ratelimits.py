@@ -31,8 +31,11 @@ DEFAULTS = {
     "RATELIMIT_REGISTRATION_FAILED": "20 per minute;200 per hour",
     # Requests naming a private link that do not succeed (guessing, revoked links).
     "RATELIMIT_PRIVATE_LINK_FAILED": "30 per minute;300 per hour",
-    # "Send me my link again": mails someone, so tight per address (and per email, in
-    # the lost-link service itself).
+    # "Send me my link again": every request from one address, whatever email it names
+    # (a refusal that depends on the email would tell who registered).
+    "RATELIMIT_LOST_LINK_REQUESTS": "30 per minute;300 per hour",
+    # Links actually sent at one address's request: tight, and refused in silence
+    # (manage/lost_link.py, which also limits the links sent per email address).
     "RATELIMIT_LOST_LINK": "5 per minute;30 per hour",
     # The whole JSON API, shared across its endpoints, per address.
     "RATELIMIT_API": "300 per minute",
@@ -61,7 +64,7 @@ REGISTRATION_FAILED = limiter.limit(
 PRIVATE_LINK_FAILED = limiter.shared_limit(
     _config("RATELIMIT_PRIVATE_LINK_FAILED"), scope="private-link", deduct_when=failed
 )
-LOST_LINK = limiter.limit(_config("RATELIMIT_LOST_LINK"), methods=["POST"])
+LOST_LINK = limiter.limit(_config("RATELIMIT_LOST_LINK_REQUESTS"), methods=["POST"])
 API = limiter.shared_limit(_config("RATELIMIT_API"), scope="api")
 
 REGISTRATION_ENDPOINTS = ("public.register", "api.create_registration")

@@ -11,6 +11,11 @@ and after a move), links to http://127.0.0.1:5000 in every email and calendar fi
 SQLite file in the instance folder. Outside debug mode, tests (TESTING) and `make run`
 (DEVELOPMENT=true), the app refuses to start while any of them is in force, with one message
 that names each and how to set it. `flask ... config check` still runs, to show them.
+
+`config check` also asks the mail server whether it offers SMTPUTF8 (RFC 6531), and warns
+when something needs it that the server lacks: MAIL_SMTPUTF8 on (registration then takes
+addresses such as jürgen@example.org), or a sender address with such a part before the @.
+Non-ASCII display names never need it (they go as encoded words).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import click
 from flask import Config as FlaskConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config
+from .services.mail import delivery, outbox
 
 DEFAULT = "default"
 GENERATED = "generated into the instance folder"
@@ -189,6 +196,65 @@ def shown_value(key: str, value) -> str:
     return text
 
 
+def _sender_needs_smtputf8(sender) -> bool:
+    """The sender's part before the @ is not ASCII (a display name does not count)."""
+    if isinstance(sender, (tuple, list)):
+        sender = sender[-1]
+    address = str(sender or "").rpartition("<")[2].rstrip(">").strip()
+    return not address.rpartition("@")[0].isascii()
+
+
+def _registered_needing_smtputf8() -> int:
+    """Registered addresses that need SMTPUTF8; 0 when the database cannot tell (not
+    reachable or not migrated yet: `config check` reports the settings all the same)."""
+    try:
+        return outbox.addresses_needing_smtputf8()
+    except SQLAlchemyError:
+        return 0
+
+
+def smtputf8_report(config) -> tuple[str | None, list[str]]:
+    """What the mail server says about SMTPUTF8: (a line to print, warnings). Nothing for
+    the .eml files written without MAIL_SERVER."""
+    if not config.get("MAIL_SERVER"):
+        return None, []
+    server = f"{config['MAIL_SERVER']}:{config.get('MAIL_PORT') or 25}"
+    try:
+        offered = delivery.offers_smtputf8(config)
+    except delivery.TransportDown as error:
+        return None, [f"could not reach the mail server {server} to check SMTPUTF8 ({error})"]
+    if offered:
+        line = f"Mail server {server} offers SMTPUTF8."
+        if not config.get("MAIL_SMTPUTF8"):
+            line += " MAIL_SMTPUTF8 = True would accept addresses with non-ASCII before the @."
+        return line, []
+    warnings = []
+    if config.get("MAIL_SMTPUTF8"):
+        warnings.append(
+            f"MAIL_SMTPUTF8 is on, so registration accepts addresses with non-ASCII "
+            f"characters before the @, but the mail server {server} does not offer SMTPUTF8: "
+            "mail to them would fail. Set MAIL_SMTPUTF8 = False or use a relay that offers it."
+        )
+    registered = _registered_needing_smtputf8()
+    if registered:
+        warnings.append(
+            f"{registered} registered address(es) have non-ASCII characters before the @, "
+            f"but the mail server {server} does not offer SMTPUTF8: mail to them would fail."
+        )
+    if _sender_needs_smtputf8(config.get("MAIL_DEFAULT_SENDER")):
+        warnings.append(
+            f"MAIL_DEFAULT_SENDER has non-ASCII characters before the @, but the mail server "
+            f"{server} does not offer SMTPUTF8: no mail would go out. Use an ASCII address."
+        )
+    line = None
+    if not warnings:
+        line = (
+            f"Mail server {server} does not offer SMTPUTF8; addresses with non-ASCII "
+            "characters before the @ are refused at registration (MAIL_SMTPUTF8 = False)."
+        )
+    return line, warnings
+
+
 config_cli = AppGroup("config", help="Inspect the configuration.")
 
 
@@ -204,6 +270,11 @@ def check() -> None:
     for key in keys:
         value = shown_value(key, app.config.get(key))
         click.echo(f"{key:<{width}}  {value}  [{sources.get(key, DEFAULT)}]")
+    mail_line, warnings = smtputf8_report(app.config)
+    if mail_line:
+        click.echo(mail_line)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}")
     problems = development_defaults(app, sources)
     allowed = development_allowed(app)
     if not problems:

@@ -13,6 +13,8 @@ import pytest
 
 from eventapp import create_app
 from eventapp.settings import ConfigurationError
+from tests.mailserver import SmtpServer
+from tests.registering import register
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
@@ -156,3 +158,86 @@ def test_trusted_hosts_refuses_other_host_names(app, client):
     app.config["TRUSTED_HOSTS"] = ["events.example.org"]
     assert client.get("/", headers={"Host": "evil.example.org"}).status_code == 400
     assert client.get("/", headers={"Host": "events.example.org"}).status_code == 200
+
+
+def _config_check_against(app, runner, *, offered: bool | None, **settings):
+    """`config check` with the mail server a real aiosmtpd that does (or does not) offer
+    SMTPUTF8 in its EHLO answer; offered=None: nothing listens on the port."""
+    server = SmtpServer(enable_SMTPUTF8=bool(offered))
+    if offered is not None:
+        server.start()
+    server.configure(app)
+    app.config.update(settings)
+    try:
+        return runner.invoke(args=["config", "check"])
+    finally:
+        server.stop()
+
+
+def test_config_check_says_the_mail_server_offers_smtputf8(app, runner):
+    result = _config_check_against(app, runner, offered=True, MAIL_SMTPUTF8=True)
+    assert result.exit_code == 0, result.output
+    assert f"127.0.0.1:{app.config['MAIL_PORT']} offers SMTPUTF8" in result.output
+    assert "Warning" not in result.output
+
+
+def test_config_check_warns_when_addresses_need_smtputf8_the_server_lacks(app, runner):
+    """Registration takes jürgen@example.org (MAIL_SMTPUTF8), but no mail could reach it."""
+    result = _config_check_against(app, runner, offered=False, MAIL_SMTPUTF8=True)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.output.splitlines() if line.startswith("Warning")]
+    assert "does not offer SMTPUTF8" in warning and "MAIL_SMTPUTF8" in warning
+
+
+def test_config_check_warns_about_a_sender_address_that_needs_smtputf8(app, runner):
+    result = _config_check_against(
+        app,
+        runner,
+        offered=False,
+        MAIL_SMTPUTF8=False,
+        MAIL_DEFAULT_SENDER="Büro Events <büro@example.org>",
+    )
+    [warning] = [line for line in result.output.splitlines() if line.startswith("Warning")]
+    assert "MAIL_DEFAULT_SENDER" in warning and "does not offer SMTPUTF8" in warning
+
+
+def test_config_check_without_smtputf8_and_nothing_needing_it_only_informs(app, runner):
+    """Non-ASCII display names go as encoded words: only the part before the @ needs it."""
+    result = _config_check_against(
+        app,
+        runner,
+        offered=False,
+        MAIL_SMTPUTF8=False,
+        MAIL_DEFAULT_SENDER="Smart Industrie – Büro <noreply@example.org>",
+    )
+    assert result.exit_code == 0, result.output
+    assert "does not offer SMTPUTF8" in result.output
+    assert "Warning" not in result.output
+
+
+def test_config_check_warns_when_the_mail_server_cannot_be_reached(app, runner):
+    result = _config_check_against(app, runner, offered=None, MAIL_SMTPUTF8=True)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.output.splitlines() if line.startswith("Warning")]
+    assert "could not reach the mail server" in warning
+
+
+def test_config_check_without_a_mail_server_probes_nothing(app, runner):
+    app.config["MAIL_SERVER"] = None
+    result = runner.invoke(args=["config", "check"])
+    assert result.exit_code == 0, result.output
+    assert "SMTPUTF8" not in result.output
+
+
+def test_config_check_warns_about_registered_addresses_that_need_smtputf8(
+    app, runner, make_event, make_session, now
+):
+    """MAIL_SMTPUTF8 was on when Jürgen registered; the relay now in use lacks it."""
+    app.config["MAIL_SMTPUTF8"] = True
+    event = make_event()
+    register(event, [make_session(event)], now, "jürgen@example.org")
+    register(event, [make_session(event, start=2)], now, "ada@example.org")
+    result = _config_check_against(app, runner, offered=False, MAIL_SMTPUTF8=False)
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.output.splitlines() if line.startswith("Warning")]
+    assert "1 registered address" in warning and "does not offer SMTPUTF8" in warning

@@ -149,6 +149,7 @@ def page(token: str):
             attendee=attendee,
             token=token,
             registrations=_active(attendee),
+            positions={r.id: waitlist_position(r) for r in _active(attendee)},
             form=ConfirmForm(),
         )
     return _render_page(attendee, token)

@@ -1,6 +1,7 @@
 """The seat kept while waiting (issue 19.4), chosen or changed after registering: from the
 manage page, and through the API (`fallbacks` when registering and in a PATCH)."""
 
+import html
 import re
 
 import flask_babel
@@ -269,3 +270,79 @@ def test_the_kept_place_given_back_leaves_the_calendar_too(
         p.get_content() for m in to_bob for p in m.walk() if p.get_content_type() == "text/plain"
     ]
     assert any("You are no longer registered for" in t and "Studio" in t for t in texts)
+
+
+FALLBACK_SENTENCES = {
+    "en": {
+        "waiting": "While you wait for “Lab”, you keep your place in “Studio”; it is given "
+        "back by itself when you get a place in “Lab”.",
+        "offered": "If you accept the place in “Lab”, you give back your place in “Studio”, "
+        "which you kept meanwhile.",
+    },
+    "nl": {
+        "waiting": "Zolang je wacht op “Lab”, houd je je plaats in “Studio”; die geef je "
+        "vanzelf terug zodra je een plaats in “Lab” krijgt.",
+        "offered": "Accepteer je de plaats in “Lab”, dan geef je je plaats in “Studio” terug, "
+        "die je intussen hield.",
+    },
+}
+
+
+def parts_of(message) -> dict[str, str]:
+    """The email's plain text and its HTML as a reader sees it (entities decoded)."""
+    found = {}
+    for part in message.walk():
+        if part.get_content_type() in ("text/plain", "text/html"):
+            text = part.get_content()
+            found[part.get_content_subtype()] = html.unescape(re.sub(r"\s+", " ", text))
+    return found
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_confirmation_email_states_the_place_kept_while_waiting(
+    client, full_lab, now, smtp_server, locale
+):
+    event, lab, studio, atelier, bob = full_lab
+    body = {
+        "name": "Cas",
+        "email": "cas@example.org",
+        "consent": True,
+        "session_ids": [lab.id],
+        "waitlist": True,
+        "locale": locale,
+        "fallbacks": [{"session_id": lab.id, "fallback_session_id": studio.id}],
+    }
+    assert client.post(f"/api/v1/events/{event.slug}/registrations", json=body).status_code == 201
+    send_pending(now=now)
+
+    [message] = [m for m in smtp_server.messages if "cas@example.org" in m["To"]]
+    parts = parts_of(message)
+    assert set(parts) == {"plain", "html"}
+    for text in parts.values():
+        assert FALLBACK_SENTENCES[locale]["waiting"] in text
+    to_bob = [m for m in smtp_server.messages if "bob@example.org" in m["To"]]
+    assert all("“Studio”" not in t for m in to_bob for t in parts_of(m).values())
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_offer_email_states_that_accepting_gives_the_kept_place_back(
+    client, full_lab, now, smtp_server, locale
+):
+    event, lab, studio, atelier, bob = full_lab
+    event.promotion_mode = "offer"
+    fresh(Attendee, bob.id).locale = locale
+    db.session.commit()
+    choose(client, bob, lab, studio.id)
+    send_pending(now=now)
+    smtp_server.handler.received.clear()
+    ada = db.session.scalar(select(Attendee).where(Attendee.email == "ada@example.org"))
+    service.cancel_registration(ada, now)
+    db.session.commit()
+    assert statuses(bob) == {"Lab": "offered", "Studio": "confirmed"}
+
+    send_pending(now=now)
+    [offer] = [m for m in smtp_server.messages if "bob@example.org" in m["To"]]
+    parts = parts_of(offer)
+    assert set(parts) == {"plain", "html"}
+    for text in parts.values():
+        assert FALLBACK_SENTENCES[locale]["offered"] in text

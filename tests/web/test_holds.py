@@ -444,3 +444,24 @@ def test_a_fallback_kept_while_held_is_confirmed_only_with_the_rest(
     assert "Thank you for registering" in body and "has been updated" not in body
     [calendar] = [p for p in confirmation.walk() if p.get_content_type() == "text/calendar"]
     assert "SUMMARY:Studio" in calendar.get_content()  # the fallback's seat, now confirmed
+
+
+@pytest.mark.parametrize(
+    ("locale", "wording"), [("en", "On the waiting list, position 2"), ("nl", "plaats 2")]
+)
+def test_the_held_page_tells_the_waiting_list_position(
+    client, held_event, now, smtp_server, locale, wording
+):
+    """Whoever confirms a held waiting-list place wants to know how far down the line it is."""
+    event, _plenary, lab = held_event
+    sign_up_by_api(client, event, lab, "first@example.org")
+    sign_up_by_api(client, event, lab, "queue@example.org", waitlist=True)
+    sign_up_by_api(client, event, lab, "second@example.org", waitlist=True, locale=locale)
+    send_pending(now=now)
+    [message] = mail_to(smtp_server, "second@example.org")
+
+    page = client.get(manage_path_in(message)).get_data(as_text=True)
+
+    assert 'method="post"' in page  # the held page, with its confirm button
+    assert wording in page
+    assert "position 1" not in page and "plaats 1" not in page

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import OutboxMessage
+from eventapp.models.types import utcnow
 from eventapp.services import links
 from eventapp.services.mail.render import render
 from eventapp.services.registration import register as service
@@ -90,32 +91,94 @@ def test_the_email_carries_a_working_link(app, client, registered, now):
     assert client.get(f"/manage/{link}").status_code == 200
 
 
+def mark_sent() -> None:
+    """The worker's part: a sent link no longer holds back the next one."""
+    for row in lost_link_rows():
+        row.status = "sent"
+    db.session.commit()
+
+
 def test_limited_per_address_whoever_asks(app, registered, tmp_path):
+    """Past the links an address may get, a request answers as always and mails nothing:
+    a 429 for registered addresses only would tell who registered."""
     event, _ = registered
     slug = event.slug
     end_transaction()
     with other_app(app, tmp_path, RATELIMIT_ENABLED=True) as limited:
         client = limited.test_client()
-        statuses = [
-            ask(client, slug, "ada@example.org", REMOTE_ADDR=f"203.0.113.{n}").status_code
-            for n in range(1, 6)
-        ]
+        answers = []
+        for n in range(1, 6):
+            answers.append(ask(client, slug, "ada@example.org", REMOTE_ADDR=f"203.0.113.{n}"))
+            mark_sent()
+        unknown = ask(client, slug, "nobody@example.org", REMOTE_ADDR="203.0.113.6")
         other = ask(client, slug, "someone@example.org", REMOTE_ADDR="203.0.113.50")
-    assert statuses[:3] == [303, 303, 303]
-    assert statuses[3:] == [429, 429]
+    assert [answer.status_code for answer in answers] == [303] * 5
+    assert len(lost_link_rows()) == 3  # RATELIMIT_LOST_LINK_PER_EMAIL: 3 per 15 minutes
+    held_back = answers[-1]
+    assert held_back.get_data() == unknown.get_data()
+    assert {k: v for k, v in held_back.headers if k != "Date"} == {
+        k: v for k, v in unknown.headers if k != "Date"
+    }
     assert other.status_code == 303  # another address is not held back
 
 
-def test_limited_per_client_whatever_address(app, registered, tmp_path):
-    event, _ = registered
+def test_a_mistyped_address_does_not_lock_the_attendee_out(app, registered, tmp_path):
+    """Only links sent count: typos (unknown addresses) and refused forms use up nothing."""
+    event, result = registered
     slug = event.slug
     end_transaction()
     with other_app(app, tmp_path, RATELIMIT_ENABLED=True) as limited:
+        client = limited.test_client()
+        typos = [
+            ask(client, slug, address, REMOTE_ADDR="198.51.100.7").status_code
+            for address in ("ada@exmple.org", "ada@example.or", "ad@example.org", "adaexample.org")
+            * 2
+        ]
+        right = ask(client, slug, "ada@example.org", REMOTE_ADDR="198.51.100.7")
+    assert typos == [303, 303, 303, 422] * 2
+    assert right.status_code == 303
+    [row] = lost_link_rows()
+    assert row.attendee_id == result.attendee.id
+
+
+def test_links_sent_are_limited_per_client_in_silence(app, make_event, make_session, tmp_path):
+    """One client may have links sent to a few addresses a minute (RATELIMIT_LOST_LINK);
+    past that it gets the same answer and nobody gets mail."""
+    event = make_event()
+    session = make_session(event)
+    for n in range(7):
+        data = RegistrationInput(
+            name=f"P{n}", email=f"p{n}@example.org", session_ids=[session.id], consent=True
+        )
+        service.register(event, data, utcnow())
+    slug = event.slug
+    end_transaction()
+    with other_app(app, tmp_path, RATELIMIT_ENABLED=True) as limited:
+        client = limited.test_client()
+        statuses = [
+            ask(client, slug, f"p{n}@example.org", REMOTE_ADDR="198.51.100.9").status_code
+            for n in range(6)
+        ]
+        elsewhere = ask(client, slug, "p6@example.org", REMOTE_ADDR="198.51.100.10")
+    assert statuses == [303] * 6 and elsewhere.status_code == 303
+    sent_to = sorted(row.recipient for row in lost_link_rows())
+    assert sent_to == sorted(f"p{n}@example.org" for n in (0, 1, 2, 3, 4, 6))
+
+
+def test_requests_are_limited_per_client_whatever_address(app, registered, tmp_path):
+    """A flood of requests is refused per client, each request counted whatever it names
+    (so the refusal tells nothing about who registered)."""
+    event, _ = registered
+    slug = event.slug
+    end_transaction()
+    with other_app(
+        app, tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_LOST_LINK_REQUESTS="6 per minute"
+    ) as limited:
         client = limited.test_client()
         statuses = [
             ask(client, slug, f"person{n}@example.org", REMOTE_ADDR="198.51.100.7").status_code
             for n in range(8)
         ]
         elsewhere = ask(client, slug, "x@example.org", REMOTE_ADDR="198.51.100.8")
-    assert statuses[0] == 303 and 429 in statuses
+    assert statuses == [303] * 6 + [429] * 2
     assert elsewhere.status_code == 303

@@ -331,3 +331,20 @@ def test_data_export_explains_itself_in_the_readers_language(client, programme):
     flask_babel.refresh()  # the test's app context outlives the request: forget its locale
     english = client.get(f"/manage/{token}/data.json")
     assert english.get_json()["purpose"].startswith("We store your name, email address")
+
+
+def test_a_cancelled_registration_offers_no_calendar_buttons(client, programme):
+    """Subscribing would add nothing the attendee still attends; the buttons mislead."""
+    event, plenary, cobots, lab = programme
+    attendee, token = sign_up(event, [plenary.id, cobots.id], "ada@example.org")
+    before = client.get(f"/manage/{token}", headers={"Accept-Language": "en"})
+    assert "Subscribe in your calendar app" in before.get_data(as_text=True)
+
+    client.post(f"/manage/{token}/cancel")
+
+    html = client.get(f"/manage/{token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "This registration has been cancelled." in html
+    assert "Your calendar" not in html
+    assert "personal-calendar-links" not in html
+    assert "webcal:" not in html and ".ics" not in html
+    assert "Register again" in html  # the way back stays

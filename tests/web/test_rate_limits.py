@@ -312,7 +312,7 @@ def test_lost_link_requests_are_limited_per_client(app, limited, make_event):
     slug = make_event().slug
     end_transaction()
     client = limited.test_client()
-    allowed = per_minute("RATELIMIT_LOST_LINK")
+    allowed = per_minute("RATELIMIT_LOST_LINK_REQUESTS")
     for number in range(allowed):
         response = client.post(
             f"/events/{slug}/lost-link",

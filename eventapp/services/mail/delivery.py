@@ -111,6 +111,18 @@ def connect(config) -> smtplib.SMTP:
     return host
 
 
+def offers_smtputf8(config) -> bool:
+    """Whether the mail server advertises SMTPUTF8 in its EHLO answer, as the worker's
+    connection sees it (after STARTTLS and the login), for `config check`; TransportDown
+    when it cannot be reached. A short timeout: an operator is waiting at the prompt."""
+    host = connect({**config, "MAIL_TIMEOUT": min(config.get("MAIL_TIMEOUT") or 10, 10)})
+    try:
+        return host.has_extn("smtputf8")
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            host.quit()
+
+
 def _dispatched(message: OutgoingMessage) -> None:
     """Flask-Mail's public `email_dispatched` signal, for listeners (tests, logging)."""
     flask_mail.email_dispatched.send(current_app._get_current_object(), message=message)

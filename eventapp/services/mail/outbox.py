@@ -7,6 +7,8 @@ delays mail but never loses it.
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from ...extensions import db
 from ...models import Attendee, OutboxMessage
 from ...models.types import utcnow
@@ -68,3 +70,15 @@ def _message_values(kind, attendee, payload, dedupe_key, not_before) -> dict:
         dedupe_key=dedupe_key,
         not_before=not_before,
     ) | {"attendee_id": attendee.id}
+
+
+def addresses_needing_smtputf8() -> int:
+    """How many registered people (neither cancelled nor anonymised) have an address only
+    SMTPUTF8 delivers (non-ASCII before the @): `config check` warns about them when the
+    mail server does not offer it, as every email to them would fail."""
+    emails = db.session.scalars(
+        select(Attendee.email).where(
+            Attendee.anonymised_at.is_(None), Attendee.status != "cancelled"
+        )
+    )
+    return sum(1 for email in emails if not email.rpartition("@")[0].isascii())

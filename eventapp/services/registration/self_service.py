@@ -120,11 +120,12 @@ def find_for_lost_link(event: Event, email: object) -> Attendee | None:
     )
 
 
-def send_lost_link(event: Event, email: object) -> None:
+def send_lost_link(event: Event, email: object) -> bool:
     """Queue the private link for a registered address; do nothing visible otherwise.
 
     The caller answers the same either way, so nobody learns who registered. One link
-    waiting in the outbox is enough: a flood of requests queues no flood of mail.
+    waiting in the outbox is enough: a flood of requests queues no flood of mail. True when
+    a link was queued, so the caller's limits count links sent, not requests.
     """
     attendee = find_for_lost_link(event, email)
     pending = db.session.scalar(
@@ -134,6 +135,8 @@ def send_lost_link(event: Event, email: object) -> None:
             OutboxMessage.status.in_(("pending", "sending")),
         )
     )
-    if attendee is not None and pending is None:
-        enqueue("lost_link", attendee, {})
-        db.session.flush()
+    if attendee is None or pending is not None:
+        return False
+    enqueue("lost_link", attendee, {})
+    db.session.flush()
+    return True
