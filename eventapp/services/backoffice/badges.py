@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import segno
+from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -33,6 +34,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ...extensions import db
 from ...models import Attendee, Event
+from ..errors import DomainError
 from ..validation import ID_MAX
 from .attendees import AttendeeFilter, attendee_query
 
@@ -57,6 +59,24 @@ class Sheet:
 
 SHEETS = {sheet.key: sheet for sheet in (Sheet("a4-2x4", 2, 4), Sheet("a4-2x5", 2, 5))}
 DEFAULT_SHEET = "a4-2x4"
+
+
+def sheet_named(key: str | None) -> Sheet:
+    """The sheet a `?sheet=` names; none given is the default. An unknown name is refused
+    (400) rather than replaced: a PDF silently laid out for another label sheet prints
+    every badge across the labels' edges."""
+    if not key:
+        return SHEETS[DEFAULT_SHEET]
+    if key not in SHEETS:
+        message = _(
+            "Unknown label sheet “%(sheet)s”. Choose one of: %(choices)s.",
+            sheet=key[:40],
+            choices=", ".join(SHEETS),
+        )
+        raise DomainError(message, "unknown_sheet", 400)
+    return SHEETS[key]
+
+
 MARGIN = 5 * mm
 FONT = "BadgeVera"
 FONT_BOLD = "BadgeVera-Bold"
