@@ -117,8 +117,7 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
     """
     parsed = parse_datetime(value)
     if parsed is None:
-        outside = _any_datetime(value) is not None  # 1999-01-01: a date, in the wrong year
-        errors.add(field, years_message() if outside else datetime_message())
+        errors.add(field, refusal_message(value))
         return None
     instant = _instant(parsed, field, errors, tz)
     # Events happen in this millennium, counted in UTC as stored: 2000-01-01T00:30+14:00 is
@@ -236,6 +235,12 @@ def clean_note(value: object) -> str:
 def datetime_message() -> str:
     """The reason a time is refused, in the request's language (so built when needed)."""
     return _("Not a date and time (use 2027-03-18T09:30 or with an offset).")
+
+
+def refusal_message(value) -> str:
+    """Why `parse_datetime` refused `value`, the same for the forms and the JSON API: a real
+    date in the wrong year (1999-01-01) hears the years allowed, not "not a date and time"."""
+    return years_message() if _any_datetime(value) is not None else datetime_message()
 
 
 def years_message() -> str:
