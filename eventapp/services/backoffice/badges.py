@@ -33,6 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, Event
 from ..errors import DomainError
 from ..validation import ID_MAX
@@ -183,8 +184,9 @@ def badges_pdf(event: Event, badges: list[Badge], sheet_key: str = DEFAULT_SHEET
     width, height = sheet.label_size
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(event.name)
-    canvas.setSubject("Badges")
+    name = in_reader_language(event, "name")  # the organiser's language, as the rest of the PDF
+    canvas.setTitle(name)
+    canvas.setSubject(_("Badges"))
     for index, badge in enumerate(badges):
         slot = index % sheet.per_page
         if index and slot == 0:
@@ -194,7 +196,7 @@ def badges_pdf(event: Event, badges: list[Badge], sheet_key: str = DEFAULT_SHEET
         _draw_badge(canvas, badge, x, y, width, height)
     if not badges:
         canvas.setFont(FONT, 12)
-        canvas.drawString(20 * mm, A4[1] - 30 * mm, event.name)
+        canvas.drawString(20 * mm, A4[1] - 30 * mm, name)
     canvas.save()
     return buffer.getvalue()
 
