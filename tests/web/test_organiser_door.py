@@ -7,6 +7,7 @@ import pytest
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
+from eventapp.organiser import checkin_views, door_views
 from tests.web.conftest import fresh, sign_up
 
 
@@ -166,3 +167,55 @@ def test_a_name_nobody_has_says_so_instead_of_asking_to_pick(door, crowd):
     name_like = scan(door, event, code="Hendriks").json  # passes for a code, but a name
     assert name_like["state"] == "unknown"
     assert "Hendriks" in name_like["message"] and "HENDR1KS" not in name_like["message"]
+
+
+def test_an_event_over_two_days_is_checked_in_on_each_day(
+    door, make_event, make_session, now, monkeypatch
+):
+    """The trial: on the second day the door answered "Already checked in at 08:30" (the
+    first day's time) and counted yesterday's arrivals, with yesterday's people expected."""
+    event = make_event(ends_at=datetime(2027, 3, 19, 17, 0, tzinfo=UTC))
+    first = make_session(event, kind="plenary", capacity=100, title="Day one")
+    second = make_session(event, kind="plenary", start=24, capacity=100, title="Day two")
+    workshop = make_session(event, start=2, capacity=100, title="Only on day one")
+    ada = sign_up(event, [first, second], "ada@example.org", now, name="Ada Lovelace")
+    bob = sign_up(event, [workshop], "bob@example.org", now, name="Bob Bakker")
+    clock = [datetime(2027, 3, 18, 7, 30, tzinfo=UTC)]  # 08:30 in Amsterdam
+    monkeypatch.setattr(door_views, "utcnow", lambda: clock[0])
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: clock[0])
+
+    day_one = scan(door, event, code=ada.checkin_code).json
+    assert day_one["state"] == "checked_in" and day_one["attendance"] == {
+        "arrived": 1,
+        "expected": 2,
+    }
+    page = door.get(f"/organiser/events/{event.slug}/door").get_data(as_text=True)
+    assert '<span id="door-day">Thursday 18 March</span>' in page
+
+    clock[0] = datetime(2027, 3, 19, 7, 45, tzinfo=UTC)  # the next day, 08:45
+    page = door.get(f"/organiser/events/{event.slug}/door").get_data(as_text=True)
+    assert '<span id="door-day">Friday 19 March</span>' in page
+    assert "<strong>0</strong> / 1" in page  # Ada only: Bob has nothing on day two
+    missing = door.get(f"/organiser/events/{event.slug}/checkin/missing").get_data(as_text=True)
+    assert "Ada Lovelace" in missing and "Bob Bakker" not in missing
+
+    day_two = scan(door, event, code=ada.checkin_code).json
+    assert day_two["state"] == "checked_in", day_two["message"]
+    assert day_two["attendee"]["checked_in_at"] == "08:45"
+    assert day_two["attendance"] == {"arrived": 1, "expected": 1}
+    again = scan(door, event, code=ada.checkin_code).json
+    assert again["state"] == "already" and again["message"] == "Already checked in at 08:45"
+    refused = scan(door, event, code=bob.checkin_code, session=second.id).json
+    assert refused["state"] == "refused"
+
+
+def test_a_one_day_event_names_no_day_and_says_already_the_next_morning(door, crowd, monkeypatch):
+    event, plenary, workshop, ada, bob = crowd
+    clock = [datetime(2027, 3, 18, 7, 30, tzinfo=UTC)]
+    monkeypatch.setattr(door_views, "utcnow", lambda: clock[0])
+    assert scan(door, event, code=ada.checkin_code).json["state"] == "checked_in"
+    assert 'id="door-day"' not in door.get(f"/organiser/events/{event.slug}/door").get_data(
+        as_text=True
+    )
+    clock[0] += timedelta(days=1)
+    assert scan(door, event, code=ada.checkin_code).json["message"] == "Already checked in at 08:30"
