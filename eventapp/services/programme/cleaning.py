@@ -181,6 +181,24 @@ def _local_instant(
     return first.astimezone(UTC)
 
 
+def repeated_hour_passes(value, tz: str | None) -> tuple[datetime, datetime] | None:
+    """The two instants (UTC), first pass then second, that a wall-clock time without an
+    offset names in the repeated autumn hour of `tz`; None for any other value (with an
+    offset, outside that hour, or an unknown zone). For forms whose fields carry no offset
+    (datetime-local), so the organiser can say which pass they mean."""
+    if not isinstance(value, datetime) or value.tzinfo is not None or not tz:
+        return None
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    exists = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == value
+    if not exists or first.utcoffset() == second.utcoffset():  # the spring gap, or one time
+        return None
+    return first.astimezone(UTC), second.astimezone(UTC)
+
+
 def shift_wall_clock(moment: datetime, delta: timedelta, tz: str, field: str) -> datetime:
     """`moment` moved by `delta` on the event's wall clock, not in absolute time: an event
     moved from winter to summer time keeps its sessions at 10:00 local. A session landing in
