@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .errors import error_response
 from .services.validation import ID_MAX
+from .web.access import signin_again
 
 DEFAULT_CSP = "; ".join(
     [
@@ -149,8 +151,14 @@ def init_app(app: Flask) -> None:
 
 
 def _csrf_failed(error: CSRFError):
-    """A form without a valid CSRF token: say what to do instead of "bad request"."""
-
+    """A form without a valid CSRF token: say what to do instead of "bad request". An
+    organiser whose sign-in ended (the session cookie, and its token, expired) is sent to sign
+    in again, back to the page with what they typed (web/access.py, signin_again)."""
+    organiser_page = (
+        request.path.startswith("/organiser/") and request.endpoint != "organiser.login"
+    )
+    if organiser_page and not current_user.is_authenticated:
+        return signin_again()
     return error_response(
         400,
         "csrf_failed",

@@ -37,6 +37,7 @@ from ..services.programme.cleaning import (
     clean_timezone,
     datetime_message,
     parse_datetime,
+    refusal_message,
 )
 from ..services.validation import (
     DESCRIPTION_MAX,
@@ -197,7 +198,8 @@ Answers = Annotated[
 def _local_time(value):
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
-        raise PydanticCustomError("field_rule", "{reason}", {"reason": datetime_message()})
+        reason = refusal_message(value) if isinstance(value, str) else datetime_message()
+        raise PydanticCustomError("field_rule", "{reason}", {"reason": reason})
     return parsed
 
 

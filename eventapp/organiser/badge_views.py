@@ -11,9 +11,8 @@ from .attendee_views import log_export
 from .blueprint import bp
 
 
-def _chosen_sheet() -> str:
-    sheet = request.args.get("sheet", "")
-    return sheet if sheet in badges.SHEETS else badges.DEFAULT_SHEET
+def _chosen_sheet() -> badges.Sheet:
+    return badges.sheet_named(request.args.get("sheet"))
 
 
 def _selection(event):
@@ -27,7 +26,7 @@ def _selection(event):
 def badge_preview(slug: str):
     event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)
-    sheet = badges.SHEETS[_chosen_sheet()]
+    sheet = _chosen_sheet()
     args = {**wanted.as_args(), "attendee": request.args.getlist("attendee")}
     return render_template(
         "organiser/badges.html",
@@ -45,7 +44,7 @@ def badge_preview(slug: str):
 def badge_pdf(slug: str):
     event = event_or_404(slug, drafts=True)
     wanted, selected = _selection(event)
-    sheet = _chosen_sheet()
+    sheet = _chosen_sheet().key
     data = badges.badges_pdf(event, selected, sheet)
     log_export("badges.export", event, event, {"filter": wanted.as_args(), "count": len(selected)})
     return Response(

@@ -98,7 +98,7 @@ def _move(event, form, attendees, wanted):
     outcomes = bulk.bulk_move(event, bulk.Selection(ids=_of(attendees)), session, **_now())
     db.session.commit()
     title = _("Move to “%(title)s”", title=session.title)
-    return _report(event, title, outcomes, wanted)
+    return _report(event, title, outcomes, wanted, summary=bulk.move_summary(outcomes))
 
 
 def _resend(event, form, attendees, wanted):
@@ -118,13 +118,16 @@ def _now() -> dict:
     return {"actor": _actor(), "now": utcnow()}
 
 
-def _report(event, title: str, outcomes, wanted, status: int = 200):
+def _report(event, title: str, outcomes, wanted, status: int = 200, summary: str = ""):
+    """The report page; `summary` replaces the plain "Done for n of m" where an action says
+    more (the bulk move counts why attendees were not moved)."""
     return render_template(
         "organiser/attendees/bulk_report.html",
         event=event,
         title=title,
         outcomes=outcomes,
         done=sum(1 for o in outcomes if o.done),
+        summary=summary,
         wanted=wanted,
     ), status
 

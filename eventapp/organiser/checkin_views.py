@@ -2,6 +2,7 @@
 one session, and see who is expected and who has not come. Built for a phone."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,6 +47,12 @@ def _back(event, session, **extra):
     return redirect(url_for("organiser.checkin", **args))
 
 
+def day_label(day) -> str:
+    """ "Thursday 19 March": the day an event over several days is counted for, on the
+    check-in pages (services/backoffice/checkin.door_day); "" for the whole event."""
+    return format_date(day, "EEEE d MMMM") if day else ""
+
+
 def _report(result: checkin.CheckinResult) -> None:
     event = result.attendee.event
     at = result.checked_in_at.astimezone(event.tz).strftime("%H:%M")
@@ -70,6 +77,7 @@ def _report(result: checkin.CheckinResult) -> None:
 def checkin_page(slug: str):
     event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
+    day = checkin.door_day(event, utcnow())
     term = (request.args.get("q") or "").strip()[:200]
     last = None
     if (last_id := database_id(request.args.get("last"))) is not None:
@@ -84,8 +92,9 @@ def checkin_page(slug: str):
         sessions_by_id={s.id: s for s in sessions},
         term=term,
         results=checkin.search(event, term) if term else [],
-        attendance=checkin.attendance(event, session),
-        recent=checkin.recently_arrived(event, session),
+        day=day_label(day) if session is None else "",
+        attendance=checkin.attendance(event, session, day),
+        recent=checkin.recently_arrived(event, session, day=day),
         last=last,
         code_form=CodeForm(formdata=None),
         action_form=ActionForm(),
@@ -161,11 +170,14 @@ def checkin_undo(slug: str, attendee_id: int):
 def checkin_missing(slug: str):
     event = event_or_404(slug, drafts=True)
     session, sessions = _session_from(event, request.args.get("session"))
+    day = checkin.door_day(event, utcnow())
+    page = page_number(request.args.get("page"))
     return render_template(
         "organiser/checkin/missing.html",
         event=event,
         session=session,
-        attendance=checkin.attendance(event, session),
-        pagination=checkin.not_arrived(event, session, page=page_number(request.args.get("page"))),
+        day=day_label(day) if session is None else "",
+        attendance=checkin.attendance(event, session, day),
+        pagination=checkin.not_arrived(event, session, page=page, day=day),
         action_form=ActionForm(),
     )

@@ -25,6 +25,7 @@ from ..services.validation import ID_MAX
 from ..web.access import event_role_required
 from ..web.loading import event_or_404
 from .blueprint import bp
+from .checkin_views import day_label
 
 CODE_MAX = 200
 
@@ -82,7 +83,7 @@ def _person(event, attendee: Attendee, session) -> dict:
 
 
 def _answer(event, session, outcome: checkin.ScanOutcome):
-    attendance = checkin.attendance(event, session)
+    attendance = checkin.attendance(event, session, checkin.door_day(event, utcnow()))
     body = {
         "state": outcome.state,
         "message": outcome.message,
@@ -103,12 +104,14 @@ def door(slug: str):
     if session is False:
         session = None
     sessions = [s for s in attendee_service.event_sessions(event) if s.registrable]
+    day = checkin.door_day(event, utcnow())
     return render_template(
         "organiser/checkin/door.html",
         event=event,
         session=session,
         sessions=sessions,
-        attendance=checkin.attendance(event, session),
+        day=day_label(day) if session is None else "",
+        attendance=checkin.attendance(event, session, day),
     )
 
 

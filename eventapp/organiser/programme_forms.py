@@ -1,5 +1,7 @@
 """Forms for building the programme. Times are typed in the event's own timezone."""
 
+from zoneinfo import ZoneInfo
+
 from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..labels import label
 from ..models.event import CONTENT_LOCALES, other_locale
+from ..services.errors import InvalidInput
 from ..services.programme import schedule
 from ..services.programme.cleaning import (
     CAPACITY_MAX,
@@ -27,6 +30,7 @@ from ..services.programme.cleaning import (
     HOURS_MAX,
     NOTE_MAX,
     RETENTION_DAYS_MAX,
+    repeated_hour_passes,
 )
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -39,6 +43,27 @@ def _when(label):
 
 def _maybe_when(label):
     return DateTimeLocalField(label, format=LOCAL_FORMAT, validators=[Optional()])
+
+
+FIRST_PASS, SECOND_PASS = "first", "second"
+
+
+class RepeatedHourMixin:
+    """A time typed in the repeated autumn hour (02:00-02:59 the night the clocks go back)
+    happens twice, and a datetime-local field has no offset to say which: this choice says
+    it, for every such time of the form. Shown once such a time was typed
+    (organiser/form.html; programme_views.with_chosen_pass)."""
+
+    repeated_hour = RadioField(
+        _l("Which of the two do you mean?"),
+        choices=[
+            (FIRST_PASS, _l("The first time (before the clocks go back)")),
+            (SECOND_PASS, _l("The second time (after the clocks go back)")),
+        ],
+        validators=[Optional()],
+        validate_choice=False,
+    )
+    asks_repeated_hour = False  # set when a time typed in that hour awaits the choice
 
 
 class ConfirmMixin:
@@ -107,7 +132,7 @@ class ClashFixMixin(TellingMixin):
     )
 
 
-class EventForm(TranslatedTextsMixin, ConfirmMixin, TellingMixin, FlaskForm):
+class EventForm(TranslatedTextsMixin, ConfirmMixin, TellingMixin, RepeatedHourMixin, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     name_translated = translated_text(200)
     default_locale = SelectField(
@@ -258,7 +283,7 @@ class SpeakerForm(FlaskForm):
         return {"name": self.name.data, "organisation": self.organisation.data or ""}
 
 
-class SessionForm(TranslatedTextsMixin, ConfirmMixin, ClashFixMixin, FlaskForm):
+class SessionForm(TranslatedTextsMixin, ConfirmMixin, ClashFixMixin, RepeatedHourMixin, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     title_translated = translated_text(300)
     kind = SelectField(
@@ -293,7 +318,7 @@ class SessionForm(TranslatedTextsMixin, ConfirmMixin, ClashFixMixin, FlaskForm):
         return data
 
 
-class MoveForm(ConfirmMixin, ClashFixMixin, FlaskForm):
+class MoveForm(ConfirmMixin, ClashFixMixin, RepeatedHourMixin, FlaskForm):
     starts_at = _when(_l("Starts"))
     ends_at = _when(_l("Ends"))
     room_id = SelectField(_l("Room"), coerce=int, default=NO_ROOM)
@@ -347,3 +372,39 @@ def unchanged_instant(shown, stored, tz):
     if shown is not None and stored is not None and local_naive(stored, tz) == shown:
         return stored
     return shown
+
+
+TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+
+
+def with_chosen_pass(form, data: dict, tz: str | None) -> dict:
+    """`data` with each time typed in the repeated autumn hour as the instant of the pass
+    the form's `repeated_hour` names. Without a choice, InvalidInput names those fields and
+    says what to choose, and the form shows the choice (not "give the offset", which a
+    datetime-local field cannot). Times already instants (unchanged_instant) stay."""
+    choice = form.repeated_hour.data
+    waiting = {}
+    for name in TIME_FIELDS:
+        passes = repeated_hour_passes(data.get(name), tz)
+        if passes is None:
+            continue
+        if choice in (FIRST_PASS, SECOND_PASS):
+            data[name] = passes[choice == SECOND_PASS]
+        else:
+            waiting[name] = [_repeated_hour_message(data[name], passes, tz)]
+    if waiting:
+        form.asks_repeated_hour = True
+        raise InvalidInput(_("Please correct the marked fields."), waiting)
+    return data
+
+
+def _repeated_hour_message(shown, passes, tz: str) -> str:
+    first, second = (instant.astimezone(ZoneInfo(tz)).strftime("%z") for instant in passes)
+    return _(
+        "%(time)s happens twice in %(zone)s: the clocks go back that night. Choose below "
+        "whether you mean the first time (%(first)s) or the second (%(second)s).",
+        time=shown.strftime("%Y-%m-%d %H:%M"),
+        zone=tz,
+        first=f"{first[:3]}:{first[3:]}",
+        second=f"{second[:3]}:{second[3:]}",
+    )

@@ -30,6 +30,7 @@ from .programme_forms import (
     local_naive,
     room_choices,
     unchanged_instant,
+    with_chosen_pass,
 )
 
 
@@ -141,7 +142,7 @@ def new_event():
     form = EventForm()
     return _form_page(
         form,
-        lambda: schedule.create_event(current_user, form.service_data(), utcnow()),
+        lambda: schedule.create_event(current_user, _event_data(form), utcnow()),
         saved=_("Event created."),
         title=_("New event"),
     )
@@ -157,7 +158,7 @@ def edit_event(slug: str):
         lambda: schedule.update_event(
             current_user,
             event,
-            form.service_data(),
+            _event_data(form),
             utcnow(),
             confirm=form.confirm.data,
             telling=form.telling(),
@@ -165,8 +166,14 @@ def edit_event(slug: str):
         saved=_("Event saved."),
         title=_("Edit event"),
         event=event,
-        preview=lambda: schedule.impact.event_change(event, form.service_data()),
+        preview=lambda: schedule.impact.event_change(event, _event_data(form)),
     )
+
+
+def _event_data(form) -> dict:
+    """The form's values, a time in the repeated autumn hour as the pass chosen for it."""
+    data = form.service_data()
+    return with_chosen_pass(form, data, data.get("timezone"))
 
 
 class _Values:
@@ -277,7 +284,11 @@ def new_session(slug: str):
     return _form_page(
         form,
         lambda: schedule.create_session(
-            current_user, event, form.service_data(), utcnow(), confirm=form.confirm.data
+            current_user,
+            event,
+            with_chosen_pass(form, form.service_data(), event.timezone),
+            utcnow(),
+            confirm=form.confirm.data,
         ),
         saved=_("Session added."),
         title=_("New session"),
@@ -343,11 +354,12 @@ def _session_change_page(slug: str, session_id: int, form_class, title_for):
 
 def _session_data(form, session) -> dict:
     """The form's values, an unchanged start or end as the instant it stood for (a time in
-    the repeated autumn hour would otherwise read as ambiguous: `unchanged_instant`)."""
+    the repeated autumn hour would otherwise read as ambiguous: `unchanged_instant`), a
+    changed one there as the pass chosen for it (`with_chosen_pass`)."""
     data = form.service_data()
     for name in ("starts_at", "ends_at"):
         data[name] = unchanged_instant(data[name], getattr(session, name), session.event.tz)
-    return data
+    return with_chosen_pass(form, data, session.event.timezone)
 
 
 def _change_message(change) -> str:

@@ -8,6 +8,10 @@
 //   returns. The server records that time and answers as it would have then; answers that
 //   are not a plain "checked in" (someone else checked them in, cancelled, unknown code) are
 //   marked as conflicts in the list of entries sent late.
+// - Signed out (the organiser's sign-in ended: 401 `signed_out`, or the page's CSRF token
+//   refused because its session is gone): the entry is kept the same way, and the panel
+//   offers "Sign in again", which leads back to this page (same session); the kept entries
+//   are sent from there.
 // - Camera: BarcodeDetector where the browser has it, else jsQR (static/vendor/jsQR.js, from
 //   npm, copied by `make static-vendor`), which Safari and Firefox need.
 (function () {
@@ -30,11 +34,13 @@
   var session = root.dataset.session || null;
   var flushing = false;
   var idleText = title.textContent;  // "Scan a QR code or type a code or a name."
+  var signIn = document.getElementById("door-signin");
 
   function show(state, heading, text) {
     panel.dataset.state = state;
     title.textContent = heading;
     detail.textContent = text || "";
+    signIn.hidden = state !== "signed_out";
   }
 
   function loadQueue() {
@@ -64,11 +70,20 @@
     return error;
   }
 
+  function signedOut() {
+    var error = offline();  // kept on the device like an entry made without a connection
+    error.signedOut = true;
+    return error;
+  }
+
   // static/fetch_json.js; a gateway error counts as no connection (the venue's uplink).
   function post(body) {
     return window.eventappPostJson(root.dataset.scanUrl, body, root.dataset.csrf).then(
       function (answer) {
         if (answer.status >= 502) throw offline();
+        if (answer.status === 401 || (answer.body && answer.body.error === "csrf_failed")) {
+          throw signedOut();
+        }
         if (!answer.body) throw new Error("not JSON");
         answer.body.httpStatus = answer.status;
         return answer.body;
@@ -137,19 +152,24 @@
     }
   }
 
-  function keep(body) {
-    body.scanned_at = new Date().toISOString();
+  function keep(body, signedOutNow) {
+    body.scanned_at = body.scanned_at || new Date().toISOString();
     var entries = loadQueue();
     entries.push(body);
     saveQueue(entries);
-    show("queued", texts.offline, body.code || "");
+    showKept(signedOutNow, body.code || "");
+  }
+
+  function showKept(signedOutNow, code) {
+    if (signedOutNow) show("signed_out", texts.signedOut, code);
+    else show("queued", texts.offline, code);
   }
 
   function enter(body) {
     body.session = session;
-    if (loadQueue().length) { keep(body); flush(); return; }  // keep the order of the door
+    if (loadQueue().length) { keep(body, panel.dataset.state === "signed_out"); flush(); return; }
     post(body).then(answered, function (error) {
-      if (error && error.offline) keep(body);
+      if (error && error.offline) keep(body, error.signedOut);
       else show("unknown", texts.error, "");
     });
   }
@@ -187,8 +207,9 @@
         show("idle", idleText, "");  // no longer "no connection": everything was sent
       }
       flush();
-    }, function () {
+    }, function (error) {
       flushing = false;
+      if (error && error.signedOut) showKept(true, "");
     });
   }
 

@@ -4,12 +4,26 @@ Anonymous visitors of a page go to the login page (with `next=` back to the page
 call gets a JSON 401 unless it carries a valid bearer token. The organiser API accepts only
 bearer tokens, never the session cookie, so a page in another tab can't use an organiser's
 cookie to call it. A signed-in organiser without the role gets 403.
+
+Signing in again without losing what the door was doing: an organiser's sign-in ends (the
+8-hour session, or signed out elsewhere) while a phone stays in door mode. What was sent then
+must not be lost, nor lead to a URL that answers only POSTs:
+
+- a JSON call (door.js) gets 401 `signed_out` with the sign-in link; door.js keeps the entry
+  on the device, as it does without a connection, and sends it once signed in again;
+- a form post (door mode without JavaScript) goes to the sign-in page, whose `next` is the
+  page the form names in its hidden `back` field, with the typed check-in `code` in it, so
+  signing in leads back to door mode with the code in its field.
+
+Without the session cookie the CSRF token is gone too, so security.py's CSRF refusal answers
+the same way for someone signed out (nothing is done with the refused request either way).
 """
 
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import abort, g, request
+from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +33,10 @@ from ..models import Event, EventRole, EventSession
 from ..services.backoffice import accounts
 
 ROLE_NAMES = ("admin", "organiser", "checkin")
+
+# Form fields carried into `next`: the check-in code typed at the door.
+KEPT_FIELDS = ("code",)
+KEPT_MAX = 200
 
 
 def role_required(*roles: str):
@@ -36,6 +54,8 @@ def role_required(*roles: str):
                     abort(401)
             else:
                 if not current_user.is_authenticated:
+                    if request.method != "GET":  # that URL answers POSTs only
+                        return signin_again()
                     return login_manager.unauthorized()
                 organiser = current_user
             if not organiser.has_role(*roles):
@@ -114,3 +134,34 @@ def safe_next_url(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def next_after_signin() -> str:
+    """Where signing in again leads: the page itself for a GET; for a POST, the page its
+    form names (`back`), with the kept fields; the dashboard when it names none."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    back = request.form.get("back") if not request.is_json else None
+    page = safe_next_url(back, url_for("organiser.dashboard"))
+    kept = {name: request.form.get(name, "")[:KEPT_MAX].strip() for name in KEPT_FIELDS}
+    kept = {name: value for name, value in kept.items() if value and not request.is_json}
+    if not kept:
+        return page
+    joiner = "&" if urlsplit(page).query else "?"
+    return f"{page}{joiner}{urlencode(kept)}"
+
+
+def signin_again():
+    """The answer to an organiser request whose sign-in has ended (see the module's doc)."""
+    message = _("Your sign-in has expired. Sign in again to go on.")
+    login_url = url_for("organiser.login", next=next_after_signin())
+    if wants_json():
+        response = jsonify({"error": "signed_out", "message": message, "login_url": login_url})
+        response.status_code = 401
+        return response
+    flash(message, "warning")
+    return redirect(login_url)

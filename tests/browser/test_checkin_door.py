@@ -19,6 +19,7 @@ from eventapp.services.backoffice import checkin
 from eventapp.services.mail.render import render
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT
 from tests.browser.test_organiser_dashboard import door_event, sign_in  # noqa: F401
+from tests.conftest import ORGANISER_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -301,3 +302,31 @@ def decoded_by_jsqr(luma: np.ndarray) -> str | None:
         timeout=60,
     )
     return done.stdout.decode() or None
+
+
+def test_a_check_in_made_after_the_sign_in_expired_is_sent_after_signing_in_again(
+    door_event,  # noqa: F811
+    new_page,
+):
+    """The trial: the organiser's sign-in expired in door mode; the next scan showed
+    "Something went wrong" and was lost (the POST was refused for its CSRF token, or sent
+    to the sign-in page with `next` a URL that answers POSTs only)."""
+    event, codes = door_event
+    page = open_door(new_page, event)
+    page.context.clear_cookies()  # the 8-hour session cookie expired
+    code = page.locator("#door-code")
+    code.type(codes["Ëlise Müller"])
+    code.press("Enter")
+    result = page.locator("#door-result")
+    expect(result).to_have_attribute("data-state", "signed_out")
+    expect(result).to_contain_text("Your sign-in has expired")
+    expect(page.locator("#door-queue-status")).to_contain_text("1 check-in waiting")
+    assert arrival("Ëlise Müller") is None
+
+    page.locator("#door-signin").click()
+    page.fill("input[name=email]", "door@example.org")
+    page.fill("input[name=password]", ORGANISER_PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"**/organiser/events/{event.slug}/door")
+    expect(page.locator("#door-queue-list")).to_contain_text("Ëlise Müller: Checked in")
+    assert arrival("Ëlise Müller") is not None

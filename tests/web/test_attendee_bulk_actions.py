@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, AuditEntry, EventSession, OutboxMessage, Registration
+from eventapp.services.backoffice.bulk import Outcome, move_summary
 from eventapp.services.mail.worker import send_pending
 from eventapp.services.registration import register as registration
 from tests.web.conftest import fresh, sign_up
@@ -170,7 +171,11 @@ def test_bulk_move_follows_the_registration_rules_and_reports_each_attendee(
     response = bulk(client, event, "move", [ada.id, bob.id, cyd.id, dee.id], move_to=str(drones.id))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Move to “Drones”" in page and "Done for 1 of 4 attendees." in page
+    assert "Move to “Drones”" in page
+    assert (
+        "1 of 4 attendees moved. 3 could not be moved: 1 because the session is full, "
+        "1 already registered for it, 1 because their registration is cancelled." in page
+    )
     assert "Moved here from Robots." in page
     assert "Already registered for this session." in page
     assert "Registration already cancelled; nothing changed." in page
@@ -184,6 +189,38 @@ def test_bulk_move_follows_the_registration_rules_and_reports_each_attendee(
     send_pending(now=now)
     subjects = [m["Subject"] for m in mail_to(smtp_server, "ada@example.org")]
     assert f"Je aanmelding voor {event.name}" in subjects  # Drones, with its invitation
+
+
+def test_bulk_move_summary_counts_the_full_and_the_clashing_in_both_languages(
+    client, make_organiser, login, round_one, make_session, now
+):
+    """The trial: "Done for 1 of 3" did not say why the others stayed where they were."""
+    event, (plenary, robots, drones), (ada, bob, cyd, dee) = round_one
+    panel = make_session(event, kind="plenary", start=1, capacity=50, title="Panel")
+    eve = sign_up(event, [panel], "eve@example.org", now, name="Eve Evers")
+    db.session.commit()
+    client.get("/lang/nl")
+    login(make_organiser("organiser"))
+
+    # Drones has one free seat: Ada takes it, Bob finds it full, Eve's plenary clashes.
+    response = bulk(client, event, "move", [ada.id, bob.id, eve.id], move_to=str(drones.id))
+    summary = response.get_data(as_text=True).split('id="bulk-summary">')[1].split("</p>")[0]
+    assert summary == (
+        "1 van de 3 deelnemers verplaatst. 2 konden niet worden verplaatst: 1 omdat de sessie "
+        "vol is, 1 door een overlap met een sessie die ze al hebben."
+    )
+    assert status_of(eve, drones) is None and status_of(bob, robots) == "confirmed"
+
+
+def test_the_move_summary_in_english_when_all_moved_or_one_clashes(app, round_one, now):
+    _event, _sessions, (ada, bob, *_rest) = round_one
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert move_summary([Outcome(ada, True, "")]) == "1 of 1 attendee moved."
+        clash = [Outcome(ada, True, ""), Outcome(bob, False, "Overlaps", "conflict")]
+        assert move_summary(clash) == (
+            "1 of 2 attendees moved. 1 could not be moved: "
+            "1 because of a clash with a session they hold."
+        )
 
 
 def test_bulk_move_needs_a_session_of_this_event(client, signed_in, round_one, make_event):

@@ -2,7 +2,11 @@
 the event's language and, optionally, in its other one; every reader sees their language's
 text, or the other when it is missing: on the pages, in emails and in calendar files."""
 
+import io
+
 import flask_babel
+import openpyxl
+import pypdf
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
@@ -404,3 +408,33 @@ def test_the_registrations_titles_follow_a_changed_language(client, bilingual, n
     changed = client.patch(f"/api/v1/registrations/{token}", json={"locale": "en"})
     assert registered_titles(changed) == ["Digital twins"]
     assert registered_titles(client.get(f"/api/v1/registrations/{token}")) == ["Digital twins"]
+
+
+def test_an_english_organisers_exports_name_the_sessions_in_english(
+    client, bilingual, make_organiser, login, now
+):
+    """The trial: a Dutch event's lists, exported in English, had Dutch sheet names, print
+    headings, session columns and PDF titles, though the organiser had given English ones."""
+    event, twins, _cobots = bilingual
+    register(event, [twins], now, "ada@example.org", name="Ada")
+    client.get("/lang/en")
+    login(make_organiser("organiser"))
+    base = f"/organiser/events/{event.slug}"
+
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"{base}/sessions/{twins.id}/attendees.xlsx").data)
+    )
+    assert book.sheetnames == ["Digital twins"]
+    heading = book.worksheets[0].oddHeader.center.text
+    assert heading == "Digital twins · 2027-03-18 10:00–11:00 · Main Hall"
+
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"{base}/attendees.xlsx").data))
+    rows = [[cell.value for cell in row] for row in book.worksheets[0].iter_rows()]
+    assert book.sheetnames == ["Attendees"] and rows[0][:2] == ["Reference", "Name"]
+    assert "10:00 Digital twins" in rows[1] and "Digital twins" in rows[1]
+    csv_text = client.get(f"{base}/attendees.csv").get_data(as_text=True)
+    assert "Digital twins" in csv_text and "Digitale" not in csv_text
+
+    pdf = pypdf.PdfReader(io.BytesIO(client.get(f"{base}/badges.pdf?attendee=0").data))
+    assert pdf.metadata.title == "Smart Industry Annual Event"
+    assert "Smart Industry Annual Event" in pdf.pages[0].extract_text()

@@ -332,3 +332,49 @@ def test_a_floating_time_in_the_fold_means_the_first_occurrence_as_with_a_tzid(
         datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
         datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
     )
+
+
+def test_the_session_form_asks_which_of_the_two_times_in_the_repeated_hour(client, organiser, api):
+    """docs/CALENDAR.md's gap: a datetime-local field has no offset, so a new time in the
+    repeated autumn hour could not be typed at all (the form said "give the offset")."""
+    form = {
+        "title": "Night owls",
+        "kind": "workshop",
+        "starts_at": "2027-10-31T02:30",
+        "ends_at": "2027-10-31T03:30",
+        "room_id": "0",
+        "capacity": "10",
+    }
+    blank = client.get("/organiser/events/dst/sessions/new").get_data(as_text=True)
+    assert 'id="repeated-hour"' not in blank  # only once such a time was typed
+
+    asked = client.post("/organiser/events/dst/sessions/new", data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and sessions() == []
+    assert (
+        "2027-10-31 02:30 happens twice in Europe/Amsterdam: the clocks go back that night. "
+        "Choose below whether you mean the first time (+02:00) or the second (+01:00)." in page
+    )
+    assert "Give the offset" not in page
+    assert 'id="repeated-hour"' in page and 'value="second"' in page
+
+    second = client.post(
+        "/organiser/events/dst/sessions/new", data={**form, "repeated_hour": "second"}
+    )
+    assert second.status_code == 302, second.get_data(as_text=True)
+    first = client.post(
+        "/organiser/events/dst/sessions/new",
+        data={**form, "title": "Early owls", "repeated_hour": "first"},
+    )
+    assert first.status_code == 302
+    db.session.expire_all()
+    assert stored_times() == {
+        "Night owls": (  # 02:30+01:00, 03:30+01:00: an hour
+            datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+            datetime(2027, 10, 31, 2, 30, tzinfo=UTC),
+        ),
+        "Early owls": (  # 02:30+02:00, 03:30+01:00: two hours
+            datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+            datetime(2027, 10, 31, 2, 30, tzinfo=UTC),
+        ),
+    }

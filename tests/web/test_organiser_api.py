@@ -248,6 +248,24 @@ def test_invalid_event_fields_are_422_per_field(api, body, field):
     assert field in response.get_json()["fields"]
 
 
+def test_a_date_outside_the_years_allowed_says_which_years(api):
+    """The trial's 1999 event: the API answered "Not a date and time", where the form says
+    which years it takes (tests/web/test_organiser_programme.py); now both say the same."""
+    body = {**EVENT, "starts_at": "1999-03-18T09:00", "ends_at": "1999-03-18T18:00"}
+    response = api("POST", "/api/v1/events", body)
+    assert response.status_code == 422
+    years = ["Een datum en tijd in de jaren 2000 tot en met 2999."]
+    assert response.get_json()["fields"] == {"starts_at": years, "ends_at": years}
+
+    build(api, with_session=False)
+    moved = api("POST", "/api/v1/events/expo-2027/move", {"starts_at": "1999-01-01T09:00"})
+    assert moved.get_json()["fields"]["starts_at"] == [
+        "Een datum en tijd in de jaren 2000 tot en met 2999."
+    ]
+    nonsense = api("POST", "/api/v1/events", {**EVENT, "starts_at": "1999-13-01T09:00"})
+    assert nonsense.get_json()["fields"]["starts_at"][0].startswith("Geen datum en tijd")
+
+
 def test_bad_bodies_and_unknown_things(api):
     assert api("POST", "/api/v1/events", data="nope", content_type="text/plain").status_code == 400
     assert api("POST", "/api/v1/events", [1, 2]).status_code == 400

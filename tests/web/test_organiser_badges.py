@@ -101,6 +101,29 @@ def test_ten_per_sheet_and_a_chosen_few(client, organiser, crowd):
     assert sorted(re.findall(r"Person \d", text)) == ["Person 2", "Person 5"]
 
 
+def test_an_unknown_sheet_is_refused_with_the_sheets_to_choose_from(client, organiser, crowd):
+    """Not a PDF silently laid out for the default sheet (the trial's '?sheet=a4-3x8')."""
+    event, _people = crowd
+    for path in ("badges.pdf", "badges"):
+        response = client.get(f"/organiser/events/{event.slug}/{path}?sheet=a4-3x8")
+        assert response.status_code == 400
+        assert response.mimetype == "text/html"
+        page = response.get_data(as_text=True)
+        assert "Unknown label sheet “a4-3x8”. Choose one of: a4-2x4, a4-2x5." in page
+    assert db.session.query(AuditEntry).filter_by(action="badges.export").count() == 0
+    assert client.get(f"/organiser/events/{event.slug}/badges.pdf?sheet=").status_code == 200
+
+
+def test_the_unknown_sheet_message_in_dutch(client, make_organiser, login, crowd):
+    event, _people = crowd
+    client.get("/lang/nl")
+    login(make_organiser("organiser"))
+    response = client.get(f"/organiser/events/{event.slug}/badges.pdf?sheet=a4-3x8")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Onbekend etiketvel “a4-3x8”. Kies uit: a4-2x4, a4-2x5." in page
+
+
 def test_cancelled_attendees_get_no_badge(crowd):
     event, people = crowd
     people[0].status = "cancelled"

@@ -2,11 +2,16 @@
 entries queued offline with their scan time, bad input, and the plain form without JS."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import g
 
 from eventapp.extensions import db
 from eventapp.models import Attendee, Registration
+from eventapp.organiser import checkin_views, door_views
+from tests.conftest import ORGANISER_PASSWORD
+from tests.security_support import other_app
 from tests.web.conftest import fresh, sign_up
 
 
@@ -166,3 +171,133 @@ def test_a_name_nobody_has_says_so_instead_of_asking_to_pick(door, crowd):
     name_like = scan(door, event, code="Hendriks").json  # passes for a code, but a name
     assert name_like["state"] == "unknown"
     assert "Hendriks" in name_like["message"] and "HENDR1KS" not in name_like["message"]
+
+
+def test_an_event_over_two_days_is_checked_in_on_each_day(
+    door, make_event, make_session, now, monkeypatch
+):
+    """The trial: on the second day the door answered "Already checked in at 08:30" (the
+    first day's time) and counted yesterday's arrivals, with yesterday's people expected."""
+    event = make_event(ends_at=datetime(2027, 3, 19, 17, 0, tzinfo=UTC))
+    first = make_session(event, kind="plenary", capacity=100, title="Day one")
+    second = make_session(event, kind="plenary", start=24, capacity=100, title="Day two")
+    workshop = make_session(event, start=2, capacity=100, title="Only on day one")
+    ada = sign_up(event, [first, second], "ada@example.org", now, name="Ada Lovelace")
+    bob = sign_up(event, [workshop], "bob@example.org", now, name="Bob Bakker")
+    clock = [datetime(2027, 3, 18, 7, 30, tzinfo=UTC)]  # 08:30 in Amsterdam
+    monkeypatch.setattr(door_views, "utcnow", lambda: clock[0])
+    monkeypatch.setattr(checkin_views, "utcnow", lambda: clock[0])
+
+    day_one = scan(door, event, code=ada.checkin_code).json
+    assert day_one["state"] == "checked_in" and day_one["attendance"] == {
+        "arrived": 1,
+        "expected": 2,
+    }
+    page = door.get(f"/organiser/events/{event.slug}/door").get_data(as_text=True)
+    assert '<span id="door-day">Thursday 18 March</span>' in page
+
+    clock[0] = datetime(2027, 3, 19, 7, 45, tzinfo=UTC)  # the next day, 08:45
+    page = door.get(f"/organiser/events/{event.slug}/door").get_data(as_text=True)
+    assert '<span id="door-day">Friday 19 March</span>' in page
+    assert "<strong>0</strong> / 1" in page  # Ada only: Bob has nothing on day two
+    missing = door.get(f"/organiser/events/{event.slug}/checkin/missing").get_data(as_text=True)
+    assert "Ada Lovelace" in missing and "Bob Bakker" not in missing
+
+    day_two = scan(door, event, code=ada.checkin_code).json
+    assert day_two["state"] == "checked_in", day_two["message"]
+    assert day_two["attendee"]["checked_in_at"] == "08:45"
+    assert day_two["attendance"] == {"arrived": 1, "expected": 1}
+    again = scan(door, event, code=ada.checkin_code).json
+    assert again["state"] == "already" and again["message"] == "Already checked in at 08:45"
+    refused = scan(door, event, code=bob.checkin_code, session=second.id).json
+    assert refused["state"] == "refused"
+
+
+def test_a_one_day_event_names_no_day_and_says_already_the_next_morning(door, crowd, monkeypatch):
+    event, plenary, workshop, ada, bob = crowd
+    clock = [datetime(2027, 3, 18, 7, 30, tzinfo=UTC)]
+    monkeypatch.setattr(door_views, "utcnow", lambda: clock[0])
+    assert scan(door, event, code=ada.checkin_code).json["state"] == "checked_in"
+    assert 'id="door-day"' not in door.get(f"/organiser/events/{event.slug}/door").get_data(
+        as_text=True
+    )
+    clock[0] += timedelta(days=1)
+    assert scan(door, event, code=ada.checkin_code).json["message"] == "Already checked in at 08:30"
+
+
+def next_of(login_url: str) -> str:
+    parts = urlsplit(login_url)
+    assert parts.path == "/organiser/login"
+    return parse_qs(parts.query)["next"][0]
+
+
+def signed_out(client):
+    """The sign-in ended: the cookie is gone (and the user the test's app context kept)."""
+    client._cookies.clear()
+    g.pop("_login_user", None)
+    client.get("/lang/en")
+
+
+def test_a_door_scan_after_the_sign_in_expired_is_a_401_door_js_keeps(door, crowd):
+    event, plenary, workshop, ada, bob = crowd
+    signed_out(door)
+    answer = scan(door, event, code=ada.checkin_code, session=plenary.id)
+    assert answer.status_code == 401  # not a redirect to a sign-in page fetch() can't read
+    assert answer.json["error"] == "signed_out"
+    assert answer.json["message"] == "Your sign-in has expired. Sign in again to go on."
+    assert fresh(Attendee, ada.id).checked_in_at is None
+
+
+def test_the_door_form_without_js_comes_back_with_its_code_after_signing_in(
+    door, crowd, make_organiser, login
+):
+    """The trial: the plain form's POST went to the sign-in page with `next` the POST-only
+    /checkin/code (405 after signing in), and the typed code was gone."""
+    event, plenary, workshop, ada, bob = crowd
+    page = door.get(f"/organiser/events/{event.slug}/door?session={plenary.id}")
+    back = f"/organiser/events/{event.slug}/door?session={plenary.id}"
+    assert f'name="back" value="{back}"' in page.get_data(as_text=True)
+    signed_out(door)
+
+    posted = door.post(
+        f"/organiser/events/{event.slug}/checkin/code",
+        data={"code": ada.checkin_code, "session": plenary.id, "back": back},
+    )
+    assert posted.status_code == 302
+    expected_next = f"{back}&code={ada.checkin_code}"
+    assert next_of(posted.headers["Location"]) == expected_next
+    assert fresh(Attendee, ada.id).checked_in_at is None  # nothing done while signed out
+
+    organiser = make_organiser("checkin", email="door2@example.org")
+    signed_in = door.post(
+        posted.headers["Location"],
+        data={"email": organiser.email, "password": ORGANISER_PASSWORD},
+    )
+    assert signed_in.headers["Location"] == expected_next
+    again = door.get(expected_next).get_data(as_text=True)
+    assert f'id="door-code" name="code" value="{ada.checkin_code}"' in again
+    signin_link = again.split('id="door-signin" href="')[1].split('"')[0]
+    assert next_of(signin_link.replace("&amp;", "&")) == back
+
+
+def test_an_expired_sign_in_refused_for_its_csrf_token_signs_in_again_too(app, tmp_path, crowd):
+    """With CSRF on, as in production, the expired cookie took the token with it: the form
+    was refused "expired, reload" before the sign-in check could keep the code."""
+    event, plenary = crowd[0], crowd[1]
+    slug, session_id = event.slug, plenary.id
+    with other_app(app, tmp_path, WTF_CSRF_ENABLED=True) as protected:
+        client = protected.test_client()
+        client.get("/lang/en")
+        back = f"/organiser/events/{slug}/checkin"
+        posted = client.post(
+            f"/organiser/events/{slug}/checkin/code",
+            data={"code": "ABCD1234", "session": session_id, "back": back, "csrf_token": "gone"},
+        )
+        assert posted.status_code == 302
+        assert next_of(posted.headers["Location"]) == f"{back}?code=ABCD1234"
+        json_scan = client.post(
+            f"/organiser/events/{slug}/door/scan",
+            json={"code": "ABCD1234"},
+            headers={"Accept": "application/json", "X-CSRFToken": "gone"},
+        )
+        assert json_scan.status_code == 401 and json_scan.json["error"] == "signed_out"

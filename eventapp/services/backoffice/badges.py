@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import segno
+from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -32,7 +33,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, Event
+from ..errors import DomainError
 from ..validation import ID_MAX
 from .attendees import AttendeeFilter, attendee_query
 
@@ -57,6 +60,24 @@ class Sheet:
 
 SHEETS = {sheet.key: sheet for sheet in (Sheet("a4-2x4", 2, 4), Sheet("a4-2x5", 2, 5))}
 DEFAULT_SHEET = "a4-2x4"
+
+
+def sheet_named(key: str | None) -> Sheet:
+    """The sheet a `?sheet=` names; none given is the default. An unknown name is refused
+    (400) rather than replaced: a PDF silently laid out for another label sheet prints
+    every badge across the labels' edges."""
+    if not key:
+        return SHEETS[DEFAULT_SHEET]
+    if key not in SHEETS:
+        message = _(
+            "Unknown label sheet “%(sheet)s”. Choose one of: %(choices)s.",
+            sheet=key[:40],
+            choices=", ".join(SHEETS),
+        )
+        raise DomainError(message, "unknown_sheet", 400)
+    return SHEETS[key]
+
+
 MARGIN = 5 * mm
 FONT = "BadgeVera"
 FONT_BOLD = "BadgeVera-Bold"
@@ -163,8 +184,9 @@ def badges_pdf(event: Event, badges: list[Badge], sheet_key: str = DEFAULT_SHEET
     width, height = sheet.label_size
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
-    canvas.setTitle(event.name)
-    canvas.setSubject("Badges")
+    name = in_reader_language(event, "name")  # the organiser's language, as the rest of the PDF
+    canvas.setTitle(name)
+    canvas.setSubject(_("Badges"))
     for index, badge in enumerate(badges):
         slot = index % sheet.per_page
         if index and slot == 0:
@@ -174,7 +196,7 @@ def badges_pdf(event: Event, badges: list[Badge], sheet_key: str = DEFAULT_SHEET
         _draw_badge(canvas, badge, x, y, width, height)
     if not badges:
         canvas.setFont(FONT, 12)
-        canvas.drawString(20 * mm, A4[1] - 30 * mm, event.name)
+        canvas.drawString(20 * mm, A4[1] - 30 * mm, name)
     canvas.save()
     return buffer.getvalue()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ...extensions import db
@@ -66,6 +67,9 @@ class Outcome:
     attendee: Attendee
     done: bool
     note: str
+    # Why it was not done, for the summary: "full", "conflict", "already", "cancelled", or
+    # "refused" (another rule; the note has its words).
+    reason: str = ""
 
 
 def selected_attendees(event: Event, selection: Selection) -> list[Attendee]:
@@ -100,14 +104,20 @@ def _each(attendees: list[Attendee], act: Callable[[Attendee], Outcome]) -> list
             with db.session.begin_nested():
                 outcomes.append(act(attendee))
         except DomainError as error:
-            outcomes.append(Outcome(attendee, False, error.message))
+            reason = _REASONS_BY_CODE.get(error.code, "refused")
+            outcomes.append(Outcome(attendee, False, error.message, reason))
     return outcomes
+
+
+# The refusals the summary counts apart: their error codes (services/errors.py).
+_REASONS_BY_CODE = {"full": "full", "schedule_conflict": "conflict"}
 
 
 def _skip_cancelled(act: Callable[[Attendee], Outcome]) -> Callable[[Attendee], Outcome]:
     def act_on_active(attendee: Attendee) -> Outcome:
         if attendee.status != "active":
-            return Outcome(attendee, False, _("Registration already cancelled; nothing changed."))
+            note = _("Registration already cancelled; nothing changed.")
+            return Outcome(attendee, False, note, "cancelled")
         return act(attendee)
 
     return act_on_active
@@ -169,7 +179,7 @@ def bulk_move(
     def move(attendee: Attendee) -> Outcome:
         held = registration.active_registrations(attendee)
         if any(r.session_id == session.id for r in held):
-            return Outcome(attendee, False, _("Already registered for this session."))
+            return Outcome(attendee, False, _("Already registered for this session."), "already")
         replaced = [r.session for r in held if _same_slot(r.session, session)]
         kept = [r.session_id for r in held if r.session not in replaced]
         move_attendee(attendee, [*kept, session.id], actor=actor, now=now)
@@ -179,6 +189,61 @@ def bulk_move(
         return Outcome(attendee, True, _("Moved here from %(titles)s.", titles=titles))
 
     return _each(selected_attendees(event, selection), _skip_cancelled(move))
+
+
+def move_summary(outcomes: list[Outcome]) -> str:
+    """The bulk move's result in one paragraph: how many were moved, how many were not, and
+    why, counted by reason (the trial's "Done for 1 of 4" left the organiser counting the
+    report's lines to learn that two found the session full)."""
+    moved = sum(1 for o in outcomes if o.done)
+    text = ngettext(
+        "%(moved)d of %(num)d attendee moved.",
+        "%(moved)d of %(num)d attendees moved.",
+        len(outcomes),
+        moved=moved,
+    )
+    missed = [o.reason or "refused" for o in outcomes if not o.done]
+    if not missed:
+        return text
+    parts = [_reason_count(reason, missed.count(reason)) for reason in _REASON_ORDER]
+    why = ", ".join(part for part in parts if part)
+    head = ngettext("%(num)d could not be moved:", "%(num)d could not be moved:", len(missed))
+    return f"{text} {head} {why}."
+
+
+_REASON_ORDER = ("full", "conflict", "already", "cancelled", "refused")
+
+
+def _reason_count(reason: str, count: int) -> str:
+    """ "2 because the session is full": one reason's share of the attendees not moved."""
+    if not count:
+        return ""
+    words = {
+        "full": lambda: ngettext(
+            "%(num)d because the session is full",
+            "%(num)d because the session is full",
+            count,
+        ),
+        "conflict": lambda: ngettext(
+            "%(num)d because of a clash with a session they hold",
+            "%(num)d because of a clash with a session they hold",
+            count,
+        ),
+        "already": lambda: ngettext(
+            "%(num)d already registered for it", "%(num)d already registered for it", count
+        ),
+        "cancelled": lambda: ngettext(
+            "%(num)d because their registration is cancelled",
+            "%(num)d because their registration is cancelled",
+            count,
+        ),
+        "refused": lambda: ngettext(
+            "%(num)d refused by another rule (see their line)",
+            "%(num)d refused by another rule (see their lines)",
+            count,
+        ),
+    }
+    return words[reason]()
 
 
 def _same_slot(held: EventSession, target: EventSession) -> bool:

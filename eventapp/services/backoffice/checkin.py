@@ -5,15 +5,20 @@ The door finds an attendee by the code printed as a QR code in their confirmatio
 (Attendee.checked_in_at) or for one session (Registration.checked_in_at; that also counts
 as arriving at the event). Checking in twice is harmless and says when the first time was,
 which is what the door needs when two people show the same code.
+
+An event over several days is checked in day by day: the event's door on its second day
+expects the people holding a seat that day, and someone who came yesterday is checked in
+again, not told "already checked in at 08:30" (yesterday's time). `Attendee.checked_in_at`
+then holds the arrival on the latest day they came (the audit log keeps every day's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -77,22 +82,52 @@ def search(event: Event, term: str, limit: int = SEARCH_LIMIT) -> list[Attendee]
     )
 
 
-def _mark(model, row, at: datetime) -> bool:
-    """Set `checked_in_at` if it is still empty; True if this call set it.
+def event_day(event: Event, at: datetime) -> date | None:
+    """The day (in the event's zone) `at` falls on, when the event spans several days and so
+    is checked in day by day; None for a one-day event, checked in once."""
+    first = event.local(event.starts_at).date()
+    last = event.local(event.ends_at - timedelta(seconds=1)).date()
+    return event.local(at).date() if last > first else None
+
+
+def door_day(event: Event, now: datetime) -> date | None:
+    """The day the check-in pages count for: today, when it is one of the event's days;
+    None (the whole event) for a one-day event or on a day outside it."""
+    day = event_day(event, now)
+    first, last = event.local(event.starts_at).date(), event.local(event.ends_at).date()
+    return day if day is not None and first <= day <= last else None
+
+
+def day_bounds(event: Event, day: date) -> tuple[datetime, datetime]:
+    """The day's first instant and the next day's, in UTC, as stored times compare."""
+    start = datetime.combine(day, time(0), tzinfo=event.tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=event.tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _mark(model, row, at: datetime, day: tuple[datetime, datetime] | None = None) -> bool:
+    """Set `checked_in_at` if it is still empty (or, with `day`'s bounds, holds an earlier
+    day's arrival); True if this call set it.
 
     A device that was offline sends its check-ins later, with the time they were scanned:
-    an arrival recorded meanwhile at a later time (another door) moves back to the earlier
-    one, so `checked_in_at` is always when the person first came in."""
+    an arrival recorded meanwhile at a later time that day (another door) moves back to the
+    earlier one, so `checked_in_at` is always when the person first came in (that day)."""
+    empty = model.checked_in_at.is_(None)
+    if day is not None:
+        empty = or_(empty, model.checked_in_at < day[0])
     result = db.session.execute(
         update(model)
-        .where(model.id == row.id, model.checked_in_at.is_(None))
+        .where(model.id == row.id, empty)
         .values(checked_in_at=at)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
+        later = model.checked_in_at > at
+        if day is not None:
+            later = and_(later, model.checked_in_at < day[1])
         db.session.execute(
             update(model)
-            .where(model.id == row.id, model.checked_in_at > at)
+            .where(model.id == row.id, later)
             .values(checked_in_at=at)
             .execution_options(synchronize_session=False)
         )
@@ -156,7 +191,8 @@ def check_in(
     registration = _seat_in(attendee, session) if session is not None else None
     # Conditional UPDATEs: of two doors scanning the same code at once, exactly one records
     # the arrival, and the other is told "already", with the first time.
-    arrived = _mark(Attendee, attendee, now)
+    day = event_day(attendee.event, now)
+    arrived = _mark(Attendee, attendee, now, day_bounds(attendee.event, day) if day else None)
     if registration is not None:
         already = not _mark(Registration, registration, now)
         first = registration.checked_in_at
@@ -213,16 +249,30 @@ class Attendance:
         return self.expected - self.arrived
 
 
-def _expected_event(event: Event):
-    """Active attendees holding at least one seat: the people the door expects today."""
+def _expected_event(event: Event, day: date | None = None):
+    """Active attendees holding at least one seat (that day, for an event over several
+    days): the people the door expects today."""
+    seat = [Registration.attendee_id == Attendee.id, Registration.holds_seat]
+    if day is not None:
+        start, end = day_bounds(event, day)
+        seat += [
+            Registration.session_id == EventSession.id,
+            EventSession.starts_at >= start,
+            EventSession.starts_at < end,
+        ]
     return select(Attendee).where(
         Attendee.event_id == event.id,
         Attendee.status == "active",
-        exists().where(
-            Registration.attendee_id == Attendee.id,
-            Registration.holds_seat,
-        ),
+        exists().where(*seat),
     )
+
+
+def _arrived_on(event: Event, day: date | None):
+    """The condition "checked in for the event" (on `day`, if given)."""
+    if day is None:
+        return Attendee.checked_in_at.is_not(None)
+    start, end = day_bounds(event, day)
+    return and_(Attendee.checked_in_at >= start, Attendee.checked_in_at < end)
 
 
 def _expected_session(session: EventSession):
@@ -237,11 +287,14 @@ def _expected_session(session: EventSession):
     )
 
 
-def attendance(event: Event, session: EventSession | None = None) -> Attendance:
-    """How many are expected, and how many of them have arrived: one query."""
+def attendance(
+    event: Event, session: EventSession | None = None, day: date | None = None
+) -> Attendance:
+    """How many are expected, and how many of them have arrived (for the event: on `day`,
+    when it is checked in day by day, see door_day): one query."""
     if session is None:
-        arrived_column = Attendee.checked_in_at
-        base = _expected_event(event)
+        arrived_column = case((_arrived_on(event, day), 1))
+        base = _expected_event(event, day)
     else:
         arrived_column = Registration.checked_in_at
         base = _expected_session(session)
@@ -252,23 +305,32 @@ def attendance(event: Event, session: EventSession | None = None) -> Attendance:
 
 
 def not_arrived(
-    event: Event, session: EventSession | None = None, *, page: int = 1, per_page: int = 50
+    event: Event,
+    session: EventSession | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    day: date | None = None,
 ):
-    """The expected attendees who have not come yet, by name, a page at a time."""
+    """The expected attendees who have not come yet (on `day`), by name, a page at a time."""
     if session is None:
-        stmt = _expected_event(event).where(Attendee.checked_in_at.is_(None))
+        arrived = _arrived_on(event, day)
+        stmt = _expected_event(event, day).where(or_(Attendee.checked_in_at.is_(None), ~arrived))
     else:
         stmt = _expected_session(session).where(Registration.checked_in_at.is_(None))
     stmt = stmt.order_by(func.lower(Attendee.name), Attendee.id)
     return db.paginate(stmt, page=page, per_page=per_page, max_per_page=200, error_out=False)
 
 
-def recently_arrived(event: Event, session: EventSession | None = None, limit: int = 10):
-    """The last people checked in, newest first, so the door sees what just happened."""
+def recently_arrived(
+    event: Event, session: EventSession | None = None, limit: int = 10, day: date | None = None
+):
+    """The last people checked in (on `day`), newest first, so the door sees what just
+    happened."""
     if session is None:
         stmt = (
-            _expected_event(event)
-            .where(Attendee.checked_in_at.is_not(None))
+            _expected_event(event, day)
+            .where(_arrived_on(event, day))
             .order_by(Attendee.checked_in_at.desc())
         )
     else:

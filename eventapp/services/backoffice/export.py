@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
+from ...i18n import in_reader_language
 from ...models import Attendee, Event, EventSession, Registration
 from ..programme.reading import Round, workshop_rounds
 from ..registration.answers import answer_text, event_answers
@@ -81,7 +82,13 @@ def _local_time(event: Event, instant: datetime | None) -> datetime | None:
 
 
 def _session_label(event: Event, session: EventSession) -> str:
-    return f"{_local(event, session.starts_at)[-5:]} {session.title}"
+    return f"{_local(event, session.starts_at)[-5:]} {_title(session)}"
+
+
+def _title(session: EventSession) -> str:
+    """The session's title in the reader's language: an English export of a Dutch event
+    names its sessions in English where the organiser gave them an English title."""
+    return in_reader_language(session, "title")
 
 
 @dataclass
@@ -104,7 +111,7 @@ def session_heading(session: EventSession) -> str:
     start, end = event.local(session.starts_at), event.local(session.ends_at)
     when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
     return " · ".join(
-        part for part in (session.title, when, session.room and session.room.name) if part
+        part for part in (_title(session), when, in_reader_language(session.room, "name")) if part
     )
 
 
@@ -143,7 +150,7 @@ def _round_cell(event: Event, mine: dict[str, list[EventSession]], round_: Round
     marks = {"confirmed": "", "offered": f" ({_('offer')})", "waitlisted": f" ({_('waiting')})"}
     in_round = {s.id for s in round_.sessions}
     return " | ".join(
-        s.title + mark
+        _title(s) + mark
         for status, mark in marks.items()
         for s in mine.get(status, [])
         if s.id in in_round
@@ -267,7 +274,7 @@ def session_table(session: EventSession) -> Table:
         ]
         for position, r in [(None, r) for r in confirmed] + list(enumerate(waiting, start=1))
     ]
-    return Table(session.title, header, rows, heading=session_heading(session))
+    return Table(_title(session), header, rows, heading=session_heading(session))
 
 
 def attendees_csv(

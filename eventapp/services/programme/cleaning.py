@@ -117,8 +117,7 @@ def clean_datetime(value, field: str, errors: FieldErrors, tz: str | None) -> da
     """
     parsed = parse_datetime(value)
     if parsed is None:
-        outside = _any_datetime(value) is not None  # 1999-01-01: a date, in the wrong year
-        errors.add(field, years_message() if outside else datetime_message())
+        errors.add(field, refusal_message(value))
         return None
     instant = _instant(parsed, field, errors, tz)
     # Events happen in this millennium, counted in UTC as stored: 2000-01-01T00:30+14:00 is
@@ -182,6 +181,24 @@ def _local_instant(
     return first.astimezone(UTC)
 
 
+def repeated_hour_passes(value, tz: str | None) -> tuple[datetime, datetime] | None:
+    """The two instants (UTC), first pass then second, that a wall-clock time without an
+    offset names in the repeated autumn hour of `tz`; None for any other value (with an
+    offset, outside that hour, or an unknown zone). For forms whose fields carry no offset
+    (datetime-local), so the organiser can say which pass they mean."""
+    if not isinstance(value, datetime) or value.tzinfo is not None or not tz:
+        return None
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    exists = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == value
+    if not exists or first.utcoffset() == second.utcoffset():  # the spring gap, or one time
+        return None
+    return first.astimezone(UTC), second.astimezone(UTC)
+
+
 def shift_wall_clock(moment: datetime, delta: timedelta, tz: str, field: str) -> datetime:
     """`moment` moved by `delta` on the event's wall clock, not in absolute time: an event
     moved from winter to summer time keeps its sessions at 10:00 local. A session landing in
@@ -236,6 +253,12 @@ def clean_note(value: object) -> str:
 def datetime_message() -> str:
     """The reason a time is refused, in the request's language (so built when needed)."""
     return _("Not a date and time (use 2027-03-18T09:30 or with an offset).")
+
+
+def refusal_message(value) -> str:
+    """Why `parse_datetime` refused `value`, the same for the forms and the JSON API: a real
+    date in the wrong year (1999-01-01) hears the years allowed, not "not a date and time"."""
+    return years_message() if _any_datetime(value) is not None else datetime_message()
 
 
 def years_message() -> str:
