@@ -9,6 +9,7 @@ from .labels import label
 from .models.types import utcnow
 from .services.allocation import groups as priority_groups
 from .services.allocation import runs as allocation
+from .services.allocation.quality import RULES_VERSION
 from .services.errors import DomainError
 from .services.programme import reading as programme
 
@@ -118,12 +119,19 @@ def _verify(event: str, run_id: int) -> None:
     versions = result.run.inputs.get("versions", {})
     click.echo(
         f"Run {run_id} of '{found.slug}' ({result.run.status}, seed {result.run.seed}, "
-        f"numpy {versions.get('numpy', '?')}, scipy {versions.get('scipy', '?')}): "
+        f"numpy {versions.get('numpy', '?')}, scipy {versions.get('scipy', '?')}, "
+        f"allocation rules {result.rules}): "
         f"recomputed {result.pairs} (attendee, round) places from the stored inputs."
     )
     if result.matches:
         click.echo("It matches the stored result, seat for seat.")
         return
+    if result.earlier_rules:
+        click.echo(
+            f"Note: this run was made under allocation rules {result.rules}, before today's "
+            f'rules {RULES_VERSION} (docs/ALLOCATION.md, "Rules versions"); a replay with '
+            "today's solver may differ for that reason alone."
+        )
     if result.differences:
         click.echo(f"It does NOT match: {len(result.differences)} place(s) differ.")
     for attendee, key, stored, now in result.differences[:50]:

@@ -436,7 +436,7 @@ def test_stats_are_json_serialisable_and_round_trip():
 
     record = json.loads(json.dumps(audit_record(workshops, rankings, result)))
     assert record["seed"] == 2
-    assert set(record["versions"]) == {"numpy", "scipy"}
+    assert set(record["versions"]) == {"numpy", "scipy", "rules"}
     assert len(record["workshops"]) == 3 and len(record["rankings"]) == 5
     replay = allocate(
         [

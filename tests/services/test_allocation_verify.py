@@ -94,3 +94,31 @@ def test_stored_inputs_altered_beyond_reading_are_a_clear_error(runner, run, dam
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)  # a message, not a traceback
     assert f"The stored data of run {run.id} cannot be read" in result.output
+
+
+def test_a_run_states_the_allocation_rules_it_was_made_under(runner, run):
+    """Allocation round two changed the rules (a double session's rounds join the fairness
+    level), so a run made before may replay differently: the run stores its rules' number
+    and the audit names it."""
+    assert run.inputs["versions"]["rules"] == 2
+    result = verify(runner, run)
+    assert result.exit_code == 0
+    assert "allocation rules 2)" in result.output
+    assert "Note:" not in result.output
+
+
+def test_a_differing_run_made_under_earlier_rules_says_so(runner, run):
+    """A run stored before the rules were numbered (no "rules") is rules 1: if it does not
+    replay, the audit still fails, but says that earlier rules may be the whole reason."""
+    inputs = copy.deepcopy(run.inputs)
+    del inputs["versions"]["rules"]
+    result_data = copy.deepcopy(run.result)
+    seated = next(a for a in result_data["assignments"] if a["workshop_id"] is not None)
+    seated["workshop_id"] = None
+    run.inputs, run.result = inputs, result_data
+    db.session.commit()
+    result = verify(runner, run)
+    assert result.exit_code == 1
+    assert "allocation rules 1)" in result.output
+    assert "made under allocation rules 1, before today's rules 2" in result.output
+    assert "It does NOT match: 1 place(s) differ." in result.output

@@ -18,6 +18,11 @@ from .problem import METHODS, HeldSeat, Problem, Ranking, Workshop, spanned_pair
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
+# The fairness rules a run was made under (docs/ALLOCATION.md, "Rules versions"): 1, the
+# fairness level over independent rounds only, a double session's rounds settled first (runs
+# store no number); 2, the double session's rounds join the fairness level.
+RULES_VERSION = 2
+
 
 @dataclass(frozen=True)
 class AllocationStats:
@@ -158,10 +163,15 @@ def audit_record(
 
     The library versions are recorded because the lottery stream comes from NumPy and the
     optimum from SciPy's HiGHS; a replay on other versions should match, and if it ever does
-    not, this says why.
+    not, this says why. ``rules`` says which fairness rules made the run (RULES_VERSION),
+    so a replay under later rules that differs is explained, not an alarm.
     """
     return {
-        "versions": {"numpy": np.__version__, "scipy": scipy.__version__},
+        "versions": {
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "rules": RULES_VERSION,
+        },
         "workshops": [w.to_dict() for w in sorted(workshops, key=lambda w: w.id)],
         "rankings": [
             r.to_dict() for r in sorted(rankings, key=lambda r: (r.attendee_id, r.round_key))

@@ -16,6 +16,7 @@ from .baselines import first_come_first_served, random_serial_dictatorship
 from .inputs import stored_inputs
 from .preferences import AllocationError
 from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS
+from .quality import RULES_VERSION
 from .solver import allocate
 
 
@@ -39,6 +40,18 @@ class Verification:
     @property
     def matches(self) -> bool:
         return not self.differences and not self.figures
+
+    @property
+    def rules(self) -> int:
+        """The fairness rules the run was made under (runs before numbering: 1)."""
+        versions = self.run.inputs.get("versions") if isinstance(self.run.inputs, dict) else None
+        rules = versions.get("rules", 1) if isinstance(versions, dict) else 1
+        return rules if isinstance(rules, int) and not isinstance(rules, bool) else 1
+
+    @property
+    def earlier_rules(self) -> bool:
+        """Made under earlier rules than today's solver: a difference may be that alone."""
+        return self.rules < RULES_VERSION
 
 
 # Figures that depend on the machine, not on the inputs: never compared.
