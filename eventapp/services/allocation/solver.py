@@ -36,12 +36,15 @@ each restricting the LP to the optimal face of the previous one (columns with a 
 reduced cost fixed at 0, rows with a non-zero dual made equalities), which keeps the matrix
 totally unimodular; fairness.py then runs the fairness levels and the lottery on the product
 of those faces. Rounds coupled by a session that spans rounds get per-attendee conflict rows,
-which break total unimodularity: they are solved first and per attendee (model.py), each
-level's LP bound imposed as an equality, and a final integral LP solution certifies itself as
-the exact optimum; if it ever came out fractional, ``scipy.optimize.milp`` (HiGHS branch and
-cut) solves the same levels exactly (``fairness.milp_rounds`` likewise for the independent
-rounds). Their misses count as fixed for the fairness level. ``bench/bench_allocation.py``
-prints the times and figures (docs/PERFORMANCE.md has the measurements).
+which break total unimodularity: their seat and rank levels are solved per attendee
+(model.py), each level's LP bound imposed as an equality, and what is left (:class:`_Face`:
+columns, tight rows, level rows) joins the fairness model as a :class:`CoupledPart`, so
+their misses are spread with everyone's (levels.py solves that exactly, with branch and bound
+on the coupled columns). If that ever fails its certificate, the rule before runs instead:
+the coupled rounds settled by their own lottery, ``scipy.optimize.milp`` where their LP is
+fractional, and ``fairness.milp_rounds`` for the rest with their misses fixed (logged).
+``bench/bench_allocation.py`` prints the times and figures (docs/PERFORMANCE.md has the
+measurements).
 
 The model is built in model.py, the inputs checked in problem.py; the two greedy baselines
 the optimum is compared with are in baselines.py, the statistics in quality.py.
