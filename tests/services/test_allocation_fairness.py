@@ -70,8 +70,10 @@ def key_of(workshops, rankings, assignments, depth, held=()):
     return (-none, *by_rank), tuple([0] * (8 - len(spread)) + spread)
 
 
-def brute_force(workshops, rankings, held=()):
-    """The best (levels, fairness) key over every feasible allocation of a tiny event."""
+def brute_force(workshops, rankings, held=(), key=None):
+    """The best (levels, fairness) key (``key_of`` unless given) over every feasible
+    allocation of a tiny event."""
+    key = key or key_of
     by_id = {w.id: w for w in workshops}
     depth = max((len(valid(workshops, r, held)) for r in rankings), default=0)
     best = None
@@ -88,7 +90,7 @@ def brute_force(workshops, rankings, held=()):
             mine.setdefault(r.attendee_id, []).append(w)
         if ok:
             got = {(r.attendee_id, r.round_key): w for r, w in zip(rankings, combo, strict=True)}
-            value = key_of(workshops, rankings, got, depth, held)
+            value = key(workshops, rankings, got, depth, held)
             best = value if best is None or value > best else best
     return best, depth
 
@@ -284,29 +286,6 @@ def double_key(workshops, rankings, assignments, depth, held=()):
     return (seated, *by_rank), tuple([0] * (8 - len(spread)) + spread)
 
 
-def brute_force_double(workshops, rankings, held=()):
-    """The best (levels, fairness) key over every feasible allocation, by enumeration."""
-    by_id = {w.id: w for w in workshops}
-    depth = max((len(valid(workshops, r, held)) for r in rankings), default=0)
-    best = None
-    for combo in itertools.product(*[[None, *valid(workshops, r, held)] for r in rankings]):
-        load, mine, ok = {}, {}, True
-        for r, wid in zip(rankings, combo, strict=True):
-            if wid is None:
-                continue
-            load[wid] = load.get(wid, 0) + 1
-            w = by_id[wid]
-            if load[wid] > w.capacity or any(w.overlaps(o) for o in mine.get(r.attendee_id, [])):
-                ok = False
-                break
-            mine.setdefault(r.attendee_id, []).append(w)
-        if ok:
-            got = {(r.attendee_id, r.round_key): w for r, w in zip(rankings, combo, strict=True)}
-            value = double_key(workshops, rankings, got, depth, held)
-            best = value if best is None or value > best else best
-    return best, depth
-
-
 @st.composite
 def events_with_a_double(draw, max_attendees=3):
     """Tiny events of 3 rounds whose round 0 has the double DOUBLE running through round 1,
@@ -335,7 +314,7 @@ def test_with_a_double_session_the_optimum_is_fairest_among_the_best(event, seed
     had to. Now checked against enumeration, levels and fairness alike."""
     workshops, rankings, held = event
     result = allocate(workshops, rankings, seed, held)
-    best, depth = brute_force_double(workshops, rankings, held)
+    best, depth = brute_force(workshops, rankings, held, key=double_key)
     assert double_key(workshops, rankings, result.assignments, depth, held) == best
 
 
