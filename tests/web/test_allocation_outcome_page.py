@@ -9,6 +9,7 @@ from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, Registration
 from eventapp.services.allocation import runs as allocation
 from eventapp.services.links import manage_token
+from eventapp.services.registration.register import RegistrationInput, register
 from tests.allocation_support import preference_event
 
 
@@ -53,6 +54,7 @@ def test_each_attendee_sees_what_they_got_and_why(client, published):
     assert "You got your choice number 1: Robots." in seen["Robots"]
     assert "You got your choice number 2: Sensors." in seen["Sensors"]
     assert "You got none of your choices" in seen[None]
+    assert "each was full with people who ranked it as high or higher" in seen[None]
 
 
 def test_in_dutch_and_not_before_publication(client, make_event, make_session, now):
@@ -66,3 +68,54 @@ def test_in_dutch_and_not_before_publication(client, make_event, make_session, n
     assert "Je workshopindeling" in text
     got_first = "Je kreeg je keuze nummer 1: Robots." in text
     assert got_first != ("Je kreeg geen van je keuzes" in text)
+
+
+def test_a_double_workshop_given_to_someone_who_ranked_it_lower_is_not_called_outranked(
+    client, make_event, make_session, now
+):
+    """Seats come before ranks, and a double workshop fills two rounds of whoever gets it.
+    Ann ranks Lab (a double, 1 seat) first and nothing after it; Cy ranks Talk then Lab, and
+    Demo; Zed ranks Talk, and Demo (1 seat each). Lab to Cy leaves one (attendee, round)
+    empty (Ann's), Lab to Ann two (both of Cy's): the optimum gives Lab to Cy, who ranked it
+    second. Ann's page said "each was full with people who ranked it as high or higher",
+    which is false here; it now says why a lower rank could win (the sentence stays where
+    it is true: test_each_attendee_sees_what_they_got_and_why)."""
+    event = make_event(allocation_mode="preferences", default_locale="en")
+    lab = make_session(event, start=2, hours=3.5, capacity=1, title="Lab")
+    talk = make_session(event, start=2, hours=1.5, capacity=1, title="Talk")
+    demo = make_session(event, start=4, hours=1.5, capacity=1, title="Demo")
+    r1, r2 = (r.key for r in allocation.rounds_of(event))
+    ranked = {
+        "Zed": {r1: [talk.id], r2: [demo.id]},
+        "Ann": {r1: [lab.id]},
+        "Cy": {r1: [talk.id, lab.id], r2: [demo.id]},
+    }
+    people = {
+        name: register(
+            event,
+            RegistrationInput(
+                name=name,
+                email=f"{name.lower()}@example.org",
+                consent=True,
+                preferences=prefs,
+                locale="en",
+            ),
+            now,
+        ).attendee
+        for name, prefs in ranked.items()
+    }
+    db.session.commit()
+    allocation.publish(event, allocation.dry_run(event, 1, now=now), now=now)
+    db.session.commit()
+    assert seat_of(people["Cy"]) == "Lab" and seat_of(people["Ann"]) is None
+
+    def page(name):
+        return client.get(f"/manage/{manage_token(people[name])}/allocation").get_data(as_text=True)
+
+    ann = page("Ann")
+    assert "You got none of your choices" in ann
+    assert "ranked it as high or higher" not in ann
+    assert "a seat can go to someone who ranked it lower" in ann
+    cy = page("Cy")
+    assert "You got your choice number 2: Lab." in cy
+    assert "This time is taken by your workshop Lab, which runs through it." in cy

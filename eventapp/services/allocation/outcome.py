@@ -40,6 +40,12 @@ class RoundOutcome:
     choices: list[Choice] = field(default_factory=list)
     got: Choice | None = None
     filled_by: str | None = None  # the title of a double workshop that fills this round
+    # Where they got none: every choice was full with people who ranked it as high or
+    # higher. Not always so, since seats come before ranks: a double workshop may go to
+    # someone who ranked it lower because it fills two of their rounds (and a priority
+    # group's members get its seats whatever their rank), so the page may say it only
+    # where the run shows it.
+    outranked: bool = True
 
 
 def ranking_demand(rankings: list[dict]) -> list[dict]:
@@ -90,6 +96,7 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
         if a["attendee_id"] == attendee.id
     }
     covers = round_covers(_workshop(w) for w in workshops.values())
+    seated = _seated(run, workshops)
     outcomes = []
     for key, ids in mine.items():
         choices = [
@@ -117,9 +124,33 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
                 choices=choices,
                 got=next((c for c in choices if c.session_id == got.get(key)), None),
                 filled_by=filled_by,
+                outranked=all(_outranked(c, seated) for c in choices),
             )
         )
     return sorted(outcomes, key=lambda o: o.starts_at)
+
+
+def _seated(run: AllocationRun, workshops: dict) -> dict[int, tuple[int, int]]:
+    """Per workshop given in the run: (how many got it, the lowest rank any of them gave it)."""
+    rank_of = {
+        (r["attendee_id"], i): rank
+        for r in run.inputs["rankings"]
+        for rank, i in enumerate((i for i in r["choices"] if i in workshops), start=1)
+    }
+    seated: dict[int, tuple[int, int]] = {}
+    for a in run.result["assignments"]:
+        w = a["workshop_id"]
+        if w is not None:
+            count, lowest = seated.get(w, (0, 0))
+            rank = rank_of.get((a["attendee_id"], w), len(workshops) + 1)
+            seated[w] = (count + 1, max(lowest, rank))
+    return seated
+
+
+def _outranked(choice: Choice, seated: dict[int, tuple[int, int]]) -> bool:
+    """The choice was full with people who ranked it as high as `choice.rank` or higher."""
+    count, lowest = seated.get(choice.session_id, (0, 0))
+    return count >= choice.seats and lowest <= choice.rank
 
 
 def _workshop(data: dict):
