@@ -162,6 +162,42 @@ def test_publish_never_confirms_a_workshop_that_overlaps_a_held_plenary(programm
     assert allocation.replay(run).to_dict()["assignments"] == run.result["assignments"]
 
 
+def test_publish_puts_nobody_on_the_waiting_list_of_a_workshop_that_overlaps_a_held_seat(
+    programme, make_session, now
+):
+    """Ada ranked A1 and A3, then took the keynote that overlaps A1: the allocation ignored
+    A1 for her (a choice that does not exist), and A3 went to Cy. Publication put her on the
+    waiting list of A1 too, a place the waiting list can never fill (promotion skips a
+    clash) and that her page and email showed as a wait. Now A1 is left out; A3 is hers or
+    she waits for it."""
+    event, a1, a2, keynote, key = programme
+    a3 = make_session(event, start=3.5, capacity=1, title="A3")  # 12:30: after the keynote
+    later = allocation.rounds_of(event)[1].key
+    ada = sign_up(event, "Ada", {key: [a1.id], later: [a3.id]}, now)
+    sign_up(event, "Bob", {key: [a1.id]}, now)
+    sign_up(event, "Cy", {later: [a3.id]}, now)
+    change_sessions(ada, [keynote.id], waitlist=False, now=now)
+    db.session.commit()
+
+    run = allocation.dry_run(event, 1, now=now)
+    assert run.stats["optimal"]["misses_per_attendee"][1] >= 1  # Ada or Cy misses A3
+    allocation.publish(event, run, now=now)
+    db.session.commit()
+    ada_rows = set(
+        db.session.execute(
+            select(Registration.session_id, Registration.status).where(
+                Registration.attendee_id == ada.id
+            )
+        ).all()
+    )
+    assert (a1.id, "waitlisted") not in ada_rows
+    assert (keynote.id, "confirmed") in ada_rows
+    assert ada_rows - {(keynote.id, "confirmed")} in (
+        {(a3.id, "confirmed")},
+        {(a3.id, "waitlisted")},
+    )
+
+
 def test_a_ranking_that_overlaps_a_held_seat_is_refused_at_registration(programme, now):
     event, a1, a2, keynote, key = programme
     with pytest.raises(InvalidInput) as error:

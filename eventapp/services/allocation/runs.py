@@ -303,9 +303,10 @@ def publish(
 def _waitlist_the_rest(run, attendees, sessions, touched, now) -> int:
     """Pairs left with nothing: a waiting-list place on each workshop they ranked, in order
     of rank first (all first choices before any second choice), then of a seeded lottery."""
-    ranked = {(r["attendee_id"], r["round_key"]): r["choices"] for r in run.inputs["rankings"]}
+    inputs = stored_inputs(run)
+    ranked = _attendable_choices(run, inputs)
     # A round filled by a double workshop from another round is not missed (finding 3).
-    covers = round_covers(stored_inputs(run).workshops)
+    covers = round_covers(inputs.workshops)
     filled = {
         (row["attendee_id"], key)
         for row in run.result["assignments"]
@@ -339,6 +340,26 @@ def _waitlist_the_rest(run, attendees, sessions, touched, now) -> int:
         )
         touched[attendee_id].append(session_id)
     return len(places)
+
+
+def _attendable_choices(run, inputs) -> dict[tuple[int, str], list[int]]:
+    """Each ranking without the workshops that overlap a seat the attendee held at the dry
+    run: the allocation treated those as choices that do not exist (the ranks close up), so
+    a waiting-list place there would be one the waiting list can never fill (promotion skips
+    a clash), and a round whose every choice clashes is not missed at all."""
+    workshops = {w.id: w for w in inputs.workshops}
+    held: dict[int, list] = defaultdict(list)
+    for seat in inputs.held:
+        held[seat.attendee_id].append(seat)
+    return {
+        (r["attendee_id"], r["round_key"]): [
+            w
+            for w in r["choices"]
+            if w not in workshops
+            or not any(seat.overlaps(workshops[w]) for seat in held[r["attendee_id"]])
+        ]
+        for r in run.inputs["rankings"]
+    }
 
 
 def _set_registration(attendee: Attendee, session: EventSession, status: str, when) -> None:
