@@ -9,7 +9,7 @@ from eventapp.extensions import db
 from eventapp.models import Attendee, EventSession, Registration
 from eventapp.services.allocation import runs as allocation
 from eventapp.services.links import manage_token
-from eventapp.services.registration.register import RegistrationInput, register
+from eventapp.services.registration.register import RegistrationInput, change_sessions, register
 from tests.allocation_support import preference_event
 
 
@@ -119,3 +119,32 @@ def test_a_double_workshop_given_to_someone_who_ranked_it_lower_is_not_called_ou
     cy = page("Cy")
     assert "You got your choice number 2: Lab." in cy
     assert "This time is taken by your workshop Lab, which runs through it." in cy
+
+
+def test_a_choice_that_overlaps_a_held_seat_is_named_as_such(client, make_event, make_session, now):
+    """Ada ranked A1, then took the keynote that overlaps it: the allocation ignored A1 for
+    her and publication waitlists her nowhere for it. Her page said she got none of her
+    choices because "each was full with people who ranked it as high or higher", while A1
+    has a seat nobody took; it now says her choice overlaps a seat she holds, and marks it."""
+    event = make_event(allocation_mode="preferences", default_locale="en")
+    a1 = make_session(event, start=2, capacity=1, title="A1")
+    keynote = make_session(event, start=2.5, kind="plenary", capacity=50, title="Keynote")
+    key = allocation.rounds_of(event)[0].key
+    ada = register(
+        event,
+        RegistrationInput(
+            name="Ada", email="ada@example.org", consent=True, preferences={key: [a1.id]}
+        ),
+        now,
+    ).attendee
+    db.session.commit()
+    change_sessions(ada, [keynote.id], waitlist=False, now=now)
+    ada.locale = "en"
+    db.session.commit()
+    allocation.publish(event, allocation.dry_run(event, 1, now=now), now=now)
+    db.session.commit()
+
+    text = client.get(f"/manage/{manage_token(ada)}/allocation").get_data(as_text=True)
+    assert "ranked it as high or higher" not in text
+    assert "Each of your choices overlaps a session where you have a seat" in text
+    assert '<span class="badge">overlaps a session where you have a seat</span>' in text

@@ -28,6 +28,9 @@ class Choice:
     seats: int  # seats the allocation had
     first_choices: int  # how many ranked it first
     ranked: int  # how many ranked it at all
+    # It overlaps a seat they held at the dry run: the allocation ignored it, and put them
+    # on no waiting list for it.
+    clashes: bool = False
 
     @property
     def oversubscribed(self) -> bool:
@@ -46,6 +49,18 @@ class RoundOutcome:
     # group's members get its seats whatever their rank), so the page may say it only
     # where the run shows it.
     outranked: bool = True
+
+    @property
+    def none_because(self) -> str:
+        """Why they got none here, as the page words it: "clash" (every choice overlaps a
+        seat they hold), "outranked" (each was full with people who ranked it as high or
+        higher), "outranked_or_clash" (the same, for the choices that do not clash), or
+        "lower_rank" (a seat went to someone who ranked it lower)."""
+        if all(c.clashes for c in self.choices):
+            return "clash"
+        if not self.outranked:
+            return "lower_rank"
+        return "outranked_or_clash" if any(c.clashes for c in self.choices) else "outranked"
 
 
 def ranking_demand(rankings: list[dict]) -> list[dict]:
@@ -97,6 +112,11 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
     }
     covers = round_covers(_workshop(w) for w in workshops.values())
     seated = _seated(run, workshops)
+    held = [
+        (datetime.fromisoformat(h["starts_at"]), datetime.fromisoformat(h["ends_at"]))
+        for h in run.inputs.get("held", [])
+        if h["attendee_id"] == attendee.id
+    ]
     outcomes = []
     for key, ids in mine.items():
         choices = [
@@ -107,6 +127,7 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
                 workshops[i]["capacity"],
                 first.get(i, 0),
                 ranked.get(i, 0),
+                _clashes(workshops[i], held),
             )
             for rank, i in enumerate((i for i in ids if i in workshops), start=1)
         ]
@@ -124,7 +145,7 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
                 choices=choices,
                 got=next((c for c in choices if c.session_id == got.get(key)), None),
                 filled_by=filled_by,
-                outranked=all(_outranked(c, seated) for c in choices),
+                outranked=all(_outranked(c, seated) for c in choices if not c.clashes),
             )
         )
     return sorted(outcomes, key=lambda o: o.starts_at)
@@ -151,6 +172,12 @@ def _outranked(choice: Choice, seated: dict[int, tuple[int, int]]) -> bool:
     """The choice was full with people who ranked it as high as `choice.rank` or higher."""
     count, lowest = seated.get(choice.session_id, (0, 0))
     return count >= choice.seats and lowest <= choice.rank
+
+
+def _clashes(workshop: dict, held: list[tuple[datetime, datetime]]) -> bool:
+    starts = datetime.fromisoformat(workshop["starts_at"])
+    ends = datetime.fromisoformat(workshop["ends_at"])
+    return any(start < ends and starts < end for start, end in held)
 
 
 def _workshop(data: dict):
