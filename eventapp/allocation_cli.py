@@ -38,6 +38,21 @@ def quality_table(stats: dict) -> str:
     return "\n".join(lines)
 
 
+def misses_lines(stats: dict) -> list[str]:
+    """The whole distribution of misses per method: the "2+ miss" column alone can make the
+    optimum look worse where seats are scarce (worst-off first gives more people one seat,
+    so more have two misses and fewer have four; docs/ALLOCATION.md)."""
+    rows = [
+        f"  {METHOD_LABELS[method]}: "
+        + ", ".join(str(n) for n in stats[method]["misses_per_attendee"])
+        for method in METHOD_LABELS
+        if stats.get(method, {}).get("misses_per_attendee")
+    ]
+    if not rows:  # runs made before the fairness level
+        return []
+    return ["Attendees with nothing in 0, 1, 2, ... of their rounds:", *rows]
+
+
 def priority_lines(run) -> list[str]:
     """Per priority group: members, how many ranked the workshop, how many got it, and who
     did not, with why (the organiser page's report, as text)."""
@@ -94,7 +109,7 @@ def allocate(event: str, dry_run: bool, seed: int | None, verify_run: int | None
         db.session.commit()
         click.echo(f"Allocation run {run.id} for '{found.slug}', seed {run.seed}:")
         click.echo(quality_table(run.stats))
-        for line in priority_lines(run):
+        for line in misses_lines(run.stats) + priority_lines(run):
             click.echo(line)
         if dry_run:
             click.echo("Dry run: nothing published.")

@@ -33,6 +33,9 @@ def test_dry_run_prints_the_quality_table_and_writes_no_seat(runner, make_event,
     assert "2+ miss" in result.output
     assert lines["fair optimum"][-7:] == ["1", "2", "0", "1", "0", "3/3", "100%"]
     assert "first come, first served" in lines and "random serial order" in lines
+    # The whole distribution, not only the 2+ column: 3 with no miss, 1 with one.
+    assert "Attendees with nothing in 0, 1, 2, ... of their rounds:" in result.output
+    assert "  fair optimum: 3, 1\n" in result.output
     assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
     assert db.session.scalar(select(AllocationRun.status)) == "dry_run"
 
