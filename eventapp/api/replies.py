@@ -389,6 +389,17 @@ class AllocationStats(Output):
     none: int = Field(description="Pairs left with nothing they ranked.")
     assigned: int
     fill: list[dict[str, Any]]
+    # The fairness figures (absent from runs made before the fairness level): documented so
+    # that API clients find the whole distribution, the figure docs/ALLOCATION.md says to read.
+    misses_per_attendee: list[int] | None = Field(
+        None, description="Attendees with nothing they ranked in 0, 1, 2, ... of their rounds."
+    )
+    two_or_more_misses: int | None = Field(
+        None, description="Attendees with nothing they ranked in 2 or more rounds."
+    )
+    spanned: int | None = Field(
+        None, description="Pairs filled by a double workshop from another round."
+    )
 
 
 class PublishedAllocation(Output):

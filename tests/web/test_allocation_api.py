@@ -154,3 +154,11 @@ def test_an_attendee_changes_their_ranking_with_their_private_link(client, api, 
     assert published.status_code == 200, published.get_json()
     late = client.patch(path, json={"preferences": {ROUND: [event["A1"]]}})
     assert late.status_code == 409 and late.get_json()["error"] == "not_collecting"
+
+
+def test_the_fairness_figures_are_in_the_openapi_document(client):
+    """The replies carried misses_per_attendee, two_or_more_misses and spanned, but the
+    document named only method, by_rank, none, assigned and fill."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    fields = schemas["AllocationStats"]["properties"]
+    assert {"misses_per_attendee", "two_or_more_misses", "spanned"} <= set(fields)
