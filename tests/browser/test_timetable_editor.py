@@ -296,6 +296,6 @@ def test_a_move_after_the_sign_in_expired_says_so_and_changes_nothing(editor, ne
     page.keyboard.press("Enter")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    expect(page.locator(f"#te-error-{session_id}")).to_contain_text("Reload the page")
+    expect(page.locator(f"#te-error-{session_id}")).to_contain_text("Sign in again")
     expect(page.locator("#te-confirm")).to_be_hidden()
     assert where_now(session_id)[:2] == ("11:30", "Fieldlab Demohal")
