@@ -6,7 +6,8 @@ out by its duals, so a level costs one LP. A double session's coupled columns br
 LP optimum may then be fractional, and from that level on branch and bound (HiGHS) decides
 the coupled columns; with those fixed the rest is unimodular again and the LP faces finish
 the job. Why one weighted branch and bound rather than one per level: docs/ALLOCATION.md,
-"Cost" (measured 3 s against 50 s at 5,000 x 4 x 8 with scarce seats and a double).
+"With a double session" (measured 3 s against 53 s at 5,000 x 4 x 8 with scarce seats and a
+double; docs/PERFORMANCE.md, "Tenth round").
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class LevelFace:
 # One objective for several levels, each weighted (its largest value + 1) times the next, is
 # exact while its largest value stays well inside a double's 53 bits and HiGHS's tolerances:
 # 5,000 x 4 rounds with everyone able to miss everywhere needs 1.1e12, and gives the same
-# levels as one branch and bound per level (docs/PERFORMANCE.md).
+# levels as one branch and bound per level (docs/PERFORMANCE.md, "Tenth round").
 _MAX_WEIGHTED = 2.0**46
 
 
@@ -142,7 +143,7 @@ def _whole_levels(face: LevelFace, integer: np.ndarray, levels, targets, lottery
     attendees registered in. Its coupled columns are then fixed and the levels and the
     lottery re-solved as LPs over the unimodular rest, which meet the same level values
     (certified in :func:`_certified`). Levels too many to weigh exactly take one branch and
-    bound each, the level kept as a row (slow: docs/ALLOCATION.md, "Cost").
+    bound each, the level kept as a row (slow: docs/ALLOCATION.md, "With a double session").
     """
     weight = max(float(np.abs(c).sum()) for c in levels) + 1.0
     weights = [weight ** (len(levels) - 1 - j) for j in range(len(levels))]
