@@ -60,3 +60,17 @@ def test_members_are_removed_on_a_phone(group_event, new_page, axe_audit, screen
     (group,) = db.session.scalars(db.select(PriorityGroup)).all()
     assert sorted(m.attendee.name for m in group.members) == ["P1", "P2"]
     db.session.remove()
+
+
+def test_the_dry_run_table_scrolls_in_its_frame_on_a_phone(group_event, new_page, axe_audit):
+    """The quality table has eight columns (the misses per person among them, from the
+    allocation trial) and the priority report six: on a phone they scroll inside their
+    frames, the page never sideways (the priority report stretched it before)."""
+    page = new_page(viewport=PHONE, locale="en-GB")
+    sign_in(page, "prio@example.org")
+    page.goto(f"/organiser/events/{group_event.slug}/allocation")
+    page.get_by_role("button", name="Dry run").click()
+    table = page.locator("table.allocation-quality")
+    expect(table.locator("tr[data-method=optimal] td.by-misses")).not_to_have_text("–")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert axe_audit(page) == []

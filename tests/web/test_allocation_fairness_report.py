@@ -54,6 +54,13 @@ def test_the_dry_run_and_the_page_report_people_with_two_or_more_misses(
         "first_come_first_served": "1",
         "random_serial_dictatorship": "1",
     }
+    # The whole distribution too (the trial: "2+" alone hides who got nothing at all).
+    assert "People by misses (0, 1, 2, …)" in page
+    spread = dict(
+        re.findall(r'data-method="(\w+)">.*?<td class="by-misses">([^<]*)</td>', page, re.S)
+    )
+    assert spread["optimal"] == "0 · 2"
+    assert spread["first_come_first_served"] == "1 · 0 · 1"
 
 
 def test_the_api_returns_the_figure_per_method(client, make_organiser, api_token, event):

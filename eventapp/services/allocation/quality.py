@@ -238,6 +238,9 @@ def quality_rows(stats: dict) -> list[dict]:
                 "none": s["none"],
                 # Attendees with nothing in 2 or more rounds (absent from runs made before).
                 "two_plus": s.get("two_or_more_misses"),
+                # The whole distribution: with scarce seats "2+" alone makes the fairest
+                # allocation look worst (docs/ALLOCATION.md, "What worst-first means").
+                "by_misses": s.get("misses_per_attendee"),
                 "assigned": s["assigned"],
                 "seats": seats,
                 "fill_percent": round(100 * s["assigned"] / seats) if seats else 0,
