@@ -291,6 +291,9 @@ def test_a_move_after_the_sign_in_expired_says_so_and_changes_nothing(editor, ne
     event, facts = editor
     session_id = facts["session_id"]
     page = open_editor(new_page, event)
+    # A request still in flight would set the session cookie again as it answers (CI
+    # saw the scan go through signed in): the page settles first.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()  # signed out meanwhile: the page's CSRF token is stale too
     page.locator(f"#te-session-{session_id} .te-handle").focus()
     page.keyboard.press("Enter")
