@@ -145,10 +145,12 @@ def next_after_signin() -> str:
     form names (`back`), with the kept fields; the dashboard when it names none."""
     if request.method == "GET":
         return request.full_path.rstrip("?")
-    back = request.form.get("back") if not request.is_json else None
-    page = safe_next_url(back, url_for("organiser.dashboard"))
+    dashboard = url_for("organiser.dashboard")
+    if request.is_json:  # a JSON call names no page to come back to
+        return dashboard
+    page = safe_next_url(request.form.get("back"), dashboard)
     kept = {name: request.form.get(name, "")[:KEPT_MAX].strip() for name in KEPT_FIELDS}
-    kept = {name: value for name, value in kept.items() if value and not request.is_json}
+    kept = {name: value for name, value in kept.items() if value}
     if not kept:
         return page
     joiner = "&" if urlsplit(page).query else "?"
