@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    exists,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
 from .event import Event
@@ -69,6 +77,15 @@ class Question(db.Model):
 
     def __repr__(self) -> str:
         return f"<Question {self.key}>"
+
+
+# Whether the event asks any question on its forms: loaded only where asked for (deferred),
+# by the registration's one event query (services/programme/reading.py), so a registration
+# for an event without questions needs no statement to find that out (questions_of).
+Event.asks_questions = column_property(
+    exists().where(Question.event_id == Event.id, Question.archived_at.is_(None)),
+    deferred=True,
+)
 
 
 class Answer(db.Model):

@@ -75,11 +75,7 @@ def _forms_for(attendee, event, sessions, *, edit=None, move=None):
 def _render_attendee(event, attendee, *, edit=None, move=None, status=200):
     sessions = attendee_service.event_sessions(event)
     edit, move = _forms_for(attendee, event, sessions, edit=edit, move=move)
-    positions = {
-        r.id: waitlist.waitlist_position(r)
-        for r in attendee.registrations
-        if r.status == "waitlisted"
-    }
+    positions = waitlist.waitlist_positions(attendee.registrations)
     return render_template(
         "organiser/attendees/detail.html",
         event=event,

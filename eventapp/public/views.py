@@ -8,7 +8,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from .. import bot_challenge
-from ..database import reads_before_writing
+from ..database import commit_without_expiring, reads_before_writing
 from ..errors import follow_up_after_rollback
 from ..extensions import db
 from ..i18n import in_reader_language
@@ -24,7 +24,7 @@ from ..services.registration import fallback
 from ..services.registration import register as registration
 from ..services.registration.questions import questions_of
 from ..services.registration.register import RegistrationInput
-from ..services.registration.waitlist import waitlist_position
+from ..services.registration.waitlist import waitlist_positions
 from ..web.access import safe_next_url
 from ..web.consent import PRIVACY_NOTICE, consent_record
 from ..web.fields import RANK_LABELS
@@ -128,9 +128,8 @@ def register(slug: str):
     # written out by the template (register.html) from the session itself, so there the
     # label is only the title, not a second rendering of the times and seats.
     label_for = _session_label if ranked else (lambda s: in_reader_language(s, "title"))
-    form = registration_form_for(
-        plenaries, rounds, label_for, ranked=ranked, questions=questions_of(event)
-    )
+    questions = questions_of(event)
+    form = registration_form_for(plenaries, rounds, label_for, ranked=ranked, questions=questions)
     if not ranked and not form.is_submitted():
         _preselect(form, plenaries, rounds, request.args.get("session", type=int))
     now = utcnow()
@@ -160,13 +159,16 @@ def register(slug: str):
             source=registration_source(event),
             public=True,
             answers=form.answers(),
+            questions=questions,
         )
         try:
             result = registration.register(event, data, now)
             if not ranked:
                 for waited, kept in chosen_fallbacks(form, rounds).items():
                     fallback.hold_fallback(result.attendee, waited, kept, now)
-            db.session.commit()
+            # The redirect below reads the attendee's id and the event's slug: kept, not
+            # read back (a plain commit expires them: two more statements per registration).
+            commit_without_expiring()
         except DomainError as error:
             db.session.rollback()
             follow_up_after_rollback(error)
@@ -256,7 +258,7 @@ def confirmation(slug: str):
         event=event,
         attendee=attendee,
         preferences=_ranked_titles(attendee),
-        positions={r.id: waitlist_position(r) for r in attendee.registrations},
+        positions=waitlist_positions(attendee.registrations),
         **({} if attendee.on_hold else _private_links(attendee)),
     )
 

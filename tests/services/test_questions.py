@@ -12,7 +12,7 @@ from eventapp.services.errors import InvalidInput, RegistrationClosed
 from eventapp.services.registration import answers, questions
 from eventapp.services.registration import register as service
 from eventapp.services.registration.register import RegistrationInput
-from tests.questions_support import GOOD_ANSWERS, add_questions
+from tests.questions_support import GOOD_ANSWERS, QUESTIONS, add_questions
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +41,25 @@ def event_with_questions(make_event, make_session, now):
     session = make_session(event)
     add_questions(event, now)
     return event, session
+
+
+def test_a_question_added_after_the_event_was_read_is_asked(make_event, make_session, now):
+    """The registration's event query knows whether the event asks questions, so an event
+    without any needs no query for them; a question created in the same transaction after
+    that read is still asked (create_question expires what the read knew)."""
+    from eventapp.services.programme import reading
+
+    event = make_event()
+    session = make_session(event)
+    db.session.commit()
+    loaded = reading.get_event(event.slug, with_sessions=[session.id])
+    assert questions.questions_of(loaded) == []
+
+    hub = next(spec for spec in QUESTIONS if spec["key"] == "hub")  # a required question
+    questions.create_question(None, loaded, dict(hub), now)  # no commit: the same transaction
+    with pytest.raises(InvalidInput) as refused:
+        service.register(loaded, person([session.id], {}), now)
+    assert "answers.hub" in refused.value.fields
 
 
 def test_answers_are_stored_with_the_registration(event_with_questions, now):

@@ -66,6 +66,30 @@ def test_positions_follow_the_order_of_joining(make_event, make_session, now):
     )
 
 
+def test_all_places_in_one_statement_are_the_places_one_by_one(make_event, make_session, now):
+    """waitlist_positions (one statement, for a page or email listing someone's places)
+    says what waitlist_position says for each registration: by the time of joining, ties
+    by id, per session; nothing for a confirmed seat."""
+    event = make_event()
+    sessions = [make_session(event, start=1 + 1.5 * r, capacity=1) for r in range(3)]
+    ids = [s.id for s in sessions]
+    sign_up(event, ids, "holder@example.org", now)
+    people = [
+        sign_up(event, ids[: 1 + n % 3], f"w{n}@example.org", now + timedelta(minutes=n // 2))
+        for n in range(7)  # two at a time join at the same minute: the id decides
+    ]
+    rows = [r for person in people for r in person.registrations]
+    holder_rows = db.session.scalars(select(Registration).where(Registration.status == "confirmed"))
+
+    one_by_one = {r.id: waitlist.waitlist_position(r) for r in rows}
+    assert waitlist.waitlist_positions(rows) == one_by_one
+    assert sorted(one_by_one.values()) == [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 7]
+    assert waitlist.waitlist_positions([*holder_rows, rows[-1]]) == {
+        rows[-1].id: one_by_one[rows[-1].id]
+    }
+    assert waitlist.waitlist_positions([]) == {}
+
+
 def test_one_who_would_clash_keeps_their_place_and_the_next_is_promoted(
     make_event, make_session, now
 ):

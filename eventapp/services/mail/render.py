@@ -25,7 +25,7 @@ from ...models import Attendee, OutboxMessage
 from ...models import Event as EventModel
 from .. import calendar
 from ..links import checkin_qr_png, feed_token, manage_token
-from ..registration.waitlist import waitlist_position
+from ..registration.waitlist import waitlist_positions
 from . import (
     batch,
     kinds,  # noqa: F401  (registers every kind)
@@ -224,7 +224,7 @@ def _context(message, attendee, event, now, facts, *, with_qr: bool) -> MailCont
         now=now,
         sessions=sessions,
         registrations=active,
-        positions={r.id: waitlist_position(r) for r in active if r.status == "waitlisted"},
+        positions=waitlist_positions(active),
         manage_url=url_for("manage.page", token=manage_token(attendee), _external=True),
         feed_url=feed_url,
         webcal_url=calendar.webcal_url(feed_url),

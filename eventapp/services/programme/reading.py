@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, undefer
 from sqlalchemy.orm.base import instance_state
 
 from ...database import loaded
@@ -32,7 +32,10 @@ _EVENT_WITH_SESSIONS = (
         ),
     )
     .where(Event.slug == bindparam("slug"))
-    .options(contains_eager(EventSession.event))  # session.event without a lazy load
+    .options(
+        contains_eager(EventSession.event),  # session.event without a lazy load
+        undefer(Event.asks_questions),  # a registration's answers need no query when none
+    )
 )
 
 

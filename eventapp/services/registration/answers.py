@@ -30,17 +30,23 @@ def field_name(question: Question) -> str:
     return f"answers.{question.key}"
 
 
-def clean_answers(event: Event, raw: object, *, existing: dict | None = None) -> dict:
+def clean_answers(
+    event: Event, raw: object, *, existing: dict | None = None, questions: list | None = None
+) -> dict:
     """{question: value or None} for the event's current questions, from `raw` ({key:
     value}); what `raw` leaves out keeps its `existing` value ({question id: value}).
-    InvalidInput naming each wrong answer, or a required one left unanswered."""
+    InvalidInput naming each wrong answer, or a required one left unanswered.
+
+    `questions`: the event's questions if the caller has them already (the form was built
+    from them in this transaction), which saves reading them again."""
     errors = FieldErrors()
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise InvalidInput(
             _("Please correct the marked fields."), {"answers": [_("Must be an object.")]}
         )
-    questions = questions_of(event)
+    if questions is None:
+        questions = questions_of(event)
     known = {q.key for q in questions}
     unknown = sorted(str(key) for key in raw if key not in known)
     if unknown:

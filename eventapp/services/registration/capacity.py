@@ -127,9 +127,16 @@ def keep_counter(session_id: int, seats_taken: int) -> None:
 
 
 def refresh_counters(*sessions: EventSession) -> None:
-    """Reload counters changed behind the ORM's back (take_seat and release_seat keep theirs)."""
-    for session in sessions:
-        db.session.refresh(session, ["seats_taken"])
+    """Reload counters changed behind the ORM's back (take_seat and release_seat keep theirs),
+    in one statement: a registration that waits for several full workshops reads them all."""
+    by_id = {session.id: session for session in sessions}
+    if not by_id:
+        return
+    counters = db.session.execute(
+        select(EventSession.id, EventSession.seats_taken).where(EventSession.id.in_(by_id))
+    )
+    for session_id, seats_taken in counters:
+        set_committed_value(by_id[session_id], "seats_taken", seats_taken)
 
 
 def take_seat_over_capacity(session: EventSession, actor, *, attendee=None) -> bool:

@@ -39,7 +39,12 @@ FIELDS = ("kind", "required", "text_nl", "text_en", "choices")
 
 
 def questions_of(event: Event, *, archived: bool = False) -> list[Question]:
-    """The event's questions in their order; with `archived`, the archived ones too."""
+    """The event's questions in their order; with `archived`, the archived ones too.
+
+    None at all, without a query, when the event was loaded knowing it asks none (the
+    registration's event query loads `asks_questions`; create and restore below expire it)."""
+    if not archived and event.__dict__.get("asks_questions") is False:
+        return []
     query = select(Question).where(Question.event_id == event.id)
     if not archived:
         query = query.where(Question.archived_at.is_(None))
@@ -182,6 +187,7 @@ def create_question(actor: Organiser | None, event: Event, data: dict, now: date
     )
     db.session.add(question)
     db.session.flush()
+    db.session.expire(event, ["asks_questions"])
     audit.record(actor, "question.created", question, None, audit.snapshot(question), now=now)
     return question
 
@@ -266,6 +272,7 @@ def restore_question(actor: Organiser | None, question: Question, now: datetime)
         question.archived_at = None
         question.position = max((q.position for q in questions_of(question.event)), default=0) + 1
         db.session.flush()
+        db.session.expire(question.event, ["asks_questions"])
         audit.record(actor, "question.restored", question, None, audit.snapshot(question), now=now)
     return question
 

@@ -72,6 +72,9 @@ class RegistrationInput:
     public: bool = False
     # {question key: value}: the answers to the event's questions (answers.py).
     answers: object = None
+    # The event's questions if the caller read them in this transaction (the form is built
+    # from them); None: read here.
+    questions: list | None = None
 
 
 @dataclass
@@ -148,7 +151,7 @@ def _clean_registration_input(
     if not fields["session_ids"] and not ranked and "session_ids" not in errors:
         errors.add("session_ids", _("Choose at least one session."))
     try:
-        fields["answers"] = answers.clean_answers(event, data.answers)
+        fields["answers"] = answers.clean_answers(event, data.answers, questions=data.questions)
     except InvalidInput as error:
         errors.update(error.fields)
     if errors:

@@ -14,6 +14,7 @@ An event's `promotion_mode` says what the first in line gets:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -59,6 +60,32 @@ def waitlist_position(registration: Registration) -> int | None:
         )
     )
     return ahead + 1
+
+
+def waitlist_positions(registrations: Iterable[Registration]) -> dict[int, int]:
+    """{registration id: its place in line, 1 first} for those of `registrations` on a
+    waiting list, in one statement (waitlist_position's rule: by the time they joined, then
+    by id); a page or email that lists someone's places reads them all at once."""
+    waiting = [r for r in registrations if r.status == "waitlisted" and r.waitlisted_at]
+    if not waiting:
+        return {}
+    place = func.row_number().over(
+        partition_by=Registration.session_id,
+        order_by=(Registration.waitlisted_at, Registration.id),
+    )
+    lines = (
+        select(Registration.id, place.label("place"))
+        .where(
+            Registration.session_id.in_({r.session_id for r in waiting}),
+            Registration.status == "waitlisted",
+            Registration.waitlisted_at.is_not(None),
+        )
+        .subquery()
+    )
+    places = db.session.execute(
+        select(lines.c.id, lines.c.place).where(lines.c.id.in_([r.id for r in waiting]))
+    )
+    return dict(places.all())
 
 
 def conflicting_session(
