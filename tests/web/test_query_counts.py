@@ -30,9 +30,9 @@ REGISTRATION_MAX = {"postgresql": 3, "sqlite": 6}
 # form is built from them, and the registration answers them from the same list), the
 # limits' count and the writes; nothing is read back for the redirect to the confirmation.
 FORM_POST_MAX = {"postgresql": 6, "sqlite": 9}
-# The confirmation: the event, the attendee, their registrations, sessions and speakers, and
-# every waiting-list position in one statement (waitlist.waitlist_positions).
-CONFIRMATION_MAX = 6
+# The confirmation: the event, the attendee joined with their registrations and sessions, the
+# speakers, and every waiting-list position in one statement (waitlist.waitlist_positions).
+CONFIRMATION_MAX = 4
 
 
 def _fresh_session() -> None:
