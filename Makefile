@@ -12,7 +12,7 @@ ALTCHA := $(ALTCHA_DIR)/altcha.min.js
 
 .PHONY: static-vendor
 .PHONY: run install install-test translations translations-update screenshots test test-sqlite test-postgres lint format \
-	serve-postgres bench bench-outbox bench-outbox-cpu bench-quick worker clean
+	serve-postgres bench bench-outbox bench-outbox-cpu bench-request-cpu bench-quick worker clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=..."; exit 1; }
@@ -166,6 +166,12 @@ bench-outbox: $(BENCH_STAMP) translations
 ## by side in one run: fair on a noisy machine (bench/outbox_cpu.py).
 bench-outbox-cpu: $(BENCH_STAMP) translations
 	$(BIN)/python bench/outbox_cpu.py --baseline $(or $(BASELINE),main) $(BENCH_OUTBOX_CPU_ARGS)
+
+## CPU time and statements per request on the registration path (the API, its SQL alone, the
+## opening minute's four steps), this checkout against BASELINE (default main), in turns in
+## one run (bench/request_cpu.py).
+bench-request-cpu: $(BENCH_STAMP) translations
+	$(BIN)/python bench/request_cpu.py --baseline $(or $(BASELINE),main) $(BENCH_REQUEST_CPU_ARGS)
 
 bench-quick: $(BENCH_STAMP) translations
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

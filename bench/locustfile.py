@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import time
 import uuid
 from collections import Counter
@@ -35,6 +34,7 @@ import gevent
 from locust import constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
+from opening_person import form_answers, popular_choice
 
 STATUSES: Counter = Counter()
 OUTCOMES: Counter = Counter()
@@ -153,12 +153,6 @@ class RegistrationSqlUser(RegisterUser):
     name = "registration-sql"
 
 
-def _popular_choice(workshops: list[int]) -> int:
-    """Popularity falls off steeply: the first workshop of a round draws the most people."""
-    weights = [1 / (rank + 1) ** 1.3 for rank in range(len(workshops))]
-    return random.choices(workshops, weights=weights)[0]
-
-
 def _next_person() -> dict:
     """The next of BENCH_TOTAL people (a counter shared by the users); StopUser when all
     have come."""
@@ -183,7 +177,7 @@ class BurstUser(_Base):
     @task
     def register_once(self):
         person = _next_person()
-        choices = PLENARY_IDS + [_popular_choice(r) for r in ROUNDS if random.random() < 0.5]
+        choices = PLENARY_IDS + [popular_choice(r) for r in ROUNDS if random.random() < 0.5]
         body = person | {"session_ids": choices, "waitlist": False}
         url = f"/api/v1/events/{SLUG}/registrations"
         with self.client.post(url, json=body, name="burst", catch_response=True) as response:
@@ -233,35 +227,6 @@ class ReadUser(_Base):
         self._enough()
 
 
-HIDDEN = re.compile(r'name="(csrf_token|started)" type="hidden" value="([^"]*)"')
-CHOICE = re.compile(
-    r'type="(radio|checkbox)" id="[^"]*" name="(plenary|round_[^"]+)" value="(\d+)"'
-)
-
-
-def _form_answers(page: str, person: dict) -> list[tuple[str, str]]:
-    """What a person sends: the form's hidden fields as served, their details, every plenary,
-    a popular workshop in about half the rounds, the waiting list and the consent."""
-    answers = [(name, value) for name, value in HIDDEN.findall(page)]
-    rounds: dict[str, list[int]] = {}
-    for _kind, name, value in CHOICE.findall(page):
-        if name == "plenary":
-            answers.append((name, value))
-        else:
-            rounds.setdefault(name, []).append(int(value))
-    for name, workshops in rounds.items():
-        if random.random() < 0.5:
-            answers.append((name, str(_popular_choice(workshops))))
-    answers += [
-        ("name", person["name"]),
-        ("email", person["email"]),
-        ("organisation", person["organisation"]),
-        ("waitlist", "y"),
-        ("consent", "y"),
-    ]
-    return answers
-
-
 class OpeningUser(_Base):
     def _step(self, name: str, path: str, *, data=None):
         method = self.client.post if data is not None else self.client.get
@@ -286,7 +251,7 @@ class OpeningUser(_Base):
             sent = self._step(
                 "open: register",
                 f"/events/{SLUG}/register",
-                data=_form_answers(form.text or "", person),
+                data=form_answers(form.text or "", person),
             )
             if sent.status_code == 302:
                 self._step("open: confirmation", sent.headers.get("Location", ""))
