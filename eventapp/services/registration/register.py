@@ -456,12 +456,16 @@ def registered_attendee(attendee_id: int) -> Attendee | None:
     """The attendee as their confirmation shows them: the registrations with their
     sessions and rooms joined to the attendee's row, then the speakers (two queries, not
     two per session; everyone who registers sees this page once)."""
-    return db.session.scalars(
-        select(Attendee)
-        .where(Attendee.id == attendee_id)
-        .options(
-            joinedload(Attendee.registrations)
-            .joinedload(Registration.session)
-            .options(selectinload(EventSession.speakers), joinedload(EventSession.room))
+    return (
+        db.session.scalars(
+            select(Attendee)
+            .where(Attendee.id == attendee_id)
+            .options(
+                joinedload(Attendee.registrations)
+                .joinedload(Registration.session)
+                .options(selectinload(EventSession.speakers), joinedload(EventSession.room))
+            )
         )
-    ).unique().first()
+        .unique()
+        .first()
+    )
