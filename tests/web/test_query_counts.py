@@ -29,7 +29,7 @@ REGISTRATION_MAX = {"postgresql": 3, "sqlite": 6}
 # The form's POST: the event, its sessions with rooms, their speakers and the questions (the
 # form is built from them, and the registration answers them from the same list), the
 # limits' count and the writes; nothing is read back for the redirect to the confirmation.
-FORM_POST_MAX = {"postgresql": 6, "sqlite": 9}
+FORM_POST_MAX = {"postgresql": 5, "sqlite": 8}
 # The confirmation: the event, the attendee joined with their registrations and sessions, the
 # speakers, and every waiting-list position in one statement (waitlist.waitlist_positions).
 CONFIRMATION_MAX = 4

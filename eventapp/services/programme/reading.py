@@ -19,7 +19,11 @@ from ..validation import FieldErrors, clean_id_list
 
 # Built once: every request that names an event runs it, and building costs about as
 # much Python as running it.
-_EVENT_BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))
+# Whether it asks questions comes along (an EXISTS on an index): the registration form and
+# its POST then read the questions only when there are some (questions_of).
+_EVENT_BY_SLUG = (
+    select(Event).where(Event.slug == bindparam("slug")).options(undefer(Event.asks_questions))
+)
 
 
 _EVENT_WITH_SESSIONS = (
