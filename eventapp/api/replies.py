@@ -20,7 +20,7 @@ from ..services.allocation.runs import preferences_of
 from ..services.programme import conflicts
 from ..services.programme.cleaning import ALLOCATION_MODES, PROMOTION_MODES
 from ..services.registration.answers import answers_by_key
-from ..services.registration.waitlist import waitlist_position
+from ..services.registration.waitlist import waitlist_positions
 from .fields import Instant, Output
 
 ATTENDEE_STATUSES = ("active", "cancelled")
@@ -182,14 +182,17 @@ class RegisteredSession(Output):
     )
 
     @classmethod
-    def of(cls, registration: Registration, locale: str) -> "RegisteredSession":
-        """`locale`: the attendee's; the reply speaks it as their manage page does."""
+    def of(
+        cls, registration: Registration, locale: str, positions: dict[int, int]
+    ) -> "RegisteredSession":
+        """`locale`: the attendee's; the reply speaks it as their manage page does.
+        `positions`: the attendee's places in line (waitlist_positions)."""
         return cls.from_row(
             registration,
             registration.session.event.tz,
             id=registration.session_id,
             title=registration.session.text_in("title", locale),
-            waitlist_position=waitlist_position(registration),
+            waitlist_position=positions.get(registration.id),
         )
 
 
@@ -243,15 +246,13 @@ class RegistrationOut(Output):
             # Ranked workshops per round, until (and after) the allocation is published.
             preferences = preferences_of(attendee)
         private = not attendee.on_hold  # services/registration/holds.py
+        active = [r for r in attendee.registrations if r.is_active]
+        positions = waitlist_positions(active)
         return cls.from_row(
             attendee,
             attendee.event.tz,
             status=status or attendee.status,
-            sessions=[
-                RegisteredSession.of(r, attendee.locale)
-                for r in attendee.registrations
-                if r.is_active
-            ],
+            sessions=[RegisteredSession.of(r, attendee.locale, positions) for r in active],
             preferences=preferences,
             answers=answers_by_key(attendee) if answers is None else answers,
             manage_url=url_for("manage.page", token=links.manage_token(attendee), _external=True)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..i18n import in_reader_language, in_zone
 from ..services import links
-from ..services.registration.waitlist import waitlist_position
+from ..services.registration.waitlist import waitlist_positions
 from .blueprint import bp
 from .ticket_pdf import TicketLine, TicketText, build_ticket_pdf
 from .views import load_attendee
@@ -32,17 +32,17 @@ def ticket(token: str):
         attendee=attendee,
         token=token,
         registrations=registrations,
-        positions={r.id: waitlist_position(r) for r in registrations},
+        positions=waitlist_positions(registrations),
         qr_uri=links.ticket_qr_data_uri(attendee, scale=8),
     )
 
 
-def _ticket_line(registration, tz: str) -> TicketLine:
+def _ticket_line(registration, tz: str, positions: dict[int, int]) -> TicketLine:
     session = registration.session
     starts, ends = in_zone(session.starts_at, tz), in_zone(session.ends_at, tz)
     note = ""
     if registration.status == "waitlisted":
-        note = _("On the waiting list, position %(n)s", n=waitlist_position(registration))
+        note = _("On the waiting list, position %(n)s", n=positions.get(registration.id))
     elif registration.status == "offered":
         note = _("Place offered")
     return TicketLine(
@@ -57,6 +57,8 @@ def _ticket_line(registration, tz: str) -> TicketLine:
 def ticket_pdf(token: str):
     attendee = load_attendee(token)
     event = attendee.event
+    held = _held(attendee)
+    positions = waitlist_positions(held)
     starts = in_zone(event.starts_at, event.timezone)
     when = f"{format_date(starts, 'full')}, {format_time(starts, 'HH:mm')}"
     text = TicketText(
@@ -69,7 +71,7 @@ def ticket_pdf(token: str):
         code=attendee.checkin_code if attendee.status == "active" else None,
         sessions_heading=_("Your sessions"),
         column_heads=(_("Time"), _("Session"), _("Room")),
-        lines=[_ticket_line(r, event.timezone) for r in _held(attendee)],
+        lines=[_ticket_line(r, event.timezone, positions) for r in held],
         no_sessions=(
             _("This registration has been cancelled.")
             if attendee.status != "active"

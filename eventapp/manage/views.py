@@ -22,7 +22,7 @@ from ..services.registration import holds, self_service
 from ..services.registration import register as registration
 from ..services.registration import waitlist as waitlist_service
 from ..services.registration.questions import questions_of
-from ..services.registration.waitlist import waitlist_position
+from ..services.registration.waitlist import waitlist_positions
 from ..web.attempt import attempt
 from ..web.loading import event_or_404
 from .blueprint import bp
@@ -115,7 +115,7 @@ def _render_page(
         attendee=attendee,
         token=token,
         registrations=active,
-        positions={r.id: waitlist_position(r) for r in active},
+        positions=waitlist_positions(active),
         offers=[r for r in active if r.status == "offered"],
         sessions_form=sessions_form or form,
         plenaries=plenaries,
@@ -149,7 +149,7 @@ def page(token: str):
             attendee=attendee,
             token=token,
             registrations=_active(attendee),
-            positions={r.id: waitlist_position(r) for r in _active(attendee)},
+            positions=waitlist_positions(_active(attendee)),
             form=ConfirmForm(),
         )
     return _render_page(attendee, token)

@@ -80,8 +80,9 @@ class Question(db.Model):
 
 
 # Whether the event asks any question on its forms: loaded only where asked for (deferred),
-# by the registration's one event query (services/programme/reading.py), so a registration
-# for an event without questions needs no statement to find that out (questions_of).
+# by the queries that read an event by its slug (services/programme/reading.py), so the
+# registration form and a registration need no statement to find out that there are none
+# (questions_of).
 Event.asks_questions = column_property(
     exists().where(Question.event_id == Event.id, Question.archived_at.is_(None)),
     deferred=True,

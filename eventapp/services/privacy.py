@@ -29,7 +29,7 @@ from .errors import Conflict, RegistrationClosed
 from .mail import outbox
 from .registration import answers as answer_service
 from .registration import register as registration_service
-from .registration.waitlist import waitlist_position
+from .registration.waitlist import waitlist_positions
 
 ANONYMISED_NAME = "Anonymised"
 # Keys of an attendee snapshot in the audit trail that describe the person.
@@ -75,6 +75,7 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
         .where(OutboxMessage.attendee_id == attendee.id)
         .order_by(OutboxMessage.id)
     )
+    positions = waitlist_positions(attendee.registrations)
     return {
         "exported_at": _iso(now),
         "purpose": purpose(),
@@ -109,7 +110,7 @@ def export_data(attendee: Attendee, now: datetime) -> dict:
                 "ends_at": _iso(r.session.ends_at),
                 "room": r.session.room.name if r.session.room else None,
                 "status": r.status,
-                "waitlist_position": waitlist_position(r),
+                "waitlist_position": positions.get(r.id),
                 "offer_expires_at": _iso(r.offer_expires_at),
                 "checked_in_at": _iso(r.checked_in_at),
                 "created_at": _iso(r.created_at),

@@ -66,10 +66,9 @@ def test_positions_follow_the_order_of_joining(make_event, make_session, now):
     )
 
 
-def test_all_places_in_one_statement_are_the_places_one_by_one(make_event, make_session, now):
-    """waitlist_positions (one statement, for a page or email listing someone's places)
-    says what waitlist_position says for each registration: by the time of joining, ties
-    by id, per session; nothing for a confirmed seat."""
+def test_all_places_in_one_statement_follow_the_order_of_joining(make_event, make_session, now):
+    """waitlist_positions (one statement, for a page or email listing someone's places):
+    per session, by the time of joining, ties by id; nothing for a confirmed seat."""
     event = make_event()
     sessions = [make_session(event, start=1 + 1.5 * r, capacity=1) for r in range(3)]
     ids = [s.id for s in sessions]
@@ -79,14 +78,18 @@ def test_all_places_in_one_statement_are_the_places_one_by_one(make_event, make_
         for n in range(7)  # two at a time join at the same minute: the id decides
     ]
     rows = [r for person in people for r in person.registrations]
-    holder_rows = db.session.scalars(select(Registration).where(Registration.status == "confirmed"))
+    in_line: dict[int, list] = {}
+    for row in sorted(rows, key=lambda r: (r.waitlisted_at, r.id)):
+        in_line.setdefault(row.session_id, []).append(row.id)
+    expected = {row_id: place + 1 for line in in_line.values() for place, row_id in enumerate(line)}
 
-    one_by_one = {r.id: waitlist.waitlist_position(r) for r in rows}
-    assert waitlist.waitlist_positions(rows) == one_by_one
-    assert sorted(one_by_one.values()) == [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 7]
+    assert waitlist.waitlist_positions(rows) == expected
+    assert sorted(expected.values()) == [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 5, 6, 7]
+    holder_rows = db.session.scalars(select(Registration).where(Registration.status == "confirmed"))
     assert waitlist.waitlist_positions([*holder_rows, rows[-1]]) == {
-        rows[-1].id: one_by_one[rows[-1].id]
+        rows[-1].id: expected[rows[-1].id]
     }
+    assert [waitlist.waitlist_position(r) for r in rows] == [expected[r.id] for r in rows]
     assert waitlist.waitlist_positions([]) == {}
 
 

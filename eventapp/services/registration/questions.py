@@ -41,8 +41,8 @@ FIELDS = ("kind", "required", "text_nl", "text_en", "choices")
 def questions_of(event: Event, *, archived: bool = False) -> list[Question]:
     """The event's questions in their order; with `archived`, the archived ones too.
 
-    None at all, without a query, when the event was loaded knowing it asks none (the
-    registration's event query loads `asks_questions`; create and restore below expire it)."""
+    None at all, without a query, when the event was loaded knowing it asks none (reading
+    an event by its slug loads `asks_questions`; create and restore below expire it)."""
     if not archived and event.__dict__.get("asks_questions") is False:
         return []
     query = select(Question).where(Question.event_id == event.id)

@@ -46,26 +46,13 @@ def waitlist(session_id: int) -> list[Registration]:
 
 def waitlist_position(registration: Registration) -> int | None:
     """1 for the first in line; None when the registration is not on the waiting list."""
-    if registration.status != "waitlisted" or registration.waitlisted_at is None:
-        return None
-    ahead = db.session.scalar(
-        select(func.count()).where(
-            Registration.session_id == registration.session_id,
-            Registration.status == "waitlisted",
-            (Registration.waitlisted_at < registration.waitlisted_at)
-            | (
-                (Registration.waitlisted_at == registration.waitlisted_at)
-                & (Registration.id < registration.id)
-            ),
-        )
-    )
-    return ahead + 1
+    return waitlist_positions([registration]).get(registration.id)
 
 
 def waitlist_positions(registrations: Iterable[Registration]) -> dict[int, int]:
     """{registration id: its place in line, 1 first} for those of `registrations` on a
-    waiting list, in one statement (waitlist_position's rule: by the time they joined, then
-    by id); a page or email that lists someone's places reads them all at once."""
+    waiting list, in one statement: by the time they joined, then by id. A page or email that
+    lists someone's places reads them all at once."""
     waiting = [r for r in registrations if r.status == "waitlisted" and r.waitlisted_at]
     if not waiting:
         return {}
