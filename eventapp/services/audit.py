@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import inspect
+from sqlalchemy import Column, inspect
 
 from ..extensions import db
 from ..models import Attendee, AuditEntry, Event, EventSession, Organiser, Registration
@@ -31,7 +31,8 @@ def snapshot(obj, *, extra: dict | None = None) -> dict | None:
         return None
     values = {}
     for column in inspect(obj).mapper.column_attrs:
-        if column.key in SKIPPED_COLUMNS:
+        # Stored columns only: not one computed by a query (Event.asks_questions).
+        if column.key in SKIPPED_COLUMNS or not isinstance(column.expression, Column):
             continue
         values[column.key] = _json_value(getattr(obj, column.key))
     if hasattr(obj, "speakers") and obj.__class__.__name__ == "EventSession":

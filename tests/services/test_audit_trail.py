@@ -11,6 +11,7 @@ from eventapp.extensions import db
 from eventapp.models import AuditEntry
 from eventapp.services import audit, privacy
 from eventapp.services.backoffice import audit_log
+from eventapp.services.programme import reading
 from eventapp.services.registration import email_change, self_service
 from eventapp.services.registration import waitlist as waitlist_service
 from tests.registering import register
@@ -135,3 +136,17 @@ def test_the_log_reads_an_entry_in_words(full_workshop, now):
         "Robots",
         "Robots, Lasers",
     )
+
+
+def test_an_event_snapshot_holds_its_stored_columns_only(app, make_event):
+    """A computed attribute (whether the event asks questions, loaded with an event read by
+    its slug) is not a column of the event and not part of its audit snapshot: it would
+    cost a query and show a change nobody made."""
+    event = make_event()
+    db.session.commit()
+    loaded = reading.get_event(event.slug, public=False)
+    assert loaded.__dict__.get("asks_questions") is False  # loaded with the event
+
+    snapshot = audit.snapshot(loaded)
+    assert "asks_questions" not in snapshot
+    assert snapshot["slug"] == event.slug
