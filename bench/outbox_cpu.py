@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from revisions import export_revision
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "eventapp_bench_outbox_cpu"
 
@@ -68,18 +70,6 @@ def measure(tree: str, url: str, instance: str) -> dict:
         "statements": counter.count / sent,
         "code": str(Path(eventapp.__file__).parent.parent),
     }
-
-
-def export_revision(revision: str) -> str:
-    target = tempfile.mkdtemp(prefix="eventapp-baseline-")
-    archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
-    # Compiled catalogs are not in git; without them the baseline would skip translating.
-    pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run([pybabel, "-q", "compile", "-d", f"{target}/eventapp/translations"], check=True)
-    return target
 
 
 def main(argv=None) -> int:

@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from revisions import export_revision
 from werkzeug.datastructures import MultiDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,18 +203,6 @@ def measure(tree: str, kind: str, pg_server: str, count: int, people: int) -> di
         "parts": parts,
         "code": str(Path(eventapp.__file__).parent.parent),
     }
-
-
-def export_revision(revision: str) -> str:
-    target = tempfile.mkdtemp(prefix="eventapp-baseline-")
-    archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
-    # Compiled catalogs are not in git; without them the baseline would skip translating.
-    pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run([pybabel, "-q", "compile", "-d", f"{target}/eventapp/translations"], check=True)
-    return target
 
 
 def _median(runs: list[dict], *keys) -> float | None:
