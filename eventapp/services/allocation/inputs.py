@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -91,16 +90,7 @@ def build_inputs(event: Event) -> SolverInputs:
 
 def stored_inputs(run: AllocationRun) -> SolverInputs:
     """The solver's inputs as the run stored them (runs from before held seats have none)."""
-    workshops = [
-        Workshop(
-            w["id"],
-            w["round_key"],
-            w["capacity"],
-            datetime.fromisoformat(w["starts_at"]),
-            datetime.fromisoformat(w["ends_at"]),
-        )
-        for w in run.inputs["workshops"]
-    ]
+    workshops = [Workshop.from_dict(w) for w in run.inputs["workshops"]]
     rankings = [
         Ranking(r["attendee_id"], r["round_key"], tuple(r["choices"]))
         for r in run.inputs["rankings"]

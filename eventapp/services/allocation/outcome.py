@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...i18n import in_reader_language
 from ...models import AllocationRun, Attendee, EventSession
-from .problem import Workshop, round_covers
+from .problem import HeldSeat, Workshop, clashes_with_held, round_covers
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
     run = published_run(attendee)
     if run is None:
         return []
-    workshops = {w["id"]: w for w in run.inputs["workshops"]}
+    workshops = {w["id"]: Workshop.from_dict(w) for w in run.inputs["workshops"]}
     titles = {  # in the reader's language, as on every page they see
         session.id: in_reader_language(session, "title")
         for session in db.session.scalars(
@@ -110,12 +110,10 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
         for a in run.result["assignments"]
         if a["attendee_id"] == attendee.id
     }
-    covers = round_covers(_workshop(w) for w in workshops.values())
+    covers = round_covers(workshops.values())
     seated = _seated(run, workshops)
     held = [
-        (datetime.fromisoformat(h["starts_at"]), datetime.fromisoformat(h["ends_at"]))
-        for h in run.inputs.get("held", [])
-        if h["attendee_id"] == attendee.id
+        HeldSeat.from_dict(h) for h in run.inputs.get("held", []) if h["attendee_id"] == attendee.id
     ]
     outcomes = []
     for key, ids in mine.items():
@@ -124,10 +122,10 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
                 i,
                 titles.get(i, f"#{i}"),
                 rank,
-                workshops[i]["capacity"],
+                workshops[i].capacity,
                 first.get(i, 0),
                 ranked.get(i, 0),
-                _clashes(workshops[i], held),
+                clashes_with_held(held, workshops[i]),
             )
             for rank, i in enumerate((i for i in ids if i in workshops), start=1)
         ]
@@ -139,9 +137,7 @@ def outcome_for(attendee: Attendee) -> list[RoundOutcome]:
         )
         outcomes.append(
             RoundOutcome(
-                starts_at=min(
-                    datetime.fromisoformat(workshops[c.session_id]["starts_at"]) for c in choices
-                ),
+                starts_at=min(workshops[c.session_id].starts_at for c in choices),
                 choices=choices,
                 got=next((c for c in choices if c.session_id == got.get(key)), None),
                 filled_by=filled_by,
@@ -172,19 +168,3 @@ def _outranked(choice: Choice, seated: dict[int, tuple[int, int]]) -> bool:
     """The choice was full with people who ranked it as high as `choice.rank` or higher."""
     count, lowest = seated.get(choice.session_id, (0, 0))
     return count >= choice.seats and lowest <= choice.rank
-
-
-def _clashes(workshop: dict, held: list[tuple[datetime, datetime]]) -> bool:
-    starts = datetime.fromisoformat(workshop["starts_at"])
-    ends = datetime.fromisoformat(workshop["ends_at"])
-    return any(start < ends and starts < end for start, end in held)
-
-
-def _workshop(data: dict):
-    return Workshop(
-        data["id"],
-        data["round_key"],
-        data["capacity"],
-        datetime.fromisoformat(data["starts_at"]),
-        datetime.fromisoformat(data["ends_at"]),
-    )

@@ -76,6 +76,17 @@ class Workshop:
             "ends_at": self.ends_at.isoformat(),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Workshop:
+        """As to_dict wrote it (a run's stored inputs)."""
+        return cls(
+            data["id"],
+            data["round_key"],
+            data["capacity"],
+            datetime.fromisoformat(data["starts_at"]),
+            datetime.fromisoformat(data["ends_at"]),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
@@ -243,7 +254,7 @@ def prepare(
         valid = tuple(dict.fromkeys(w for w in r.choices if round_of.get(w) == key))
         seats = held_by.get(r.attendee_id)
         if seats:
-            valid = tuple(w for w in valid if not any(s.overlaps(by_id[w]) for s in seats))
+            valid = tuple(w for w in valid if not clashes_with_held(seats, by_id[w]))
         pairs_by_attendee.setdefault(r.attendee_id, []).append(len(pairs))
         pairs.append((r.attendee_id, key))
         choices.append(valid)
@@ -275,6 +286,13 @@ def prepare(
         priority=owed,
         priority_of={p: wid for wid, ps in owed.items() for p in ps},
     )
+
+
+def clashes_with_held(seats: Iterable[HeldSeat], workshop: Workshop) -> bool:
+    """The workshop overlaps one of the attendee's held seats: the allocation treats it as a
+    choice that does not exist (HeldSeat), and the outcome page and the waiting lists after
+    publication say and do the same."""
+    return any(seat.overlaps(workshop) for seat in seats)
 
 
 def round_covers(workshops: Iterable[Workshop]) -> dict[int, frozenset[str]]:
@@ -344,7 +362,7 @@ def verify(problem: Problem, assignments: dict[tuple[int, str], int | None]) -> 
     for attendee, seats in problem.held.items():
         for p in problem.pairs_by_attendee.get(attendee, ()):
             wid = assignments[problem.pairs[p]]
-            if wid is not None and any(s.overlaps(problem.workshops[wid]) for s in seats):
+            if wid is not None and clashes_with_held(seats, problem.workshops[wid]):
                 raise RuntimeError(f"allocation gave attendee {attendee} a clash with a held seat")
     for wid, owed in problem.priority.items():
         got = sum(assignments[problem.pairs[p]] == wid for p in owed)

@@ -59,7 +59,14 @@ from .preferences import (  # noqa: F401 (re-exported: callers outside the packa
     rounds_of,
     workshop_ids,
 )
-from .problem import METHOD_FCFS, METHOD_OPTIMAL, METHOD_RSD, METHODS, round_covers  # noqa: F401
+from .problem import (  # noqa: F401
+    METHOD_FCFS,
+    METHOD_OPTIMAL,
+    METHOD_RSD,
+    METHODS,
+    clashes_with_held,
+    round_covers,
+)
 from .quality import audit_record, quality_rows  # noqa: F401 (quality_rows: re-exported)
 from .solver import allocate
 from .verification import Verification, replay, verify_run  # noqa: F401 (re-exported)
@@ -355,8 +362,7 @@ def _attendable_choices(run, inputs) -> dict[tuple[int, str], list[int]]:
         (r["attendee_id"], r["round_key"]): [
             w
             for w in r["choices"]
-            if w not in workshops
-            or not any(seat.overlaps(workshops[w]) for seat in held[r["attendee_id"]])
+            if w not in workshops or not clashes_with_held(held[r["attendee_id"]], workshops[w])
         ]
         for r in run.inputs["rankings"]
     }
