@@ -119,11 +119,11 @@ def test_full_session_with_waitlist_joins_it_in_order(make_event, make_session, 
     )
     db.session.commit()
 
-    from eventapp.services.registration.waitlist import waitlist_position
+    from eventapp.services.registration.waitlist import waitlist_positions
 
     assert second.status == "waitlisted"
-    assert waitlist_position(second.registrations[0]) == 1
-    assert waitlist_position(third.registrations[0]) == 2
+    assert waitlist_positions(second.registrations)[second.registrations[0].id] == 1
+    assert waitlist_positions(third.registrations)[third.registrations[0].id] == 2
     assert full.seats_taken == 1
 
 

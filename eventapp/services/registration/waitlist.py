@@ -44,11 +44,6 @@ def waitlist(session_id: int) -> list[Registration]:
     )
 
 
-def waitlist_position(registration: Registration) -> int | None:
-    """1 for the first in line; None when the registration is not on the waiting list."""
-    return waitlist_positions([registration]).get(registration.id)
-
-
 def waitlist_positions(registrations: Iterable[Registration]) -> dict[int, int]:
     """{registration id: its place in line, 1 first} for those of `registrations` on a
     waiting list, in one statement: by the time they joined, then by id. A page or email that
